@@ -1,0 +1,50 @@
+# Thin wrapper over CMake for people who just want to type `make`.
+#   make            build (release with debug info) into build/
+#   make test       build and run the tests, plain and under ASan+UBSan (build-asan/)
+#   make demo       the main job
+#   make bench      the benchmarks (results in bench/results/)
+#   make install    install library, headers and pkg-config file (PREFIX=/usr/local)
+JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
+PREFIX ?= /usr/local
+CMAKE_FLAGS ?=
+ifeq ($(CI),true)
+CMAKE_FLAGS += -DZCP_WERROR=ON
+endif
+
+.PHONY: all build asan test test-plain test-asan demo bench install clean format
+
+all: build
+
+build:
+	@cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
+	@cmake --build build -j $(JOBS)
+
+asan:
+	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DZCP_SANITIZE=ON \
+	    -DZCP_BUILD_BENCH=OFF $(CMAKE_FLAGS) >/dev/null
+	@cmake --build build-asan -j $(JOBS)
+
+test-plain: build
+	cd build && ctest --output-on-failure -j $(JOBS)
+
+test-asan: asan
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	    ctest --output-on-failure -j $(JOBS)
+
+test: test-plain test-asan
+
+demo: build
+	./build/columnar_demo
+
+bench: build
+	./bench/run.sh
+
+install: build
+	cmake --install build --prefix $(PREFIX)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build build-asan

@@ -1,0 +1,61 @@
+/* Private contract between the files of src/arrow: how zcpool lays out the ArrowArray
+ * and ArrowSchema nodes it creates. Not API. Everything here is process-private memory;
+ * only the data buffers an allocator hands out may live in pooled memory. */
+#ifndef ZCP_ARROW_INTERNAL_H
+#define ZCP_ARROW_INTERNAL_H
+
+#include "zcpool/arrow.h"
+
+/* Private data of every ArrowArray node zcpool creates (builders, table exports,
+ * importers). One malloc holds this struct; buffers/capacity/children are separate
+ * arrays so that n_buffers can be anything (binary views). */
+struct zcp__array_private {
+  /* Owner of the data buffers: freed through it on release. NULL when the buffers are
+   * borrowed (a shared export of someone else's array): release then frees none. */
+  struct zcp_allocator *alloc;
+  int64_t n_buffers;
+  const void **buffers;     /* array->buffers points here */
+  int64_t *capacity;        /* allocated bytes of each buffer, -1 when unknown */
+  struct ArrowArray **children;
+  struct ArrowArray *dictionary;
+  /* Called once after the node is released (shared exports drop a reference here). */
+  void (*on_release)(void *ctx);
+  void *on_release_ctx;
+};
+
+/* Initialises `out` as a zcpool node with n_buffers NULL buffers (capacity 0), and
+ * n_children children that are allocated, zeroed and released (release == NULL) so that
+ * the caller fills them in; dictionary stays NULL (see zcp__array_alloc_dictionary).
+ * On failure out is left released. */
+zcp_status_t zcp__array_init_node(struct ArrowArray *out, int64_t n_buffers,
+                                  int64_t n_children, struct zcp_allocator *alloc);
+/* Gives a node created above a zeroed, released dictionary node. */
+zcp_status_t zcp__array_alloc_dictionary(struct ArrowArray *node);
+/* Changes the number of buffers of a node created above (new ones NULL). */
+zcp_status_t zcp__array_set_n_buffers(struct ArrowArray *node, int64_t n_buffers);
+/* Sets buffer i to ptr with allocated size capacity (owned through the node's alloc). */
+void zcp__array_set_buffer(struct ArrowArray *node, int64_t i, void *ptr, int64_t capacity);
+/* The release callback of every node we create; exposed to recognise our arrays. */
+void zcp__array_release(struct ArrowArray *array);
+static inline struct zcp__array_private *zcp__array_private_of(const struct ArrowArray *a) {
+  return (a != NULL && a->release == zcp__array_release)
+             ? (struct zcp__array_private *)a->private_data
+             : NULL;
+}
+
+/* Makes dst a structural copy of src (lengths, offsets, buffer pointers, children and
+ * dictionary) whose buffers are borrowed: releasing dst frees only its own nodes, then
+ * calls on_release(ctx) once for the whole tree (the caller took a reference for it).
+ * Capacities are copied when src is ours. */
+zcp_status_t zcp__array_share(const struct ArrowArray *src, struct ArrowArray *dst,
+                              void (*on_release)(void *ctx), void *ctx);
+
+/* Schema nodes we create: format, name and metadata are our own heap copies. */
+struct zcp__schema_private {
+  char *format;
+  char *name;
+  char *metadata;
+};
+void zcp__schema_release(struct ArrowSchema *schema);
+
+#endif /* ZCP_ARROW_INTERNAL_H */
