@@ -171,7 +171,7 @@ ZCP_CHECK_RESULT zcp_status_t zcp_format_write(const struct zcp_format *f, char 
 /* "int32", "timestamp", "large_utf8", ... Never NULL. */
 const char *zcp_type_name(enum zcp_type type);
 
-/* Bits per value of a fixed-width type (1 for bool, 128 for decimal128, 16 for
+/* Bits per value of a fixed-width type (1 for bool, 128 for decimal128, 64 for
  * interval-day-time as two int32, ...); fixed-size binary needs the format: use
  * zcp_format_bit_width. 0 for variable-width and nested types. */
 int32_t zcp_type_bit_width(enum zcp_type type);
