@@ -231,7 +231,7 @@ void zcp_metadata_reader_init(struct zcp_metadata_reader *r, const char *metadat
 /* Returns true and fills key/value while pairs remain. */
 bool zcp_metadata_reader_next(struct zcp_metadata_reader *r, struct zcp_string_view *key,
                               struct zcp_string_view *value);
-/* Total size in bytes of a blob (0 for NULL). */
+/* Total size in bytes of a blob (0 for NULL, -1 when a count or length is negative). */
 int64_t zcp_metadata_size(const char *metadata);
 /* Finds key; returns true and fills value when present. */
 bool zcp_metadata_get(const char *metadata, const char *key, struct zcp_string_view *value);
