@@ -9,5 +9,6 @@
 
 #include "zcpool/status.h"
 #include "zcpool/arrow.h"
+#include "zcpool/sql.h"
 
 #endif /* ZCPOOL_ZCPOOL_H */
