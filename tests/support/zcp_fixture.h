@@ -54,3 +54,13 @@ zcp_status_t zcp_fixture_table(int64_t rows, int64_t batch_rows, struct zcp_allo
                                struct zcp_table **out, struct zcp_error *err);
 
 #endif
+
+/* A second batch with the rarer types, one column each, `n` rows, nulls where
+ * zcp_fixture_null(r): null, half float, decimal256(40,3), duration[ms], interval months,
+ * day-time, month-day-nano, fixed-size binary(3), binary view, large binary, large list,
+ * list view, fixed-size list[2], map<utf8,int32>, sparse union<int32,utf8>, dense
+ * union<int64,utf8>, run-end encoded<int32 run ends, utf8>, date64, time32[ms],
+ * timestamp[ns] without time zone, dictionary<large_utf8> with int8 indices. */
+zcp_status_t zcp_fixture_exotic_schema(struct ArrowSchema *out, struct zcp_error *err);
+zcp_status_t zcp_fixture_exotic_batch(int64_t n, struct zcp_allocator *alloc,
+                                      struct ArrowArray *out, struct zcp_error *err);
