@@ -171,7 +171,7 @@ ZCP_CHECK_RESULT zcp_status_t zcp_format_write(const struct zcp_format *f, char 
 /* "int32", "timestamp", "large_utf8", ... Never NULL. */
 const char *zcp_type_name(enum zcp_type type);
 
-/* Bits per value of a fixed-width type (1 for bool, 128 for decimal128, 16 for
+/* Bits per value of a fixed-width type (1 for bool, 128 for decimal128, 64 for
  * interval-day-time as two int32, ...); fixed-size binary needs the format: use
  * zcp_format_bit_width. 0 for variable-width and nested types. */
 int32_t zcp_type_bit_width(enum zcp_type type);
@@ -231,7 +231,7 @@ void zcp_metadata_reader_init(struct zcp_metadata_reader *r, const char *metadat
 /* Returns true and fills key/value while pairs remain. */
 bool zcp_metadata_reader_next(struct zcp_metadata_reader *r, struct zcp_string_view *key,
                               struct zcp_string_view *value);
-/* Total size in bytes of a blob (0 for NULL). */
+/* Total size in bytes of a blob (0 for NULL, -1 when a count or length is negative). */
 int64_t zcp_metadata_size(const char *metadata);
 /* Finds key; returns true and fills value when present. */
 bool zcp_metadata_get(const char *metadata, const char *key, struct zcp_string_view *value);

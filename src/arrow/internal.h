@@ -58,4 +58,11 @@ struct zcp__schema_private {
 };
 void zcp__schema_release(struct ArrowSchema *schema);
 
+/* Checks a metadata blob (C Data Interface encoding) while reading at most max_size
+ * bytes of it: the pair count and every length non-negative, every pair inside
+ * max_size. NULL is an empty blob of size 0. On success *size (may be NULL) is the
+ * blob's total size; errors are ZCP_CORRUPT_INPUT naming the pair. */
+zcp_status_t zcp__metadata_check(const char *md, int64_t max_size, int64_t *size,
+                                 struct zcp_error *err);
+
 #endif /* ZCP_ARROW_INTERNAL_H */

@@ -1,5 +1,7 @@
 /* Status names and error messages. Never allocates: messages live in the caller's
  * struct zcp_error, so reporting an out-of-memory error cannot itself fail. */
+#include "common/platform.h" /* strnlen is POSIX */
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
