@@ -71,8 +71,8 @@ static bool args_ok(int64_t size, int64_t alignment) {
 }
 
 static void *heap_allocate(struct zcp_allocator *self, int64_t size, int64_t alignment) {
-  if (alignment < ZCP_ALIGNMENT) alignment = ZCP_ALIGNMENT;
   if (!args_ok(size, alignment)) return NULL;
+  if (alignment < ZCP_ALIGNMENT) alignment = ZCP_ALIGNMENT;
   void *p = raw_alloc(size, alignment);
   if (p != NULL) atomic_fetch_add_explicit(&live_bytes, size, memory_order_relaxed);
   return p;
@@ -87,8 +87,8 @@ static void heap_free(struct zcp_allocator *self, void *ptr, int64_t size) {
 static void *heap_reallocate(struct zcp_allocator *self, void *ptr, int64_t old_size,
                              int64_t new_size, int64_t alignment) {
   if (ptr == NULL) return heap_allocate(self, new_size, alignment);
-  if (alignment < ZCP_ALIGNMENT) alignment = ZCP_ALIGNMENT;
   if (!args_ok(new_size, alignment) || old_size < 0) return NULL;
+  if (alignment < ZCP_ALIGNMENT) alignment = ZCP_ALIGNMENT;
   void *q = NULL;
   if (is_mapped(old_size) && is_mapped(new_size) && alignment <= page_size()) {
     /* mremap keeps the contents and page alignment; on failure the old mapping stays. */
