@@ -10,7 +10,7 @@
 #include "zcpool/arrow.h"
 
 #define HAND_MAX_BUFFERS 8
-#define HAND_MAX_CHILDREN 4
+#define HAND_MAX_CHILDREN 16
 
 struct hand {
   struct ArrowArray array;
