@@ -17,9 +17,90 @@
 #define MAX_DECIMAL128_PRECISION 38
 #define MAX_DECIMAL256_PRECISION 76
 
-/* ---------------------------------------------------------------------------------------
- * Parsing
- * ------------------------------------------------------------------------------------- */
+/* The format of every type whose format has no parameters (NULL for the others), and
+ * the name of every type. Indexed by enum zcp_type. */
+static const char *const fixed_formats[ZCP_TYPE_COUNT_] = {
+    [ZCP_TYPE_NA] = "n",
+    [ZCP_TYPE_BOOL] = "b",
+    [ZCP_TYPE_INT8] = "c",
+    [ZCP_TYPE_UINT8] = "C",
+    [ZCP_TYPE_INT16] = "s",
+    [ZCP_TYPE_UINT16] = "S",
+    [ZCP_TYPE_INT32] = "i",
+    [ZCP_TYPE_UINT32] = "I",
+    [ZCP_TYPE_INT64] = "l",
+    [ZCP_TYPE_UINT64] = "L",
+    [ZCP_TYPE_HALF_FLOAT] = "e",
+    [ZCP_TYPE_FLOAT] = "f",
+    [ZCP_TYPE_DOUBLE] = "g",
+    [ZCP_TYPE_DATE32] = "tdD",
+    [ZCP_TYPE_DATE64] = "tdm",
+    [ZCP_TYPE_INTERVAL_MONTHS] = "tiM",
+    [ZCP_TYPE_INTERVAL_DAY_TIME] = "tiD",
+    [ZCP_TYPE_INTERVAL_MONTH_DAY_NANO] = "tin",
+    [ZCP_TYPE_BINARY] = "z",
+    [ZCP_TYPE_STRING] = "u",
+    [ZCP_TYPE_LARGE_BINARY] = "Z",
+    [ZCP_TYPE_LARGE_STRING] = "U",
+    [ZCP_TYPE_BINARY_VIEW] = "vz",
+    [ZCP_TYPE_STRING_VIEW] = "vu",
+    [ZCP_TYPE_LIST] = "+l",
+    [ZCP_TYPE_LARGE_LIST] = "+L",
+    [ZCP_TYPE_LIST_VIEW] = "+vl",
+    [ZCP_TYPE_LARGE_LIST_VIEW] = "+vL",
+    [ZCP_TYPE_STRUCT] = "+s",
+    [ZCP_TYPE_MAP] = "+m",
+    [ZCP_TYPE_RUN_END_ENCODED] = "+r",
+};
+
+static const char *const type_names[ZCP_TYPE_COUNT_] = {
+    [ZCP_TYPE_NA] = "null",
+    [ZCP_TYPE_BOOL] = "bool",
+    [ZCP_TYPE_INT8] = "int8",
+    [ZCP_TYPE_UINT8] = "uint8",
+    [ZCP_TYPE_INT16] = "int16",
+    [ZCP_TYPE_UINT16] = "uint16",
+    [ZCP_TYPE_INT32] = "int32",
+    [ZCP_TYPE_UINT32] = "uint32",
+    [ZCP_TYPE_INT64] = "int64",
+    [ZCP_TYPE_UINT64] = "uint64",
+    [ZCP_TYPE_HALF_FLOAT] = "half_float",
+    [ZCP_TYPE_FLOAT] = "float",
+    [ZCP_TYPE_DOUBLE] = "double",
+    [ZCP_TYPE_DECIMAL128] = "decimal128",
+    [ZCP_TYPE_DECIMAL256] = "decimal256",
+    [ZCP_TYPE_DATE32] = "date32",
+    [ZCP_TYPE_DATE64] = "date64",
+    [ZCP_TYPE_TIME32] = "time32",
+    [ZCP_TYPE_TIME64] = "time64",
+    [ZCP_TYPE_TIMESTAMP] = "timestamp",
+    [ZCP_TYPE_DURATION] = "duration",
+    [ZCP_TYPE_INTERVAL_MONTHS] = "interval_months",
+    [ZCP_TYPE_INTERVAL_DAY_TIME] = "interval_day_time",
+    [ZCP_TYPE_INTERVAL_MONTH_DAY_NANO] = "interval_month_day_nano",
+    [ZCP_TYPE_BINARY] = "binary",
+    [ZCP_TYPE_STRING] = "utf8",
+    [ZCP_TYPE_LARGE_BINARY] = "large_binary",
+    [ZCP_TYPE_LARGE_STRING] = "large_utf8",
+    [ZCP_TYPE_BINARY_VIEW] = "binary_view",
+    [ZCP_TYPE_STRING_VIEW] = "utf8_view",
+    [ZCP_TYPE_FIXED_SIZE_BINARY] = "fixed_size_binary",
+    [ZCP_TYPE_LIST] = "list",
+    [ZCP_TYPE_LARGE_LIST] = "large_list",
+    [ZCP_TYPE_LIST_VIEW] = "list_view",
+    [ZCP_TYPE_LARGE_LIST_VIEW] = "large_list_view",
+    [ZCP_TYPE_FIXED_SIZE_LIST] = "fixed_size_list",
+    [ZCP_TYPE_STRUCT] = "struct",
+    [ZCP_TYPE_MAP] = "map",
+    [ZCP_TYPE_SPARSE_UNION] = "sparse_union",
+    [ZCP_TYPE_DENSE_UNION] = "dense_union",
+    [ZCP_TYPE_RUN_END_ENCODED] = "run_end_encoded",
+};
+
+/* Unit letters in enum zcp_time_unit order. */
+static const char unit_chars[] = "smun";
+
+/* ---- Parsing -------------------------------------------------------------------- */
 
 /* Parses a decimal integer at *p (optional '-', then at least one digit) and advances *p.
  * Returns false on a missing digit or a value outside int64; range checks are the
@@ -66,13 +147,10 @@ static bool expect(const char **p, char c) {
 }
 
 static bool unit_of(char c, enum zcp_time_unit *unit) {
-  switch (c) {
-    case 's': *unit = ZCP_TIME_SECOND; return true;
-    case 'm': *unit = ZCP_TIME_MILLI; return true;
-    case 'u': *unit = ZCP_TIME_MICRO; return true;
-    case 'n': *unit = ZCP_TIME_NANO; return true;
-    default: return false;
-  }
+  const char *hit = c != '\0' ? strchr(unit_chars, c) : NULL;
+  if (hit == NULL) return false;
+  *unit = (enum zcp_time_unit)(hit - unit_chars);
+  return true;
 }
 
 /* "d:P,S" or "d:P,S,BITS" after the 'd'. */
@@ -101,11 +179,11 @@ static bool parse_decimal(const char **p, struct zcp_format *f, char *why, size_
     max_precision = MAX_DECIMAL256_PRECISION;
   } else {
     return fail(why, cap, "decimal bit width %lld is not supported (expected 128 or 256)",
-                    (long long)bits);
+                (long long)bits);
   }
   if (precision < 1 || precision > max_precision) {
     return fail(why, cap, "decimal%lld precision %lld is outside 1..%lld",
-                    (long long)bits, (long long)precision, (long long)max_precision);
+                (long long)bits, (long long)precision, (long long)max_precision);
   }
   f->precision = (int32_t)precision;
   f->scale = (int32_t)scale;
@@ -134,7 +212,7 @@ static bool parse_type_ids(const char **p, struct zcp_format *f, char *why, size
     if (!parse_number(p, &id)) return fail(why, cap, "expected a union type id");
     if (id < 0 || id >= ZCP_MAX_UNION_TYPES) {
       return fail(why, cap, "union type id %lld is outside 0..%d", (long long)id,
-                      ZCP_MAX_UNION_TYPES - 1);
+                  ZCP_MAX_UNION_TYPES - 1);
     }
     if (seen[id]) {
       return fail(why, cap, "union type id %lld appears twice", (long long)id);
@@ -183,7 +261,8 @@ static bool parse_temporal(const char **p, struct zcp_format *f, char *why, size
       if (sub == 'D') return set_type(f, ZCP_TYPE_INTERVAL_DAY_TIME);
       if (sub == 'n') return set_type(f, ZCP_TYPE_INTERVAL_MONTH_DAY_NANO);
       break;
-    default: break;
+    default:
+      break;
   }
   return fail(why, cap, "unknown temporal type");
 }
@@ -192,11 +271,16 @@ static bool parse_nested(const char **p, struct zcp_format *f, char *why, size_t
   char c = **p;
   if (c != '\0') (*p)++;
   switch (c) {
-    case 'l': return set_type(f, ZCP_TYPE_LIST);
-    case 'L': return set_type(f, ZCP_TYPE_LARGE_LIST);
-    case 's': return set_type(f, ZCP_TYPE_STRUCT);
-    case 'm': return set_type(f, ZCP_TYPE_MAP);
-    case 'r': return set_type(f, ZCP_TYPE_RUN_END_ENCODED);
+    case 'l':
+      return set_type(f, ZCP_TYPE_LIST);
+    case 'L':
+      return set_type(f, ZCP_TYPE_LARGE_LIST);
+    case 's':
+      return set_type(f, ZCP_TYPE_STRUCT);
+    case 'm':
+      return set_type(f, ZCP_TYPE_MAP);
+    case 'r':
+      return set_type(f, ZCP_TYPE_RUN_END_ENCODED);
     case 'v':
       if (expect(p, 'l')) return set_type(f, ZCP_TYPE_LIST_VIEW);
       if (expect(p, 'L')) return set_type(f, ZCP_TYPE_LARGE_LIST_VIEW);
@@ -214,55 +298,48 @@ static bool parse_nested(const char **p, struct zcp_format *f, char *why, size_t
       }
       if (!expect(p, ':')) return fail(why, cap, "expected ':' and type ids");
       return parse_type_ids(p, f, why, cap);
-    default: break;
+    default:
+      break;
   }
   return fail(why, cap, "unknown nested type");
 }
 
 static bool parse(const char *format, struct zcp_format *f, char *why, size_t cap) {
+  /* Parameterless formats are matched whole; the rest are parsed piece by piece, so
+   * that a near miss ("tdx", "w:-1") gets a message saying what was wrong. */
+  for (int t = 0; t < ZCP_TYPE_COUNT_; t++) {
+    if (fixed_formats[t] != NULL && strcmp(format, fixed_formats[t]) == 0) {
+      return set_type(f, (enum zcp_type)t);
+    }
+  }
   const char *p = format;
   char c = *p;
   if (c != '\0') p++;
-  bool ok = true;
+  bool ok;
   switch (c) {
-    case 'n': f->type = ZCP_TYPE_NA; break;
-    case 'b': f->type = ZCP_TYPE_BOOL; break;
-    case 'c': f->type = ZCP_TYPE_INT8; break;
-    case 'C': f->type = ZCP_TYPE_UINT8; break;
-    case 's': f->type = ZCP_TYPE_INT16; break;
-    case 'S': f->type = ZCP_TYPE_UINT16; break;
-    case 'i': f->type = ZCP_TYPE_INT32; break;
-    case 'I': f->type = ZCP_TYPE_UINT32; break;
-    case 'l': f->type = ZCP_TYPE_INT64; break;
-    case 'L': f->type = ZCP_TYPE_UINT64; break;
-    case 'e': f->type = ZCP_TYPE_HALF_FLOAT; break;
-    case 'f': f->type = ZCP_TYPE_FLOAT; break;
-    case 'g': f->type = ZCP_TYPE_DOUBLE; break;
-    case 'z': f->type = ZCP_TYPE_BINARY; break;
-    case 'Z': f->type = ZCP_TYPE_LARGE_BINARY; break;
-    case 'u': f->type = ZCP_TYPE_STRING; break;
-    case 'U': f->type = ZCP_TYPE_LARGE_STRING; break;
-    case 'v':
-      if (expect(&p, 'z')) {
-        f->type = ZCP_TYPE_BINARY_VIEW;
-      } else if (expect(&p, 'u')) {
-        f->type = ZCP_TYPE_STRING_VIEW;
-      } else {
-        ok = fail(why, cap, "unknown view type");
-      }
-      break;
     case 'w':
       f->type = ZCP_TYPE_FIXED_SIZE_BINARY;
       ok = parse_size(&p, MAX_FIXED_BINARY, f, why, cap);
       break;
-    case 'd': ok = parse_decimal(&p, f, why, cap); break;
-    case 't': ok = parse_temporal(&p, f, why, cap); break;
-    case '+': ok = parse_nested(&p, f, why, cap); break;
+    case 'd':
+      ok = parse_decimal(&p, f, why, cap);
+      break;
+    case 't':
+      ok = parse_temporal(&p, f, why, cap);
+      break;
+    case '+':
+      ok = parse_nested(&p, f, why, cap);
+      break;
+    case 'v':
+      ok = fail(why, cap, "unknown view type");
+      break;
     case '\0':
       ok = fail(why, cap, "empty");
       break;
     default:
-      ok = fail(why, cap, "unknown type");
+      ok = fail(why, cap,
+                strchr("nbcCsSiIlLefgzZuU", c) ? "unexpected characters after the type"
+                                               : "unknown type");
       break;
   }
   if (ok && *p != '\0') {
@@ -278,20 +355,20 @@ zcp_status_t zcp_format_parse(const char *format, struct zcp_format *out,
     return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "format string is NULL");
   }
   if (out == NULL) {
-    return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "format \"%.100s\": no output", format);
+    return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "format \"%.100s\": no output",
+                         format);
   }
   memset(out, 0, sizeof *out);
   char why[160];
   if (parse(format, out, why, sizeof why)) return ZCP_OK;
   /* Leave nothing half-parsed behind: callers may look at out after an error. */
   memset(out, 0, sizeof *out);
-  return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "invalid format string \"%.100s%s\": %s",
-                       format, strlen(format) > 100 ? "..." : "", why);
+  return zcp_error_set(err, ZCP_INVALID_ARGUMENT,
+                       "invalid format string \"%.100s%s\": %s", format,
+                       strlen(format) > 100 ? "..." : "", why);
 }
 
-/* ---------------------------------------------------------------------------------------
- * Writing
- * ------------------------------------------------------------------------------------- */
+/* ---- Writing -------------------------------------------------------------------- */
 
 /* Appends into a caller buffer, counting what did not fit so that the caller learns the
  * size it needed. */
@@ -308,7 +385,9 @@ static void put(struct writer *w, const char *s, size_t n) {
   w->len += n;
 }
 
-static void put_str(struct writer *w, const char *s) { put(w, s, strlen(s)); }
+static void put_str(struct writer *w, const char *s) {
+  put(w, s, strlen(s));
+}
 
 static void put_int(struct writer *w, int64_t v) {
   char tmp[24];
@@ -379,8 +458,6 @@ static const char *check_format(const struct zcp_format *f) {
   }
 }
 
-static const char unit_chars[] = "smun";
-
 zcp_status_t zcp_format_write(const struct zcp_format *f, char *buf, size_t cap,
                               struct zcp_error *err) {
   if (f == NULL || (buf == NULL && cap > 0)) {
@@ -393,19 +470,6 @@ zcp_status_t zcp_format_write(const struct zcp_format *f, char *buf, size_t cap,
   }
   struct writer w = {buf, cap, 0};
   switch (f->type) {
-    case ZCP_TYPE_NA: put_str(&w, "n"); break;
-    case ZCP_TYPE_BOOL: put_str(&w, "b"); break;
-    case ZCP_TYPE_INT8: put_str(&w, "c"); break;
-    case ZCP_TYPE_UINT8: put_str(&w, "C"); break;
-    case ZCP_TYPE_INT16: put_str(&w, "s"); break;
-    case ZCP_TYPE_UINT16: put_str(&w, "S"); break;
-    case ZCP_TYPE_INT32: put_str(&w, "i"); break;
-    case ZCP_TYPE_UINT32: put_str(&w, "I"); break;
-    case ZCP_TYPE_INT64: put_str(&w, "l"); break;
-    case ZCP_TYPE_UINT64: put_str(&w, "L"); break;
-    case ZCP_TYPE_HALF_FLOAT: put_str(&w, "e"); break;
-    case ZCP_TYPE_FLOAT: put_str(&w, "f"); break;
-    case ZCP_TYPE_DOUBLE: put_str(&w, "g"); break;
     case ZCP_TYPE_DECIMAL128:
     case ZCP_TYPE_DECIMAL256:
       put_str(&w, "d:");
@@ -415,8 +479,6 @@ zcp_status_t zcp_format_write(const struct zcp_format *f, char *buf, size_t cap,
       /* decimal128 is written without its (default) bit width, as most producers do */
       if (f->type == ZCP_TYPE_DECIMAL256) put_str(&w, ",256");
       break;
-    case ZCP_TYPE_DATE32: put_str(&w, "tdD"); break;
-    case ZCP_TYPE_DATE64: put_str(&w, "tdm"); break;
     case ZCP_TYPE_TIME32:
     case ZCP_TYPE_TIME64:
       put_str(&w, "tt");
@@ -432,29 +494,14 @@ zcp_status_t zcp_format_write(const struct zcp_format *f, char *buf, size_t cap,
       put_str(&w, "tD");
       put(&w, &unit_chars[f->unit], 1);
       break;
-    case ZCP_TYPE_INTERVAL_MONTHS: put_str(&w, "tiM"); break;
-    case ZCP_TYPE_INTERVAL_DAY_TIME: put_str(&w, "tiD"); break;
-    case ZCP_TYPE_INTERVAL_MONTH_DAY_NANO: put_str(&w, "tin"); break;
-    case ZCP_TYPE_BINARY: put_str(&w, "z"); break;
-    case ZCP_TYPE_STRING: put_str(&w, "u"); break;
-    case ZCP_TYPE_LARGE_BINARY: put_str(&w, "Z"); break;
-    case ZCP_TYPE_LARGE_STRING: put_str(&w, "U"); break;
-    case ZCP_TYPE_BINARY_VIEW: put_str(&w, "vz"); break;
-    case ZCP_TYPE_STRING_VIEW: put_str(&w, "vu"); break;
     case ZCP_TYPE_FIXED_SIZE_BINARY:
       put_str(&w, "w:");
       put_int(&w, f->fixed_size);
       break;
-    case ZCP_TYPE_LIST: put_str(&w, "+l"); break;
-    case ZCP_TYPE_LARGE_LIST: put_str(&w, "+L"); break;
-    case ZCP_TYPE_LIST_VIEW: put_str(&w, "+vl"); break;
-    case ZCP_TYPE_LARGE_LIST_VIEW: put_str(&w, "+vL"); break;
     case ZCP_TYPE_FIXED_SIZE_LIST:
       put_str(&w, "+w:");
       put_int(&w, f->fixed_size);
       break;
-    case ZCP_TYPE_STRUCT: put_str(&w, "+s"); break;
-    case ZCP_TYPE_MAP: put_str(&w, "+m"); break;
     case ZCP_TYPE_SPARSE_UNION:
     case ZCP_TYPE_DENSE_UNION:
       put_str(&w, f->type == ZCP_TYPE_DENSE_UNION ? "+ud:" : "+us:");
@@ -463,8 +510,10 @@ zcp_status_t zcp_format_write(const struct zcp_format *f, char *buf, size_t cap,
         put_int(&w, f->type_ids[i]);
       }
       break;
-    case ZCP_TYPE_RUN_END_ENCODED: put_str(&w, "+r"); break;
-    case ZCP_TYPE_COUNT_: break; /* rejected by check_format */
+    default:
+      /* every other type has a constant format; check_format rejected unknown types */
+      put_str(&w, fixed_formats[f->type]);
+      break;
   }
   if (w.len + 1 > cap) {
     if (cap > 0) buf[0] = '\0';
@@ -476,72 +525,31 @@ zcp_status_t zcp_format_write(const struct zcp_format *f, char *buf, size_t cap,
   return ZCP_OK;
 }
 
-/* ---------------------------------------------------------------------------------------
- * Per-type facts
- * ------------------------------------------------------------------------------------- */
+/* ---- Per-type facts ------------------------------------------------------------- */
 
 const char *zcp_type_name(enum zcp_type type) {
-  switch (type) {
-    case ZCP_TYPE_NA: return "null";
-    case ZCP_TYPE_BOOL: return "bool";
-    case ZCP_TYPE_INT8: return "int8";
-    case ZCP_TYPE_UINT8: return "uint8";
-    case ZCP_TYPE_INT16: return "int16";
-    case ZCP_TYPE_UINT16: return "uint16";
-    case ZCP_TYPE_INT32: return "int32";
-    case ZCP_TYPE_UINT32: return "uint32";
-    case ZCP_TYPE_INT64: return "int64";
-    case ZCP_TYPE_UINT64: return "uint64";
-    case ZCP_TYPE_HALF_FLOAT: return "half_float";
-    case ZCP_TYPE_FLOAT: return "float";
-    case ZCP_TYPE_DOUBLE: return "double";
-    case ZCP_TYPE_DECIMAL128: return "decimal128";
-    case ZCP_TYPE_DECIMAL256: return "decimal256";
-    case ZCP_TYPE_DATE32: return "date32";
-    case ZCP_TYPE_DATE64: return "date64";
-    case ZCP_TYPE_TIME32: return "time32";
-    case ZCP_TYPE_TIME64: return "time64";
-    case ZCP_TYPE_TIMESTAMP: return "timestamp";
-    case ZCP_TYPE_DURATION: return "duration";
-    case ZCP_TYPE_INTERVAL_MONTHS: return "interval_months";
-    case ZCP_TYPE_INTERVAL_DAY_TIME: return "interval_day_time";
-    case ZCP_TYPE_INTERVAL_MONTH_DAY_NANO: return "interval_month_day_nano";
-    case ZCP_TYPE_BINARY: return "binary";
-    case ZCP_TYPE_STRING: return "utf8";
-    case ZCP_TYPE_LARGE_BINARY: return "large_binary";
-    case ZCP_TYPE_LARGE_STRING: return "large_utf8";
-    case ZCP_TYPE_BINARY_VIEW: return "binary_view";
-    case ZCP_TYPE_STRING_VIEW: return "utf8_view";
-    case ZCP_TYPE_FIXED_SIZE_BINARY: return "fixed_size_binary";
-    case ZCP_TYPE_LIST: return "list";
-    case ZCP_TYPE_LARGE_LIST: return "large_list";
-    case ZCP_TYPE_LIST_VIEW: return "list_view";
-    case ZCP_TYPE_LARGE_LIST_VIEW: return "large_list_view";
-    case ZCP_TYPE_FIXED_SIZE_LIST: return "fixed_size_list";
-    case ZCP_TYPE_STRUCT: return "struct";
-    case ZCP_TYPE_MAP: return "map";
-    case ZCP_TYPE_SPARSE_UNION: return "sparse_union";
-    case ZCP_TYPE_DENSE_UNION: return "dense_union";
-    case ZCP_TYPE_RUN_END_ENCODED: return "run_end_encoded";
-    case ZCP_TYPE_COUNT_: break;
-  }
-  return "unknown";
+  if ((unsigned)type >= ZCP_TYPE_COUNT_) return "unknown";
+  return type_names[type];
 }
 
 int32_t zcp_type_bit_width(enum zcp_type type) {
   switch (type) {
-    case ZCP_TYPE_BOOL: return 1;
+    case ZCP_TYPE_BOOL:
+      return 1;
     case ZCP_TYPE_INT8:
-    case ZCP_TYPE_UINT8: return 8;
+    case ZCP_TYPE_UINT8:
+      return 8;
     case ZCP_TYPE_INT16:
     case ZCP_TYPE_UINT16:
-    case ZCP_TYPE_HALF_FLOAT: return 16;
+    case ZCP_TYPE_HALF_FLOAT:
+      return 16;
     case ZCP_TYPE_INT32:
     case ZCP_TYPE_UINT32:
     case ZCP_TYPE_FLOAT:
     case ZCP_TYPE_DATE32:
     case ZCP_TYPE_TIME32:
-    case ZCP_TYPE_INTERVAL_MONTHS: return 32;
+    case ZCP_TYPE_INTERVAL_MONTHS:
+      return 32;
     case ZCP_TYPE_INT64:
     case ZCP_TYPE_UINT64:
     case ZCP_TYPE_DOUBLE:
@@ -549,11 +557,15 @@ int32_t zcp_type_bit_width(enum zcp_type type) {
     case ZCP_TYPE_TIME64:
     case ZCP_TYPE_TIMESTAMP:
     case ZCP_TYPE_DURATION:
-    case ZCP_TYPE_INTERVAL_DAY_TIME: return 64; /* int32 days + int32 milliseconds */
+    case ZCP_TYPE_INTERVAL_DAY_TIME:
+      return 64; /* int32 days + int32 milliseconds */
     case ZCP_TYPE_DECIMAL128:
-    case ZCP_TYPE_INTERVAL_MONTH_DAY_NANO: return 128; /* int32, int32, int64 */
-    case ZCP_TYPE_DECIMAL256: return 256;
-    default: return 0; /* null, variable-width, fixed-size binary (needs the format), nested */
+    case ZCP_TYPE_INTERVAL_MONTH_DAY_NANO:
+      return 128; /* int32, int32, int64 */
+    case ZCP_TYPE_DECIMAL256:
+      return 256;
+    default:
+      return 0; /* null, variable-width, fixed-size binary (needs the format), nested */
   }
 }
 
@@ -569,31 +581,42 @@ int32_t zcp_format_bit_width(const struct zcp_format *f) {
 
 int32_t zcp_type_n_buffers(enum zcp_type type) {
   switch (type) {
-    case ZCP_TYPE_NA: return 0; /* the C Data Interface gives null arrays no buffers */
+    case ZCP_TYPE_NA:
+      return 0; /* the C Data Interface gives null arrays no buffers */
     case ZCP_TYPE_BINARY:
     case ZCP_TYPE_STRING:
     case ZCP_TYPE_LARGE_BINARY:
-    case ZCP_TYPE_LARGE_STRING: return 3; /* validity, offsets, data */
+    case ZCP_TYPE_LARGE_STRING:
+      return 3; /* validity, offsets, data */
     /* validity, views, variadic buffer sizes; the variadic data buffers come in between
      * and are counted by the array, not the type */
     case ZCP_TYPE_BINARY_VIEW:
-    case ZCP_TYPE_STRING_VIEW: return 3;
+    case ZCP_TYPE_STRING_VIEW:
+      return 3;
     case ZCP_TYPE_LIST:
     case ZCP_TYPE_LARGE_LIST:
-    case ZCP_TYPE_MAP: return 2; /* validity, offsets */
+    case ZCP_TYPE_MAP:
+      return 2; /* validity, offsets */
     case ZCP_TYPE_LIST_VIEW:
-    case ZCP_TYPE_LARGE_LIST_VIEW: return 3; /* validity, offsets, sizes */
+    case ZCP_TYPE_LARGE_LIST_VIEW:
+      return 3; /* validity, offsets, sizes */
     case ZCP_TYPE_FIXED_SIZE_LIST:
-    case ZCP_TYPE_STRUCT: return 1; /* validity */
+    case ZCP_TYPE_STRUCT:
+      return 1; /* validity */
     /* Unions have no validity bitmap: buffers[0] is the int8 type ids, and dense unions
      * add buffers[1], the int32 offsets into the selected child. Nulls live in the
      * children. */
-    case ZCP_TYPE_SPARSE_UNION: return 1;
-    case ZCP_TYPE_DENSE_UNION: return 2;
+    case ZCP_TYPE_SPARSE_UNION:
+      return 1;
+    case ZCP_TYPE_DENSE_UNION:
+      return 2;
     /* Run-end encoded arrays have no buffers at all (not even validity): run ends and
      * values are its two children. */
-    case ZCP_TYPE_RUN_END_ENCODED: return 0;
-    case ZCP_TYPE_COUNT_: return 0;
-    default: return 2; /* bool and every fixed-width type: validity, values */
+    case ZCP_TYPE_RUN_END_ENCODED:
+      return 0;
+    case ZCP_TYPE_COUNT_:
+      return 0;
+    default:
+      return 2; /* bool and every fixed-width type: validity, values */
   }
 }

@@ -19,7 +19,9 @@ static int32_t load_i32(const char *p) {
   return v;
 }
 
-static void store_i32(char *p, int32_t v) { memcpy(p, &v, sizeof v); }
+static void store_i32(char *p, int32_t v) {
+  memcpy(p, &v, sizeof v);
+}
 
 zcp_status_t zcp__metadata_check(const char *md, int64_t max_size, int64_t *size,
                                  struct zcp_error *err) {
@@ -48,14 +50,16 @@ zcp_status_t zcp__metadata_check(const char *md, int64_t max_size, int64_t *size
       int32_t len = load_i32(md + pos);
       pos += 4;
       if (len < 0) {
-        return zcp_error_set(err, ZCP_CORRUPT_INPUT, "metadata pair %d: negative %s length %d",
-                             (int)i, what, (int)len);
+        return zcp_error_set(err, ZCP_CORRUPT_INPUT,
+                             "metadata pair %d: negative %s length %d", (int)i, what,
+                             (int)len);
       }
       if (max_size - pos < len) {
-        return zcp_error_set(err, ZCP_CORRUPT_INPUT,
-                             "metadata pair %d: %s of %d bytes at byte %lld runs past the "
-                             "end (%lld bytes)",
-                             (int)i, what, (int)len, (long long)pos, (long long)max_size);
+        return zcp_error_set(
+            err, ZCP_CORRUPT_INPUT,
+            "metadata pair %d: %s of %d bytes at byte %lld runs past the "
+            "end (%lld bytes)",
+            (int)i, what, (int)len, (long long)pos, (long long)max_size);
       }
       pos += len;
     }
@@ -102,7 +106,8 @@ int64_t zcp_metadata_size(const char *metadata) {
   return size;
 }
 
-bool zcp_metadata_get(const char *metadata, const char *key, struct zcp_string_view *value) {
+bool zcp_metadata_get(const char *metadata, const char *key,
+                      struct zcp_string_view *value) {
   if (key == NULL) return false;
   size_t klen = strlen(key);
   struct zcp_metadata_reader r;

@@ -39,7 +39,8 @@ void zcp__schema_release(struct ArrowSchema *schema) {
   }
   free(schema->children);
   if (schema->dictionary != NULL) {
-    if (schema->dictionary->release != NULL) schema->dictionary->release(schema->dictionary);
+    if (schema->dictionary->release != NULL)
+      schema->dictionary->release(schema->dictionary);
     free(schema->dictionary);
   }
   struct zcp__schema_private *p = schema->private_data;
@@ -140,7 +141,8 @@ zcp_status_t zcp_schema_set_name(struct ArrowSchema *schema, const char *name) {
 }
 
 /* Replaces the node's metadata with a copy of the first `size` bytes of md. */
-static zcp_status_t put_metadata(struct ArrowSchema *schema, const char *md, int64_t size) {
+static zcp_status_t put_metadata(struct ArrowSchema *schema, const char *md,
+                                 int64_t size) {
   char *copy = NULL;
   if (md != NULL) {
     if ((uint64_t)size > SIZE_MAX) return ZCP_OUT_OF_MEMORY;
@@ -170,9 +172,8 @@ zcp_status_t zcp_schema_alloc_dictionary(struct ArrowSchema *schema) {
   return schema->dictionary != NULL ? ZCP_OK : ZCP_OUT_OF_MEMORY;
 }
 
-/* ---------------------------------------------------------------------------------------
- * Field paths for messages: "a.b", "[2]" for an unnamed child, ".<dictionary>".
- * ------------------------------------------------------------------------------------- */
+/* ---- Field paths for messages: "a.b", "[2]" for an unnamed child, ".<dictionary>". --
+ */
 
 struct path {
   char buf[256];
@@ -217,9 +218,8 @@ static const char *where(const struct path *p, char *buf, size_t cap) {
   return buf;
 }
 
-/* ---------------------------------------------------------------------------------------
- * Deep copy
- * ------------------------------------------------------------------------------------- */
+/* ---- Deep copy ----------------------------------------------------------------------
+ */
 
 static zcp_status_t copy_node(const struct ArrowSchema *src, struct ArrowSchema *dst,
                               int depth, struct path *path, struct zcp_error *err) {
@@ -246,8 +246,8 @@ static zcp_status_t copy_node(const struct ArrowSchema *src, struct ArrowSchema 
   }
   int64_t md_size = 0;
   if (zcp__metadata_check(src->metadata, MAX_METADATA_BYTES, &md_size, err) != ZCP_OK) {
-    return zcp_error_prefix(err, ZCP_INVALID_ARGUMENT, "schema copy: %s: ",
-                            where(path, at, sizeof at));
+    return zcp_error_prefix(err, ZCP_INVALID_ARGUMENT,
+                            "schema copy: %s: ", where(path, at, sizeof at));
   }
   zcp_status_t st =
       init_node(dst, src->format, src->name, src->flags, src->n_children, false);
@@ -281,7 +281,8 @@ static zcp_status_t copy_node(const struct ArrowSchema *src, struct ArrowSchema 
 
 zcp_status_t zcp_schema_copy(const struct ArrowSchema *src, struct ArrowSchema *dst,
                              struct zcp_error *err) {
-  if (dst == NULL) return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "schema copy: dst is NULL");
+  if (dst == NULL)
+    return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "schema copy: dst is NULL");
   struct path path = {{0}, 0};
   if (src != NULL && src->name != NULL && src->release != NULL) {
     path_append(&path, src->name);
@@ -289,11 +290,12 @@ zcp_status_t zcp_schema_copy(const struct ArrowSchema *src, struct ArrowSchema *
   return copy_node(src, dst, 0, &path, err);
 }
 
-/* ---------------------------------------------------------------------------------------
- * Validation
- * ------------------------------------------------------------------------------------- */
+/* ---- Validation ---------------------------------------------------------------------
+ */
 
-static bool is_integer(enum zcp_type t) { return t >= ZCP_TYPE_INT8 && t <= ZCP_TYPE_UINT64; }
+static bool is_integer(enum zcp_type t) {
+  return t >= ZCP_TYPE_INT8 && t <= ZCP_TYPE_UINT64;
+}
 
 /* Number of children the type requires, or -1 for any (struct). */
 static int64_t expected_children(const struct zcp_format *f) {
@@ -303,35 +305,43 @@ static int64_t expected_children(const struct zcp_format *f) {
     case ZCP_TYPE_LIST_VIEW:
     case ZCP_TYPE_LARGE_LIST_VIEW:
     case ZCP_TYPE_FIXED_SIZE_LIST:
-    case ZCP_TYPE_MAP: return 1;
-    case ZCP_TYPE_RUN_END_ENCODED: return 2;
+    case ZCP_TYPE_MAP:
+      return 1;
+    case ZCP_TYPE_RUN_END_ENCODED:
+      return 2;
     case ZCP_TYPE_SPARSE_UNION:
-    case ZCP_TYPE_DENSE_UNION: return f->n_type_ids;
-    case ZCP_TYPE_STRUCT: return -1;
-    default: return 0;
+    case ZCP_TYPE_DENSE_UNION:
+      return f->n_type_ids;
+    case ZCP_TYPE_STRUCT:
+      return -1;
+    default:
+      return 0;
   }
 }
 
 /* Type-specific checks of the children (already known non-NULL and live). */
-static zcp_status_t check_children(const struct ArrowSchema *s, const struct zcp_format *f,
-                                   const char *at, struct zcp_error *err) {
+static zcp_status_t check_children(const struct ArrowSchema *s,
+                                   const struct zcp_format *f, const char *at,
+                                   struct zcp_error *err) {
   const char *tname = zcp_type_name(f->type);
   if (f->type == ZCP_TYPE_MAP) {
     const struct ArrowSchema *entries = s->children[0];
     if (entries->format == NULL || strcmp(entries->format, "+s") != 0) {
-      return zcp_error_set(err, ZCP_INVALID_ARGUMENT,
-                           "%s (map): entries child must be a struct \"+s\", found \"%s\"",
-                           at, entries->format ? entries->format : "(null)");
+      return zcp_error_set(
+          err, ZCP_INVALID_ARGUMENT,
+          "%s (map): entries child must be a struct \"+s\", found \"%s\"", at,
+          entries->format ? entries->format : "(null)");
     }
     if (entries->flags & ARROW_FLAG_NULLABLE) {
       return zcp_error_set(err, ZCP_INVALID_ARGUMENT,
                            "%s (map): entries struct must not be nullable", at);
     }
     if (entries->n_children != 2) {
-      return zcp_error_set(err, ZCP_INVALID_ARGUMENT,
-                           "%s (map): entries struct must have 2 children (keys, values), "
-                           "found %lld",
-                           at, (long long)entries->n_children);
+      return zcp_error_set(
+          err, ZCP_INVALID_ARGUMENT,
+          "%s (map): entries struct must have 2 children (keys, values), "
+          "found %lld",
+          at, (long long)entries->n_children);
     }
   }
   if (f->type == ZCP_TYPE_RUN_END_ENCODED) {
@@ -349,17 +359,18 @@ static zcp_status_t check_children(const struct ArrowSchema *s, const struct zcp
   return ZCP_OK;
 }
 
-static zcp_status_t validate_node(const struct ArrowSchema *s, int depth, struct path *path,
-                                  struct zcp_error *err) {
+static zcp_status_t validate_node(const struct ArrowSchema *s, int depth,
+                                  struct path *path, struct zcp_error *err) {
   char at[300];
   where(path, at, sizeof at);
-  if (s == NULL) return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "%s: schema is NULL", at);
+  if (s == NULL)
+    return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "%s: schema is NULL", at);
   if (s->release == NULL) {
     return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "%s: schema is released", at);
   }
   if (depth > ZCP_MAX_DEPTH) {
-    return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "%s: nested deeper than %d levels", at,
-                         ZCP_MAX_DEPTH);
+    return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "%s: nested deeper than %d levels",
+                         at, ZCP_MAX_DEPTH);
   }
   struct zcp_format f;
   if (zcp_format_parse(s->format, &f, err) != ZCP_OK) {
@@ -376,9 +387,9 @@ static zcp_status_t validate_node(const struct ArrowSchema *s, int depth, struct
   }
   int64_t want = expected_children(&f);
   if (want >= 0 && s->n_children != want) {
-    return zcp_error_set(err, ZCP_INVALID_ARGUMENT,
-                         "%s (%s): expected %lld %s, found %lld", at, tname, (long long)want,
-                         want == 1 ? "child" : "children", (long long)s->n_children);
+    return zcp_error_set(
+        err, ZCP_INVALID_ARGUMENT, "%s (%s): expected %lld %s, found %lld", at, tname,
+        (long long)want, want == 1 ? "child" : "children", (long long)s->n_children);
   }
   for (int64_t i = 0; i < s->n_children; i++) {
     const struct ArrowSchema *c = s->children[i];
@@ -390,7 +401,8 @@ static zcp_status_t validate_node(const struct ArrowSchema *s, int depth, struct
   ZCP_RETURN_NOT_OK(check_children(s, &f, at, err));
   if (s->dictionary != NULL && !is_integer(f.type)) {
     return zcp_error_set(err, ZCP_INVALID_ARGUMENT,
-                         "%s (%s): dictionary indices must be an integer type", at, tname);
+                         "%s (%s): dictionary indices must be an integer type", at,
+                         tname);
   }
   for (int64_t i = 0; i < s->n_children; i++) {
     size_t mark = path_push(path, s->children[i]->name, i);
@@ -408,7 +420,8 @@ static zcp_status_t validate_node(const struct ArrowSchema *s, int depth, struct
   return ZCP_OK;
 }
 
-zcp_status_t zcp_schema_validate(const struct ArrowSchema *schema, struct zcp_error *err) {
+zcp_status_t zcp_schema_validate(const struct ArrowSchema *schema,
+                                 struct zcp_error *err) {
   struct path path = {{0}, 0};
   if (schema != NULL && schema->release != NULL && schema->name != NULL) {
     path_append(&path, schema->name);

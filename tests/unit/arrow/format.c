@@ -315,7 +315,7 @@ Test(format, write_rejects_impossible_formats) {
   memset(&f, 0, sizeof f);
   f.type = ZCP_TYPE_COUNT_;
   cr_assert_eq(zcp_format_write(&f, buf, sizeof buf, &e), ZCP_INVALID_ARGUMENT);
-  f.type = (enum zcp_type)-1;
+  f.type = (enum zcp_type) - 1;
   cr_assert_eq(zcp_format_write(&f, buf, sizeof buf, &e), ZCP_INVALID_ARGUMENT);
 
   memset(&f, 0, sizeof f);
@@ -385,7 +385,7 @@ Test(format, names_every_type) {
   cr_assert_str_eq(zcp_type_name(ZCP_TYPE_TIMESTAMP), "timestamp");
   cr_assert_str_eq(zcp_type_name(ZCP_TYPE_LARGE_STRING), "large_utf8");
   cr_assert_str_eq(zcp_type_name(ZCP_TYPE_COUNT_), "unknown");
-  cr_assert_str_eq(zcp_type_name((enum zcp_type)-3), "unknown");
+  cr_assert_str_eq(zcp_type_name((enum zcp_type) - 3), "unknown");
 }
 
 Test(format, bit_widths) {

@@ -63,7 +63,8 @@ static void make_tree(struct ArrowSchema *root) {
   OK(zcp_schema_set_metadata(b, md));
   free(md);
   OK(zcp_schema_alloc_dictionary(b));
-  cr_assert_eq(zcp_schema_init(b->dictionary, "u", NULL, ARROW_FLAG_NULLABLE, 0, &e), ZCP_OK);
+  cr_assert_eq(zcp_schema_init(b->dictionary, "u", NULL, ARROW_FLAG_NULLABLE, 0, &e),
+               ZCP_OK);
   md = blob("dict", "yes");
   OK(zcp_schema_set_metadata(b->dictionary, md));
   free(md);
@@ -190,7 +191,8 @@ Test(schema, setters) {
   OK(zcp_schema_alloc_dictionary(&s));
   cr_assert_not_null(s.dictionary);
   cr_assert_null(s.dictionary->release, "dictionary starts released");
-  cr_assert_eq(zcp_schema_alloc_dictionary(&s), ZCP_INVALID_ARGUMENT, "only one dictionary");
+  cr_assert_eq(zcp_schema_alloc_dictionary(&s), ZCP_INVALID_ARGUMENT,
+               "only one dictionary");
   zcp_schema_release(&s); /* with the dictionary never initialised */
 
   struct ArrowSchema foreign = {.format = "i", .release = NULL};
@@ -240,15 +242,23 @@ Test(schema, copies_foreign_schema_without_releasing_it) {
   memcpy(p + 8, "ab", 2);
   memcpy(p + 10, &vlen, 4);
   memcpy(p + 14, "cde", 3);
-  struct ArrowSchema leaf = {.format = "vu", .name = "s", .flags = ARROW_FLAG_NULLABLE,
-                             .metadata = md, .release = foreign_release};
+  struct ArrowSchema leaf = {.format = "vu",
+                             .name = "s",
+                             .flags = ARROW_FLAG_NULLABLE,
+                             .metadata = md,
+                             .release = foreign_release};
   struct ArrowSchema dict = {.format = "U", .release = foreign_release};
-  struct ArrowSchema idx = {.format = "C", .name = "codes", .dictionary = &dict,
+  struct ArrowSchema idx = {.format = "C",
+                            .name = "codes",
+                            .dictionary = &dict,
                             .flags = ARROW_FLAG_DICTIONARY_ORDERED,
                             .release = foreign_release};
   struct ArrowSchema *kids[] = {&leaf, &idx};
-  struct ArrowSchema root = {.format = "+s", .name = "", .n_children = 2,
-                             .children = kids, .release = foreign_release};
+  struct ArrowSchema root = {.format = "+s",
+                             .name = "",
+                             .n_children = 2,
+                             .children = kids,
+                             .release = foreign_release};
   OK(zcp_schema_validate(&root, NULL));
   struct ArrowSchema copy;
   struct zcp_error e = {0};
@@ -265,8 +275,11 @@ Test(schema, copies_foreign_schema_without_releasing_it) {
 Test(schema, copy_failure_leaves_dst_released) {
   struct ArrowSchema a = {.format = "i", .name = "ok", .release = foreign_release};
   struct ArrowSchema *kids[] = {&a, NULL};
-  struct ArrowSchema root = {.format = "+s", .name = "", .n_children = 2,
-                             .children = kids, .release = foreign_release};
+  struct ArrowSchema root = {.format = "+s",
+                             .name = "",
+                             .n_children = 2,
+                             .children = kids,
+                             .release = foreign_release};
   struct ArrowSchema dst;
   struct zcp_error e = {0};
   cr_assert_eq(zcp_schema_copy(&root, &dst, &e), ZCP_INVALID_ARGUMENT);
@@ -287,8 +300,8 @@ Test(schema, copy_failure_leaves_dst_released) {
   char bad_md[8];
   int32_t neg = -1;
   memcpy(bad_md, &neg, 4);
-  struct ArrowSchema badmd = {.format = "i", .name = "m", .metadata = bad_md,
-                              .release = foreign_release};
+  struct ArrowSchema badmd = {
+      .format = "i", .name = "m", .metadata = bad_md, .release = foreign_release};
   kids[1] = &badmd;
   cr_assert_eq(zcp_schema_copy(&root, &dst, &e), ZCP_INVALID_ARGUMENT);
   cr_assert(strstr(e.message, "'m'") != NULL && strstr(e.message, "negative") != NULL,
@@ -333,7 +346,8 @@ Test(schema, depth_is_bounded) {
 /* Validates root and checks the status and that the message contains `want`. */
 static void expect_invalid(const struct ArrowSchema *root, const char *want) {
   struct zcp_error e = {0};
-  cr_assert_eq(zcp_schema_validate(root, &e), ZCP_INVALID_ARGUMENT, "expected '%s'", want);
+  cr_assert_eq(zcp_schema_validate(root, &e), ZCP_INVALID_ARGUMENT, "expected '%s'",
+               want);
   cr_assert(strstr(e.message, want) != NULL, "expected '%s' in: %s", want, e.message);
 }
 
@@ -486,8 +500,11 @@ Test(schema, validate_bad_format_metadata_and_released_nodes) {
 }
 
 Test(schema, validate_foreign_children_array_mismatch) {
-  struct ArrowSchema root = {.format = "+s", .name = "t", .n_children = 2,
-                             .children = NULL, .release = foreign_release};
+  struct ArrowSchema root = {.format = "+s",
+                             .name = "t",
+                             .n_children = 2,
+                             .children = NULL,
+                             .release = foreign_release};
   expect_invalid(&root, "field 't' (struct): 2 children with children array");
   root.n_children = -1;
   expect_invalid(&root, "field 't' (struct): -1 children");
