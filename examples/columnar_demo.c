@@ -37,7 +37,7 @@ static void make_schema(struct ArrowSchema *s, struct zcp_error *err) {
     int64_t flags, children;
   } cols[] = {{"l", "id", 0, 0},
               {"i", "sensor", ARROW_FLAG_NULLABLE, 0},
-              {"tsm:UTC", "at", 0, 0},
+              {"tsm:UTC", "recorded", 0, 0},
               {"g", "reading", ARROW_FLAG_NULLABLE, 0},
               {"+l", "tags", ARROW_FLAG_NULLABLE, 1},
               {"b", "ok", ARROW_FLAG_NULLABLE, 0}};
@@ -81,12 +81,12 @@ static zcp_status_t append_row(struct zcp_builder *b, int64_t id) {
 static void print_result(struct zcp_sql_result *r) {
   char cell[64];
   for (int64_t c = 0; c < zcp_sql_result_columns(r); c++) {
-    printf("%-26s", zcp_sql_result_column_name(r, c));
+    printf("%-14s", zcp_sql_result_column_name(r, c));
   }
   printf("\n");
   for (int64_t row = 0; row < zcp_sql_result_rows(r); row++) {
     for (int64_t c = 0; c < zcp_sql_result_columns(r); c++) {
-      printf("%-26s", zcp_sql_result_text(r, row, c, cell, sizeof cell));
+      printf("%-14s", zcp_sql_result_text(r, row, c, cell, sizeof cell));
     }
     printf("\n");
   }
@@ -147,7 +147,7 @@ int main(int argc, char **argv) {
     const char *q =
         "SELECT sensor, count(*) AS n, round(avg(reading), 3) AS avg_reading, "
         "count(*) FILTER (WHERE list_contains(tags, 'night')) AS night, "
-        "max(at) AS last_seen FROM readings GROUP BY sensor ORDER BY sensor NULLS LAST";
+        "max(recorded)::VARCHAR AS last_seen FROM readings GROUP BY sensor ORDER BY sensor NULLS LAST";
     printf("\nDuckDB, reading the table in place:\n  %s\n\n", q);
     double t2 = now_s();
     struct zcp_sql_result *r;

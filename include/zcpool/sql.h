@@ -8,7 +8,12 @@
  * some of them never (duckdb_arrow_scan and its bind step drop their release callbacks).
  * zcp_sql therefore hands out schemas it tracks itself: what DuckDB releases is counted,
  * what it keeps is reclaimed at zcp_sql_close, after DuckDB is closed. Arrays are not
- * affected: DuckDB releases every batch it reads. */
+ * affected: DuckDB releases every batch it reads.
+ *
+ * DuckDB's C API scan also expects the stream to apply the projections and filters the
+ * optimizer pushes into it without ever passing them on; zcp_sql therefore turns those
+ * optimizers off for its connection (`SET disabled_optimizers`): do not change that
+ * setting through zcp_sql_query. */
 #ifndef ZCPOOL_SQL_H
 #define ZCPOOL_SQL_H
 

@@ -50,6 +50,10 @@ struct duck_api {
   int (*arrow_scan)(duck_handle conn, const char *name, void *stream);
 };
 
+static const char kDisabledOptimizers[] =
+    "SET disabled_optimizers = 'filter_pushdown,unused_columns,join_filter_pushdown,"
+    "sampling_pushdown,late_materialization,row_group_pruner'";
+
 /* ---- zcp_sql -------------------------------------------------------------------------- */
 
 /* A schema handed to DuckDB: DuckDB's struct borrows the nodes of `copy`. */
@@ -146,6 +150,18 @@ zcp_status_t zcp_sql_open(struct zcp_sql **out, const char *path, struct zcp_err
   if (sql->api.connect(sql->db, &sql->conn) != DUCK_SUCCESS) {
     zcp_sql_close(sql, NULL);
     return zcp_error_set(err, ZCP_IO_ERROR, "sql: duckdb_connect failed");
+  }
+  /* duckdb_arrow_scan registers DuckDB's "arrow_scan", which pushes projections and
+   * filters into the producer and trusts it to apply them, but the C API never tells the
+   * producer what they are: with those optimizers on, DuckDB reads the wrong columns and
+   * unfiltered rows. Keep every pushdown into the scan off for this connection. */
+  duck_result res;
+  memset(&res, 0, sizeof res);
+  int rc = sql->api.query(sql->conn, kDisabledOptimizers, &res);
+  sql->api.destroy_result(&res);
+  if (rc != DUCK_SUCCESS) {
+    zcp_sql_close(sql, NULL);
+    return zcp_error_set(err, ZCP_IO_ERROR, "sql: cannot turn off DuckDB scan pushdowns");
   }
   *out = sql;
   return ZCP_OK;
