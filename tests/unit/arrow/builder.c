@@ -565,6 +565,9 @@ Test(builder, out_of_memory_at_every_allocation_leaks_nothing) {
     zcp_status_t st = build_mixed(b, &a, &os);
     if (st == ZCP_OK) {
       cr_assert_eq(a.length, 200);
+      struct zcp_error e;
+      cr_assert_eq(zcp_array_validate(&a, &os, ZCP_VALIDATE_FULL, &e), ZCP_OK, "%s",
+                   e.message);
       cr_assert(ta.calls < fail_at, "the failure was ignored");
       zcp_array_release(&a);
       zcp_schema_release(&os);

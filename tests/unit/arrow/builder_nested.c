@@ -404,6 +404,8 @@ Test(builder_nested, deep_tree_finishes_and_reuses) {
     struct zcp_error e;
     cr_assert_eq(zcp_builder_finish(b, &a, &os, &e), ZCP_OK, "%s", e.message);
     check_layout(&a, 128);
+    cr_assert_eq(zcp_array_validate(&a, &os, ZCP_VALIDATE_FULL, &e), ZCP_OK, "%s",
+                 e.message);
     struct zcp_array_view v;
     cr_assert_eq(zcp_array_view_init(&v, &a, &os, &e), ZCP_OK, "%s", e.message);
     cr_assert_eq(a.length, 50);

@@ -138,13 +138,14 @@ static inline void check_padding(const struct ArrowArray *a, int64_t i, int64_t 
   }
 }
 
-/* Finishes b into *a and *s and checks layout and structure (through a view). */
+/* Finishes b into *a and *s, checks the layout, validates fully and opens a view. */
 static inline void finish(struct zcp_builder *b, struct ArrowArray *a,
                           struct ArrowSchema *s, struct zcp_array_view *v) {
   struct zcp_error e = {0};
   cr_assert_eq(zcp_builder_finish(b, a, s, &e), ZCP_OK, "%s", e.message);
   cr_assert_eq(zcp_builder_length(b), 0);
   check_layout(a, 64);
+  cr_assert_eq(zcp_array_validate(a, s, ZCP_VALIDATE_FULL, &e), ZCP_OK, "%s", e.message);
   cr_assert_eq(zcp_array_view_init(v, a, s, &e), ZCP_OK, "%s", e.message);
 }
 
