@@ -130,8 +130,8 @@ static inline void check_layout(const struct ArrowArray *a, int64_t align) {
 static inline void check_padding(const struct ArrowArray *a, int64_t i, int64_t used) {
   const uint8_t *p = a->buffers[i];
   int64_t cap = zcp_array_buffer_capacity(a, i);
-  cr_assert(cap >= used, "buffer %lld: capacity %lld < %lld", (long long)i, (long long)cap,
-            (long long)used);
+  cr_assert(cap >= used, "buffer %lld: capacity %lld < %lld", (long long)i,
+            (long long)cap, (long long)used);
   for (int64_t k = used; k < cap; k++) {
     cr_assert_eq(p[k], 0, "buffer %lld: padding byte %lld is %d", (long long)i,
                  (long long)k, p[k]);
