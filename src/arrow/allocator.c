@@ -34,9 +34,13 @@ static int64_t page_size(void) {
 }
 
 /* Whether a block is a mapping depends on its size only: free is not told alignments. */
-static bool is_mapped(int64_t size) { return size >= ZCP_BIG_BLOCK; }
+static bool is_mapped(int64_t size) {
+  return size >= ZCP_BIG_BLOCK;
+}
 
-static int64_t mapped_len(int64_t size) { return zcp__round_up(size, page_size()); }
+static int64_t mapped_len(int64_t size) {
+  return zcp__round_up(size, page_size());
+}
 
 static void *raw_alloc(int64_t size, int64_t alignment) {
   if (is_mapped(size)) {
@@ -49,7 +53,8 @@ static void *raw_alloc(int64_t size, int64_t alignment) {
     /* Alignment beyond a page: map more, then unmap the slack on both sides. */
     uint8_t *a = (uint8_t *)zcp__round_up((int64_t)(uintptr_t)p, alignment);
     if (a > p) munmap(p, (size_t)(a - p));
-    if (a + len < p + len + extra) munmap(a + len, (size_t)((p + len + extra) - (a + len)));
+    if (a + len < p + len + extra)
+      munmap(a + len, (size_t)((p + len + extra) - (a + len)));
     return a;
   }
   /* aligned_alloc wants a size that is a multiple of the alignment. */
@@ -113,7 +118,9 @@ static struct zcp_allocator default_allocator = {
     .private_data = NULL,
 };
 
-struct zcp_allocator *zcp_allocator_default(void) { return &default_allocator; }
+struct zcp_allocator *zcp_allocator_default(void) {
+  return &default_allocator;
+}
 
 int64_t zcp_allocator_default_live_bytes(void) {
   return atomic_load_explicit(&live_bytes, memory_order_relaxed);

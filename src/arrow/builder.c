@@ -1,5 +1,5 @@
-/* Builders: life cycle, growable buffers, validity bitmaps and the appends of
- * fixed-width columns (bool, integers, floats, decimals, temporal types, intervals).
+/* Builders: growable buffers, validity bitmaps and the appends of fixed-width columns
+ * (bool, integers, floats, decimals, temporal types, intervals).
  *
  * Every data buffer is allocated through the builder's struct zcp_allocator and nowhere
  * else: later the allocator is a pool of shared memory and a buffer that escaped it would
@@ -13,7 +13,8 @@
 
 #include "arrow/builder_internal.h"
 
-/* ---- messages ------------------------------------------------------------------------ */
+/* ---- messages ------------------------------------------------------------------------
+ */
 
 zcp_status_t zcp__builder_error(struct zcp_builder *b, zcp_status_t code, const char *fmt,
                                 ...) {
@@ -33,7 +34,8 @@ const char *zcp_builder_last_error(const struct zcp_builder *b) {
   return b != NULL ? b->root->last_error : "";
 }
 
-/* ---- buffers ------------------------------------------------------------------------- */
+/* ---- buffers -------------------------------------------------------------------------
+ */
 
 #define ZCP__MAX_BUFFER ((int64_t)1 << 62)
 
@@ -42,7 +44,8 @@ zcp_status_t zcp__buf_reserve_capped(struct zcp_builder *b, struct zcp__buf *buf
   int64_t need;
   if (additional < 0 || !zcp__add_i64(buf->size, additional, &need) ||
       need > ZCP__MAX_BUFFER) {
-    return zcp__builder_error(b, ZCP_OUT_OF_MEMORY, "a buffer of %lld + %lld bytes is too large",
+    return zcp__builder_error(b, ZCP_OUT_OF_MEMORY,
+                              "a buffer of %lld + %lld bytes is too large",
                               (long long)buf->size, (long long)additional);
   }
   if (need <= buf->capacity) return ZCP_OK;
@@ -61,7 +64,8 @@ zcp_status_t zcp__buf_reserve_capped(struct zcp_builder *b, struct zcp__buf *buf
   }
   if (((uintptr_t)p & (uintptr_t)(b->align - 1)) != 0) {
     /* An allocator that breaks its contract: keep what we had if we still can. */
-    if (buf->data == NULL) a->free(a, p, cap);
+    if (buf->data == NULL)
+      a->free(a, p, cap);
     else {
       buf->data = p;
       buf->capacity = cap;
@@ -86,7 +90,8 @@ void zcp__buf_free(struct zcp_builder *b, struct zcp__buf *buf) {
   buf->size = buf->capacity = 0;
 }
 
-/* ---- bitmaps ------------------------------------------------------------------------- */
+/* ---- bitmaps -------------------------------------------------------------------------
+ */
 
 void zcp__bits_set_range(uint8_t *bits, int64_t start, int64_t n) {
   int64_t i = start, end = start + n;
@@ -110,7 +115,8 @@ bool zcp__type_has_validity(enum zcp_type t) {
          t != ZCP_TYPE_RUN_END_ENCODED;
 }
 
-zcp_status_t zcp__validity_reserve(struct zcp_builder *b, int64_t n, bool will_have_nulls) {
+zcp_status_t zcp__validity_reserve(struct zcp_builder *b, int64_t n,
+                                   bool will_have_nulls) {
   if (!zcp__type_has_validity(b->format.type)) return ZCP_OK;
   if (b->validity.data == NULL && !will_have_nulls) return ZCP_OK;
   int64_t bits;
@@ -118,7 +124,8 @@ zcp_status_t zcp__validity_reserve(struct zcp_builder *b, int64_t n, bool will_h
     return zcp__builder_error(b, ZCP_NO_SPACE, "too many elements");
   }
   int64_t need = zcp__bitmap_bytes(bits);
-  if (b->validity.data != NULL) return zcp__buf_reserve(b, &b->validity, need - b->validity.size);
+  if (b->validity.data != NULL)
+    return zcp__buf_reserve(b, &b->validity, need - b->validity.size);
   ZCP_RETURN_NOT_OK(zcp__buf_reserve(b, &b->validity, need));
   /* First null: every element so far was valid. */
   b->validity.size = 0;
@@ -135,7 +142,8 @@ void zcp__validity_append(struct zcp_builder *b, int64_t n, bool v) {
 
 /* Packs n bytes (nonzero = 1) into bits starting at bit `start` (room reserved, bits from
  * start on zero). */
-static void bits_from_bytes(uint8_t *bits, int64_t start, const uint8_t *bytes, int64_t n) {
+static void bits_from_bytes(uint8_t *bits, int64_t start, const uint8_t *bytes,
+                            int64_t n) {
   int64_t i = 0;
   while (i < n && ((start + i) & 7) != 0) {
     if (bytes[i]) bits[(start + i) >> 3] |= (uint8_t)(1u << ((start + i) & 7));
@@ -171,7 +179,8 @@ void zcp__validity_append_bytes(struct zcp_builder *b, const uint8_t *validity,
   bits_from_bytes(b->validity.data, b->length, validity, n);
 }
 
-/* ---- offsets ------------------------------------------------------------------------- */
+/* ---- offsets -------------------------------------------------------------------------
+ */
 
 zcp_status_t zcp__builder_offsets_start(struct zcp_builder *b, struct zcp__buf *buf,
                                         int64_t offset_width) {
@@ -195,22 +204,26 @@ int64_t zcp__offsets_last(const struct zcp__buf *buf, int64_t offset_width) {
   return v;
 }
 
-/* ---- types --------------------------------------------------------------------------- */
+/* ---- types ---------------------------------------------------------------------------
+ */
 
 /* Bytes per value of fixed-width types (bool: 0, it is bits). */
-static int64_t value_width(const struct zcp_format *f) {
+int64_t zcp__value_width(const struct zcp_format *f) {
   switch (f->type) {
     case ZCP_TYPE_INT8:
-    case ZCP_TYPE_UINT8: return 1;
+    case ZCP_TYPE_UINT8:
+      return 1;
     case ZCP_TYPE_INT16:
     case ZCP_TYPE_UINT16:
-    case ZCP_TYPE_HALF_FLOAT: return 2;
+    case ZCP_TYPE_HALF_FLOAT:
+      return 2;
     case ZCP_TYPE_INT32:
     case ZCP_TYPE_UINT32:
     case ZCP_TYPE_FLOAT:
     case ZCP_TYPE_DATE32:
     case ZCP_TYPE_TIME32:
-    case ZCP_TYPE_INTERVAL_MONTHS: return 4;
+    case ZCP_TYPE_INTERVAL_MONTHS:
+      return 4;
     case ZCP_TYPE_INT64:
     case ZCP_TYPE_UINT64:
     case ZCP_TYPE_DOUBLE:
@@ -218,12 +231,17 @@ static int64_t value_width(const struct zcp_format *f) {
     case ZCP_TYPE_TIME64:
     case ZCP_TYPE_TIMESTAMP:
     case ZCP_TYPE_DURATION:
-    case ZCP_TYPE_INTERVAL_DAY_TIME: return 8;
+    case ZCP_TYPE_INTERVAL_DAY_TIME:
+      return 8;
     case ZCP_TYPE_DECIMAL128:
-    case ZCP_TYPE_INTERVAL_MONTH_DAY_NANO: return 16;
-    case ZCP_TYPE_DECIMAL256: return 32;
-    case ZCP_TYPE_FIXED_SIZE_BINARY: return f->fixed_size;
-    default: return 0;
+    case ZCP_TYPE_INTERVAL_MONTH_DAY_NANO:
+      return 16;
+    case ZCP_TYPE_DECIMAL256:
+      return 32;
+    case ZCP_TYPE_FIXED_SIZE_BINARY:
+      return f->fixed_size;
+    default:
+      return 0;
   }
 }
 
@@ -234,23 +252,51 @@ static bool is_fixed_width(enum zcp_type t) {
 /* Range of integer-valued types; false for others. */
 static bool int_range(enum zcp_type t, int64_t *lo, uint64_t *hi) {
   switch (t) {
-    case ZCP_TYPE_BOOL: *lo = 0; *hi = 1; return true;
-    case ZCP_TYPE_INT8: *lo = INT8_MIN; *hi = INT8_MAX; return true;
-    case ZCP_TYPE_UINT8: *lo = 0; *hi = UINT8_MAX; return true;
-    case ZCP_TYPE_INT16: *lo = INT16_MIN; *hi = INT16_MAX; return true;
-    case ZCP_TYPE_UINT16: *lo = 0; *hi = UINT16_MAX; return true;
+    case ZCP_TYPE_BOOL:
+      *lo = 0;
+      *hi = 1;
+      return true;
+    case ZCP_TYPE_INT8:
+      *lo = INT8_MIN;
+      *hi = INT8_MAX;
+      return true;
+    case ZCP_TYPE_UINT8:
+      *lo = 0;
+      *hi = UINT8_MAX;
+      return true;
+    case ZCP_TYPE_INT16:
+      *lo = INT16_MIN;
+      *hi = INT16_MAX;
+      return true;
+    case ZCP_TYPE_UINT16:
+      *lo = 0;
+      *hi = UINT16_MAX;
+      return true;
     case ZCP_TYPE_INT32:
     case ZCP_TYPE_DATE32:
     case ZCP_TYPE_TIME32:
-    case ZCP_TYPE_INTERVAL_MONTHS: *lo = INT32_MIN; *hi = INT32_MAX; return true;
-    case ZCP_TYPE_UINT32: *lo = 0; *hi = UINT32_MAX; return true;
+    case ZCP_TYPE_INTERVAL_MONTHS:
+      *lo = INT32_MIN;
+      *hi = INT32_MAX;
+      return true;
+    case ZCP_TYPE_UINT32:
+      *lo = 0;
+      *hi = UINT32_MAX;
+      return true;
     case ZCP_TYPE_INT64:
     case ZCP_TYPE_DATE64:
     case ZCP_TYPE_TIME64:
     case ZCP_TYPE_TIMESTAMP:
-    case ZCP_TYPE_DURATION: *lo = INT64_MIN; *hi = INT64_MAX; return true;
-    case ZCP_TYPE_UINT64: *lo = 0; *hi = UINT64_MAX; return true;
-    default: return false;
+    case ZCP_TYPE_DURATION:
+      *lo = INT64_MIN;
+      *hi = INT64_MAX;
+      return true;
+    case ZCP_TYPE_UINT64:
+      *lo = 0;
+      *hi = UINT64_MAX;
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -291,230 +337,8 @@ static uint16_t half_from_double(double d) {
   return (uint16_t)(sign | (base + q));
 }
 
-/* ---- life cycle ---------------------------------------------------------------------- */
-
-static char *join_path(const char *parent, const char *name) {
-  if (name == NULL) name = "";
-  size_t lp = parent != NULL ? strlen(parent) : 0, ln = strlen(name);
-  char *p = malloc(lp + ln + 2);
-  if (p == NULL) return NULL;
-  if (lp > 0) {
-    memcpy(p, parent, lp);
-    p[lp] = '.';
-    memcpy(p + lp + 1, name, ln + 1);
-  } else {
-    memcpy(p, name, ln + 1);
-  }
-  return p;
-}
-
-static void builder_free(struct zcp_builder *b) {
-  if (b == NULL) return;
-  for (int64_t i = 0; i < b->n_children; i++) builder_free(b->children[i]);
-  builder_free(b->dictionary);
-  zcp__buf_free(b, &b->validity);
-  zcp__buf_free(b, &b->buf[0]);
-  zcp__buf_free(b, &b->buf[1]);
-  for (int64_t i = 0; i < b->n_variadic; i++) zcp__buf_free(b, &b->variadic[i]);
-  zcp__buf_free(b, &b->variadic_sizes);
-  free(b->variadic);
-  free(b->children);
-  free(b->expect);
-  free(b->path);
-  if (b->root == b) zcp_schema_release(&b->owned_schema);
-  free(b);
-}
-
-static int64_t expected_children(enum zcp_type t) {
-  switch (t) {
-    case ZCP_TYPE_LIST:
-    case ZCP_TYPE_LARGE_LIST:
-    case ZCP_TYPE_LIST_VIEW:
-    case ZCP_TYPE_LARGE_LIST_VIEW:
-    case ZCP_TYPE_FIXED_SIZE_LIST:
-    case ZCP_TYPE_MAP: return 1;
-    case ZCP_TYPE_RUN_END_ENCODED: return 2;
-    case ZCP_TYPE_STRUCT:
-    case ZCP_TYPE_SPARSE_UNION:
-    case ZCP_TYPE_DENSE_UNION: return -1; /* checked elsewhere */
-    default: return 0;
-  }
-}
-
-static zcp_status_t setup(struct zcp_builder *b, struct zcp_builder *root,
-                          const struct ArrowSchema *schema, const char *parent_path,
-                          int depth, struct zcp_error *err);
-
-static zcp_status_t setup_error(struct zcp_builder *b, struct zcp_error *err,
-                                zcp_status_t code, const char *what) {
-  return zcp_error_set(err, code, "column '%s' (%s): %s", b->path,
-                       zcp_type_name(b->format.type), what);
-}
-
-static zcp_status_t new_child(struct zcp_builder *parent, struct zcp_builder **out,
-                              const struct ArrowSchema *schema, int depth,
-                              struct zcp_error *err) {
-  struct zcp_builder *c = calloc(1, sizeof *c);
-  if (c == NULL) return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "out of memory");
-  *out = c;
-  return setup(c, parent->root, schema, parent->path, depth, err);
-}
-
-static zcp_status_t setup_children(struct zcp_builder *b, const struct ArrowSchema *schema,
-                                   int depth, struct zcp_error *err) {
-  enum zcp_type t = b->format.type;
-  int64_t want = expected_children(t);
-  if (schema->n_children < 0 || (schema->n_children > 0 && schema->children == NULL)) {
-    return setup_error(b, err, ZCP_INVALID_ARGUMENT, "bad children");
-  }
-  if (want >= 0 && schema->n_children != want) {
-    char msg[96];
-    snprintf(msg, sizeof msg, "expected %lld children, schema has %lld", (long long)want,
-             (long long)schema->n_children);
-    return setup_error(b, err, ZCP_INVALID_ARGUMENT, msg);
-  }
-  if ((t == ZCP_TYPE_SPARSE_UNION || t == ZCP_TYPE_DENSE_UNION) &&
-      schema->n_children != b->format.n_type_ids) {
-    return setup_error(b, err, ZCP_INVALID_ARGUMENT,
-                       "union type ids and children differ in number");
-  }
-  if (schema->n_children == 0) return ZCP_OK;
-  b->children = calloc((size_t)schema->n_children, sizeof *b->children);
-  if (b->children == NULL) return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "out of memory");
-  b->n_children = schema->n_children;
-  for (int64_t i = 0; i < schema->n_children; i++) {
-    ZCP_RETURN_NOT_OK(new_child(b, &b->children[i], schema->children[i], depth + 1, err));
-  }
-  if (t == ZCP_TYPE_MAP && (b->children[0]->format.type != ZCP_TYPE_STRUCT ||
-                            b->children[0]->n_children != 2)) {
-    return setup_error(b, err, ZCP_INVALID_ARGUMENT,
-                       "map entries must be a struct of 2 (keys, values)");
-  }
-  if (t == ZCP_TYPE_RUN_END_ENCODED) {
-    enum zcp_type r = b->children[0]->format.type;
-    if ((r != ZCP_TYPE_INT16 && r != ZCP_TYPE_INT32 && r != ZCP_TYPE_INT64) ||
-        b->children[0]->dictionary != NULL) {
-      return setup_error(b, err, ZCP_INVALID_ARGUMENT,
-                         "run ends must be int16, int32 or int64");
-    }
-  }
-  if (t == ZCP_TYPE_SPARSE_UNION || t == ZCP_TYPE_DENSE_UNION) {
-    b->expect = calloc((size_t)b->n_children, sizeof *b->expect);
-    if (b->expect == NULL) return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "out of memory");
-    for (int64_t i = 0; i < b->n_children; i++) {
-      int8_t id = b->format.type_ids[i];
-      if (id < 0 || b->child_of_type[id] >= 0) {
-        return setup_error(b, err, ZCP_INVALID_ARGUMENT, "bad or repeated union type id");
-      }
-      b->child_of_type[id] = (int16_t)i;
-    }
-  }
-  return ZCP_OK;
-}
-
-static zcp_status_t setup(struct zcp_builder *b, struct zcp_builder *root,
-                          const struct ArrowSchema *schema, const char *parent_path,
-                          int depth, struct zcp_error *err) {
-  b->root = root;
-  b->schema = schema;
-  b->alloc = root->alloc;
-  b->align = root->align;
-  for (int i = 0; i < ZCP_MAX_UNION_TYPES; i++) b->child_of_type[i] = -1;
-  b->path = join_path(parent_path, schema->name);
-  if (b->path == NULL) return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "out of memory");
-  if (depth > ZCP_MAX_DEPTH) {
-    return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "column '%s': nested deeper than %d",
-                         b->path, ZCP_MAX_DEPTH);
-  }
-  zcp_status_t st = zcp_format_parse(schema->format, &b->format, err);
-  if (st != ZCP_OK) return zcp_error_prefix(err, st, "column '%s': ", b->path);
-  b->width = value_width(&b->format);
-  if (b->format.type == ZCP_TYPE_FIXED_SIZE_BINARY && b->width < 0) {
-    return setup_error(b, err, ZCP_INVALID_ARGUMENT, "negative fixed size");
-  }
-  if (b->format.type == ZCP_TYPE_FIXED_SIZE_LIST && b->format.fixed_size < 0) {
-    return setup_error(b, err, ZCP_INVALID_ARGUMENT, "negative fixed size");
-  }
-  ZCP_RETURN_NOT_OK(setup_children(b, schema, depth, err));
-  if (schema->dictionary != NULL) {
-    if (b->format.type < ZCP_TYPE_INT8 || b->format.type > ZCP_TYPE_UINT64) {
-      return setup_error(b, err, ZCP_INVALID_ARGUMENT,
-                         "dictionary indices must be an integer type");
-    }
-    ZCP_RETURN_NOT_OK(new_child(b, &b->dictionary, schema->dictionary, depth + 1, err));
-  }
-  return ZCP_OK;
-}
-
-zcp_status_t zcp_builder_init(struct zcp_builder **out, const struct ArrowSchema *schema,
-                              struct zcp_allocator *alloc, struct zcp_error *err) {
-  if (out == NULL) return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "out is NULL");
-  *out = NULL;
-  if (schema == NULL || schema->release == NULL) {
-    return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "schema is NULL or released");
-  }
-  if (alloc == NULL) alloc = zcp_allocator_default();
-  if (alloc->allocate == NULL || alloc->reallocate == NULL || alloc->free == NULL) {
-    return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "allocator lacks a function");
-  }
-  int64_t align = ZCP_MAX(alloc->alignment, (int64_t)ZCP_ALIGNMENT);
-  if (!zcp__is_pow2(align) || align > ((int64_t)1 << 30)) {
-    return zcp_error_set(err, ZCP_INVALID_ARGUMENT,
-                         "allocator alignment %lld is not a power of two",
-                         (long long)alloc->alignment);
-  }
-  struct zcp_builder *b = calloc(1, sizeof *b);
-  if (b == NULL) return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "out of memory");
-  b->root = b;
-  b->alloc = alloc;
-  b->align = align;
-  zcp_status_t st = zcp_schema_copy(schema, &b->owned_schema, err);
-  if (st != ZCP_OK) {
-    free(b);
-    return st;
-  }
-  st = setup(b, b, &b->owned_schema, NULL, 0, err);
-  if (st != ZCP_OK) {
-    builder_free(b);
-    return st;
-  }
-  *out = b;
-  return ZCP_OK;
-}
-
-void zcp_builder_release(struct zcp_builder *b) {
-  if (b == NULL) return;
-  builder_free(b->root);
-}
-
-const struct ArrowSchema *zcp_builder_schema(const struct zcp_builder *b) {
-  return b != NULL ? b->schema : NULL;
-}
-
-const struct zcp_format *zcp_builder_format(const struct zcp_builder *b) {
-  return b != NULL ? &b->format : NULL;
-}
-
-int64_t zcp_builder_length(const struct zcp_builder *b) { return b != NULL ? b->length : 0; }
-
-struct zcp_builder *zcp_builder_child(struct zcp_builder *b, int64_t i) {
-  return (b != NULL && i >= 0 && i < b->n_children) ? b->children[i] : NULL;
-}
-
-struct zcp_builder *zcp_builder_union_child(struct zcp_builder *b, int8_t type_id) {
-  if (b == NULL || type_id < 0) return NULL;
-  if (b->format.type != ZCP_TYPE_SPARSE_UNION && b->format.type != ZCP_TYPE_DENSE_UNION) {
-    return NULL;
-  }
-  int16_t c = b->child_of_type[type_id];
-  return c >= 0 ? b->children[c] : NULL;
-}
-
-struct zcp_builder *zcp_builder_dictionary(struct zcp_builder *b) {
-  return b != NULL ? b->dictionary : NULL;
-}
-
-/* ---- reserve ------------------------------------------------------------------------- */
+/* ---- reserve -------------------------------------------------------------------------
+ */
 
 static zcp_status_t values_bytes(struct zcp_builder *b, int64_t n, int64_t *out) {
   if (b->format.type == ZCP_TYPE_BOOL) {
@@ -548,11 +372,13 @@ zcp_status_t zcp_builder_reserve(struct zcp_builder *b, int64_t additional,
   return zcp__validity_reserve(b, additional, false);
 }
 
-/* ---- appends ------------------------------------------------------------------------- */
+/* ---- appends -------------------------------------------------------------------------
+ */
 
 zcp_status_t zcp__builder_append_slots(struct zcp_builder *b, int64_t n, bool valid) {
-  if (n < 0) return zcp__builder_error(b, ZCP_INVALID_ARGUMENT, "negative count %lld",
-                                       (long long)n);
+  if (n < 0)
+    return zcp__builder_error(b, ZCP_INVALID_ARGUMENT, "negative count %lld",
+                              (long long)n);
   if (n == 0) return ZCP_OK;
   enum zcp_type t = b->format.type;
   if (t == ZCP_TYPE_NA) {
@@ -625,12 +451,14 @@ static zcp_status_t append_float(struct zcp_builder *b, double v) {
       float f = (float)v;
       return append_fixed(b, &f);
     }
-    default: return append_fixed(b, &v);
+    default:
+      return append_fixed(b, &v);
   }
 }
 
 /* Writes an integer that fits the type (checked by the caller). */
-static zcp_status_t append_checked_int(struct zcp_builder *b, uint64_t raw, bool negative) {
+static zcp_status_t append_checked_int(struct zcp_builder *b, uint64_t raw,
+                                       bool negative) {
   uint8_t bytes[32];
   if (b->format.type == ZCP_TYPE_BOOL) {
     bytes[0] = raw != 0;
@@ -644,7 +472,8 @@ static zcp_status_t append_checked_int(struct zcp_builder *b, uint64_t raw, bool
 }
 
 static zcp_status_t wrong_append(struct zcp_builder *b, const char *what) {
-  return zcp__builder_error(b, ZCP_INVALID_ARGUMENT, "%s does not apply to this type", what);
+  return zcp__builder_error(b, ZCP_INVALID_ARGUMENT, "%s does not apply to this type",
+                            what);
 }
 
 zcp_status_t zcp_builder_append_int(struct zcp_builder *b, int64_t value) {
@@ -654,8 +483,9 @@ zcp_status_t zcp_builder_append_int(struct zcp_builder *b, int64_t value) {
   uint64_t hi;
   if (int_range(t, &lo, &hi)) {
     if (value < lo || (value > 0 && (uint64_t)value > hi)) {
-      return zcp__builder_error(b, ZCP_INVALID_ARGUMENT, "%lld is out of range [%lld, %llu]",
-                                (long long)value, (long long)lo, (unsigned long long)hi);
+      return zcp__builder_error(b, ZCP_INVALID_ARGUMENT,
+                                "%lld is out of range [%lld, %llu]", (long long)value,
+                                (long long)lo, (unsigned long long)hi);
     }
     return append_checked_int(b, (uint64_t)value, value < 0);
   }
@@ -673,9 +503,9 @@ zcp_status_t zcp_builder_append_uint(struct zcp_builder *b, uint64_t value) {
   uint64_t hi;
   if (int_range(t, &lo, &hi)) {
     if (value > hi) {
-      return zcp__builder_error(b, ZCP_INVALID_ARGUMENT, "%llu is out of range [%lld, %llu]",
-                                (unsigned long long)value, (long long)lo,
-                                (unsigned long long)hi);
+      return zcp__builder_error(
+          b, ZCP_INVALID_ARGUMENT, "%llu is out of range [%lld, %llu]",
+          (unsigned long long)value, (long long)lo, (unsigned long long)hi);
     }
     return append_checked_int(b, value, false);
   }
@@ -721,17 +551,18 @@ zcp_status_t zcp_builder_append_string(struct zcp_builder *b, const char *str) {
   return zcp_builder_append_bytes(b, str, (int64_t)strlen(str));
 }
 
-zcp_status_t zcp_builder_append_interval(struct zcp_builder *b, int32_t months, int32_t days,
-                                         int64_t sub_day) {
+zcp_status_t zcp_builder_append_interval(struct zcp_builder *b, int32_t months,
+                                         int32_t days, int64_t sub_day) {
   if (b == NULL) return ZCP_INVALID_ARGUMENT;
   uint8_t bytes[16];
   switch (b->format.type) {
     case ZCP_TYPE_INTERVAL_DAY_TIME: {
       if (months != 0 || sub_day < INT32_MIN || sub_day > INT32_MAX) {
-        return zcp__builder_error(b, ZCP_INVALID_ARGUMENT,
-                                  "day-time intervals hold no months and int32 milliseconds "
-                                  "(got %d months, %lld ms)",
-                                  months, (long long)sub_day);
+        return zcp__builder_error(
+            b, ZCP_INVALID_ARGUMENT,
+            "day-time intervals hold no months and int32 milliseconds "
+            "(got %d months, %lld ms)",
+            months, (long long)sub_day);
       }
       int32_t ms = (int32_t)sub_day;
       memcpy(bytes, &days, 4);
@@ -749,7 +580,8 @@ zcp_status_t zcp_builder_append_interval(struct zcp_builder *b, int32_t months, 
                                   "month intervals hold months only");
       }
       return append_fixed(b, &months);
-    default: return wrong_append(b, "append_interval");
+    default:
+      return wrong_append(b, "append_interval");
   }
 }
 
@@ -761,7 +593,8 @@ zcp_status_t zcp_builder_append_values(struct zcp_builder *b, const void *values
     return wrong_append(b, "append_values");
   }
   if (n < 0 || (n > 0 && values == NULL)) {
-    return zcp__builder_error(b, ZCP_INVALID_ARGUMENT, "bad values (n %lld)", (long long)n);
+    return zcp__builder_error(b, ZCP_INVALID_ARGUMENT, "bad values (n %lld)",
+                              (long long)n);
   }
   if (n == 0) return ZCP_OK;
   /* Find nulls first: without any, the validity input is as good as NULL. */

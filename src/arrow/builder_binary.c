@@ -37,7 +37,9 @@ static void put_offset(uint8_t *p, int64_t width, int64_t v) {
   }
 }
 
-static int64_t max_offset(int64_t width) { return width == 4 ? INT32_MAX : INT64_MAX; }
+static int64_t max_offset(int64_t width) {
+  return width == 4 ? INT32_MAX : INT64_MAX;
+}
 
 static zcp_status_t offsets_full(struct zcp_builder *b, int64_t end, int64_t more) {
   return zcp__builder_error(b, ZCP_NO_SPACE,
@@ -46,7 +48,8 @@ static zcp_status_t offsets_full(struct zcp_builder *b, int64_t end, int64_t mor
                             (long long)end, (long long)more);
 }
 
-/* ---- views --------------------------------------------------------------------------- */
+/* ---- views ---------------------------------------------------------------------------
+ */
 
 /* Makes room for `size` more bytes in the current variadic buffer, starting a new one
  * when the current one would grow past ZCP__VIEW_BLOCK_MAX. */
@@ -66,8 +69,8 @@ static zcp_status_t view_data_room(struct zcp_builder *b, int64_t size) {
     b->variadic = v;
     b->cap_variadic = cap;
   }
-  int64_t start = cur != NULL ? ZCP_MIN(cur->capacity * 2, ZCP__VIEW_BLOCK_MAX)
-                              : ZCP__VIEW_BLOCK_MIN;
+  int64_t start =
+      cur != NULL ? ZCP_MIN(cur->capacity * 2, ZCP__VIEW_BLOCK_MAX) : ZCP__VIEW_BLOCK_MIN;
   struct zcp__buf fresh = {NULL, 0, 0};
   ZCP_RETURN_NOT_OK(zcp__buf_reserve(b, &fresh, ZCP_MAX(size, start)));
   b->variadic[b->n_variadic++] = fresh;
@@ -75,7 +78,8 @@ static zcp_status_t view_data_room(struct zcp_builder *b, int64_t size) {
 }
 
 /* Writes the view of one value at dst (room for the data made by view_data_room). */
-static void write_view(struct zcp_builder *b, uint8_t *dst, const void *data, int64_t size) {
+static void write_view(struct zcp_builder *b, uint8_t *dst, const void *data,
+                       int64_t size) {
   int32_t size32 = (int32_t)size;
   memset(dst, 0, VIEW_SIZE);
   memcpy(dst, &size32, 4);
@@ -101,7 +105,8 @@ static zcp_status_t view_value_ok(struct zcp_builder *b, int64_t size) {
   return ZCP_OK;
 }
 
-/* ---- appends ------------------------------------------------------------------------- */
+/* ---- appends -------------------------------------------------------------------------
+ */
 
 zcp_status_t zcp__binary_append(struct zcp_builder *b, const void *data, int64_t size) {
   enum zcp_type t = b->format.type;
@@ -171,10 +176,12 @@ zcp_status_t zcp__binary_reserve(struct zcp_builder *b, int64_t additional,
   return view_data_room(b, ZCP_MIN(additional_bytes, ZCP__VIEW_BLOCK_MAX));
 }
 
-/* ---- bulk ---------------------------------------------------------------------------- */
+/* ---- bulk ----------------------------------------------------------------------------
+ */
 
 /* Checks caller offsets: start >= 0 and non-decreasing. */
-static zcp_status_t check_offsets(struct zcp_builder *b, const int32_t *offsets, int64_t n) {
+static zcp_status_t check_offsets(struct zcp_builder *b, const int32_t *offsets,
+                                  int64_t n) {
   if (offsets[0] < 0) {
     return zcp__builder_error(b, ZCP_INVALID_ARGUMENT, "first offset %d is negative",
                               offsets[0]);
@@ -209,7 +216,8 @@ static zcp_status_t bulk_offsets(struct zcp_builder *b, const int32_t *offsets,
     int64_t *o = (int64_t *)(void *)dst;
     for (int64_t i = 0; i < n; i++) o[i] = offsets[i + 1] + delta;
   }
-  if (total > 0) memcpy(b->buf[1].data + b->buf[1].size, data + offsets[0], (size_t)total);
+  if (total > 0)
+    memcpy(b->buf[1].data + b->buf[1].size, data + offsets[0], (size_t)total);
   b->buf[0].size += n * w;
   b->buf[1].size += total;
   return ZCP_OK;
@@ -234,15 +242,15 @@ static zcp_status_t bulk_fixed(struct zcp_builder *b, const int32_t *offsets,
                                const uint8_t *data, int64_t n) {
   for (int64_t i = 0; i < n; i++) {
     if ((int64_t)offsets[i + 1] - offsets[i] != b->width) {
-      return zcp__builder_error(b, ZCP_INVALID_ARGUMENT,
-                                "value %lld has %lld bytes, expected exactly %lld",
-                                (long long)i, (long long)offsets[i + 1] - offsets[i],
-                                (long long)b->width);
+      return zcp__builder_error(
+          b, ZCP_INVALID_ARGUMENT, "value %lld has %lld bytes, expected exactly %lld",
+          (long long)i, (long long)offsets[i + 1] - offsets[i], (long long)b->width);
     }
   }
   int64_t bytes = (int64_t)offsets[n] - offsets[0]; /* == n * width, checked above */
   ZCP_RETURN_NOT_OK(zcp__buf_reserve(b, &b->buf[0], bytes));
-  if (bytes > 0) memcpy(b->buf[0].data + b->buf[0].size, data + offsets[0], (size_t)bytes);
+  if (bytes > 0)
+    memcpy(b->buf[0].data + b->buf[0].size, data + offsets[0], (size_t)bytes);
   b->buf[0].size += bytes;
   return ZCP_OK;
 }
@@ -257,7 +265,8 @@ zcp_status_t zcp_builder_append_binaries(struct zcp_builder *b, const int32_t *o
                               "append_binaries does not apply to this type");
   }
   if (n < 0 || (n > 0 && offsets == NULL)) {
-    return zcp__builder_error(b, ZCP_INVALID_ARGUMENT, "bad offsets (n %lld)", (long long)n);
+    return zcp__builder_error(b, ZCP_INVALID_ARGUMENT, "bad offsets (n %lld)",
+                              (long long)n);
   }
   if (n == 0) return ZCP_OK;
   ZCP_RETURN_NOT_OK(check_offsets(b, offsets, n));

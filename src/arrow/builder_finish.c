@@ -3,10 +3,10 @@
  * Three phases so that a failure leaves the builder exactly as it was and leaks nothing:
  * (1) check that every node is complete and give every layout buffer its final shape
  * (offsets' leading 0, empty buffers, the sizes of view data buffers) — all of it kept by
- * the builder if a later step fails; (2) allocate the node tree and the schema copy, freed
- * again on failure; (3) move the buffers into the nodes, which cannot fail. Bytes past the
- * data up to each buffer's capacity are zeroed in phase 3, so padding never leaks old
- * memory contents into shared pools. */
+ * the builder if a later step fails; (2) allocate the node tree and the schema copy,
+ * freed again on failure; (3) move the buffers into the nodes, which cannot fail. Bytes
+ * past the data up to each buffer's capacity are zeroed in phase 3, so padding never
+ * leaks old memory contents into shared pools. */
 #include <string.h>
 
 #include "arrow/builder_internal.h"
@@ -21,15 +21,18 @@ static int64_t used_bufs(enum zcp_type t) {
     case ZCP_TYPE_NA:
     case ZCP_TYPE_FIXED_SIZE_LIST:
     case ZCP_TYPE_STRUCT:
-    case ZCP_TYPE_RUN_END_ENCODED: return 0;
+    case ZCP_TYPE_RUN_END_ENCODED:
+      return 0;
     case ZCP_TYPE_BINARY:
     case ZCP_TYPE_STRING:
     case ZCP_TYPE_LARGE_BINARY:
     case ZCP_TYPE_LARGE_STRING:
     case ZCP_TYPE_LIST_VIEW:
     case ZCP_TYPE_LARGE_LIST_VIEW:
-    case ZCP_TYPE_DENSE_UNION: return 2;
-    default: return 1;
+    case ZCP_TYPE_DENSE_UNION:
+      return 2;
+    default:
+      return 1;
   }
 }
 
@@ -38,11 +41,14 @@ static int64_t offsets_width(enum zcp_type t) {
     case ZCP_TYPE_BINARY:
     case ZCP_TYPE_STRING:
     case ZCP_TYPE_LIST:
-    case ZCP_TYPE_MAP: return 4;
+    case ZCP_TYPE_MAP:
+      return 4;
     case ZCP_TYPE_LARGE_BINARY:
     case ZCP_TYPE_LARGE_STRING:
-    case ZCP_TYPE_LARGE_LIST: return 8;
-    default: return 0; /* no offsets buffer with a leading entry */
+    case ZCP_TYPE_LARGE_LIST:
+      return 8;
+    default:
+      return 0; /* no offsets buffer with a leading entry */
   }
 }
 
@@ -54,8 +60,10 @@ static int64_t n_buffers(const struct zcp_builder *b) {
 }
 
 static zcp_status_t check_tree(struct zcp_builder *b) {
-  if (zcp__is_nested_type(b->format.type)) ZCP_RETURN_NOT_OK(zcp__nested_check_complete(b));
-  for (int64_t i = 0; i < b->n_children; i++) ZCP_RETURN_NOT_OK(check_tree(b->children[i]));
+  if (zcp__is_nested_type(b->format.type))
+    ZCP_RETURN_NOT_OK(zcp__nested_check_complete(b));
+  for (int64_t i = 0; i < b->n_children; i++)
+    ZCP_RETURN_NOT_OK(check_tree(b->children[i]));
   if (b->dictionary != NULL) ZCP_RETURN_NOT_OK(check_tree(b->dictionary));
   return ZCP_OK;
 }
@@ -118,8 +126,10 @@ static void transfer(struct zcp_builder *b, struct ArrowArray *out) {
   int64_t i = 0;
   if (zcp__type_has_validity(t)) {
     /* Without a null the bitmap is dropped: consumers then skip validity entirely. */
-    if (b->null_count > 0) give(out, 0, &b->validity);
-    else zcp__buf_free(b, &b->validity);
+    if (b->null_count > 0)
+      give(out, 0, &b->validity);
+    else
+      zcp__buf_free(b, &b->validity);
     i = 1;
   }
   for (int64_t k = 0; k < used_bufs(t); k++) give(out, i++, &b->buf[k]);
@@ -138,7 +148,7 @@ static void transfer(struct zcp_builder *b, struct ArrowArray *out) {
 }
 
 zcp_status_t zcp_builder_finish(struct zcp_builder *b, struct ArrowArray *out,
-                               struct ArrowSchema *out_schema, struct zcp_error *err) {
+                                struct ArrowSchema *out_schema, struct zcp_error *err) {
   if (b == NULL || out == NULL) {
     return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "builder or out is NULL");
   }
@@ -157,7 +167,8 @@ zcp_status_t zcp_builder_finish(struct zcp_builder *b, struct ArrowArray *out,
   if (st != ZCP_OK) {
     zcp_array_release(&array);
     zcp_schema_release(&schema);
-    return zcp_error_set(err, st, "column '%s': out of memory making array nodes", b->path);
+    return zcp_error_set(err, st, "column '%s': out of memory making array nodes",
+                         b->path);
   }
   transfer(b, &array);
   zcp_array_move(&array, out);

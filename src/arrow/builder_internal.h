@@ -1,7 +1,7 @@
-/* Private contract between the builder files (builder.c: life cycle, buffers and scalar
- * appends; builder_binary.c: binary, string and view columns; builder_nested.c: lists,
- * structs, unions, run-end encoding; builder_finish.c: turning a builder into an
- * ArrowArray). Not API.
+/* Private contract between the builder files (builder_init.c: life cycle; builder.c:
+ * buffers and scalar appends; builder_binary.c: binary, string and view columns;
+ * builder_nested.c: lists, structs, unions, run-end encoding; builder_finish.c: turning a
+ * builder into an ArrowArray). Not API.
  *
  * Invariants every builder keeps between calls:
  *  - every data buffer is either NULL (size 0, capacity 0) or came from b->alloc with
@@ -39,10 +39,10 @@ struct zcp_builder {
   const struct ArrowSchema *schema; /* the node this builder builds (inside the copy) */
   struct zcp_format format;         /* of schema->format (the index type if dictionary) */
   struct zcp_allocator *alloc;
-  int64_t align;     /* max(ZCP_ALIGNMENT, alloc->alignment) */
-  char *path;        /* "tags" or "tags.item", for messages */
-  int64_t width;     /* bytes per value of fixed-width types; 0 otherwise */
-  int64_t length;    /* logical elements */
+  int64_t align;  /* max(ZCP_ALIGNMENT, alloc->alignment) */
+  char *path;     /* "tags" or "tags.item", for messages */
+  int64_t width;  /* bytes per value of fixed-width types; 0 otherwise */
+  int64_t length; /* logical elements */
   int64_t null_count;
   struct zcp__buf validity;
   /* Layout buffers after validity: values | offsets, data | views | type ids, offsets |
@@ -59,10 +59,11 @@ struct zcp_builder {
   int64_t run_end;    /* run-end encoded: last run end (== length) */
   int64_t *expect;    /* unions: length each child must have once the element is done */
   int16_t child_of_type[ZCP_MAX_UNION_TYPES]; /* unions: child index per type id, -1 */
-  char last_error[ZCP_ERROR_MESSAGE_MAX];       /* root only */
+  char last_error[ZCP_ERROR_MESSAGE_MAX];     /* root only */
 };
 
-/* Records "column '<path>' (<type>): <message>" as the tree's last error; returns code. */
+/* Records "column '<path>' (<type>): <message>" as the tree's last error; returns code.
+ */
 zcp_status_t zcp__builder_error(struct zcp_builder *b, zcp_status_t code, const char *fmt,
                                 ...) ZCP_PRINTF(3, 4);
 
@@ -78,13 +79,15 @@ void zcp__buf_free(struct zcp_builder *b, struct zcp__buf *buf);
 
 /* Validity: reserve room for n more bits; makes the bitmap (back-filled with 1s) when
  * `will_have_nulls` and there is none yet. */
-zcp_status_t zcp__validity_reserve(struct zcp_builder *b, int64_t n, bool will_have_nulls);
+zcp_status_t zcp__validity_reserve(struct zcp_builder *b, int64_t n,
+                                   bool will_have_nulls);
 /* Appends n bits of value v (room reserved) to the validity bitmap if there is one. Does
  * not touch length or null_count. */
 void zcp__validity_append(struct zcp_builder *b, int64_t n, bool v);
 /* Appends n validity bits from bytes (nonzero = valid; NULL = all valid) to the bitmap
  * if there is one (room reserved). */
-void zcp__validity_append_bytes(struct zcp_builder *b, const uint8_t *validity, int64_t n);
+void zcp__validity_append_bytes(struct zcp_builder *b, const uint8_t *validity,
+                                int64_t n);
 /* Zero bytes among n validity bytes (0 for NULL). */
 int64_t zcp__count_nulls(const uint8_t *validity, int64_t n);
 /* Sets bits [start, start + n) of a bitmap whose bits from `start` on are zero. */
@@ -97,6 +100,10 @@ zcp_status_t zcp__builder_offsets_start(struct zcp_builder *b, struct zcp__buf *
                                         int64_t offset_width);
 /* Last offset written (0 when none). */
 int64_t zcp__offsets_last(const struct zcp__buf *buf, int64_t offset_width);
+
+/* Bytes per value of fixed-width types (fixed-size binary: its size; bool and others: 0).
+ */
+int64_t zcp__value_width(const struct zcp_format *f);
 
 /* True for types whose layout starts with a validity bitmap. */
 bool zcp__type_has_validity(enum zcp_type t);

@@ -26,7 +26,9 @@ static int64_t offset_width(enum zcp_type t) {
   return (t == ZCP_TYPE_LARGE_LIST || t == ZCP_TYPE_LARGE_LIST_VIEW) ? 8 : 4;
 }
 
-static int64_t max_offset(int64_t width) { return width == 4 ? INT32_MAX : INT64_MAX; }
+static int64_t max_offset(int64_t width) {
+  return width == 4 ? INT32_MAX : INT64_MAX;
+}
 
 static void put_offset(struct zcp__buf *buf, int64_t width, int64_t v) {
   if (width == 4) {
@@ -188,9 +190,10 @@ zcp_status_t zcp_builder_finish_element(struct zcp_builder *b) {
     int64_t items = c->length - b->child_mark;
     if (t == ZCP_TYPE_FIXED_SIZE_LIST) {
       if (items != b->format.fixed_size) {
-        return zcp__builder_error(b, ZCP_INVALID_ARGUMENT,
-                                  "fixed-size list expects %d items per element, got %lld",
-                                  b->format.fixed_size, (long long)items);
+        return zcp__builder_error(
+            b, ZCP_INVALID_ARGUMENT,
+            "fixed-size list expects %d items per element, got %lld",
+            b->format.fixed_size, (long long)items);
       }
     } else {
       int64_t w = offset_width(t);
@@ -262,14 +265,15 @@ zcp_status_t zcp_builder_append_run(struct zcp_builder *b, int64_t run_length) {
   }
   struct zcp_builder *ends = b->children[0], *values = b->children[1];
   if (values->length != ends->length + 1) {
-    return zcp__builder_error(b, ZCP_INVALID_ARGUMENT,
-                              "append exactly one value before each run (values has %lld, "
-                              "runs %lld)",
-                              (long long)values->length, (long long)ends->length);
+    return zcp__builder_error(
+        b, ZCP_INVALID_ARGUMENT,
+        "append exactly one value before each run (values has %lld, "
+        "runs %lld)",
+        (long long)values->length, (long long)ends->length);
   }
   int64_t end, max = ends->format.type == ZCP_TYPE_INT16   ? INT16_MAX
                      : ends->format.type == ZCP_TYPE_INT32 ? INT32_MAX
-                                                            : INT64_MAX;
+                                                           : INT64_MAX;
   if (!zcp__add_i64(b->run_end, run_length, &end) || end > max) {
     return zcp__builder_error(b, ZCP_NO_SPACE, "run end %lld + %lld exceeds %s",
                               (long long)b->run_end, (long long)run_length,
@@ -295,7 +299,8 @@ zcp_status_t zcp__nested_reserve(struct zcp_builder *b, int64_t additional,
   }
   if (t == ZCP_TYPE_STRUCT || t == ZCP_TYPE_SPARSE_UNION) {
     for (int64_t i = 0; i < b->n_children; i++) {
-      ZCP_RETURN_NOT_OK(zcp_builder_reserve(b->children[i], additional, additional_bytes));
+      ZCP_RETURN_NOT_OK(
+          zcp_builder_reserve(b->children[i], additional, additional_bytes));
     }
   }
   if (t == ZCP_TYPE_SPARSE_UNION || t == ZCP_TYPE_DENSE_UNION) {

@@ -1,29 +1,37 @@
+/* clang-format off */
 /* Array views: read access to any ArrowArray + ArrowSchema pair, ours or foreign, without
  * copying. zcp_array_view_init checks only the structure (formats, buffer and child
- * counts, lengths, depth) so that a view of an untrusted array can be built safely; the
- * getters assume the array was validated (validate.c) and never check anything.
+ * counts, lengths, depth) so that a view of an untrusted array can be built safely; it
+ * must never read data, nor allocate more than the view tree. The getters assume the
+ * array was validated (validate.c) and check nothing.
  *
  * view->buffers[] holds the layout buffers by role, not by position in the ArrowArray,
  * so that index 0 is always the validity bitmap (NULL for types without one) and the
  * validation code needs one rule for it:
  *
- *   type                          view [0]   view [1]   view [2]       ArrowArray buffers
- *   null, run-end encoded         NULL       NULL       NULL           0
- *   bool, numbers, decimals,      validity   values     NULL           2
+ *   type                       view [0]   view [1]   view [2]        ArrowArray buffers
+ *   null, run-end encoded      NULL       NULL       NULL            0
+ *   bool, numbers, decimals,   validity   values     NULL            2
  *     dates, times, intervals,
  *     fixed-size binary
- *   binary, utf8 (+ large)        validity   offsets    data           3
- *   binary view, utf8 view        validity   views      variadic sizes 2 + n_variadic + 1
- *   list, large list, map         validity   offsets    NULL           2
- *   list view (+ large)           validity   offsets    sizes          3
- *   fixed-size list, struct       validity   NULL       NULL           1
- *   sparse union                  NULL       type ids   NULL           1 (type ids)
- *   dense union                   NULL       type ids   offsets        2 (type ids,
- * offsets) dictionary-encoded            as its index type
+ *   binary, utf8 (+ large)     validity   offsets    data            3
+ *   binary view, utf8 view     validity   views      variadic sizes  2 + n_variadic + 1
+ *   list, large list, map      validity   offsets    NULL            2
+ *   list view (+ large)        validity   offsets    sizes           3
+ *   fixed-size list, struct    validity   NULL       NULL            1
+ *   sparse union               NULL       type ids   NULL            1: type ids
+ *   dense union                NULL       type ids   offsets         2: ids, offsets
+ *   dictionary-encoded         as its index type
  *
  * For views the variadic sizes buffer is the last ArrowArray buffer; the variadic data
  * buffers themselves are view->variadic[0 .. n_variadic). buffer_size[] follows the same
- * roles. Must never read data in init, nor allocate more than the view tree. */
+ * roles.
+ *
+ * Getters on a run-end encoded view answer for the value its run selects; is_null on a
+ * union asks the selected child slot (unions have no validity of their own); on a
+ * dictionary-encoded view the getters read the indices and is_null says whether the
+ * index is null (look the value up in view->dictionary for its own nullness). */
+/* clang-format on */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>

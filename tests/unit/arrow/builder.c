@@ -55,7 +55,8 @@ Test(builder, no_null_means_no_validity_buffer) {
   for (int i = 0; i < 100; i++) vals[i] = i * 1000, valid[i] = 1;
   BOK(b, zcp_builder_append_values(b, vals, valid, 100));
   BOK(b, zcp_builder_append_values(b, vals, NULL, 100));
-  cr_assert_eq(ta.calls, 2, "only the values buffer grew (%lld calls)", (long long)ta.calls);
+  cr_assert_eq(ta.calls, 2, "only the values buffer grew (%lld calls)",
+               (long long)ta.calls);
   struct ArrowArray a;
   struct ArrowSchema s;
   struct zcp_array_view v;
@@ -103,7 +104,8 @@ Test(builder, validity_is_backfilled_at_the_first_null) {
   struct zcp_array_view v;
   finish(b, &a, &s, &v);
   cr_assert_eq(a.null_count, 3);
-  for (int i = 0; i < 25; i++) cr_assert_eq(bit_at(&a, 0, i), i < 21 || i == 24, "bit %d", i);
+  for (int i = 0; i < 25; i++)
+    cr_assert_eq(bit_at(&a, 0, i), i < 21 || i == 24, "bit %d", i);
   check_padding(&a, 0, 4);
   /* The last byte's bits beyond the length are zero too. */
   cr_assert_eq(((const uint8_t *)a.buffers[0])[3], 0x01);
@@ -116,8 +118,9 @@ Test(builder, integer_ranges_are_checked_per_type) {
     const char *format;
     int64_t lo, hi;
   } cases[] = {
-      {"c", INT8_MIN, INT8_MAX},   {"C", 0, UINT8_MAX},         {"s", INT16_MIN, INT16_MAX},
-      {"S", 0, UINT16_MAX},        {"i", INT32_MIN, INT32_MAX}, {"I", 0, UINT32_MAX},
+      {"c", INT8_MIN, INT8_MAX},     {"C", 0, UINT8_MAX},
+      {"s", INT16_MIN, INT16_MAX},   {"S", 0, UINT16_MAX},
+      {"i", INT32_MIN, INT32_MAX},   {"I", 0, UINT32_MAX},
       {"tdD", INT32_MIN, INT32_MAX}, {"b", 0, 1},
   };
   for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
@@ -200,18 +203,18 @@ Test(builder, half_float_rounds_to_nearest_even) {
   cr_assert_eq(half_of(0.0), 0x0000);
   cr_assert_eq(half_of(-0.0), 0x8000);
   cr_assert_eq(half_of(65504.0), 0x7bff);
-  cr_assert_eq(half_of(65519.0), 0x7bff);       /* below the halfway point to 65536 */
-  cr_assert_eq(half_of(65520.0), 0x7c00);       /* ties to even: overflows to infinity */
+  cr_assert_eq(half_of(65519.0), 0x7bff); /* below the halfway point to 65536 */
+  cr_assert_eq(half_of(65520.0), 0x7c00); /* ties to even: overflows to infinity */
   cr_assert_eq(half_of(1e10), 0x7c00);
   cr_assert_eq(half_of(-INFINITY), 0xfc00);
-  cr_assert_eq(half_of(1.0 + ldexp(1, -11)), 0x3c00); /* tie, even stays */
+  cr_assert_eq(half_of(1.0 + ldexp(1, -11)), 0x3c00);     /* tie, even stays */
   cr_assert_eq(half_of(1.0 + 3 * ldexp(1, -11)), 0x3c02); /* tie, odd rounds up */
   cr_assert_eq(half_of(1.0 + ldexp(1, -11) + ldexp(1, -30)), 0x3c01);
-  cr_assert_eq(half_of(ldexp(1, -14)), 0x0400);  /* smallest normal */
-  cr_assert_eq(half_of(ldexp(1, -24)), 0x0001);  /* smallest subnormal */
-  cr_assert_eq(half_of(ldexp(1, -25)), 0x0000);  /* tie to even zero */
+  cr_assert_eq(half_of(ldexp(1, -14)), 0x0400); /* smallest normal */
+  cr_assert_eq(half_of(ldexp(1, -24)), 0x0001); /* smallest subnormal */
+  cr_assert_eq(half_of(ldexp(1, -25)), 0x0000); /* tie to even zero */
   cr_assert_eq(half_of(ldexp(1.5, -25)), 0x0001);
-  cr_assert_eq(half_of(ldexp(3, -25)), 0x0002);  /* 1.5 ulp: tie to even 2 */
+  cr_assert_eq(half_of(ldexp(3, -25)), 0x0002); /* 1.5 ulp: tie to even 2 */
   cr_assert_eq(half_of(ldexp(1, -40)), 0x0000);
   cr_assert_eq(half_of(ldexp(1023, -24) + ldexp(1, -25)), 0x0400); /* carries to normal */
   uint16_t nan = half_of(NAN);
@@ -286,7 +289,8 @@ Test(builder, intervals) {
   struct zcp_builder *b = simple_builder("tiD", "dt", NULL);
   BOK(b, zcp_builder_append_interval(b, 0, 3, 4000));
   cr_assert_eq(zcp_builder_append_interval(b, 1, 3, 4000), ZCP_INVALID_ARGUMENT);
-  cr_assert_eq(zcp_builder_append_interval(b, 0, 3, INT64_C(1) << 40), ZCP_INVALID_ARGUMENT);
+  cr_assert_eq(zcp_builder_append_interval(b, 0, 3, INT64_C(1) << 40),
+               ZCP_INVALID_ARGUMENT);
   struct ArrowArray a;
   struct ArrowSchema s;
   struct zcp_array_view v;
@@ -356,8 +360,9 @@ Test(builder, null_type_is_all_nulls_without_buffers) {
 Test(builder, wrong_appends_are_rejected_with_the_column_named) {
   struct zcp_builder *b = simple_builder("i", "qty", NULL);
   cr_assert_eq(zcp_builder_append_double(b, 1.0), ZCP_INVALID_ARGUMENT);
-  cr_assert(strstr(zcp_builder_last_error(b), "column 'qty' (int32): append_double") != NULL,
-            "%s", zcp_builder_last_error(b));
+  cr_assert(
+      strstr(zcp_builder_last_error(b), "column 'qty' (int32): append_double") != NULL,
+      "%s", zcp_builder_last_error(b));
   cr_assert_eq(zcp_builder_append_string(b, "x"), ZCP_INVALID_ARGUMENT);
   cr_assert_eq(zcp_builder_append_interval(b, 0, 1, 2), ZCP_INVALID_ARGUMENT);
   cr_assert_eq(zcp_builder_finish_element(b), ZCP_INVALID_ARGUMENT);
@@ -517,7 +522,8 @@ Test(builder, dictionary_column) {
   cr_assert_eq(ta.live, 0);
 }
 
-/* ---- out of memory ------------------------------------------------------------------- */
+/* ---- out of memory -------------------------------------------------------------------
+ */
 
 /* Builds a struct<i: int32, s: utf8, l: list<int64>, v: utf8_view> batch of 200 rows with
  * nulls; returns the first failing status (or finishes into *out). */
@@ -531,11 +537,13 @@ static zcp_status_t build_mixed(struct zcp_builder *b, struct ArrowArray *out,
       ZCP_RETURN_NOT_OK(zcp_builder_append_null(b, 1));
       continue;
     }
-    ZCP_RETURN_NOT_OK(r % 3 ? zcp_builder_append_int(ci, r) : zcp_builder_append_null(ci, 1));
+    ZCP_RETURN_NOT_OK(r % 3 ? zcp_builder_append_int(ci, r)
+                            : zcp_builder_append_null(ci, 1));
     ZCP_RETURN_NOT_OK(zcp_builder_append_string(cs, r % 2 ? "odd row" : "even"));
     for (int k = 0; k < r % 4; k++) ZCP_RETURN_NOT_OK(zcp_builder_append_int(item, k));
     ZCP_RETURN_NOT_OK(zcp_builder_finish_element(cl));
-    ZCP_RETURN_NOT_OK(zcp_builder_append_string(cv, r % 2 ? "a string longer than 12" : "s"));
+    ZCP_RETURN_NOT_OK(
+        zcp_builder_append_string(cv, r % 2 ? "a string longer than 12" : "s"));
     ZCP_RETURN_NOT_OK(zcp_builder_finish_element(b));
   }
   struct zcp_error e;
@@ -565,6 +573,9 @@ Test(builder, out_of_memory_at_every_allocation_leaks_nothing) {
     zcp_status_t st = build_mixed(b, &a, &os);
     if (st == ZCP_OK) {
       cr_assert_eq(a.length, 200);
+      struct zcp_error e;
+      cr_assert_eq(zcp_array_validate(&a, &os, ZCP_VALIDATE_FULL, &e), ZCP_OK, "%s",
+                   e.message);
       cr_assert(ta.calls < fail_at, "the failure was ignored");
       zcp_array_release(&a);
       zcp_schema_release(&os);

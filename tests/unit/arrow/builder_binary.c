@@ -90,7 +90,8 @@ Test(builder_binary, bulk_binaries_rebase_offsets) {
       }
       struct zcp_string_view sv = zcp_array_view_get_bytes(&v, i);
       cr_assert_eq(sv.size, (int64_t)strlen(want[i]), "%s row %d", formats[k], i);
-      cr_assert_eq(memcmp(sv.data, want[i], strlen(want[i])), 0, "%s row %d", formats[k], i);
+      cr_assert_eq(memcmp(sv.data, want[i], strlen(want[i])), 0, "%s row %d", formats[k],
+                   i);
     }
     done(&a, &s, &v);
     zcp_builder_release(b);
@@ -105,7 +106,8 @@ Test(builder_binary, bulk_rejects_decreasing_offsets_and_appends_nothing) {
                ZCP_INVALID_ARGUMENT);
   cr_assert(strstr(zcp_builder_last_error(b), "decrease") != NULL);
   int32_t neg[2] = {-1, 2};
-  cr_assert_eq(zcp_builder_append_binaries(b, neg, "abcd", NULL, 1), ZCP_INVALID_ARGUMENT);
+  cr_assert_eq(zcp_builder_append_binaries(b, neg, "abcd", NULL, 1),
+               ZCP_INVALID_ARGUMENT);
   cr_assert_eq(zcp_builder_length(b), 0);
   zcp_builder_release(b);
 }
@@ -239,7 +241,8 @@ Test(builder_binary, reserve_covers_offsets_and_data) {
   b = simple_builder("vu", "x", &ta.base);
   BOK(b, zcp_builder_reserve(b, 100, 2000));
   calls = ta.calls;
-  for (int i = 0; i < 100; i++) BOK(b, zcp_builder_append_string(b, "0123456789abcdefghij"));
+  for (int i = 0; i < 100; i++)
+    BOK(b, zcp_builder_append_string(b, "0123456789abcdefghij"));
   cr_assert_eq(ta.calls, calls);
   zcp_builder_release(b);
   cr_assert_eq(ta.live, 0);

@@ -161,9 +161,10 @@ Test(builder_nested, struct_children_move_together) {
   BOK(b, zcp_builder_append_null(b, 1));
   BOK(b, zcp_builder_append_int(x, 3));
   cr_assert_eq(zcp_builder_finish_element(b), ZCP_INVALID_ARGUMENT);
-  cr_assert(strstr(zcp_builder_last_error(b),
-                   "column 'point' (struct): child 'label' has 2 values, expected 3") != NULL,
-            "%s", zcp_builder_last_error(b));
+  cr_assert(
+      strstr(zcp_builder_last_error(b),
+             "column 'point' (struct): child 'label' has 2 values, expected 3") != NULL,
+      "%s", zcp_builder_last_error(b));
   BOK(b, zcp_builder_append_null(label, 1));
   BOK(b, zcp_builder_finish_element(b));
   BOK(b, zcp_builder_reserve(b, 10, 100));
@@ -318,7 +319,8 @@ Test(builder_nested, run_end_encoded_accumulates_run_ends) {
   struct zcp_builder *values = zcp_builder_child(b, 1);
   BOK(b, zcp_builder_append_string(values, "x"));
   BOK(b, zcp_builder_append_run(b, 3));
-  cr_assert_eq(zcp_builder_append_run(b, 2), ZCP_INVALID_ARGUMENT, "no value for the run");
+  cr_assert_eq(zcp_builder_append_run(b, 2), ZCP_INVALID_ARGUMENT,
+               "no value for the run");
   BOK(b, zcp_builder_append_null(b, 2));
   BOK(b, zcp_builder_append_string(values, "y"));
   cr_assert_eq(zcp_builder_append_run(b, 0), ZCP_INVALID_ARGUMENT);
@@ -333,7 +335,8 @@ Test(builder_nested, run_end_encoded_accumulates_run_ends) {
   cr_assert_eq(a.null_count, 0);
   const struct ArrowArray *ends = a.children[0];
   cr_assert_eq(ends->length, 3);
-  cr_assert(i32_at(ends, 1, 0) == 3 && i32_at(ends, 1, 1) == 5 && i32_at(ends, 1, 2) == 6);
+  cr_assert(i32_at(ends, 1, 0) == 3 && i32_at(ends, 1, 1) == 5 &&
+            i32_at(ends, 1, 2) == 6);
   cr_assert_eq(a.children[1]->null_count, 1);
   cr_assert_eq(zcp_array_view_run_index(&v, 4), 1);
   cr_assert_eq(zcp_array_view_run_index(&v, 5), 2);
@@ -404,6 +407,8 @@ Test(builder_nested, deep_tree_finishes_and_reuses) {
     struct zcp_error e;
     cr_assert_eq(zcp_builder_finish(b, &a, &os, &e), ZCP_OK, "%s", e.message);
     check_layout(&a, 128);
+    cr_assert_eq(zcp_array_validate(&a, &os, ZCP_VALIDATE_FULL, &e), ZCP_OK, "%s",
+                 e.message);
     struct zcp_array_view v;
     cr_assert_eq(zcp_array_view_init(&v, &a, &os, &e), ZCP_OK, "%s", e.message);
     cr_assert_eq(a.length, 50);

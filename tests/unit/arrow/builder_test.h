@@ -130,21 +130,22 @@ static inline void check_layout(const struct ArrowArray *a, int64_t align) {
 static inline void check_padding(const struct ArrowArray *a, int64_t i, int64_t used) {
   const uint8_t *p = a->buffers[i];
   int64_t cap = zcp_array_buffer_capacity(a, i);
-  cr_assert(cap >= used, "buffer %lld: capacity %lld < %lld", (long long)i, (long long)cap,
-            (long long)used);
+  cr_assert(cap >= used, "buffer %lld: capacity %lld < %lld", (long long)i,
+            (long long)cap, (long long)used);
   for (int64_t k = used; k < cap; k++) {
     cr_assert_eq(p[k], 0, "buffer %lld: padding byte %lld is %d", (long long)i,
                  (long long)k, p[k]);
   }
 }
 
-/* Finishes b into *a and *s and checks layout and structure (through a view). */
+/* Finishes b into *a and *s, checks the layout, validates fully and opens a view. */
 static inline void finish(struct zcp_builder *b, struct ArrowArray *a,
                           struct ArrowSchema *s, struct zcp_array_view *v) {
   struct zcp_error e = {0};
   cr_assert_eq(zcp_builder_finish(b, a, s, &e), ZCP_OK, "%s", e.message);
   cr_assert_eq(zcp_builder_length(b), 0);
   check_layout(a, 64);
+  cr_assert_eq(zcp_array_validate(a, s, ZCP_VALIDATE_FULL, &e), ZCP_OK, "%s", e.message);
   cr_assert_eq(zcp_array_view_init(v, a, s, &e), ZCP_OK, "%s", e.message);
 }
 

@@ -397,3 +397,192 @@ Test(validate, unnamed_columns_are_named_by_index) {
   root.schema.name = "batch";
   fails_from(&root, ZCP_VALIDATE_DEFAULT, "column 'batch.1' (utf8)", NULL);
 }
+
+/* ---- builder output ----------------------------------------------------------- */
+
+/* Replaces placeholder child i of s with a node of `format`. */
+static struct ArrowSchema *field(struct ArrowSchema *s, int64_t i, const char *format,
+                                 const char *name, int64_t n_children) {
+  zcp_schema_release(s->children[i]);
+  cr_assert_eq(zcp_schema_init(s->children[i], format, name, ARROW_FLAG_NULLABLE,
+                               n_children, NULL),
+               ZCP_OK);
+  return s->children[i];
+}
+
+enum { N_COLUMNS = 21 };
+
+static void batch_schema(struct ArrowSchema *s) {
+  cr_assert_eq(zcp_schema_init(s, "+s", NULL, 0, N_COLUMNS, NULL), ZCP_OK);
+  const char *flat[][2] = {
+      {"b", "b"},        {"c", "i8"},       {"L", "u64"},   {"e", "h"},    {"g", "g"},
+      {"d:20,4", "dec"}, {"tsu:UTC", "ts"}, {"tin", "mdn"}, {"tiD", "dt"}, {"u", "s"},
+      {"Z", "bin"},      {"vu", "sv"},      {"w:3", "fsb"}};
+  for (int i = 0; i < 13; i++) field(s, i, flat[i][0], flat[i][1], 0);
+  field(field(s, 13, "+l", "l", 1), 0, "i", "item", 0);
+  field(field(s, 14, "+vl", "lv", 1), 0, "i", "item", 0);
+  field(field(s, 15, "+w:2", "fl", 1), 0, "s", "item", 0);
+  struct ArrowSchema *entries = field(field(s, 16, "+m", "m", 1), 0, "+s", "entries", 2);
+  field(entries, 0, "u", "key", 0);
+  field(entries, 1, "i", "value", 0);
+  struct ArrowSchema *su = field(s, 17, "+us:0,1", "su", 2);
+  field(su, 0, "i", "a", 0);
+  field(su, 1, "u", "b", 0);
+  struct ArrowSchema *du = field(s, 18, "+ud:0,1", "du", 2);
+  field(du, 0, "i", "a", 0);
+  field(du, 1, "u", "b", 0);
+  struct ArrowSchema *r = field(s, 19, "+r", "r", 2);
+  field(r, 0, "i", "run_ends", 0);
+  field(r, 1, "u", "values", 0);
+  struct ArrowSchema *d = field(s, 20, "s", "dict", 0);
+  cr_assert_eq(zcp_schema_alloc_dictionary(d), ZCP_OK);
+  cr_assert_eq(zcp_schema_init(d->dictionary, "u", NULL, ARROW_FLAG_NULLABLE, 0, NULL),
+               ZCP_OK);
+}
+
+#define B(expr) \
+  cr_assert_eq((expr), ZCP_OK, "%s: %s", #expr, zcp_builder_last_error(root))
+
+static void append_row(struct zcp_builder *root, int r) {
+  static const char text[] = "h\xC3\xA9llo, w\xC3\xB6rld: a string long enough to spill";
+  if (r % 9 == 4) { /* a null row: the builder fills the children itself */
+    B(zcp_builder_append_null(root, 1));
+    return;
+  }
+  struct zcp_builder *c[N_COLUMNS];
+  for (int i = 0; i < N_COLUMNS; i++) c[i] = zcp_builder_child(root, i);
+  for (int i = 0; i < N_COLUMNS; i++) {
+    if ((r + i) % 6 == 0) {
+      B(zcp_builder_append_null(c[i], 1));
+      continue;
+    }
+    struct zcp_builder *x = c[i];
+    switch (i) {
+      case 0:
+        B(zcp_builder_append_int(x, r & 1));
+        break;
+      case 1:
+        B(zcp_builder_append_int(x, r - 20));
+        break;
+      case 2:
+        B(zcp_builder_append_uint(x, UINT64_MAX - (uint64_t)r));
+        break;
+      case 3:
+        B(zcp_builder_append_double(x, r * 0.5));
+        break;
+      case 4:
+        B(zcp_builder_append_double(x, r * 1.25));
+        break;
+      case 5:
+        B(zcp_builder_append_int(x, r * 1000 - 7));
+        break;
+      case 6:
+        B(zcp_builder_append_int(x, r * 1000000ll));
+        break;
+      case 7:
+        B(zcp_builder_append_interval(x, r, -r, r * 1000ll));
+        break;
+      case 8:
+        B(zcp_builder_append_interval(x, 0, r, r * 10ll));
+        break;
+      case 9:
+        B(zcp_builder_append_bytes(x, text, (r % 4) * 3));
+        break; /* whole chars */
+      case 10:
+        B(zcp_builder_append_bytes(x, text, r % 20));
+        break;
+      case 11:
+        B(zcp_builder_append_bytes(x, text, r % 3 == 0 ? 3 : 12 + r % 20));
+        break;
+      case 12:
+        B(zcp_builder_append_bytes(x, text + r % 5, 3));
+        break;
+      case 13:
+      case 14:
+        for (int k = 0; k < r % 4; k++)
+          B(zcp_builder_append_int(zcp_builder_child(x, 0), k));
+        B(zcp_builder_finish_element(x));
+        break;
+      case 15:
+        B(zcp_builder_append_int(zcp_builder_child(x, 0), r));
+        B(zcp_builder_append_int(zcp_builder_child(x, 0), -r));
+        B(zcp_builder_finish_element(x));
+        break;
+      case 16: {
+        struct zcp_builder *e = zcp_builder_child(x, 0);
+        for (int k = 0; k < r % 3; k++) {
+          char key[8] = {'k', (char)('0' + k), 0};
+          B(zcp_builder_append_string(zcp_builder_child(e, 0), key));
+          B(zcp_builder_append_int(zcp_builder_child(e, 1), r * k));
+          B(zcp_builder_finish_element(e));
+        }
+        B(zcp_builder_finish_element(x));
+        break;
+      }
+      case 17:
+      case 18: {
+        int8_t id = (int8_t)(r % 2);
+        B(zcp_builder_append_union(x, id));
+        struct zcp_builder *u = zcp_builder_union_child(x, id);
+        B(id == 0 ? zcp_builder_append_int(u, r) : zcp_builder_append_string(u, "union"));
+        break;
+      }
+      case 19:
+        B(zcp_builder_append_string(zcp_builder_child(x, 1), r % 2 ? "odd" : "even"));
+        B(zcp_builder_append_run(x, 1));
+        break;
+      case 20:
+        B(zcp_builder_append_int(x, r % 4));
+        break;
+    }
+  }
+  B(zcp_builder_finish_element(root));
+}
+
+Test(validate, builder_output_of_every_type_passes_full) {
+  struct ArrowSchema s;
+  batch_schema(&s);
+  struct zcp_builder *root = NULL;
+  struct zcp_error err = {0};
+  cr_assert_eq(zcp_builder_init(&root, &s, NULL, &err), ZCP_OK, "%s", err.message);
+  struct zcp_builder *dict = zcp_builder_dictionary(zcp_builder_child(root, 20));
+  const char *words[] = {"red", "green", "blue", "\xE2\x82\xAC"};
+  for (int k = 0; k < 4; k++) B(zcp_builder_append_string(dict, words[k]));
+  for (int r = 0; r < 70; r++) append_row(root, r);
+  struct ArrowArray a;
+  struct ArrowSchema out;
+  cr_assert_eq(zcp_builder_finish(root, &a, &out, &err), ZCP_OK, "%s", err.message);
+  cr_assert_eq(a.length, 70);
+  for (int l = ZCP_VALIDATE_MINIMAL; l <= ZCP_VALIDATE_FULL; l++) {
+    cr_assert_eq(zcp_array_validate(&a, &out, (enum zcp_validate_level)l, &err), ZCP_OK,
+                 "%s: %s", level_names[l], err.message);
+  }
+  /* a slice of the batch, with its null count unknown */
+  struct ArrowArray saved = a;
+  a.offset = 5;
+  a.length = 60;
+  a.null_count = -1;
+  cr_assert_eq(zcp_array_validate(&a, &out, ZCP_VALIDATE_FULL, &err), ZCP_OK, "%s",
+               err.message);
+  a = saved;
+  /* the sizes validation knows are the builder's: shrink nothing, but break the data */
+  struct ArrowArray *str = a.children[9];
+  int32_t start;
+  memcpy(&start, (const uint8_t *)str->buffers[1] + 4 * 2, 4);
+  ((uint8_t *)str->buffers[2])[start] = 0xC0;
+  cr_assert_eq(zcp_array_validate(&a, &out, ZCP_VALIDATE_DEFAULT, &err), ZCP_OK);
+  cr_assert_eq(zcp_array_validate(&a, &out, ZCP_VALIDATE_FULL, &err), ZCP_CORRUPT_INPUT);
+  cr_assert(strstr(err.message, "column 's' (utf8): invalid UTF-8 at row 2") != NULL,
+            "%s", err.message);
+  /* and a length longer than the allocated values buffer is caught from the capacity */
+  a.children[1]->length = 1000000;
+  a.children[1]->null_count = 0;
+  cr_assert_eq(
+      zcp_array_validate(a.children[1], out.children[1], ZCP_VALIDATE_MINIMAL, &err),
+      ZCP_CORRUPT_INPUT);
+  cr_assert(strstr(err.message, "column 'i8' (int8)") != NULL, "%s", err.message);
+  zcp_array_release(&a);
+  zcp_schema_release(&out);
+  zcp_schema_release(&s);
+  zcp_builder_release(root);
+}
