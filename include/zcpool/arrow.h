@@ -381,6 +381,11 @@ ZCP_CHECK_RESULT zcp_status_t zcp_builder_finish(struct zcp_builder *b,
                                                  struct ArrowSchema *out_schema,
                                                  struct zcp_error *err);
 
+/* The message of the last failed call on any builder of b's tree ("" if none), e.g.
+ * "column 'tags' (fixed_size_list): fixed-size list expects 3 items per element, got 2".
+ * Appends take no struct zcp_error; this is where their messages go. */
+const char *zcp_builder_last_error(const struct zcp_builder *b);
+
 /* Allocated size in bytes of buffer i of an array that zcpool made (builder output or a
  * node of one), or -1 for arrays we did not make. Used by validation and descriptors. */
 int64_t zcp_array_buffer_capacity(const struct ArrowArray *array, int64_t i);
@@ -490,6 +495,8 @@ struct zcp_table;
 ZCP_CHECK_RESULT zcp_status_t zcp_table_init(struct zcp_table **out,
                                              const struct ArrowSchema *schema,
                                              struct zcp_error *err);
+/* Takes one more reference on t; each needs its own zcp_table_release. */
+void zcp_table_retain(struct zcp_table *t);
 /* Drops the caller's reference; the table is freed when no exported stream or batch
  * uses it any more. NULL is fine. */
 void zcp_table_release(struct zcp_table *t);

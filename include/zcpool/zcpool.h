@@ -10,5 +10,6 @@
 #include "zcpool/status.h"
 #include "zcpool/arrow.h"
 #include "zcpool/fabric.h"
+#include "zcpool/sql.h"
 
 #endif /* ZCPOOL_ZCPOOL_H */
