@@ -9,5 +9,6 @@
 
 #include "zcpool/status.h"
 #include "zcpool/arrow.h"
+#include "zcpool/pool.h"
 
 #endif /* ZCPOOL_ZCPOOL_H */
