@@ -381,6 +381,11 @@ ZCP_CHECK_RESULT zcp_status_t zcp_builder_finish(struct zcp_builder *b,
                                                  struct ArrowSchema *out_schema,
                                                  struct zcp_error *err);
 
+/* The message of the last failed call on any builder of b's tree ("" if none), e.g.
+ * "column 'tags' (fixed_size_list): fixed-size list expects 3 items per element, got 2".
+ * Appends take no struct zcp_error; this is where their messages go. */
+const char *zcp_builder_last_error(const struct zcp_builder *b);
+
 /* Allocated size in bytes of buffer i of an array that zcpool made (builder output or a
  * node of one), or -1 for arrays we did not make. Used by validation and descriptors. */
 int64_t zcp_array_buffer_capacity(const struct ArrowArray *array, int64_t i);

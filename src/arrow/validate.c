@@ -1,8 +1,9 @@
-/* Validation of arrays from outside (other processes, the network, foreign libraries): the
- * three levels of arrow.h. Whatever the input, this code must never read outside a buffer
- * whose size it knows, never overflow a size computation and never crash; it trusts no
- * length, offset or pointer before checking it. Buffers of unknown size (foreign arrays)
- * can only be checked for NULL: their pointers are taken on the producer's word.
+/* Validation of arrays from outside (other processes, the network, foreign libraries):
+ * the three levels of arrow.h. Whatever the input, this code must never read outside a
+ * buffer whose size it knows, never overflow a size computation and never crash; it
+ * trusts no length, offset or pointer before checking it. Buffers of unknown size
+ * (foreign arrays) can only be checked for NULL: their pointers are taken on the
+ * producer's word.
  *
  * The walk is post-order: a node's children and dictionary are validated (at the same
  * level) before the node itself, so that the node's own checks may read child data
@@ -14,7 +15,8 @@
 
 #include "common/util.h"
 
-/* ---- shared helpers ----------------------------------------------------------------- */
+/* ---- shared helpers -----------------------------------------------------------------
+ */
 
 /* Bytes needed for n values of `bits` bits each, or -1 on overflow. */
 static int64_t bytes_for_bits(int64_t n, int64_t bits) {
@@ -34,15 +36,17 @@ zcp_status_t zcp__check_buffer(struct zcp__vctx *c, const struct zcp_array_view 
   }
   if (need == 0) return ZCP_OK;
   if (v->buffers[role] == NULL) {
-    return ZCP_VFAIL(c, v, "%s buffer is NULL, expected %lld bytes for %lld rows at offset %lld",
-                     what, (long long)need, (long long)v->length, (long long)v->offset);
+    return ZCP_VFAIL(
+        c, v, "%s buffer is NULL, expected %lld bytes for %lld rows at offset %lld", what,
+        (long long)need, (long long)v->length, (long long)v->offset);
   }
   if (v->buffer_size[role] >= 0 && v->buffer_size[role] < need) {
-    return ZCP_VFAIL(c, v,
-                     "%s buffer holds %lld bytes, expected at least %lld for %lld rows at "
-                     "offset %lld",
-                     what, (long long)v->buffer_size[role], (long long)need,
-                     (long long)v->length, (long long)v->offset);
+    return ZCP_VFAIL(
+        c, v,
+        "%s buffer holds %lld bytes, expected at least %lld for %lld rows at "
+        "offset %lld",
+        what, (long long)v->buffer_size[role], (long long)need, (long long)v->length,
+        (long long)v->offset);
   }
   return ZCP_OK;
 }
@@ -94,7 +98,8 @@ static zcp_status_t check_validity(struct zcp__vctx *c, const struct zcp_array_v
   return ZCP_OK;
 }
 
-/* ---- binary and utf8 with offsets ---------------------------------------------------- */
+/* ---- binary and utf8 with offsets ----------------------------------------------------
+ */
 
 zcp_status_t zcp__check_offsets(struct zcp__vctx *c, const struct zcp_array_view *v,
                                 int64_t width, int64_t limit, const char *limit_what,
@@ -118,7 +123,8 @@ zcp_status_t zcp__check_offsets(struct zcp__vctx *c, const struct zcp_array_view
                      (long long)last, (long long)v->length, (long long)first);
   }
   if (limit >= 0 && last > limit) {
-    return ZCP_VFAIL(c, v, "last offset %lld at row %lld is past the end of the %s (%lld)",
+    return ZCP_VFAIL(c, v,
+                     "last offset %lld at row %lld is past the end of the %s (%lld)",
                      (long long)last, (long long)v->length, limit_what, (long long)limit);
   }
   if (c->level >= ZCP_VALIDATE_FULL) {
@@ -164,7 +170,8 @@ static zcp_status_t check_binary(struct zcp__vctx *c, const struct zcp_array_vie
   return ZCP_OK;
 }
 
-/* ---- binary and utf8 views ----------------------------------------------------------- */
+/* ---- binary and utf8 views -----------------------------------------------------------
+ */
 
 /* Sizes of the variadic buffers: non-negative and within what we know was allocated. */
 static zcp_status_t check_variadic(struct zcp__vctx *c, const struct zcp_array_view *v) {
@@ -181,7 +188,8 @@ static zcp_status_t check_variadic(struct zcp__vctx *c, const struct zcp_array_v
     return ZCP_VFAIL(c, v,
                      "variadic sizes buffer holds %lld bytes, expected at least %lld for "
                      "%lld variadic buffers",
-                     (long long)v->buffer_size[2], (long long)need, (long long)v->n_variadic);
+                     (long long)v->buffer_size[2], (long long)need,
+                     (long long)v->n_variadic);
   }
   if (c->level < ZCP_VALIDATE_DEFAULT) return ZCP_OK;
   for (int64_t k = 0; k < v->n_variadic; k++) {
@@ -215,7 +223,8 @@ static zcp_status_t check_views(struct zcp__vctx *c, const struct zcp_array_view
     const uint8_t *view = v->buffers[1] + (v->offset + r) * 16;
     int32_t len = zcp__ld_i32(view, 0);
     if (len < 0) {
-      return ZCP_VFAIL(c, v, "view at row %lld has negative length %d", (long long)r, len);
+      return ZCP_VFAIL(c, v, "view at row %lld has negative length %d", (long long)r,
+                       len);
     }
     const uint8_t *data;
     if (len <= 12) {
@@ -255,18 +264,23 @@ static zcp_status_t check_views(struct zcp__vctx *c, const struct zcp_array_view
   return ZCP_OK;
 }
 
-/* ---- the walk ------------------------------------------------------------------------ */
+/* ---- the walk ------------------------------------------------------------------------
+ */
 
-static zcp_status_t check_node_layout(struct zcp__vctx *c, const struct zcp_array_view *v) {
+static zcp_status_t check_node_layout(struct zcp__vctx *c,
+                                      const struct zcp_array_view *v) {
   ZCP_RETURN_NOT_OK(check_validity(c, v));
   switch (v->format.type) {
-    case ZCP_TYPE_NA: return ZCP_OK;
+    case ZCP_TYPE_NA:
+      return ZCP_OK;
     case ZCP_TYPE_BINARY:
     case ZCP_TYPE_STRING:
     case ZCP_TYPE_LARGE_BINARY:
-    case ZCP_TYPE_LARGE_STRING: return check_binary(c, v);
+    case ZCP_TYPE_LARGE_STRING:
+      return check_binary(c, v);
     case ZCP_TYPE_BINARY_VIEW:
-    case ZCP_TYPE_STRING_VIEW: return check_views(c, v);
+    case ZCP_TYPE_STRING_VIEW:
+      return check_views(c, v);
     case ZCP_TYPE_LIST:
     case ZCP_TYPE_LARGE_LIST:
     case ZCP_TYPE_MAP:
@@ -276,11 +290,14 @@ static zcp_status_t check_node_layout(struct zcp__vctx *c, const struct zcp_arra
     case ZCP_TYPE_STRUCT:
     case ZCP_TYPE_SPARSE_UNION:
     case ZCP_TYPE_DENSE_UNION:
-    case ZCP_TYPE_RUN_END_ENCODED: return zcp__check_nested(c, v);
+    case ZCP_TYPE_RUN_END_ENCODED:
+      return zcp__check_nested(c, v);
     default: {
       int64_t bits = zcp_format_bit_width(&v->format);
-      if (bits < 0) return ZCP_VFAIL(c, v, "fixed width %lld is negative", (long long)bits);
-      ZCP_RETURN_NOT_OK(zcp__check_buffer(c, v, 1, "values", v->offset + v->length, bits));
+      if (bits < 0)
+        return ZCP_VFAIL(c, v, "fixed width %lld is negative", (long long)bits);
+      ZCP_RETURN_NOT_OK(
+          zcp__check_buffer(c, v, 1, "values", v->offset + v->length, bits));
       if (v->dictionary != NULL) return zcp__check_dictionary_indices(c, v);
       return ZCP_OK;
     }
@@ -305,7 +322,8 @@ zcp_status_t zcp__validate_node(struct zcp__vctx *c, const struct zcp_array_view
 }
 
 zcp_status_t zcp_array_view_validate(const struct zcp_array_view *view,
-                                     enum zcp_validate_level level, struct zcp_error *err) {
+                                     enum zcp_validate_level level,
+                                     struct zcp_error *err) {
   if (view == NULL || view->array == NULL || view->schema == NULL) {
     return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "view is NULL or not initialised");
   }

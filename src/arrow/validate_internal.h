@@ -22,7 +22,8 @@ zcp_status_t zcp__validate_node(struct zcp__vctx *c, const struct zcp_array_view
 /* Layout buffer `role` must hold `elements` values of `bits` bits: non-NULL when the
  * array is not empty and, when its size is known, big enough. */
 zcp_status_t zcp__check_buffer(struct zcp__vctx *c, const struct zcp_array_view *v,
-                               int role, const char *what, int64_t elements, int64_t bits);
+                               int role, const char *what, int64_t elements,
+                               int64_t bits);
 
 /* Offsets buffer (role 1) of `width` bytes per entry for length + 1 entries; from DEFAULT
  * the first is >= 0 and the last within [first, limit] (limit -1: unknown); at FULL all

@@ -13,8 +13,9 @@ static const char *child_name(const struct zcp_array_view *child) {
 }
 
 /* Child `i` must have at least `need` rows. */
-static zcp_status_t check_child_length(struct zcp__vctx *c, const struct zcp_array_view *v,
-                                       int64_t i, int64_t need, const char *why) {
+static zcp_status_t check_child_length(struct zcp__vctx *c,
+                                       const struct zcp_array_view *v, int64_t i,
+                                       int64_t need, const char *why) {
   const struct zcp_array_view *child = &v->children[i];
   if (child->length < need) {
     return ZCP_VFAIL(c, v, "child %lld '%s' has %lld rows, expected at least %lld %s",
@@ -45,8 +46,8 @@ static zcp_status_t check_map_keys(struct zcp__vctx *c, const struct zcp_array_v
 static zcp_status_t check_list(struct zcp__vctx *c, const struct zcp_array_view *v) {
   int64_t width = v->format.type == ZCP_TYPE_LARGE_LIST ? 8 : 4;
   int64_t first, last;
-  ZCP_RETURN_NOT_OK(zcp__check_offsets(c, v, width, v->children[0].length,
-                                       "child array", &first, &last));
+  ZCP_RETURN_NOT_OK(zcp__check_offsets(c, v, width, v->children[0].length, "child array",
+                                       &first, &last));
   if (v->format.type == ZCP_TYPE_MAP && c->level >= ZCP_VALIDATE_FULL && v->length > 0) {
     return check_map_keys(c, v);
   }
@@ -70,7 +71,8 @@ static zcp_status_t check_list_view(struct zcp__vctx *c, const struct zcp_array_
       return ZCP_VFAIL(c, v,
                        "list view at row %lld has offset %lld and size %lld, outside the "
                        "child's %lld rows",
-                       (long long)r, (long long)off, (long long)size, (long long)child_len);
+                       (long long)r, (long long)off, (long long)size,
+                       (long long)child_len);
     }
   }
   return ZCP_OK;
@@ -117,8 +119,8 @@ static zcp_status_t check_union(struct zcp__vctx *c, const struct zcp_array_view
     int64_t j = v->offset + r;
     int8_t id = (int8_t)v->buffers[1][j];
     if (id < 0 || child_of[id] < 0) {
-      return ZCP_VFAIL(c, v, "type id %d at row %lld is not one of the union's",
-                       (int)id, (long long)r);
+      return ZCP_VFAIL(c, v, "type id %d at row %lld is not one of the union's", (int)id,
+                       (long long)r);
     }
     if (!dense) continue;
     const struct zcp_array_view *child = &v->children[child_of[id]];
@@ -171,7 +173,8 @@ static zcp_status_t check_run_end_encoded(struct zcp__vctx *c,
                        (long long)end);
     }
     if (end <= prev) {
-      return ZCP_VFAIL(c, v, "run ends not strictly increasing at row %lld (%lld >= %lld)",
+      return ZCP_VFAIL(c, v,
+                       "run ends not strictly increasing at row %lld (%lld >= %lld)",
                        (long long)k, (long long)prev, (long long)end);
     }
     prev = end;
@@ -198,14 +201,21 @@ zcp_status_t zcp__check_nested(struct zcp__vctx *c, const struct zcp_array_view 
   switch (v->format.type) {
     case ZCP_TYPE_LIST:
     case ZCP_TYPE_LARGE_LIST:
-    case ZCP_TYPE_MAP: return check_list(c, v);
+    case ZCP_TYPE_MAP:
+      return check_list(c, v);
     case ZCP_TYPE_LIST_VIEW:
-    case ZCP_TYPE_LARGE_LIST_VIEW: return check_list_view(c, v);
-    case ZCP_TYPE_FIXED_SIZE_LIST: return check_fixed_size_list(c, v);
-    case ZCP_TYPE_STRUCT: return check_struct(c, v);
+    case ZCP_TYPE_LARGE_LIST_VIEW:
+      return check_list_view(c, v);
+    case ZCP_TYPE_FIXED_SIZE_LIST:
+      return check_fixed_size_list(c, v);
+    case ZCP_TYPE_STRUCT:
+      return check_struct(c, v);
     case ZCP_TYPE_SPARSE_UNION:
-    case ZCP_TYPE_DENSE_UNION: return check_union(c, v);
-    case ZCP_TYPE_RUN_END_ENCODED: return check_run_end_encoded(c, v);
-    default: return ZCP_OK;
+    case ZCP_TYPE_DENSE_UNION:
+      return check_union(c, v);
+    case ZCP_TYPE_RUN_END_ENCODED:
+      return check_run_end_encoded(c, v);
+    default:
+      return ZCP_OK;
   }
 }

@@ -1,29 +1,37 @@
+/* clang-format off */
 /* Array views: read access to any ArrowArray + ArrowSchema pair, ours or foreign, without
  * copying. zcp_array_view_init checks only the structure (formats, buffer and child
- * counts, lengths, depth) so that a view of an untrusted array can be built safely; the
- * getters assume the array was validated (validate.c) and never check anything.
+ * counts, lengths, depth) so that a view of an untrusted array can be built safely; it
+ * must never read data, nor allocate more than the view tree. The getters assume the
+ * array was validated (validate.c) and check nothing.
  *
  * view->buffers[] holds the layout buffers by role, not by position in the ArrowArray,
  * so that index 0 is always the validity bitmap (NULL for types without one) and the
  * validation code needs one rule for it:
  *
- *   type                          view [0]   view [1]   view [2]       ArrowArray buffers
- *   null, run-end encoded         NULL       NULL       NULL           0
- *   bool, numbers, decimals,      validity   values     NULL           2
+ *   type                       view [0]   view [1]   view [2]        ArrowArray buffers
+ *   null, run-end encoded      NULL       NULL       NULL            0
+ *   bool, numbers, decimals,   validity   values     NULL            2
  *     dates, times, intervals,
  *     fixed-size binary
- *   binary, utf8 (+ large)        validity   offsets    data           3
- *   binary view, utf8 view        validity   views      variadic sizes 2 + n_variadic + 1
- *   list, large list, map         validity   offsets    NULL           2
- *   list view (+ large)           validity   offsets    sizes          3
- *   fixed-size list, struct       validity   NULL       NULL           1
- *   sparse union                  NULL       type ids   NULL           1 (type ids)
- *   dense union                   NULL       type ids   offsets        2 (type ids, offsets)
- *   dictionary-encoded            as its index type
+ *   binary, utf8 (+ large)     validity   offsets    data            3
+ *   binary view, utf8 view     validity   views      variadic sizes  2 + n_variadic + 1
+ *   list, large list, map      validity   offsets    NULL            2
+ *   list view (+ large)        validity   offsets    sizes           3
+ *   fixed-size list, struct    validity   NULL       NULL            1
+ *   sparse union               NULL       type ids   NULL            1: type ids
+ *   dense union                NULL       type ids   offsets         2: ids, offsets
+ *   dictionary-encoded         as its index type
  *
  * For views the variadic sizes buffer is the last ArrowArray buffer; the variadic data
  * buffers themselves are view->variadic[0 .. n_variadic). buffer_size[] follows the same
- * roles. Must never read data in init, nor allocate more than the view tree. */
+ * roles.
+ *
+ * Getters on a run-end encoded view answer for the value its run selects; is_null on a
+ * union asks the selected child slot (unions have no validity of their own); on a
+ * dictionary-encoded view the getters read the indices and is_null says whether the
+ * index is null (look the value up in view->dictionary for its own nullness). */
+/* clang-format on */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -37,8 +45,8 @@
 
 static size_t path_append(struct zcp__path *p, const char *label) {
   size_t saved = p->len;
-  int n = snprintf(p->buf + p->len, sizeof p->buf - p->len, "%s%s", p->len ? "." : "",
-                   label);
+  int n =
+      snprintf(p->buf + p->len, sizeof p->buf - p->len, "%s%s", p->len ? "." : "", label);
   if (n > 0) p->len = ZCP_MIN(p->len + (size_t)n, sizeof p->buf - 1);
   return saved;
 }
@@ -86,9 +94,11 @@ zcp_status_t zcp__view_fail(struct zcp_error *err, zcp_status_t code,
                        zcp_type_name(type), msg);
 }
 
-/* ---- layout tables ------------------------------------------------------------------ */
+/* ---- layout tables ------------------------------------------------------------------
+ */
 
-/* Children a type requires; -1 when any number (struct) or given by the format (union). */
+/* Children a type requires; -1 when any number (struct) or given by the format (union).
+ */
 static int64_t layout_n_children(const struct zcp_format *f) {
   switch (f->type) {
     case ZCP_TYPE_LIST:
@@ -96,12 +106,17 @@ static int64_t layout_n_children(const struct zcp_format *f) {
     case ZCP_TYPE_LIST_VIEW:
     case ZCP_TYPE_LARGE_LIST_VIEW:
     case ZCP_TYPE_FIXED_SIZE_LIST:
-    case ZCP_TYPE_MAP: return 1;
-    case ZCP_TYPE_RUN_END_ENCODED: return 2;
+    case ZCP_TYPE_MAP:
+      return 1;
+    case ZCP_TYPE_RUN_END_ENCODED:
+      return 2;
     case ZCP_TYPE_SPARSE_UNION:
-    case ZCP_TYPE_DENSE_UNION: return f->n_type_ids;
-    case ZCP_TYPE_STRUCT: return -1;
-    default: return 0;
+    case ZCP_TYPE_DENSE_UNION:
+      return f->n_type_ids;
+    case ZCP_TYPE_STRUCT:
+      return -1;
+    default:
+      return 0;
   }
 }
 
@@ -109,9 +124,11 @@ static bool is_integer(enum zcp_type t) {
   return t >= ZCP_TYPE_INT8 && t <= ZCP_TYPE_UINT64;
 }
 
-/* ---- init / reset ------------------------------------------------------------------- */
+/* ---- init / reset -------------------------------------------------------------------
+ */
 
-#define FAIL(...) zcp__view_fail(err, ZCP_CORRUPT_INPUT, path, v->format.type, __VA_ARGS__)
+#define FAIL(...) \
+  zcp__view_fail(err, ZCP_CORRUPT_INPUT, path, v->format.type, __VA_ARGS__)
 
 /* Puts the ArrowArray buffers into their roles (see the table at the top). */
 static void map_buffers(struct zcp_array_view *v) {
@@ -120,7 +137,9 @@ static void map_buffers(struct zcp_array_view *v) {
   int64_t n = a->n_buffers;
   switch (v->format.type) {
     case ZCP_TYPE_SPARSE_UNION:
-    case ZCP_TYPE_DENSE_UNION: first = 1; break;
+    case ZCP_TYPE_DENSE_UNION:
+      first = 1;
+      break;
     case ZCP_TYPE_BINARY_VIEW:
     case ZCP_TYPE_STRING_VIEW:
       n = 2;
@@ -130,7 +149,8 @@ static void map_buffers(struct zcp_array_view *v) {
       v->buffer_size[2] = zcp_array_buffer_capacity(a, a->n_buffers - 1);
       v->variadic_size = (const int64_t *)(const void *)v->buffers[2];
       break;
-    default: break;
+    default:
+      break;
   }
   for (int64_t i = 0; i < n && first + i < 3; i++) {
     v->buffers[first + i] = a->buffers[i];
@@ -147,8 +167,8 @@ static zcp_status_t init_children(struct zcp_array_view *v, int32_t depth,
   const struct ArrowArray *a = v->array;
   const struct ArrowSchema *s = v->schema;
   if (a->n_children > 0) {
-    if (a->children == NULL) return FAIL("children pointer is NULL for %lld children",
-                                         (long long)a->n_children);
+    if (a->children == NULL)
+      return FAIL("children pointer is NULL for %lld children", (long long)a->n_children);
     if (s->children == NULL) return FAIL("schema children pointer is NULL");
     v->children = calloc((size_t)a->n_children, sizeof *v->children);
     if (v->children == NULL) {
@@ -161,8 +181,8 @@ static zcp_status_t init_children(struct zcp_array_view *v, int32_t depth,
     if (a->children[i] == NULL) return FAIL("child %lld is NULL", (long long)i);
     if (s->children[i] == NULL) return FAIL("schema child %lld is NULL", (long long)i);
     size_t saved = zcp__path_push(path, s->children[i]->name, i);
-    zcp_status_t st = init_node(&v->children[i], a->children[i], s->children[i],
-                                depth + 1, path, err);
+    zcp_status_t st =
+        init_node(&v->children[i], a->children[i], s->children[i], depth + 1, path, err);
     zcp__path_pop(path, saved);
     if (st != ZCP_OK) return st;
   }
@@ -173,8 +193,8 @@ static zcp_status_t init_children(struct zcp_array_view *v, int32_t depth,
                             "no memory for the dictionary view");
     }
     size_t saved = zcp__path_push_dictionary(path);
-    zcp_status_t st = init_node(v->dictionary, a->dictionary, s->dictionary, depth + 1,
-                                path, err);
+    zcp_status_t st =
+        init_node(v->dictionary, a->dictionary, s->dictionary, depth + 1, path, err);
     zcp__path_pop(path, saved);
     if (st != ZCP_OK) return st;
   }
@@ -200,7 +220,8 @@ static zcp_status_t check_children_types(const struct zcp_array_view *v,
       }
       break;
     }
-    default: break;
+    default:
+      break;
   }
   if (v->dictionary != NULL && !is_integer(v->format.type)) {
     return FAIL("dictionary indices must be integers");
@@ -240,8 +261,8 @@ static zcp_status_t init_node(struct zcp_array_view *v, const struct ArrowArray 
   }
 
   int64_t want = zcp_type_n_buffers(v->format.type);
-  bool is_views = v->format.type == ZCP_TYPE_BINARY_VIEW ||
-                  v->format.type == ZCP_TYPE_STRING_VIEW;
+  bool is_views =
+      v->format.type == ZCP_TYPE_BINARY_VIEW || v->format.type == ZCP_TYPE_STRING_VIEW;
   if (is_views ? a->n_buffers < want : a->n_buffers != want) {
     return FAIL("array has %lld buffers, expected %s%lld", (long long)a->n_buffers,
                 is_views ? "at least " : "", (long long)want);
@@ -272,8 +293,10 @@ static zcp_status_t init_node(struct zcp_array_view *v, const struct ArrowArray 
 
 #undef FAIL
 
-zcp_status_t zcp_array_view_init(struct zcp_array_view *view, const struct ArrowArray *array,
-                                 const struct ArrowSchema *schema, struct zcp_error *err) {
+zcp_status_t zcp_array_view_init(struct zcp_array_view *view,
+                                 const struct ArrowArray *array,
+                                 const struct ArrowSchema *schema,
+                                 struct zcp_error *err) {
   if (view == NULL) return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "view is NULL");
   memset(view, 0, sizeof *view);
   if (array == NULL || schema == NULL) {
@@ -314,7 +337,8 @@ static const struct zcp_array_view *resolve(const struct zcp_array_view *v, int6
 bool zcp_array_view_is_null(const struct zcp_array_view *v, int64_t i) {
   v = resolve(v, &i);
   switch (v->format.type) {
-    case ZCP_TYPE_NA: return true;
+    case ZCP_TYPE_NA:
+      return true;
     case ZCP_TYPE_SPARSE_UNION:
     case ZCP_TYPE_DENSE_UNION: {
       /* A union has no validity of its own: the selected child slot says. */
@@ -322,7 +346,8 @@ bool zcp_array_view_is_null(const struct zcp_array_view *v, int64_t i) {
       int64_t c = zcp_array_view_union_child(v, i, &ci);
       return c < 0 || zcp_array_view_is_null(&v->children[c], ci);
     }
-    default: break;
+    default:
+      break;
   }
   if (v->null_count == 0 || v->buffers[0] == NULL) return false;
   return !zcp__bit_get(v->buffers[0], v->offset + i);
@@ -346,7 +371,8 @@ static double half_to_double(uint16_t h) {
 static double load_double(const struct zcp_array_view *v, int64_t j) {
   const uint8_t *d = v->buffers[1];
   switch (v->format.type) {
-    case ZCP_TYPE_HALF_FLOAT: return half_to_double((uint16_t)zcp__ld_i16(d, j));
+    case ZCP_TYPE_HALF_FLOAT:
+      return half_to_double((uint16_t)zcp__ld_i16(d, j));
     case ZCP_TYPE_FLOAT: {
       float f;
       memcpy(&f, d + j * 4, sizeof f);
@@ -357,7 +383,8 @@ static double load_double(const struct zcp_array_view *v, int64_t j) {
       memcpy(&x, d + j * 8, sizeof x);
       return x;
     }
-    default: return 0.0;
+    default:
+      return 0.0;
   }
 }
 
@@ -373,23 +400,37 @@ static uint64_t load_bits(const struct zcp_array_view *v, int64_t j, bool *is_si
   const uint8_t *d = v->buffers[1];
   *is_signed = true;
   switch (v->format.type) {
-    case ZCP_TYPE_BOOL: return zcp__bit_get(d, j);
-    case ZCP_TYPE_INT8: return (uint64_t)(int64_t)(int8_t)d[j];
-    case ZCP_TYPE_UINT8: *is_signed = false; return d[j];
-    case ZCP_TYPE_INT16: return (uint64_t)(int64_t)zcp__ld_i16(d, j);
-    case ZCP_TYPE_UINT16: *is_signed = false; return (uint16_t)zcp__ld_i16(d, j);
+    case ZCP_TYPE_BOOL:
+      return zcp__bit_get(d, j);
+    case ZCP_TYPE_INT8:
+      return (uint64_t)(int64_t)(int8_t)d[j];
+    case ZCP_TYPE_UINT8:
+      *is_signed = false;
+      return d[j];
+    case ZCP_TYPE_INT16:
+      return (uint64_t)(int64_t)zcp__ld_i16(d, j);
+    case ZCP_TYPE_UINT16:
+      *is_signed = false;
+      return (uint16_t)zcp__ld_i16(d, j);
     case ZCP_TYPE_INT32:
     case ZCP_TYPE_DATE32:
     case ZCP_TYPE_TIME32:
-    case ZCP_TYPE_INTERVAL_MONTHS: return (uint64_t)(int64_t)zcp__ld_i32(d, j);
-    case ZCP_TYPE_UINT32: *is_signed = false; return (uint32_t)zcp__ld_i32(d, j);
-    case ZCP_TYPE_UINT64: *is_signed = false; return (uint64_t)zcp__ld_i64(d, j);
+    case ZCP_TYPE_INTERVAL_MONTHS:
+      return (uint64_t)(int64_t)zcp__ld_i32(d, j);
+    case ZCP_TYPE_UINT32:
+      *is_signed = false;
+      return (uint32_t)zcp__ld_i32(d, j);
+    case ZCP_TYPE_UINT64:
+      *is_signed = false;
+      return (uint64_t)zcp__ld_i64(d, j);
     case ZCP_TYPE_INT64:
     case ZCP_TYPE_DATE64:
     case ZCP_TYPE_TIME64:
     case ZCP_TYPE_TIMESTAMP:
-    case ZCP_TYPE_DURATION: return (uint64_t)zcp__ld_i64(d, j);
-    default: return 0;
+    case ZCP_TYPE_DURATION:
+      return (uint64_t)zcp__ld_i64(d, j);
+    default:
+      return 0;
   }
 }
 
@@ -437,7 +478,8 @@ static struct zcp_string_view bytes_at(const uint8_t *base, int64_t start, int64
   return out;
 }
 
-struct zcp_string_view zcp_array_view_get_bytes(const struct zcp_array_view *v, int64_t i) {
+struct zcp_string_view zcp_array_view_get_bytes(const struct zcp_array_view *v,
+                                                int64_t i) {
   v = resolve(v, &i);
   int64_t j = v->offset + i;
   const uint8_t *b1 = v->buffers[1];
@@ -447,7 +489,8 @@ struct zcp_string_view zcp_array_view_get_bytes(const struct zcp_array_view *v, 
     case ZCP_TYPE_LARGE_BINARY:
     case ZCP_TYPE_LARGE_STRING: {
       int64_t w = (v->format.type == ZCP_TYPE_BINARY || v->format.type == ZCP_TYPE_STRING)
-                      ? 4 : 8;
+                      ? 4
+                      : 8;
       int64_t start = zcp__ld_offset(b1, w, j);
       return bytes_at(v->buffers[2], start, zcp__ld_offset(b1, w, j + 1) - start);
     }
@@ -479,7 +522,9 @@ void zcp_array_view_get_interval(const struct zcp_array_view *v, int64_t i,
   *days = 0;
   *sub_day = 0;
   switch (v->format.type) {
-    case ZCP_TYPE_INTERVAL_MONTHS: *months = zcp__ld_i32(d, j); break;
+    case ZCP_TYPE_INTERVAL_MONTHS:
+      *months = zcp__ld_i32(d, j);
+      break;
     case ZCP_TYPE_INTERVAL_DAY_TIME:
       *days = zcp__ld_i32(d, 2 * j);
       *sub_day = zcp__ld_i32(d, 2 * j + 1);
@@ -489,7 +534,8 @@ void zcp_array_view_get_interval(const struct zcp_array_view *v, int64_t i,
       *days = zcp__ld_i32(d, 4 * j + 1);
       *sub_day = zcp__ld_i64(d, 2 * j + 1);
       break;
-    default: break;
+    default:
+      break;
   }
 }
 
@@ -520,7 +566,8 @@ void zcp_array_view_get_list(const struct zcp_array_view *v, int64_t i, int64_t 
       *start = j * v->format.fixed_size;
       *size = v->format.fixed_size;
       break;
-    default: break;
+    default:
+      break;
   }
 }
 
@@ -532,7 +579,8 @@ int64_t zcp_array_view_union_child(const struct zcp_array_view *v, int64_t i,
                                    int64_t *child_index) {
   int64_t j = v->offset + i;
   int8_t id = (int8_t)v->buffers[1][j];
-  *child_index = v->format.type == ZCP_TYPE_DENSE_UNION ? zcp__ld_i32(v->buffers[2], j) : j;
+  *child_index =
+      v->format.type == ZCP_TYPE_DENSE_UNION ? zcp__ld_i32(v->buffers[2], j) : j;
   for (int32_t c = 0; c < v->format.n_type_ids; c++) {
     if (v->format.type_ids[c] == id) return c;
   }

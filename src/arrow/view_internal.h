@@ -61,10 +61,14 @@ static inline int64_t zcp__ld_offset(const uint8_t *p, int64_t width, int64_t k)
 /* Value k of a signed integer array of `bytes` bytes per value (1, 2, 4 or 8). */
 static inline int64_t zcp__ld_signed(const uint8_t *p, int64_t bytes, int64_t k) {
   switch (bytes) {
-    case 1: return (int8_t)p[k];
-    case 2: return zcp__ld_i16(p, k);
-    case 4: return zcp__ld_i32(p, k);
-    default: return zcp__ld_i64(p, k);
+    case 1:
+      return (int8_t)p[k];
+    case 2:
+      return zcp__ld_i16(p, k);
+    case 4:
+      return zcp__ld_i32(p, k);
+    default:
+      return zcp__ld_i64(p, k);
   }
 }
 

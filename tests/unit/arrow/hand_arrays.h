@@ -10,7 +10,7 @@
 #include "zcpool/arrow.h"
 
 #define HAND_MAX_BUFFERS 8
-#define HAND_MAX_CHILDREN 4
+#define HAND_MAX_CHILDREN 16
 
 struct hand {
   struct ArrowArray array;
@@ -20,8 +20,12 @@ struct hand {
   struct ArrowSchema *schildren[HAND_MAX_CHILDREN];
 };
 
-static inline void hand_release_array(struct ArrowArray *a) { a->release = NULL; }
-static inline void hand_release_schema(struct ArrowSchema *s) { s->release = NULL; }
+static inline void hand_release_array(struct ArrowArray *a) {
+  a->release = NULL;
+}
+static inline void hand_release_schema(struct ArrowSchema *s) {
+  s->release = NULL;
+}
 
 /* A node of `format` with `length` rows, no nulls, offset 0 and the given buffers (pass
  * exactly n_buffers pointers). */

@@ -7,70 +7,9 @@
 #include <string.h>
 
 #include "arrow/internal.h"
-#include "hand_arrays.h"
+#include "validate_checks.h"
 
-static const char *const level_names[] = {"MINIMAL", "DEFAULT", "FULL"};
-
-static void passes(struct hand *h) {
-  for (int l = ZCP_VALIDATE_MINIMAL; l <= ZCP_VALIDATE_FULL; l++) {
-    struct zcp_error err = {0};
-    zcp_status_t st =
-        zcp_array_validate(&h->array, &h->schema, (enum zcp_validate_level)l, &err);
-    cr_assert_eq(st, ZCP_OK, "%s: %s", level_names[l], err.message);
-  }
-}
-
-/* Passes below `level`, fails from it on with both needles in the message. */
-static void fails_from(struct hand *h, enum zcp_validate_level level, const char *needle1,
-                       const char *needle2) {
-  for (int l = ZCP_VALIDATE_MINIMAL; l <= ZCP_VALIDATE_FULL; l++) {
-    struct zcp_error err = {0};
-    zcp_status_t st =
-        zcp_array_validate(&h->array, &h->schema, (enum zcp_validate_level)l, &err);
-    if (l < (int)level) {
-      cr_assert_eq(st, ZCP_OK, "%s should pass: %s", level_names[l], err.message);
-      continue;
-    }
-    cr_assert_eq(st, ZCP_CORRUPT_INPUT, "%s should fail with '%s' (got %d: %s)",
-                 level_names[l], needle1, st, err.message);
-    cr_assert(strstr(err.message, needle1) != NULL, "'%s' lacks '%s'", err.message,
-              needle1);
-    cr_assert(needle2 == NULL || strstr(err.message, needle2) != NULL, "'%s' lacks '%s'",
-              err.message, needle2);
-  }
-}
-
-/* Non-OK from init or validation at every level, whatever the code. */
-static void rejected(struct hand *h, const char *needle) {
-  for (int l = ZCP_VALIDATE_MINIMAL; l <= ZCP_VALIDATE_FULL; l++) {
-    struct zcp_error err = {0};
-    zcp_status_t st =
-        zcp_array_validate(&h->array, &h->schema, (enum zcp_validate_level)l, &err);
-    cr_assert_neq(st, ZCP_OK, "%s should fail with '%s'", level_names[l], needle);
-    cr_assert(strstr(err.message, needle) != NULL, "'%s' lacks '%s'", err.message, needle);
-  }
-}
-
-/* A record batch root ("+s", nameless) over the given columns. */
-static struct hand *batch(struct hand *root, int64_t length, struct hand *col) {
-  hand_init(root, "+s", NULL, length, 1, NULL);
-  return hand_child(root, col);
-}
-
-static void make_view(uint8_t out[16], const char *s, int32_t buf, int32_t off) {
-  memset(out, 0, 16);
-  int32_t len = (int32_t)strlen(s);
-  memcpy(out, &len, 4);
-  if (len <= 12) {
-    memcpy(out + 4, s, (size_t)len);
-  } else {
-    memcpy(out + 4, s, 4);
-    memcpy(out + 8, &buf, 4);
-    memcpy(out + 12, &off, 4);
-  }
-}
-
-/* ---- valid arrays ---------------------------------------------------------------------- */
+/* ---- valid arrays ---------------------------------------------------------- */
 
 Test(validate, valid_primitives_with_nulls_and_slices_pass) {
   static const uint8_t valid[] = {0xF6, 0x01}; /* 0110 1111 1: rows 0 and 3 null */
@@ -92,8 +31,8 @@ Test(validate, valid_primitives_with_nulls_and_slices_pass) {
 }
 
 Test(validate, zero_length_arrays_may_have_null_buffers) {
-  const char *formats[] = {"n",  "b",   "i",   "e",   "d:10,2", "tin", "w:4",
-                           "z",  "u",   "Z",   "U",   "vz",     "vu"};
+  const char *formats[] = {"n", "b", "i", "e", "d:10,2", "tin", "w:4",
+                           "z", "u", "Z", "U", "vz",     "vu"};
   struct hand h;
   for (size_t k = 0; k < sizeof formats / sizeof formats[0]; k++) {
     int nb = formats[k][0] == 'n' ? 0 : (strchr("zuZUv", formats[k][0]) ? 3 : 2);
@@ -116,7 +55,9 @@ Test(validate, zero_length_arrays_may_have_null_buffers) {
 Test(validate, valid_nested_tree_passes_at_full) {
   /* struct<s: utf8, l: list<int32>, m: map<utf8, int32>> over 3 rows, sliced by 1 */
   static const int32_t s_off[] = {0, 1, 3, 6, 9};
-  static const char s_data[] = "a\xC3\xA9" "bcd\xE2\x82\xAC";
+  static const char s_data[] =
+      "a\xC3\xA9"
+      "bcd\xE2\x82\xAC";
   static const int32_t l_off[] = {0, 2, 2, 5, 6};
   static const int32_t items[] = {1, 2, 3, 4, 5, 6};
   static const int32_t m_off[] = {0, 1, 1, 3, 3};
@@ -188,7 +129,7 @@ Test(validate, valid_views_unions_run_ends_dictionaries_pass) {
   passes(&fsl);
 }
 
-/* ---- buffer sizes and pointers (MINIMAL) ------------------------------------------------ */
+/* ---- buffer sizes and pointers (MINIMAL) ----------------------------------- */
 
 Test(validate, rejects_values_buffer_smaller_than_rows_need) {
   static int32_t values[20];
@@ -196,7 +137,8 @@ Test(validate, rejects_values_buffer_smaller_than_rows_need) {
   cr_assert_eq(zcp__array_init_node(&col, 2, 0, NULL), ZCP_OK);
   zcp__array_set_buffer(&col, 1, values, 64);
   col.length = 20;
-  struct ArrowSchema col_schema = {.format = "i", .name = "x", .release = hand_release_schema};
+  struct ArrowSchema col_schema = {
+      .format = "i", .name = "x", .release = hand_release_schema};
   struct hand root;
   hand_init(&root, "+s", NULL, 20, 1, NULL);
   root.achildren[0] = &col;
@@ -206,14 +148,16 @@ Test(validate, rejects_values_buffer_smaller_than_rows_need) {
              "column 'x' (int32): values buffer holds 64 bytes, expected at least 80 for "
              "20 rows at offset 0",
              NULL);
-  /* with the capacity it needs it passes; a view whose size the caller fills also works */
+  /* with the capacity it needs it passes; a view whose size the caller fills also works
+   */
   zcp__array_set_buffer(&col, 1, values, 80);
   passes(&root);
   struct zcp_array_view v;
   cr_assert_eq(zcp_array_view_init(&v, &root.array, &root.schema, NULL), ZCP_OK);
   v.children[0].buffer_size[1] = 79;
   struct zcp_error err;
-  cr_assert_eq(zcp_array_view_validate(&v, ZCP_VALIDATE_MINIMAL, &err), ZCP_CORRUPT_INPUT);
+  cr_assert_eq(zcp_array_view_validate(&v, ZCP_VALIDATE_MINIMAL, &err),
+               ZCP_CORRUPT_INPUT);
   cr_assert(strstr(err.message, "holds 79 bytes") != NULL, "%s", err.message);
   zcp_array_view_reset(&v);
   col.release(&col);
@@ -230,9 +174,11 @@ Test(validate, rejects_validity_bitmap_too_small) {
   col.offset = 1;
   struct ArrowSchema s = {.format = "l", .name = "y", .release = hand_release_schema};
   struct zcp_error err;
-  cr_assert_eq(zcp_array_validate(&col, &s, ZCP_VALIDATE_MINIMAL, &err), ZCP_CORRUPT_INPUT);
-  cr_assert(strstr(err.message, "column 'y' (int64): validity buffer holds 2 bytes, expected "
-                                "at least 3 for 16 rows at offset 1") != NULL,
+  cr_assert_eq(zcp_array_validate(&col, &s, ZCP_VALIDATE_MINIMAL, &err),
+               ZCP_CORRUPT_INPUT);
+  cr_assert(strstr(err.message,
+                   "column 'y' (int64): validity buffer holds 2 bytes, expected "
+                   "at least 3 for 16 rows at offset 1") != NULL,
             "%s", err.message);
   col.release(&col);
 }
@@ -244,14 +190,15 @@ Test(validate, rejects_missing_buffers) {
   fails_from(batch(&root, 2, &h), ZCP_VALIDATE_MINIMAL, "column 'x' (int32)",
              "values buffer is NULL");
   hand_slice(hand_init(&h, "i", "x", 2, 2, NULL, off), 0, 2, 1);
-  fails_from(&h, ZCP_VALIDATE_MINIMAL, "validity buffer is NULL but null_count is 1", NULL);
+  fails_from(&h, ZCP_VALIDATE_MINIMAL, "validity buffer is NULL but null_count is 1",
+             NULL);
   hand_init(&h, "u", "s", 1, 3, NULL, NULL, "a");
   fails_from(&h, ZCP_VALIDATE_MINIMAL, "offsets buffer is NULL", NULL);
   hand_init(&h, "u", "s", 1, 3, NULL, off, NULL);
   fails_from(&h, ZCP_VALIDATE_DEFAULT, "data buffer is NULL", NULL);
 }
 
-/* ---- offsets ---------------------------------------------------------------------------- */
+/* ---- offsets --------------------------------------------------------------- */
 
 Test(validate, offsets_first_and_last_are_checked_by_default) {
   static const int32_t neg[] = {-1, 2, 3};
@@ -264,8 +211,8 @@ Test(validate, offsets_first_and_last_are_checked_by_default) {
   fails_from(batch(&root, 2, &inner), ZCP_VALIDATE_DEFAULT, "column 'a.b' (utf8)",
              "first offset -1 at row 0 is negative");
   hand_init(&h, "u", "b", 2, 3, NULL, backwards, data);
-  fails_from(&root, ZCP_VALIDATE_DEFAULT, "last offset 2 at row 2 is less than the first 3",
-             NULL);
+  fails_from(&root, ZCP_VALIDATE_DEFAULT,
+             "last offset 2 at row 2 is less than the first 3", NULL);
   /* data size known: last offset past it */
   struct ArrowArray a;
   cr_assert_eq(zcp__array_init_node(&a, 3, 0, NULL), ZCP_OK);
@@ -276,8 +223,9 @@ Test(validate, offsets_first_and_last_are_checked_by_default) {
   struct zcp_error err;
   cr_assert_eq(zcp_array_validate(&a, &s, ZCP_VALIDATE_MINIMAL, &err), ZCP_OK);
   cr_assert_eq(zcp_array_validate(&a, &s, ZCP_VALIDATE_DEFAULT, &err), ZCP_CORRUPT_INPUT);
-  cr_assert(strstr(err.message, "column 'big' (large_utf8): last offset 9 at row 2 is past "
-                                "the end of the data buffer (8)") != NULL,
+  cr_assert(strstr(err.message,
+                   "column 'big' (large_utf8): last offset 9 at row 2 is past "
+                   "the end of the data buffer (8)") != NULL,
             "%s", err.message);
   a.release(&a);
 }
@@ -297,72 +245,7 @@ Test(validate, interior_offsets_are_checked_only_at_full) {
   passes(&root);
 }
 
-Test(validate, list_child_must_cover_offsets) {
-  static const int32_t off[] = {0, 2, 5};
-  static const int64_t loff[] = {2, 3, 1};
-  static const int32_t items[] = {1, 2, 3, 4};
-  struct hand item, l;
-  hand_init(&item, "i", "item", 4, 2, NULL, items);
-  hand_child(hand_init(&l, "+l", "l", 2, 2, NULL, off), &item);
-  fails_from(&l, ZCP_VALIDATE_DEFAULT, "column 'l' (list)",
-             "last offset 5 at row 2 is past the end of the child array (4)");
-  hand_child(hand_init(&l, "+L", "l", 2, 2, NULL, loff), &item);
-  fails_from(&l, ZCP_VALIDATE_DEFAULT, "column 'l' (large_list)", "less than the first");
-  static const int32_t ok_then_bad[] = {0, 3, 1, 4};
-  hand_child(hand_init(&l, "+l", "l", 3, 2, NULL, ok_then_bad), &item);
-  fails_from(&l, ZCP_VALIDATE_FULL, "offsets not monotonic at row 1 (3 > 1)", NULL);
-}
-
-Test(validate, list_view_ranges_are_checked_at_full) {
-  static const int32_t items[] = {1, 2, 3};
-  static const int32_t off[] = {0, 2, 1};
-  static const int32_t sizes[] = {1, 2, 1};
-  static const int64_t off64[] = {0, -1};
-  static const int64_t sizes64[] = {1, 1};
-  struct hand item, lv;
-  hand_init(&item, "i", "item", 3, 2, NULL, items);
-  hand_child(hand_init(&lv, "+vl", "lv", 3, 3, NULL, off, sizes), &item);
-  fails_from(&lv, ZCP_VALIDATE_FULL, "column 'lv' (list_view)",
-             "at row 1 has offset 2 and size 2, outside the child's 3 rows");
-  hand_child(hand_init(&lv, "+vL", "lv", 2, 3, NULL, off64, sizes64), &item);
-  fails_from(&lv, ZCP_VALIDATE_FULL, "row 1 has offset -1", NULL);
-  hand_child(hand_init(&lv, "+vl", "lv", 1, 3, NULL, off, NULL), &item);
-  fails_from(&lv, ZCP_VALIDATE_MINIMAL, "sizes buffer is NULL", NULL);
-}
-
-Test(validate, fixed_size_list_and_struct_children_must_be_long_enough) {
-  static const int32_t items[] = {1, 2, 3, 4, 5};
-  struct hand item, f, s, root;
-  hand_init(&item, "i", "item", 5, 2, NULL, items);
-  hand_child(hand_slice(hand_init(&f, "+w:2", "f", 3, 1, NULL), 1, 2, 0), &item);
-  fails_from(&f, ZCP_VALIDATE_MINIMAL, "column 'f' (fixed_size_list)",
-             "child 0 'item' has 5 rows, expected at least 6");
-  hand_child(hand_slice(hand_init(&s, "+s", "s", 6, 1, NULL), 1, 5, 0), &item);
-  fails_from(batch(&root, 5, &s), ZCP_VALIDATE_MINIMAL, "column 's' (struct)",
-             "child 0 'item' has 5 rows, expected at least 6");
-  /* huge fixed size times a big offset overflows instead of wrapping */
-  hand_child(hand_slice(hand_init(&f, "+w:1000000", "f", 0, 1, NULL), INT64_MAX / 2, 0, 0),
-             &item);
-  fails_from(&f, ZCP_VALIDATE_MINIMAL, "overflows", NULL);
-}
-
-Test(validate, map_keys_must_not_be_null_at_full) {
-  static const int32_t keys[] = {1, 2, 3};
-  static const uint8_t keys_valid[] = {0x05}; /* key row 1 null */
-  static const int32_t vals[] = {4, 5, 6};
-  static const int32_t offs[] = {0, 1, 3};
-  struct hand k, val, entries, m;
-  hand_slice(hand_init(&k, "i", "key", 3, 2, keys_valid, keys), 0, 3, 1);
-  hand_init(&val, "i", "value", 3, 2, NULL, vals);
-  hand_child(hand_child(hand_init(&entries, "+s", "entries", 3, 1, NULL), &k), &val);
-  hand_child(hand_init(&m, "+m", "m", 2, 2, NULL, offs), &entries);
-  fails_from(&m, ZCP_VALIDATE_FULL, "column 'm' (map)", "key 0 of the map at row 1 is null");
-  /* the first map row alone references only valid keys */
-  hand_slice(&m, 0, 1, 0);
-  passes(&m);
-}
-
-/* ---- utf8 ------------------------------------------------------------------------------- */
+/* ---- utf8 ------------------------------------------------------------------ */
 
 Test(validate, invalid_utf8_is_rejected_at_full_for_every_string_type) {
   static const int32_t off[] = {0, 2, 4};
@@ -374,7 +257,8 @@ Test(validate, invalid_utf8_is_rejected_at_full_for_every_string_type) {
   fails_from(batch(&root, 2, &h), ZCP_VALIDATE_FULL, "column 's' (utf8)",
              "invalid UTF-8 at row 1");
   hand_init(&h, "U", "s", 2, 3, NULL, off64, data);
-  fails_from(&root, ZCP_VALIDATE_FULL, "column 's' (large_utf8)", "invalid UTF-8 at row 1");
+  fails_from(&root, ZCP_VALIDATE_FULL, "column 's' (large_utf8)",
+             "invalid UTF-8 at row 1");
   /* binary does not care; a null row is not checked */
   hand_init(&h, "z", "s", 2, 3, NULL, off, data);
   passes(&root);
@@ -392,7 +276,7 @@ Test(validate, invalid_utf8_is_rejected_at_full_for_every_string_type) {
   fails_from(&h, ZCP_VALIDATE_FULL, "column 'v' (utf8_view)", "invalid UTF-8 at row 0");
 }
 
-/* ---- views ------------------------------------------------------------------------------ */
+/* ---- views ----------------------------------------------------------------- */
 
 Test(validate, view_references_are_checked_by_default) {
   static const char data[] = "0123456789abcdefghij";
@@ -437,7 +321,7 @@ Test(validate, view_padding_and_prefix_are_checked_at_full) {
   fails_from(&h, ZCP_VALIDATE_FULL, "view prefix at row 1 does not match its data", NULL);
 }
 
-/* ---- null counts -------------------------------------------------------------------------- */
+/* ---- null counts ----------------------------------------------------------- */
 
 Test(validate, null_count_must_match_the_bitmap_at_full) {
   static const uint8_t valid[] = {0x0D}; /* 1101: one null among 4 */
@@ -463,100 +347,7 @@ Test(validate, null_count_must_match_the_bitmap_at_full) {
              NULL);
 }
 
-/* ---- unions -------------------------------------------------------------------------------- */
-
-Test(validate, union_type_ids_and_offsets_are_checked_at_full) {
-  static const int8_t ids[] = {3, 1, 2};
-  static const int8_t good_ids[] = {3, 1, 1};
-  static const int32_t offs[] = {0, 0, 3};
-  static const int32_t a_vals[] = {1, 2, 3};
-  static const int64_t b_vals[] = {4, 5, 6};
-  struct hand a, b, u, root;
-  hand_init(&a, "i", "a", 3, 2, NULL, a_vals);
-  hand_init(&b, "l", "b", 3, 2, NULL, b_vals);
-  hand_child(hand_child(hand_init(&u, "+us:3,1", "u", 3, 1, ids), &a), &b);
-  fails_from(batch(&root, 3, &u), ZCP_VALIDATE_FULL, "column 'u' (sparse_union)",
-             "type id 2 at row 2 is not one of the union's");
-  hand_child(hand_child(hand_init(&u, "+ud:3,1", "u", 3, 2, good_ids, offs), &a), &b);
-  fails_from(&root, ZCP_VALIDATE_FULL, "column 'u' (dense_union)",
-             "offset 3 at row 2 is outside child 'b' (type id 1) of 3 rows");
-  /* sparse children must be as long as offset + length */
-  hand_child(hand_child(hand_slice(hand_init(&u, "+us:3,1", "u", 3, 1, good_ids), 1, 3, 0),
-                        &a),
-             &b);
-  fails_from(&u, ZCP_VALIDATE_MINIMAL, "child 0 'a' has 3 rows, expected at least 4", NULL);
-  /* no validity of their own */
-  hand_child(hand_child(hand_slice(hand_init(&u, "+us:3,1", "u", 3, 1, good_ids), 0, 3, 1),
-                        &a),
-             &b);
-  fails_from(&u, ZCP_VALIDATE_MINIMAL, "has no validity bitmap but null_count is 1", NULL);
-}
-
-/* ---- run-end encoded ------------------------------------------------------------------------ */
-
-Test(validate, run_ends_are_checked_at_every_level) {
-  static const int32_t vals[] = {1, 2, 3};
-  static const int32_t ends_dup[] = {2, 2, 5};
-  static const int64_t ends_zero[] = {0, 3, 5};
-  static const int16_t ends_short[] = {1, 2, 4};
-  static const int32_t ends_ok[] = {1, 2, 5};
-  struct hand re, rv, r, root;
-  hand_init(&rv, "i", "values", 3, 2, NULL, vals);
-  hand_init(&re, "i", "run_ends", 3, 2, NULL, ends_dup);
-  hand_child(hand_child(hand_init(&r, "+r", "r", 5, 0), &re), &rv);
-  fails_from(batch(&root, 5, &r), ZCP_VALIDATE_FULL, "column 'r' (run_end_encoded)",
-             "run ends not strictly increasing at row 1 (2 >= 2)");
-  hand_init(&re, "l", "run_ends", 3, 2, NULL, ends_zero);
-  fails_from(&root, ZCP_VALIDATE_FULL, "run end 0 at row 0 of the run ends is not positive",
-             NULL);
-  hand_init(&re, "s", "run_ends", 3, 2, NULL, ends_short);
-  fails_from(&root, ZCP_VALIDATE_DEFAULT, "last run end 4 is less than offset + length 5",
-             NULL);
-  hand_init(&re, "i", "run_ends", 3, 2, NULL, ends_ok);
-  passes(&root);
-  hand_slice(&rv, 0, 2, 0);
-  fails_from(&root, ZCP_VALIDATE_MINIMAL, "values child has 2 rows, fewer than the 3 runs",
-             NULL);
-  hand_slice(&rv, 0, 3, 0);
-  hand_slice(&re, 0, 0, 0);
-  fails_from(&root, ZCP_VALIDATE_MINIMAL, "has 5 rows but no runs", NULL);
-  static const uint8_t ends_valid[] = {0x05};
-  hand_slice(hand_init(&re, "i", "run_ends", 3, 2, ends_valid, ends_ok), 0, 3, 1);
-  fails_from(&root, ZCP_VALIDATE_MINIMAL, "run ends contain 1 nulls", NULL);
-  hand_slice(&re, 0, 3, -1);
-  fails_from(&root, ZCP_VALIDATE_FULL, "run ends contain nulls", NULL);
-  hand_init(&re, "i", "run_ends", 3, 2, NULL, ends_ok);
-  hand_slice(&r, 0, 5, 2);
-  fails_from(&root, ZCP_VALIDATE_MINIMAL, "has no validity bitmap but null_count is 2", NULL);
-}
-
-/* ---- dictionaries ------------------------------------------------------------------------- */
-
-Test(validate, dictionary_indices_and_the_dictionary_itself) {
-  static const int32_t idx[] = {0, 2, 1, -1};
-  static const uint8_t idx_valid[] = {0x07}; /* row 3 null: its -1 is not looked at */
-  static const uint32_t big_idx[] = {0, 3};
-  static const int32_t d_off[] = {0, 1, 2, 3};
-  static const char d_data[] = "ab\xFF";
-  static const char d_ok[] = "abc";
-  struct hand dict, d, root;
-  hand_init(&dict, "u", NULL, 3, 3, NULL, d_off, d_ok);
-  hand_dictionary(hand_slice(hand_init(&d, "i", "d", 4, 2, idx_valid, idx), 0, 4, 1), &dict);
-  passes(batch(&root, 4, &d));
-  hand_init(&d, "i", "d", 4, 2, NULL, idx);
-  hand_dictionary(&d, &dict);
-  fails_from(&root, ZCP_VALIDATE_FULL, "column 'd' (int32)",
-             "dictionary index -1 at row 3 is outside [0, 3)");
-  hand_dictionary(hand_init(&d, "I", "d", 2, 2, NULL, big_idx), &dict);
-  hand_slice(&root, 0, 2, 0);
-  fails_from(&root, ZCP_VALIDATE_FULL, "dictionary index 3 at row 1 is outside [0, 3)", NULL);
-  hand_init(&dict, "u", NULL, 3, 3, NULL, d_off, d_data);
-  hand_dictionary(hand_init(&d, "i", "d", 2, 2, NULL, idx), &dict);
-  fails_from(&root, ZCP_VALIDATE_FULL, "column 'd.[dictionary]' (utf8)",
-             "invalid UTF-8 at row 2");
-}
-
-/* ---- garbage structure ------------------------------------------------------------------- */
+/* ---- garbage structure ----------------------------------------------------- */
 
 Test(validate, garbage_structure_is_rejected_without_crashing) {
   static const int32_t v[] = {1, 2};
@@ -587,10 +378,11 @@ Test(validate, garbage_structure_is_rejected_without_crashing) {
   struct zcp_error err;
   cr_assert_eq(zcp_array_validate(NULL, &root.schema, ZCP_VALIDATE_FULL, &err),
                ZCP_INVALID_ARGUMENT);
-  cr_assert_eq(zcp_array_validate(&root.array, &root.schema, (enum zcp_validate_level)7,
-                                  &err),
+  cr_assert_eq(
+      zcp_array_validate(&root.array, &root.schema, (enum zcp_validate_level)7, &err),
+      ZCP_INVALID_ARGUMENT);
+  cr_assert_eq(zcp_array_view_validate(NULL, ZCP_VALIDATE_FULL, &err),
                ZCP_INVALID_ARGUMENT);
-  cr_assert_eq(zcp_array_view_validate(NULL, ZCP_VALIDATE_FULL, &err), ZCP_INVALID_ARGUMENT);
 }
 
 Test(validate, unnamed_columns_are_named_by_index) {
@@ -604,4 +396,193 @@ Test(validate, unnamed_columns_are_named_by_index) {
   /* a named root prefixes its children */
   root.schema.name = "batch";
   fails_from(&root, ZCP_VALIDATE_DEFAULT, "column 'batch.1' (utf8)", NULL);
+}
+
+/* ---- builder output ----------------------------------------------------------- */
+
+/* Replaces placeholder child i of s with a node of `format`. */
+static struct ArrowSchema *field(struct ArrowSchema *s, int64_t i, const char *format,
+                                 const char *name, int64_t n_children) {
+  zcp_schema_release(s->children[i]);
+  cr_assert_eq(zcp_schema_init(s->children[i], format, name, ARROW_FLAG_NULLABLE,
+                               n_children, NULL),
+               ZCP_OK);
+  return s->children[i];
+}
+
+enum { N_COLUMNS = 21 };
+
+static void batch_schema(struct ArrowSchema *s) {
+  cr_assert_eq(zcp_schema_init(s, "+s", NULL, 0, N_COLUMNS, NULL), ZCP_OK);
+  const char *flat[][2] = {
+      {"b", "b"},        {"c", "i8"},       {"L", "u64"},   {"e", "h"},    {"g", "g"},
+      {"d:20,4", "dec"}, {"tsu:UTC", "ts"}, {"tin", "mdn"}, {"tiD", "dt"}, {"u", "s"},
+      {"Z", "bin"},      {"vu", "sv"},      {"w:3", "fsb"}};
+  for (int i = 0; i < 13; i++) field(s, i, flat[i][0], flat[i][1], 0);
+  field(field(s, 13, "+l", "l", 1), 0, "i", "item", 0);
+  field(field(s, 14, "+vl", "lv", 1), 0, "i", "item", 0);
+  field(field(s, 15, "+w:2", "fl", 1), 0, "s", "item", 0);
+  struct ArrowSchema *entries = field(field(s, 16, "+m", "m", 1), 0, "+s", "entries", 2);
+  field(entries, 0, "u", "key", 0);
+  field(entries, 1, "i", "value", 0);
+  struct ArrowSchema *su = field(s, 17, "+us:0,1", "su", 2);
+  field(su, 0, "i", "a", 0);
+  field(su, 1, "u", "b", 0);
+  struct ArrowSchema *du = field(s, 18, "+ud:0,1", "du", 2);
+  field(du, 0, "i", "a", 0);
+  field(du, 1, "u", "b", 0);
+  struct ArrowSchema *r = field(s, 19, "+r", "r", 2);
+  field(r, 0, "i", "run_ends", 0);
+  field(r, 1, "u", "values", 0);
+  struct ArrowSchema *d = field(s, 20, "s", "dict", 0);
+  cr_assert_eq(zcp_schema_alloc_dictionary(d), ZCP_OK);
+  cr_assert_eq(zcp_schema_init(d->dictionary, "u", NULL, ARROW_FLAG_NULLABLE, 0, NULL),
+               ZCP_OK);
+}
+
+#define B(expr) \
+  cr_assert_eq((expr), ZCP_OK, "%s: %s", #expr, zcp_builder_last_error(root))
+
+static void append_row(struct zcp_builder *root, int r) {
+  static const char text[] = "h\xC3\xA9llo, w\xC3\xB6rld: a string long enough to spill";
+  if (r % 9 == 4) { /* a null row: the builder fills the children itself */
+    B(zcp_builder_append_null(root, 1));
+    return;
+  }
+  struct zcp_builder *c[N_COLUMNS];
+  for (int i = 0; i < N_COLUMNS; i++) c[i] = zcp_builder_child(root, i);
+  for (int i = 0; i < N_COLUMNS; i++) {
+    if ((r + i) % 6 == 0) {
+      B(zcp_builder_append_null(c[i], 1));
+      continue;
+    }
+    struct zcp_builder *x = c[i];
+    switch (i) {
+      case 0:
+        B(zcp_builder_append_int(x, r & 1));
+        break;
+      case 1:
+        B(zcp_builder_append_int(x, r - 20));
+        break;
+      case 2:
+        B(zcp_builder_append_uint(x, UINT64_MAX - (uint64_t)r));
+        break;
+      case 3:
+        B(zcp_builder_append_double(x, r * 0.5));
+        break;
+      case 4:
+        B(zcp_builder_append_double(x, r * 1.25));
+        break;
+      case 5:
+        B(zcp_builder_append_int(x, r * 1000 - 7));
+        break;
+      case 6:
+        B(zcp_builder_append_int(x, r * 1000000ll));
+        break;
+      case 7:
+        B(zcp_builder_append_interval(x, r, -r, r * 1000ll));
+        break;
+      case 8:
+        B(zcp_builder_append_interval(x, 0, r, r * 10ll));
+        break;
+      case 9:
+        B(zcp_builder_append_bytes(x, text, (r % 4) * 3));
+        break; /* whole chars */
+      case 10:
+        B(zcp_builder_append_bytes(x, text, r % 20));
+        break;
+      case 11:
+        B(zcp_builder_append_bytes(x, text, r % 3 == 0 ? 3 : 12 + r % 20));
+        break;
+      case 12:
+        B(zcp_builder_append_bytes(x, text + r % 5, 3));
+        break;
+      case 13:
+      case 14:
+        for (int k = 0; k < r % 4; k++)
+          B(zcp_builder_append_int(zcp_builder_child(x, 0), k));
+        B(zcp_builder_finish_element(x));
+        break;
+      case 15:
+        B(zcp_builder_append_int(zcp_builder_child(x, 0), r));
+        B(zcp_builder_append_int(zcp_builder_child(x, 0), -r));
+        B(zcp_builder_finish_element(x));
+        break;
+      case 16: {
+        struct zcp_builder *e = zcp_builder_child(x, 0);
+        for (int k = 0; k < r % 3; k++) {
+          char key[8] = {'k', (char)('0' + k), 0};
+          B(zcp_builder_append_string(zcp_builder_child(e, 0), key));
+          B(zcp_builder_append_int(zcp_builder_child(e, 1), r * k));
+          B(zcp_builder_finish_element(e));
+        }
+        B(zcp_builder_finish_element(x));
+        break;
+      }
+      case 17:
+      case 18: {
+        int8_t id = (int8_t)(r % 2);
+        B(zcp_builder_append_union(x, id));
+        struct zcp_builder *u = zcp_builder_union_child(x, id);
+        B(id == 0 ? zcp_builder_append_int(u, r) : zcp_builder_append_string(u, "union"));
+        break;
+      }
+      case 19:
+        B(zcp_builder_append_string(zcp_builder_child(x, 1), r % 2 ? "odd" : "even"));
+        B(zcp_builder_append_run(x, 1));
+        break;
+      case 20:
+        B(zcp_builder_append_int(x, r % 4));
+        break;
+    }
+  }
+  B(zcp_builder_finish_element(root));
+}
+
+Test(validate, builder_output_of_every_type_passes_full) {
+  struct ArrowSchema s;
+  batch_schema(&s);
+  struct zcp_builder *root = NULL;
+  struct zcp_error err = {0};
+  cr_assert_eq(zcp_builder_init(&root, &s, NULL, &err), ZCP_OK, "%s", err.message);
+  struct zcp_builder *dict = zcp_builder_dictionary(zcp_builder_child(root, 20));
+  const char *words[] = {"red", "green", "blue", "\xE2\x82\xAC"};
+  for (int k = 0; k < 4; k++) B(zcp_builder_append_string(dict, words[k]));
+  for (int r = 0; r < 70; r++) append_row(root, r);
+  struct ArrowArray a;
+  struct ArrowSchema out;
+  cr_assert_eq(zcp_builder_finish(root, &a, &out, &err), ZCP_OK, "%s", err.message);
+  cr_assert_eq(a.length, 70);
+  for (int l = ZCP_VALIDATE_MINIMAL; l <= ZCP_VALIDATE_FULL; l++) {
+    cr_assert_eq(zcp_array_validate(&a, &out, (enum zcp_validate_level)l, &err), ZCP_OK,
+                 "%s: %s", level_names[l], err.message);
+  }
+  /* a slice of the batch, with its null count unknown */
+  struct ArrowArray saved = a;
+  a.offset = 5;
+  a.length = 60;
+  a.null_count = -1;
+  cr_assert_eq(zcp_array_validate(&a, &out, ZCP_VALIDATE_FULL, &err), ZCP_OK, "%s",
+               err.message);
+  a = saved;
+  /* the sizes validation knows are the builder's: shrink nothing, but break the data */
+  struct ArrowArray *str = a.children[9];
+  int32_t start;
+  memcpy(&start, (const uint8_t *)str->buffers[1] + 4 * 2, 4);
+  ((uint8_t *)str->buffers[2])[start] = 0xC0;
+  cr_assert_eq(zcp_array_validate(&a, &out, ZCP_VALIDATE_DEFAULT, &err), ZCP_OK);
+  cr_assert_eq(zcp_array_validate(&a, &out, ZCP_VALIDATE_FULL, &err), ZCP_CORRUPT_INPUT);
+  cr_assert(strstr(err.message, "column 's' (utf8): invalid UTF-8 at row 2") != NULL,
+            "%s", err.message);
+  /* and a length longer than the allocated values buffer is caught from the capacity */
+  a.children[1]->length = 1000000;
+  a.children[1]->null_count = 0;
+  cr_assert_eq(
+      zcp_array_validate(a.children[1], out.children[1], ZCP_VALIDATE_MINIMAL, &err),
+      ZCP_CORRUPT_INPUT);
+  cr_assert(strstr(err.message, "column 'i8' (int8)") != NULL, "%s", err.message);
+  zcp_array_release(&a);
+  zcp_schema_release(&out);
+  zcp_schema_release(&s);
+  zcp_builder_release(root);
 }

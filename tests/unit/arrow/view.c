@@ -191,9 +191,9 @@ Test(view, binary_and_strings_of_both_offset_widths) {
   struct hand h;
   for (int k = 0; k < 4; k++) {
     const char *f = k < 2 ? formats[k] : (k == 2 ? "Z" : "U");
-    hand_slice(hand_init(&h, f, "s", 3, 3, valid, k < 2 ? (const void *)off32 : off64,
-                         data),
-               1, 2, 1);
+    hand_slice(
+        hand_init(&h, f, "s", 3, 3, valid, k < 2 ? (const void *)off32 : off64, data), 1,
+        2, 1);
     struct zcp_array_view v = view_of(&h);
     cr_assert(zcp_array_view_is_null(&v, 0));
     cr_assert_eq(zcp_array_view_get_bytes(&v, 0).size, 0);
@@ -272,9 +272,9 @@ Test(view, list_ranges_for_every_list_like) {
   cr_assert(start == 0 && size == 2);
   zcp_array_view_reset(&v);
 
-  hand_child(hand_slice(hand_init(&h, "+vl", "l", 3, 3, NULL, lv_off32, lv_size32), 2, 1,
-                        0),
-             &child);
+  hand_child(
+      hand_slice(hand_init(&h, "+vl", "l", 3, 3, NULL, lv_off32, lv_size32), 2, 1, 0),
+      &child);
   v = view_of(&h);
   zcp_array_view_get_list(&v, 0, &start, &size);
   cr_assert(start == 1 && size == 3);
@@ -333,8 +333,9 @@ Test(view, sparse_union_type_ids_and_children) {
   struct hand ci, cd, u;
   hand_slice(hand_init(&ci, "i", "i", 4, 2, ints_valid, ints), 0, 4, 1);
   hand_init(&cd, "g", "d", 4, 2, NULL, dbls);
-  hand_child(hand_child(hand_slice(hand_init(&u, "+us:5,2", "u", 4, 1, ids), 1, 3, 0), &ci),
-             &cd);
+  hand_child(
+      hand_child(hand_slice(hand_init(&u, "+us:5,2", "u", 4, 1, ids), 1, 3, 0), &ci),
+      &cd);
   struct zcp_array_view v = view_of(&u);
   cr_assert_null(v.buffers[0]);
   cr_assert_eq(v.buffers[1], (const uint8_t *)ids);
@@ -439,7 +440,8 @@ Test(view, buffer_sizes_from_our_arrays_follow_the_roles) {
   a.release(&a);
 }
 
-/* ---- structural rejection ------------------------------------------------------------ */
+/* ---- structural rejection ------------------------------------------------------------
+ */
 
 Test(view, rejects_wrong_buffer_counts) {
   static const int32_t x[] = {1};
@@ -553,7 +555,8 @@ Test(view, rejects_null_and_released_arguments) {
   hand_init(&h, "i", "x", 0, 2, NULL, NULL);
   cr_assert_eq(zcp_array_view_init(&v, NULL, &h.schema, NULL), ZCP_INVALID_ARGUMENT);
   cr_assert_eq(zcp_array_view_init(&v, &h.array, NULL, NULL), ZCP_INVALID_ARGUMENT);
-  cr_assert_eq(zcp_array_view_init(NULL, &h.array, &h.schema, NULL), ZCP_INVALID_ARGUMENT);
+  cr_assert_eq(zcp_array_view_init(NULL, &h.array, &h.schema, NULL),
+               ZCP_INVALID_ARGUMENT);
   h.array.release = NULL;
   cr_assert_eq(zcp_array_view_init(&v, &h.array, &h.schema, NULL), ZCP_INVALID_ARGUMENT);
   zcp_array_view_reset(NULL);
