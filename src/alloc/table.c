@@ -139,7 +139,8 @@ static void history_put(struct client *c, const struct zcp_request *rq, uint8_t 
 static zcp_status_t history_mismatch(const struct zcp_request *rq, const struct answer *a,
                                      uint8_t op, struct zcp_error *err) {
   return zcp_error_set(err, ZCP_INVALID_ARGUMENT,
-                       "request %llu of node %d epoch %llu was a %s (0x%llx), now a %s",
+                       "request %llu of node %d epoch %llu: already used for %s 0x%llx, now sent "
+                       "for %s",
                        (ull)rq->id, rq->node, (ull)rq->epoch, op_name(a->op),
                        (ull)a->offset, op_name(op));
 }
@@ -440,7 +441,7 @@ zcp_status_t zcp__table_realloc(struct zcp__table *t, const struct zcp_request *
     goto out;
   }
   uint64_t old_lines = zcp__tlsf_size(t->tlsf, id), lines = lines_for(t, new_size);
-  int64_t grow = ((int64_t)lines - (int64_t)old_lines) << t->shift;
+  int64_t grow = ((int64_t)lines - (int64_t)old_lines) * t->line;
   if (grow > c->quota - c->used) {
     st = over_quota(c, rq, "realloc", new_size, err);
     goto out;
