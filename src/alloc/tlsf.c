@@ -32,51 +32,12 @@
 
 #include "common/util.h"
 
-#define SL_BITS 4
+#define SL_BITS ZCP__TLSF_SL_BITS
 #define SL_COUNT (1u << SL_BITS)
-#define FL_COUNT 64
+#define FL_COUNT ZCP__TLSF_FL_COUNT
 #define MAX_LINES (UINT64_C(1) << 48)
 #define NIL ZCP__TLSF_NIL
 #define EMPTY_KEY UINT64_MAX
-#define HB_MAX_LEVELS 10
-
-struct block {
-  uint64_t off, size;              /* in lines */
-  uint32_t prev_phys, next_phys;   /* address order */
-  uint32_t prev_free, next_free;   /* free list (next_free also links spare records) */
-  uint8_t used;                    /* 1 allocated, 0 free, 2 spare record */
-};
-
-enum { BLOCK_FREE = 0, BLOCK_USED = 1, BLOCK_SPARE = 2 };
-
-/* Hierarchical bitmap: level 0 one bit per line, level k+1 one bit per word of level k. */
-struct hbits {
-  int levels;
-  uint64_t *w[HB_MAX_LEVELS];
-  uint64_t words[HB_MAX_LEVELS];
-};
-
-struct map_slot {
-  uint64_t key; /* start line, EMPTY_KEY when unused */
-  uint32_t id;
-};
-
-struct zcp__tlsf {
-  uint64_t total;
-  struct block *b;
-  uint32_t cap;        /* records in b */
-  uint32_t spare;      /* head of spare records */
-  uint32_t n_spare;
-  uint32_t first_phys; /* block at line 0 */
-  uint64_t fl_bitmap;
-  uint32_t sl_bitmap[FL_COUNT];
-  uint32_t heads[FL_COUNT][SL_COUNT];
-  struct map_slot *map;
-  uint64_t map_mask;   /* slots - 1 */
-  uint64_t map_used;
-  struct hbits starts;
-  uint64_t used_lines, live_blocks, free_blocks;
-};
 
 /* ---- size classes ------------------------------------------------------------------ */
 
@@ -101,7 +62,7 @@ static inline void mapping_search(uint64_t size, unsigned *fl, unsigned *sl) {
 
 /* ---- hierarchical bitmap ----------------------------------------------------------- */
 
-static bool hb_init(struct hbits *h, uint64_t n) {
+static bool hb_init(struct zcp__tlsf_hbits *h, uint64_t n) {
   memset(h, 0, sizeof *h);
   uint64_t m = n;
   do {
@@ -110,15 +71,15 @@ static bool hb_init(struct hbits *h, uint64_t n) {
     if (h->w[h->levels] == NULL) return false;
     h->words[h->levels++] = words;
     m = words;
-  } while (m > 1 && h->levels < HB_MAX_LEVELS);
+  } while (m > 1 && h->levels < ZCP__TLSF_HB_LEVELS);
   return true;
 }
 
-static void hb_free(struct hbits *h) {
+static void hb_free(struct zcp__tlsf_hbits *h) {
   for (int k = 0; k < h->levels; k++) free(h->w[k]);
 }
 
-static inline void hb_set(struct hbits *h, uint64_t i) {
+static inline void hb_set(struct zcp__tlsf_hbits *h, uint64_t i) {
   for (int k = 0; k < h->levels; k++, i >>= 6) {
     uint64_t *p = &h->w[k][i >> 6];
     bool was = *p != 0;
@@ -127,7 +88,7 @@ static inline void hb_set(struct hbits *h, uint64_t i) {
   }
 }
 
-static inline void hb_clear(struct hbits *h, uint64_t i) {
+static inline void hb_clear(struct zcp__tlsf_hbits *h, uint64_t i) {
   for (int k = 0; k < h->levels; k++, i >>= 6) {
     uint64_t *p = &h->w[k][i >> 6];
     *p &= ~(UINT64_C(1) << (i & 63));
@@ -135,12 +96,12 @@ static inline void hb_clear(struct hbits *h, uint64_t i) {
   }
 }
 
-static inline bool hb_get(const struct hbits *h, uint64_t i) {
+static inline bool hb_get(const struct zcp__tlsf_hbits *h, uint64_t i) {
   return (h->w[0][i >> 6] >> (i & 63)) & 1;
 }
 
 /* Highest set bit <= i, or UINT64_MAX. */
-static uint64_t hb_pred(const struct hbits *h, uint64_t i) {
+static uint64_t hb_pred(const struct zcp__tlsf_hbits *h, uint64_t i) {
   int k = 0;
   for (;;) {
     uint64_t word = h->w[k][i >> 6] & (~UINT64_C(0) >> (63 - (i & 63)));
@@ -203,9 +164,9 @@ static void map_del(struct zcp__tlsf *t, uint64_t key) {
 }
 
 static bool map_grow(struct zcp__tlsf *t, uint64_t slots) {
-  struct map_slot *old = t->map;
+  struct zcp__tlsf_slot *old = t->map;
   uint64_t old_slots = old ? t->map_mask + 1 : 0;
-  struct map_slot *m = malloc(slots * sizeof *m);
+  struct zcp__tlsf_slot *m = malloc(slots * sizeof *m);
   if (m == NULL) return false;
   for (uint64_t i = 0; i < slots; i++) m[i].key = EMPTY_KEY;
   t->map = m;
@@ -224,12 +185,12 @@ static bool records_grow(struct zcp__tlsf *t) {
   uint64_t want = t->cap ? (uint64_t)t->cap * 2 : 64;
   if (want > NIL) want = NIL;
   if (want <= t->cap) return false;
-  struct block *nb = realloc(t->b, want * sizeof *nb);
+  struct zcp__tlsf_block *nb = realloc(t->b, want * sizeof *nb);
   if (nb == NULL) return false;
   t->b = nb;
   /* Push the new records on the spare list, lowest id on top. */
   for (uint64_t i = want; i-- > t->cap;) {
-    nb[i].used = BLOCK_SPARE;
+    nb[i].used = ZCP__TLSF_SPARE;
     nb[i].next_free = t->spare;
     t->spare = (uint32_t)i;
     t->n_spare++;
@@ -247,18 +208,18 @@ static uint32_t record_take(struct zcp__tlsf *t) {
 }
 
 static void record_give(struct zcp__tlsf *t, uint32_t id) {
-  t->b[id].used = BLOCK_SPARE;
+  t->b[id].used = ZCP__TLSF_SPARE;
   t->b[id].next_free = t->spare;
   t->spare = id;
   t->n_spare++;
 }
 
 static void list_insert(struct zcp__tlsf *t, uint32_t id) {
-  struct block *blk = &t->b[id];
+  struct zcp__tlsf_block *blk = &t->b[id];
   unsigned fl, sl;
   mapping(blk->size, &fl, &sl);
   uint32_t head = t->heads[fl][sl];
-  blk->used = BLOCK_FREE;
+  blk->used = ZCP__TLSF_FREE;
   blk->prev_free = NIL;
   blk->next_free = head;
   if (head != NIL) t->b[head].prev_free = id;
@@ -269,7 +230,7 @@ static void list_insert(struct zcp__tlsf *t, uint32_t id) {
 }
 
 static void list_remove(struct zcp__tlsf *t, uint32_t id) {
-  struct block *blk = &t->b[id];
+  struct zcp__tlsf_block *blk = &t->b[id];
   unsigned fl, sl;
   mapping(blk->size, &fl, &sl);
   if (blk->prev_free != NIL) {
@@ -287,11 +248,11 @@ static void list_remove(struct zcp__tlsf *t, uint32_t id) {
 
 /* Splits `lines` off the front of block id; the rest becomes a new free block. */
 static void split_tail_free(struct zcp__tlsf *t, uint32_t id, uint64_t lines) {
-  struct block *blk = &t->b[id];
+  struct zcp__tlsf_block *blk = &t->b[id];
   if (blk->size == lines) return;
   uint32_t r = record_take(t);
   blk = &t->b[id];
-  struct block *rest = &t->b[r];
+  struct zcp__tlsf_block *rest = &t->b[r];
   rest->off = blk->off + lines;
   rest->size = blk->size - lines;
   rest->prev_phys = id;
@@ -304,7 +265,7 @@ static void split_tail_free(struct zcp__tlsf *t, uint32_t id, uint64_t lines) {
 
 /* Absorbs the physical successor `n` (free, already off its list) into id. */
 static void absorb_next(struct zcp__tlsf *t, uint32_t id, uint32_t n) {
-  struct block *blk = &t->b[id];
+  struct zcp__tlsf_block *blk = &t->b[id];
   blk->size += t->b[n].size;
   blk->next_phys = t->b[n].next_phys;
   if (blk->next_phys != NIL) t->b[blk->next_phys].prev_phys = id;
@@ -360,7 +321,6 @@ zcp_status_t zcp__tlsf_prepare(struct zcp__tlsf *t) {
   return ZCP_OK;
 }
 
-uint32_t zcp__tlsf_capacity(const struct zcp__tlsf *t) { return t->cap; }
 
 zcp_status_t zcp__tlsf_alloc(struct zcp__tlsf *t, uint64_t lines, uint32_t *id) {
   *id = NIL;
@@ -391,7 +351,7 @@ zcp_status_t zcp__tlsf_alloc(struct zcp__tlsf *t, uint64_t lines, uint32_t *id) 
   list_remove(t, c);
 found_block:
   split_tail_free(t, c, lines);
-  t->b[c].used = BLOCK_USED;
+  t->b[c].used = ZCP__TLSF_USED;
   map_put(t, t->b[c].off, c);
   hb_set(&t->starts, t->b[c].off);
   t->used_lines += lines;
@@ -401,19 +361,19 @@ found_block:
 }
 
 void zcp__tlsf_free(struct zcp__tlsf *t, uint32_t id) {
-  struct block *blk = &t->b[id];
-  ZCP_ASSERT(blk->used == BLOCK_USED);
+  struct zcp__tlsf_block *blk = &t->b[id];
+  ZCP_ASSERT(blk->used == ZCP__TLSF_USED);
   map_del(t, blk->off);
   hb_clear(&t->starts, blk->off);
   t->used_lines -= blk->size;
   t->live_blocks--;
   uint32_t n = blk->next_phys;
-  if (n != NIL && t->b[n].used == BLOCK_FREE) {
+  if (n != NIL && t->b[n].used == ZCP__TLSF_FREE) {
     list_remove(t, n);
     absorb_next(t, id, n);
   }
   uint32_t p = t->b[id].prev_phys;
-  if (p != NIL && t->b[p].used == BLOCK_FREE) {
+  if (p != NIL && t->b[p].used == ZCP__TLSF_FREE) {
     list_remove(t, p);
     absorb_next(t, p, id);
     id = p;
@@ -422,12 +382,12 @@ void zcp__tlsf_free(struct zcp__tlsf *t, uint32_t id) {
 }
 
 bool zcp__tlsf_resize(struct zcp__tlsf *t, uint32_t id, uint64_t lines) {
-  struct block *blk = &t->b[id];
-  ZCP_ASSERT(blk->used == BLOCK_USED && lines >= 1);
+  struct zcp__tlsf_block *blk = &t->b[id];
+  ZCP_ASSERT(blk->used == ZCP__TLSF_USED && lines >= 1);
   uint64_t old = blk->size;
   if (lines == old) return true;
   uint32_t n = blk->next_phys;
-  bool next_free = n != NIL && t->b[n].used == BLOCK_FREE;
+  bool next_free = n != NIL && t->b[n].used == ZCP__TLSF_FREE;
   if (lines > old) {
     if (!next_free || old + t->b[n].size < lines) return false;
     list_remove(t, n);
@@ -458,21 +418,16 @@ uint32_t zcp__tlsf_find_containing(const struct zcp__tlsf *t, uint64_t off) {
   return id;
 }
 
-uint64_t zcp__tlsf_offset(const struct zcp__tlsf *t, uint32_t id) { return t->b[id].off; }
-uint64_t zcp__tlsf_size(const struct zcp__tlsf *t, uint32_t id) { return t->b[id].size; }
-bool zcp__tlsf_is_allocated(const struct zcp__tlsf *t, uint32_t id) {
-  return id < t->cap && t->b[id].used == BLOCK_USED;
-}
 
 uint32_t zcp__tlsf_first_allocated(const struct zcp__tlsf *t) {
   uint32_t id = t->first_phys;
-  while (id != NIL && t->b[id].used != BLOCK_USED) id = t->b[id].next_phys;
+  while (id != NIL && t->b[id].used != ZCP__TLSF_USED) id = t->b[id].next_phys;
   return id;
 }
 
 uint32_t zcp__tlsf_next_allocated(const struct zcp__tlsf *t, uint32_t id) {
   id = t->b[id].next_phys;
-  while (id != NIL && t->b[id].used != BLOCK_USED) id = t->b[id].next_phys;
+  while (id != NIL && t->b[id].used != ZCP__TLSF_USED) id = t->b[id].next_phys;
   return id;
 }
 
@@ -505,17 +460,17 @@ zcp_status_t zcp__tlsf_check(const struct zcp__tlsf *t, struct zcp_error *err) {
   uint64_t pos = 0, used = 0, live = 0, nfree = 0, nblocks = 0;
   uint32_t prev = NIL;
   for (uint32_t id = t->first_phys; id != NIL; id = t->b[id].next_phys) {
-    const struct block *blk = &t->b[id];
+    const struct zcp__tlsf_block *blk = &t->b[id];
     CHECK(id < t->cap, "block record %u out of %u records", id, t->cap);
     CHECK(++nblocks <= t->cap, "address-order list loops");
-    CHECK(blk->used != BLOCK_SPARE, "block %u at line %llu is a spare record", id,
+    CHECK(blk->used != ZCP__TLSF_SPARE, "block %u at line %llu is a spare record", id,
           (ull)blk->off);
     CHECK(blk->prev_phys == prev, "block %u at line %llu: previous link %u, expected %u", id,
           (ull)blk->off, blk->prev_phys, prev);
     CHECK(blk->off == pos, "block %u starts at line %llu, expected %llu (gap or overlap)",
           id, (ull)blk->off, (ull)pos);
     CHECK(blk->size >= 1, "block %u at line %llu is empty", id, (ull)blk->off);
-    if (blk->used == BLOCK_USED) {
+    if (blk->used == ZCP__TLSF_USED) {
       used += blk->size;
       live++;
       CHECK(map_get(t, blk->off) == id, "allocated block %u at line %llu missing from map",
@@ -524,7 +479,7 @@ zcp_status_t zcp__tlsf_check(const struct zcp__tlsf *t, struct zcp_error *err) {
             id, (ull)blk->off);
     } else {
       nfree++;
-      CHECK(prev == NIL || t->b[prev].used != BLOCK_FREE,
+      CHECK(prev == NIL || t->b[prev].used != ZCP__TLSF_FREE,
             "free blocks at lines %llu and %llu are adjacent (not coalesced)",
             (ull)t->b[prev].off, (ull)blk->off);
       CHECK(!hb_get(&t->starts, blk->off), "free block at line %llu has its start bit set",
@@ -557,10 +512,10 @@ zcp_status_t zcp__tlsf_check(const struct zcp__tlsf *t, struct zcp_error *err) {
       for (uint32_t c = head; c != NIL; c = t->b[c].next_free) {
         CHECK(c < t->cap && ++listed <= nfree, "free list (%u, %u) loops or is too long",
               fl, sl);
-        const struct block *blk = &t->b[c];
+        const struct zcp__tlsf_block *blk = &t->b[c];
         unsigned f2, s2;
         mapping(blk->size, &f2, &s2);
-        CHECK(blk->used == BLOCK_FREE, "list (%u, %u) holds non-free block at line %llu",
+        CHECK(blk->used == ZCP__TLSF_FREE, "list (%u, %u) holds non-free block at line %llu",
               fl, sl, (ull)blk->off);
         CHECK(f2 == fl && s2 == sl,
               "free block of %llu lines at line %llu is in list (%u, %u), belongs in "

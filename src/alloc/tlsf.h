@@ -15,8 +15,49 @@
 #include "zcpool/status.h"
 
 #define ZCP__TLSF_NIL UINT32_MAX /* "no block" */
+#define ZCP__TLSF_SL_BITS 4      /* second level: 16 steps per power of two */
+#define ZCP__TLSF_FL_COUNT 64
+#define ZCP__TLSF_HB_LEVELS 10
 
-struct zcp__tlsf;
+/* The layout is here only so that the table's hot path can inline the accessors below;
+ * everything else goes through the functions. */
+enum { ZCP__TLSF_FREE = 0, ZCP__TLSF_USED = 1, ZCP__TLSF_SPARE = 2 };
+
+struct zcp__tlsf_block {
+  uint64_t off, size;            /* in lines */
+  uint32_t prev_phys, next_phys; /* address order */
+  uint32_t prev_free, next_free; /* free list (next_free also links spare records) */
+  uint8_t used;                  /* ZCP__TLSF_FREE / _USED / _SPARE */
+};
+
+/* Hierarchical bitmap: level 0 one bit per line, level k+1 one bit per word of level k. */
+struct zcp__tlsf_hbits {
+  int levels;
+  uint64_t *w[ZCP__TLSF_HB_LEVELS];
+  uint64_t words[ZCP__TLSF_HB_LEVELS];
+};
+
+struct zcp__tlsf_slot {
+  uint64_t key; /* start line, UINT64_MAX when unused */
+  uint32_t id;
+};
+
+struct zcp__tlsf {
+  uint64_t total;
+  struct zcp__tlsf_block *b;
+  uint32_t cap;        /* records in b */
+  uint32_t spare;      /* head of spare records */
+  uint32_t n_spare;
+  uint32_t first_phys; /* block at line 0 */
+  uint64_t fl_bitmap;
+  uint32_t sl_bitmap[ZCP__TLSF_FL_COUNT];
+  uint32_t heads[ZCP__TLSF_FL_COUNT][1u << ZCP__TLSF_SL_BITS];
+  struct zcp__tlsf_slot *map; /* allocated blocks by start line */
+  uint64_t map_mask;          /* slots - 1 */
+  uint64_t map_used;
+  struct zcp__tlsf_hbits starts; /* start lines of allocated blocks */
+  uint64_t used_lines, live_blocks, free_blocks;
+};
 
 struct zcp__tlsf_stats {
   uint64_t total_lines;   /* size of the range */
@@ -38,7 +79,7 @@ void zcp__tlsf_release(struct zcp__tlsf *t);
 ZCP_CHECK_RESULT zcp_status_t zcp__tlsf_prepare(struct zcp__tlsf *t);
 /* Upper bound (exclusive) of block ids so far: callers size parallel arrays with it. It
  * only grows, and only inside zcp__tlsf_prepare. */
-uint32_t zcp__tlsf_capacity(const struct zcp__tlsf *t);
+static inline uint32_t zcp__tlsf_capacity(const struct zcp__tlsf *t) { return t->cap; }
 
 /* Allocates `lines` (>= 1) lines; *id receives the block id (stable until it is freed).
  * ZCP_NO_SPACE when no free block is large enough. Call zcp__tlsf_prepare first. */
@@ -55,9 +96,15 @@ uint32_t zcp__tlsf_find(const struct zcp__tlsf *t, uint64_t off);
 /* The allocated block containing line `off` (anywhere in it), or ZCP__TLSF_NIL. */
 uint32_t zcp__tlsf_find_containing(const struct zcp__tlsf *t, uint64_t off);
 
-uint64_t zcp__tlsf_offset(const struct zcp__tlsf *t, uint32_t id);
-uint64_t zcp__tlsf_size(const struct zcp__tlsf *t, uint32_t id);
-bool zcp__tlsf_is_allocated(const struct zcp__tlsf *t, uint32_t id);
+static inline uint64_t zcp__tlsf_offset(const struct zcp__tlsf *t, uint32_t id) {
+  return t->b[id].off;
+}
+static inline uint64_t zcp__tlsf_size(const struct zcp__tlsf *t, uint32_t id) {
+  return t->b[id].size;
+}
+static inline bool zcp__tlsf_is_allocated(const struct zcp__tlsf *t, uint32_t id) {
+  return id < t->cap && t->b[id].used == ZCP__TLSF_USED;
+}
 
 /* Allocated blocks in address order: first, then next after id (NIL at the end).
  * O(blocks), for checks and statistics. */
