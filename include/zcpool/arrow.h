@@ -495,6 +495,8 @@ struct zcp_table;
 ZCP_CHECK_RESULT zcp_status_t zcp_table_init(struct zcp_table **out,
                                              const struct ArrowSchema *schema,
                                              struct zcp_error *err);
+/* Takes one more reference on t; each needs its own zcp_table_release. */
+void zcp_table_retain(struct zcp_table *t);
 /* Drops the caller's reference; the table is freed when no exported stream or batch
  * uses it any more. NULL is fine. */
 void zcp_table_release(struct zcp_table *t);

@@ -9,6 +9,8 @@
 
 #include "zcpool/status.h"
 #include "zcpool/arrow.h"
+#include "zcpool/fabric.h"
 #include "zcpool/pool.h"
+#include "zcpool/sql.h"
 
 #endif /* ZCPOOL_ZCPOOL_H */

@@ -1,0 +1,160 @@
+/* See zcp_fixture.h: the rarer types. Values are functions of the row as in the main
+ * fixture; tests compare producers and consumers against each other through the
+ * printer, so the exact values matter less than covering every layout. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "zcp_fixture.h"
+
+struct col {
+  const char *name, *format;
+  int n_children;
+};
+
+static const struct col kExotic[] = {
+    {"nothing", "n", 0},    {"half", "e", 0},      {"big", "d:40,3,256", 0},
+    {"dur", "tDm", 0},      {"months", "tiM", 0},  {"daytime", "tiD", 0},
+    {"mdn", "tin", 0},      {"fsb", "w:3", 0},     {"bview", "vz", 0},
+    {"lbin", "Z", 0},       {"llist", "+L", 1},    {"lview", "+vl", 1},
+    {"pair", "+w:2", 1},    {"attrs", "+m", 1},    {"sunion", "+us:0,1", 2},
+    {"dunion", "+ud:5,7", 2}, {"runs", "+r", 2},   {"d64", "tdm", 0},
+    {"t32", "ttm", 0},      {"tsn", "tsn:", 0},    {"dict8", "c", 0},
+};
+#define N_EXOTIC (int)(sizeof kExotic / sizeof kExotic[0])
+
+static zcp_status_t child(struct ArrowSchema *parent, int i, const char *format,
+                          const char *name, int64_t flags, int64_t n_children,
+                          struct zcp_error *err) {
+  zcp_schema_release(parent->children[i]);
+  return zcp_schema_init(parent->children[i], format, name, flags, n_children, err);
+}
+
+zcp_status_t zcp_fixture_exotic_schema(struct ArrowSchema *out, struct zcp_error *err) {
+  ZCP_RETURN_NOT_OK(zcp_schema_init(out, "+s", "", 0, N_EXOTIC, err));
+  zcp_status_t st = ZCP_OK;
+  for (int c = 0; c < N_EXOTIC && st == ZCP_OK; c++) {
+    const char *fmt = kExotic[c].format;
+    bool unions_or_runs = fmt[0] == '+' && (fmt[1] == 'u' || fmt[1] == 'r');
+    st = child(out, c, fmt, kExotic[c].name, unions_or_runs ? 0 : ARROW_FLAG_NULLABLE,
+               kExotic[c].n_children, err);
+    if (st != ZCP_OK) break;
+    struct ArrowSchema *f = out->children[c];
+    if (strcmp(fmt, "+L") == 0 || strcmp(fmt, "+vl") == 0 || strcmp(fmt, "+w:2") == 0) {
+      st = child(f, 0, "i", "item", ARROW_FLAG_NULLABLE, 0, err);
+    } else if (strcmp(fmt, "+m") == 0) {
+      st = child(f, 0, "+s", "entries", 0, 2, err);
+      if (st == ZCP_OK) st = child(f->children[0], 0, "u", "key", 0, 0, err);
+      if (st == ZCP_OK) st = child(f->children[0], 1, "i", "value", ARROW_FLAG_NULLABLE, 0, err);
+    } else if (fmt[1] == 'u') {
+      st = child(f, 0, fmt[2] == 's' ? "i" : "l", "num", ARROW_FLAG_NULLABLE, 0, err);
+      if (st == ZCP_OK) st = child(f, 1, "u", "text", ARROW_FLAG_NULLABLE, 0, err);
+    } else if (strcmp(fmt, "+r") == 0) {
+      st = child(f, 0, "i", "run_ends", 0, 0, err);
+      if (st == ZCP_OK) st = child(f, 1, "u", "values", ARROW_FLAG_NULLABLE, 0, err);
+    } else if (strcmp(kExotic[c].name, "dict8") == 0) {
+      st = zcp_schema_alloc_dictionary(f);
+      if (st == ZCP_OK) st = zcp_schema_init(f->dictionary, "U", "", ARROW_FLAG_NULLABLE, 0, err);
+    }
+  }
+  if (st != ZCP_OK) zcp_schema_release(out);
+  return st;
+}
+
+static zcp_status_t append_exotic(struct zcp_builder *b, int c, int64_t r) {
+  char s[64];
+  bool null = zcp_fixture_null(r);
+  const char *name = kExotic[c].name;
+  const char *fmt = kExotic[c].format;
+  if (strcmp(fmt, "n") == 0) return zcp_builder_append_null(b, 1);
+  if (fmt[0] == '+' && fmt[1] == 'u') { /* unions: even rows numbers, odd rows text */
+    int8_t ids[2] = {fmt[2] == 's' ? 0 : 5, fmt[2] == 's' ? 1 : 7};
+    int which = (int)(r % 2);
+    ZCP_RETURN_NOT_OK(zcp_builder_append_union(b, ids[which]));
+    struct zcp_builder *ch = zcp_builder_union_child(b, ids[which]);
+    if (null) return zcp_builder_append_null(ch, 1);
+    if (which == 0) return zcp_builder_append_int(ch, r * 11);
+    return zcp_builder_append_bytes(ch, s, snprintf(s, sizeof s, "u%lld", (long long)r));
+  }
+  if (strcmp(fmt, "+r") == 0) { /* a run per row: a struct child advances by one */
+    struct zcp_builder *values = zcp_builder_child(b, 1);
+    ZCP_RETURN_NOT_OK(null ? zcp_builder_append_null(values, 1)
+                           : zcp_builder_append_bytes(values, s, snprintf(s, sizeof s, "run%lld",
+                                                                          (long long)r)));
+    return zcp_builder_append_run(b, 1);
+  }
+  if (null) return zcp_builder_append_null(b, 1);
+  if (strcmp(name, "half") == 0) return zcp_builder_append_double(b, (double)(r % 64) * 0.5);
+  if (strcmp(name, "big") == 0) return zcp_builder_append_int(b, -r * 1000003);
+  if (strcmp(name, "dur") == 0 || strcmp(name, "months") == 0) {
+    return zcp_builder_append_int(b, r * 3 - 100);
+  }
+  if (strcmp(name, "daytime") == 0) return zcp_builder_append_interval(b, 0, (int32_t)r, r * 7);
+  if (strcmp(name, "mdn") == 0) {
+    return zcp_builder_append_interval(b, (int32_t)(r % 12), (int32_t)r, r * 1000000007LL);
+  }
+  if (strcmp(name, "fsb") == 0) {
+    char v[3] = {(char)r, (char)(r >> 8), 'z'};
+    return zcp_builder_append_bytes(b, v, 3);
+  }
+  if (strcmp(name, "bview") == 0 || strcmp(name, "lbin") == 0) {
+    int len = snprintf(s, sizeof s, r % 2 ? "%lld" : "binary-value-longer-than-twelve-%lld",
+                     (long long)r);
+    return zcp_builder_append_bytes(b, s, len);
+  }
+  if (fmt[0] == '+' && fmt[1] != 'm') { /* large list, list view, fixed-size list */
+    struct zcp_builder *items = zcp_builder_child(b, 0);
+    int64_t len = strcmp(fmt, "+w:2") == 0 ? 2 : r % 3;
+    for (int64_t k = 0; k < len; k++) {
+      ZCP_RETURN_NOT_OK(k == 1 && r % 5 == 0 ? zcp_builder_append_null(items, 1)
+                                             : zcp_builder_append_int(items, r + k));
+    }
+    return zcp_builder_finish_element(b);
+  }
+  if (strcmp(fmt, "+m") == 0) {
+    struct zcp_builder *entries = zcp_builder_child(b, 0);
+    for (int64_t k = 0; k < r % 3; k++) {
+      ZCP_RETURN_NOT_OK(zcp_builder_append_bytes(zcp_builder_child(entries, 0), s,
+                                                 snprintf(s, sizeof s, "k%lld", (long long)k)));
+      ZCP_RETURN_NOT_OK(zcp_builder_append_int(zcp_builder_child(entries, 1), r * k));
+      ZCP_RETURN_NOT_OK(zcp_builder_finish_element(entries));
+    }
+    return zcp_builder_finish_element(b);
+  }
+  if (strcmp(name, "d64") == 0) return zcp_builder_append_int(b, (r % 1000) * 86400000LL);
+  if (strcmp(name, "t32") == 0) return zcp_builder_append_int(b, (r % 86400) * 1000 + 5);
+  if (strcmp(name, "tsn") == 0) return zcp_builder_append_int(b, r * 1000000000LL + 1);
+  if (strcmp(name, "dict8") == 0) return zcp_builder_append_int(b, r % 3);
+  return ZCP_INVALID_ARGUMENT;
+}
+
+zcp_status_t zcp_fixture_exotic_batch(int64_t n, struct zcp_allocator *alloc,
+                                      struct ArrowArray *out, struct zcp_error *err) {
+  struct ArrowSchema schema;
+  ZCP_RETURN_NOT_OK(zcp_fixture_exotic_schema(&schema, err));
+  struct zcp_builder *b = NULL;
+  zcp_status_t st = zcp_builder_init(&b, &schema, alloc, err);
+  zcp_schema_release(&schema);
+  if (st != ZCP_OK) return st;
+  for (int c = 0; c < N_EXOTIC && st == ZCP_OK; c++) {
+    if (strcmp(kExotic[c].name, "dict8") != 0) continue;
+    struct zcp_builder *dict = zcp_builder_dictionary(zcp_builder_child(b, c));
+    const char *words[] = {"alpha", "beta", "gamma"};
+    for (int k = 0; k < 3 && st == ZCP_OK; k++) st = zcp_builder_append_string(dict, words[k]);
+  }
+  for (int64_t r = 0; r < n && st == ZCP_OK; r++) {
+    for (int c = 0; c < N_EXOTIC && st == ZCP_OK; c++) {
+      st = append_exotic(zcp_builder_child(b, c), c, r);
+      if (st != ZCP_OK) {
+        zcp_error_set(err, st, "fixture: column '%s' row %lld", kExotic[c].name, (long long)r);
+      }
+    }
+    if (st == ZCP_OK) {
+      st = zcp_builder_finish_element(b);
+      if (st != ZCP_OK) zcp_error_set(err, st, "fixture: closing row %lld failed", (long long)r);
+    }
+  }
+  if (st == ZCP_OK) st = zcp_builder_finish(b, out, NULL, err);
+  zcp_builder_release(b);
+  return st;
+}
