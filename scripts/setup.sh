@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
   build-essential cmake pkg-config git
   libcriterion-dev
+  liblz4-dev libzstd-dev zlib1g-dev libjansson-dev
   clang libclang-rt-14-dev
   nodejs npm
   valgrind gnuplot-nox
@@ -38,7 +39,9 @@ if ((${#missing[@]})); then
 fi
 
 # npm packages used by interop tests: pinned versions, no lockfile (see tests/interop/.npmrc).
-if [ ! -f tests/interop/node_modules/@duckdb/node-bindings-linux-x64/libduckdb.so ]; then
+if [ ! -f tests/interop/node_modules/@duckdb/node-bindings-linux-x64/libduckdb.so ] ||
+   [ ! -d tests/interop/node_modules/apache-arrow ] ||
+   [ ! -d tests/interop/node_modules/nodejs-polars-linux-x64-gnu ]; then
   echo "setup: installing npm packages for the interop tests"
   (cd tests/interop && npm install --no-audit --no-fund --loglevel=error)
 fi

@@ -10,6 +10,7 @@
 #include "zcpool/status.h"
 #include "zcpool/arrow.h"
 #include "zcpool/fabric.h"
+#include "zcpool/ipc.h"
 #include "zcpool/pool.h"
 #include "zcpool/sql.h"
 
