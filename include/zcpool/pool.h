@@ -128,8 +128,9 @@ ZCP_CHECK_RESULT zcp_status_t zcp_pool_realloc_for(struct zcp_pool *pool,
                                                    int64_t *new_offset,
                                                    struct zcp_error *err);
 /* Errors: ZCP_NOT_FOUND when no live block starts at offset (unknown or double free),
- * ZCP_INVALID_ARGUMENT when offset is inside a block (interior) or the block belongs to
- * another node or to a later epoch, ZCP_BUSY while the block is being moved. */
+ * ZCP_INVALID_ARGUMENT when offset is inside a block (interior), outside the range, or the
+ * block belongs to another node (a node's newer epoch may free its older sealed blocks),
+ * ZCP_BUSY while the block is being moved by a realloc. */
 ZCP_CHECK_RESULT zcp_status_t zcp_pool_free_for(struct zcp_pool *pool,
                                                 const struct zcp_request *rq,
                                                 int64_t offset, struct zcp_error *err);

@@ -21,6 +21,7 @@
 #include "alloc/table.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,7 +73,10 @@ struct zcp__table {
     int32_t node;
   } freed[FREED_RING]; /* recent frees, to explain a double free */
   unsigned freed_pos;
+  uint64_t changes; /* for the periodic self-check of debug builds */
 };
+
+static void unlock_changed(struct zcp__table *t);
 
 static const char *op_name(uint8_t op) {
   return op == OP_ALLOC ? "alloc" : op == OP_REALLOC ? "realloc" : "free";
@@ -403,7 +407,7 @@ zcp_status_t zcp__table_alloc(struct zcp__table *t, const struct zcp_request *rq
   zero_plan(t, id, g->offset, g);
   history_put(c, rq, OP_ALLOC, g->offset);
 out:
-  pthread_mutex_unlock(&t->lock);
+  unlock_changed(t);
   return st;
 }
 
@@ -469,7 +473,7 @@ zcp_status_t zcp__table_realloc(struct zcp__table *t, const struct zcp_request *
   }
   history_put(c, rq, OP_REALLOC, g->offset);
 out:
-  pthread_mutex_unlock(&t->lock);
+  unlock_changed(t);
   return st;
 }
 
@@ -478,7 +482,7 @@ void zcp__table_realloc_done(struct zcp__table *t, int64_t old_offset) {
   uint32_t id = zcp__tlsf_find(t->tlsf, (uint64_t)old_offset >> t->shift);
   ZCP_ASSERT(id != NIL && t->e[id].state == STATE_MOVING);
   if (id != NIL) release_block(t, t->clients[t->e[id].node], id);
-  pthread_mutex_unlock(&t->lock);
+  unlock_changed(t);
 }
 
 zcp_status_t zcp__table_free(struct zcp__table *t, const struct zcp_request *rq,
@@ -497,7 +501,7 @@ zcp_status_t zcp__table_free(struct zcp__table *t, const struct zcp_request *rq,
   release_block(t, c, id);
   history_put(c, rq, OP_FREE, offset);
 out:
-  pthread_mutex_unlock(&t->lock);
+  unlock_changed(t);
   return st;
 }
 
@@ -509,7 +513,7 @@ zcp_status_t zcp__table_seal(struct zcp__table *t, const struct zcp_request *rq,
   zcp_status_t st = client_enter(t, rq, &c, err);
   if (st == ZCP_OK) st = find_owned(t, rq, "seal", offset, &id, err);
   if (st == ZCP_OK) t->e[id].state = ZCP_BLOCK_SEALED;
-  pthread_mutex_unlock(&t->lock);
+  unlock_changed(t);
   return st;
 }
 
@@ -572,7 +576,7 @@ zcp_status_t zcp__table_reclaim(struct zcp__table *t, int32_t node, uint64_t epo
       release_block(t, c, id);
     }
   }
-  pthread_mutex_unlock(&t->lock);
+  unlock_changed(t);
   if (blocks) *blocks = nb;
   if (bytes) *bytes = nbytes;
   return ZCP_OK;
@@ -622,8 +626,7 @@ void zcp__table_stats(struct zcp__table *t, struct zcp_pool_stats *out) {
     }                                                         \
   } while (0)
 
-zcp_status_t zcp__table_check(struct zcp__table *t, struct zcp_error *err) {
-  pthread_mutex_lock(&t->lock);
+static zcp_status_t check_locked(struct zcp__table *t, struct zcp_error *err) {
   int64_t *bytes = calloc((size_t)t->max_nodes * 2, sizeof *bytes);
   zcp_status_t st = zcp__tlsf_check(t->tlsf, err);
   if (st != ZCP_OK) goto out;
@@ -676,6 +679,27 @@ zcp_status_t zcp__table_check(struct zcp__table *t, struct zcp_error *err) {
         (ll)(s.used_lines << t->shift));
 out:
   free(bytes);
+  return st;
+}
+
+zcp_status_t zcp__table_check(struct zcp__table *t, struct zcp_error *err) {
+  pthread_mutex_lock(&t->lock);
+  zcp_status_t st = check_locked(t, err);
   pthread_mutex_unlock(&t->lock);
   return st;
+}
+
+/* Unlocks after a change. At ZCP_DEBUG >= 2 every 256th change first runs the whole
+ * self-check: a broken invariant stops the program where it happened, not later. */
+static void unlock_changed(struct zcp__table *t) {
+#if defined(ZCP_DEBUG) && ZCP_DEBUG >= 2
+  if ((++t->changes & 255) == 0) {
+    struct zcp_error e = {0};
+    if (check_locked(t, &e) != ZCP_OK) {
+      fprintf(stderr, "zcpool: allocation table invariant broken: %s\n", e.message);
+      abort();
+    }
+  }
+#endif
+  pthread_mutex_unlock(&t->lock);
 }

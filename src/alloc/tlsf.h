@@ -82,7 +82,9 @@ ZCP_CHECK_RESULT zcp_status_t zcp__tlsf_prepare(struct zcp__tlsf *t);
 static inline uint32_t zcp__tlsf_capacity(const struct zcp__tlsf *t) { return t->cap; }
 
 /* Allocates `lines` (>= 1) lines; *id receives the block id (stable until it is freed).
- * ZCP_NO_SPACE when no free block is large enough. Call zcp__tlsf_prepare first. */
+ * ZCP_NO_SPACE exactly when no free block is large enough. O(1), except when only the
+ * request's own size class could still hold it: that one list is then scanned. Call
+ * zcp__tlsf_prepare first. */
 ZCP_CHECK_RESULT zcp_status_t zcp__tlsf_alloc(struct zcp__tlsf *t, uint64_t lines,
                                               uint32_t *id);
 /* Frees an allocated block and coalesces it with free physical neighbours. */

@@ -251,3 +251,56 @@ Test(tlsf, huge_range_costs_only_bitmaps) {
   zcp__tlsf_free(t, id2);
   zcp__tlsf_release(t);
 }
+
+/* The self-check is only worth something if it notices: break each invariant once. */
+static void expect_corrupt(struct zcp__tlsf *t, const char *needle) {
+  struct zcp_error e = {0};
+  cr_assert_eq(zcp__tlsf_check(t, &e), ZCP_CORRUPT_INPUT, "expected '%s'", needle);
+  cr_assert(strstr(e.message, needle) != NULL, "message '%s' lacks '%s'", e.message, needle);
+}
+
+Test(tlsf, self_check_notices_each_broken_invariant) {
+  struct zcp__tlsf *t;
+  OK(zcp__tlsf_init(&t, 1000, NULL));
+  uint32_t a, b, c;
+  OK(zcp__tlsf_prepare(t));
+  OK(zcp__tlsf_alloc(t, 10, &a));
+  OK(zcp__tlsf_prepare(t));
+  OK(zcp__tlsf_alloc(t, 20, &b));
+  OK(zcp__tlsf_prepare(t));
+  OK(zcp__tlsf_alloc(t, 30, &c));
+  zcp__tlsf_free(t, b);
+  check(t);
+
+  t->b[a].size++; /* I1: overlap */
+  expect_corrupt(t, "starts at line 10, expected 11 (gap or overlap)");
+  t->b[a].size--;
+
+  t->b[c].used = ZCP__TLSF_FREE; /* I2: two adjacent free blocks */
+  expect_corrupt(t, "not coalesced");
+  t->b[c].used = ZCP__TLSF_USED;
+
+  unsigned fl = 1, sl = 4; /* 20 lines: class (1, 4) */
+  t->sl_bitmap[fl] &= ~(1u << sl); /* I4 */
+  expect_corrupt(t, "disagrees");
+  t->sl_bitmap[fl] |= 1u << sl;
+
+  t->used_lines++; /* I6 */
+  expect_corrupt(t, "counter says");
+  t->used_lines--;
+
+  t->starts.w[0][0] |= UINT64_C(1) << 11; /* I5: a start bit without a block */
+  expect_corrupt(t, "start bits set");
+  t->starts.w[0][0] &= ~(UINT64_C(1) << 11);
+
+  uint32_t saved = t->heads[fl][sl]; /* I3: a free block missing from its list */
+  t->heads[fl][sl] = ZCP__TLSF_NIL;
+  t->sl_bitmap[fl] &= ~(1u << sl);
+  if (t->sl_bitmap[fl] == 0) t->fl_bitmap &= ~(UINT64_C(1) << fl);
+  expect_corrupt(t, "free lists hold");
+  t->heads[fl][sl] = saved;
+  t->sl_bitmap[fl] |= 1u << sl;
+  t->fl_bitmap |= UINT64_C(1) << fl;
+  check(t);
+  zcp__tlsf_release(t);
+}
