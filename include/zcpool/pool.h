@@ -118,7 +118,9 @@ ZCP_CHECK_RESULT zcp_status_t zcp_pool_seal(struct zcp_pool *pool, void *ptr,
                                             struct zcp_error *err);
 
 /* The same on behalf of rq->node, with offsets from base. A retried request id gets the
- * first answer (the same offset, memory not cleared again). */
+ * first answer (the same offset, memory not cleared again). A realloc is checked against
+ * the quota by its net growth; while a moving realloc copies, the node briefly holds both
+ * blocks (the old one answers ZCP_BUSY to free and seal until the copy is done). */
 ZCP_CHECK_RESULT zcp_status_t zcp_pool_alloc_for(struct zcp_pool *pool,
                                                  const struct zcp_request *rq, int64_t size,
                                                  int64_t *offset, struct zcp_error *err);

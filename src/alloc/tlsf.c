@@ -312,7 +312,7 @@ void zcp__tlsf_release(struct zcp__tlsf *t) {
   free(t);
 }
 
-zcp_status_t zcp__tlsf_prepare(struct zcp__tlsf *t) {
+zcp_status_t zcp__tlsf_prepare_slow(struct zcp__tlsf *t) {
   /* Alloc and resize take at most one record; keep the map at most half full. */
   if (t->n_spare < 1 && !records_grow(t)) return ZCP_OUT_OF_MEMORY;
   if ((t->map_used + 1) * 2 > t->map_mask + 1 && !map_grow(t, (t->map_mask + 1) * 2)) {

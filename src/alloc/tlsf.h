@@ -76,7 +76,11 @@ void zcp__tlsf_release(struct zcp__tlsf *t);
 
 /* Makes sure the next alloc, free or resize cannot fail for lack of private memory (one
  * spare record, room in the offset map). ZCP_OUT_OF_MEMORY when the heap says no. */
-ZCP_CHECK_RESULT zcp_status_t zcp__tlsf_prepare(struct zcp__tlsf *t);
+ZCP_CHECK_RESULT zcp_status_t zcp__tlsf_prepare_slow(struct zcp__tlsf *t);
+ZCP_CHECK_RESULT static inline zcp_status_t zcp__tlsf_prepare(struct zcp__tlsf *t) {
+  if (t->n_spare >= 1 && (t->map_used + 1) * 2 <= t->map_mask + 1) return ZCP_OK;
+  return zcp__tlsf_prepare_slow(t);
+}
 /* Upper bound (exclusive) of block ids so far: callers size parallel arrays with it. It
  * only grows, and only inside zcp__tlsf_prepare. */
 static inline uint32_t zcp__tlsf_capacity(const struct zcp__tlsf *t) { return t->cap; }

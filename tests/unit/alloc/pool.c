@@ -424,3 +424,27 @@ Test(pool, a_full_pool_fails_the_builder_cleanly) {
   zcp_schema_release(&schema);
   destroy(&r);
 }
+
+Test(pool, rounds_the_range_down_to_whole_lines) {
+  uint8_t *mem = aligned_alloc(4096, 4096);
+  struct zcp_pool *p;
+  OK(zcp_pool_init(&p, mem, 1000, NULL, &err));
+  cr_assert_eq(zcp_pool_size(p), 7 * LINE);
+  cr_assert_eq(zcp_pool_line_size(p), LINE);
+  cr_assert_eq(zcp_pool_base(p), mem);
+  void *a;
+  OK(zcp_pool_alloc(p, 7 * LINE, &a, &err));
+  FAILS(zcp_pool_alloc(p, 1, &a, &err), ZCP_NO_SPACE, "region full");
+  zcp_pool_release(p);
+  struct zcp_pool_options o;
+  zcp_pool_options_init(&o);
+  o.line_size = 64;
+  OK(zcp_pool_init(&p, mem, 1000, &o, &err));
+  cr_assert_eq(zcp_pool_size(p), 15 * 64);
+  cr_assert_eq(zcp_pool_allocator(p)->alignment, 64);
+  zcp_pool_release(p);
+  o.local_node = 300;
+  FAILS(zcp_pool_init(&p, mem, 1000, &o, &err), ZCP_INVALID_ARGUMENT, "local node 300");
+  zcp_pool_release(NULL);
+  free(mem);
+}

@@ -452,3 +452,42 @@ Test(table, threads_allocating_and_freeing_keep_every_invariant) {
   cr_assert_eq(s.free_blocks, 1);
   zcp__table_release(t);
 }
+
+Test(table, realloc_respects_quota_and_limits_and_keeps_the_block_on_failure) {
+  struct zcp__table *t = make(1 << 20, 10 * LINE, 8 * LINE, false);
+  struct zcp_request r = rq(1, 1, 0);
+  int64_t a = alloc(t, r, 4 * LINE);
+  struct zcp__grant g;
+  FAILS(zcp__table_realloc(t, &r, a, 8 * LINE + 1, &g, &err), ZCP_NO_SPACE,
+        "largest-request limit");
+  alloc(t, r, 4 * LINE);
+  FAILS(zcp__table_realloc(t, &r, a, 7 * LINE, &g, &err), ZCP_NO_SPACE,
+        "over its quota of 1280 bytes (1024 in use)");
+  OK(zcp__table_realloc(t, &r, a, 6 * LINE, &g, &err)); /* moves: the next block is live */
+  cr_assert_eq(g.moved_from, a);
+  zcp__table_realloc_done(t, a);
+  a = g.offset;
+  cr_assert_eq(zcp__table_node_used(t, 1), 10 * LINE);
+  OK(zcp__table_realloc(t, &r, a, 1, &g, &err));
+  cr_assert_eq(zcp__table_node_used(t, 1), 5 * LINE);
+  struct zcp_request other = rq(2, 1, 0);
+  FAILS(zcp__table_realloc(t, &other, a, 10, &g, &err), ZCP_INVALID_ARGUMENT,
+        "by node 2: block belongs to node 1");
+  FAILS(zcp__table_realloc(t, &r, a + LINE * 100, 10, &g, &err), ZCP_NOT_FOUND,
+        "no live block starts there");
+  check(t);
+  zcp__table_release(t);
+}
+
+Test(table, lookup_accepts_empty_ranges_inside_a_sealed_block) {
+  struct zcp__table *t = make(1 << 20, 0, 0, false);
+  struct zcp_request r = rq(1, 1, 0);
+  int64_t a = alloc(t, r, 3 * LINE);
+  OK(zcp__table_seal(t, &r, a, &err));
+  OK(zcp__table_lookup(t, a, 0, NULL, &err));
+  OK(zcp__table_lookup(t, a + 3 * LINE - 1, 1, NULL, &err));
+  OK(zcp__table_lookup(t, a, 3 * LINE, NULL, &err));
+  FAILS(zcp__table_lookup(t, a, -1, NULL, &err), ZCP_NOT_FOUND, "not inside the region");
+  check(t);
+  zcp__table_release(t);
+}
