@@ -476,6 +476,33 @@ static zcp_status_t wrong_append(struct zcp_builder *b, const char *what) {
                             what);
 }
 
+/* The common case of one integer appended where room is already there: a native store,
+ * no call. Falls back (returns false) to the general path when a buffer must grow. */
+static inline bool append_int_fast(struct zcp_builder *b, int64_t value) {
+  struct zcp__buf *v = &b->buf[0];
+  int64_t w = b->width;
+  if (v->size + w > v->capacity) return false;
+  if (b->validity.data != NULL) {
+    int64_t need = zcp__bitmap_bytes(b->length + 1);
+    if (need > b->validity.capacity) return false;
+    if (need > b->validity.size) {
+      b->validity.data[need - 1] = 0;
+      b->validity.size = need;
+    }
+    zcp__bit_set(b->validity.data, b->length, true);
+  }
+  uint8_t *p = v->data + v->size;
+  switch (w) {
+    case 1: *p = (uint8_t)value; break;
+    case 2: { int16_t x = (int16_t)value; memcpy(p, &x, 2); break; }
+    case 4: { int32_t x = (int32_t)value; memcpy(p, &x, 4); break; }
+    default: memcpy(p, &value, 8); break;
+  }
+  v->size += w;
+  b->length++;
+  return true;
+}
+
 zcp_status_t zcp_builder_append_int(struct zcp_builder *b, int64_t value) {
   if (b == NULL) return ZCP_INVALID_ARGUMENT;
   enum zcp_type t = b->format.type;
@@ -487,6 +514,7 @@ zcp_status_t zcp_builder_append_int(struct zcp_builder *b, int64_t value) {
                                 "%lld is out of range [%lld, %llu]", (long long)value,
                                 (long long)lo, (unsigned long long)hi);
     }
+    if (t != ZCP_TYPE_BOOL && append_int_fast(b, value)) return ZCP_OK;
     return append_checked_int(b, (uint64_t)value, value < 0);
   }
   if (t == ZCP_TYPE_DECIMAL128 || t == ZCP_TYPE_DECIMAL256) {
