@@ -209,40 +209,7 @@ int64_t zcp__offsets_last(const struct zcp__buf *buf, int64_t offset_width) {
 
 /* Bytes per value of fixed-width types (bool: 0, it is bits). */
 int64_t zcp__value_width(const struct zcp_format *f) {
-  switch (f->type) {
-    case ZCP_TYPE_INT8:
-    case ZCP_TYPE_UINT8:
-      return 1;
-    case ZCP_TYPE_INT16:
-    case ZCP_TYPE_UINT16:
-    case ZCP_TYPE_HALF_FLOAT:
-      return 2;
-    case ZCP_TYPE_INT32:
-    case ZCP_TYPE_UINT32:
-    case ZCP_TYPE_FLOAT:
-    case ZCP_TYPE_DATE32:
-    case ZCP_TYPE_TIME32:
-    case ZCP_TYPE_INTERVAL_MONTHS:
-      return 4;
-    case ZCP_TYPE_INT64:
-    case ZCP_TYPE_UINT64:
-    case ZCP_TYPE_DOUBLE:
-    case ZCP_TYPE_DATE64:
-    case ZCP_TYPE_TIME64:
-    case ZCP_TYPE_TIMESTAMP:
-    case ZCP_TYPE_DURATION:
-    case ZCP_TYPE_INTERVAL_DAY_TIME:
-      return 8;
-    case ZCP_TYPE_DECIMAL128:
-    case ZCP_TYPE_INTERVAL_MONTH_DAY_NANO:
-      return 16;
-    case ZCP_TYPE_DECIMAL256:
-      return 32;
-    case ZCP_TYPE_FIXED_SIZE_BINARY:
-      return f->fixed_size;
-    default:
-      return 0;
-  }
+  return f->type == ZCP_TYPE_BOOL ? 0 : zcp_format_bit_width(f) / 8;
 }
 
 static bool is_fixed_width(enum zcp_type t) {
