@@ -63,7 +63,13 @@ bool zcp_proc_spawn(struct zcp_proc *p, const char *extra_env, const char *role,
   }
   char exe[4096];
   ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-  if (n <= 0) return false;
+  if (n <= 0) {
+    close(in[0]);
+    close(in[1]);
+    close(out[0]);
+    close(out[1]);
+    return false;
+  }
   exe[n] = '\0';
   const char *argv[32];
   int k = 0;
@@ -76,6 +82,10 @@ bool zcp_proc_spawn(struct zcp_proc *p, const char *extra_env, const char *role,
   pid_t pid = fork();
   if (pid < 0) {
     fprintf(stderr, "zcp_proc: fork: %s\n", strerror(errno));
+    close(in[0]);
+    close(in[1]);
+    close(out[0]);
+    close(out[1]);
     return false;
   }
   if (pid == 0) {
