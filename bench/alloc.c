@@ -202,7 +202,9 @@ int main(int argc, char **argv) {
   range = aligned_alloc(4096, (size_t)range_size);
   memset(range, 0, (size_t)range_size); /* fault it in: we time the allocator, not the OS */
   struct zcp_error err = {0};
-  if (zcp_pool_init(&g_pool, range, range_size, NULL, &err) != ZCP_OK) {
+  /* Like a region: its first page holds the region header (DESIGN §3), the pool gets
+   * the rest. */
+  if (zcp_pool_init(&g_pool, range + 4096, range_size - 4096, NULL, &err) != ZCP_OK) {
     fprintf(stderr, "bench_alloc: %s\n", err.message);
     return 1;
   }

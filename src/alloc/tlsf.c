@@ -229,10 +229,9 @@ static void list_insert(struct zcp__tlsf *t, uint32_t id) {
   t->free_blocks++;
 }
 
-static void list_remove(struct zcp__tlsf *t, uint32_t id) {
+/* Takes free block id off the list of class (fl, sl): its class before a size change. */
+static void list_remove_at(struct zcp__tlsf *t, uint32_t id, unsigned fl, unsigned sl) {
   struct zcp__tlsf_block *blk = &t->b[id];
-  unsigned fl, sl;
-  mapping(blk->size, &fl, &sl);
   if (blk->prev_free != NIL) {
     t->b[blk->prev_free].next_free = blk->next_free;
   } else {
@@ -244,6 +243,24 @@ static void list_remove(struct zcp__tlsf *t, uint32_t id) {
   }
   if (blk->next_free != NIL) t->b[blk->next_free].prev_free = blk->prev_free;
   t->free_blocks--;
+}
+
+static void list_remove(struct zcp__tlsf *t, uint32_t id) {
+  unsigned fl, sl;
+  mapping(t->b[id].size, &fl, &sl);
+  list_remove_at(t, id, fl, sl);
+}
+
+/* A listed free block changed size (it was old_size): move it only if its class changed.
+ * Carving from or merging into a large free block rarely changes its class, so the common
+ * split and coalesce touch no list at all. */
+static void list_reclass(struct zcp__tlsf *t, uint32_t id, uint64_t old_size) {
+  unsigned f0, s0, f1, s1;
+  mapping(old_size, &f0, &s0);
+  mapping(t->b[id].size, &f1, &s1);
+  if (f0 == f1 && s0 == s1) return;
+  list_remove_at(t, id, f0, s0);
+  list_insert(t, id);
 }
 
 /* Splits `lines` off the front of block id; the rest becomes a new free block. */
@@ -339,7 +356,6 @@ zcp_status_t zcp__tlsf_alloc(struct zcp__tlsf *t, uint64_t lines, uint32_t *id) 
       c = t->heads[fl][sl];
       while (c != NIL && t->b[c].size < lines) c = t->b[c].next_free;
       if (c == NIL) return ZCP_NO_SPACE;
-      list_remove(t, c);
       goto found_block;
     }
     fl = (unsigned)__builtin_ctzll(fbits);
@@ -348,15 +364,33 @@ zcp_status_t zcp__tlsf_alloc(struct zcp__tlsf *t, uint64_t lines, uint32_t *id) 
   sl = (unsigned)__builtin_ctz(bits);
   c = t->heads[fl][sl];
   ZCP_ASSERT(c != NIL && t->b[c].size >= lines);
-  list_remove(t, c);
-found_block:
-  split_tail_free(t, c, lines);
-  t->b[c].used = ZCP__TLSF_USED;
-  map_put(t, t->b[c].off, c);
-  hb_set(&t->starts, t->b[c].off);
+found_block:;
+  uint32_t a = c;
+  struct zcp__tlsf_block *blk = &t->b[c];
+  if (blk->size == lines) {
+    list_remove(t, c);
+  } else {
+    /* Carve the front into a new record; the free tail keeps its record. */
+    a = record_take(t);
+    blk = &t->b[c];
+    struct zcp__tlsf_block *nb = &t->b[a];
+    nb->off = blk->off;
+    nb->size = lines;
+    nb->prev_phys = blk->prev_phys;
+    nb->next_phys = c;
+    if (blk->prev_phys != NIL) t->b[blk->prev_phys].next_phys = a; else t->first_phys = a;
+    blk->prev_phys = a;
+    uint64_t old = blk->size;
+    blk->off += lines;
+    blk->size -= lines;
+    list_reclass(t, c, old);
+  }
+  t->b[a].used = ZCP__TLSF_USED;
+  map_put(t, t->b[a].off, a);
+  hb_set(&t->starts, t->b[a].off);
   t->used_lines += lines;
   t->live_blocks++;
-  *id = c;
+  *id = a;
   return ZCP_OK;
 }
 
@@ -367,18 +401,29 @@ void zcp__tlsf_free(struct zcp__tlsf *t, uint32_t id) {
   hb_clear(&t->starts, blk->off);
   t->used_lines -= blk->size;
   t->live_blocks--;
-  uint32_t n = blk->next_phys;
-  if (n != NIL && t->b[n].used == ZCP__TLSF_FREE) {
-    list_remove(t, n);
-    absorb_next(t, id, n);
-  }
-  uint32_t p = t->b[id].prev_phys;
-  if (p != NIL && t->b[p].used == ZCP__TLSF_FREE) {
-    list_remove(t, p);
+  uint32_t n = blk->next_phys, p = blk->prev_phys;
+  bool next_free = n != NIL && t->b[n].used == ZCP__TLSF_FREE;
+  bool prev_free = p != NIL && t->b[p].used == ZCP__TLSF_FREE;
+  if (prev_free) { /* the previous free block grows over this one (and the next) */
+    uint64_t old = t->b[p].size;
+    if (next_free) {
+      list_remove(t, n);
+      absorb_next(t, id, n);
+    }
     absorb_next(t, p, id);
-    id = p;
+    list_reclass(t, p, old);
+  } else if (next_free) { /* the next free block grows backwards over this one */
+    struct zcp__tlsf_block *nb = &t->b[n];
+    uint64_t old = nb->size;
+    nb->off = blk->off;
+    nb->size += blk->size;
+    nb->prev_phys = p;
+    if (p != NIL) t->b[p].next_phys = n; else t->first_phys = n;
+    record_give(t, id);
+    list_reclass(t, n, old);
+  } else {
+    list_insert(t, id);
   }
-  list_insert(t, id);
 }
 
 bool zcp__tlsf_resize(struct zcp__tlsf *t, uint32_t id, uint64_t lines) {
