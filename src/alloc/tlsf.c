@@ -41,7 +41,9 @@
 
 /* ---- size classes ------------------------------------------------------------------ */
 
-static inline int msb64(uint64_t x) { return 63 - __builtin_clzll(x); }
+static inline int msb64(uint64_t x) {
+  return 63 - __builtin_clzll(x);
+}
 
 static inline void mapping(uint64_t size, unsigned *fl, unsigned *sl) {
   if (size < SL_COUNT) {
@@ -291,7 +293,8 @@ static void absorb_next(struct zcp__tlsf *t, uint32_t id, uint32_t n) {
 
 /* ---- API --------------------------------------------------------------------------- */
 
-zcp_status_t zcp__tlsf_init(struct zcp__tlsf **out, uint64_t lines, struct zcp_error *err) {
+zcp_status_t zcp__tlsf_init(struct zcp__tlsf **out, uint64_t lines,
+                            struct zcp_error *err) {
   *out = NULL;
   if (lines == 0 || lines > MAX_LINES) {
     return zcp_error_set(err, ZCP_INVALID_ARGUMENT,
@@ -338,7 +341,6 @@ zcp_status_t zcp__tlsf_prepare_slow(struct zcp__tlsf *t) {
   return ZCP_OK;
 }
 
-
 zcp_status_t zcp__tlsf_alloc(struct zcp__tlsf *t, uint64_t lines, uint32_t *id) {
   *id = NIL;
   if (lines == 0 || lines > t->total) return ZCP_NO_SPACE;
@@ -378,7 +380,10 @@ found_block:;
     nb->size = lines;
     nb->prev_phys = blk->prev_phys;
     nb->next_phys = c;
-    if (blk->prev_phys != NIL) t->b[blk->prev_phys].next_phys = a; else t->first_phys = a;
+    if (blk->prev_phys != NIL)
+      t->b[blk->prev_phys].next_phys = a;
+    else
+      t->first_phys = a;
     blk->prev_phys = a;
     uint64_t old = blk->size;
     blk->off += lines;
@@ -418,7 +423,10 @@ void zcp__tlsf_free(struct zcp__tlsf *t, uint32_t id) {
     nb->off = blk->off;
     nb->size += blk->size;
     nb->prev_phys = p;
-    if (p != NIL) t->b[p].next_phys = n; else t->first_phys = n;
+    if (p != NIL)
+      t->b[p].next_phys = n;
+    else
+      t->first_phys = n;
     record_give(t, id);
     list_reclass(t, n, old);
   } else {
@@ -463,7 +471,6 @@ uint32_t zcp__tlsf_find_containing(const struct zcp__tlsf *t, uint64_t off) {
   return id;
 }
 
-
 uint32_t zcp__tlsf_first_allocated(const struct zcp__tlsf *t) {
   uint32_t id = t->first_phys;
   while (id != NIL && t->b[id].used != ZCP__TLSF_USED) id = t->b[id].next_phys;
@@ -494,8 +501,8 @@ void zcp__tlsf_stats(const struct zcp__tlsf *t, struct zcp__tlsf_stats *out) {
 
 /* ---- self-check -------------------------------------------------------------------- */
 
-#define CHECK(cond, ...)                                               \
-  do {                                                                 \
+#define CHECK(cond, ...)                                                    \
+  do {                                                                      \
     if (!(cond)) return zcp_error_set(err, ZCP_CORRUPT_INPUT, __VA_ARGS__); \
   } while (0)
 
@@ -510,30 +517,31 @@ zcp_status_t zcp__tlsf_check(const struct zcp__tlsf *t, struct zcp_error *err) {
     CHECK(++nblocks <= t->cap, "address-order list loops");
     CHECK(blk->used != ZCP__TLSF_SPARE, "block %u at line %llu is a spare record", id,
           (ull)blk->off);
-    CHECK(blk->prev_phys == prev, "block %u at line %llu: previous link %u, expected %u", id,
-          (ull)blk->off, blk->prev_phys, prev);
+    CHECK(blk->prev_phys == prev, "block %u at line %llu: previous link %u, expected %u",
+          id, (ull)blk->off, blk->prev_phys, prev);
     CHECK(blk->off == pos, "block %u starts at line %llu, expected %llu (gap or overlap)",
           id, (ull)blk->off, (ull)pos);
     CHECK(blk->size >= 1, "block %u at line %llu is empty", id, (ull)blk->off);
     if (blk->used == ZCP__TLSF_USED) {
       used += blk->size;
       live++;
-      CHECK(map_get(t, blk->off) == id, "allocated block %u at line %llu missing from map",
-            id, (ull)blk->off);
-      CHECK(hb_get(&t->starts, blk->off), "allocated block %u at line %llu: start bit clear",
-            id, (ull)blk->off);
+      CHECK(map_get(t, blk->off) == id,
+            "allocated block %u at line %llu missing from map", id, (ull)blk->off);
+      CHECK(hb_get(&t->starts, blk->off),
+            "allocated block %u at line %llu: start bit clear", id, (ull)blk->off);
     } else {
       nfree++;
       CHECK(prev == NIL || t->b[prev].used != ZCP__TLSF_FREE,
             "free blocks at lines %llu and %llu are adjacent (not coalesced)",
             (ull)t->b[prev].off, (ull)blk->off);
-      CHECK(!hb_get(&t->starts, blk->off), "free block at line %llu has its start bit set",
-            (ull)blk->off);
+      CHECK(!hb_get(&t->starts, blk->off),
+            "free block at line %llu has its start bit set", (ull)blk->off);
     }
     pos += blk->size;
     prev = id;
   }
-  CHECK(pos == t->total, "blocks cover %llu lines, range has %llu", (ull)pos, (ull)t->total);
+  CHECK(pos == t->total, "blocks cover %llu lines, range has %llu", (ull)pos,
+        (ull)t->total);
   CHECK(used == t->used_lines, "allocated blocks hold %llu lines, counter says %llu",
         (ull)used, (ull)t->used_lines);
   CHECK(live == t->live_blocks, "%llu allocated blocks, counter says %llu", (ull)live,
@@ -560,30 +568,34 @@ zcp_status_t zcp__tlsf_check(const struct zcp__tlsf *t, struct zcp_error *err) {
         const struct zcp__tlsf_block *blk = &t->b[c];
         unsigned f2, s2;
         mapping(blk->size, &f2, &s2);
-        CHECK(blk->used == ZCP__TLSF_FREE, "list (%u, %u) holds non-free block at line %llu",
-              fl, sl, (ull)blk->off);
+        CHECK(blk->used == ZCP__TLSF_FREE,
+              "list (%u, %u) holds non-free block at line %llu", fl, sl, (ull)blk->off);
         CHECK(f2 == fl && s2 == sl,
               "free block of %llu lines at line %llu is in list (%u, %u), belongs in "
-              "(%u, %u)", (ull)blk->size, (ull)blk->off, fl, sl, f2, s2);
-        CHECK(blk->prev_free == p, "free list (%u, %u): back link of line %llu broken", fl,
-              sl, (ull)blk->off);
+              "(%u, %u)",
+              (ull)blk->size, (ull)blk->off, fl, sl, f2, s2);
+        CHECK(blk->prev_free == p, "free list (%u, %u): back link of line %llu broken",
+              fl, sl, (ull)blk->off);
         p = c;
       }
     }
   }
-  CHECK(listed == nfree, "free lists hold %llu blocks, address order has %llu", (ull)listed,
-        (ull)nfree);
+  CHECK(listed == nfree, "free lists hold %llu blocks, address order has %llu",
+        (ull)listed, (ull)nfree);
   /* I5, bitmap side: popcount of the start bits, and each summary bit. */
   uint64_t bits = 0;
   for (uint64_t i = 0; i < t->starts.words[0]; i++) {
     bits += (uint64_t)__builtin_popcountll(t->starts.w[0][i]);
   }
-  CHECK(bits == live, "%llu start bits set for %llu allocated blocks", (ull)bits, (ull)live);
+  CHECK(bits == live, "%llu start bits set for %llu allocated blocks", (ull)bits,
+        (ull)live);
   for (int k = 1; k < t->starts.levels; k++) {
     for (uint64_t i = 0; i < t->starts.words[k - 1]; i++) {
       bool up = (t->starts.w[k][i >> 6] >> (i & 63)) & 1;
-      CHECK(up == (t->starts.w[k - 1][i] != 0), "start bitmap level %d word %llu: summary "
-            "bit disagrees", k, (ull)i);
+      CHECK(up == (t->starts.w[k - 1][i] != 0),
+            "start bitmap level %d word %llu: summary "
+            "bit disagrees",
+            k, (ull)i);
     }
   }
   return ZCP_OK;
