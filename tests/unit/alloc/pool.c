@@ -317,6 +317,16 @@ static void *work(void *arg) {
       uint8_t tag = (uint8_t)(1 + (s >> 8) % 250);
       memset(p, tag, (size_t)sz);
       l[n++] = (struct live){p, sz, tag};
+    } else if (s % 5 == 1) { /* grow or shrink, in place or moved under the others */
+      int k = (int)((s >> 16) % (uint64_t)n);
+      int64_t ns = (int64_t)((s >> 24) % 4000) + 1;
+      uint8_t *q;
+      if (zcp_pool_realloc(w->pool, l[k].p, ns, (void **)&q, NULL) != ZCP_OK) continue;
+      int64_t keep = ns < l[k].size ? ns : l[k].size;
+      if (!all(q, keep, l[k].tag)) w->bad++;
+      memset(q, l[k].tag, (size_t)ns);
+      l[k].p = q;
+      l[k].size = ns;
     } else {
       int k = (int)((s >> 16) % (uint64_t)n);
       if (!all(l[k].p, l[k].size, l[k].tag)) w->bad++;

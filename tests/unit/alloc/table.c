@@ -494,3 +494,22 @@ Test(table, lookup_accepts_empty_ranges_inside_a_sealed_block) {
   check(t);
   zcp__table_release(t);
 }
+
+Test(table, remembers_the_last_64_request_ids_of_each_node) {
+  struct zcp__table *t = make(1 << 20, 0, 0, false);
+  int64_t off[ZCP_POOL_REQUEST_HISTORY + 2];
+  for (uint64_t id = 1; id <= ZCP_POOL_REQUEST_HISTORY; id++) {
+    off[id] = alloc(t, rq(1, 1, id), 100);
+  }
+  for (uint64_t id = 1; id <= ZCP_POOL_REQUEST_HISTORY; id++) {
+    cr_assert_eq(alloc(t, rq(1, 1, id), 100), off[id], "retry of request %lu",
+                 (unsigned long)id);
+    cr_assert_neq(alloc(t, rq(2, 1, id), 100), off[id], "node 2's ids are its own");
+  }
+  /* Request 65 takes the slot of request 1: a retry of 1 now is a new request. */
+  off[ZCP_POOL_REQUEST_HISTORY + 1] =
+      alloc(t, rq(1, 1, ZCP_POOL_REQUEST_HISTORY + 1), 100);
+  cr_assert_neq(alloc(t, rq(1, 1, 1), 100), off[1]);
+  check(t);
+  zcp__table_release(t);
+}
