@@ -78,8 +78,10 @@ int zcp_device_fd(const struct zcp_device *dev);
  * -------------------------------------------------------------------------------------
  */
 
-/* A base that lies clear of the heap, the libraries, the stack and the shadow memory and
- * allocator of AddressSanitizer on x86-64 Linux (which uses 0x600000000000 upwards). */
+/* A base that lies clear of everything Linux and the sanitizers place on x86-64: PIE
+ * executables and their heap load at 0x55..-0x56.., libraries and stacks at 0x7f..,
+ * AddressSanitizer's shadow ends at 0x10007fff8000 and its allocator starts at
+ * 0x600000000000. Windows of up to 4 TiB fit below the executables. */
 #define ZCP_WINDOW_BASE_DEFAULT ((uint64_t)0x500000000000ull)
 /* Windows and region slots are multiples of this. */
 #define ZCP_WINDOW_ALIGN ((int64_t)2 << 20)

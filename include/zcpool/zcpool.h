@@ -11,6 +11,7 @@
 #include "zcpool/arrow.h"
 #include "zcpool/fabric.h"
 #include "zcpool/ipc.h"
+#include "zcpool/pool.h"
 #include "zcpool/sql.h"
 
 #endif /* ZCPOOL_ZCPOOL_H */

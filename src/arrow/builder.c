@@ -209,40 +209,7 @@ int64_t zcp__offsets_last(const struct zcp__buf *buf, int64_t offset_width) {
 
 /* Bytes per value of fixed-width types (bool: 0, it is bits). */
 int64_t zcp__value_width(const struct zcp_format *f) {
-  switch (f->type) {
-    case ZCP_TYPE_INT8:
-    case ZCP_TYPE_UINT8:
-      return 1;
-    case ZCP_TYPE_INT16:
-    case ZCP_TYPE_UINT16:
-    case ZCP_TYPE_HALF_FLOAT:
-      return 2;
-    case ZCP_TYPE_INT32:
-    case ZCP_TYPE_UINT32:
-    case ZCP_TYPE_FLOAT:
-    case ZCP_TYPE_DATE32:
-    case ZCP_TYPE_TIME32:
-    case ZCP_TYPE_INTERVAL_MONTHS:
-      return 4;
-    case ZCP_TYPE_INT64:
-    case ZCP_TYPE_UINT64:
-    case ZCP_TYPE_DOUBLE:
-    case ZCP_TYPE_DATE64:
-    case ZCP_TYPE_TIME64:
-    case ZCP_TYPE_TIMESTAMP:
-    case ZCP_TYPE_DURATION:
-    case ZCP_TYPE_INTERVAL_DAY_TIME:
-      return 8;
-    case ZCP_TYPE_DECIMAL128:
-    case ZCP_TYPE_INTERVAL_MONTH_DAY_NANO:
-      return 16;
-    case ZCP_TYPE_DECIMAL256:
-      return 32;
-    case ZCP_TYPE_FIXED_SIZE_BINARY:
-      return f->fixed_size;
-    default:
-      return 0;
-  }
+  return f->type == ZCP_TYPE_BOOL ? 0 : zcp_format_bit_width(f) / 8;
 }
 
 static bool is_fixed_width(enum zcp_type t) {
@@ -476,6 +443,33 @@ static zcp_status_t wrong_append(struct zcp_builder *b, const char *what) {
                             what);
 }
 
+/* The common case of one integer appended where room is already there: a native store,
+ * no call. Falls back (returns false) to the general path when a buffer must grow. */
+static inline bool append_int_fast(struct zcp_builder *b, int64_t value) {
+  struct zcp__buf *v = &b->buf[0];
+  int64_t w = b->width;
+  if (v->size + w > v->capacity) return false;
+  if (b->validity.data != NULL) {
+    int64_t need = zcp__bitmap_bytes(b->length + 1);
+    if (need > b->validity.capacity) return false;
+    if (need > b->validity.size) {
+      b->validity.data[need - 1] = 0;
+      b->validity.size = need;
+    }
+    zcp__bit_set(b->validity.data, b->length, true);
+  }
+  uint8_t *p = v->data + v->size;
+  switch (w) {
+    case 1: *p = (uint8_t)value; break;
+    case 2: { int16_t x = (int16_t)value; memcpy(p, &x, 2); break; }
+    case 4: { int32_t x = (int32_t)value; memcpy(p, &x, 4); break; }
+    default: memcpy(p, &value, 8); break;
+  }
+  v->size += w;
+  b->length++;
+  return true;
+}
+
 zcp_status_t zcp_builder_append_int(struct zcp_builder *b, int64_t value) {
   if (b == NULL) return ZCP_INVALID_ARGUMENT;
   enum zcp_type t = b->format.type;
@@ -487,6 +481,7 @@ zcp_status_t zcp_builder_append_int(struct zcp_builder *b, int64_t value) {
                                 "%lld is out of range [%lld, %llu]", (long long)value,
                                 (long long)lo, (unsigned long long)hi);
     }
+    if (t != ZCP_TYPE_BOOL && append_int_fast(b, value)) return ZCP_OK;
     return append_checked_int(b, (uint64_t)value, value < 0);
   }
   if (t == ZCP_TYPE_DECIMAL128 || t == ZCP_TYPE_DECIMAL256) {

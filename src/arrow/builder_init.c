@@ -43,26 +43,6 @@ static void builder_free(struct zcp_builder *b) {
   free(b);
 }
 
-static int64_t expected_children(enum zcp_type t) {
-  switch (t) {
-    case ZCP_TYPE_LIST:
-    case ZCP_TYPE_LARGE_LIST:
-    case ZCP_TYPE_LIST_VIEW:
-    case ZCP_TYPE_LARGE_LIST_VIEW:
-    case ZCP_TYPE_FIXED_SIZE_LIST:
-    case ZCP_TYPE_MAP:
-      return 1;
-    case ZCP_TYPE_RUN_END_ENCODED:
-      return 2;
-    case ZCP_TYPE_STRUCT:
-    case ZCP_TYPE_SPARSE_UNION:
-    case ZCP_TYPE_DENSE_UNION:
-      return -1; /* checked elsewhere */
-    default:
-      return 0;
-  }
-}
-
 static zcp_status_t setup(struct zcp_builder *b, struct zcp_builder *root,
                           const struct ArrowSchema *schema, const char *parent_path,
                           int depth, struct zcp_error *err);
@@ -86,7 +66,7 @@ static zcp_status_t setup_children(struct zcp_builder *b,
                                    const struct ArrowSchema *schema, int depth,
                                    struct zcp_error *err) {
   enum zcp_type t = b->format.type;
-  int64_t want = expected_children(t);
+  int64_t want = zcp__format_n_children(&b->format);
   if (schema->n_children < 0 || (schema->n_children > 0 && schema->children == NULL)) {
     return setup_error(b, err, ZCP_INVALID_ARGUMENT, "bad children");
   }

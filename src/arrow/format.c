@@ -579,6 +579,27 @@ int32_t zcp_format_bit_width(const struct zcp_format *f) {
   return zcp_type_bit_width(f->type);
 }
 
+int64_t zcp__format_n_children(const struct zcp_format *f) {
+  switch (f->type) {
+    case ZCP_TYPE_LIST:
+    case ZCP_TYPE_LARGE_LIST:
+    case ZCP_TYPE_LIST_VIEW:
+    case ZCP_TYPE_LARGE_LIST_VIEW:
+    case ZCP_TYPE_FIXED_SIZE_LIST:
+    case ZCP_TYPE_MAP:
+      return 1;
+    case ZCP_TYPE_RUN_END_ENCODED:
+      return 2;
+    case ZCP_TYPE_SPARSE_UNION:
+    case ZCP_TYPE_DENSE_UNION:
+      return f->n_type_ids;
+    case ZCP_TYPE_STRUCT:
+      return -1;
+    default:
+      return 0;
+  }
+}
+
 int32_t zcp_type_n_buffers(enum zcp_type type) {
   switch (type) {
     case ZCP_TYPE_NA:

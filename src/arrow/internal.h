@@ -65,4 +65,8 @@ void zcp__schema_release(struct ArrowSchema *schema);
 zcp_status_t zcp__metadata_check(const char *md, int64_t max_size, int64_t *size,
                                  struct zcp_error *err);
 
+/* Number of children the layout of a type requires: 1 for list-likes and maps, 2 for
+ * run-end encoded, the number of type ids for unions, -1 for structs (any), else 0. */
+int64_t zcp__format_n_children(const struct zcp_format *f);
+
 #endif /* ZCP_ARROW_INTERNAL_H */

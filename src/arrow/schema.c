@@ -297,28 +297,6 @@ static bool is_integer(enum zcp_type t) {
   return t >= ZCP_TYPE_INT8 && t <= ZCP_TYPE_UINT64;
 }
 
-/* Number of children the type requires, or -1 for any (struct). */
-static int64_t expected_children(const struct zcp_format *f) {
-  switch (f->type) {
-    case ZCP_TYPE_LIST:
-    case ZCP_TYPE_LARGE_LIST:
-    case ZCP_TYPE_LIST_VIEW:
-    case ZCP_TYPE_LARGE_LIST_VIEW:
-    case ZCP_TYPE_FIXED_SIZE_LIST:
-    case ZCP_TYPE_MAP:
-      return 1;
-    case ZCP_TYPE_RUN_END_ENCODED:
-      return 2;
-    case ZCP_TYPE_SPARSE_UNION:
-    case ZCP_TYPE_DENSE_UNION:
-      return f->n_type_ids;
-    case ZCP_TYPE_STRUCT:
-      return -1;
-    default:
-      return 0;
-  }
-}
-
 /* Type-specific checks of the children (already known non-NULL and live). */
 static zcp_status_t check_children(const struct ArrowSchema *s,
                                    const struct zcp_format *f, const char *at,
@@ -385,7 +363,7 @@ static zcp_status_t validate_node(const struct ArrowSchema *s, int depth,
                          "%s (%s): %lld children with children array %p", at, tname,
                          (long long)s->n_children, (void *)s->children);
   }
-  int64_t want = expected_children(&f);
+  int64_t want = zcp__format_n_children(&f);
   if (want >= 0 && s->n_children != want) {
     return zcp_error_set(
         err, ZCP_INVALID_ARGUMENT, "%s (%s): expected %lld %s, found %lld", at, tname,

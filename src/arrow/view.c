@@ -38,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arrow/internal.h"
 #include "arrow/view_internal.h"
 #include "common/util.h"
 
@@ -96,29 +97,6 @@ zcp_status_t zcp__view_fail(struct zcp_error *err, zcp_status_t code,
 
 /* ---- layout tables ------------------------------------------------------------------
  */
-
-/* Children a type requires; -1 when any number (struct) or given by the format (union).
- */
-static int64_t layout_n_children(const struct zcp_format *f) {
-  switch (f->type) {
-    case ZCP_TYPE_LIST:
-    case ZCP_TYPE_LARGE_LIST:
-    case ZCP_TYPE_LIST_VIEW:
-    case ZCP_TYPE_LARGE_LIST_VIEW:
-    case ZCP_TYPE_FIXED_SIZE_LIST:
-    case ZCP_TYPE_MAP:
-      return 1;
-    case ZCP_TYPE_RUN_END_ENCODED:
-      return 2;
-    case ZCP_TYPE_SPARSE_UNION:
-    case ZCP_TYPE_DENSE_UNION:
-      return f->n_type_ids;
-    case ZCP_TYPE_STRUCT:
-      return -1;
-    default:
-      return 0;
-  }
-}
 
 static bool is_integer(enum zcp_type t) {
   return t >= ZCP_TYPE_INT8 && t <= ZCP_TYPE_UINT64;
@@ -269,7 +247,7 @@ static zcp_status_t init_node(struct zcp_array_view *v, const struct ArrowArray 
   }
   if (a->n_buffers > 0 && a->buffers == NULL) return FAIL("buffers pointer is NULL");
 
-  int64_t want_children = layout_n_children(&v->format);
+  int64_t want_children = zcp__format_n_children(&v->format);
   if (s->n_children < 0) {
     return FAIL("schema has %lld children", (long long)s->n_children);
   }

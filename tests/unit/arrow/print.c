@@ -26,6 +26,17 @@ struct expect {
   const char *text;
 };
 
+/* Checks the text of row `row` of `column` for every case. */
+static void expect_cells(const struct ArrowArray *b, const struct ArrowSchema *s,
+                         const struct expect *cases, size_t n) {
+  char got[256];
+  for (size_t k = 0; k < n; k++) {
+    cell(b, s, cases[k].column, cases[k].row, got, sizeof got);
+    cr_expect_str_eq(got, cases[k].text, "%s row %lld", cases[k].column,
+                     (long long)cases[k].row);
+  }
+}
+
 Test(print, formats_common_types_exactly) {
   struct ArrowSchema s;
   struct ArrowArray b;
@@ -53,12 +64,7 @@ Test(print, formats_common_types_exactly) {
       {"color", 8, "\"cyan\""},
       {"color", 10, "null"},
   };
-  char got[256];
-  for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
-    cell(&b, &s, cases[k].column, cases[k].row, got, sizeof got);
-    cr_expect_str_eq(got, cases[k].text, "%s row %lld", cases[k].column,
-                     (long long)cases[k].row);
-  }
+  expect_cells(&b, &s, cases, sizeof cases / sizeof cases[0]);
   b.release(&b);
   s.release(&s);
 }
@@ -96,12 +102,7 @@ Test(print, formats_rare_types_exactly) {
       {"tsn", 2, "1970-01-01T00:00:02.000000001"},
       {"dict8", 2, "\"gamma\""},
   };
-  char got[256];
-  for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
-    cell(&b, &s, cases[k].column, cases[k].row, got, sizeof got);
-    cr_expect_str_eq(got, cases[k].text, "%s row %lld", cases[k].column,
-                     (long long)cases[k].row);
-  }
+  expect_cells(&b, &s, cases, sizeof cases / sizeof cases[0]);
   b.release(&b);
   s.release(&s);
 }

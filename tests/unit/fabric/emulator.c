@@ -170,3 +170,33 @@ Test(emulator_alone, random_eviction_is_reproducible_from_the_seed) {
   struct zcp_emulator_options bad = {ZCP_EMULATOR_RANDOM_EVICT, 1, 1.5};
   cr_assert_eq(zcp_emulator_enable(&bad, &err), ZCP_INVALID_ARGUMENT);
 }
+
+Test(emulator_alone, environment_switch_turns_it_on_with_its_policy) {
+  setenv("ZCP_EMULATE_NONCOHERENT", "1", 1);
+  setenv("ZCP_EMULATE_POLICY", "random", 1);
+  setenv("ZCP_EMULATE_SEED", "5", 1);
+  cr_assert(!zcp_emulator_enabled());
+  struct zcp_error err = {0};
+  struct zcp_device_options o;
+  zcp_device_options_init(&o);
+  o.create = true;
+  o.size = SIZE;
+  cr_assert_eq(zcp_device_open("shm:", &o, &dev, &err), ZCP_OK, "%s", err.message);
+  cr_assert_eq(zcp_window_reserve(ZCP_WINDOW_BASE_DEFAULT, 2 * SIZE, &win, &err), ZCP_OK);
+  struct zcp_region_info info = {1, 0, 1, SIZE, ZCP_NONCOHERENT};
+  cr_assert_eq(zcp_region_map(win, 0, dev, ZCP_REGION_OWNER, &info, &own, &err), ZCP_OK);
+  cr_assert(zcp_emulator_enabled(), "the first map reads the environment");
+  cr_assert_eq(zcp_region_map(win, SIZE, dev, ZCP_REGION_BORROWER, &info, &bor, &err),
+               ZCP_OK, "%s", err.message);
+  int64_t page = sysconf(_SC_PAGESIZE);
+  uint64_t sum = 0;
+  for (int64_t off = 0; off + 8 <= SIZE - ZCP_REGION_DATA_OFFSET; off += page) {
+    sum += *cached(off);
+  }
+  cr_assert_eq(sum, 0);
+  struct zcp_emulator_stats s;
+  zcp_emulator_stats_get(&s);
+  cr_assert_gt(s.pages_filled, 0);
+  cr_assert_gt(s.pages_evicted, 0, "ZCP_EMULATE_POLICY=random must evict early");
+  teardown();
+}
