@@ -183,8 +183,10 @@ static bool map_grow(struct zcp__tlsf *t, uint64_t slots) {
 
 /* ---- records and free lists -------------------------------------------------------- */
 
+/* Records and map start room for ~1000 blocks and double when full: the heap is asked
+ * rarely (log of the peak block count), so the steady allocation path never is. */
 static bool records_grow(struct zcp__tlsf *t) {
-  uint64_t want = t->cap ? (uint64_t)t->cap * 2 : 64;
+  uint64_t want = t->cap ? (uint64_t)t->cap * 2 : 1024;
   if (want > NIL) want = NIL;
   if (want <= t->cap) return false;
   struct zcp__tlsf_block *nb = realloc(t->b, want * sizeof *nb);
@@ -308,7 +310,7 @@ zcp_status_t zcp__tlsf_init(struct zcp__tlsf **out, uint64_t lines,
   for (unsigned f = 0; f < FL_COUNT; f++) {
     for (unsigned s = 0; s < SL_COUNT; s++) t->heads[f][s] = NIL;
   }
-  if (!hb_init(&t->starts, lines) || !records_grow(t) || !map_grow(t, 128)) goto oom;
+  if (!hb_init(&t->starts, lines) || !records_grow(t) || !map_grow(t, 2048)) goto oom;
   uint32_t id = record_take(t);
   t->b[id].off = 0;
   t->b[id].size = lines;
