@@ -25,7 +25,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "zcpool/arrow.h"
+#include "zcpool/allocator.h"
 #include "zcpool/status.h"
 
 #ifdef __cplusplus
