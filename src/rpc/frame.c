@@ -102,6 +102,8 @@ zcp_status_t zcp__frame_recv(int fd, struct zcp__auth_dir *d, int64_t max_payloa
   uint8_t hb[ZCP_FRAME_HEADER_SIZE];
   int rc = zcp__sock_read_all(fd, hb, sizeof hb, timeout_ms);
   if (rc == 0) return zcp_error_set(err, ZCP_PEER_DOWN, "connection closed by the peer");
+  if (rc < 0 && (errno == ECONNRESET || errno == EPIPE))
+    return zcp_error_set(err, ZCP_PEER_DOWN, "connection reset by the peer");
   if (rc < 0)
     return zcp_error_set(err, errno == ETIMEDOUT ? ZCP_TIMEOUT : ZCP_IO_ERROR,
                          "frame: receive failed: %s", strerror(errno));
