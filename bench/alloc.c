@@ -34,8 +34,12 @@ static inline void *do_alloc(enum kind k, size_t n) {
     case KIND_POOL:
       if (zcp_pool_alloc(g_pool, (int64_t)n, &p, NULL) != ZCP_OK) p = NULL;
       break;
-    case KIND_MALLOC: p = malloc(n); break;
-    case KIND_CALLOC: p = calloc(1, n); break;
+    case KIND_MALLOC:
+      p = malloc(n);
+      break;
+    case KIND_CALLOC:
+      p = calloc(1, n);
+      break;
   }
   if (p == NULL) {
     fprintf(stderr, "bench_alloc: %s of %zu bytes failed\n", kind_name[k], n);
@@ -95,7 +99,8 @@ static void run_churn(enum kind k, size_t size, double *samples, int batches) {
 static void latency(FILE *csv, int batches) {
   static const size_t sizes[] = {16, 64, 128, 256, 1024, 4096, 65536};
   double *s = malloc(sizeof(double) * (size_t)batches);
-  printf("== local allocate+free, ns per pair (median / p99 over batches of %d)\n", BATCH);
+  printf("== local allocate+free, ns per pair (median / p99 over batches of %d)\n",
+         BATCH);
   printf("%-6s %7s  %17s %17s %17s  %11s %11s\n", "kind", "bytes", "pool", "malloc",
          "calloc", "pool/malloc", "pool/calloc");
   for (int pattern = 0; pattern < 2; pattern++) {
@@ -104,20 +109,24 @@ static void latency(FILE *csv, int batches) {
       double med[3], p99[3];
       for (int k = 0; k < 3; k++) {
         /* warm up, then measure */
-        if (pattern) run_churn((enum kind)k, sizes[i], s, batches / 10 + 1);
-        else run_pair((enum kind)k, sizes[i], s, batches / 10 + 1);
-        if (pattern) run_churn((enum kind)k, sizes[i], s, batches);
-        else run_pair((enum kind)k, sizes[i], s, batches);
+        if (pattern)
+          run_churn((enum kind)k, sizes[i], s, batches / 10 + 1);
+        else
+          run_pair((enum kind)k, sizes[i], s, batches / 10 + 1);
+        if (pattern)
+          run_churn((enum kind)k, sizes[i], s, batches);
+        else
+          run_pair((enum kind)k, sizes[i], s, batches);
         med[k] = zcp_bench_percentile(s, batches, 50);
         p99[k] = zcp_bench_percentile(s, batches, 99);
         if (csv) {
-          fprintf(csv, "latency_%s,%s,%zu,%.1f,%.1f\n", pname, kind_name[k], sizes[i], med[k],
-                  p99[k]);
+          fprintf(csv, "latency_%s,%s,%zu,%.1f,%.1f\n", pname, kind_name[k], sizes[i],
+                  med[k], p99[k]);
         }
       }
-      printf("%-6s %7zu  %7.1f / %7.1f %7.1f / %7.1f %7.1f / %7.1f  %11.2f %11.2f\n", pname,
-             sizes[i], med[0], p99[0], med[1], p99[1], med[2], p99[2], med[0] / med[1],
-             med[0] / med[2]);
+      printf("%-6s %7zu  %7.1f / %7.1f %7.1f / %7.1f %7.1f / %7.1f  %11.2f %11.2f\n",
+             pname, sizes[i], med[0], p99[0], med[1], p99[1], med[2], p99[2],
+             med[0] / med[1], med[0] / med[2]);
     }
   }
   free(s);
@@ -187,8 +196,8 @@ static void column(FILE *csv, int64_t bytes) {
     munmap(mem, (size_t)range);
   }
   double gib = (double)bytes / (1 << 30);
-  printf("heap: %.3f s (%.2f GiB/s)   pool: %.3f s (%.2f GiB/s)   pool/heap: %.2f\n", heap,
-         gib / heap, pool, gib / pool, pool / heap);
+  printf("heap: %.3f s (%.2f GiB/s)   pool: %.3f s (%.2f GiB/s)   pool/heap: %.2f\n",
+         heap, gib / heap, pool, gib / pool, pool / heap);
   if (csv) {
     fprintf(csv, "column,heap,%lld,%.4f,\n", (long long)bytes, heap);
     fprintf(csv, "column,pool,%lld,%.4f,\n", (long long)bytes, pool);
@@ -200,9 +209,12 @@ int main(int argc, char **argv) {
   static uint8_t *range;
   const int64_t range_size = 256 << 20;
   range = aligned_alloc(4096, (size_t)range_size);
-  memset(range, 0, (size_t)range_size); /* fault it in: we time the allocator, not the OS */
+  memset(range, 0,
+         (size_t)range_size); /* fault it in: we time the allocator, not the OS */
   struct zcp_error err = {0};
-  if (zcp_pool_init(&g_pool, range, range_size, NULL, &err) != ZCP_OK) {
+  /* Like a region: its first page holds the region header (DESIGN §3), the pool gets
+   * the rest. */
+  if (zcp_pool_init(&g_pool, range + 4096, range_size - 4096, NULL, &err) != ZCP_OK) {
     fprintf(stderr, "bench_alloc: %s\n", err.message);
     return 1;
   }

@@ -14,7 +14,7 @@
 #include "bench.h"
 #include "zcpool/arrow.h"
 
-#define REPS 5
+#define REPS 7
 
 static int64_t n_values;
 static int64_t *src;
@@ -125,12 +125,15 @@ int main(void) {
       {"builder append_int per value", run_single, 0},
   };
   int n_methods = (int)(sizeof methods / sizeof methods[0]);
-  double samples[REPS];
-  /* Interleave methods across repetitions so that drift hits all of them alike. */
+    /* Interleave methods across repetitions, and rotate which goes first, so that drift
+   * and the after-effects of one method on the next hit all of them alike. */
   double all[8][REPS];
   if (n_methods > 8) return 1;
   for (int r = 0; r < REPS; r++) {
-    for (int m = 0; m < n_methods; m++) all[m][r] = methods[m].run();
+    for (int k = 0; k < n_methods; k++) {
+      int m = (r + k) % n_methods;
+      all[m][r] = methods[m].run();
+    }
   }
   FILE *csv = zcp_bench_csv_open("builder_append",
                                  "method,bytes,median_s,gb_per_s,ratio_to_memcpy_fresh");
@@ -138,8 +141,7 @@ int main(void) {
          (double)bytes / (1 << 30), REPS);
   printf("%-44s %10s %10s %8s\n", "method", "seconds", "GB/s", "ratio");
   for (int m = 0; m < n_methods; m++) {
-    memcpy(samples, all[m], sizeof samples);
-    methods[m].median = zcp_bench_percentile(samples, REPS, 50) / 1e9;
+    methods[m].median = zcp_bench_percentile(all[m], REPS, 50) / 1e9;
   }
   for (int m = 0; m < n_methods; m++) {
     double gbs = (double)bytes / methods[m].median / 1e9;

@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "zcpool/allocator.h"
 #include "zcpool/status.h"
 
 #ifdef __cplusplus
@@ -239,33 +240,8 @@ bool zcp_metadata_get(const char *metadata, const char *key, struct zcp_string_v
 ZCP_CHECK_RESULT zcp_status_t zcp_metadata_build(int32_t n, const char *const *keys,
                                                  const char *const *values, char **out);
 
-/* ---------------------------------------------------------------------------------------
- * Allocator interface — what a builder allocates data buffers with. A pool (a region of
- * pooled memory) is one of these; so is the heap.
- * ------------------------------------------------------------------------------------- */
-
-#define ZCP_ALIGNMENT 64 /* minimum alignment and padding of every data buffer */
-
-struct zcp_allocator {
-  /* Returns size bytes aligned to at least `alignment` (a power of two >= 64), or NULL.
-   * The block may be larger than asked; buffers are padded by the caller. */
-  void *(*allocate)(struct zcp_allocator *self, int64_t size, int64_t alignment);
-  /* Grows or shrinks a block returned by allocate; contents up to min(old, new) kept.
-   * Returns NULL (and leaves ptr valid) when it cannot. */
-  void *(*reallocate)(struct zcp_allocator *self, void *ptr, int64_t old_size,
-                      int64_t new_size, int64_t alignment);
-  /* Frees a block returned by allocate/reallocate; size is what was asked for it. */
-  void (*free)(struct zcp_allocator *self, void *ptr, int64_t size);
-  /* Alignment (and padding unit) this allocator wants: 64, or 128 for pooled memory
-   * whose cache lines are 128 bytes. Builders round buffer capacities up to it. */
-  int64_t alignment;
-  void *private_data;
-};
-
-/* The process heap (aligned_alloc), 64-byte aligned. Static: never freed. Counts live
- * bytes so that tests can check for leaks: see zcp_allocator_default_live_bytes. */
-struct zcp_allocator *zcp_allocator_default(void);
-int64_t zcp_allocator_default_live_bytes(void);
+/* The allocator interface (struct zcp_allocator, the default heap allocator) is in
+ * zcpool/allocator.h: builders allocate every data buffer through it. */
 
 /* ---------------------------------------------------------------------------------------
  * Builders

@@ -25,7 +25,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "zcpool/arrow.h"
+#include "zcpool/allocator.h"
 #include "zcpool/status.h"
 
 #ifdef __cplusplus
@@ -40,8 +40,8 @@ struct zcp_pool_options {
   int64_t max_request;   /* largest block one request may get, bytes; 0: the range size */
   int64_t default_quota; /* bytes each node may hold; 0: unlimited */
   int32_t max_nodes;     /* node ids are 0 .. max_nodes-1 (default 256) */
-  int32_t local_node;    /* who the local calls and the zcp_allocator act as (default 0) */
-  uint64_t local_epoch;  /* the local node's epoch (default 1) */
+  int32_t local_node;   /* who the local calls and the zcp_allocator act as (default 0) */
+  uint64_t local_epoch; /* the local node's epoch (default 1) */
   /* The range is all zeros now (a fresh mapping): lines never handed out are not cleared
    * again. Only say so if no one can have written to the range before. */
   bool range_is_zero;
@@ -72,13 +72,13 @@ struct zcp_block_info {
 };
 
 struct zcp_pool_stats {
-  int64_t size;          /* managed bytes (whole lines) */
+  int64_t size; /* managed bytes (whole lines) */
   int64_t line_size;
-  int64_t used_bytes;    /* in live blocks, padding included */
-  int64_t free_bytes;    /* used + free == size */
-  int64_t largest_free;  /* the largest block one request could get now */
+  int64_t used_bytes;   /* in live blocks, padding included */
+  int64_t free_bytes;   /* used + free == size */
+  int64_t largest_free; /* the largest block one request could get now */
   int64_t live_blocks;
-  int64_t free_blocks;   /* free fragments after coalescing */
+  int64_t free_blocks; /* free fragments after coalescing */
 };
 
 struct zcp_pool;
@@ -88,10 +88,12 @@ void zcp_pool_options_init(struct zcp_pool_options *opt);
 
 /* Creates a pool over [base, base + size). base must be aligned to the line size; size is
  * rounded down to whole lines. opt NULL: defaults. The range is not touched here. */
-ZCP_CHECK_RESULT zcp_status_t zcp_pool_init(struct zcp_pool **out, void *base, int64_t size,
+ZCP_CHECK_RESULT zcp_status_t zcp_pool_init(struct zcp_pool **out, void *base,
+                                            int64_t size,
                                             const struct zcp_pool_options *opt,
                                             struct zcp_error *err);
-/* Frees the pool's metadata (not the range; live blocks are simply forgotten). NULL ok. */
+/* Frees the pool's metadata (not the range; live blocks are simply forgotten). NULL ok.
+ */
 void zcp_pool_release(struct zcp_pool *pool);
 
 void *zcp_pool_base(const struct zcp_pool *pool);
@@ -122,17 +124,18 @@ ZCP_CHECK_RESULT zcp_status_t zcp_pool_seal(struct zcp_pool *pool, void *ptr,
  * the quota by its net growth; while a moving realloc copies, the node briefly holds both
  * blocks (the old one answers ZCP_BUSY to free and seal until the copy is done). */
 ZCP_CHECK_RESULT zcp_status_t zcp_pool_alloc_for(struct zcp_pool *pool,
-                                                 const struct zcp_request *rq, int64_t size,
-                                                 int64_t *offset, struct zcp_error *err);
+                                                 const struct zcp_request *rq,
+                                                 int64_t size, int64_t *offset,
+                                                 struct zcp_error *err);
 ZCP_CHECK_RESULT zcp_status_t zcp_pool_realloc_for(struct zcp_pool *pool,
                                                    const struct zcp_request *rq,
                                                    int64_t offset, int64_t new_size,
                                                    int64_t *new_offset,
                                                    struct zcp_error *err);
 /* Errors: ZCP_NOT_FOUND when no live block starts at offset (unknown or double free),
- * ZCP_INVALID_ARGUMENT when offset is inside a block (interior), outside the range, or the
- * block belongs to another node (a node's newer epoch may free its older sealed blocks),
- * ZCP_BUSY while the block is being moved by a realloc. */
+ * ZCP_INVALID_ARGUMENT when offset is inside a block (interior), outside the range, or
+ * the block belongs to another node (a node's newer epoch may free its older sealed
+ * blocks), ZCP_BUSY while the block is being moved by a realloc. */
 ZCP_CHECK_RESULT zcp_status_t zcp_pool_free_for(struct zcp_pool *pool,
                                                 const struct zcp_request *rq,
                                                 int64_t offset, struct zcp_error *err);
@@ -161,7 +164,8 @@ void zcp_pool_stats(struct zcp_pool *pool, struct zcp_pool_stats *out);
 
 /* Walks all metadata (allocator and table) and verifies every invariant; the first
  * violation comes back as ZCP_CORRUPT_INPUT with a message. O(blocks + size / 8 KiB). */
-ZCP_CHECK_RESULT zcp_status_t zcp_pool_check(struct zcp_pool *pool, struct zcp_error *err);
+ZCP_CHECK_RESULT zcp_status_t zcp_pool_check(struct zcp_pool *pool,
+                                             struct zcp_error *err);
 
 #ifdef __cplusplus
 }

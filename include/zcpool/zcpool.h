@@ -8,6 +8,7 @@
 #define ZCPOOL_VERSION "0.1.0"
 
 #include "zcpool/status.h"
+#include "zcpool/allocator.h"
 #include "zcpool/arrow.h"
 #include "zcpool/fabric.h"
 #include "zcpool/ipc.h"

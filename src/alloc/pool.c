@@ -48,7 +48,8 @@ zcp_status_t zcp_pool_init(struct zcp_pool **out, void *base, int64_t size,
   if (base == NULL) {
     return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "pool range: base is NULL");
   }
-  if (zcp__is_pow2(opt->line_size) && ((uintptr_t)base & (uintptr_t)(opt->line_size - 1))) {
+  if (zcp__is_pow2(opt->line_size) &&
+      ((uintptr_t)base & (uintptr_t)(opt->line_size - 1))) {
     return zcp_error_set(err, ZCP_INVALID_ARGUMENT,
                          "pool range at %p: not aligned to its %lld-byte lines", base,
                          (long long)opt->line_size);
@@ -84,10 +85,18 @@ void zcp_pool_release(struct zcp_pool *pool) {
   free(pool);
 }
 
-void *zcp_pool_base(const struct zcp_pool *pool) { return pool->base; }
-int64_t zcp_pool_size(const struct zcp_pool *pool) { return pool->size; }
-int64_t zcp_pool_line_size(const struct zcp_pool *pool) { return pool->line; }
-struct zcp_allocator *zcp_pool_allocator(struct zcp_pool *pool) { return &pool->allocator; }
+void *zcp_pool_base(const struct zcp_pool *pool) {
+  return pool->base;
+}
+int64_t zcp_pool_size(const struct zcp_pool *pool) {
+  return pool->size;
+}
+int64_t zcp_pool_line_size(const struct zcp_pool *pool) {
+  return pool->line;
+}
+struct zcp_allocator *zcp_pool_allocator(struct zcp_pool *pool) {
+  return &pool->allocator;
+}
 
 /* Does what the table asked for: copy (a moved realloc), then clear. */
 static void apply(struct zcp_pool *p, const struct zcp__grant *g) {

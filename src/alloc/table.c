@@ -1,11 +1,11 @@
 /* The allocation table: for every live block, who asked for it and in what state it is.
  *
  * It wraps the TLSF allocator (which only knows lines) with the rules of DESIGN §5: a
- * block is freed only by the node that allocated it, at its exact start; a retried request
- * id gets the first answer; quotas and a largest-request limit make exhaustion an error;
- * the blocks a dead client was still writing can be reclaimed. Like the allocator, it keeps
- * everything in private memory and never touches the range: the grant it returns tells the
- * pool what to clear or copy, which the pool does outside the lock.
+ * block is freed only by the node that allocated it, at its exact start; a retried
+ * request id gets the first answer; quotas and a largest-request limit make exhaustion an
+ * error; the blocks a dead client was still writing can be reclaimed. Like the allocator,
+ * it keeps everything in private memory and never touches the range: the grant it returns
+ * tells the pool what to clear or copy, which the pool does outside the lock.
  *
  * Invariants (zcp__table_check verifies them, after the allocator's own):
  *  T1 every allocated block has an entry whose node is valid and has a client record, and
@@ -13,7 +13,8 @@
  *  T2 each client's list holds exactly the blocks whose entry names that node, linked
  *     consistently both ways; its byte and block counters are their sums;
  *  T3 the clients' bytes add up to the allocator's used lines;
- *  T4 no line at or above zero_mark has ever been handed out (when the range started zero).
+ *  T4 no line at or above zero_mark has ever been handed out (when the range started
+ * zero).
  *
  * One mutex protects everything; it is never held while memory is cleared or copied. */
 #include "common/platform.h"
@@ -84,19 +85,23 @@ static const char *op_name(uint8_t op) {
 
 /* ---- clients ----------------------------------------------------------------------- */
 
+/* The client record of node, created on first use. The error paths return their code
+ * explicitly (not zcp_error_set's result) so that analyzers see *out is set on ZCP_OK. */
 static zcp_status_t client_get(struct zcp__table *t, int32_t node, struct client **out,
-                              struct zcp_error *err) {
+                               struct zcp_error *err) {
   *out = NULL;
   if (node < 0 || node >= t->max_nodes) {
-    return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "node %d: node ids run from 0 to %d",
-                         node, t->max_nodes - 1);
+    zcp_error_set(err, ZCP_INVALID_ARGUMENT, "node %d: node ids run from 0 to %d", node,
+                  t->max_nodes - 1);
+    return ZCP_INVALID_ARGUMENT;
   }
   struct client *c = t->clients[node];
   if (c == NULL) {
     c = calloc(1, sizeof *c);
     if (c == NULL) {
-      return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "node %d: no memory for its client record",
-                           node);
+      zcp_error_set(err, ZCP_OUT_OF_MEMORY, "node %d: no memory for its client record",
+                    node);
+      return ZCP_OUT_OF_MEMORY;
     }
     c->quota = t->default_quota;
     c->head = NIL;
@@ -106,15 +111,19 @@ static zcp_status_t client_get(struct zcp__table *t, int32_t node, struct client
   return ZCP_OK;
 }
 
-/* The client of a request; refuses stale epochs, adopts newer ones (forgetting answers). */
+/* The client of a request; refuses stale epochs, adopts newer ones (forgetting answers).
+ */
 static zcp_status_t client_enter(struct zcp__table *t, const struct zcp_request *rq,
                                  struct client **out, struct zcp_error *err) {
   struct client *c;
-  ZCP_RETURN_NOT_OK(client_get(t, rq->node, &c, err));
+  *out = NULL;
+  zcp_status_t st = client_get(t, rq->node, &c, err);
+  if (st != ZCP_OK) return st;
   if (rq->epoch < c->epoch) {
-    return zcp_error_set(err, ZCP_INVALID_ARGUMENT,
-                         "request %llu of node %d: epoch %llu is stale (current %llu)",
-                         (ull)rq->id, rq->node, (ull)rq->epoch, (ull)c->epoch);
+    zcp_error_set(err, ZCP_INVALID_ARGUMENT,
+                  "request %llu of node %d: epoch %llu is stale (current %llu)",
+                  (ull)rq->id, rq->node, (ull)rq->epoch, (ull)c->epoch);
+    return ZCP_INVALID_ARGUMENT;
   }
   if (rq->epoch > c->epoch) {
     c->epoch = rq->epoch;
@@ -142,11 +151,11 @@ static void history_put(struct client *c, const struct zcp_request *rq, uint8_t 
 
 static zcp_status_t history_mismatch(const struct zcp_request *rq, const struct answer *a,
                                      uint8_t op, struct zcp_error *err) {
-  return zcp_error_set(err, ZCP_INVALID_ARGUMENT,
-                       "request %llu of node %d epoch %llu: already used for %s 0x%llx, now sent "
-                       "for %s",
-                       (ull)rq->id, rq->node, (ull)rq->epoch, op_name(a->op),
-                       (ull)a->offset, op_name(op));
+  return zcp_error_set(
+      err, ZCP_INVALID_ARGUMENT,
+      "request %llu of node %d epoch %llu: already used for %s 0x%llx, now sent "
+      "for %s",
+      (ull)rq->id, rq->node, (ull)rq->epoch, op_name(a->op), (ull)a->offset, op_name(op));
 }
 
 /* ---- blocks ------------------------------------------------------------------------ */
@@ -180,7 +189,10 @@ static void link_block(struct zcp__table *t, struct client *c, uint32_t id) {
 
 static void release_block(struct zcp__table *t, struct client *c, uint32_t id) {
   struct entry *e = &t->e[id];
-  if (e->prev != NIL) t->e[e->prev].next = e->next; else c->head = e->next;
+  if (e->prev != NIL)
+    t->e[e->prev].next = e->next;
+  else
+    c->head = e->next;
   if (e->next != NIL) t->e[e->next].prev = e->prev;
   c->used -= (int64_t)zcp__tlsf_size(t->tlsf, id) << t->shift;
   c->blocks--;
@@ -192,7 +204,8 @@ static void release_block(struct zcp__table *t, struct client *c, uint32_t id) {
 }
 
 /* Memory [from, block end) must be cleared, except lines never handed out before. */
-static void zero_plan(struct zcp__table *t, uint32_t id, int64_t from, struct zcp__grant *g) {
+static void zero_plan(struct zcp__table *t, uint32_t id, int64_t from,
+                      struct zcp__grant *g) {
   int64_t end = (int64_t)(zcp__tlsf_offset(t->tlsf, id) + zcp__tlsf_size(t->tlsf, id))
                 << t->shift;
   int64_t mark = t->zero_mark << t->shift;
@@ -219,8 +232,8 @@ static zcp_status_t find_owned(struct zcp__table *t, const struct zcp_request *r
   *out = NIL;
   if (offset < 0 || offset >= t->size) {
     return zcp_error_set(err, ZCP_INVALID_ARGUMENT,
-                         "%s of 0x%llx by node %d: outside the range of 0x%llx bytes", verb,
-                         (ull)offset, rq->node, (ull)t->size);
+                         "%s of 0x%llx by node %d: outside the range of 0x%llx bytes",
+                         verb, (ull)offset, rq->node, (ull)t->size);
   }
   uint64_t line = (uint64_t)offset >> t->shift;
   uint32_t id = (offset & (t->line - 1)) == 0 ? zcp__tlsf_find(t->tlsf, line) : NIL;
@@ -230,17 +243,18 @@ static zcp_status_t find_owned(struct zcp__table *t, const struct zcp_request *r
       return zcp_error_set(
           err, ZCP_INVALID_ARGUMENT,
           "%s of 0x%llx by node %d: inside the block at 0x%llx (%lld bytes) of node %d, "
-          "not at its start", verb, (ull)offset, rq->node,
-          (ull)(zcp__tlsf_offset(t->tlsf, in) << t->shift),
+          "not at its start",
+          verb, (ull)offset, rq->node, (ull)(zcp__tlsf_offset(t->tlsf, in) << t->shift),
           (ll)(zcp__tlsf_size(t->tlsf, in) << t->shift), t->e[in].node);
     }
     for (unsigned i = 0; i < FREED_RING && i < t->freed_pos; i++) {
       unsigned k = (t->freed_pos - 1 - i) % FREED_RING;
       if (t->freed[k].offset == offset) {
-        return zcp_error_set(err, ZCP_NOT_FOUND,
-                             "%s of 0x%llx by node %d: no live block there (already freed, "
-                             "last by node %d)", verb, (ull)offset, rq->node,
-                             t->freed[k].node);
+        return zcp_error_set(
+            err, ZCP_NOT_FOUND,
+            "%s of 0x%llx by node %d: no live block there (already freed, "
+            "last by node %d)",
+            verb, (ull)offset, rq->node, t->freed[k].node);
       }
     }
     return zcp_error_set(err, ZCP_NOT_FOUND,
@@ -263,13 +277,15 @@ static zcp_status_t find_owned(struct zcp__table *t, const struct zcp_request *r
 static zcp_status_t check_size(struct zcp__table *t, const struct zcp_request *rq,
                                const char *verb, int64_t size, struct zcp_error *err) {
   if (size < 0) {
-    return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "%s of %lld bytes by node %d: negative",
-                         verb, (ll)size, rq->node);
+    return zcp_error_set(err, ZCP_INVALID_ARGUMENT,
+                         "%s of %lld bytes by node %d: negative", verb, (ll)size,
+                         rq->node);
   }
   if (size > t->max_request) {
     return zcp_error_set(err, ZCP_NO_SPACE,
                          "%s of %lld bytes by node %d: over the largest-request limit of "
-                         "%lld bytes", verb, (ll)size, rq->node, (ll)t->max_request);
+                         "%lld bytes",
+                         verb, (ll)size, rq->node, (ll)t->max_request);
   }
   return ZCP_OK;
 }
@@ -283,17 +299,21 @@ static zcp_status_t no_room(struct zcp__table *t, const struct zcp_request *rq,
                             const char *verb, int64_t size, struct zcp_error *err) {
   struct zcp__tlsf_stats s;
   zcp__tlsf_stats(t->tlsf, &s);
-  return zcp_error_set(err, ZCP_NO_SPACE,
-                       "%s of %lld bytes by node %d: region full (%lld bytes free, largest "
-                       "free block %lld bytes)", verb, (ll)size, rq->node,
-                       (ll)(s.free_lines << t->shift), (ll)(s.largest_free << t->shift));
+  return zcp_error_set(
+      err, ZCP_NO_SPACE,
+      "%s of %lld bytes by node %d: region full (%lld bytes free, largest "
+      "free block %lld bytes)",
+      verb, (ll)size, rq->node, (ll)(s.free_lines << t->shift),
+      (ll)(s.largest_free << t->shift));
 }
 
 static zcp_status_t over_quota(const struct client *c, const struct zcp_request *rq,
                                const char *verb, int64_t size, struct zcp_error *err) {
-  return zcp_error_set(err, ZCP_NO_SPACE,
-                       "%s of %lld bytes by node %d: over its quota of %lld bytes (%lld in "
-                       "use)", verb, (ll)size, rq->node, (ll)c->quota, (ll)c->used);
+  return zcp_error_set(
+      err, ZCP_NO_SPACE,
+      "%s of %lld bytes by node %d: over its quota of %lld bytes (%lld in "
+      "use)",
+      verb, (ll)size, rq->node, (ll)c->quota, (ll)c->used);
 }
 
 /* ---- API --------------------------------------------------------------------------- */
@@ -309,8 +329,8 @@ zcp_status_t zcp__table_init(struct zcp__table **out, int64_t size,
   }
   if (size < line) {
     return zcp_error_set(err, ZCP_INVALID_ARGUMENT,
-                         "pool of %lld bytes: smaller than one line of %lld bytes", (ll)size,
-                         (ll)line);
+                         "pool of %lld bytes: smaller than one line of %lld bytes",
+                         (ll)size, (ll)line);
   }
   if (opt->max_nodes < 1 || opt->max_nodes > 65536) {
     return zcp_error_set(err, ZCP_INVALID_ARGUMENT,
@@ -322,7 +342,8 @@ zcp_status_t zcp__table_init(struct zcp__table **out, int64_t size,
                          (ll)opt->max_request, (ll)opt->default_quota);
   }
   struct zcp__table *t = calloc(1, sizeof *t);
-  if (t == NULL) return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "pool table: heap exhausted");
+  if (t == NULL)
+    return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "pool table: heap exhausted");
   t->line = line;
   t->shift = __builtin_ctzll((unsigned long long)line);
   t->size = size & ~(line - 1);
@@ -362,7 +383,9 @@ void zcp__table_release(struct zcp__table *t) {
   free(t);
 }
 
-int64_t zcp__table_size(const struct zcp__table *t) { return t->size; }
+int64_t zcp__table_size(const struct zcp__table *t) {
+  return t->size;
+}
 
 zcp_status_t zcp__table_alloc(struct zcp__table *t, const struct zcp_request *rq,
                               int64_t size, struct zcp__grant *g, struct zcp_error *err) {
@@ -380,7 +403,8 @@ zcp_status_t zcp__table_alloc(struct zcp__table *t, const struct zcp_request *rq
     if (id == NIL || t->e[id].node != rq->node || t->e[id].request_id != rq->id) {
       st = zcp_error_set(err, ZCP_NOT_FOUND,
                          "alloc request %llu of node %d: answered with 0x%llx, which was "
-                         "freed since", (ull)rq->id, rq->node, (ull)a->offset);
+                         "freed since",
+                         (ull)rq->id, rq->node, (ull)a->offset);
       goto out;
     }
     grant_of(t, id, g);
@@ -400,8 +424,10 @@ zcp_status_t zcp__table_alloc(struct zcp__table *t, const struct zcp_request *rq
     st = no_room(t, rq, "alloc", size, err);
     goto out;
   }
-  t->e[id] = (struct entry){.node = rq->node, .state = ZCP_BLOCK_GRANTED,
-                            .epoch = rq->epoch, .request_id = rq->id};
+  t->e[id] = (struct entry){.node = rq->node,
+                            .state = ZCP_BLOCK_GRANTED,
+                            .epoch = rq->epoch,
+                            .request_id = rq->id};
   link_block(t, c, id);
   grant_of(t, id, g);
   zero_plan(t, id, g->offset, g);
@@ -427,9 +453,11 @@ zcp_status_t zcp__table_realloc(struct zcp__table *t, const struct zcp_request *
     }
     id = zcp__tlsf_find(t->tlsf, (uint64_t)a->offset >> t->shift);
     if (id == NIL || t->e[id].node != rq->node) {
-      st = zcp_error_set(err, ZCP_NOT_FOUND,
-                         "realloc request %llu of node %d: answered with 0x%llx, which was "
-                         "freed since", (ull)rq->id, rq->node, (ull)a->offset);
+      st = zcp_error_set(
+          err, ZCP_NOT_FOUND,
+          "realloc request %llu of node %d: answered with 0x%llx, which was "
+          "freed since",
+          (ull)rq->id, rq->node, (ull)a->offset);
       goto out;
     }
     grant_of(t, id, g);
@@ -441,7 +469,8 @@ zcp_status_t zcp__table_realloc(struct zcp__table *t, const struct zcp_request *
   if (t->e[id].state == ZCP_BLOCK_SEALED) {
     st = zcp_error_set(err, ZCP_INVALID_ARGUMENT,
                        "realloc of 0x%llx by node %d: block is sealed (its contents are "
-                       "final)", (ull)offset, rq->node);
+                       "final)",
+                       (ull)offset, rq->node);
     goto out;
   }
   uint64_t old_lines = zcp__tlsf_size(t->tlsf, id), lines = lines_for(t, new_size);
@@ -462,8 +491,10 @@ zcp_status_t zcp__table_realloc(struct zcp__table *t, const struct zcp_request *
       st = no_room(t, rq, "realloc", new_size, err);
       goto out;
     }
-    t->e[nid] = (struct entry){.node = rq->node, .state = ZCP_BLOCK_GRANTED,
-                               .epoch = rq->epoch, .request_id = t->e[id].request_id};
+    t->e[nid] = (struct entry){.node = rq->node,
+                               .state = ZCP_BLOCK_GRANTED,
+                               .epoch = rq->epoch,
+                               .request_id = t->e[id].request_id};
     t->e[id].state = STATE_MOVING;
     link_block(t, c, nid);
     grant_of(t, nid, g);
@@ -494,7 +525,8 @@ zcp_status_t zcp__table_free(struct zcp__table *t, const struct zcp_request *rq,
   if (st != ZCP_OK) goto out;
   struct answer *a = history_find(c, rq);
   if (a != NULL) {
-    if (a->op != OP_FREE || a->offset != offset) st = history_mismatch(rq, a, OP_FREE, err);
+    if (a->op != OP_FREE || a->offset != offset)
+      st = history_mismatch(rq, a, OP_FREE, err);
     goto out; /* the same free again: already done */
   }
   if ((st = find_owned(t, rq, "free", offset, &id, err)) != ZCP_OK) goto out;
@@ -520,7 +552,8 @@ zcp_status_t zcp__table_seal(struct zcp__table *t, const struct zcp_request *rq,
 zcp_status_t zcp__table_lookup(struct zcp__table *t, int64_t offset, int64_t length,
                                struct zcp_block_info *out, struct zcp_error *err) {
   int64_t end;
-  if (offset < 0 || length < 0 || !zcp__add_i64(offset, length, &end) || offset >= t->size) {
+  if (offset < 0 || length < 0 || !zcp__add_i64(offset, length, &end) ||
+      offset >= t->size) {
     return zcp_error_set(err, ZCP_NOT_FOUND,
                          "range [0x%llx, +%lld) is not inside the region (0x%llx bytes)",
                          (ull)offset, (ll)length, (ull)t->size);
@@ -534,22 +567,25 @@ zcp_status_t zcp__table_lookup(struct zcp__table *t, int64_t offset, int64_t len
                        (ull)end);
     goto out;
   }
-  struct zcp_block_info info = {
-      .offset = (int64_t)zcp__tlsf_offset(t->tlsf, id) << t->shift,
-      .size = (int64_t)zcp__tlsf_size(t->tlsf, id) << t->shift,
-      .node = t->e[id].node,
-      .epoch = t->e[id].epoch,
-      .request_id = t->e[id].request_id,
-      .state = (enum zcp_block_state)t->e[id].state};
+  struct zcp_block_info info = {.offset = (int64_t)zcp__tlsf_offset(t->tlsf, id)
+                                          << t->shift,
+                                .size = (int64_t)zcp__tlsf_size(t->tlsf, id) << t->shift,
+                                .node = t->e[id].node,
+                                .epoch = t->e[id].epoch,
+                                .request_id = t->e[id].request_id,
+                                .state = (enum zcp_block_state)t->e[id].state};
   if (end > info.offset + info.size) {
-    st = zcp_error_set(err, ZCP_INVALID_ARGUMENT,
-                       "range [0x%llx, 0x%llx) runs past the end of block [0x%llx, 0x%llx) "
-                       "of node %d", (ull)offset, (ull)end, (ull)info.offset,
-                       (ull)(info.offset + info.size), info.node);
+    st = zcp_error_set(
+        err, ZCP_INVALID_ARGUMENT,
+        "range [0x%llx, 0x%llx) runs past the end of block [0x%llx, 0x%llx) "
+        "of node %d",
+        (ull)offset, (ull)end, (ull)info.offset, (ull)(info.offset + info.size),
+        info.node);
   } else if (t->e[id].state != ZCP_BLOCK_SEALED) {
     st = zcp_error_set(err, ZCP_INVALID_ARGUMENT,
                        "range [0x%llx, 0x%llx) lies in block 0x%llx of node %d, which is "
-                       "not sealed", (ull)offset, (ull)end, (ull)info.offset, info.node);
+                       "not sealed",
+                       (ull)offset, (ull)end, (ull)info.offset, info.node);
   } else if (out != NULL) {
     *out = info;
   }
@@ -618,12 +654,12 @@ void zcp__table_stats(struct zcp__table *t, struct zcp_pool_stats *out) {
   out->free_blocks = (int64_t)s.free_blocks;
 }
 
-#define CHECK(cond, ...)                                      \
-  do {                                                        \
-    if (!(cond)) {                                            \
+#define CHECK(cond, ...)                                       \
+  do {                                                         \
+    if (!(cond)) {                                             \
       st = zcp_error_set(err, ZCP_CORRUPT_INPUT, __VA_ARGS__); \
-      goto out;                                               \
-    }                                                         \
+      goto out;                                                \
+    }                                                          \
   } while (0)
 
 static zcp_status_t check_locked(struct zcp__table *t, struct zcp_error *err) {

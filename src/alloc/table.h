@@ -2,8 +2,8 @@
  *
  * It wraps the TLSF allocator with ownership (node, epoch, request id), block state,
  * quotas, retry answers and a mutex. It speaks in byte offsets and never touches the
- * range itself: the caller (the pool) clears and copies memory as a grant tells it, outside
- * the lock. */
+ * range itself: the caller (the pool) clears and copies memory as a grant tells it,
+ * outside the lock. */
 #ifndef ZCP_ALLOC_TABLE_H
 #define ZCP_ALLOC_TABLE_H
 
@@ -22,10 +22,10 @@ struct zcp__grant {
   int64_t size;        /* block size, whole lines */
   int64_t zero_offset; /* clear [zero_offset, zero_offset + zero_length) */
   int64_t zero_length;
-  int64_t moved_from;  /* realloc that moved: old block offset, else -1. The caller copies
-                        * copy_length bytes from it, then calls zcp__table_realloc_done */
+  int64_t moved_from; /* realloc that moved: old block offset, else -1. The caller copies
+                       * copy_length bytes from it, then calls zcp__table_realloc_done */
   int64_t copy_length;
-  bool replayed;       /* a retried request: nothing to clear or copy */
+  bool replayed; /* a retried request: nothing to clear or copy */
 };
 
 ZCP_CHECK_RESULT zcp_status_t zcp__table_init(struct zcp__table **out, int64_t size,
@@ -36,7 +36,8 @@ int64_t zcp__table_size(const struct zcp__table *t); /* whole lines, bytes */
 
 ZCP_CHECK_RESULT zcp_status_t zcp__table_alloc(struct zcp__table *t,
                                                const struct zcp_request *rq, int64_t size,
-                                               struct zcp__grant *g, struct zcp_error *err);
+                                               struct zcp__grant *g,
+                                               struct zcp_error *err);
 ZCP_CHECK_RESULT zcp_status_t zcp__table_realloc(struct zcp__table *t,
                                                  const struct zcp_request *rq,
                                                  int64_t offset, int64_t new_size,
@@ -45,13 +46,14 @@ ZCP_CHECK_RESULT zcp_status_t zcp__table_realloc(struct zcp__table *t,
 /* Second half of a realloc that moved: frees the old block (state "moving" until now). */
 void zcp__table_realloc_done(struct zcp__table *t, int64_t old_offset);
 ZCP_CHECK_RESULT zcp_status_t zcp__table_free(struct zcp__table *t,
-                                              const struct zcp_request *rq, int64_t offset,
-                                              struct zcp_error *err);
+                                              const struct zcp_request *rq,
+                                              int64_t offset, struct zcp_error *err);
 ZCP_CHECK_RESULT zcp_status_t zcp__table_seal(struct zcp__table *t,
-                                              const struct zcp_request *rq, int64_t offset,
-                                              struct zcp_error *err);
+                                              const struct zcp_request *rq,
+                                              int64_t offset, struct zcp_error *err);
 ZCP_CHECK_RESULT zcp_status_t zcp__table_lookup(struct zcp__table *t, int64_t offset,
-                                                int64_t length, struct zcp_block_info *out,
+                                                int64_t length,
+                                                struct zcp_block_info *out,
                                                 struct zcp_error *err);
 ZCP_CHECK_RESULT zcp_status_t zcp__table_reclaim(struct zcp__table *t, int32_t node,
                                                  uint64_t epoch, int64_t *blocks,
@@ -61,6 +63,7 @@ ZCP_CHECK_RESULT zcp_status_t zcp__table_set_quota(struct zcp__table *t, int32_t
 /* Bytes node holds now (0 for a node never seen). */
 int64_t zcp__table_node_used(struct zcp__table *t, int32_t node);
 void zcp__table_stats(struct zcp__table *t, struct zcp_pool_stats *out);
-ZCP_CHECK_RESULT zcp_status_t zcp__table_check(struct zcp__table *t, struct zcp_error *err);
+ZCP_CHECK_RESULT zcp_status_t zcp__table_check(struct zcp__table *t,
+                                               struct zcp_error *err);
 
 #endif /* ZCP_ALLOC_TABLE_H */

@@ -41,7 +41,9 @@
 
 /* ---- size classes ------------------------------------------------------------------ */
 
-static inline int msb64(uint64_t x) { return 63 - __builtin_clzll(x); }
+static inline int msb64(uint64_t x) {
+  return 63 - __builtin_clzll(x);
+}
 
 static inline void mapping(uint64_t size, unsigned *fl, unsigned *sl) {
   if (size < SL_COUNT) {
@@ -181,8 +183,10 @@ static bool map_grow(struct zcp__tlsf *t, uint64_t slots) {
 
 /* ---- records and free lists -------------------------------------------------------- */
 
+/* Records and map start room for ~1000 blocks and double when full: the heap is asked
+ * rarely (log of the peak block count), so the steady allocation path never is. */
 static bool records_grow(struct zcp__tlsf *t) {
-  uint64_t want = t->cap ? (uint64_t)t->cap * 2 : 64;
+  uint64_t want = t->cap ? (uint64_t)t->cap * 2 : 1024;
   if (want > NIL) want = NIL;
   if (want <= t->cap) return false;
   struct zcp__tlsf_block *nb = realloc(t->b, want * sizeof *nb);
@@ -229,10 +233,9 @@ static void list_insert(struct zcp__tlsf *t, uint32_t id) {
   t->free_blocks++;
 }
 
-static void list_remove(struct zcp__tlsf *t, uint32_t id) {
+/* Takes free block id off the list of class (fl, sl): its class before a size change. */
+static void list_remove_at(struct zcp__tlsf *t, uint32_t id, unsigned fl, unsigned sl) {
   struct zcp__tlsf_block *blk = &t->b[id];
-  unsigned fl, sl;
-  mapping(blk->size, &fl, &sl);
   if (blk->prev_free != NIL) {
     t->b[blk->prev_free].next_free = blk->next_free;
   } else {
@@ -244,6 +247,24 @@ static void list_remove(struct zcp__tlsf *t, uint32_t id) {
   }
   if (blk->next_free != NIL) t->b[blk->next_free].prev_free = blk->prev_free;
   t->free_blocks--;
+}
+
+static void list_remove(struct zcp__tlsf *t, uint32_t id) {
+  unsigned fl, sl;
+  mapping(t->b[id].size, &fl, &sl);
+  list_remove_at(t, id, fl, sl);
+}
+
+/* A listed free block changed size (it was old_size): move it only if its class changed.
+ * Carving from or merging into a large free block rarely changes its class, so the common
+ * split and coalesce touch no list at all. */
+static void list_reclass(struct zcp__tlsf *t, uint32_t id, uint64_t old_size) {
+  unsigned f0, s0, f1, s1;
+  mapping(old_size, &f0, &s0);
+  mapping(t->b[id].size, &f1, &s1);
+  if (f0 == f1 && s0 == s1) return;
+  list_remove_at(t, id, f0, s0);
+  list_insert(t, id);
 }
 
 /* Splits `lines` off the front of block id; the rest becomes a new free block. */
@@ -274,7 +295,8 @@ static void absorb_next(struct zcp__tlsf *t, uint32_t id, uint32_t n) {
 
 /* ---- API --------------------------------------------------------------------------- */
 
-zcp_status_t zcp__tlsf_init(struct zcp__tlsf **out, uint64_t lines, struct zcp_error *err) {
+zcp_status_t zcp__tlsf_init(struct zcp__tlsf **out, uint64_t lines,
+                            struct zcp_error *err) {
   *out = NULL;
   if (lines == 0 || lines > MAX_LINES) {
     return zcp_error_set(err, ZCP_INVALID_ARGUMENT,
@@ -288,7 +310,7 @@ zcp_status_t zcp__tlsf_init(struct zcp__tlsf **out, uint64_t lines, struct zcp_e
   for (unsigned f = 0; f < FL_COUNT; f++) {
     for (unsigned s = 0; s < SL_COUNT; s++) t->heads[f][s] = NIL;
   }
-  if (!hb_init(&t->starts, lines) || !records_grow(t) || !map_grow(t, 128)) goto oom;
+  if (!hb_init(&t->starts, lines) || !records_grow(t) || !map_grow(t, 2048)) goto oom;
   uint32_t id = record_take(t);
   t->b[id].off = 0;
   t->b[id].size = lines;
@@ -321,7 +343,6 @@ zcp_status_t zcp__tlsf_prepare_slow(struct zcp__tlsf *t) {
   return ZCP_OK;
 }
 
-
 zcp_status_t zcp__tlsf_alloc(struct zcp__tlsf *t, uint64_t lines, uint32_t *id) {
   *id = NIL;
   if (lines == 0 || lines > t->total) return ZCP_NO_SPACE;
@@ -339,7 +360,6 @@ zcp_status_t zcp__tlsf_alloc(struct zcp__tlsf *t, uint64_t lines, uint32_t *id) 
       c = t->heads[fl][sl];
       while (c != NIL && t->b[c].size < lines) c = t->b[c].next_free;
       if (c == NIL) return ZCP_NO_SPACE;
-      list_remove(t, c);
       goto found_block;
     }
     fl = (unsigned)__builtin_ctzll(fbits);
@@ -348,15 +368,36 @@ zcp_status_t zcp__tlsf_alloc(struct zcp__tlsf *t, uint64_t lines, uint32_t *id) 
   sl = (unsigned)__builtin_ctz(bits);
   c = t->heads[fl][sl];
   ZCP_ASSERT(c != NIL && t->b[c].size >= lines);
-  list_remove(t, c);
-found_block:
-  split_tail_free(t, c, lines);
-  t->b[c].used = ZCP__TLSF_USED;
-  map_put(t, t->b[c].off, c);
-  hb_set(&t->starts, t->b[c].off);
+found_block:;
+  uint32_t a = c;
+  struct zcp__tlsf_block *blk = &t->b[c];
+  if (blk->size == lines) {
+    list_remove(t, c);
+  } else {
+    /* Carve the front into a new record; the free tail keeps its record. */
+    a = record_take(t);
+    blk = &t->b[c];
+    struct zcp__tlsf_block *nb = &t->b[a];
+    nb->off = blk->off;
+    nb->size = lines;
+    nb->prev_phys = blk->prev_phys;
+    nb->next_phys = c;
+    if (blk->prev_phys != NIL)
+      t->b[blk->prev_phys].next_phys = a;
+    else
+      t->first_phys = a;
+    blk->prev_phys = a;
+    uint64_t old = blk->size;
+    blk->off += lines;
+    blk->size -= lines;
+    list_reclass(t, c, old);
+  }
+  t->b[a].used = ZCP__TLSF_USED;
+  map_put(t, t->b[a].off, a);
+  hb_set(&t->starts, t->b[a].off);
   t->used_lines += lines;
   t->live_blocks++;
-  *id = c;
+  *id = a;
   return ZCP_OK;
 }
 
@@ -367,18 +408,32 @@ void zcp__tlsf_free(struct zcp__tlsf *t, uint32_t id) {
   hb_clear(&t->starts, blk->off);
   t->used_lines -= blk->size;
   t->live_blocks--;
-  uint32_t n = blk->next_phys;
-  if (n != NIL && t->b[n].used == ZCP__TLSF_FREE) {
-    list_remove(t, n);
-    absorb_next(t, id, n);
-  }
-  uint32_t p = t->b[id].prev_phys;
-  if (p != NIL && t->b[p].used == ZCP__TLSF_FREE) {
-    list_remove(t, p);
+  uint32_t n = blk->next_phys, p = blk->prev_phys;
+  bool next_free = n != NIL && t->b[n].used == ZCP__TLSF_FREE;
+  bool prev_free = p != NIL && t->b[p].used == ZCP__TLSF_FREE;
+  if (prev_free) { /* the previous free block grows over this one (and the next) */
+    uint64_t old = t->b[p].size;
+    if (next_free) {
+      list_remove(t, n);
+      absorb_next(t, id, n);
+    }
     absorb_next(t, p, id);
-    id = p;
+    list_reclass(t, p, old);
+  } else if (next_free) { /* the next free block grows backwards over this one */
+    struct zcp__tlsf_block *nb = &t->b[n];
+    uint64_t old = nb->size;
+    nb->off = blk->off;
+    nb->size += blk->size;
+    nb->prev_phys = p;
+    if (p != NIL)
+      t->b[p].next_phys = n;
+    else
+      t->first_phys = n;
+    record_give(t, id);
+    list_reclass(t, n, old);
+  } else {
+    list_insert(t, id);
   }
-  list_insert(t, id);
 }
 
 bool zcp__tlsf_resize(struct zcp__tlsf *t, uint32_t id, uint64_t lines) {
@@ -418,7 +473,6 @@ uint32_t zcp__tlsf_find_containing(const struct zcp__tlsf *t, uint64_t off) {
   return id;
 }
 
-
 uint32_t zcp__tlsf_first_allocated(const struct zcp__tlsf *t) {
   uint32_t id = t->first_phys;
   while (id != NIL && t->b[id].used != ZCP__TLSF_USED) id = t->b[id].next_phys;
@@ -449,8 +503,8 @@ void zcp__tlsf_stats(const struct zcp__tlsf *t, struct zcp__tlsf_stats *out) {
 
 /* ---- self-check -------------------------------------------------------------------- */
 
-#define CHECK(cond, ...)                                               \
-  do {                                                                 \
+#define CHECK(cond, ...)                                                    \
+  do {                                                                      \
     if (!(cond)) return zcp_error_set(err, ZCP_CORRUPT_INPUT, __VA_ARGS__); \
   } while (0)
 
@@ -465,30 +519,31 @@ zcp_status_t zcp__tlsf_check(const struct zcp__tlsf *t, struct zcp_error *err) {
     CHECK(++nblocks <= t->cap, "address-order list loops");
     CHECK(blk->used != ZCP__TLSF_SPARE, "block %u at line %llu is a spare record", id,
           (ull)blk->off);
-    CHECK(blk->prev_phys == prev, "block %u at line %llu: previous link %u, expected %u", id,
-          (ull)blk->off, blk->prev_phys, prev);
+    CHECK(blk->prev_phys == prev, "block %u at line %llu: previous link %u, expected %u",
+          id, (ull)blk->off, blk->prev_phys, prev);
     CHECK(blk->off == pos, "block %u starts at line %llu, expected %llu (gap or overlap)",
           id, (ull)blk->off, (ull)pos);
     CHECK(blk->size >= 1, "block %u at line %llu is empty", id, (ull)blk->off);
     if (blk->used == ZCP__TLSF_USED) {
       used += blk->size;
       live++;
-      CHECK(map_get(t, blk->off) == id, "allocated block %u at line %llu missing from map",
-            id, (ull)blk->off);
-      CHECK(hb_get(&t->starts, blk->off), "allocated block %u at line %llu: start bit clear",
-            id, (ull)blk->off);
+      CHECK(map_get(t, blk->off) == id,
+            "allocated block %u at line %llu missing from map", id, (ull)blk->off);
+      CHECK(hb_get(&t->starts, blk->off),
+            "allocated block %u at line %llu: start bit clear", id, (ull)blk->off);
     } else {
       nfree++;
       CHECK(prev == NIL || t->b[prev].used != ZCP__TLSF_FREE,
             "free blocks at lines %llu and %llu are adjacent (not coalesced)",
             (ull)t->b[prev].off, (ull)blk->off);
-      CHECK(!hb_get(&t->starts, blk->off), "free block at line %llu has its start bit set",
-            (ull)blk->off);
+      CHECK(!hb_get(&t->starts, blk->off),
+            "free block at line %llu has its start bit set", (ull)blk->off);
     }
     pos += blk->size;
     prev = id;
   }
-  CHECK(pos == t->total, "blocks cover %llu lines, range has %llu", (ull)pos, (ull)t->total);
+  CHECK(pos == t->total, "blocks cover %llu lines, range has %llu", (ull)pos,
+        (ull)t->total);
   CHECK(used == t->used_lines, "allocated blocks hold %llu lines, counter says %llu",
         (ull)used, (ull)t->used_lines);
   CHECK(live == t->live_blocks, "%llu allocated blocks, counter says %llu", (ull)live,
@@ -515,30 +570,34 @@ zcp_status_t zcp__tlsf_check(const struct zcp__tlsf *t, struct zcp_error *err) {
         const struct zcp__tlsf_block *blk = &t->b[c];
         unsigned f2, s2;
         mapping(blk->size, &f2, &s2);
-        CHECK(blk->used == ZCP__TLSF_FREE, "list (%u, %u) holds non-free block at line %llu",
-              fl, sl, (ull)blk->off);
+        CHECK(blk->used == ZCP__TLSF_FREE,
+              "list (%u, %u) holds non-free block at line %llu", fl, sl, (ull)blk->off);
         CHECK(f2 == fl && s2 == sl,
               "free block of %llu lines at line %llu is in list (%u, %u), belongs in "
-              "(%u, %u)", (ull)blk->size, (ull)blk->off, fl, sl, f2, s2);
-        CHECK(blk->prev_free == p, "free list (%u, %u): back link of line %llu broken", fl,
-              sl, (ull)blk->off);
+              "(%u, %u)",
+              (ull)blk->size, (ull)blk->off, fl, sl, f2, s2);
+        CHECK(blk->prev_free == p, "free list (%u, %u): back link of line %llu broken",
+              fl, sl, (ull)blk->off);
         p = c;
       }
     }
   }
-  CHECK(listed == nfree, "free lists hold %llu blocks, address order has %llu", (ull)listed,
-        (ull)nfree);
+  CHECK(listed == nfree, "free lists hold %llu blocks, address order has %llu",
+        (ull)listed, (ull)nfree);
   /* I5, bitmap side: popcount of the start bits, and each summary bit. */
   uint64_t bits = 0;
   for (uint64_t i = 0; i < t->starts.words[0]; i++) {
     bits += (uint64_t)__builtin_popcountll(t->starts.w[0][i]);
   }
-  CHECK(bits == live, "%llu start bits set for %llu allocated blocks", (ull)bits, (ull)live);
+  CHECK(bits == live, "%llu start bits set for %llu allocated blocks", (ull)bits,
+        (ull)live);
   for (int k = 1; k < t->starts.levels; k++) {
     for (uint64_t i = 0; i < t->starts.words[k - 1]; i++) {
       bool up = (t->starts.w[k][i >> 6] >> (i & 63)) & 1;
-      CHECK(up == (t->starts.w[k - 1][i] != 0), "start bitmap level %d word %llu: summary "
-            "bit disagrees", k, (ull)i);
+      CHECK(up == (t->starts.w[k - 1][i] != 0),
+            "start bitmap level %d word %llu: summary "
+            "bit disagrees",
+            k, (ull)i);
     }
   }
   return ZCP_OK;

@@ -30,7 +30,8 @@ struct zcp__tlsf_block {
   uint8_t used;                  /* ZCP__TLSF_FREE / _USED / _SPARE */
 };
 
-/* Hierarchical bitmap: level 0 one bit per line, level k+1 one bit per word of level k. */
+/* Hierarchical bitmap: level 0 one bit per line, level k+1 one bit per word of level k.
+ */
 struct zcp__tlsf_hbits {
   int levels;
   uint64_t *w[ZCP__TLSF_HB_LEVELS];
@@ -45,8 +46,8 @@ struct zcp__tlsf_slot {
 struct zcp__tlsf {
   uint64_t total;
   struct zcp__tlsf_block *b;
-  uint32_t cap;        /* records in b */
-  uint32_t spare;      /* head of spare records */
+  uint32_t cap;   /* records in b */
+  uint32_t spare; /* head of spare records */
   uint32_t n_spare;
   uint32_t first_phys; /* block at line 0 */
   uint64_t fl_bitmap;
@@ -60,12 +61,12 @@ struct zcp__tlsf {
 };
 
 struct zcp__tlsf_stats {
-  uint64_t total_lines;   /* size of the range */
-  uint64_t used_lines;    /* in allocated blocks */
-  uint64_t free_lines;    /* in free blocks: used + free == total */
-  uint64_t largest_free;  /* lines in the largest free block */
-  uint64_t live_blocks;   /* allocated blocks */
-  uint64_t free_blocks;   /* free blocks (after coalescing) */
+  uint64_t total_lines;  /* size of the range */
+  uint64_t used_lines;   /* in allocated blocks */
+  uint64_t free_lines;   /* in free blocks: used + free == total */
+  uint64_t largest_free; /* lines in the largest free block */
+  uint64_t live_blocks;  /* allocated blocks */
+  uint64_t free_blocks;  /* free blocks (after coalescing) */
 };
 
 /* Creates an allocator for a range of `lines` lines (1 .. 2^48), all free. */
@@ -83,7 +84,9 @@ ZCP_CHECK_RESULT static inline zcp_status_t zcp__tlsf_prepare(struct zcp__tlsf *
 }
 /* Upper bound (exclusive) of block ids so far: callers size parallel arrays with it. It
  * only grows, and only inside zcp__tlsf_prepare. */
-static inline uint32_t zcp__tlsf_capacity(const struct zcp__tlsf *t) { return t->cap; }
+static inline uint32_t zcp__tlsf_capacity(const struct zcp__tlsf *t) {
+  return t->cap;
+}
 
 /* Allocates `lines` (>= 1) lines; *id receives the block id (stable until it is freed).
  * ZCP_NO_SPACE exactly when no free block is large enough. O(1), except when only the
@@ -121,7 +124,8 @@ uint32_t zcp__tlsf_next_allocated(const struct zcp__tlsf *t, uint32_t id);
 void zcp__tlsf_stats(const struct zcp__tlsf *t, struct zcp__tlsf_stats *out);
 
 /* Walks every record and verifies every invariant listed at the top of tlsf.c; the first
- * violation is described in err and returned as ZCP_CORRUPT_INPUT. O(blocks + range/64). */
+ * violation is described in err and returned as ZCP_CORRUPT_INPUT. O(blocks + range/64).
+ */
 ZCP_CHECK_RESULT zcp_status_t zcp__tlsf_check(const struct zcp__tlsf *t,
                                               struct zcp_error *err);
 

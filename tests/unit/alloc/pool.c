@@ -15,18 +15,18 @@
 
 static struct zcp_error err;
 
-#define OK(expr)                                                                          \
-  do {                                                                                    \
-    zcp_status_t st_ = (expr);                                                            \
+#define OK(expr)                                                                        \
+  do {                                                                                  \
+    zcp_status_t st_ = (expr);                                                          \
     cr_assert_eq(st_, ZCP_OK, "%s -> %s: %s", #expr, zcp_status_str(st_), err.message); \
   } while (0)
 
-#define FAILS(expr, code, needle)                                                     \
-  do {                                                                                \
-    zcp_status_t st_ = (expr);                                                        \
+#define FAILS(expr, code, needle)                                                      \
+  do {                                                                                 \
+    zcp_status_t st_ = (expr);                                                         \
     cr_assert_eq(st_, code, "%s -> %s (%s)", #expr, zcp_status_str(st_), err.message); \
-    cr_assert(strstr(err.message, needle) != NULL, "message '%s' lacks '%s'",        \
-              err.message, needle);                                                   \
+    cr_assert(strstr(err.message, needle) != NULL, "message '%s' lacks '%s'",          \
+              err.message, needle);                                                    \
   } while (0)
 
 struct range {
@@ -271,7 +271,8 @@ Test(pool, random_stress_keeps_every_blocks_contents) {
       int64_t keep = ns < l[i].size ? ns : l[i].size;
       cr_assert(all(q, keep, l[i].tag), "realloc lost contents");
       int64_t old_pad = (l[i].size + LINE - 1) / LINE * LINE;
-      cr_assert(all(q + old_pad, ns - old_pad, 0) || ns <= old_pad, "grown part not clear");
+      cr_assert(all(q + old_pad, ns - old_pad, 0) || ns <= old_pad,
+                "grown part not clear");
       memset(q, l[i].tag, (size_t)ns);
       used += (ns + LINE - 1) / LINE * LINE - old_pad;
       l[i].p = q;
@@ -316,6 +317,16 @@ static void *work(void *arg) {
       uint8_t tag = (uint8_t)(1 + (s >> 8) % 250);
       memset(p, tag, (size_t)sz);
       l[n++] = (struct live){p, sz, tag};
+    } else if (s % 5 == 1) { /* grow or shrink, in place or moved under the others */
+      int k = (int)((s >> 16) % (uint64_t)n);
+      int64_t ns = (int64_t)((s >> 24) % 4000) + 1;
+      uint8_t *q;
+      if (zcp_pool_realloc(w->pool, l[k].p, ns, (void **)&q, NULL) != ZCP_OK) continue;
+      int64_t keep = ns < l[k].size ? ns : l[k].size;
+      if (!all(q, keep, l[k].tag)) w->bad++;
+      memset(q, l[k].tag, (size_t)ns);
+      l[k].p = q;
+      l[k].size = ns;
     } else {
       int k = (int)((s >> 16) % (uint64_t)n);
       if (!all(l[k].p, l[k].size, l[k].tag)) w->bad++;
@@ -378,7 +389,8 @@ Test(pool, builds_arrow_columns_straight_into_the_range) {
   for (int64_t i = 0; i < 100000; i++) {
     char s[32];
     snprintf(s, sizeof s, "row-%ld", (long)i);
-    OK(i % 17 == 0 ? zcp_builder_append_null(ids, 1) : zcp_builder_append_int(ids, i * 3));
+    OK(i % 17 == 0 ? zcp_builder_append_null(ids, 1)
+                   : zcp_builder_append_int(ids, i * 3));
     OK(zcp_builder_append_string(names, s));
     OK(zcp_builder_finish_element(b));
   }

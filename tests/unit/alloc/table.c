@@ -12,23 +12,22 @@
 
 #define LINE 128
 
-#define OK(expr)                                                               \
-  do {                                                                         \
-    struct zcp_error e_ = {0};                                                 \
-    (void)e_;                                                                  \
-    zcp_status_t st_ = (expr);                                                 \
-    cr_assert_eq(st_, ZCP_OK, "%s -> %s: %s", #expr, zcp_status_str(st_), \
-                 err.message);                                                 \
+#define OK(expr)                                                                        \
+  do {                                                                                  \
+    struct zcp_error e_ = {0};                                                          \
+    (void)e_;                                                                           \
+    zcp_status_t st_ = (expr);                                                          \
+    cr_assert_eq(st_, ZCP_OK, "%s -> %s: %s", #expr, zcp_status_str(st_), err.message); \
   } while (0)
 
 /* Expects status code and a message containing needle. */
-#define FAILS(expr, code, needle)                                                  \
-  do {                                                                             \
-    zcp_status_t st_ = (expr);                                                     \
+#define FAILS(expr, code, needle)                                                     \
+  do {                                                                                \
+    zcp_status_t st_ = (expr);                                                        \
     cr_assert_eq(st_, code, "%s -> %s (%s), expected %s", #expr, zcp_status_str(st_), \
-                 err.message, zcp_status_str(code));                               \
-    cr_assert(strstr(err.message, needle) != NULL, "message '%s' lacks '%s'",     \
-              err.message, needle);                                                \
+                 err.message, zcp_status_str(code));                                  \
+    cr_assert(strstr(err.message, needle) != NULL, "message '%s' lacks '%s'",         \
+              err.message, needle);                                                   \
   } while (0)
 
 static struct zcp_error err;
@@ -91,7 +90,8 @@ Test(table, rejects_double_interior_unknown_and_outside_frees) {
   FAILS(zcp__table_free(t, &r, 1 << 20, &err), ZCP_INVALID_ARGUMENT, "outside the range");
   FAILS(zcp__table_free(t, &r, -128, &err), ZCP_INVALID_ARGUMENT, "outside the range");
   struct zcp_request bad = rq(9, 1, 0);
-  FAILS(zcp__table_free(t, &bad, b, &err), ZCP_INVALID_ARGUMENT, "node ids run from 0 to 7");
+  FAILS(zcp__table_free(t, &bad, b, &err), ZCP_INVALID_ARGUMENT,
+        "node ids run from 0 to 7");
   check(t);
   zcp__table_release(t);
 }
@@ -288,7 +288,8 @@ Test(table, rejects_bad_options) {
   o.line_size = 96;
   FAILS(zcp__table_init(&t, 1 << 20, &o, &err), ZCP_INVALID_ARGUMENT, "line size 96");
   zcp_pool_options_init(&o);
-  FAILS(zcp__table_init(&t, 100, &o, &err), ZCP_INVALID_ARGUMENT, "smaller than one line");
+  FAILS(zcp__table_init(&t, 100, &o, &err), ZCP_INVALID_ARGUMENT,
+        "smaller than one line");
   o.max_nodes = 0;
   FAILS(zcp__table_init(&t, 1 << 20, &o, &err), ZCP_INVALID_ARGUMENT, "max_nodes 0");
 }
@@ -338,8 +339,9 @@ Test(table, random_multi_node_stress_matches_model) {
       cr_assert_eq(g.size, padded);
       cr_assert_eq(g.offset % LINE, 0);
       for (int i = 0; i < n; i++) {
-        cr_assert(g.offset + g.size <= live[i].off || live[i].off + live[i].size <= g.offset,
-                  "overlap");
+        cr_assert(
+            g.offset + g.size <= live[i].off || live[i].off + live[i].size <= g.offset,
+            "overlap");
       }
       if (rnd() % 4 == 0) { /* a retry: same answer */
         struct zcp__grant g2;
@@ -463,7 +465,8 @@ Test(table, realloc_respects_quota_and_limits_and_keeps_the_block_on_failure) {
   alloc(t, r, 4 * LINE);
   FAILS(zcp__table_realloc(t, &r, a, 7 * LINE, &g, &err), ZCP_NO_SPACE,
         "over its quota of 1280 bytes (1024 in use)");
-  OK(zcp__table_realloc(t, &r, a, 6 * LINE, &g, &err)); /* moves: the next block is live */
+  OK(zcp__table_realloc(t, &r, a, 6 * LINE, &g,
+                        &err)); /* moves: the next block is live */
   cr_assert_eq(g.moved_from, a);
   zcp__table_realloc_done(t, a);
   a = g.offset;
@@ -488,6 +491,25 @@ Test(table, lookup_accepts_empty_ranges_inside_a_sealed_block) {
   OK(zcp__table_lookup(t, a + 3 * LINE - 1, 1, NULL, &err));
   OK(zcp__table_lookup(t, a, 3 * LINE, NULL, &err));
   FAILS(zcp__table_lookup(t, a, -1, NULL, &err), ZCP_NOT_FOUND, "not inside the region");
+  check(t);
+  zcp__table_release(t);
+}
+
+Test(table, remembers_the_last_64_request_ids_of_each_node) {
+  struct zcp__table *t = make(1 << 20, 0, 0, false);
+  int64_t off[ZCP_POOL_REQUEST_HISTORY + 2];
+  for (uint64_t id = 1; id <= ZCP_POOL_REQUEST_HISTORY; id++) {
+    off[id] = alloc(t, rq(1, 1, id), 100);
+  }
+  for (uint64_t id = 1; id <= ZCP_POOL_REQUEST_HISTORY; id++) {
+    cr_assert_eq(alloc(t, rq(1, 1, id), 100), off[id], "retry of request %lu",
+                 (unsigned long)id);
+    cr_assert_neq(alloc(t, rq(2, 1, id), 100), off[id], "node 2's ids are its own");
+  }
+  /* Request 65 takes the slot of request 1: a retry of 1 now is a new request. */
+  off[ZCP_POOL_REQUEST_HISTORY + 1] =
+      alloc(t, rq(1, 1, ZCP_POOL_REQUEST_HISTORY + 1), 100);
+  cr_assert_neq(alloc(t, rq(1, 1, 1), 100), off[1]);
   check(t);
   zcp__table_release(t);
 }

@@ -8,11 +8,11 @@
 
 #include "alloc/tlsf.h"
 
-#define OK(expr)                                                        \
-  do {                                                                  \
-    struct zcp_error e_ = {0};                                          \
-    (void)e_;                                                           \
-    zcp_status_t st_ = (expr);                                          \
+#define OK(expr)                                                       \
+  do {                                                                 \
+    struct zcp_error e_ = {0};                                         \
+    (void)e_;                                                          \
+    zcp_status_t st_ = (expr);                                         \
     cr_assert_eq(st_, ZCP_OK, "%s -> %s", #expr, zcp_status_str(st_)); \
   } while (0)
 
@@ -57,9 +57,12 @@ static void model_mark(struct model *m, struct zcp__tlsf *t, uint32_t id, uint32
 
 static uint64_t random_size(uint64_t total) {
   switch (rnd() % 8) {
-    case 0: return 1 + rnd() % total;          /* anything up to the range */
-    case 1: return 1 + rnd() % (total / 8 + 1);
-    default: return 1 + rnd() % 16;            /* mostly small */
+    case 0:
+      return 1 + rnd() % total; /* anything up to the range */
+    case 1:
+      return 1 + rnd() % (total / 8 + 1);
+    default:
+      return 1 + rnd() % 16; /* mostly small */
   }
 }
 
@@ -80,8 +83,9 @@ static void stress(uint64_t total, uint64_t seed, int ops) {
       zcp_status_t st = zcp__tlsf_alloc(t, lines, &id);
       if (st == ZCP_NO_SPACE) {
         failures++;
-        cr_assert_lt(model_largest_run(&m), lines, "alloc of %lu lines failed with a run of %lu",
-                     (unsigned long)lines, (unsigned long)model_largest_run(&m));
+        cr_assert_lt(model_largest_run(&m), lines,
+                     "alloc of %lu lines failed with a run of %lu", (unsigned long)lines,
+                     (unsigned long)model_largest_run(&m));
       } else {
         cr_assert_eq(st, ZCP_OK);
         cr_assert_eq(zcp__tlsf_size(t, id), lines);
@@ -149,9 +153,15 @@ static void stress(uint64_t total, uint64_t seed, int ops) {
   zcp__tlsf_release(t);
 }
 
-Test(tlsf, random_stress_matches_model_small_range) { stress(512, 1, 20000); }
-Test(tlsf, random_stress_matches_model_odd_range) { stress(10007, 42, 20000); }
-Test(tlsf, random_stress_matches_model_large_range) { stress(1u << 18, 7, 8000); }
+Test(tlsf, random_stress_matches_model_small_range) {
+  stress(512, 1, 20000);
+}
+Test(tlsf, random_stress_matches_model_odd_range) {
+  stress(10007, 42, 20000);
+}
+Test(tlsf, random_stress_matches_model_large_range) {
+  stress(1u << 18, 7, 8000);
+}
 
 Test(tlsf, every_size_up_to_the_range_fits_an_empty_range) {
   for (uint64_t total = 1; total < 300; total += 7) {
@@ -256,7 +266,8 @@ Test(tlsf, huge_range_costs_only_bitmaps) {
 static void expect_corrupt(struct zcp__tlsf *t, const char *needle) {
   struct zcp_error e = {0};
   cr_assert_eq(zcp__tlsf_check(t, &e), ZCP_CORRUPT_INPUT, "expected '%s'", needle);
-  cr_assert(strstr(e.message, needle) != NULL, "message '%s' lacks '%s'", e.message, needle);
+  cr_assert(strstr(e.message, needle) != NULL, "message '%s' lacks '%s'", e.message,
+            needle);
 }
 
 Test(tlsf, self_check_notices_each_broken_invariant) {
@@ -280,7 +291,7 @@ Test(tlsf, self_check_notices_each_broken_invariant) {
   expect_corrupt(t, "not coalesced");
   t->b[c].used = ZCP__TLSF_USED;
 
-  unsigned fl = 1, sl = 4; /* 20 lines: class (1, 4) */
+  unsigned fl = 1, sl = 4;         /* 20 lines: class (1, 4) */
   t->sl_bitmap[fl] &= ~(1u << sl); /* I4 */
   expect_corrupt(t, "disagrees");
   t->sl_bitmap[fl] |= 1u << sl;

@@ -1,0 +1,135 @@
+/* Private contract between the files of src/ipc: flatbuffer field ids of the Arrow IPC
+ * metadata (Schema.fbs, Message.fbs, File.fbs), the schema conversion, body compression
+ * and the layout of one array node in a message body. Not API. */
+#ifndef ZCP_IPC_INTERNAL_H
+#define ZCP_IPC_INTERNAL_H
+
+#include "ipc/flatbuf.h"
+#include "zcpool/ipc.h"
+
+/* MessageHeader union members. */
+enum { ZCP_FB_HEADER_SCHEMA = 1, ZCP_FB_HEADER_DICTIONARY = 2, ZCP_FB_HEADER_BATCH = 3 };
+/* MetadataVersion V4 (3) and V5 (4): we write V5 and read both. */
+enum { ZCP_FB_VERSION_V4 = 3, ZCP_FB_VERSION_V5 = 4 };
+/* Message table fields. */
+enum { ZCP_FB_MSG_VERSION = 0, ZCP_FB_MSG_HEADER_TYPE = 1, ZCP_FB_MSG_HEADER = 2,
+       ZCP_FB_MSG_BODY_LENGTH = 3, ZCP_FB_MSG_METADATA = 4 };
+/* RecordBatch table fields. */
+enum { ZCP_FB_RB_LENGTH = 0, ZCP_FB_RB_NODES = 1, ZCP_FB_RB_BUFFERS = 2,
+       ZCP_FB_RB_COMPRESSION = 3, ZCP_FB_RB_VARIADIC = 4 };
+/* DictionaryBatch table fields. */
+enum { ZCP_FB_DB_ID = 0, ZCP_FB_DB_DATA = 1, ZCP_FB_DB_DELTA = 2 };
+/* Footer table fields. */
+enum { ZCP_FB_FOOTER_VERSION = 0, ZCP_FB_FOOTER_SCHEMA = 1, ZCP_FB_FOOTER_DICTIONARIES = 2,
+       ZCP_FB_FOOTER_BATCHES = 3, ZCP_FB_FOOTER_METADATA = 4 };
+/* Sizes of the structs FieldNode, Buffer and Block. */
+enum { ZCP_FB_FIELD_NODE_SIZE = 16, ZCP_FB_BUFFER_SIZE = 16, ZCP_FB_BLOCK_SIZE = 24 };
+
+#define ZCP_IPC_CONTINUATION 0xFFFFFFFFu
+#define ZCP_IPC_MAGIC "ARROW1"
+#define ZCP_IPC_MAX_METADATA ((int64_t)1 << 30)
+#define ZCP_IPC_MAX_BODY ((int64_t)1 << 36)
+
+/* A dictionary-encoded schema node and its id; ids are given in pre-order (the node
+ * before its dictionary's own fields, before its later siblings). */
+struct zcp__ipc_dict_field {
+  int64_t id;
+  const struct ArrowSchema *node; /* node->dictionary is the value schema */
+};
+struct zcp__ipc_dict_fields {
+  struct zcp__ipc_dict_field *items;
+  int64_t n, cap;
+};
+void zcp__ipc_dict_fields_reset(struct zcp__ipc_dict_fields *d);
+/* The dictionary field with id; NULL when there is none. */
+const struct zcp__ipc_dict_field *zcp__ipc_dict_find(const struct zcp__ipc_dict_fields *d,
+                                                    int64_t id);
+
+/* Schema table -> a "+s" ArrowSchema (schema custom_metadata on the root) and its
+ * dictionary fields. out is released on error. */
+zcp_status_t zcp__ipc_schema_decode(const struct zcp_fb_table *schema, struct ArrowSchema *out,
+                                    struct zcp__ipc_dict_fields *dicts,
+                                    struct zcp_error *err);
+/* A "+s" ArrowSchema -> a Schema table (extra_metadata added to the schema's own), and
+ * the dictionary fields with the ids it assigned. */
+zcp_status_t zcp__ipc_schema_encode(struct zcp_fb_builder *b, const struct ArrowSchema *schema,
+                                    const char *extra_metadata,
+                                    struct zcp__ipc_dict_fields *dicts, zcp_fb_ref *out,
+                                    struct zcp_error *err);
+/* A metadata blob -> a vector of KeyValue tables (0 when the blob is empty). */
+zcp_fb_ref zcp__ipc_metadata_encode(struct zcp_fb_builder *b, const char *metadata,
+                                    const char *extra);
+/* A vector of KeyValue -> a malloc'd metadata blob (*out NULL when empty). */
+zcp_status_t zcp__ipc_metadata_decode(const struct zcp_fb_vector *kv, char **out,
+                                      const char *what, struct zcp_error *err);
+
+/* Body compression of one buffer (codec: enum zcp_ipc_compression). compress writes the
+ * IPC form (int64 uncompressed length, then the compressed bytes, or -1 then the raw
+ * bytes when compressing does not shrink them) into a malloc'd *out. */
+zcp_status_t zcp__ipc_compress(int codec, const uint8_t *src, int64_t n, uint8_t **out,
+                               int64_t *out_size, struct zcp_error *err);
+/* Checks, before anything is allocated, that n compressed bytes can plausibly expand to
+ * `want` bytes (the frame's stated content size, or the codec's best ratio). */
+zcp_status_t zcp__ipc_decompressed_size_check(int codec, const uint8_t *src, int64_t n,
+                                              int64_t want, struct zcp_error *err);
+/* Decompresses exactly n bytes of src (without the length prefix) into dst of size
+ * dst_size; anything else is ZCP_CORRUPT_INPUT. */
+zcp_status_t zcp__ipc_decompress(int codec, const uint8_t *src, int64_t n, uint8_t *dst,
+                                 int64_t dst_size, struct zcp_error *err);
+
+#endif /* ZCP_IPC_INTERNAL_H */
+
+/* ---- reading batches (read_batch.c) ------------------------------------------------- */
+
+/* What keeps the bytes of zero-copy arrays alive: a reference-counted mapping (or
+ * caller's bytes: map NULL) plus the buffers that had to be copied or decompressed for
+ * one message. Every array node of the message holds one reference. */
+struct zcp__ipc_keep {
+  int64_t refs; /* atomic */
+  struct zcp__ipc_keep *parent;
+  void *map;
+  int64_t map_size;
+  struct zcp_allocator *alloc;
+  struct zcp__ipc_alloc { void *ptr; int64_t size; } *allocs;
+  int64_t n_allocs, cap_allocs;
+};
+void zcp__ipc_keep_retain(struct zcp__ipc_keep *k);
+void zcp__ipc_keep_release(void *k);
+
+/* A dictionary as read so far, shared by the batches that use it. */
+struct zcp__ipc_dict_value {
+  int64_t refs; /* atomic */
+  struct ArrowArray array;
+};
+void zcp__ipc_dict_value_release(void *v);
+
+/* Everything one RecordBatch body decodes against. */
+struct zcp__ipc_body {
+  const uint8_t *data;
+  int64_t size;
+  int64_t length; /* RecordBatch.length */
+  struct zcp_fb_vector nodes, buffers, variadic;
+  int codec; /* ZCP_IPC_COMPRESSION_* */
+  bool zero_copy;
+  struct zcp_allocator *alloc;
+  struct zcp__ipc_keep *mapping; /* zero copy: the bytes' owner, NULL for caller bytes */
+  const struct zcp__ipc_dict_fields *dicts;
+  struct zcp__ipc_dict_value *const *dict_values; /* parallel to dicts->items */
+  enum zcp_validate_level validation;
+};
+
+/* Fills body from a RecordBatch table over its body bytes. */
+zcp_status_t zcp__ipc_body_init(struct zcp__ipc_body *body, const struct zcp_fb_table *rb,
+                                const uint8_t *data, int64_t size, struct zcp_error *err);
+/* Decodes a record batch of `schema` ("+s") into out, validated. */
+zcp_status_t zcp__ipc_decode_batch(const struct zcp__ipc_body *body,
+                                   const struct ArrowSchema *schema, struct ArrowArray *out,
+                                   struct zcp_error *err);
+/* Decodes a dictionary batch's values of `value_schema` into out, validated. */
+zcp_status_t zcp__ipc_decode_dictionary(const struct zcp__ipc_body *body,
+                                        const struct ArrowSchema *value_schema,
+                                        struct ArrowArray *out, struct zcp_error *err);
+/* dst = a ++ b for dictionary deltas (flat types), buffers from alloc. */
+zcp_status_t zcp__ipc_concat(const struct ArrowArray *a, const struct ArrowArray *b,
+                             const struct ArrowSchema *schema, struct zcp_allocator *alloc,
+                             struct ArrowArray *dst, struct zcp_error *err);
