@@ -113,8 +113,15 @@ static void put_decimal(struct out *o, const uint8_t *bytes, int limbs, int32_t 
     digits[n++] = (char)('0' + (int)rem);
     if (zero) break;
   }
-  while (n <= scale) digits[n++] = '0';
   if (neg) puts_(o, "-");
+  if (scale < 0 || scale >= (int32_t)sizeof digits - 1) {
+    /* A scale the digits buffer cannot pad to (any int32 is a valid scale): print the
+     * unscaled integer with an exponent rather than billions of zeros. */
+    for (int i = n - 1; i >= 0; i--) put(o, &digits[i], 1);
+    putf(o, "e%lld", -(long long)scale);
+    return;
+  }
+  while (n <= scale) digits[n++] = '0';
   for (int i = n - 1; i >= 0; i--) {
     put(o, &digits[i], 1);
     if (i == scale && scale > 0) puts_(o, ".");

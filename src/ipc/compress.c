@@ -86,3 +86,42 @@ zcp_status_t zcp__ipc_decompress(int codec, const uint8_t *src, int64_t n, uint8
   }
   return ZCP_OK;
 }
+
+zcp_status_t zcp__ipc_decompressed_size_check(int codec, const uint8_t *src, int64_t n,
+                                              int64_t want, struct zcp_error *err) {
+  /* The frame header may state the content size; when it does it must agree. When it
+   * does not, the best ratio the codec can reach bounds what n bytes can expand to, so
+   * that a forged length never turns into a huge allocation. */
+  int64_t stated = -1, max_ratio;
+  if (codec == ZCP_IPC_COMPRESSION_LZ4_FRAME) {
+    LZ4F_dctx *ctx;
+    LZ4F_frameInfo_t info;
+    size_t used = (size_t)n;
+    memset(&info, 0, sizeof info);
+    if (LZ4F_isError(LZ4F_createDecompressionContext(&ctx, LZ4F_VERSION))) {
+      return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory for an LZ4 context");
+    }
+    size_t r = LZ4F_getFrameInfo(ctx, &info, src, &used);
+    LZ4F_freeDecompressionContext(ctx);
+    if (LZ4F_isError(r)) {
+      return zcp_error_set(err, ZCP_CORRUPT_INPUT, "LZ4 frame header: %s", LZ4F_getErrorName(r));
+    }
+    if (info.contentSize != 0) stated = (int64_t)info.contentSize;
+    max_ratio = 256;
+  } else {
+    unsigned long long c = ZSTD_getFrameContentSize(src, (size_t)n);
+    if (c == ZSTD_CONTENTSIZE_ERROR) {
+      return zcp_error_set(err, ZCP_CORRUPT_INPUT, "ZSTD frame header is invalid");
+    }
+    if (c != ZSTD_CONTENTSIZE_UNKNOWN) stated = (int64_t)ZCP_MIN(c, (unsigned long long)INT64_MAX);
+    max_ratio = 32768;
+  }
+  int64_t bound;
+  if (stated >= 0 ? stated != want
+                  : (!zcp__mul_i64(n + 64, max_ratio, &bound) || want > bound)) {
+    return zcp_error_set(err, ZCP_CORRUPT_INPUT,
+                         "compressed buffer of %lld bytes cannot hold the %lld bytes it "
+                         "announces", (long long)n, (long long)want);
+  }
+  return ZCP_OK;
+}

@@ -220,7 +220,9 @@ void zcp__fb_builder_reset(struct zcp_fb_builder *b) {
 
 /* Makes room for n more bytes in front and returns where they start. */
 static uint8_t *prepend(struct zcp_fb_builder *b, int64_t n) {
+  static uint8_t none[1];
   if (b->failed) return NULL;
+  if (n == 0) return none; /* nothing to write; callers copy 0 bytes to it */
   if (b->cap - b->size < n) {
     int64_t cap = b->cap ? b->cap : 256;
     while (cap - b->size < n) cap *= 2;

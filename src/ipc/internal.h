@@ -68,6 +68,10 @@ zcp_status_t zcp__ipc_metadata_decode(const struct zcp_fb_vector *kv, char **out
  * bytes when compressing does not shrink them) into a malloc'd *out. */
 zcp_status_t zcp__ipc_compress(int codec, const uint8_t *src, int64_t n, uint8_t **out,
                                int64_t *out_size, struct zcp_error *err);
+/* Checks, before anything is allocated, that n compressed bytes can plausibly expand to
+ * `want` bytes (the frame's stated content size, or the codec's best ratio). */
+zcp_status_t zcp__ipc_decompressed_size_check(int codec, const uint8_t *src, int64_t n,
+                                              int64_t want, struct zcp_error *err);
 /* Decompresses exactly n bytes of src (without the length prefix) into dst of size
  * dst_size; anything else is ZCP_CORRUPT_INPUT. */
 zcp_status_t zcp__ipc_decompress(int codec, const uint8_t *src, int64_t n, uint8_t *dst,

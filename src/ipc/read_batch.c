@@ -138,6 +138,7 @@ static zcp_status_t take_buffer(struct decoder *d, struct ArrowArray *node, int6
       return CORRUPT("compressed buffer announces %lld bytes", (long long)n);
     } else {
       compressed = true;
+      ZCP_RETURN_NOT_OK(zcp__ipc_decompressed_size_check(b->codec, src, len - 8, n, err));
     }
   }
   *size_out = n;

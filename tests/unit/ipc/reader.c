@@ -3,7 +3,9 @@
  * dictionaries, and malformed inputs — truncations at every byte, bad magic, offsets
  * past the end, negative lengths, wrong buffer counts, absurd sizes — each of which
  * must give a typed error without crashing or leaking. */
+#define _GNU_SOURCE 1
 #include <dirent.h>
+#include <unistd.h>
 #include <stdio.h>
 
 #include "ipc_test.h"
@@ -86,4 +88,336 @@ Test(ipc_reader, gold_files_read_with_full_validation) {
   closedir(d);
   cr_log_info("%d gold files read", files);
   cr_assert_gt(files, 0);
+}
+
+/* ---- malformed input ---------------------------------------------------------------- */
+
+static struct zcp_ipc_buffer small(enum zcp_ipc_format f, enum zcp_ipc_compression c) {
+  struct zcp_table *t;
+  struct zcp_error err = {0};
+  OKE(zcp_fixture_table(6, 4, NULL, &t, &err), &err);
+  struct zcp_ipc_buffer b;
+  ipc_write_table(t, f, c, &b);
+  zcp_table_release(t);
+  return b;
+}
+
+static bool typed(zcp_status_t st) {
+  return st == ZCP_OK || st == ZCP_CORRUPT_INPUT || st == ZCP_VERSION_MISMATCH ||
+         st == ZCP_UNSUPPORTED;
+}
+
+/* Reads everything; returns the status and the number of batches. */
+static zcp_status_t try_read(const uint8_t *data, int64_t size, enum zcp_ipc_format f,
+                             enum zcp_ipc_file_mode mode, int64_t *batches) {
+  struct zcp_error err = {0};
+  struct zcp_ipc_reader *r;
+  zcp_status_t st;
+  *batches = 0;
+  struct zcp_ipc_memory mem = {data, size, 0};
+  if (f == ZCP_IPC_STREAM) {
+    struct zcp_ipc_source src = zcp_ipc_source_memory(&mem);
+    st = zcp_ipc_stream_reader_open(&r, &src, NULL, &err);
+  } else {
+    st = zcp_ipc_file_reader_open(&r, data, size, mode, NULL, &err);
+  }
+  if (st != ZCP_OK) return st;
+  for (;;) {
+    struct ArrowArray a;
+    st = zcp_ipc_reader_next(r, &a, &err);
+    if (st != ZCP_OK || a.release == NULL) break;
+    (*batches)++;
+    zcp_array_release(&a);
+  }
+  zcp_ipc_reader_close(r);
+  return st;
+}
+
+Test(ipc_reader, truncated_streams_fail_typed_or_end_early) {
+  struct zcp_ipc_buffer b = small(ZCP_IPC_STREAM, ZCP_IPC_COMPRESSION_NONE);
+  int64_t n;
+  cr_assert_eq(try_read(b.data, b.size, ZCP_IPC_STREAM, ZCP_IPC_COPY, &n), ZCP_OK);
+  cr_assert_eq(n, 2, "%lld batches", (long long)n);
+  for (int64_t len = 0; len < b.size; len++) {
+    uint8_t *copy = malloc((size_t)len + 1); /* exact size: ASan sees any overread */
+    memcpy(copy, b.data, (size_t)len);
+    zcp_status_t st = try_read(copy, len, ZCP_IPC_STREAM, ZCP_IPC_COPY, &n);
+    cr_assert(st == ZCP_CORRUPT_INPUT || (st == ZCP_OK && n < 2) || len >= b.size - 8,
+              "truncated at %lld: %s with %lld batches", (long long)len, zcp_status_str(st),
+              (long long)n);
+    free(copy);
+  }
+  zcp_ipc_buffer_reset(&b);
+}
+
+Test(ipc_reader, truncated_files_fail_typed) {
+  struct zcp_ipc_buffer b = small(ZCP_IPC_FILE, ZCP_IPC_COMPRESSION_NONE);
+  int64_t n;
+  for (int64_t len = 0; len < b.size; len++) {
+    uint8_t *copy = malloc((size_t)len + 1);
+    memcpy(copy, b.data, (size_t)len);
+    for (int mode = 0; mode < 2; mode++) {
+      zcp_status_t st = try_read(copy, len, ZCP_IPC_FILE, mode, &n);
+      cr_assert_eq(st, ZCP_CORRUPT_INPUT, "truncated at %lld: %s", (long long)len,
+                   zcp_status_str(st));
+    }
+    free(copy);
+  }
+  zcp_ipc_buffer_reset(&b);
+}
+
+/* Bytes flipped one at a time (every stride-th): whatever it hits, the reader answers with a typed status. */
+static void flip_bytes(enum zcp_ipc_format f, enum zcp_ipc_compression c, int64_t stride) {
+  struct zcp_ipc_buffer b = small(f, c);
+  uint8_t *copy = malloc((size_t)b.size);
+  int64_t n;
+  for (int64_t i = 0; i < b.size; i += stride) {
+    memcpy(copy, b.data, (size_t)b.size);
+    copy[i] ^= (uint8_t)(i % 3 == 0 ? 0xff : 0x80 >> (i % 8));
+    for (int mode = 0; mode < (f == ZCP_IPC_FILE ? 2 : 1); mode++) {
+      zcp_status_t st = try_read(copy, b.size, f, mode, &n);
+      cr_assert(typed(st), "byte %lld flipped: %s", (long long)i, zcp_status_str(st));
+    }
+  }
+  free(copy);
+  zcp_ipc_buffer_reset(&b);
+}
+
+Test(ipc_reader, flipped_bytes_give_typed_errors, .timeout = 600) {
+  flip_bytes(ZCP_IPC_STREAM, ZCP_IPC_COMPRESSION_NONE, 1);
+  flip_bytes(ZCP_IPC_FILE, ZCP_IPC_COMPRESSION_NONE, 1);
+  flip_bytes(ZCP_IPC_STREAM, ZCP_IPC_COMPRESSION_LZ4_FRAME, 3);
+  flip_bytes(ZCP_IPC_FILE, ZCP_IPC_COMPRESSION_ZSTD, 3);
+}
+
+Test(ipc_reader, rejects_bad_magic) {
+  struct zcp_ipc_buffer b = small(ZCP_IPC_FILE, ZCP_IPC_COMPRESSION_NONE);
+  struct zcp_error err = {0};
+  struct zcp_ipc_reader *r;
+  b.data[0] = 'X';
+  cr_assert_eq(zcp_ipc_file_reader_open(&r, b.data, b.size, ZCP_IPC_COPY, NULL, &err),
+               ZCP_CORRUPT_INPUT);
+  cr_assert(strstr(err.message, "magic") != NULL, "%s", err.message);
+  b.data[0] = 'A';
+  b.data[b.size - 1] = 0;
+  cr_assert_eq(zcp_ipc_file_reader_open(&r, b.data, b.size, ZCP_IPC_COPY, NULL, &err),
+               ZCP_CORRUPT_INPUT);
+  /* a stream is not a file, and a file is not a stream */
+  zcp_ipc_buffer_reset(&b);
+  b = small(ZCP_IPC_STREAM, ZCP_IPC_COMPRESSION_NONE);
+  cr_assert_eq(zcp_ipc_file_reader_open(&r, b.data, b.size, ZCP_IPC_COPY, NULL, &err),
+               ZCP_CORRUPT_INPUT);
+  zcp_ipc_buffer_reset(&b);
+  b = small(ZCP_IPC_FILE, ZCP_IPC_COMPRESSION_NONE);
+  int64_t n;
+  cr_assert_eq(try_read(b.data, b.size, ZCP_IPC_STREAM, ZCP_IPC_COPY, &n), ZCP_CORRUPT_INPUT);
+  zcp_ipc_buffer_reset(&b);
+}
+
+Test(ipc_reader, reads_the_legacy_framing_without_continuation_markers) {
+  struct zcp_ipc_buffer b = small(ZCP_IPC_STREAM, ZCP_IPC_COMPRESSION_NONE);
+  struct zcp_ipc_buffer legacy = {0};
+  struct zcp_ipc_sink sink = zcp_ipc_sink_buffer(&legacy);
+  int64_t pos = 0, messages = 0;
+  while (pos < b.size) {
+    int32_t len;
+    memcpy(&len, b.data + pos + 4, 4);
+    OK(sink.write(sink.ctx, b.data + pos + 4, 4, NULL));
+    if (len == 0) break;
+    /* body length: field 3 of the Message table, read through the flatbuffer reader */
+    const uint8_t *meta = b.data + pos + 8;
+    uint32_t root;
+    memcpy(&root, meta, 4);
+    int32_t soff;
+    memcpy(&soff, meta + root, 4);
+    const uint8_t *vt = meta + root - soff;
+    uint16_t vt_size, field;
+    memcpy(&vt_size, vt, 2);
+    int64_t body = 0;
+    if (vt_size > 4 + 2 * 3) {
+      memcpy(&field, vt + 4 + 2 * 3, 2);
+      if (field) memcpy(&body, meta + root + field, 8);
+    }
+    OK(sink.write(sink.ctx, meta, len + body, NULL));
+    pos += 8 + len + body;
+    messages++;
+  }
+  cr_assert_gt(messages, 2);
+  int64_t n;
+  cr_assert_eq(try_read(legacy.data, legacy.size, ZCP_IPC_STREAM, ZCP_IPC_COPY, &n), ZCP_OK);
+  cr_assert_eq(n, 2);
+  zcp_ipc_buffer_reset(&legacy);
+  zcp_ipc_buffer_reset(&b);
+}
+
+/* ---- modes, random access, metadata ------------------------------------------------- */
+
+static bool inside(const void *p, const struct zcp_ipc_buffer *b) {
+  return (const uint8_t *)p >= b->data && (const uint8_t *)p < b->data + b->size;
+}
+
+Test(ipc_reader, zero_copy_points_into_the_input_and_copy_does_not) {
+  struct zcp_ipc_buffer b = small(ZCP_IPC_FILE, ZCP_IPC_COMPRESSION_NONE);
+  struct zcp_error err = {0};
+  for (int mode = 0; mode < 2; mode++) {
+    struct zcp_ipc_reader *r;
+    OKE(zcp_ipc_file_reader_open(&r, b.data, b.size, mode, NULL, &err), &err);
+    cr_assert_eq(zcp_ipc_reader_num_batches(r), 2);
+    struct ArrowArray a;
+    OKE(zcp_ipc_reader_read_batch(r, 1, &a, &err), &err);
+    zcp_ipc_reader_close(r); /* the batch outlives its reader */
+    cr_assert_eq(a.length, 2);
+    const void *values = a.children[FX_I64]->buffers[1];
+    cr_assert_eq(inside(values, &b), mode == ZCP_IPC_ZERO_COPY);
+    int64_t v;
+    memcpy(&v, values, 8);
+    cr_assert_eq(v, fx_i64(4));
+    zcp_array_release(&a);
+  }
+  zcp_ipc_buffer_reset(&b);
+}
+
+Test(ipc_reader, mapped_file_lives_as_long_as_its_arrays) {
+  struct zcp_ipc_buffer b = small(ZCP_IPC_FILE, ZCP_IPC_COMPRESSION_NONE);
+  char path[] = "/tmp/zcp_ipc_XXXXXX";
+  int fd = mkstemp(path);
+  cr_assert_geq(fd, 0);
+  cr_assert_eq(write(fd, b.data, (size_t)b.size), b.size);
+  close(fd);
+  struct zcp_error err = {0};
+  struct zcp_ipc_reader *r;
+  OKE(zcp_ipc_file_reader_open_path(&r, path, ZCP_IPC_ZERO_COPY, NULL, &err), &err);
+  struct ArrowArray a;
+  OKE(zcp_ipc_reader_read_batch(r, 0, &a, &err), &err);
+  struct ArrowArray none;
+  cr_assert_eq(zcp_ipc_reader_read_batch(r, 2, &none, &err), ZCP_NOT_FOUND);
+  zcp_ipc_reader_close(r);
+  unlink(path);
+  char buf[64];
+  struct zcp_array_view v;
+  struct ArrowSchema s;
+  OKE(zcp_fixture_schema(&s, &err), &err);
+  OKE(zcp_array_view_init(&v, &a, &s, &err), &err);
+  zcp_array_view_format(&v.children[FX_STR], 2, buf, sizeof buf);
+  cr_assert_str_eq(buf, "\"row-2\"");
+  zcp_array_view_reset(&v);
+  zcp_schema_release(&s);
+  zcp_array_release(&a);
+  cr_assert_eq(zcp_ipc_file_reader_open_path(&r, path, ZCP_IPC_COPY, NULL, &err), ZCP_IO_ERROR);
+  zcp_ipc_buffer_reset(&b);
+}
+
+Test(ipc_reader, random_access_is_for_files_only) {
+  struct zcp_ipc_buffer b = small(ZCP_IPC_STREAM, ZCP_IPC_COMPRESSION_NONE);
+  struct zcp_error err = {0};
+  struct zcp_ipc_memory mem = {b.data, b.size, 0};
+  struct zcp_ipc_source src = zcp_ipc_source_memory(&mem);
+  struct zcp_ipc_reader *r;
+  OKE(zcp_ipc_stream_reader_open(&r, &src, NULL, &err), &err);
+  cr_assert_eq(zcp_ipc_reader_num_batches(r), -1);
+  struct ArrowArray a;
+  cr_assert_eq(zcp_ipc_reader_read_batch(r, 0, &a, &err), ZCP_INVALID_ARGUMENT);
+  zcp_ipc_reader_close(r);
+  zcp_ipc_buffer_reset(&b);
+}
+
+static void count_progress(void *ctx, int64_t done, int64_t total) {
+  int64_t *calls = ctx;
+  cr_assert_geq(done, 0);
+  (*calls)++;
+  (void)total;
+}
+
+Test(ipc_reader, custom_metadata_and_progress) {
+  struct zcp_error err = {0};
+  struct ArrowSchema s;
+  OKE(zcp_fixture_schema(&s, &err), &err);
+  char *md;
+  const char *k[] = {"origin"}, *v[] = {"test"};
+  OK(zcp_metadata_build(1, k, v, &md));
+  OK(zcp_schema_set_metadata(s.children[0], md));
+  const char *k2[] = {"writer"}, *v2[] = {"zcpool"};
+  char *extra;
+  OK(zcp_metadata_build(1, k2, v2, &extra));
+  struct zcp_ipc_write_options o;
+  zcp_ipc_write_options_init(&o);
+  o.custom_metadata = extra;
+  int64_t calls = 0;
+  o.progress = count_progress;
+  o.progress_ctx = &calls;
+  struct zcp_ipc_buffer b = {0};
+  struct zcp_ipc_sink sink = zcp_ipc_sink_buffer(&b);
+  struct zcp_ipc_writer *w;
+  OKE(zcp_ipc_writer_open(&w, ZCP_IPC_FILE, &s, &sink, &o, &err), &err);
+  struct ArrowArray a;
+  OKE(zcp_fixture_batch(0, 3, NULL, &a, &err), &err);
+  OKE(zcp_ipc_writer_write(w, &a, &err), &err);
+  zcp_array_release(&a);
+  OKE(zcp_ipc_writer_close(w, &err), &err);
+  cr_assert_geq(calls, 3);
+  struct zcp_ipc_reader *r;
+  OKE(zcp_ipc_file_reader_open(&r, b.data, b.size, ZCP_IPC_COPY, NULL, &err), &err);
+  struct zcp_string_view got;
+  cr_assert(zcp_metadata_get(zcp_ipc_reader_metadata(r), "writer", &got));
+  cr_assert_eq(got.size, 6);
+  cr_assert(zcp_metadata_get(zcp_ipc_reader_schema(r)->children[0]->metadata, "origin", &got));
+  cr_assert_eq(memcmp(got.data, "test", 4), 0);
+  zcp_ipc_reader_close(r);
+  free(md);
+  free(extra);
+  zcp_schema_release(&s);
+  zcp_ipc_buffer_reset(&b);
+}
+
+Test(ipc_reader, zero_copy_copies_misaligned_buffers) {
+  struct zcp_ipc_buffer b = small(ZCP_IPC_FILE, ZCP_IPC_COMPRESSION_NONE);
+  uint8_t *odd = malloc((size_t)b.size + 1);
+  memcpy(odd + 1, b.data, (size_t)b.size);
+  struct zcp_ipc_buffer view = {odd + 1, b.size, b.size};
+  struct zcp_error err = {0};
+  struct zcp_ipc_reader *r;
+  OKE(zcp_ipc_file_reader_open(&r, odd + 1, b.size, ZCP_IPC_ZERO_COPY, NULL, &err), &err);
+  struct ArrowArray a;
+  OKE(zcp_ipc_reader_read_batch(r, 0, &a, &err), &err);
+  const void *values = a.children[FX_I64]->buffers[1];
+  cr_assert_not(inside(values, &view));
+  cr_assert_eq((uintptr_t)values % 8, 0);
+  /* bytes need no alignment: the string data stays in place */
+  cr_assert(inside(a.children[FX_STR]->buffers[2], &view));
+  int64_t v;
+  memcpy(&v, (const int64_t *)values + 3, 8);
+  cr_assert_eq(v, fx_i64(3));
+  zcp_array_release(&a);
+  zcp_ipc_reader_close(r);
+  free(odd);
+  zcp_ipc_buffer_reset(&b);
+}
+
+Test(ipc_reader, file_descriptor_sink_and_source) {
+  struct zcp_table *t;
+  struct zcp_error err = {0};
+  OKE(zcp_fixture_table(30, 7, NULL, &t, &err), &err);
+  FILE *tmp = tmpfile();
+  int fd = fileno(tmp);
+  struct zcp_ipc_sink sink = zcp_ipc_sink_fd(&fd);
+  struct zcp_ipc_writer *w;
+  OKE(zcp_ipc_writer_open(&w, ZCP_IPC_STREAM, zcp_table_schema(t), &sink, NULL, &err), &err);
+  OKE(zcp_ipc_writer_write_table(w, t, &err), &err);
+  OKE(zcp_ipc_writer_close(w, &err), &err);
+  cr_assert_eq(lseek(fd, 0, SEEK_SET), 0);
+  struct zcp_ipc_source src = zcp_ipc_source_fd(&fd);
+  struct zcp_ipc_reader *r;
+  int64_t calls = 0;
+  struct zcp_ipc_read_options o;
+  zcp_ipc_read_options_init(&o);
+  o.progress = count_progress;
+  o.progress_ctx = &calls;
+  OKE(zcp_ipc_stream_reader_open(&r, &src, &o, &err), &err);
+  struct zcp_table *back;
+  OKE(zcp_ipc_reader_read_table(r, &back, &err), &err);
+  ipc_expect_same_table(t, back);
+  cr_assert_geq(calls, 5);
+  zcp_table_release(back);
+  zcp_table_release(t);
+  fclose(tmp);
 }
