@@ -10,6 +10,7 @@ PACKAGES=(
   build-essential cmake pkg-config git
   libcriterion-dev
   liblz4-dev libzstd-dev zlib1g-dev libjansson-dev
+  libprotobuf-c-dev protobuf-c-compiler libsodium-dev libinih-dev iproute2
   clang libclang-rt-14-dev
   nodejs npm
   valgrind gnuplot-nox

@@ -107,14 +107,15 @@ static zcp_status_t read_stream(const struct zcp_ipc_buffer *b, struct zcp_error
 }
 
 /* One int32 column: 3 values, body of 64 bytes (values at 0). */
-static void int32_case(const int64_t *nodes, int64_t n_nodes, const int64_t *bufs,
-                       int64_t n_bufs, int64_t body_len, const char *want) {
+static void int32_case_n(int64_t rows, const int64_t *nodes, int64_t n_nodes,
+                         const int64_t *bufs, int64_t n_bufs, int64_t body_len,
+                         const char *want) {
   struct ArrowSchema s;
   int32_schema(&s);
   struct zcp_ipc_buffer b;
   schema_message(&s, &b);
   uint8_t body[128] = {1, 0, 0, 0, 2, 0, 0, 0, 3};
-  batch_message(&b, 3, nodes, n_nodes, bufs, n_bufs, body, body_len, -1, false, -1);
+  batch_message(&b, rows, nodes, n_nodes, bufs, n_bufs, body, body_len, -1, false, -1);
   struct zcp_error err = {0};
   int64_t n;
   zcp_status_t st = read_stream(&b, &err, &n);
@@ -127,6 +128,11 @@ static void int32_case(const int64_t *nodes, int64_t n_nodes, const int64_t *buf
   }
   zcp_ipc_buffer_reset(&b);
   zcp_schema_release(&s);
+}
+
+static void int32_case(const int64_t *nodes, int64_t n_nodes, const int64_t *bufs,
+                       int64_t n_bufs, int64_t body_len, const char *want) {
+  int32_case_n(3, nodes, n_nodes, bufs, n_bufs, body_len, want);
 }
 
 Test(ipc_read_batch, hand_made_batch_reads) {
@@ -148,6 +154,12 @@ Test(ipc_read_batch, rejects_negative_lengths) {
   int32_case(nodes2, 1, bufs2, 2, 64, "outside");
   int64_t nodes3[] = {3, 4}, bufs3[] = {0, 0, 0, 12};
   int32_case(nodes3, 1, bufs3, 2, 64, "null count");
+}
+
+Test(ipc_read_batch, rejects_columns_shorter_than_the_batch) {
+  int64_t nodes[] = {3, 0}, bufs[] = {0, 0, 0, 12};
+  int32_case_n(5, nodes, 1, bufs, 2, 64, "");
+  int32_case_n(-1, nodes, 1, bufs, 2, 64, "negative");
 }
 
 Test(ipc_read_batch, rejects_wrong_buffer_and_node_counts) {

@@ -1,0 +1,192 @@
+/* zcpool — clusters: the config file, the cluster key, and nodes.
+ *
+ * A cluster is a fixed set of nodes described by one INI file that every node holds:
+ *
+ *   [cluster]
+ *   name = demo
+ *   id = 0xc1                     ; 64-bit cluster id (regions and peers must agree)
+ *   window_base = 0x500000000000  ; where every node maps the whole cluster
+ *   key_file = demo.key           ; relative paths are relative to the config file
+ *   auth = on                     ; off: no handshake proof, no MACs (tests only)
+ *   heartbeat_ms = 200            ; ping a quiet peer this often
+ *   down_after_ms = 1000          ; a peer silent this long is down
+ *   connect_ms = 1000, call_timeout_ms = 10000
+ *   max_frame = 1M, max_outstanding = 64, quota = 0 (bytes per peer; 0 unlimited)
+ *
+ *   [node.0]
+ *   address = unix:/run/zcpool/demo-0.sock   ; or tcp://10.0.0.1:7000
+ *   device = shm:zcp-demo-0                  ; or file:/dev/dax0.0
+ *   size = 64M
+ *   coherence = coherent                     ; or noncoherent
+ *
+ * Node ids run 0..N-1. Every error names the file, the line and the key.
+ *
+ * A node (struct zcp_node) is one member of the cluster in this process: it reserves
+ * the window, creates and maps its own region (a fresh epoch each time it opens), starts
+ * its server, connects to every peer and maps their regions as they come up. Pools for
+ * any node are struct zcp_allocator: the local pool for its own region, a remote pool
+ * (Malloc/Realloc/Free over RPC to the owner) for the others; pointers from either are
+ * valid at the same address on every node. All node functions are thread-safe. */
+#ifndef ZCPOOL_CLUSTER_H
+#define ZCPOOL_CLUSTER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "zcpool/arrow.h"
+#include "zcpool/fabric.h"
+#include "zcpool/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ZCP_CLUSTER_MAX_NODES 64
+#define ZCP_CLUSTER_KEY_SIZE 32
+
+/* ---- config ----------------------------------------------------------------------- */
+
+struct zcp_node_config {
+  int32_t id;
+  char address[256];  /* tcp://host:port or unix:/path */
+  char device[256];   /* shm:NAME or file:PATH */
+  int64_t size;       /* region bytes, header included */
+  enum zcp_coherence coherence;
+};
+
+struct zcp_config {
+  char path[512]; /* the file it came from (or the name given to _parse_string) */
+  char name[64];
+  uint64_t cluster_id;
+  uint64_t window_base;
+  char key_file[512]; /* resolved against the config file's directory */
+  bool auth;
+  int32_t heartbeat_ms;
+  int32_t down_after_ms;
+  int32_t connect_ms;
+  int32_t call_timeout_ms;
+  int64_t max_frame;
+  int32_t max_outstanding;
+  int64_t quota;
+  int32_t n_nodes;
+  struct zcp_node_config nodes[ZCP_CLUSTER_MAX_NODES];
+};
+
+/* Reads and checks a config file into *out (a value struct, nothing to release). */
+ZCP_CHECK_RESULT zcp_status_t zcp_config_load(const char *path, struct zcp_config *out,
+                                              struct zcp_error *err);
+/* The same from text; name stands for the file in messages and relative paths. */
+ZCP_CHECK_RESULT zcp_status_t zcp_config_parse_string(const char *text, const char *name,
+                                                      struct zcp_config *out,
+                                                      struct zcp_error *err);
+
+/* ---- cluster key -------------------------------------------------------------------- */
+
+/* Creates a key file with a fresh random secret, mode 0600. Fails with ZCP_BUSY if the
+ * file exists (a key is never overwritten). */
+ZCP_CHECK_RESULT zcp_status_t zcp_cluster_key_create(const char *path, struct zcp_error *err);
+/* Reads a key file. Refuses (ZCP_AUTH_FAILED) a file that group or others may read or
+ * write, and (ZCP_CORRUPT_INPUT) one that does not hold a key. */
+ZCP_CHECK_RESULT zcp_status_t zcp_cluster_key_load(const char *path,
+                                                   uint8_t key[ZCP_CLUSTER_KEY_SIZE],
+                                                   struct zcp_error *err);
+
+/* ---- nodes -------------------------------------------------------------------------- */
+
+struct zcp_node;
+
+/* Opens node `id` of the cluster described by cfg (copied). Creates its region's device
+ * afresh (a new epoch), maps it, and starts serving; peers are connected in the
+ * background. Errors name the node and what failed (window taken, device, address). */
+ZCP_CHECK_RESULT zcp_status_t zcp_node_open(const struct zcp_config *cfg, int32_t id,
+                                            struct zcp_node **out, struct zcp_error *err);
+/* Stops serving, disconnects, unmaps everything and removes its own shm device. Peers
+ * see it down. NULL is fine. */
+void zcp_node_close(struct zcp_node *node);
+
+int32_t zcp_node_id(const struct zcp_node *node);
+uint64_t zcp_node_epoch(const struct zcp_node *node);
+const struct zcp_config *zcp_node_config(const struct zcp_node *node);
+
+/* Waits until every peer is up (connected, authenticated, region mapped). ZCP_TIMEOUT
+ * names the peers still missing. */
+ZCP_CHECK_RESULT zcp_status_t zcp_node_wait_online(struct zcp_node *node, int timeout_ms,
+                                                   struct zcp_error *err);
+/* Waits until peer is up (or, with up false, down). */
+ZCP_CHECK_RESULT zcp_status_t zcp_node_wait_peer(struct zcp_node *node, int32_t peer,
+                                                 bool up, int timeout_ms,
+                                                 struct zcp_error *err);
+
+/* The pool of node `owner`'s region, as an allocator for builders. Local when owner is
+ * this node, remote otherwise. Borrowed: valid until zcp_node_close. A remote pool's
+ * allocate returns NULL when the call fails; zcp_node_last_error tells why. */
+ZCP_CHECK_RESULT zcp_status_t zcp_node_pool(struct zcp_node *node, int32_t owner,
+                                            struct zcp_allocator **out,
+                                            struct zcp_error *err);
+/* The last failure of a pool call made by this thread (remote pools), or ZCP_OK. */
+zcp_status_t zcp_node_last_error(struct zcp_error *err);
+
+/* Direct calls with status (what the allocator interface wraps). */
+ZCP_CHECK_RESULT zcp_status_t zcp_node_alloc(struct zcp_node *node, int32_t owner,
+                                             int64_t size, void **out,
+                                             struct zcp_error *err);
+ZCP_CHECK_RESULT zcp_status_t zcp_node_realloc(struct zcp_node *node, int32_t owner,
+                                               void *ptr, int64_t new_size, void **out,
+                                               struct zcp_error *err);
+ZCP_CHECK_RESULT zcp_status_t zcp_node_free(struct zcp_node *node, int32_t owner, void *ptr,
+                                            struct zcp_error *err);
+/* Round trip to a peer (its server), payload_size bytes each way. */
+ZCP_CHECK_RESULT zcp_status_t zcp_node_ping(struct zcp_node *node, int32_t peer,
+                                            int64_t payload_size, struct zcp_error *err);
+/* Thesis mode: asks every peer, in parallel, to flush [p, p + len) from its caches (p
+ * inside a mapped region), and flushes it here too. */
+ZCP_CHECK_RESULT zcp_status_t zcp_node_flush(struct zcp_node *node, const void *p,
+                                             int64_t len, struct zcp_error *err);
+
+/* ---- state words and barriers (barrier.c) ------------------------------------------ */
+
+/* Sets this node's state word: state = (state & ~mask) | (flags & mask). */
+void zcp_node_set_state(struct zcp_node *node, uint64_t flags, uint64_t mask);
+uint64_t zcp_node_get_state(struct zcp_node *node);
+/* Thesis sync_wait: sets this node's bits under mask to flags, then waits until every
+ * node's state word has (word & mask) == (flags & mask). Asks all peers in parallel;
+ * each answers when its word matches (no polling). Errors: ZCP_TIMEOUT, ZCP_PEER_DOWN
+ * naming the node. */
+ZCP_CHECK_RESULT zcp_status_t zcp_node_sync_wait(struct zcp_node *node, uint64_t flags,
+                                                 uint64_t mask, int timeout_ms,
+                                                 struct zcp_error *err);
+/* A reusable barrier over all nodes (a generation counter next to the state word, so
+ * that rounds can follow each other without the race of reused flag bits). */
+ZCP_CHECK_RESULT zcp_status_t zcp_node_barrier(struct zcp_node *node, int timeout_ms,
+                                               struct zcp_error *err);
+
+/* ---- status -------------------------------------------------------------------------- */
+
+struct zcp_node_peer_status {
+  bool up;
+  uint64_t epoch;        /* the peer's epoch when last seen */
+  bool region_mapped;
+};
+
+struct zcp_node_status {
+  int32_t id;
+  uint64_t epoch;
+  int32_t n_nodes;
+  int32_t peers_up;
+  int64_t region_size;
+  int64_t bytes_used;    /* in this node's region */
+  int64_t bytes_free;
+  int64_t live_blocks;
+  /* What the server dropped: unauthenticated, replayed, oversized, malformed frames, and
+   * requests refused by a limit. */
+  int64_t frames_auth_failed, frames_replayed, frames_oversized, frames_garbage,
+      requests_busy;
+  struct zcp_node_peer_status peers[ZCP_CLUSTER_MAX_NODES];
+};
+
+void zcp_node_status(struct zcp_node *node, struct zcp_node_status *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* ZCPOOL_CLUSTER_H */

@@ -1,0 +1,49 @@
+/* Shared between the files of the cluster layer: the node handle's insides. */
+#ifndef ZCP_CLUSTER_INTERNAL_H
+#define ZCP_CLUSTER_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "rpc/rpc.h"
+#include "zcpool/cluster.h"
+#include "zcpool/pool.h"
+
+struct zcp__remote_pool {
+  struct zcp_allocator alloc; /* first: the allocator handed to builders */
+  struct zcp_node *node;
+  int32_t owner;
+};
+
+struct zcp__peer {
+  struct zcp__rpc_client *client;
+  struct zcp_device *dev;
+  struct zcp_region *region; /* mapped as borrower while the peer's epoch is current */
+  uint64_t epoch;            /* the peer's epoch at its last handshake */
+  bool up;                   /* connected and its region mapped */
+  char why[200];             /* why it is not up */
+  struct zcp__remote_pool pool;
+};
+
+struct zcp_node {
+  struct zcp_config cfg;
+  int32_t id;
+  uint64_t epoch;
+  uint8_t key[ZCP_CLUSTER_KEY_SIZE];
+  struct zcp_window *win;
+  int64_t slot[ZCP_CLUSTER_MAX_NODES]; /* byte offset of each region in the window */
+  struct zcp_device *dev;
+  struct zcp_region *region;
+  struct zcp_pool *pool;
+  struct zcp__rpc_server *srv;
+  Zcpool__RegionInfo region_msg;
+  Zcpool__RegionInfo *region_list[1];
+  atomic_ullong request_ids;
+  uint64_t barrier_gen; /* rounds of zcp_node_barrier this node has entered */
+  pthread_mutex_t mu;   /* guards peers[] state (not the clients, which lock themselves) */
+  pthread_cond_t cv;    /* a peer came up or went down */
+  uint64_t client_epoch[ZCP_CLUSTER_MAX_NODES]; /* last epoch each client showed us */
+  struct zcp__peer peers[ZCP_CLUSTER_MAX_NODES];
+};
+
+#endif

@@ -1,0 +1,396 @@
+/* See zcp_cluster_test.h. */
+#define _GNU_SOURCE 1
+#include "zcp_cluster_test.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "zcpool/pool.h"
+
+static long long ms_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int tag(void) { return (int)(getpid() % 100000); }
+
+static void shm_name(const struct zcp_test_cluster *tc, int i, char *buf, size_t cap) {
+  snprintf(buf, cap, "zcp-t%d-%s-%d", tag(), strrchr(tc->dir, '-') + 1, i);
+}
+
+void zcp_test_cluster_write(struct zcp_test_cluster *tc, int n, bool tcp, bool netns,
+                            const char *extra) {
+  static int seq;
+  memset(tc, 0, sizeof *tc);
+  tc->n = n;
+  tc->tcp = tcp;
+  snprintf(tc->dir, sizeof tc->dir, "/tmp/zcp-ct%d-%d", tag(), seq++);
+  mkdir(tc->dir, 0700);
+  snprintf(tc->config, sizeof tc->config, "%s/cluster.ini", tc->dir);
+  char key[192];
+  snprintf(key, sizeof key, "%s/cluster.key", tc->dir);
+  unlink(key);
+  if (zcp_cluster_key_create(key, NULL) != ZCP_OK) fprintf(stderr, "cannot create %s\n", key);
+  FILE *f = fopen(tc->config, "w");
+  if (f == NULL) return;
+  fprintf(f, "[cluster]\nname = test\nid = 0x%x\nkey_file = cluster.key\n", 0xc100 + tag());
+  fprintf(f, "heartbeat_ms = 100\ndown_after_ms = 700\ncall_timeout_ms = 8000\n%s\n",
+          extra != NULL ? extra : "");
+  int port = 20000 + (tag() * 7 + seq * 13) % 30000;
+  for (int i = 0; i < n; i++) {
+    char dev[96];
+    shm_name(tc, i, dev, sizeof dev);
+    fprintf(f, "[node.%d]\n", i);
+    if (!tcp)
+      fprintf(f, "address = unix:%s/node%d.sock\n", tc->dir, i);
+    else if (netns)
+      fprintf(f, "address = tcp://10.%d.%d.%d:%d\n", 200, tag() % 250, i + 2, port);
+    else
+      fprintf(f, "address = tcp://127.0.0.1:%d\n", port + i);
+    fprintf(f, "device = shm:%s\nsize = 8M\n\n", dev);
+  }
+  fclose(f);
+}
+
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int sh(const char *fmt, ...) {
+  char cmd[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(cmd, sizeof cmd, fmt, ap);
+  va_end(ap);
+  return system(cmd);
+}
+
+static void netns_down(struct zcp_test_cluster *tc) {
+  for (int i = 0; i < tc->n; i++) {
+    if (tc->netns[i][0] == '\0') continue;
+    sh("ip netns del %s >/dev/null 2>&1", tc->netns[i]);
+    tc->netns[i][0] = '\0';
+  }
+  sh("ip link del zb%d >/dev/null 2>&1", tag());
+}
+
+void zcp_test_cluster_cleanup(struct zcp_test_cluster *tc) {
+  if (tc->dir[0] == '\0') return;
+  netns_down(tc);
+  for (int i = 0; i < tc->n; i++) {
+    char dev[96], path[256];
+    shm_name(tc, i, dev, sizeof dev);
+    snprintf(path, sizeof path, "/dev/shm/%s", dev);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/node%d.sock", tc->dir, i);
+    unlink(path);
+  }
+  char path[256];
+  snprintf(path, sizeof path, "%s/cluster.key", tc->dir);
+  unlink(path);
+  unlink(tc->config);
+  rmdir(tc->dir);
+  tc->dir[0] = '\0';
+}
+
+bool zcp_test_netns_setup(struct zcp_test_cluster *tc, char *why, int cap) {
+  if (geteuid() != 0) {
+    snprintf(why, (size_t)cap, "network namespaces need root");
+    return false;
+  }
+  if (sh("ip -V >/dev/null 2>&1") != 0) {
+    snprintf(why, (size_t)cap, "the ip command (iproute2) is missing");
+    return false;
+  }
+  int t = tag();
+  netns_down(tc);
+  if (sh("ip link add zb%d type bridge && ip link set zb%d up", t, t) != 0) {
+    snprintf(why, (size_t)cap, "cannot create a bridge (no CAP_NET_ADMIN?)");
+    return false;
+  }
+  for (int i = 0; i < tc->n; i++) {
+    snprintf(tc->netns[i], sizeof tc->netns[i], "zcpt%d-%d", t, i);
+    int rc = sh("ip netns add %s && "
+                "ip link add zv%da%d type veth peer name zv%db%d && "
+                "ip link set zv%da%d master zb%d up && "
+                "ip link set zv%db%d netns %s && "
+                "ip -n %s addr add 10.200.%d.%d/24 dev zv%db%d && "
+                "ip -n %s link set zv%db%d up && ip -n %s link set lo up",
+                tc->netns[i], t, i, t, i, t, i, t, t, i, tc->netns[i], tc->netns[i],
+                t % 250, i + 2, t, i, tc->netns[i], t, i, tc->netns[i]);
+    if (rc != 0) {
+      snprintf(why, (size_t)cap, "cannot set up namespace %s", tc->netns[i]);
+      netns_down(tc);
+      return false;
+    }
+  }
+  return true;
+}
+
+bool zcp_test_netns_enter(const char *name) {
+  char path[128];
+  snprintf(path, sizeof path, "/run/netns/%s", name);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool ok = setns(fd, CLONE_NEWNET) == 0;
+  close(fd);
+  return ok;
+}
+
+bool zcp_test_node_cmd(struct zcp_proc *p, const char *cmd, char *out, int cap,
+                       int timeout_ms) {
+  if (cmd != NULL) {
+    size_t n = strlen(cmd);
+    if (write(p->to_child, cmd, n) != (ssize_t)n || write(p->to_child, "\n", 1) != 1)
+      return false;
+  }
+  long long deadline = ms_now() + timeout_ms;
+  int len = 0;
+  out[0] = '\0';
+  while (len < cap - 1) {
+    long long left = deadline - ms_now();
+    char c;
+    if (left <= 0 || !zcp_proc_read_byte(p, &c, (int)left)) return false;
+    if (c == '\n') break;
+    out[len++] = c;
+  }
+  out[len] = '\0';
+  return true;
+}
+
+bool zcp_test_node_start(struct zcp_proc *p, const struct zcp_test_cluster *tc, int id) {
+  char ids[16];
+  snprintf(ids, sizeof ids, "%d", id);
+  const char *args[] = {tc->config, ids, tc->netns[id][0] ? tc->netns[id] : "-", NULL};
+  if (!zcp_proc_spawn(p, NULL, "node", args)) return false;
+  char line[512];
+  if (!zcp_test_node_cmd(p, NULL, line, sizeof line, 15000)) return false;
+  if (strcmp(line, "ready") != 0) {
+    fprintf(stderr, "node %d: %s\n", id, line);
+    return false;
+  }
+  return true;
+}
+
+/* ---- the node role ------------------------------------------------------------------ */
+
+static uint8_t pattern(int64_t i, int seed) { return (uint8_t)(i * 31 + seed * 7 + 1); }
+
+/* Allocates, grows and frees blocks in every other node's region, checking contents. */
+static void cmd_alloc_all(struct zcp_node *node, int skip, char *out, size_t cap) {
+  const struct zcp_config *cfg = zcp_node_config(node);
+  struct zcp_error err = {0};
+  for (int owner = 0; owner < cfg->n_nodes; owner++) {
+    if (owner == zcp_node_id(node) || owner == skip) continue;
+    void *p[3] = {0};
+    const int64_t sizes[3] = {1, 1000, 70000};
+    for (int k = 0; k < 3; k++) {
+      if (zcp_node_alloc(node, owner, sizes[k], &p[k], &err) != ZCP_OK) {
+        snprintf(out, cap, "fail alloc in node %d: %s", owner, err.message);
+        return;
+      }
+      for (int64_t i = 0; i < sizes[k]; i++) ((uint8_t *)p[k])[i] = pattern(i, k);
+    }
+    void *q = NULL;
+    if (zcp_node_realloc(node, owner, p[1], 300000, &q, &err) != ZCP_OK) {
+      snprintf(out, cap, "fail realloc in node %d: %s", owner, err.message);
+      return;
+    }
+    for (int64_t i = 0; i < 1000; i++) {
+      if (((uint8_t *)q)[i] != pattern(i, 1)) {
+        snprintf(out, cap, "fail realloc in node %d lost byte %lld", owner, (long long)i);
+        return;
+      }
+    }
+    p[1] = q;
+    for (int k = 0; k < 3; k++) {
+      if (zcp_node_free(node, owner, p[k], &err) != ZCP_OK) {
+        snprintf(out, cap, "fail free in node %d: %s", owner, err.message);
+        return;
+      }
+    }
+    /* A second free of the same block is refused by the owner: not found, or (when
+     * another node got the same block meanwhile) not ours. */
+    zcp_status_t st = zcp_node_free(node, owner, p[0], &err);
+    if (st != ZCP_NOT_FOUND && st != ZCP_INVALID_ARGUMENT) {
+      snprintf(out, cap, "fail double free in node %d answered %d", owner, (int)st);
+      return;
+    }
+  }
+  snprintf(out, cap, "ok");
+}
+
+/* Built columns stay alive (their buffers are read by other nodes) until "quit". */
+static struct ArrowArray keep[16];
+static int kept;
+
+/* build OWNER N: an int64 column of N rows (every 7th null, value 3*i) built through
+ * OWNER's pool; answers the buffer addresses. */
+static void cmd_build(struct zcp_node *node, int owner, int64_t n, char *out, size_t cap) {
+  struct zcp_allocator *alloc = NULL;
+  struct zcp_error err = {0};
+  struct zcp_builder *b = NULL;
+  struct ArrowArray arr;
+  struct ArrowSchema sch;
+  struct ArrowSchema col;
+  if (zcp_schema_init(&col, "l", "x", ARROW_FLAG_NULLABLE, 0, &err) != ZCP_OK) {
+    snprintf(out, cap, "fail %s", err.message);
+    return;
+  }
+  zcp_status_t ist = zcp_node_pool(node, owner, &alloc, &err);
+  if (ist == ZCP_OK) ist = zcp_builder_init(&b, &col, alloc, &err);
+  col.release(&col);
+  if (ist != ZCP_OK) {
+    snprintf(out, cap, "fail %s", err.message);
+    return;
+  }
+  for (int64_t i = 0; i < n; i++) {
+    zcp_status_t st = i % 7 == 0 ? zcp_builder_append_null(b, 1)
+                                 : zcp_builder_append_int(b, 3 * i);
+    if (st != ZCP_OK) {
+      zcp_node_last_error(&err);
+      snprintf(out, cap, "fail append %lld: %s", (long long)i, err.message);
+      zcp_builder_release(b);
+      return;
+    }
+  }
+  if (zcp_builder_finish(b, &arr, &sch, &err) != ZCP_OK) {
+    snprintf(out, cap, "fail finish: %s", err.message);
+    zcp_builder_release(b);
+    return;
+  }
+  zcp_builder_release(b);
+  snprintf(out, cap, "ok %lld %lld %p %p", (long long)arr.length, (long long)arr.null_count,
+           arr.buffers[0], arr.buffers[1]);
+  /* The buffers stay in the pool for readers; only our structs go. */
+  sch.release(&sch);
+  if (kept < 16) keep[kept++] = arr;
+  else arr.release(&arr);
+}
+
+static void noop_release(struct ArrowArray *a) { a->release = NULL; }
+static void noop_schema_release(struct ArrowSchema *s) { s->release = NULL; }
+
+/* read LEN NULLS VALIDITY VALUES: validates in place and checks every value. */
+static void cmd_read(const char *args, char *out, size_t cap) {
+  long long len = 0, nulls = 0;
+  void *b0 = NULL, *b1 = NULL;
+  if (sscanf(args, "%lld %lld %p %p", &len, &nulls, &b0, &b1) != 4) {
+    snprintf(out, cap, "fail bad read command");
+    return;
+  }
+  const void *bufs[2] = {b0, b1};
+  struct ArrowArray a = {len, nulls, 0, 2, 0, bufs, NULL, NULL, noop_release, NULL};
+  struct ArrowSchema s = {"l", "x", NULL, ARROW_FLAG_NULLABLE, 0, NULL, NULL, noop_schema_release,
+                       NULL};
+  struct zcp_error err = {0};
+  if (zcp_array_validate(&a, &s, ZCP_VALIDATE_FULL, &err) != ZCP_OK) {
+    snprintf(out, cap, "fail validate: %s", err.message);
+    return;
+  }
+  const uint8_t *valid = b0;
+  const int64_t *v = b1;
+  for (int64_t i = 0; i < len; i++) {
+    bool is_valid = valid == NULL || (valid[i >> 3] >> (i & 7)) & 1;
+    if (is_valid != (i % 7 != 0) || (is_valid && v[i] != 3 * i)) {
+      snprintf(out, cap, "fail row %lld", (long long)i);
+      return;
+    }
+  }
+  snprintf(out, cap, "ok");
+}
+
+/* hammer PEER MS: allocate and free in PEER's region until an error or MS pass. Answers
+ * "st CODE MAXCALL_MS CALLS message". */
+static void cmd_hammer(struct zcp_node *node, int peer, int ms, char *out, size_t cap) {
+  long long end = ms_now() + ms, worst = 0, calls = 0;
+  struct zcp_error err = {0};
+  zcp_status_t st = ZCP_OK;
+  while (ms_now() < end) {
+    long long t0 = ms_now();
+    void *p = NULL;
+    st = zcp_node_alloc(node, peer, 4096, &p, &err);
+    if (st == ZCP_OK) st = zcp_node_free(node, peer, p, &err);
+    long long dt = ms_now() - t0;
+    if (dt > worst) worst = dt;
+    calls++;
+    if (st != ZCP_OK) break;
+  }
+  snprintf(out, cap, "st %d %lld %lld %s", (int)st, worst, calls, st ? err.message : "");
+}
+
+int zcp_test_node_role(int argc, char **argv) {
+  if (argc != 4) return 100;
+  signal(SIGPIPE, SIG_IGN);
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  if (strcmp(argv[3], "-") != 0 && !zcp_test_netns_enter(argv[3])) {
+    printf("fail cannot enter namespace %s\n", argv[3]);
+    return 101;
+  }
+  struct zcp_config cfg;
+  struct zcp_error err = {0};
+  struct zcp_node *node = NULL;
+  if (zcp_config_load(argv[1], &cfg, &err) != ZCP_OK ||
+      zcp_node_open(&cfg, atoi(argv[2]), &node, &err) != ZCP_OK) {
+    printf("fail %s\n", err.message);
+    return 102;
+  }
+  printf("ready\n");
+  char line[512], out[1024];
+  while (fgets(line, sizeof line, stdin) != NULL) {
+    line[strcspn(line, "\n")] = '\0';
+    int a = 0, b = 0;
+    long long x = 0, y = 0;
+    if (strcmp(line, "quit") == 0) break;
+    int c = 0;
+    if (strncmp(line, "online ", 7) == 0) {
+      zcp_status_t st = zcp_node_wait_online(node, atoi(line + 7), &err);
+      snprintf(out, sizeof out, "%s %s", st ? "fail" : "ok", st ? err.message : "");
+    } else if (strcmp(line, "alloc_all") == 0) {
+      cmd_alloc_all(node, -1, out, sizeof out);
+    } else if (sscanf(line, "alloc_except %d", &a) == 1) {
+      cmd_alloc_all(node, a, out, sizeof out);
+    } else if (sscanf(line, "build %d %lld", &a, &x) == 2) {
+      cmd_build(node, a, x, out, sizeof out);
+    } else if (strncmp(line, "read ", 5) == 0) {
+      cmd_read(line + 5, out, sizeof out);
+    } else if (sscanf(line, "barrier %d %d", &a, &b) == 2) {
+      zcp_status_t st = ZCP_OK;
+      for (int i = 0; i < a && st == ZCP_OK; i++) st = zcp_node_barrier(node, b, &err);
+      snprintf(out, sizeof out, "%s %s", st ? "fail" : "ok", st ? err.message : "");
+    } else if (sscanf(line, "sync %lli %lli %d", &x, &y, &a) == 3) {
+      zcp_status_t st = zcp_node_sync_wait(node, (uint64_t)x, (uint64_t)y, a, &err);
+      snprintf(out, sizeof out, "st %d %s", (int)st, st ? err.message : "");
+    } else if (sscanf(line, "alloc %d %lld", &a, &x) == 2) {
+      long long t0 = ms_now();
+      void *p = NULL;
+      zcp_status_t st = zcp_node_alloc(node, a, x, &p, &err);
+      snprintf(out, sizeof out, "st %d %lld %s", (int)st, ms_now() - t0,
+               st ? err.message : "");
+    } else if (sscanf(line, "hammer %d %d", &a, &b) == 2) {
+      cmd_hammer(node, a, b, out, sizeof out);
+    } else if (sscanf(line, "waitpeer %d %d %d", &a, &b, &c) == 3) {
+      zcp_status_t st = zcp_node_wait_peer(node, a, b != 0, c, &err);
+      struct zcp_node_status s;
+      zcp_node_status(node, &s);
+      snprintf(out, sizeof out, "st %d %llu %s", (int)st,
+               (unsigned long long)s.peers[a].epoch, st ? err.message : "");
+    } else if (strcmp(line, "epoch") == 0) {
+      snprintf(out, sizeof out, "%llu", (unsigned long long)zcp_node_epoch(node));
+    } else {
+      snprintf(out, sizeof out, "fail unknown command '%s'", line);
+    }
+    printf("%s\n", out);
+  }
+  for (int i = 0; i < kept; i++) keep[i].release(&keep[i]);
+  zcp_node_close(node);
+  return 0;
+}
