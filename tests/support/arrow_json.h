@@ -58,6 +58,25 @@ zcp_status_t zcp_json_compare_batch(const struct zcp_json_file *f, int64_t i,
 zcp_status_t zcp_json_build_batch(const struct zcp_json_file *f, int64_t i,
                                   struct ArrowArray *out, struct zcp_error *err);
 
+/* ---- canonical values, for comparing with other libraries ----------------------- */
+#include <jansson.h>
+/* Element i of a view as plain JSON, the form the interop scripts produce from what
+ * Arrow JS / Polars read: null; bool; integers of every width, dates, times, timestamps,
+ * durations and interval months as decimal strings; floats as numbers; decimals as their
+ * unscaled integer string; strings as strings; binary of every kind as lowercase hex;
+ * day-time intervals as [days, ms] and month-day-nano as [months, days, ns] (strings);
+ * lists of every kind as arrays; maps as arrays of [key, value]; structs as objects;
+ * unions, dictionaries and run-end encoded as the value they select. New reference. */
+json_t *zcp_json_value(const struct zcp_array_view *v, int64_t i);
+/* Every column of a record batch: {"name": [values...], ...} appended to *columns (an
+ * object, created when NULL). */
+zcp_status_t zcp_json_batch_values(const struct ArrowArray *batch,
+                                   const struct ArrowSchema *schema, json_t **columns,
+                                   struct zcp_error *err);
+/* Deep equality where numbers compare by value (1 equals 1.0). On a difference, writes
+ * its path into where (may be NULL). */
+bool zcp_json_same(json_t *a, json_t *b, char *where, size_t cap);
+
 /* ---- shared between arrow_json.c and arrow_json_build.c ---------------------------- */
 #include <jansson.h>
 #include <stdbool.h>

@@ -1,0 +1,101 @@
+/* Arrow JS, a reader and writer we did not write, on both sides of our IPC format: it
+ * reads the fixture tables our writer makes (stream and file; every type it knows) and
+ * checks every value against the values our side held; and our reader reads the stream
+ * (with a replacement dictionary) and the file Arrow JS writes, every value checked
+ * against what Arrow JS held. The scripts are tests/interop/arrow_js.mjs. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "arrow_json.h"
+#include "ipc_interop.h"
+#include "zcp_fixture.h"
+#include "zcp_node.h"
+
+static char dir[4096];
+static char out[1 << 16];
+
+static void setup(void) {
+  const char *packages[] = {"apache-arrow", NULL};
+  const char *missing = zcp_node_missing(packages);
+  if (missing != NULL) cr_skip_test("%s", missing);
+  cr_assert(zcp_temp_dir(dir, sizeof dir));
+}
+
+static void teardown(void) {
+  if (dir[0]) zcp_temp_dir_remove(dir);
+  dir[0] = 0;
+}
+
+TestSuite(arrow_js, .init = setup, .fini = teardown, .timeout = 120);
+
+/* Columns of the rarer types Arrow JS 21 reads; it has no list views and no run-end
+ * encoding, and reads no compressed bodies. */
+static const char *const kExoticForJs[] = {
+    "nothing", "half", "big",    "dur",   "months", "daytime", "mdn", "fsb",  "bview", "lbin",
+    "llist",   "pair", "attrs",  "sunion", "dunion", "d64",    "t32", "tsn",  "dict8", NULL};
+
+Test(arrow_js, reads_every_value_of_the_fixture_streams_and_files_we_write) {
+  struct zcp_error err = {0};
+  struct ArrowSchema fx, ex;
+  cr_assert_eq(zcp_fixture_schema(&fx, &err), ZCP_OK, "%s", err.message);
+  cr_assert_eq(zcp_fixture_exotic_schema(&ex, &err), ZCP_OK, "%s", err.message);
+  struct ArrowArray a, b, e;
+  cr_assert_eq(zcp_fixture_batch(0, 700, NULL, &a, &err), ZCP_OK, "%s", err.message);
+  cr_assert_eq(zcp_fixture_batch(700, 301, NULL, &b, &err), ZCP_OK, "%s", err.message);
+  cr_assert_eq(zcp_fixture_exotic_batch(200, NULL, &e, &err), ZCP_OK, "%s", err.message);
+  const struct ArrowArray *fb[2] = {&a, &b}, *eb[1] = {&e};
+  json_t *expected = json_object();
+  cr_assert_eq(zcp_interop_write(dir, "fixture.arrows", ZCP_IPC_STREAM, ZCP_IPC_COMPRESSION_NONE,
+                                 &fx, fb, 2, NULL, expected, &err), ZCP_OK, "%s", err.message);
+  cr_assert_eq(zcp_interop_write(dir, "fixture.arrow", ZCP_IPC_FILE, ZCP_IPC_COMPRESSION_NONE,
+                                 &fx, fb, 2, NULL, expected, &err), ZCP_OK, "%s", err.message);
+  cr_assert_eq(zcp_interop_write(dir, "exotic.arrows", ZCP_IPC_STREAM, ZCP_IPC_COMPRESSION_NONE,
+                                 &ex, eb, 1, kExoticForJs, expected, &err), ZCP_OK, "%s", err.message);
+  cr_assert_eq(zcp_interop_write(dir, "exotic.arrow", ZCP_IPC_FILE, ZCP_IPC_COMPRESSION_NONE,
+                                 &ex, eb, 1, kExoticForJs, expected, &err), ZCP_OK, "%s", err.message);
+  cr_assert_eq(zcp_interop_save(dir, expected, &err), ZCP_OK, "%s", err.message);
+  json_decref(expected);
+  zcp_array_release(&a);
+  zcp_array_release(&b);
+  zcp_array_release(&e);
+  zcp_schema_release(&fx);
+  zcp_schema_release(&ex);
+
+  const char *args[] = {"check", dir, NULL};
+  int rc = zcp_node_run("arrow_js.mjs", args, out, sizeof out, 60000);
+  cr_log_info("Arrow JS:\n%s", out);
+  cr_expect_eq(rc, 0, "Arrow JS disagrees with what we wrote (exit %d):\n%s", rc, out);
+}
+
+/* Reads one of Arrow JS's files and compares it with what Arrow JS held. */
+static void expect_same_as_js(const char *file, bool is_file, json_t *want) {
+  char path[4200];
+  snprintf(path, sizeof path, "%s/%s", dir, file);
+  struct zcp_error err = {0};
+  json_t *got = NULL;
+  int64_t rows, batches;
+  cr_assert_eq(zcp_interop_read(path, is_file, &got, &rows, &batches, &err), ZCP_OK,
+               "%s: %s", file, err.message);
+  cr_expect_eq(rows, json_integer_value(json_object_get(want, "rows")), "%s", file);
+  cr_expect_eq(batches, json_integer_value(json_object_get(want, "batches")), "%s", file);
+  char where[1024] = "";
+  cr_expect(zcp_json_same(json_object_get(want, "columns"), got, where, sizeof where),
+            "%s: our reader differs from Arrow JS at %s", file, where);
+  json_decref(got);
+}
+
+Test(arrow_js, we_read_every_value_arrow_js_writes) {
+  const char *args[] = {"write", dir, NULL};
+  int rc = zcp_node_run("arrow_js.mjs", args, out, sizeof out, 60000);
+  cr_assert_eq(rc, 0, "Arrow JS could not write (exit %d):\n%s", rc, out);
+  cr_log_info("Arrow JS %s", out);
+  char path[4200];
+  snprintf(path, sizeof path, "%s/js.expected.json", dir);
+  json_error_t jerr;
+  json_t *want = json_load_file(path, 0, &jerr);
+  cr_assert_not_null(want, "%s", jerr.text);
+  expect_same_as_js("js.arrows", false, want);
+  expect_same_as_js("js.arrow", true, want);
+  json_decref(want);
+}
