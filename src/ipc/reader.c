@@ -41,6 +41,7 @@ struct zcp_ipc_reader {
   struct zcp__ipc_keep *mapping;
   struct file_block *batches;
   int64_t n_batches, next_batch;
+  char *footer_metadata; /* Footer.custom_metadata, for files whose schema has none */
 };
 
 void zcp_ipc_read_options_init(struct zcp_ipc_read_options *opts) {
@@ -69,6 +70,7 @@ void zcp_ipc_reader_close(struct zcp_ipc_reader *r) {
   zcp__ipc_dict_fields_reset(&r->dicts);
   zcp_schema_release(&r->schema);
   free(r->batches);
+  free(r->footer_metadata);
   zcp__ipc_keep_release(r->mapping);
   free(r);
 }
@@ -82,7 +84,8 @@ int64_t zcp_ipc_reader_num_batches(const struct zcp_ipc_reader *r) {
 }
 
 const char *zcp_ipc_reader_metadata(const struct zcp_ipc_reader *r) {
-  return r != NULL ? r->schema.metadata : NULL;
+  if (r == NULL) return NULL;
+  return r->schema.metadata != NULL ? r->schema.metadata : r->footer_metadata;
 }
 
 /* ---- messages ----------------------------------------------------------------------- */
@@ -408,6 +411,11 @@ static zcp_status_t file_open(struct zcp_ipc_reader *r, struct zcp_error *err) {
   ZCP_RETURN_NOT_OK(zcp__fb_table(&footer, ZCP_FB_FOOTER_SCHEMA, &schema, &present, "Footer.schema", err));
   if (!present) return CORRUPT("file footer has no schema");
   ZCP_RETURN_NOT_OK(read_schema(r, &schema, err));
+  struct zcp_fb_vector kv;
+  ZCP_RETURN_NOT_OK(zcp__fb_vector(&footer, ZCP_FB_FOOTER_METADATA, 4, &kv,
+                                   "Footer.custom_metadata", err));
+  ZCP_RETURN_NOT_OK(zcp__ipc_metadata_decode(&kv, &r->footer_metadata,
+                                             "Footer.custom_metadata", err));
   struct file_block *dicts = NULL;
   int64_t n_dicts = 0;
   zcp_status_t st = read_blocks(&footer, ZCP_FB_FOOTER_DICTIONARIES, footer_start, &dicts,

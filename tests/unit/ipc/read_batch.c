@@ -107,14 +107,15 @@ static zcp_status_t read_stream(const struct zcp_ipc_buffer *b, struct zcp_error
 }
 
 /* One int32 column: 3 values, body of 64 bytes (values at 0). */
-static void int32_case(const int64_t *nodes, int64_t n_nodes, const int64_t *bufs,
-                       int64_t n_bufs, int64_t body_len, const char *want) {
+static void int32_case_n(int64_t rows, const int64_t *nodes, int64_t n_nodes,
+                         const int64_t *bufs, int64_t n_bufs, int64_t body_len,
+                         const char *want) {
   struct ArrowSchema s;
   int32_schema(&s);
   struct zcp_ipc_buffer b;
   schema_message(&s, &b);
   uint8_t body[128] = {1, 0, 0, 0, 2, 0, 0, 0, 3};
-  batch_message(&b, 3, nodes, n_nodes, bufs, n_bufs, body, body_len, -1, false, -1);
+  batch_message(&b, rows, nodes, n_nodes, bufs, n_bufs, body, body_len, -1, false, -1);
   struct zcp_error err = {0};
   int64_t n;
   zcp_status_t st = read_stream(&b, &err, &n);
@@ -127,6 +128,11 @@ static void int32_case(const int64_t *nodes, int64_t n_nodes, const int64_t *buf
   }
   zcp_ipc_buffer_reset(&b);
   zcp_schema_release(&s);
+}
+
+static void int32_case(const int64_t *nodes, int64_t n_nodes, const int64_t *bufs,
+                       int64_t n_bufs, int64_t body_len, const char *want) {
+  int32_case_n(3, nodes, n_nodes, bufs, n_bufs, body_len, want);
 }
 
 Test(ipc_read_batch, hand_made_batch_reads) {
@@ -148,6 +154,12 @@ Test(ipc_read_batch, rejects_negative_lengths) {
   int32_case(nodes2, 1, bufs2, 2, 64, "outside");
   int64_t nodes3[] = {3, 4}, bufs3[] = {0, 0, 0, 12};
   int32_case(nodes3, 1, bufs3, 2, 64, "null count");
+}
+
+Test(ipc_read_batch, rejects_columns_shorter_than_the_batch) {
+  int64_t nodes[] = {3, 0}, bufs[] = {0, 0, 0, 12};
+  int32_case_n(5, nodes, 1, bufs, 2, 64, "");
+  int32_case_n(-1, nodes, 1, bufs, 2, 64, "negative");
 }
 
 Test(ipc_read_batch, rejects_wrong_buffer_and_node_counts) {
@@ -292,6 +304,48 @@ Test(ipc_read_batch, rejects_indices_before_their_dictionary) {
   utf8_dict_message(&b, ab, 2, false);
   index_batch_message(&b, 0, 2);
   cr_assert_eq(read_stream(&b, &err, &n), ZCP_CORRUPT_INPUT);
+  zcp_ipc_buffer_reset(&b);
+  zcp_schema_release(&s);
+}
+
+/* list<int32> dictionary body: offsets at 0, item values at 64. */
+static void list_dict_message(struct zcp_ipc_buffer *b, const int32_t *offs, int n,
+                              const int32_t *items, bool delta) {
+  uint8_t body[128] = {0};
+  memcpy(body, offs, 4 * (size_t)(n + 1));
+  memcpy(body + 64, items, 4 * (size_t)offs[n]);
+  int64_t nodes[] = {n, 0, offs[n], 0};
+  int64_t bufs[] = {0, 0, 0, 4 * (n + 1), 64, 0, 64, 4 * offs[n]};
+  batch_message(b, n, nodes, 2, bufs, 4, body, 128, 0, delta, -1);
+}
+
+Test(ipc_read_batch, delta_dictionaries_of_nested_values) {
+  struct ArrowSchema s;
+  OK(zcp_schema_init(&s, "+s", "", 0, 1, NULL));
+  OK(zcp_schema_set_format(s.children[0], "s"));
+  OK(zcp_schema_alloc_dictionary(s.children[0]));
+  OK(zcp_schema_init(s.children[0]->dictionary, "+l", NULL, ARROW_FLAG_NULLABLE, 1, NULL));
+  OK(zcp_schema_set_format(s.children[0]->dictionary->children[0], "i"));
+  struct zcp_ipc_buffer b;
+  schema_message(&s, &b);
+  int32_t o1[] = {0, 2, 3}, i1[] = {1, 2, 3}, o2[] = {0, 1}, i2[] = {4};
+  list_dict_message(&b, o1, 2, i1, false);
+  list_dict_message(&b, o2, 1, i2, true);
+  uint8_t body[64] = {2, 0, 0, 0};
+  int64_t nodes[] = {2, 0}, bufs[] = {0, 0, 0, 4};
+  batch_message(&b, 2, nodes, 1, bufs, 2, body, 64, -1, false, -1);
+  struct zcp_error err = {0};
+  struct zcp_table *t;
+  OKE(ipc_read_bytes(b.data, b.size, ZCP_IPC_STREAM, ZCP_IPC_COPY, &t, &err), &err);
+  struct zcp_array_view v;
+  OKE(zcp_array_view_init(&v, zcp_table_batch(t, 0), zcp_table_schema(t), &err), &err);
+  char buf[64];
+  zcp_array_view_format(&v.children[0], 0, buf, sizeof buf);
+  cr_assert_str_eq(buf, "[4]");
+  zcp_array_view_format(&v.children[0], 1, buf, sizeof buf);
+  cr_assert_str_eq(buf, "[1, 2]");
+  zcp_array_view_reset(&v);
+  zcp_table_release(t);
   zcp_ipc_buffer_reset(&b);
   zcp_schema_release(&s);
 }

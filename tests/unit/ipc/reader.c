@@ -368,3 +368,56 @@ Test(ipc_reader, custom_metadata_and_progress) {
   zcp_schema_release(&s);
   zcp_ipc_buffer_reset(&b);
 }
+
+Test(ipc_reader, zero_copy_copies_misaligned_buffers) {
+  struct zcp_ipc_buffer b = small(ZCP_IPC_FILE, ZCP_IPC_COMPRESSION_NONE);
+  uint8_t *odd = malloc((size_t)b.size + 1);
+  memcpy(odd + 1, b.data, (size_t)b.size);
+  struct zcp_ipc_buffer view = {odd + 1, b.size, b.size};
+  struct zcp_error err = {0};
+  struct zcp_ipc_reader *r;
+  OKE(zcp_ipc_file_reader_open(&r, odd + 1, b.size, ZCP_IPC_ZERO_COPY, NULL, &err), &err);
+  struct ArrowArray a;
+  OKE(zcp_ipc_reader_read_batch(r, 0, &a, &err), &err);
+  const void *values = a.children[FX_I64]->buffers[1];
+  cr_assert_not(inside(values, &view));
+  cr_assert_eq((uintptr_t)values % 8, 0);
+  /* bytes need no alignment: the string data stays in place */
+  cr_assert(inside(a.children[FX_STR]->buffers[2], &view));
+  int64_t v;
+  memcpy(&v, (const int64_t *)values + 3, 8);
+  cr_assert_eq(v, fx_i64(3));
+  zcp_array_release(&a);
+  zcp_ipc_reader_close(r);
+  free(odd);
+  zcp_ipc_buffer_reset(&b);
+}
+
+Test(ipc_reader, file_descriptor_sink_and_source) {
+  struct zcp_table *t;
+  struct zcp_error err = {0};
+  OKE(zcp_fixture_table(30, 7, NULL, &t, &err), &err);
+  FILE *tmp = tmpfile();
+  int fd = fileno(tmp);
+  struct zcp_ipc_sink sink = zcp_ipc_sink_fd(&fd);
+  struct zcp_ipc_writer *w;
+  OKE(zcp_ipc_writer_open(&w, ZCP_IPC_STREAM, zcp_table_schema(t), &sink, NULL, &err), &err);
+  OKE(zcp_ipc_writer_write_table(w, t, &err), &err);
+  OKE(zcp_ipc_writer_close(w, &err), &err);
+  cr_assert_eq(lseek(fd, 0, SEEK_SET), 0);
+  struct zcp_ipc_source src = zcp_ipc_source_fd(&fd);
+  struct zcp_ipc_reader *r;
+  int64_t calls = 0;
+  struct zcp_ipc_read_options o;
+  zcp_ipc_read_options_init(&o);
+  o.progress = count_progress;
+  o.progress_ctx = &calls;
+  OKE(zcp_ipc_stream_reader_open(&r, &src, &o, &err), &err);
+  struct zcp_table *back;
+  OKE(zcp_ipc_reader_read_table(r, &back, &err), &err);
+  ipc_expect_same_table(t, back);
+  cr_assert_geq(calls, 5);
+  zcp_table_release(back);
+  zcp_table_release(t);
+  fclose(tmp);
+}
