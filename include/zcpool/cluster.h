@@ -181,6 +181,9 @@ struct zcp_node_status {
    * requests refused by a limit. */
   int64_t frames_auth_failed, frames_replayed, frames_oversized, frames_garbage,
       requests_busy;
+  /* Granted, never sealed blocks taken back from nodes that came back with a new epoch
+   * (their previous life is over). */
+  int64_t reclaimed_blocks, reclaimed_bytes;
   struct zcp_node_peer_status peers[ZCP_CLUSTER_MAX_NODES];
 };
 

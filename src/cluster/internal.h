@@ -39,6 +39,7 @@ struct zcp_node {
   Zcpool__RegionInfo region_msg;
   Zcpool__RegionInfo *region_list[1];
   atomic_ullong request_ids;
+  atomic_llong reclaimed_blocks, reclaimed_bytes; /* of clients that died */
   uint64_t barrier_gen; /* rounds of zcp_node_barrier this node has entered */
   pthread_mutex_t mu;   /* guards peers[] state (not the clients, which lock themselves) */
   pthread_cond_t cv;    /* a peer came up or went down */

@@ -141,11 +141,10 @@ static void on_hello(void *ctx, const Zcpool__Hello *h) {
   pthread_mutex_unlock(&node->mu);
   if (old != 0 && h->epoch > old) {
     int64_t blocks = 0, bytes = 0;
-    if (zcp_pool_reclaim(node->pool, h->node, old, &blocks, &bytes, NULL) == ZCP_OK &&
-        blocks > 0)
-      fprintf(stderr, "zcpool: node %d: reclaimed %lld blocks (%lld bytes) of node %d epoch "
-                      "%llu\n", (int)node->id, (long long)blocks, (long long)bytes,
-              (int)h->node, (unsigned long long)old);
+    if (zcp_pool_reclaim(node->pool, h->node, old, &blocks, &bytes, NULL) == ZCP_OK) {
+      atomic_fetch_add(&node->reclaimed_blocks, blocks);
+      atomic_fetch_add(&node->reclaimed_bytes, bytes);
+    }
   }
 }
 
@@ -192,9 +191,8 @@ static void on_up(void *ctx, int32_t id, const Zcpool__Challenge *ch) {
     p->up = true;
     p->why[0] = '\0';
   } else {
-    snprintf(p->why, sizeof p->why, "%.190s", err.message);
-    fprintf(stderr, "zcpool: node %d: cannot map the region of node %d: %s\n",
-            (int)node->id, (int)id, err.message);
+    /* Shown by zcp_node_wait_online and calls to that node. */
+    snprintf(p->why, sizeof p->why, "cannot map its region: %.160s", err.message);
   }
   pthread_cond_broadcast(&node->cv);
   pthread_mutex_unlock(&node->mu);
@@ -237,8 +235,9 @@ static void *rp_reallocate(struct zcp_allocator *self, void *ptr, int64_t old_si
 static void rp_free(struct zcp_allocator *self, void *ptr, int64_t size) {
   struct zcp__remote_pool *rp = self->private_data;
   if (ptr == NULL) return;
-  if (zcp_node_free(rp->node, rp->owner, ptr, &last_error) != ZCP_OK)
-    fprintf(stderr, "zcpool: %s\n", last_error.message);
+  /* The allocator interface has no way to report this: zcp_node_last_error does. */
+  zcp_status_t st = zcp_node_free(rp->node, rp->owner, ptr, &last_error);
+  (void)st;
 }
 
 zcp_status_t zcp_node_pool(struct zcp_node *node, int32_t owner, struct zcp_allocator **out,
@@ -597,8 +596,9 @@ void zcp_node_close(struct zcp_node *node) {
   zcp_region_unmap(node->region);
   if (node->dev != NULL) {
     const char *spec = zcp_device_spec(node->dev);
-    if (strncmp(spec, "shm:", 4) == 0 && zcp_device_unlink(spec, NULL) != ZCP_OK)
-      fprintf(stderr, "zcpool: node %d: cannot remove %s\n", (int)node->id, spec);
+    /* Best effort: the next open of this node removes a leftover anyway. */
+    zcp_status_t gone = strncmp(spec, "shm:", 4) == 0 ? zcp_device_unlink(spec, NULL) : ZCP_OK;
+    (void)gone;
   }
   zcp_device_close(node->dev);
   zcp_window_release(node->win);
@@ -691,6 +691,8 @@ void zcp_node_status(struct zcp_node *node, struct zcp_node_status *out) {
   out->frames_oversized = atomic_load(&c->oversized);
   out->frames_garbage = atomic_load(&c->garbage);
   out->requests_busy = atomic_load(&c->busy);
+  out->reclaimed_blocks = atomic_load(&node->reclaimed_blocks);
+  out->reclaimed_bytes = atomic_load(&node->reclaimed_bytes);
   pthread_mutex_lock(&node->mu);
   for (int i = 0; i < node->cfg.n_nodes; i++) {
     if (i == node->id) {
