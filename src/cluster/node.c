@@ -72,13 +72,24 @@ static void serve(void *ctx, const struct zcp__rpc_peer *who, const Zcpool__Requ
     case ZCPOOL__REQUEST__CALL_MALLOC:
       size = req->malloc->size;
       st = zcp_pool_alloc_for(node->pool, &rq, size, &off, &err);
+      if (st == ZCP_OK)
+        zcp__grants_put(&node->grants, off, zcp__round_up(size == 0 ? 1 : size,
+                                                          zcp_pool_line_size(node->pool)),
+                        who->node, who->epoch);
       break;
     case ZCPOOL__REQUEST__CALL_REALLOC:
       size = req->realloc->size;
       st = zcp_pool_realloc_for(node->pool, &rq, req->realloc->offset, size, &off, &err);
+      if (st == ZCP_OK) {
+        if (off != req->realloc->offset) zcp__grants_drop(&node->grants, req->realloc->offset);
+        zcp__grants_put(&node->grants, off, zcp__round_up(size == 0 ? 1 : size,
+                                                          zcp_pool_line_size(node->pool)),
+                        who->node, who->epoch);
+      }
       break;
     case ZCPOOL__REQUEST__CALL_FREE:
       st = zcp_pool_free_for(node->pool, &rq, req->free->offset, &err);
+      if (st == ZCP_OK) zcp__grants_drop(&node->grants, req->free->offset);
       break;
     case ZCPOOL__REQUEST__CALL_FLUSH: {
       int64_t bytes = 0;
@@ -90,6 +101,15 @@ static void serve(void *ctx, const struct zcp__rpc_peer *who, const Zcpool__Requ
           st = zcp_error_set(&err, ZCP_INVALID_ARGUMENT,
                              "range %#" PRIx64 "+%lld lies in no region this node maps",
                              rg->address, (long long)rg->length);
+          break;
+        }
+        /* Only the owner of a region knows who holds its blocks: here, in our region,
+         * the range must lie in a block the caller holds. */
+        int64_t at = (int64_t)(rg->address - (uint64_t)(uintptr_t)zcp_region_data(r));
+        if (r == node->region && !zcp__grants_owns(&node->grants, who->node, at, rg->length)) {
+          st = zcp_error_set(&err, ZCP_INVALID_ARGUMENT,
+                             "range %#" PRIx64 "+%lld is not in a block node %d holds",
+                             rg->address, (long long)rg->length, (int)who->node);
           break;
         }
         zcp_region_flush(r, (const void *)(uintptr_t)rg->address, rg->length);
@@ -141,6 +161,7 @@ static void on_hello(void *ctx, const Zcpool__Hello *h) {
   pthread_mutex_unlock(&node->mu);
   if (old != 0 && h->epoch > old) {
     int64_t blocks = 0, bytes = 0;
+    zcp__grants_drop_epoch(&node->grants, h->node, old);
     if (zcp_pool_reclaim(node->pool, h->node, old, &blocks, &bytes, NULL) == ZCP_OK) {
       atomic_fetch_add(&node->reclaimed_blocks, blocks);
       atomic_fetch_add(&node->reclaimed_bytes, bytes);
@@ -393,6 +414,21 @@ zcp_status_t zcp_node_ping(struct zcp_node *node, int32_t peer, int64_t payload_
   return st;
 }
 
+zcp_status_t zcp_node_region(struct zcp_node *node, int32_t owner, void **data,
+                             int64_t *size, struct zcp_error *err) {
+  *data = NULL;
+  *size = 0;
+  if (owner == node->id) {
+    *data = zcp_region_data(node->region);
+    *size = zcp_region_data_size(node->region);
+    return ZCP_OK;
+  }
+  uint8_t *base = NULL;
+  ZCP_RETURN_NOT_OK(peer_area(node, owner, "region", &base, size, err));
+  *data = base;
+  return ZCP_OK;
+}
+
 zcp_status_t zcp_node_flush(struct zcp_node *node, const void *p, int64_t len,
                             struct zcp_error *err) {
   pthread_mutex_lock(&node->mu);
@@ -561,6 +597,7 @@ zcp_status_t zcp_node_open(const struct zcp_config *cfg, int32_t id, struct zcp_
   node->cfg = *cfg;
   node->id = id;
   node->epoch = fresh_epoch();
+  zcp__grants_init(&node->grants);
   pthread_mutex_init(&node->mu, NULL);
   pthread_condattr_t ca;
   pthread_condattr_init(&ca);
@@ -593,6 +630,7 @@ void zcp_node_close(struct zcp_node *node) {
   zcp__rpc_server_stop(node->srv);
   for (int i = 0; i < node->cfg.n_nodes; i++) unmap_peer(&node->peers[i]);
   zcp_pool_release(node->pool);
+  zcp__grants_release(&node->grants);
   zcp_region_unmap(node->region);
   if (node->dev != NULL) {
     const char *spec = zcp_device_spec(node->dev);

@@ -109,6 +109,9 @@ static void remote_allocation(enum mode mode) {
     cr_assert(strstr(err.message, "node") != NULL, "%s", err.message);
   }
   for (int i = 1; i < 4; i++) expect_line(&helper[i], i, "ok", out, sizeof out);
+  /* Thesis mode: node 1 flushes its block in node 0's region on every node at once. */
+  cr_assert(zcp_test_node_cmd(&helper[1], "flushown 0", out, sizeof out, CMD_MS));
+  cr_assert(strncmp(out, "st 0", 4) == 0, "node 1: %s", out);
   /* Everything the others took from node 0's region went back. */
   struct zcp_node_status st;
   zcp_node_status(self, &st);
