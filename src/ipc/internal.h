@@ -111,6 +111,7 @@ struct zcp__ipc_body {
   struct zcp_fb_vector nodes, buffers, variadic;
   int codec; /* ZCP_IPC_COMPRESSION_* */
   bool zero_copy;
+  bool v4_unions; /* metadata V4: unions carry a validity buffer (always skipped) */
   struct zcp_allocator *alloc;
   struct zcp__ipc_keep *mapping; /* zero copy: the bytes' owner, NULL for caller bytes */
   const struct zcp__ipc_dict_fields *dicts;
