@@ -184,8 +184,8 @@ static zcp_status_t attach_dictionary(struct decoder *d, const struct ArrowSchem
                                       struct ArrowArray *out) {
   struct zcp_error *err = d->err;
   const struct zcp__ipc_dict_fields *dicts = d->body->dicts;
-  for (int64_t i = 0; dicts != NULL && i < dicts->n; i++) {
-    if (dicts->items[i].node != schema) continue;
+  int64_t i = dicts != NULL ? zcp__ipc_dict_find_node(dicts, schema) : -1;
+  if (i >= 0) {
     struct zcp__ipc_dict_value *v = d->body->dict_values[i];
     if (v == NULL) {
       return CORRUPT("field '%s': dictionary %lld was not sent before its first use",

@@ -216,10 +216,7 @@ static zcp_status_t read_dictionary(struct zcp_ipc_reader *r, const struct messa
   ZCP_RETURN_NOT_OK(zcp__fb_table(&m->header, ZCP_FB_DB_DATA, &data, &present, "DictionaryBatch.data", err));
   ZCP_RETURN_NOT_OK(zcp__fb_u8(&m->header, ZCP_FB_DB_DELTA, 0, &delta, "DictionaryBatch.isDelta", err));
   if (!present) return CORRUPT("DictionaryBatch %lld has no data", (long long)id);
-  int64_t k = -1;
-  for (int64_t i = 0; i < r->dicts.n; i++) {
-    if (r->dicts.items[i].id == id) k = i;
-  }
+  int64_t k = zcp__ipc_dict_find(&r->dicts, id);
   if (k < 0) return CORRUPT("DictionaryBatch id %lld is not in the schema", (long long)id);
   const struct ArrowSchema *value_schema = r->dicts.items[k].node->dictionary;
   struct zcp__ipc_body b;
