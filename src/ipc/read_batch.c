@@ -169,13 +169,23 @@ static zcp_status_t take_buffer(struct decoder *d, struct ArrowArray *node, int6
 static zcp_status_t decode_node(struct decoder *d, const struct ArrowSchema *schema,
                                 struct ArrowArray *out, int depth);
 
+static zcp_status_t skip_buffer(struct decoder *d) {
+  struct zcp_error *err = d->err;
+  if (d->next_buffer >= d->body->buffers.n) {
+    return CORRUPT("RecordBatch has %lld buffers, the schema needs more",
+                   (long long)d->body->buffers.n);
+  }
+  d->next_buffer++;
+  return ZCP_OK;
+}
+
 /* Attaches the current dictionary of a dictionary-encoded node. */
 static zcp_status_t attach_dictionary(struct decoder *d, const struct ArrowSchema *schema,
                                       struct ArrowArray *out) {
   struct zcp_error *err = d->err;
   const struct zcp__ipc_dict_fields *dicts = d->body->dicts;
-  for (int64_t i = 0; dicts != NULL && i < dicts->n; i++) {
-    if (dicts->items[i].node != schema) continue;
+  int64_t i = dicts != NULL ? zcp__ipc_dict_find_node(dicts, schema) : -1;
+  if (i >= 0) {
     struct zcp__ipc_dict_value *v = d->body->dict_values[i];
     if (v == NULL) {
       return CORRUPT("field '%s': dictionary %lld was not sent before its first use",
@@ -239,6 +249,10 @@ static zcp_status_t decode_node(struct decoder *d, const struct ArrowSchema *sch
       elem[1] = ZCP_MIN(ZCP_MAX(bits / 8, 1), 8);
       break;
     }
+  }
+  if (b->v4_unions && first_role == 1) {
+    /* before V5 a union had a validity bitmap; its nulls live in the children */
+    ZCP_RETURN_NOT_OK(skip_buffer(d));
   }
   int64_t n_c = n_ipc + (views ? 1 : 0);
   if (zcp__array_init_node(out, n_c, schema->n_children, b->zero_copy ? NULL : b->alloc) != ZCP_OK) {

@@ -28,6 +28,8 @@ static void append(struct zcp_ipc_buffer *b, const void *p, int64_t n) {
   OK(s.write(s.ctx, p, n, NULL));
 }
 
+static int msg_version = 4; /* MetadataVersion V5 */
+
 /* A framed RecordBatch (dict_id < 0) or DictionaryBatch message with the given nodes
  * (length, null count pairs) and buffers (offset, length pairs). */
 static void batch_message(struct zcp_ipc_buffer *out, int64_t length, const int64_t *nodes,
@@ -67,7 +69,7 @@ static void batch_message(struct zcp_ipc_buffer *out, int64_t length, const int6
     type = 2;
   }
   zcp__fb_table_start(&fb);
-  zcp__fb_add_scalar(&fb, 0, 2, 4);
+  zcp__fb_add_scalar(&fb, 0, 2, (uint64_t)msg_version);
   zcp__fb_add_scalar(&fb, 1, 1, type);
   zcp__fb_add_ref(&fb, 2, header);
   zcp__fb_add_scalar(&fb, 3, 8, (uint64_t)body_len);
@@ -347,5 +349,38 @@ Test(ipc_read_batch, delta_dictionaries_of_nested_values) {
   zcp_array_view_reset(&v);
   zcp_table_release(t);
   zcp_ipc_buffer_reset(&b);
+  zcp_schema_release(&s);
+}
+
+Test(ipc_read_batch, v4_unions_carry_a_validity_buffer) {
+  struct ArrowSchema s;
+  OK(zcp_schema_init(&s, "+s", "", 0, 1, NULL));
+  zcp_schema_release(s.children[0]);
+  OK(zcp_schema_init(s.children[0], "+us:0", "u", 0, 1, NULL));
+  OK(zcp_schema_set_format(s.children[0]->children[0], "i"));
+  uint8_t body[128] = {0, 0};
+  body[64] = 7;
+  body[68] = 8;
+  int64_t nodes[] = {2, 0, 2, 0};
+  int64_t v4[] = {0, 0, 0, 2, 0, 0, 64, 8}, v5[] = {0, 2, 0, 0, 64, 8};
+  for (int version = 3; version <= 4; version++) {
+    struct zcp_ipc_buffer b;
+    schema_message(&s, &b);
+    msg_version = version;
+    batch_message(&b, 2, nodes, 2, version == 3 ? v4 : v5, version == 3 ? 4 : 3, body, 128,
+                  -1, false, -1);
+    msg_version = 4;
+    struct zcp_error err = {0};
+    struct zcp_table *t;
+    OKE(ipc_read_bytes(b.data, b.size, ZCP_IPC_STREAM, ZCP_IPC_COPY, &t, &err), &err);
+    struct zcp_array_view v;
+    OKE(zcp_array_view_init(&v, zcp_table_batch(t, 0), zcp_table_schema(t), &err), &err);
+    char buf[64];
+    zcp_array_view_format(&v.children[0], 1, buf, sizeof buf);
+    cr_assert_str_eq(buf, "8");
+    zcp_array_view_reset(&v);
+    zcp_table_release(t);
+    zcp_ipc_buffer_reset(&b);
+  }
   zcp_schema_release(&s);
 }
