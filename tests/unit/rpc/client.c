@@ -162,6 +162,8 @@ Test(rpc_client, silent_server_is_declared_down_and_calls_fail_at_once) {
   atomic_store(&ups, 0);
   atomic_store(&downs, 0);
   struct zcp__rpc_client *c = client(true, 8);
+  /* The monitor reports the connection right after it is made. */
+  for (int i = 0; i < 200 && atomic_load(&ups) == 0; i++) usleep(5 * 1000);
   cr_assert_eq(atomic_load(&ups), 1);
   atomic_store(&stall_ms, 3000); /* heartbeats go unanswered */
   struct zcp_error err = {0};
