@@ -610,6 +610,13 @@ void zcp_node_close(struct zcp_node *node) {
 
 /* ---- waiting and status ------------------------------------------------------------- */
 
+/* Under node->mu. The client can know a peer is down a moment before the monitor has
+ * told the node (on_down): either one saying "down" means down. */
+static bool peer_up_locked(struct zcp_node *node, int i) {
+  return node->peers[i].up &&
+         zcp__rpc_client_state(node->peers[i].client) == ZCP_PEER_STATE_UP;
+}
+
 static void until(struct timespec *ts, int64_t ms_from_now) {
   clock_gettime(CLOCK_MONOTONIC, ts);
   ts->tv_sec += ms_from_now / 1000;
@@ -628,13 +635,13 @@ zcp_status_t zcp_node_wait_online(struct zcp_node *node, int timeout_ms,
   for (;;) {
     int missing = -1;
     for (int i = 0; i < node->cfg.n_nodes && missing < 0; i++)
-      if (i != node->id && !node->peers[i].up) missing = i;
+      if (i != node->id && !peer_up_locked(node, i)) missing = i;
     if (missing < 0) break;
     if (pthread_cond_timedwait(&node->cv, &node->mu, &ts) == ETIMEDOUT) {
       char list[400] = "";
       size_t n = 0;
       for (int i = 0; i < node->cfg.n_nodes; i++)
-        if (i != node->id && !node->peers[i].up && n < sizeof list - 1)
+        if (i != node->id && !peer_up_locked(node, i) && n < sizeof list - 1)
           n += (size_t)snprintf(list + n, sizeof list - n, "%s node %d (%.120s)",
                                 n ? ";" : "", i, node->peers[i].why);
       pthread_mutex_unlock(&node->mu);
@@ -654,9 +661,9 @@ zcp_status_t zcp_node_wait_peer(struct zcp_node *node, int32_t peer, bool up, in
   struct timespec ts;
   until(&ts, timeout_ms);
   pthread_mutex_lock(&node->mu);
-  while (node->peers[peer].up != up) {
+  while (peer_up_locked(node, peer) != up) {
     if (pthread_cond_timedwait(&node->cv, &node->mu, &ts) == ETIMEDOUT) {
-      bool now = node->peers[peer].up;
+      bool now = peer_up_locked(node, peer);
       pthread_mutex_unlock(&node->mu);
       if (now == up) return ZCP_OK;
       return zcp_error_set(err, ZCP_TIMEOUT, "node %d: node %d still %s after %d ms",
@@ -692,10 +699,10 @@ void zcp_node_status(struct zcp_node *node, struct zcp_node_status *out) {
       out->peers[i].region_mapped = true;
       continue;
     }
-    out->peers[i].up = node->peers[i].up;
+    out->peers[i].up = peer_up_locked(node, i);
     out->peers[i].epoch = node->peers[i].epoch;
     out->peers[i].region_mapped = node->peers[i].region != NULL;
-    out->peers_up += node->peers[i].up;
+    out->peers_up += out->peers[i].up;
   }
   pthread_mutex_unlock(&node->mu);
 }

@@ -37,13 +37,17 @@ struct zcp__ipc_dict_field {
   const struct ArrowSchema *node; /* node->dictionary is the value schema */
 };
 struct zcp__ipc_dict_fields {
-  struct zcp__ipc_dict_field *items;
+  struct zcp__ipc_dict_field *items; /* ascending ids */
   int64_t n, cap;
+  /* decoded schemas: (node, index into items) sorted by node address */
+  struct zcp__ipc_dict_node { uintptr_t node; int64_t index; } *by_node;
 };
 void zcp__ipc_dict_fields_reset(struct zcp__ipc_dict_fields *d);
-/* The dictionary field with id; NULL when there is none. */
-const struct zcp__ipc_dict_field *zcp__ipc_dict_find(const struct zcp__ipc_dict_fields *d,
-                                                    int64_t id);
+/* Index of the dictionary field with id / whose node is `node` (decoded schemas only);
+ * -1 when there is none. Both are binary searches: a schema may have many. */
+int64_t zcp__ipc_dict_find(const struct zcp__ipc_dict_fields *d, int64_t id);
+int64_t zcp__ipc_dict_find_node(const struct zcp__ipc_dict_fields *d,
+                                const struct ArrowSchema *node);
 
 /* Schema table -> a "+s" ArrowSchema (schema custom_metadata on the root) and its
  * dictionary fields. out is released on error. */
@@ -111,6 +115,7 @@ struct zcp__ipc_body {
   struct zcp_fb_vector nodes, buffers, variadic;
   int codec; /* ZCP_IPC_COMPRESSION_* */
   bool zero_copy;
+  bool v4_unions; /* metadata V4: unions carry a validity buffer (always skipped) */
   struct zcp_allocator *alloc;
   struct zcp__ipc_keep *mapping; /* zero copy: the bytes' owner, NULL for caller bytes */
   const struct zcp__ipc_dict_fields *dicts;

@@ -169,13 +169,23 @@ static zcp_status_t take_buffer(struct decoder *d, struct ArrowArray *node, int6
 static zcp_status_t decode_node(struct decoder *d, const struct ArrowSchema *schema,
                                 struct ArrowArray *out, int depth);
 
+static zcp_status_t skip_buffer(struct decoder *d) {
+  struct zcp_error *err = d->err;
+  if (d->next_buffer >= d->body->buffers.n) {
+    return CORRUPT("RecordBatch has %lld buffers, the schema needs more",
+                   (long long)d->body->buffers.n);
+  }
+  d->next_buffer++;
+  return ZCP_OK;
+}
+
 /* Attaches the current dictionary of a dictionary-encoded node. */
 static zcp_status_t attach_dictionary(struct decoder *d, const struct ArrowSchema *schema,
                                       struct ArrowArray *out) {
   struct zcp_error *err = d->err;
   const struct zcp__ipc_dict_fields *dicts = d->body->dicts;
-  for (int64_t i = 0; dicts != NULL && i < dicts->n; i++) {
-    if (dicts->items[i].node != schema) continue;
+  int64_t i = dicts != NULL ? zcp__ipc_dict_find_node(dicts, schema) : -1;
+  if (i >= 0) {
     struct zcp__ipc_dict_value *v = d->body->dict_values[i];
     if (v == NULL) {
       return CORRUPT("field '%s': dictionary %lld was not sent before its first use",
@@ -239,6 +249,10 @@ static zcp_status_t decode_node(struct decoder *d, const struct ArrowSchema *sch
       elem[1] = ZCP_MIN(ZCP_MAX(bits / 8, 1), 8);
       break;
     }
+  }
+  if (b->v4_unions && first_role == 1) {
+    /* before V5 a union had a validity bitmap; its nulls live in the children */
+    ZCP_RETURN_NOT_OK(skip_buffer(d));
   }
   int64_t n_c = n_ipc + (views ? 1 : 0);
   if (zcp__array_init_node(out, n_c, schema->n_children, b->zero_copy ? NULL : b->alloc) != ZCP_OK) {
@@ -374,122 +388,4 @@ zcp_status_t zcp__ipc_decode_dictionary(const struct zcp__ipc_body *body,
                                         const struct ArrowSchema *value_schema,
                                         struct ArrowArray *out, struct zcp_error *err) {
   return decode(body, value_schema, out, false, err);
-}
-
-/* ---- dictionary deltas ----------------------------------------------------------------- */
-
-static int64_t ld_off(const uint8_t *p, int64_t w, int64_t k) {
-  int64_t v = 0;
-  if (w == 4) {
-    int32_t x;
-    memcpy(&x, p + 4 * k, 4);
-    v = x;
-  } else {
-    memcpy(&v, p + 8 * k, 8);
-  }
-  return v;
-}
-
-static void st_off(uint8_t *p, int64_t w, int64_t k, int64_t v) {
-  if (w == 4) {
-    int32_t x = (int32_t)v;
-    memcpy(p + 4 * k, &x, 4);
-  } else {
-    memcpy(p + 8 * k, &v, 8);
-  }
-}
-
-static void *concat_alloc(struct zcp_allocator *a, int64_t size, int64_t *cap) {
-  int64_t align = ZCP_MAX(a->alignment, ZCP_ALIGNMENT);
-  *cap = zcp__round_up(ZCP_MAX(size, 1), align);
-  uint8_t *p = a->allocate(a, *cap, align);
-  if (p != NULL) memset(p, 0, (size_t)*cap);
-  return p;
-}
-
-/* Bits [0, n) of src appended at bit `at` of dst (NULL src: all set). */
-static void append_bits(uint8_t *dst, int64_t at, const uint8_t *src, int64_t off, int64_t n) {
-  for (int64_t i = 0; i < n; i++) zcp__bit_set(dst, at + i, src ? zcp__bit_get(src, off + i) : 1);
-}
-
-zcp_status_t zcp__ipc_concat(const struct ArrowArray *a, const struct ArrowArray *b,
-                             const struct ArrowSchema *schema, struct zcp_allocator *alloc,
-                             struct ArrowArray *dst, struct zcp_error *err) {
-  struct zcp_format f;
-  ZCP_RETURN_NOT_OK(zcp_format_parse(schema->format, &f, err));
-  int64_t w = 0, bits = zcp_format_bit_width(&f);
-  bool binary = false;
-  switch (f.type) {
-    case ZCP_TYPE_BINARY: case ZCP_TYPE_STRING: w = 4; binary = true; break;
-    case ZCP_TYPE_LARGE_BINARY: case ZCP_TYPE_LARGE_STRING: w = 8; binary = true; break;
-    default:
-      if (bits <= 0 || schema->n_children > 0 || schema->dictionary != NULL ||
-          f.type == ZCP_TYPE_NA) {
-        return zcp_error_set(err, ZCP_UNSUPPORTED,
-                             "delta dictionaries of %s values are not supported",
-                             zcp_type_name(f.type));
-      }
-  }
-  int64_t n = a->length + b->length;
-  ZCP_RETURN_NOT_OK(zcp__array_init_node(dst, binary ? 3 : 2, 0, alloc));
-  dst->length = n;
-  dst->null_count = a->null_count + b->null_count;
-  int64_t cap;
-  uint8_t *valid = NULL;
-  if (dst->null_count > 0) {
-    valid = concat_alloc(alloc, zcp__bitmap_bytes(n), &cap);
-    if (valid == NULL) goto oom;
-    zcp__array_set_buffer(dst, 0, valid, cap);
-    append_bits(valid, 0, a->buffers[0], a->offset, a->length);
-    append_bits(valid, a->length, b->buffers[0], b->offset, b->length);
-  }
-  if (binary) {
-    uint8_t *offs = concat_alloc(alloc, (n + 1) * w, &cap);
-    if (offs == NULL) goto oom;
-    zcp__array_set_buffer(dst, 1, offs, cap);
-    const struct ArrowArray *src[2] = {a, b};
-    int64_t at = 0, bytes = 0;
-    for (int s = 0; s < 2; s++) {
-      if (src[s]->length == 0) continue;
-      const uint8_t *o = src[s]->buffers[1];
-      bytes += ld_off(o, w, src[s]->offset + src[s]->length) - ld_off(o, w, src[s]->offset);
-    }
-    uint8_t *data = concat_alloc(alloc, bytes, &cap);
-    if (data == NULL) goto oom;
-    zcp__array_set_buffer(dst, 2, data, cap);
-    int64_t pos = 0;
-    for (int s = 0; s < 2; s++) {
-      const struct ArrowArray *x = src[s];
-      if (x->length == 0) continue;
-      const uint8_t *o = x->buffers[1];
-      int64_t base = ld_off(o, w, x->offset);
-      for (int64_t i = 0; i < x->length; i++) {
-        st_off(offs, w, at++, pos + ld_off(o, w, x->offset + i) - base);
-      }
-      int64_t len = ld_off(o, w, x->offset + x->length) - base;
-      if (len) memcpy(data + pos, (const uint8_t *)x->buffers[2] + base, (size_t)len);
-      pos += len;
-    }
-    st_off(offs, w, at, pos);
-  } else if (bits == 1) {
-    uint8_t *vals = concat_alloc(alloc, zcp__bitmap_bytes(n), &cap);
-    if (vals == NULL) goto oom;
-    zcp__array_set_buffer(dst, 1, vals, cap);
-    append_bits(vals, 0, a->buffers[1], a->offset, a->length);
-    append_bits(vals, a->length, b->buffers[1], b->offset, b->length);
-  } else {
-    int64_t bytes = bits / 8;
-    uint8_t *vals = concat_alloc(alloc, n * bytes, &cap);
-    if (vals == NULL) goto oom;
-    zcp__array_set_buffer(dst, 1, vals, cap);
-    if (a->length) memcpy(vals, (const uint8_t *)a->buffers[1] + a->offset * bytes, (size_t)(a->length * bytes));
-    if (b->length) {
-      memcpy(vals + a->length * bytes, (const uint8_t *)b->buffers[1] + b->offset * bytes,
-             (size_t)(b->length * bytes));
-    }
-  }
-  return ZCP_OK;
-oom:
-  zcp_array_release(dst);
-  return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory for a delta dictionary");
 }

@@ -91,6 +91,7 @@ const char *zcp_ipc_reader_metadata(const struct zcp_ipc_reader *r) {
 /* ---- messages ----------------------------------------------------------------------- */
 
 struct message {
+  int16_t version;
   uint8_t type;
   struct zcp_fb_table header;
   int64_t body_len;
@@ -109,6 +110,7 @@ static zcp_status_t parse_message(const struct zcp_ipc_reader *r, const uint8_t 
                          "message at byte %lld has metadata version V%d; this reader "
                          "reads V4 and V5", (long long)at, (int)version + 1);
   }
+  m->version = version;
   if (st == ZCP_OK) st = zcp__fb_u8(&msg, ZCP_FB_MSG_HEADER_TYPE, 0, &m->type, "Message.header_type", err);
   if (st == ZCP_OK) st = zcp__fb_table(&msg, ZCP_FB_MSG_HEADER, &m->header, &present, "Message.header", err);
   if (st == ZCP_OK) st = zcp__fb_i64(&msg, ZCP_FB_MSG_BODY_LENGTH, 0, &m->body_len, "Message.bodyLength", err);
@@ -193,8 +195,10 @@ static zcp_status_t stream_message(struct zcp_ipc_reader *r, uint8_t **meta, int
   return st;
 }
 
-static void body_setup(struct zcp_ipc_reader *r, struct zcp__ipc_body *b, bool zero_copy) {
+static void body_setup(struct zcp_ipc_reader *r, struct zcp__ipc_body *b, bool zero_copy,
+                       const struct message *m) {
   b->zero_copy = zero_copy;
+  b->v4_unions = m->version < ZCP_FB_VERSION_V5;
   b->alloc = r->opts.alloc;
   b->mapping = r->mapping;
   b->dicts = &r->dicts;
@@ -212,15 +216,12 @@ static zcp_status_t read_dictionary(struct zcp_ipc_reader *r, const struct messa
   ZCP_RETURN_NOT_OK(zcp__fb_table(&m->header, ZCP_FB_DB_DATA, &data, &present, "DictionaryBatch.data", err));
   ZCP_RETURN_NOT_OK(zcp__fb_u8(&m->header, ZCP_FB_DB_DELTA, 0, &delta, "DictionaryBatch.isDelta", err));
   if (!present) return CORRUPT("DictionaryBatch %lld has no data", (long long)id);
-  int64_t k = -1;
-  for (int64_t i = 0; i < r->dicts.n; i++) {
-    if (r->dicts.items[i].id == id) k = i;
-  }
+  int64_t k = zcp__ipc_dict_find(&r->dicts, id);
   if (k < 0) return CORRUPT("DictionaryBatch id %lld is not in the schema", (long long)id);
   const struct ArrowSchema *value_schema = r->dicts.items[k].node->dictionary;
   struct zcp__ipc_body b;
   memset(&b, 0, sizeof b);
-  body_setup(r, &b, zero_copy);
+  body_setup(r, &b, zero_copy, m);
   ZCP_RETURN_NOT_OK(zcp__ipc_body_init(&b, &data, body, m->body_len, err));
   struct zcp__ipc_dict_value *v = calloc(1, sizeof *v);
   if (v == NULL) return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory for a dictionary");
@@ -252,7 +253,7 @@ static zcp_status_t read_record_batch(struct zcp_ipc_reader *r, const struct mes
                                       struct zcp_error *err) {
   struct zcp__ipc_body b;
   memset(&b, 0, sizeof b);
-  body_setup(r, &b, zero_copy);
+  body_setup(r, &b, zero_copy, m);
   ZCP_RETURN_NOT_OK(zcp__ipc_body_init(&b, &m->header, body, m->body_len, err));
   return zcp__ipc_decode_batch(&b, &r->schema, out, err);
 }

@@ -107,8 +107,10 @@ static uint8_t *owned_buffer(struct body *b, int64_t size) {
 
 static int64_t count_nulls(const uint8_t *bits, int64_t start, int64_t n) {
   if (bits == NULL) return 0;
-  int64_t set = 0;
-  for (int64_t i = start; i < start + n; i++) set += zcp__bit_get(bits, i);
+  int64_t set = 0, i = start, end = start + n;
+  for (; i < end && (i & 7) != 0; i++) set += zcp__bit_get(bits, i);
+  for (; end - i >= 8; i += 8) set += __builtin_popcount(bits[i >> 3]);
+  for (; i < end; i++) set += zcp__bit_get(bits, i);
   return n - set;
 }
 

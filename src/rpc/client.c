@@ -34,7 +34,9 @@ struct zcp__rpc_client {
   struct zcp__rpc_client_options opt;
   uint8_t key[ZCP_KEY_SIZE];
   pthread_mutex_t mu; /* guards everything below except `in` (the reader's) and `out` */
-  pthread_cond_t cv;
+  pthread_cond_t cv;     /* slots, reader role and up/down changed; callers wait here */
+  pthread_cond_t mon_cv; /* wakes the monitor (down, closing) */
+  int waiters;           /* threads waiting on cv: no wake-up calls when there are none */
   pthread_mutex_t send_mu; /* one frame at a time; guards `out` and the fd's lifetime */
   int fd;
   bool up, reading, closing, reported_up;
@@ -42,6 +44,7 @@ struct zcp__rpc_client {
   int64_t last_rx_ms;
   char why[200];
   struct zcp__auth_dir in, out;
+  struct zcp__rx rx; /* the reader's, like `in` */
   struct slot *slots;
   Zcpool__Challenge *hello; /* what the peer said at the last handshake */
   pthread_t monitor;
@@ -72,6 +75,18 @@ static void timespec_at(struct timespec *ts, int64_t deadline_ms) {
   ts->tv_nsec = (deadline_ms % 1000) * 1000000;
 }
 
+/* Under mu. Waking is a system call; on the fast path nobody waits. */
+static void wake_locked(struct zcp__rpc_client *c) {
+  if (c->waiters > 0) pthread_cond_broadcast(&c->cv);
+}
+
+static void wait_locked(struct zcp__rpc_client *c, const struct timespec *until) {
+  c->waiters++;
+  if (until != NULL) pthread_cond_timedwait(&c->cv, &c->mu, until);
+  else pthread_cond_wait(&c->cv, &c->mu);
+  c->waiters--;
+}
+
 /* Under mu. Fails every call in flight; the monitor reports it and reconnects. */
 static void mark_down_locked(struct zcp__rpc_client *c, const char *why) {
   if (!c->up) return;
@@ -86,7 +101,8 @@ static void mark_down_locked(struct zcp__rpc_client *c, const char *why) {
       snprintf(s->msg, sizeof s->msg, "%s", why);
     }
   }
-  pthread_cond_broadcast(&c->cv);
+  wake_locked(c);
+  pthread_cond_signal(&c->mon_cv);
 }
 
 enum zcp__peer_state zcp__rpc_client_state(struct zcp__rpc_client *c) {
@@ -102,7 +118,7 @@ bool zcp__rpc_client_wait_up(struct zcp__rpc_client *c, int timeout_ms) {
   timespec_at(&ts, deadline);
   pthread_mutex_lock(&c->mu);
   while (!c->up && !c->closing && zcp__now_ms() < deadline)
-    pthread_cond_timedwait(&c->cv, &c->mu, &ts);
+    wait_locked(c, &ts);
   bool up = c->up;
   pthread_mutex_unlock(&c->mu);
   return up;
@@ -209,19 +225,20 @@ static zcp_status_t connect_once(struct zcp__rpc_client *c, struct zcp_error *er
     return st;
   }
   pthread_mutex_lock(&c->mu);
-  while (c->reading) pthread_cond_wait(&c->cv, &c->mu);
+  while (c->reading) wait_locked(c, NULL);
   pthread_mutex_lock(&c->send_mu);
   if (c->fd >= 0) close(c->fd);
   c->fd = fd;
   c->in = in;
   c->out = out;
+  c->rx.start = c->rx.end = 0;
   pthread_mutex_unlock(&c->send_mu);
   if (c->hello != NULL) zcpool__challenge__free_unpacked(c->hello, NULL);
   c->hello = hello;
   c->up = true;
   c->gen++;
   c->last_rx_ms = zcp__now_ms();
-  pthread_cond_broadcast(&c->cv);
+  wake_locked(c);
   pthread_mutex_unlock(&c->mu);
   return ZCP_OK;
 }
@@ -231,7 +248,7 @@ static zcp_status_t connect_once(struct zcp__rpc_client *c, struct zcp_error *er
 static void release_slot(struct zcp__rpc_client *c, struct slot *s) {
   if (s->resp != NULL) zcpool__response__free_unpacked(s->resp, NULL);
   memset(s, 0, sizeof *s);
-  pthread_cond_broadcast(&c->cv);
+  wake_locked(c);
 }
 
 zcp_status_t zcp__rpc_call_start(struct zcp__rpc_client *c, Zcpool__Request *req,
@@ -365,13 +382,13 @@ zcp_status_t zcp__rpc_call_finish(struct zcp__rpc_call *call, Zcpool__Response *
       pthread_mutex_unlock(&c->mu);
       int64_t slice = call->deadline_ms - now;
       if (slice > READ_SLICE_MS) slice = READ_SLICE_MS;
-      int rc = zcp__sock_wait_readable(fd, (int)slice);
+      int rc = zcp__rx_pending(&c->rx) ? 1 : zcp__sock_wait_readable(fd, (int)slice);
       Zcpool__Envelope *env = NULL;
       struct zcp_error e2 = {0};
       zcp_status_t st = ZCP_OK;
       if (rc > 0)
-        st = zcp__frame_recv(fd, &c->in, c->opt.max_frame, c->opt.down_after_ms, &env,
-                             &c->counters, &e2);
+        st = zcp__frame_recv_buffered(fd, &c->rx, &c->in, c->opt.max_frame,
+                                      c->opt.down_after_ms, &env, &c->counters, &e2);
       pthread_mutex_lock(&c->mu);
       c->reading = false;
       if (rc < 0) {
@@ -384,12 +401,12 @@ zcp_status_t zcp__rpc_call_finish(struct zcp__rpc_call *call, Zcpool__Response *
           mark_down_locked(c, e2.message);
         }
       }
-      pthread_cond_broadcast(&c->cv);
+      wake_locked(c);
       continue;
     }
     struct timespec ts;
     timespec_at(&ts, ZCP_MIN(call->deadline_ms, now + READ_SLICE_MS));
-    pthread_cond_timedwait(&c->cv, &c->mu, &ts);
+    wait_locked(c, &ts);
   }
 }
 
@@ -471,7 +488,7 @@ static void *monitor_thread(void *arg) {
     struct timespec ts;
     timespec_at(&ts, zcp__now_ms() + ZCP_MAX(retry_ms / 2, 5));
     pthread_mutex_lock(&c->mu);
-    if (!c->closing) pthread_cond_timedwait(&c->cv, &c->mu, &ts);
+    if (!c->closing) pthread_cond_timedwait(&c->mon_cv, &c->mu, &ts);
     pthread_mutex_unlock(&c->mu);
   }
   return NULL;
@@ -507,6 +524,7 @@ zcp_status_t zcp__rpc_client_open(const struct zcp__rpc_client_options *opt,
   pthread_condattr_init(&ca);
   pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
   pthread_cond_init(&c->cv, &ca);
+  pthread_cond_init(&c->mon_cv, &ca);
   pthread_condattr_destroy(&ca);
   zcp_status_t st = ZCP_OK;
   if (!opt->monitor) {
@@ -535,10 +553,11 @@ void zcp__rpc_client_close(struct zcp__rpc_client *c) {
   c->closing = true;
   mark_down_locked(c, "client closed");
   pthread_cond_broadcast(&c->cv);
+  pthread_cond_signal(&c->mon_cv);
   pthread_mutex_unlock(&c->mu);
   if (c->has_monitor) pthread_join(c->monitor, NULL);
   pthread_mutex_lock(&c->mu);
-  while (c->reading) pthread_cond_wait(&c->cv, &c->mu);
+  while (c->reading) wait_locked(c, NULL);
   pthread_mutex_unlock(&c->mu);
   if (c->fd >= 0) close(c->fd);
   for (int i = 0; i < c->opt.max_outstanding; i++)
@@ -547,6 +566,7 @@ void zcp__rpc_client_close(struct zcp__rpc_client *c) {
   pthread_mutex_destroy(&c->mu);
   pthread_mutex_destroy(&c->send_mu);
   pthread_cond_destroy(&c->cv);
+  pthread_cond_destroy(&c->mon_cv);
   free(c->slots);
   free((char *)c->opt.address);
   free(c);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "common/util.h"
 #include "rpc/rpc.h"
@@ -95,12 +96,58 @@ static void count(atomic_llong *c) {
   atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
 }
 
+/* Reads exactly n bytes into dst, first from rx, refilling rx for small reads. Returns
+ * like zcp__sock_read_all. */
+static int read_exact(int fd, struct zcp__rx *rx, uint8_t *dst, size_t n, int64_t deadline) {
+  while (n > 0) {
+    if (rx != NULL && zcp__rx_pending(rx)) {
+      size_t k = ZCP_MIN(n, rx->end - rx->start);
+      memcpy(dst, rx->data + rx->start, k);
+      rx->start += k;
+      dst += k;
+      n -= k;
+      continue;
+    }
+    int64_t left = deadline - zcp__now_ms();
+    if (rx == NULL || n >= sizeof rx->data)
+      return zcp__sock_read_all(fd, dst, n, left > 0 ? (int)left : 0);
+    ssize_t r = recv(fd, rx->data, sizeof rx->data, MSG_DONTWAIT);
+    if (r > 0) {
+      rx->start = 0;
+      rx->end = (size_t)r;
+      continue;
+    }
+    if (r == 0) return 0;
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) return -1;
+    if (left <= 0) {
+      errno = ETIMEDOUT;
+      return -1;
+    }
+    int pr = zcp__sock_wait_readable(fd, (int)left);
+    if (pr < 0) return -1;
+    if (pr == 0) {
+      errno = ETIMEDOUT;
+      return -1;
+    }
+  }
+  return 1;
+}
+
 zcp_status_t zcp__frame_recv(int fd, struct zcp__auth_dir *d, int64_t max_payload,
                              int timeout_ms, Zcpool__Envelope **out,
                              struct zcp__rpc_counters *cnt, struct zcp_error *err) {
+  return zcp__frame_recv_buffered(fd, NULL, d, max_payload, timeout_ms, out, cnt, err);
+}
+
+zcp_status_t zcp__frame_recv_buffered(int fd, struct zcp__rx *rx, struct zcp__auth_dir *d,
+                                      int64_t max_payload, int timeout_ms,
+                                      Zcpool__Envelope **out, struct zcp__rpc_counters *cnt,
+                                      struct zcp_error *err) {
   *out = NULL;
   uint8_t hb[ZCP_FRAME_HEADER_SIZE];
-  int rc = zcp__sock_read_all(fd, hb, sizeof hb, timeout_ms);
+  int64_t deadline = zcp__now_ms() + timeout_ms;
+  int rc = read_exact(fd, rx, hb, sizeof hb, deadline);
   if (rc == 0) return zcp_error_set(err, ZCP_PEER_DOWN, "connection closed by the peer");
   if (rc < 0 && (errno == ECONNRESET || errno == EPIPE))
     return zcp_error_set(err, ZCP_PEER_DOWN, "connection reset by the peer");
@@ -120,7 +167,7 @@ zcp_status_t zcp__frame_recv(int fd, struct zcp__auth_dir *d, int64_t max_payloa
     if (payload == NULL)
       return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "frame: %u bytes", (unsigned)h.length);
   }
-  rc = h.length == 0 ? 1 : zcp__sock_read_all(fd, payload, h.length, timeout_ms);
+  rc = h.length == 0 ? 1 : read_exact(fd, rx, payload, h.length, deadline);
   if (rc <= 0) {
     if (payload != stack) free(payload);
     return zcp_error_set(err, rc == 0 ? ZCP_PEER_DOWN : ZCP_IO_ERROR,

@@ -131,6 +131,21 @@ ZCP_CHECK_RESULT zcp_status_t zcp__frame_recv(int fd, struct zcp__auth_dir *d,
                                               struct zcp_error *err);
 void zcp__envelope_free(Zcpool__Envelope *env);
 
+/* Bytes received ahead of the frame being read: one recv then usually brings a whole
+ * small frame (header and payload) instead of two. Owned by one reader at a time. */
+struct zcp__rx {
+  size_t start, end;
+  uint8_t data[4096];
+};
+static inline bool zcp__rx_pending(const struct zcp__rx *rx) { return rx->end > rx->start; }
+/* zcp__frame_recv through rx. */
+ZCP_CHECK_RESULT zcp_status_t zcp__frame_recv_buffered(int fd, struct zcp__rx *rx,
+                                                       struct zcp__auth_dir *d,
+                                                       int64_t max_payload, int timeout_ms,
+                                                       Zcpool__Envelope **out,
+                                                       struct zcp__rpc_counters *cnt,
+                                                       struct zcp_error *err);
+
 /* ---- server ------------------------------------------------------------------------- */
 
 struct zcp__rpc_server;

@@ -2,8 +2,9 @@
  * answers requests one connection at a time in that connection's thread. It keeps the
  * node's state words itself, because a WaitState must be answered the moment a change
  * makes its condition true (no polling) and must not hold up the connection's other
- * requests (heartbeats among them): each open wait gets a small thread of its own,
- * bounded per connection. A connection that misbehaves is dropped; the server never
+ * requests (heartbeats among them): an open wait is a record, bounded per connection,
+ * answered by the thread that changes the word or, at its deadline, by the accept
+ * thread's sweep. A connection that misbehaves is dropped; the server never
  * stops serving the others because of it. */
 #include "common/platform.h"
 
@@ -30,6 +31,7 @@ struct conn {
   int fd;
   pthread_mutex_t send_mu; /* one frame at a time on the socket; guards out */
   struct zcp__auth_dir in, out;
+  struct zcp__rx rx; /* the connection thread's */
   struct zcp__rpc_peer peer;
   int refs;  /* the connection thread + each open wait; under srv->mu */
   int waits; /* open WaitState requests; under srv->mu */
@@ -46,7 +48,8 @@ struct zcp__rpc_server {
   pthread_cond_t cv; /* state words changed, a thread ended, or stopping */
   uint64_t words[2];
   struct conn *conns;
-  int threads; /* connection and wait threads alive */
+  struct waiter *waiters; /* open WaitState requests of every connection */
+  int threads; /* connection threads alive */
   bool stopping;
   struct zcp__rpc_counters counters;
 };
@@ -54,6 +57,8 @@ struct zcp__rpc_server {
 struct zcp__rpc_counters *zcp__rpc_server_counters(struct zcp__rpc_server *srv) {
   return &srv->counters;
 }
+
+static void sweep(struct zcp__rpc_server *srv);
 
 bool zcp__state_condition_holds(uint64_t word, uint64_t value, uint64_t mask,
                                 int condition) {
@@ -69,7 +74,9 @@ uint64_t zcp__rpc_server_set_state(struct zcp__rpc_server *srv, int word, uint64
   *w = (*w & ~mask) | (value & mask);
   uint64_t now = *w;
   pthread_cond_broadcast(&srv->cv);
+  bool any = srv->waiters != NULL;
   pthread_mutex_unlock(&srv->mu);
+  if (any) sweep(srv);
   return now;
 }
 
@@ -93,14 +100,14 @@ static void deadline_ts(struct timespec *ts, int64_t ms) {
 /* Waits under srv->mu; returns ZCP_OK, ZCP_TIMEOUT or ZCP_PEER_DOWN (stopping). */
 static zcp_status_t wait_locked(struct zcp__rpc_server *srv, int word, uint64_t value,
                                 uint64_t mask, int condition, int64_t timeout_ms,
-                                const bool *cancel, uint64_t *seen) {
+                                uint64_t *seen) {
   struct timespec until;
   deadline_ts(&until, timeout_ms);
   uint64_t *w = &srv->words[word == ZCPOOL__STATE_WORD__STATE_BARRIER];
   for (;;) {
     *seen = *w;
     if (zcp__state_condition_holds(*w, value, mask, condition)) return ZCP_OK;
-    if (srv->stopping || (cancel != NULL && *cancel)) return ZCP_PEER_DOWN;
+    if (srv->stopping) return ZCP_PEER_DOWN;
     if (pthread_cond_timedwait(&srv->cv, &srv->mu, &until) == ETIMEDOUT) {
       *seen = *w;
       return zcp__state_condition_holds(*w, value, mask, condition) ? ZCP_OK : ZCP_TIMEOUT;
@@ -114,7 +121,7 @@ zcp_status_t zcp__rpc_server_wait_state(struct zcp__rpc_server *srv, int word,
                                         struct zcp_error *err) {
   uint64_t s = 0;
   pthread_mutex_lock(&srv->mu);
-  zcp_status_t st = wait_locked(srv, word, value, mask, condition, timeout_ms, NULL, &s);
+  zcp_status_t st = wait_locked(srv, word, value, mask, condition, timeout_ms, &s);
   pthread_mutex_unlock(&srv->mu);
   if (seen != NULL) *seen = s;
   if (st != ZCP_OK)
@@ -182,44 +189,67 @@ static void set_status(Zcpool__Response *resp, zcp_status_t st, char *buf, size_
   resp->message = buf;
 }
 
+/* An open WaitState: answered by whoever changes the word (sweep), or when it expires
+ * (the accept thread sweeps at least every 100 ms). No thread waits for it. */
 struct waiter {
   struct conn *c;
   uint64_t request_id;
   Zcpool__WaitState ws;
-  int64_t timeout_ms;
+  int64_t timeout_ms, deadline_ms;
+  zcp_status_t st;
+  uint64_t seen;
+  struct waiter *next;
 };
 
-static void *wait_thread(void *arg) {
-  struct waiter *w = arg;
-  struct conn *c = w->c;
-  struct zcp__rpc_server *srv = c->srv;
-  uint64_t seen = 0;
+/* Answers every wait whose condition holds now, that expired, or whose connection is
+ * gone. Replies are sent outside the lock. */
+static void sweep(struct zcp__rpc_server *srv) {
+  struct waiter *done = NULL;
+  int64_t now = zcp__now_ms();
   pthread_mutex_lock(&srv->mu);
-  zcp_status_t st = wait_locked(srv, w->ws.word, w->ws.value, w->ws.mask, w->ws.condition,
-                                w->timeout_ms, &c->closed, &seen);
-  c->waits--;
+  for (struct waiter **p = &srv->waiters; *p != NULL;) {
+    struct waiter *w = *p;
+    uint64_t word = srv->words[w->ws.word == ZCPOOL__STATE_WORD__STATE_BARRIER];
+    bool holds = zcp__state_condition_holds(word, w->ws.value, w->ws.mask, w->ws.condition);
+    bool gone = w->c->closed || srv->stopping;
+    if (!holds && !gone && now < w->deadline_ms) {
+      p = &w->next;
+      continue;
+    }
+    w->st = holds ? ZCP_OK : gone ? ZCP_PEER_DOWN : ZCP_TIMEOUT;
+    w->seen = word;
+    w->c->waits--;
+    *p = w->next;
+    w->next = done;
+    done = w;
+  }
   pthread_mutex_unlock(&srv->mu);
-  Zcpool__Response resp = ZCPOOL__RESPONSE__INIT;
-  Zcpool__StateReply sr = ZCPOOL__STATE_REPLY__INIT;
-  char msg[256];
-  resp.request_id = w->request_id;
-  sr.word = seen;
-  resp.result_case = ZCPOOL__RESPONSE__RESULT_STATE;
-  resp.state = &sr;
-  if (st != ZCP_OK)
-    set_status(&resp, st, msg, sizeof msg,
-               "node %d: state word is %#llx after %lld ms, waited for %#llx under mask "
-               "%#llx",
-               (int)srv->opt.node, (unsigned long long)seen, (long long)w->timeout_ms,
-               (unsigned long long)w->ws.value, (unsigned long long)w->ws.mask);
-  send_response(c, &resp);
-  free(w);
-  conn_unref(c);
-  thread_done(srv);
-  return NULL;
+  while (done != NULL) {
+    struct waiter *w = done;
+    done = w->next;
+    if (w->st != ZCP_PEER_DOWN) {
+      Zcpool__Response resp = ZCPOOL__RESPONSE__INIT;
+      Zcpool__StateReply sr = ZCPOOL__STATE_REPLY__INIT;
+      char msg[256];
+      resp.request_id = w->request_id;
+      sr.word = w->seen;
+      resp.result_case = ZCPOOL__RESPONSE__RESULT_STATE;
+      resp.state = &sr;
+      if (w->st != ZCP_OK)
+        set_status(&resp, w->st, msg, sizeof msg,
+                   "node %d: state word is %#llx after %lld ms, waited for %#llx under "
+                   "mask %#llx",
+                   (int)srv->opt.node, (unsigned long long)w->seen,
+                   (long long)w->timeout_ms, (unsigned long long)w->ws.value,
+                   (unsigned long long)w->ws.mask);
+      send_response(w->c, &resp);
+    }
+    conn_unref(w->c);
+    free(w);
+  }
 }
 
-/* Starts a wait thread for req, or answers at once. */
+/* Registers a wait for req, or answers at once. */
 static void serve_wait(struct conn *c, const Zcpool__Request *req, Zcpool__Response *resp,
                        bool *answered, char *msg, size_t cap) {
   struct zcp__rpc_server *srv = c->srv;
@@ -253,26 +283,11 @@ static void serve_wait(struct conn *c, const Zcpool__Request *req, Zcpool__Respo
   w->request_id = req->header->request_id;
   w->ws = *ws;
   w->timeout_ms = timeout;
+  w->deadline_ms = zcp__now_ms() + timeout;
+  w->next = srv->waiters;
+  srv->waiters = w;
   c->waits++;
   c->refs++;
-  srv->threads++;
-  pthread_attr_t attr;
-  pthread_attr_init(&attr);
-  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-  pthread_attr_setstacksize(&attr, 64 << 10);
-  pthread_t t;
-  int rc = pthread_create(&t, &attr, wait_thread, w);
-  pthread_attr_destroy(&attr);
-  if (rc != 0) {
-    c->waits--;
-    c->refs--;
-    srv->threads--;
-    pthread_mutex_unlock(&srv->mu);
-    free(w);
-    set_status(resp, ZCP_BUSY, msg, cap, "node %d: cannot start a wait: %s",
-               (int)srv->opt.node, strerror(rc));
-    return;
-  }
   pthread_mutex_unlock(&srv->mu);
   *answered = false;
 }
@@ -466,9 +481,14 @@ static void *conn_thread(void *arg) {
   struct zcp__rpc_server *srv = c->srv;
   if (handshake(c)) {
     for (;;) {
+      /* Sleep in poll until a frame starts (one system call less than a read that would
+       * find nothing); a client silent for idle_ms is gone. */
+      if (!zcp__rx_pending(&c->rx) && zcp__sock_wait_readable(c->fd, srv->opt.idle_ms) <= 0)
+        break;
       Zcpool__Envelope *env = NULL;
-      zcp_status_t st = zcp__frame_recv(c->fd, &c->in, srv->opt.max_frame, srv->opt.idle_ms,
-                                        &env, &srv->counters, NULL);
+      zcp_status_t st = zcp__frame_recv_buffered(c->fd, &c->rx, &c->in, srv->opt.max_frame,
+                                                 srv->opt.idle_ms, &env, &srv->counters,
+                                                 NULL);
       if (st == ZCP_AUTH_FAILED) continue; /* dropped and counted; stream still in step */
       if (st != ZCP_OK) break;
       if (env->kind_case != ZCPOOL__ENVELOPE__KIND_REQUEST) {
@@ -484,8 +504,8 @@ static void *conn_thread(void *arg) {
   /* Waits of a closed connection have no one to answer: end them now. */
   pthread_mutex_lock(&srv->mu);
   c->closed = true;
-  pthread_cond_broadcast(&srv->cv);
   pthread_mutex_unlock(&srv->mu);
+  sweep(srv);
   conn_unref(c);
   thread_done(srv);
   return NULL;
@@ -498,6 +518,7 @@ static void *accept_thread(void *arg) {
     bool stop = srv->stopping;
     pthread_mutex_unlock(&srv->mu);
     if (stop) break;
+    sweep(srv); /* expired waits */
     if (zcp__sock_wait_readable(srv->listen_fd, 100) <= 0) continue;
     int fd = accept4(srv->listen_fd, NULL, NULL, SOCK_CLOEXEC);
     if (fd < 0) continue;
@@ -577,12 +598,13 @@ void zcp__rpc_server_stop(struct zcp__rpc_server *srv) {
   pthread_cond_broadcast(&srv->cv);
   pthread_mutex_unlock(&srv->mu);
   pthread_join(srv->accept_thread, NULL);
+  sweep(srv); /* drops every open wait */
   close(srv->listen_fd);
   if (strncmp(srv->opt.address, "unix:", 5) == 0) unlink(srv->opt.address + 5);
   pthread_mutex_lock(&srv->mu);
   for (struct conn *c = srv->conns; c != NULL; c = c->next) shutdown(c->fd, SHUT_RDWR);
-  /* Connection threads end when their socket does, wait threads when they see stopping;
-   * bounded, so a wedged thread cannot hang close. */
+  /* Connection threads end when their socket does; bounded, so that a wedged thread
+   * cannot hang close. */
   struct timespec until;
   deadline_ts(&until, 10000);
   while (srv->threads > 0) {

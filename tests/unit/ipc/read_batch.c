@@ -28,6 +28,8 @@ static void append(struct zcp_ipc_buffer *b, const void *p, int64_t n) {
   OK(s.write(s.ctx, p, n, NULL));
 }
 
+static int msg_version = 4; /* MetadataVersion V5 */
+
 /* A framed RecordBatch (dict_id < 0) or DictionaryBatch message with the given nodes
  * (length, null count pairs) and buffers (offset, length pairs). */
 static void batch_message(struct zcp_ipc_buffer *out, int64_t length, const int64_t *nodes,
@@ -67,7 +69,7 @@ static void batch_message(struct zcp_ipc_buffer *out, int64_t length, const int6
     type = 2;
   }
   zcp__fb_table_start(&fb);
-  zcp__fb_add_scalar(&fb, 0, 2, 4);
+  zcp__fb_add_scalar(&fb, 0, 2, (uint64_t)msg_version);
   zcp__fb_add_scalar(&fb, 1, 1, type);
   zcp__fb_add_ref(&fb, 2, header);
   zcp__fb_add_scalar(&fb, 3, 8, (uint64_t)body_len);
@@ -305,5 +307,80 @@ Test(ipc_read_batch, rejects_indices_before_their_dictionary) {
   index_batch_message(&b, 0, 2);
   cr_assert_eq(read_stream(&b, &err, &n), ZCP_CORRUPT_INPUT);
   zcp_ipc_buffer_reset(&b);
+  zcp_schema_release(&s);
+}
+
+/* list<int32> dictionary body: offsets at 0, item values at 64. */
+static void list_dict_message(struct zcp_ipc_buffer *b, const int32_t *offs, int n,
+                              const int32_t *items, bool delta) {
+  uint8_t body[128] = {0};
+  memcpy(body, offs, 4 * (size_t)(n + 1));
+  memcpy(body + 64, items, 4 * (size_t)offs[n]);
+  int64_t nodes[] = {n, 0, offs[n], 0};
+  int64_t bufs[] = {0, 0, 0, 4 * (n + 1), 64, 0, 64, 4 * offs[n]};
+  batch_message(b, n, nodes, 2, bufs, 4, body, 128, 0, delta, -1);
+}
+
+Test(ipc_read_batch, delta_dictionaries_of_nested_values) {
+  struct ArrowSchema s;
+  OK(zcp_schema_init(&s, "+s", "", 0, 1, NULL));
+  OK(zcp_schema_set_format(s.children[0], "s"));
+  OK(zcp_schema_alloc_dictionary(s.children[0]));
+  OK(zcp_schema_init(s.children[0]->dictionary, "+l", NULL, ARROW_FLAG_NULLABLE, 1, NULL));
+  OK(zcp_schema_set_format(s.children[0]->dictionary->children[0], "i"));
+  struct zcp_ipc_buffer b;
+  schema_message(&s, &b);
+  int32_t o1[] = {0, 2, 3}, i1[] = {1, 2, 3}, o2[] = {0, 1}, i2[] = {4};
+  list_dict_message(&b, o1, 2, i1, false);
+  list_dict_message(&b, o2, 1, i2, true);
+  uint8_t body[64] = {2, 0, 0, 0};
+  int64_t nodes[] = {2, 0}, bufs[] = {0, 0, 0, 4};
+  batch_message(&b, 2, nodes, 1, bufs, 2, body, 64, -1, false, -1);
+  struct zcp_error err = {0};
+  struct zcp_table *t;
+  OKE(ipc_read_bytes(b.data, b.size, ZCP_IPC_STREAM, ZCP_IPC_COPY, &t, &err), &err);
+  struct zcp_array_view v;
+  OKE(zcp_array_view_init(&v, zcp_table_batch(t, 0), zcp_table_schema(t), &err), &err);
+  char buf[64];
+  zcp_array_view_format(&v.children[0], 0, buf, sizeof buf);
+  cr_assert_str_eq(buf, "[4]");
+  zcp_array_view_format(&v.children[0], 1, buf, sizeof buf);
+  cr_assert_str_eq(buf, "[1, 2]");
+  zcp_array_view_reset(&v);
+  zcp_table_release(t);
+  zcp_ipc_buffer_reset(&b);
+  zcp_schema_release(&s);
+}
+
+Test(ipc_read_batch, v4_unions_carry_a_validity_buffer) {
+  struct ArrowSchema s;
+  OK(zcp_schema_init(&s, "+s", "", 0, 1, NULL));
+  zcp_schema_release(s.children[0]);
+  OK(zcp_schema_init(s.children[0], "+us:0", "u", 0, 1, NULL));
+  OK(zcp_schema_set_format(s.children[0]->children[0], "i"));
+  uint8_t body[128] = {0, 0};
+  body[64] = 7;
+  body[68] = 8;
+  int64_t nodes[] = {2, 0, 2, 0};
+  int64_t v4[] = {0, 0, 0, 2, 0, 0, 64, 8}, v5[] = {0, 2, 0, 0, 64, 8};
+  for (int version = 3; version <= 4; version++) {
+    struct zcp_ipc_buffer b;
+    schema_message(&s, &b);
+    msg_version = version;
+    batch_message(&b, 2, nodes, 2, version == 3 ? v4 : v5, version == 3 ? 4 : 3, body, 128,
+                  -1, false, -1);
+    msg_version = 4;
+    struct zcp_error err = {0};
+    struct zcp_table *t;
+    OKE(ipc_read_bytes(b.data, b.size, ZCP_IPC_STREAM, ZCP_IPC_COPY, &t, &err), &err);
+    struct zcp_array_view v;
+    OKE(zcp_array_view_init(&v, zcp_table_batch(t, 0), zcp_table_schema(t), &err), &err);
+    char buf[64];
+    zcp_array_view_format(&v.children[0], 1, buf, sizeof buf);
+    cr_assert_str_eq(buf, "8");
+    zcp_array_view_reset(&v);
+    zcp_table_release(t);
+    zcp_ipc_buffer_reset(&b);
+  }
   zcp_schema_release(&s);
 }

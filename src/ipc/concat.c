@@ -1,0 +1,222 @@
+/* Dictionary deltas: the values of a delta DictionaryBatch appended to the dictionary
+ * read so far. Flat types are joined buffer by buffer; nested types are rebuilt element
+ * by element through a builder (deltas are small and rare, so clarity wins over speed).
+ * Both inputs were validated when they were read. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "arrow/internal.h"
+#include "common/util.h"
+#include "ipc/internal.h"
+
+/* ---- nested types: through a builder ------------------------------------------------- */
+
+static zcp_status_t append_value(struct zcp_builder *b, const struct zcp_array_view *v,
+                                 int64_t i);
+
+static zcp_status_t append_items(struct zcp_builder *b, const struct zcp_array_view *v,
+                                 int64_t i) {
+  int64_t start, size;
+  zcp_array_view_get_list(v, i, &start, &size);
+  for (int64_t k = 0; k < size; k++) {
+    ZCP_RETURN_NOT_OK(append_value(zcp_builder_child(b, 0), &v->children[0], start + k));
+  }
+  return zcp_builder_finish_element(b);
+}
+
+static zcp_status_t append_value(struct zcp_builder *b, const struct zcp_array_view *v,
+                                 int64_t i) {
+  enum zcp_type t = v->format.type;
+  if (t == ZCP_TYPE_RUN_END_ENCODED) {
+    int64_t k = zcp_array_view_run_index(v, i);
+    ZCP_RETURN_NOT_OK(append_value(zcp_builder_child(b, 1), &v->children[1], k));
+    return zcp_builder_append_run(b, 1);
+  }
+  if (t == ZCP_TYPE_SPARSE_UNION || t == ZCP_TYPE_DENSE_UNION) {
+    int64_t ci, c = zcp_array_view_union_child(v, i, &ci);
+    int8_t id = zcp_array_view_union_type_id(v, i);
+    ZCP_RETURN_NOT_OK(zcp_builder_append_union(b, id));
+    return append_value(zcp_builder_union_child(b, id), &v->children[c], ci);
+  }
+  if (zcp_array_view_is_null(v, i)) return zcp_builder_append_null(b, 1);
+  switch (t) {
+    case ZCP_TYPE_UINT8: case ZCP_TYPE_UINT16: case ZCP_TYPE_UINT32: case ZCP_TYPE_UINT64:
+      return zcp_builder_append_uint(b, zcp_array_view_get_uint(v, i));
+    case ZCP_TYPE_HALF_FLOAT: case ZCP_TYPE_FLOAT: case ZCP_TYPE_DOUBLE:
+      return zcp_builder_append_double(b, zcp_array_view_get_double(v, i));
+    case ZCP_TYPE_DECIMAL128: case ZCP_TYPE_DECIMAL256: case ZCP_TYPE_BINARY:
+    case ZCP_TYPE_STRING: case ZCP_TYPE_LARGE_BINARY: case ZCP_TYPE_LARGE_STRING:
+    case ZCP_TYPE_BINARY_VIEW: case ZCP_TYPE_STRING_VIEW: case ZCP_TYPE_FIXED_SIZE_BINARY: {
+      struct zcp_string_view s = zcp_array_view_get_bytes(v, i);
+      return zcp_builder_append_bytes(b, s.data, s.size);
+    }
+    case ZCP_TYPE_INTERVAL_DAY_TIME: case ZCP_TYPE_INTERVAL_MONTH_DAY_NANO: {
+      int32_t months, days;
+      int64_t sub;
+      zcp_array_view_get_interval(v, i, &months, &days, &sub);
+      return zcp_builder_append_interval(b, months, days, sub);
+    }
+    case ZCP_TYPE_LIST: case ZCP_TYPE_LARGE_LIST: case ZCP_TYPE_LIST_VIEW:
+    case ZCP_TYPE_LARGE_LIST_VIEW: case ZCP_TYPE_FIXED_SIZE_LIST: case ZCP_TYPE_MAP:
+      return append_items(b, v, i);
+    case ZCP_TYPE_STRUCT:
+      /* children see the struct's offset added, as in the C Data Interface */
+      for (int64_t c = 0; c < v->n_children; c++) {
+        ZCP_RETURN_NOT_OK(append_value(zcp_builder_child(b, c), &v->children[c], v->offset + i));
+      }
+      return zcp_builder_finish_element(b);
+    default: /* bool, signed integers, dates, times, timestamps, durations, months */
+      return zcp_builder_append_int(b, zcp_array_view_get_int(v, i));
+  }
+}
+
+static bool has_dictionary(const struct ArrowSchema *s) {
+  if (s->dictionary != NULL) return true;
+  for (int64_t i = 0; i < s->n_children; i++) {
+    if (has_dictionary(s->children[i])) return true;
+  }
+  return false;
+}
+
+static zcp_status_t concat_rebuild(const struct ArrowArray *a, const struct ArrowArray *b,
+                                   const struct ArrowSchema *schema,
+                                   struct zcp_allocator *alloc, struct ArrowArray *dst,
+                                   struct zcp_error *err) {
+  if (has_dictionary(schema)) {
+    return zcp_error_set(err, ZCP_UNSUPPORTED,
+                         "delta dictionaries whose values are dictionary-encoded are not "
+                         "supported");
+  }
+  struct zcp_builder *bld;
+  ZCP_RETURN_NOT_OK(zcp_builder_init(&bld, schema, alloc, err));
+  const struct ArrowArray *parts[2] = {a, b};
+  zcp_status_t st = ZCP_OK;
+  for (int p = 0; p < 2 && st == ZCP_OK; p++) {
+    struct zcp_array_view v;
+    st = zcp_array_view_init(&v, parts[p], schema, err);
+    for (int64_t i = 0; st == ZCP_OK && i < v.length; i++) st = append_value(bld, &v, i);
+    if (st != ZCP_OK && err != NULL && err->code == ZCP_OK) {
+      zcp_error_set(err, st, "delta dictionary: %s", zcp_builder_last_error(bld));
+    }
+    zcp_array_view_reset(&v);
+  }
+  if (st == ZCP_OK) st = zcp_builder_finish(bld, dst, NULL, err);
+  zcp_builder_release(bld);
+  return st;
+}
+
+/* ---- flat types: buffer by buffer ---------------------------------------------------- */
+
+static int64_t ld_off(const uint8_t *p, int64_t w, int64_t k) {
+  int64_t v = 0;
+  if (w == 4) {
+    int32_t x;
+    memcpy(&x, p + 4 * k, 4);
+    v = x;
+  } else {
+    memcpy(&v, p + 8 * k, 8);
+  }
+  return v;
+}
+
+static void st_off(uint8_t *p, int64_t w, int64_t k, int64_t v) {
+  if (w == 4) {
+    int32_t x = (int32_t)v;
+    memcpy(p + 4 * k, &x, 4);
+  } else {
+    memcpy(p + 8 * k, &v, 8);
+  }
+}
+
+static void *concat_alloc(struct zcp_allocator *a, int64_t size, int64_t *cap) {
+  int64_t align = ZCP_MAX(a->alignment, ZCP_ALIGNMENT);
+  *cap = zcp__round_up(ZCP_MAX(size, 1), align);
+  uint8_t *p = a->allocate(a, *cap, align);
+  if (p != NULL) memset(p, 0, (size_t)*cap);
+  return p;
+}
+
+/* Bits [0, n) of src appended at bit `at` of dst (NULL src: all set). */
+static void append_bits(uint8_t *dst, int64_t at, const uint8_t *src, int64_t off, int64_t n) {
+  for (int64_t i = 0; i < n; i++) zcp__bit_set(dst, at + i, src ? zcp__bit_get(src, off + i) : 1);
+}
+
+zcp_status_t zcp__ipc_concat(const struct ArrowArray *a, const struct ArrowArray *b,
+                             const struct ArrowSchema *schema, struct zcp_allocator *alloc,
+                             struct ArrowArray *dst, struct zcp_error *err) {
+  struct zcp_format f;
+  ZCP_RETURN_NOT_OK(zcp_format_parse(schema->format, &f, err));
+  int64_t w = 0, bits = zcp_format_bit_width(&f);
+  bool binary = false;
+  switch (f.type) {
+    case ZCP_TYPE_BINARY: case ZCP_TYPE_STRING: w = 4; binary = true; break;
+    case ZCP_TYPE_LARGE_BINARY: case ZCP_TYPE_LARGE_STRING: w = 8; binary = true; break;
+    default:
+      if (bits <= 0 || schema->n_children > 0 || schema->dictionary != NULL ||
+          f.type == ZCP_TYPE_NA) {
+        return concat_rebuild(a, b, schema, alloc, dst, err);
+      }
+  }
+  int64_t n = a->length + b->length;
+  ZCP_RETURN_NOT_OK(zcp__array_init_node(dst, binary ? 3 : 2, 0, alloc));
+  dst->length = n;
+  dst->null_count = a->null_count + b->null_count;
+  int64_t cap;
+  uint8_t *valid = NULL;
+  if (dst->null_count > 0) {
+    valid = concat_alloc(alloc, zcp__bitmap_bytes(n), &cap);
+    if (valid == NULL) goto oom;
+    zcp__array_set_buffer(dst, 0, valid, cap);
+    append_bits(valid, 0, a->buffers[0], a->offset, a->length);
+    append_bits(valid, a->length, b->buffers[0], b->offset, b->length);
+  }
+  if (binary) {
+    uint8_t *offs = concat_alloc(alloc, (n + 1) * w, &cap);
+    if (offs == NULL) goto oom;
+    zcp__array_set_buffer(dst, 1, offs, cap);
+    const struct ArrowArray *src[2] = {a, b};
+    int64_t at = 0, bytes = 0;
+    for (int s = 0; s < 2; s++) {
+      if (src[s]->length == 0) continue;
+      const uint8_t *o = src[s]->buffers[1];
+      bytes += ld_off(o, w, src[s]->offset + src[s]->length) - ld_off(o, w, src[s]->offset);
+    }
+    uint8_t *data = concat_alloc(alloc, bytes, &cap);
+    if (data == NULL) goto oom;
+    zcp__array_set_buffer(dst, 2, data, cap);
+    int64_t pos = 0;
+    for (int s = 0; s < 2; s++) {
+      const struct ArrowArray *x = src[s];
+      if (x->length == 0) continue;
+      const uint8_t *o = x->buffers[1];
+      int64_t base = ld_off(o, w, x->offset);
+      for (int64_t i = 0; i < x->length; i++) {
+        st_off(offs, w, at++, pos + ld_off(o, w, x->offset + i) - base);
+      }
+      int64_t len = ld_off(o, w, x->offset + x->length) - base;
+      if (len) memcpy(data + pos, (const uint8_t *)x->buffers[2] + base, (size_t)len);
+      pos += len;
+    }
+    st_off(offs, w, at, pos);
+  } else if (bits == 1) {
+    uint8_t *vals = concat_alloc(alloc, zcp__bitmap_bytes(n), &cap);
+    if (vals == NULL) goto oom;
+    zcp__array_set_buffer(dst, 1, vals, cap);
+    append_bits(vals, 0, a->buffers[1], a->offset, a->length);
+    append_bits(vals, a->length, b->buffers[1], b->offset, b->length);
+  } else {
+    int64_t bytes = bits / 8;
+    uint8_t *vals = concat_alloc(alloc, n * bytes, &cap);
+    if (vals == NULL) goto oom;
+    zcp__array_set_buffer(dst, 1, vals, cap);
+    if (a->length) memcpy(vals, (const uint8_t *)a->buffers[1] + a->offset * bytes, (size_t)(a->length * bytes));
+    if (b->length) {
+      memcpy(vals + a->length * bytes, (const uint8_t *)b->buffers[1] + b->offset * bytes,
+             (size_t)(b->length * bytes));
+    }
+  }
+  return ZCP_OK;
+oom:
+  zcp_array_release(dst);
+  return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory for a delta dictionary");
+}
