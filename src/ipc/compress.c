@@ -54,7 +54,8 @@ static zcp_status_t lz4_decompress(const uint8_t *src, int64_t n, uint8_t *dst,
     hint = LZ4F_decompress(ctx, dst + outp, &dst_left, src + in, &src_size, NULL);
     if (LZ4F_isError(hint)) {
       LZ4F_freeDecompressionContext(ctx);
-      return zcp_error_set(err, ZCP_CORRUPT_INPUT, "LZ4 frame: %s", LZ4F_getErrorName(hint));
+      return zcp_error_set(err, ZCP_CORRUPT_INPUT, "LZ4 frame: %s",
+                           LZ4F_getErrorName(hint));
     }
     in += (int64_t)src_size;
     outp += (int64_t)dst_left;
@@ -62,10 +63,9 @@ static zcp_status_t lz4_decompress(const uint8_t *src, int64_t n, uint8_t *dst,
   }
   LZ4F_freeDecompressionContext(ctx);
   if (hint != 0 || outp != dst_size) {
-    return zcp_error_set(err, ZCP_CORRUPT_INPUT,
-                         "LZ4 frame decompresses to %lld bytes%s, expected %lld",
-                         (long long)outp, hint ? " and is truncated" : "",
-                         (long long)dst_size);
+    return zcp_error_set(
+        err, ZCP_CORRUPT_INPUT, "LZ4 frame decompresses to %lld bytes%s, expected %lld",
+        (long long)outp, hint ? " and is truncated" : "", (long long)dst_size);
   }
   return ZCP_OK;
 }
@@ -77,7 +77,8 @@ zcp_status_t zcp__ipc_decompress(int codec, const uint8_t *src, int64_t n, uint8
   }
   size_t got = ZSTD_decompress(dst, (size_t)dst_size, src, (size_t)n);
   if (ZSTD_isError(got)) {
-    return zcp_error_set(err, ZCP_CORRUPT_INPUT, "ZSTD frame: %s", ZSTD_getErrorName(got));
+    return zcp_error_set(err, ZCP_CORRUPT_INPUT, "ZSTD frame: %s",
+                         ZSTD_getErrorName(got));
   }
   if ((int64_t)got != dst_size) {
     return zcp_error_set(err, ZCP_CORRUPT_INPUT,
@@ -104,7 +105,8 @@ zcp_status_t zcp__ipc_decompressed_size_check(int codec, const uint8_t *src, int
     size_t r = LZ4F_getFrameInfo(ctx, &info, src, &used);
     LZ4F_freeDecompressionContext(ctx);
     if (LZ4F_isError(r)) {
-      return zcp_error_set(err, ZCP_CORRUPT_INPUT, "LZ4 frame header: %s", LZ4F_getErrorName(r));
+      return zcp_error_set(err, ZCP_CORRUPT_INPUT, "LZ4 frame header: %s",
+                           LZ4F_getErrorName(r));
     }
     if (info.contentSize != 0) stated = (int64_t)info.contentSize;
     max_ratio = 256;
@@ -113,7 +115,8 @@ zcp_status_t zcp__ipc_decompressed_size_check(int codec, const uint8_t *src, int
     if (c == ZSTD_CONTENTSIZE_ERROR) {
       return zcp_error_set(err, ZCP_CORRUPT_INPUT, "ZSTD frame header is invalid");
     }
-    if (c != ZSTD_CONTENTSIZE_UNKNOWN) stated = (int64_t)ZCP_MIN(c, (unsigned long long)INT64_MAX);
+    if (c != ZSTD_CONTENTSIZE_UNKNOWN)
+      stated = (int64_t)ZCP_MIN(c, (unsigned long long)INT64_MAX);
     max_ratio = 32768;
   }
   int64_t bound;
@@ -121,7 +124,8 @@ zcp_status_t zcp__ipc_decompressed_size_check(int codec, const uint8_t *src, int
                   : (!zcp__mul_i64(n + 64, max_ratio, &bound) || want > bound)) {
     return zcp_error_set(err, ZCP_CORRUPT_INPUT,
                          "compressed buffer of %lld bytes cannot hold the %lld bytes it "
-                         "announces", (long long)n, (long long)want);
+                         "announces",
+                         (long long)n, (long long)want);
   }
   return ZCP_OK;
 }

@@ -9,7 +9,8 @@
 #include "common/util.h"
 #include "ipc/internal.h"
 
-/* ---- nested types: through a builder ------------------------------------------------- */
+/* ---- nested types: through a builder -------------------------------------------------
+ */
 
 static zcp_status_t append_value(struct zcp_builder *b, const struct zcp_array_view *v,
                                  int64_t i);
@@ -40,29 +41,46 @@ static zcp_status_t append_value(struct zcp_builder *b, const struct zcp_array_v
   }
   if (zcp_array_view_is_null(v, i)) return zcp_builder_append_null(b, 1);
   switch (t) {
-    case ZCP_TYPE_UINT8: case ZCP_TYPE_UINT16: case ZCP_TYPE_UINT32: case ZCP_TYPE_UINT64:
+    case ZCP_TYPE_UINT8:
+    case ZCP_TYPE_UINT16:
+    case ZCP_TYPE_UINT32:
+    case ZCP_TYPE_UINT64:
       return zcp_builder_append_uint(b, zcp_array_view_get_uint(v, i));
-    case ZCP_TYPE_HALF_FLOAT: case ZCP_TYPE_FLOAT: case ZCP_TYPE_DOUBLE:
+    case ZCP_TYPE_HALF_FLOAT:
+    case ZCP_TYPE_FLOAT:
+    case ZCP_TYPE_DOUBLE:
       return zcp_builder_append_double(b, zcp_array_view_get_double(v, i));
-    case ZCP_TYPE_DECIMAL128: case ZCP_TYPE_DECIMAL256: case ZCP_TYPE_BINARY:
-    case ZCP_TYPE_STRING: case ZCP_TYPE_LARGE_BINARY: case ZCP_TYPE_LARGE_STRING:
-    case ZCP_TYPE_BINARY_VIEW: case ZCP_TYPE_STRING_VIEW: case ZCP_TYPE_FIXED_SIZE_BINARY: {
+    case ZCP_TYPE_DECIMAL128:
+    case ZCP_TYPE_DECIMAL256:
+    case ZCP_TYPE_BINARY:
+    case ZCP_TYPE_STRING:
+    case ZCP_TYPE_LARGE_BINARY:
+    case ZCP_TYPE_LARGE_STRING:
+    case ZCP_TYPE_BINARY_VIEW:
+    case ZCP_TYPE_STRING_VIEW:
+    case ZCP_TYPE_FIXED_SIZE_BINARY: {
       struct zcp_string_view s = zcp_array_view_get_bytes(v, i);
       return zcp_builder_append_bytes(b, s.data, s.size);
     }
-    case ZCP_TYPE_INTERVAL_DAY_TIME: case ZCP_TYPE_INTERVAL_MONTH_DAY_NANO: {
+    case ZCP_TYPE_INTERVAL_DAY_TIME:
+    case ZCP_TYPE_INTERVAL_MONTH_DAY_NANO: {
       int32_t months, days;
       int64_t sub;
       zcp_array_view_get_interval(v, i, &months, &days, &sub);
       return zcp_builder_append_interval(b, months, days, sub);
     }
-    case ZCP_TYPE_LIST: case ZCP_TYPE_LARGE_LIST: case ZCP_TYPE_LIST_VIEW:
-    case ZCP_TYPE_LARGE_LIST_VIEW: case ZCP_TYPE_FIXED_SIZE_LIST: case ZCP_TYPE_MAP:
+    case ZCP_TYPE_LIST:
+    case ZCP_TYPE_LARGE_LIST:
+    case ZCP_TYPE_LIST_VIEW:
+    case ZCP_TYPE_LARGE_LIST_VIEW:
+    case ZCP_TYPE_FIXED_SIZE_LIST:
+    case ZCP_TYPE_MAP:
       return append_items(b, v, i);
     case ZCP_TYPE_STRUCT:
       /* children see the struct's offset added, as in the C Data Interface */
       for (int64_t c = 0; c < v->n_children; c++) {
-        ZCP_RETURN_NOT_OK(append_value(zcp_builder_child(b, c), &v->children[c], v->offset + i));
+        ZCP_RETURN_NOT_OK(
+            append_value(zcp_builder_child(b, c), &v->children[c], v->offset + i));
       }
       return zcp_builder_finish_element(b);
     default: /* bool, signed integers, dates, times, timestamps, durations, months */
@@ -105,7 +123,8 @@ static zcp_status_t concat_rebuild(const struct ArrowArray *a, const struct Arro
   return st;
 }
 
-/* ---- flat types: buffer by buffer ---------------------------------------------------- */
+/* ---- flat types: buffer by buffer ----------------------------------------------------
+ */
 
 static int64_t ld_off(const uint8_t *p, int64_t w, int64_t k) {
   int64_t v = 0;
@@ -137,20 +156,31 @@ static void *concat_alloc(struct zcp_allocator *a, int64_t size, int64_t *cap) {
 }
 
 /* Bits [0, n) of src appended at bit `at` of dst (NULL src: all set). */
-static void append_bits(uint8_t *dst, int64_t at, const uint8_t *src, int64_t off, int64_t n) {
-  for (int64_t i = 0; i < n; i++) zcp__bit_set(dst, at + i, src ? zcp__bit_get(src, off + i) : 1);
+static void append_bits(uint8_t *dst, int64_t at, const uint8_t *src, int64_t off,
+                        int64_t n) {
+  for (int64_t i = 0; i < n; i++)
+    zcp__bit_set(dst, at + i, src ? zcp__bit_get(src, off + i) : 1);
 }
 
 zcp_status_t zcp__ipc_concat(const struct ArrowArray *a, const struct ArrowArray *b,
-                             const struct ArrowSchema *schema, struct zcp_allocator *alloc,
-                             struct ArrowArray *dst, struct zcp_error *err) {
+                             const struct ArrowSchema *schema,
+                             struct zcp_allocator *alloc, struct ArrowArray *dst,
+                             struct zcp_error *err) {
   struct zcp_format f;
   ZCP_RETURN_NOT_OK(zcp_format_parse(schema->format, &f, err));
   int64_t w = 0, bits = zcp_format_bit_width(&f);
   bool binary = false;
   switch (f.type) {
-    case ZCP_TYPE_BINARY: case ZCP_TYPE_STRING: w = 4; binary = true; break;
-    case ZCP_TYPE_LARGE_BINARY: case ZCP_TYPE_LARGE_STRING: w = 8; binary = true; break;
+    case ZCP_TYPE_BINARY:
+    case ZCP_TYPE_STRING:
+      w = 4;
+      binary = true;
+      break;
+    case ZCP_TYPE_LARGE_BINARY:
+    case ZCP_TYPE_LARGE_STRING:
+      w = 8;
+      binary = true;
+      break;
     default:
       if (bits <= 0 || schema->n_children > 0 || schema->dictionary != NULL ||
           f.type == ZCP_TYPE_NA) {
@@ -179,7 +209,8 @@ zcp_status_t zcp__ipc_concat(const struct ArrowArray *a, const struct ArrowArray
     for (int s = 0; s < 2; s++) {
       if (src[s]->length == 0) continue;
       const uint8_t *o = src[s]->buffers[1];
-      bytes += ld_off(o, w, src[s]->offset + src[s]->length) - ld_off(o, w, src[s]->offset);
+      bytes +=
+          ld_off(o, w, src[s]->offset + src[s]->length) - ld_off(o, w, src[s]->offset);
     }
     uint8_t *data = concat_alloc(alloc, bytes, &cap);
     if (data == NULL) goto oom;
@@ -209,7 +240,9 @@ zcp_status_t zcp__ipc_concat(const struct ArrowArray *a, const struct ArrowArray
     uint8_t *vals = concat_alloc(alloc, n * bytes, &cap);
     if (vals == NULL) goto oom;
     zcp__array_set_buffer(dst, 1, vals, cap);
-    if (a->length) memcpy(vals, (const uint8_t *)a->buffers[1] + a->offset * bytes, (size_t)(a->length * bytes));
+    if (a->length)
+      memcpy(vals, (const uint8_t *)a->buffers[1] + a->offset * bytes,
+             (size_t)(a->length * bytes));
     if (b->length) {
       memcpy(vals + a->length * bytes, (const uint8_t *)b->buffers[1] + b->offset * bytes,
              (size_t)(b->length * bytes));

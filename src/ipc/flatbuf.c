@@ -10,11 +10,14 @@
 
 #include "common/util.h"
 
-/* ---- reading ------------------------------------------------------------------------ */
+/* ---- reading ------------------------------------------------------------------------
+ */
 
 #define CORRUPT(...) zcp_error_set(err, ZCP_CORRUPT_INPUT, __VA_ARGS__)
 
-static uint16_t ld16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static uint16_t ld16(const uint8_t *p) {
+  return (uint16_t)(p[0] | p[1] << 8);
+}
 
 /* Fills a table at pos after checking its soffset, vtable and inline size. */
 static zcp_status_t table_at(const uint8_t *buf, int64_t size, int64_t pos, int32_t depth,
@@ -64,7 +67,9 @@ static int64_t field_pos(const struct zcp_fb_table *t, int id, int64_t width) {
   return t->pos + off;
 }
 
-bool zcp__fb_has(const struct zcp_fb_table *t, int id) { return field_pos(t, id, 1) != 0; }
+bool zcp__fb_has(const struct zcp_fb_table *t, int id) {
+  return field_pos(t, id, 1) != 0;
+}
 
 static zcp_status_t scalar(const struct zcp_fb_table *t, int id, int width, uint64_t def,
                            uint64_t *out, const char *what, struct zcp_error *err) {
@@ -76,10 +81,18 @@ static zcp_status_t scalar(const struct zcp_fb_table *t, int id, int width, uint
   }
   const uint8_t *b = t->buf + p;
   switch (width) {
-    case 1: *out = b[0]; break;
-    case 2: *out = ld16(b); break;
-    case 4: *out = zcp__load_le32(b); break;
-    default: *out = zcp__load_le64(b); break;
+    case 1:
+      *out = b[0];
+      break;
+    case 2:
+      *out = ld16(b);
+      break;
+    case 4:
+      *out = zcp__load_le32(b);
+      break;
+    default:
+      *out = zcp__load_le64(b);
+      break;
   }
   return ZCP_OK;
 }
@@ -156,9 +169,10 @@ static zcp_status_t vector_at(const uint8_t *buf, int64_t size, int64_t to,
                               const char *what, struct zcp_error *err) {
   int64_t count = zcp__load_le32(buf + to), bytes;
   if (!zcp__mul_i64(count, elem_size, &bytes) || bytes > size - to - 4 - extra) {
-    return CORRUPT("flatbuffer %s: %lld elements of %lld bytes at %lld do not fit in "
-                   "%lld bytes", what, (long long)count, (long long)elem_size,
-                   (long long)to, (long long)size);
+    return CORRUPT(
+        "flatbuffer %s: %lld elements of %lld bytes at %lld do not fit in "
+        "%lld bytes",
+        what, (long long)count, (long long)elem_size, (long long)to, (long long)size);
   }
   *n = count;
   return ZCP_OK;
@@ -209,9 +223,12 @@ zcp_status_t zcp__fb_vector_string(const struct zcp_fb_vector *v, int64_t i,
   return ZCP_OK;
 }
 
-/* ---- building ----------------------------------------------------------------------- */
+/* ---- building -----------------------------------------------------------------------
+ */
 
-void zcp__fb_builder_init(struct zcp_fb_builder *b) { memset(b, 0, sizeof *b); }
+void zcp__fb_builder_init(struct zcp_fb_builder *b) {
+  memset(b, 0, sizeof *b);
+}
 
 void zcp__fb_builder_reset(struct zcp_fb_builder *b) {
   free(b->buf);
@@ -248,7 +265,8 @@ static void align_for(struct zcp_fb_builder *b, int64_t then, int64_t align) {
   if (pad) prepend(b, pad);
 }
 
-zcp_fb_ref zcp__fb_string_create(struct zcp_fb_builder *b, const char *data, int64_t size) {
+zcp_fb_ref zcp__fb_string_create(struct zcp_fb_builder *b, const char *data,
+                                 int64_t size) {
   align_for(b, size + 1, 4);
   uint8_t *p = prepend(b, size + 1);
   if (p != NULL && size) memcpy(p, data, (size_t)size);
@@ -267,7 +285,8 @@ zcp_fb_ref zcp__fb_vector_create(struct zcp_fb_builder *b, const void *data, int
   return b->size;
 }
 
-zcp_fb_ref zcp__fb_refs_create(struct zcp_fb_builder *b, const zcp_fb_ref *refs, int64_t n) {
+zcp_fb_ref zcp__fb_refs_create(struct zcp_fb_builder *b, const zcp_fb_ref *refs,
+                               int64_t n) {
   align_for(b, n * 4, 4);
   uint8_t *p = prepend(b, n * 4);
   int64_t elem0 = b->size; /* distance from the end to element 0 */
@@ -328,10 +347,19 @@ zcp_fb_ref zcp__fb_table_end(struct zcp_fb_builder *b) {
     uint64_t v = b->fields[i].value;
     if (b->fields[i].is_ref) v = (uint64_t)(table - pos[i] - (int64_t)v);
     switch (b->fields[i].width) {
-      case 1: f[0] = (uint8_t)v; break;
-      case 2: f[0] = (uint8_t)v; f[1] = (uint8_t)(v >> 8); break;
-      case 4: zcp__store_le32(f, (uint32_t)v); break;
-      default: zcp__store_le64(f, v); break;
+      case 1:
+        f[0] = (uint8_t)v;
+        break;
+      case 2:
+        f[0] = (uint8_t)v;
+        f[1] = (uint8_t)(v >> 8);
+        break;
+      case 4:
+        zcp__store_le32(f, (uint32_t)v);
+        break;
+      default:
+        zcp__store_le64(f, v);
+        break;
     }
   }
   int64_t vt_size = 4 + 2 * n_slots;
@@ -355,8 +383,8 @@ zcp_fb_ref zcp__fb_table_end(struct zcp_fb_builder *b) {
   return table;
 }
 
-zcp_status_t zcp__fb_finish(struct zcp_fb_builder *b, zcp_fb_ref root, const uint8_t **data,
-                            int64_t *size, struct zcp_error *err) {
+zcp_status_t zcp__fb_finish(struct zcp_fb_builder *b, zcp_fb_ref root,
+                            const uint8_t **data, int64_t *size, struct zcp_error *err) {
   align_for(b, 4, 8);
   uint8_t *p = prepend(b, 4);
   if (p == NULL || b->failed) {

@@ -17,7 +17,8 @@
 
 #define ZCP_FB_MAX_DEPTH 200 /* tables nested deeper than this are rejected */
 
-/* ---- reading ------------------------------------------------------------------------ */
+/* ---- reading ------------------------------------------------------------------------
+ */
 
 struct zcp_fb_table {
   const uint8_t *buf;
@@ -75,7 +76,8 @@ static inline const uint8_t *zcp__fb_elem(const struct zcp_fb_vector *v, int64_t
   return v->buf + v->data + i * elem_size;
 }
 
-/* ---- building ----------------------------------------------------------------------- */
+/* ---- building -----------------------------------------------------------------------
+ */
 
 #define ZCP_FB_MAX_FIELDS 16
 
@@ -88,27 +90,30 @@ struct zcp_fb_builder {
   bool failed; /* out of memory: every later call is a no-op; finish reports it */
   int n_fields;
   struct {
-    int id, width;   /* width 1/2/4/8; offsets have width 4 and is_ref */
+    int id, width; /* width 1/2/4/8; offsets have width 4 and is_ref */
     bool is_ref;
-    uint64_t value;  /* scalar bits, or the target ref */
+    uint64_t value; /* scalar bits, or the target ref */
   } fields[ZCP_FB_MAX_FIELDS];
   bool in_table;
 };
 
 void zcp__fb_builder_init(struct zcp_fb_builder *b);
 void zcp__fb_builder_reset(struct zcp_fb_builder *b);
-zcp_fb_ref zcp__fb_string_create(struct zcp_fb_builder *b, const char *data, int64_t size);
+zcp_fb_ref zcp__fb_string_create(struct zcp_fb_builder *b, const char *data,
+                                 int64_t size);
 /* A vector of n elements of elem_size bytes (little-endian), aligned to align. */
 zcp_fb_ref zcp__fb_vector_create(struct zcp_fb_builder *b, const void *data, int64_t n,
                                  int64_t elem_size, int64_t align);
 /* A vector of offsets to tables / strings already written. */
-zcp_fb_ref zcp__fb_refs_create(struct zcp_fb_builder *b, const zcp_fb_ref *refs, int64_t n);
+zcp_fb_ref zcp__fb_refs_create(struct zcp_fb_builder *b, const zcp_fb_ref *refs,
+                               int64_t n);
 void zcp__fb_table_start(struct zcp_fb_builder *b);
 void zcp__fb_add_scalar(struct zcp_fb_builder *b, int id, int width, uint64_t value);
 void zcp__fb_add_ref(struct zcp_fb_builder *b, int id, zcp_fb_ref ref);
 zcp_fb_ref zcp__fb_table_end(struct zcp_fb_builder *b);
-/* Writes the root offset; data and size then hold the finished flatbuffer (owned by b). */
-zcp_status_t zcp__fb_finish(struct zcp_fb_builder *b, zcp_fb_ref root, const uint8_t **data,
-                            int64_t *size, struct zcp_error *err);
+/* Writes the root offset; data and size then hold the finished flatbuffer (owned by b).
+ */
+zcp_status_t zcp__fb_finish(struct zcp_fb_builder *b, zcp_fb_ref root,
+                            const uint8_t **data, int64_t *size, struct zcp_error *err);
 
 #endif /* ZCP_IPC_FLATBUF_H */

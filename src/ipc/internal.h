@@ -12,16 +12,31 @@ enum { ZCP_FB_HEADER_SCHEMA = 1, ZCP_FB_HEADER_DICTIONARY = 2, ZCP_FB_HEADER_BAT
 /* MetadataVersion V4 (3) and V5 (4): we write V5 and read both. */
 enum { ZCP_FB_VERSION_V4 = 3, ZCP_FB_VERSION_V5 = 4 };
 /* Message table fields. */
-enum { ZCP_FB_MSG_VERSION = 0, ZCP_FB_MSG_HEADER_TYPE = 1, ZCP_FB_MSG_HEADER = 2,
-       ZCP_FB_MSG_BODY_LENGTH = 3, ZCP_FB_MSG_METADATA = 4 };
+enum {
+  ZCP_FB_MSG_VERSION = 0,
+  ZCP_FB_MSG_HEADER_TYPE = 1,
+  ZCP_FB_MSG_HEADER = 2,
+  ZCP_FB_MSG_BODY_LENGTH = 3,
+  ZCP_FB_MSG_METADATA = 4
+};
 /* RecordBatch table fields. */
-enum { ZCP_FB_RB_LENGTH = 0, ZCP_FB_RB_NODES = 1, ZCP_FB_RB_BUFFERS = 2,
-       ZCP_FB_RB_COMPRESSION = 3, ZCP_FB_RB_VARIADIC = 4 };
+enum {
+  ZCP_FB_RB_LENGTH = 0,
+  ZCP_FB_RB_NODES = 1,
+  ZCP_FB_RB_BUFFERS = 2,
+  ZCP_FB_RB_COMPRESSION = 3,
+  ZCP_FB_RB_VARIADIC = 4
+};
 /* DictionaryBatch table fields. */
 enum { ZCP_FB_DB_ID = 0, ZCP_FB_DB_DATA = 1, ZCP_FB_DB_DELTA = 2 };
 /* Footer table fields. */
-enum { ZCP_FB_FOOTER_VERSION = 0, ZCP_FB_FOOTER_SCHEMA = 1, ZCP_FB_FOOTER_DICTIONARIES = 2,
-       ZCP_FB_FOOTER_BATCHES = 3, ZCP_FB_FOOTER_METADATA = 4 };
+enum {
+  ZCP_FB_FOOTER_VERSION = 0,
+  ZCP_FB_FOOTER_SCHEMA = 1,
+  ZCP_FB_FOOTER_DICTIONARIES = 2,
+  ZCP_FB_FOOTER_BATCHES = 3,
+  ZCP_FB_FOOTER_METADATA = 4
+};
 /* Sizes of the structs FieldNode, Buffer and Block. */
 enum { ZCP_FB_FIELD_NODE_SIZE = 16, ZCP_FB_BUFFER_SIZE = 16, ZCP_FB_BLOCK_SIZE = 24 };
 
@@ -40,7 +55,10 @@ struct zcp__ipc_dict_fields {
   struct zcp__ipc_dict_field *items; /* ascending ids */
   int64_t n, cap;
   /* decoded schemas: (node, index into items) sorted by node address */
-  struct zcp__ipc_dict_node { uintptr_t node; int64_t index; } *by_node;
+  struct zcp__ipc_dict_node {
+    uintptr_t node;
+    int64_t index;
+  } * by_node;
 };
 void zcp__ipc_dict_fields_reset(struct zcp__ipc_dict_fields *d);
 /* Index of the dictionary field with id / whose node is `node` (decoded schemas only);
@@ -49,14 +67,61 @@ int64_t zcp__ipc_dict_find(const struct zcp__ipc_dict_fields *d, int64_t id);
 int64_t zcp__ipc_dict_find_node(const struct zcp__ipc_dict_fields *d,
                                 const struct ArrowSchema *node);
 
+/* Type union members of Schema.fbs, and Field table fields. */
+enum {
+  ZCP_FB_T_NULL = 1,
+  ZCP_FB_T_INT,
+  ZCP_FB_T_FLOAT,
+  ZCP_FB_T_BINARY,
+  ZCP_FB_T_UTF8,
+  ZCP_FB_T_BOOL,
+  ZCP_FB_T_DECIMAL,
+  ZCP_FB_T_DATE,
+  ZCP_FB_T_TIME,
+  ZCP_FB_T_TIMESTAMP,
+  ZCP_FB_T_INTERVAL,
+  ZCP_FB_T_LIST,
+  ZCP_FB_T_STRUCT,
+  ZCP_FB_T_UNION,
+  ZCP_FB_T_FIXED_BINARY,
+  ZCP_FB_T_FIXED_LIST,
+  ZCP_FB_T_MAP,
+  ZCP_FB_T_DURATION,
+  ZCP_FB_T_LARGE_BINARY,
+  ZCP_FB_T_LARGE_UTF8,
+  ZCP_FB_T_LARGE_LIST,
+  ZCP_FB_T_RUN_END,
+  ZCP_FB_T_BINARY_VIEW,
+  ZCP_FB_T_UTF8_VIEW,
+  ZCP_FB_T_LIST_VIEW,
+  ZCP_FB_T_LARGE_LIST_VIEW
+};
+/* Field table fields. */
+enum {
+  ZCP_FB_FIELD_NAME = 0,
+  ZCP_FB_FIELD_NULLABLE = 1,
+  ZCP_FB_FIELD_TYPE_TYPE = 2,
+  ZCP_FB_FIELD_TYPE = 3,
+  ZCP_FB_FIELD_DICTIONARY = 4,
+  ZCP_FB_FIELD_CHILDREN = 5,
+  ZCP_FB_FIELD_METADATA = 6
+};
+
+/* Appends a dictionary field; the encoder appends ids in ascending order, the decoder
+ * sorts its list once the schema is read, so that zcp__ipc_dict_find can search. */
+zcp_status_t zcp__ipc_dict_add(struct zcp__ipc_dict_fields *d, int64_t id,
+                               const struct ArrowSchema *node);
+
 /* Schema table -> a "+s" ArrowSchema (schema custom_metadata on the root) and its
  * dictionary fields. out is released on error. */
-zcp_status_t zcp__ipc_schema_decode(const struct zcp_fb_table *schema, struct ArrowSchema *out,
+zcp_status_t zcp__ipc_schema_decode(const struct zcp_fb_table *schema,
+                                    struct ArrowSchema *out,
                                     struct zcp__ipc_dict_fields *dicts,
                                     struct zcp_error *err);
 /* A "+s" ArrowSchema -> a Schema table (extra_metadata added to the schema's own), and
  * the dictionary fields with the ids it assigned. */
-zcp_status_t zcp__ipc_schema_encode(struct zcp_fb_builder *b, const struct ArrowSchema *schema,
+zcp_status_t zcp__ipc_schema_encode(struct zcp_fb_builder *b,
+                                    const struct ArrowSchema *schema,
                                     const char *extra_metadata,
                                     struct zcp__ipc_dict_fields *dicts, zcp_fb_ref *out,
                                     struct zcp_error *err);
@@ -83,7 +148,8 @@ zcp_status_t zcp__ipc_decompress(int codec, const uint8_t *src, int64_t n, uint8
 
 #endif /* ZCP_IPC_INTERNAL_H */
 
-/* ---- reading batches (read_batch.c) ------------------------------------------------- */
+/* ---- reading batches (read_batch.c) -------------------------------------------------
+ */
 
 /* What keeps the bytes of zero-copy arrays alive: a reference-counted mapping (or
  * caller's bytes: map NULL) plus the buffers that had to be copied or decompressed for
@@ -94,7 +160,10 @@ struct zcp__ipc_keep {
   void *map;
   int64_t map_size;
   struct zcp_allocator *alloc;
-  struct zcp__ipc_alloc { void *ptr; int64_t size; } *allocs;
+  struct zcp__ipc_alloc {
+    void *ptr;
+    int64_t size;
+  } * allocs;
   int64_t n_allocs, cap_allocs;
 };
 void zcp__ipc_keep_retain(struct zcp__ipc_keep *k);
@@ -128,13 +197,14 @@ zcp_status_t zcp__ipc_body_init(struct zcp__ipc_body *body, const struct zcp_fb_
                                 const uint8_t *data, int64_t size, struct zcp_error *err);
 /* Decodes a record batch of `schema` ("+s") into out, validated. */
 zcp_status_t zcp__ipc_decode_batch(const struct zcp__ipc_body *body,
-                                   const struct ArrowSchema *schema, struct ArrowArray *out,
-                                   struct zcp_error *err);
+                                   const struct ArrowSchema *schema,
+                                   struct ArrowArray *out, struct zcp_error *err);
 /* Decodes a dictionary batch's values of `value_schema` into out, validated. */
 zcp_status_t zcp__ipc_decode_dictionary(const struct zcp__ipc_body *body,
                                         const struct ArrowSchema *value_schema,
                                         struct ArrowArray *out, struct zcp_error *err);
 /* dst = a ++ b for dictionary deltas (flat types), buffers from alloc. */
 zcp_status_t zcp__ipc_concat(const struct ArrowArray *a, const struct ArrowArray *b,
-                             const struct ArrowSchema *schema, struct zcp_allocator *alloc,
-                             struct ArrowArray *dst, struct zcp_error *err);
+                             const struct ArrowSchema *schema,
+                             struct zcp_allocator *alloc, struct ArrowArray *dst,
+                             struct zcp_error *err);

@@ -35,7 +35,8 @@ static zcp_status_t fd_read(void *ctx, void *buf, int64_t size, int64_t *got,
   while (*got < size) {
     ssize_t n = read(fd, p + *got, (size_t)ZCP_MIN(size - *got, (int64_t)1 << 30));
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return zcp_error_set(err, ZCP_IO_ERROR, "read from fd %d: %s", fd, strerror(errno));
+    if (n < 0)
+      return zcp_error_set(err, ZCP_IO_ERROR, "read from fd %d: %s", fd, strerror(errno));
     if (n == 0) break;
     *got += n;
   }
@@ -55,7 +56,8 @@ static zcp_status_t buffer_write(void *ctx, const void *data, int64_t size,
   struct zcp_ipc_buffer *b = ctx;
   int64_t need;
   if (size < 0 || !zcp__add_i64(b->size, size, &need)) {
-    return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "write of %lld bytes", (long long)size);
+    return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "write of %lld bytes",
+                         (long long)size);
   }
   if (need > b->capacity) {
     int64_t cap = b->capacity ? b->capacity : 4096;

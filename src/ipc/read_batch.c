@@ -43,16 +43,19 @@ void zcp__ipc_dict_value_release(void *arg) {
 }
 
 zcp_status_t zcp__ipc_body_init(struct zcp__ipc_body *body, const struct zcp_fb_table *rb,
-                                const uint8_t *data, int64_t size, struct zcp_error *err) {
+                                const uint8_t *data, int64_t size,
+                                struct zcp_error *err) {
   body->data = data;
   body->size = size;
   body->codec = ZCP_IPC_COMPRESSION_NONE;
-  ZCP_RETURN_NOT_OK(zcp__fb_i64(rb, ZCP_FB_RB_LENGTH, 0, &body->length, "RecordBatch.length", err));
-  if (body->length < 0) return CORRUPT("RecordBatch.length %lld is negative", (long long)body->length);
-  ZCP_RETURN_NOT_OK(zcp__fb_vector(rb, ZCP_FB_RB_NODES, ZCP_FB_FIELD_NODE_SIZE, &body->nodes,
-                                   "RecordBatch.nodes", err));
-  ZCP_RETURN_NOT_OK(zcp__fb_vector(rb, ZCP_FB_RB_BUFFERS, ZCP_FB_BUFFER_SIZE, &body->buffers,
-                                   "RecordBatch.buffers", err));
+  ZCP_RETURN_NOT_OK(
+      zcp__fb_i64(rb, ZCP_FB_RB_LENGTH, 0, &body->length, "RecordBatch.length", err));
+  if (body->length < 0)
+    return CORRUPT("RecordBatch.length %lld is negative", (long long)body->length);
+  ZCP_RETURN_NOT_OK(zcp__fb_vector(rb, ZCP_FB_RB_NODES, ZCP_FB_FIELD_NODE_SIZE,
+                                   &body->nodes, "RecordBatch.nodes", err));
+  ZCP_RETURN_NOT_OK(zcp__fb_vector(rb, ZCP_FB_RB_BUFFERS, ZCP_FB_BUFFER_SIZE,
+                                   &body->buffers, "RecordBatch.buffers", err));
   ZCP_RETURN_NOT_OK(zcp__fb_vector(rb, ZCP_FB_RB_VARIADIC, 8, &body->variadic,
                                    "RecordBatch.variadicBufferCounts", err));
   struct zcp_fb_table comp;
@@ -71,7 +74,8 @@ zcp_status_t zcp__ipc_body_init(struct zcp__ipc_body *body, const struct zcp_fb_
   return ZCP_OK;
 }
 
-/* ---- one message's decoding state ---------------------------------------------------- */
+/* ---- one message's decoding state ----------------------------------------------------
+ */
 
 struct decoder {
   const struct zcp__ipc_body *body;
@@ -129,7 +133,8 @@ static zcp_status_t take_buffer(struct decoder *d, struct ArrowArray *node, int6
   int64_t n = len;
   bool compressed = false;
   if (b->codec != ZCP_IPC_COMPRESSION_NONE && len > 0) {
-    if (len < 8) return CORRUPT("compressed buffer of %lld bytes has no length", (long long)len);
+    if (len < 8)
+      return CORRUPT("compressed buffer of %lld bytes has no length", (long long)len);
     n = (int64_t)zcp__load_le64(src);
     src += 8;
     if (n == -1) {
@@ -156,7 +161,8 @@ static zcp_status_t take_buffer(struct decoder *d, struct ArrowArray *node, int6
   int64_t cap;
   uint8_t *p = alloc_buffer(d, n, &cap);
   if (p == NULL) {
-    return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory for a %lld-byte buffer", (long long)n);
+    return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory for a %lld-byte buffer",
+                         (long long)n);
   }
   zcp__array_set_buffer(node, slot, p, b->zero_copy ? n : cap);
   if (compressed) {
@@ -193,8 +199,8 @@ static zcp_status_t attach_dictionary(struct decoder *d, const struct ArrowSchem
     }
     if (zcp__array_alloc_dictionary(out) != ZCP_OK) return ZCP_OUT_OF_MEMORY;
     __atomic_fetch_add(&v->refs, 1, __ATOMIC_RELAXED);
-    zcp_status_t st = zcp__array_share(&v->array, out->dictionary,
-                                       zcp__ipc_dict_value_release, v);
+    zcp_status_t st =
+        zcp__array_share(&v->array, out->dictionary, zcp__ipc_dict_value_release, v);
     if (st != ZCP_OK) zcp__ipc_dict_value_release(v);
     return st;
   }
@@ -206,7 +212,8 @@ static zcp_status_t decode_node(struct decoder *d, const struct ArrowSchema *sch
   struct zcp_error *err = d->err;
   const struct zcp__ipc_body *b = d->body;
   struct zcp_format f;
-  if (depth > ZCP_MAX_DEPTH) return CORRUPT("arrays nested deeper than %d", ZCP_MAX_DEPTH);
+  if (depth > ZCP_MAX_DEPTH)
+    return CORRUPT("arrays nested deeper than %d", ZCP_MAX_DEPTH);
   ZCP_RETURN_NOT_OK(zcp_format_parse(schema->format, &f, err));
   if (d->next_node >= b->nodes.n) {
     return CORRUPT("RecordBatch has %lld field nodes, the schema needs more",
@@ -215,30 +222,68 @@ static zcp_status_t decode_node(struct decoder *d, const struct ArrowSchema *sch
   const uint8_t *e = zcp__fb_elem(&b->nodes, d->next_node++, ZCP_FB_FIELD_NODE_SIZE);
   int64_t length = (int64_t)zcp__load_le64(e), nulls = (int64_t)zcp__load_le64(e + 8);
   if (length < 0 || nulls < 0 || nulls > length) {
-    return CORRUPT("field node %lld: length %lld, null count %lld", (long long)(d->next_node - 1),
-                   (long long)length, (long long)nulls);
+    return CORRUPT("field node %lld: length %lld, null count %lld",
+                   (long long)(d->next_node - 1), (long long)length, (long long)nulls);
   }
   int64_t n_ipc = 0, first_role = 0, elem[3] = {1, 1, 1}, n_variadic = 0;
   bool views = f.type == ZCP_TYPE_BINARY_VIEW || f.type == ZCP_TYPE_STRING_VIEW;
   switch (f.type) {
-    case ZCP_TYPE_NA: case ZCP_TYPE_RUN_END_ENCODED: break;
-    case ZCP_TYPE_SPARSE_UNION: n_ipc = 1; first_role = 1; break;
-    case ZCP_TYPE_DENSE_UNION: n_ipc = 2; first_role = 1; elem[1] = 4; break;
-    case ZCP_TYPE_STRUCT: case ZCP_TYPE_FIXED_SIZE_LIST: n_ipc = 1; break;
-    case ZCP_TYPE_LIST: case ZCP_TYPE_MAP: n_ipc = 2; elem[1] = 4; break;
-    case ZCP_TYPE_LARGE_LIST: n_ipc = 2; elem[1] = 8; break;
-    case ZCP_TYPE_LIST_VIEW: n_ipc = 3; elem[1] = elem[2] = 4; break;
-    case ZCP_TYPE_LARGE_LIST_VIEW: n_ipc = 3; elem[1] = elem[2] = 8; break;
-    case ZCP_TYPE_BINARY: case ZCP_TYPE_STRING: n_ipc = 3; elem[1] = 4; break;
-    case ZCP_TYPE_LARGE_BINARY: case ZCP_TYPE_LARGE_STRING: n_ipc = 3; elem[1] = 8; break;
-    case ZCP_TYPE_BINARY_VIEW: case ZCP_TYPE_STRING_VIEW:
+    case ZCP_TYPE_NA:
+    case ZCP_TYPE_RUN_END_ENCODED:
+      break;
+    case ZCP_TYPE_SPARSE_UNION:
+      n_ipc = 1;
+      first_role = 1;
+      break;
+    case ZCP_TYPE_DENSE_UNION:
+      n_ipc = 2;
+      first_role = 1;
+      elem[1] = 4;
+      break;
+    case ZCP_TYPE_STRUCT:
+    case ZCP_TYPE_FIXED_SIZE_LIST:
+      n_ipc = 1;
+      break;
+    case ZCP_TYPE_LIST:
+    case ZCP_TYPE_MAP:
+      n_ipc = 2;
+      elem[1] = 4;
+      break;
+    case ZCP_TYPE_LARGE_LIST:
+      n_ipc = 2;
+      elem[1] = 8;
+      break;
+    case ZCP_TYPE_LIST_VIEW:
+      n_ipc = 3;
+      elem[1] = elem[2] = 4;
+      break;
+    case ZCP_TYPE_LARGE_LIST_VIEW:
+      n_ipc = 3;
+      elem[1] = elem[2] = 8;
+      break;
+    case ZCP_TYPE_BINARY:
+    case ZCP_TYPE_STRING:
+      n_ipc = 3;
+      elem[1] = 4;
+      break;
+    case ZCP_TYPE_LARGE_BINARY:
+    case ZCP_TYPE_LARGE_STRING:
+      n_ipc = 3;
+      elem[1] = 8;
+      break;
+    case ZCP_TYPE_BINARY_VIEW:
+    case ZCP_TYPE_STRING_VIEW:
       if (d->next_variadic >= b->variadic.n) {
-        return CORRUPT("RecordBatch.variadicBufferCounts has %lld entries, the schema needs "
-                       "more", (long long)b->variadic.n);
+        return CORRUPT(
+            "RecordBatch.variadicBufferCounts has %lld entries, the schema needs "
+            "more",
+            (long long)b->variadic.n);
       }
-      n_variadic = (int64_t)zcp__load_le64(zcp__fb_elem(&b->variadic, d->next_variadic++, 8));
+      n_variadic =
+          (int64_t)zcp__load_le64(zcp__fb_elem(&b->variadic, d->next_variadic++, 8));
       if (n_variadic < 0 || n_variadic > b->buffers.n) {
-        return CORRUPT("view field announces %lld variadic buffers", (long long)n_variadic);
+        return CORRUPT("view field announces %lld variadic buffers",
+                       (long long)n_variadic);
       }
       n_ipc = 2 + n_variadic;
       elem[1] = 8;
@@ -255,7 +300,8 @@ static zcp_status_t decode_node(struct decoder *d, const struct ArrowSchema *sch
     ZCP_RETURN_NOT_OK(skip_buffer(d));
   }
   int64_t n_c = n_ipc + (views ? 1 : 0);
-  if (zcp__array_init_node(out, n_c, schema->n_children, b->zero_copy ? NULL : b->alloc) != ZCP_OK) {
+  if (zcp__array_init_node(out, n_c, schema->n_children,
+                           b->zero_copy ? NULL : b->alloc) != ZCP_OK) {
     return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory for an array node");
   }
   out->length = length;
@@ -277,7 +323,8 @@ static zcp_status_t decode_node(struct decoder *d, const struct ArrowSchema *sch
   d->sizes[me][0] = d->sizes[me][1] = d->sizes[me][2] = -1;
   for (int64_t k = 0; k < n_ipc; k++) {
     int64_t role = k + first_role, size = 0;
-    ZCP_RETURN_NOT_OK(take_buffer(d, out, k, role < 3 ? elem[role] : 1, role == 0, &size));
+    ZCP_RETURN_NOT_OK(
+        take_buffer(d, out, k, role < 3 ? elem[role] : 1, role == 0, &size));
     if (role < 3) d->sizes[me][role] = size;
     /* the real sizes of view data buffers go to the sizes buffer, filled below */
     if (views && k >= 2) zcp__array_private_of(out)->capacity[k] = size;
@@ -291,8 +338,8 @@ static zcp_status_t decode_node(struct decoder *d, const struct ArrowSchema *sch
       sz[k] = p->capacity[2 + k];
       if (!b->zero_copy) {
         /* capacities of owned buffers are what was allocated */
-        p->capacity[2 + k] = zcp__round_up(ZCP_MAX(sz[k], 1),
-                                           ZCP_MAX(b->alloc->alignment, ZCP_ALIGNMENT));
+        p->capacity[2 + k] =
+            zcp__round_up(ZCP_MAX(sz[k], 1), ZCP_MAX(b->alloc->alignment, ZCP_ALIGNMENT));
         if (p->buffers[2 + k] == NULL) p->capacity[2 + k] = 0;
       }
     }
@@ -306,10 +353,12 @@ static zcp_status_t decode_node(struct decoder *d, const struct ArrowSchema *sch
   return ZCP_OK;
 }
 
-/* ---- whole messages ----------------------------------------------------------------- */
+/* ---- whole messages -----------------------------------------------------------------
+ */
 
 /* Gives view nodes (pre-order, dictionaries skipped) the real sizes recorded. */
-static void apply_sizes(struct zcp_array_view *v, const struct decoder *d, int64_t *next) {
+static void apply_sizes(struct zcp_array_view *v, const struct decoder *d,
+                        int64_t *next) {
   if (*next < d->n_sizes) {
     for (int r = 0; r < 3; r++) v->buffer_size[r] = d->sizes[*next][r];
   }
@@ -323,10 +372,11 @@ static zcp_status_t finish(struct decoder *d, struct ArrowArray *out,
   const struct zcp__ipc_body *b = d->body;
   if (d->next_node != b->nodes.n || d->next_buffer != b->buffers.n ||
       d->next_variadic != b->variadic.n) {
-    return CORRUPT("RecordBatch has %lld field nodes, %lld buffers and %lld variadic counts; "
-                   "the schema uses %lld, %lld and %lld", (long long)b->nodes.n,
-                   (long long)b->buffers.n, (long long)b->variadic.n, (long long)d->next_node,
-                   (long long)d->next_buffer, (long long)d->next_variadic);
+    return CORRUPT(
+        "RecordBatch has %lld field nodes, %lld buffers and %lld variadic counts; "
+        "the schema uses %lld, %lld and %lld",
+        (long long)b->nodes.n, (long long)b->buffers.n, (long long)b->variadic.n,
+        (long long)d->next_node, (long long)d->next_buffer, (long long)d->next_variadic);
   }
   struct zcp_array_view view;
   ZCP_RETURN_NOT_OK(zcp_array_view_init(&view, out, schema, err));
@@ -334,7 +384,8 @@ static zcp_status_t finish(struct decoder *d, struct ArrowArray *out,
   if (has_root) {
     view.buffer_size[0] = 0;
     next = 0;
-    for (int64_t i = 0; i < view.n_children; i++) apply_sizes(&view.children[i], d, &next);
+    for (int64_t i = 0; i < view.n_children; i++)
+      apply_sizes(&view.children[i], d, &next);
   } else {
     apply_sizes(&view, d, &next);
   }
@@ -345,8 +396,9 @@ static zcp_status_t finish(struct decoder *d, struct ArrowArray *out,
   return st;
 }
 
-static zcp_status_t decode(const struct zcp__ipc_body *body, const struct ArrowSchema *schema,
-                           struct ArrowArray *out, bool is_batch, struct zcp_error *err) {
+static zcp_status_t decode(const struct zcp__ipc_body *body,
+                           const struct ArrowSchema *schema, struct ArrowArray *out,
+                           bool is_batch, struct zcp_error *err) {
   struct decoder d;
   memset(&d, 0, sizeof d);
   d.body = body;
@@ -379,8 +431,8 @@ static zcp_status_t decode(const struct zcp__ipc_body *body, const struct ArrowS
 }
 
 zcp_status_t zcp__ipc_decode_batch(const struct zcp__ipc_body *body,
-                                   const struct ArrowSchema *schema, struct ArrowArray *out,
-                                   struct zcp_error *err) {
+                                   const struct ArrowSchema *schema,
+                                   struct ArrowArray *out, struct zcp_error *err) {
   return decode(body, schema, out, true, err);
 }
 

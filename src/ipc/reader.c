@@ -52,8 +52,10 @@ void zcp_ipc_read_options_init(struct zcp_ipc_read_options *opts) {
 static struct zcp_ipc_reader *reader_new(const struct zcp_ipc_read_options *opts) {
   struct zcp_ipc_reader *r = calloc(1, sizeof *r);
   if (r == NULL) return NULL;
-  if (opts != NULL) r->opts = *opts;
-  else zcp_ipc_read_options_init(&r->opts);
+  if (opts != NULL)
+    r->opts = *opts;
+  else
+    zcp_ipc_read_options_init(&r->opts);
   if (r->opts.alloc == NULL) r->opts.alloc = zcp_allocator_default();
   int64_t max = r->opts.max_message_size;
   r->max_meta = max > 0 ? ZCP_MIN(max, ZCP_IPC_MAX_METADATA) : ZCP_IPC_MAX_METADATA;
@@ -88,7 +90,8 @@ const char *zcp_ipc_reader_metadata(const struct zcp_ipc_reader *r) {
   return r->schema.metadata != NULL ? r->schema.metadata : r->footer_metadata;
 }
 
-/* ---- messages ----------------------------------------------------------------------- */
+/* ---- messages -----------------------------------------------------------------------
+ */
 
 struct message {
   int16_t version;
@@ -104,20 +107,28 @@ static zcp_status_t parse_message(const struct zcp_ipc_reader *r, const uint8_t 
   int16_t version;
   bool present;
   zcp_status_t st = zcp__fb_root(meta, len, &msg, "Message", err);
-  if (st == ZCP_OK) st = zcp__fb_i16(&msg, ZCP_FB_MSG_VERSION, 0, &version, "Message.version", err);
+  if (st == ZCP_OK)
+    st = zcp__fb_i16(&msg, ZCP_FB_MSG_VERSION, 0, &version, "Message.version", err);
   if (st == ZCP_OK && (version < ZCP_FB_VERSION_V4 || version > ZCP_FB_VERSION_V5)) {
     return zcp_error_set(err, ZCP_VERSION_MISMATCH,
                          "message at byte %lld has metadata version V%d; this reader "
-                         "reads V4 and V5", (long long)at, (int)version + 1);
+                         "reads V4 and V5",
+                         (long long)at, (int)version + 1);
   }
   m->version = version;
-  if (st == ZCP_OK) st = zcp__fb_u8(&msg, ZCP_FB_MSG_HEADER_TYPE, 0, &m->type, "Message.header_type", err);
-  if (st == ZCP_OK) st = zcp__fb_table(&msg, ZCP_FB_MSG_HEADER, &m->header, &present, "Message.header", err);
-  if (st == ZCP_OK) st = zcp__fb_i64(&msg, ZCP_FB_MSG_BODY_LENGTH, 0, &m->body_len, "Message.bodyLength", err);
+  if (st == ZCP_OK)
+    st =
+        zcp__fb_u8(&msg, ZCP_FB_MSG_HEADER_TYPE, 0, &m->type, "Message.header_type", err);
+  if (st == ZCP_OK)
+    st = zcp__fb_table(&msg, ZCP_FB_MSG_HEADER, &m->header, &present, "Message.header",
+                       err);
+  if (st == ZCP_OK)
+    st = zcp__fb_i64(&msg, ZCP_FB_MSG_BODY_LENGTH, 0, &m->body_len, "Message.bodyLength",
+                     err);
   if (st == ZCP_OK && !present) st = CORRUPT("Message.header is missing");
   if (st == ZCP_OK && (m->body_len < 0 || m->body_len > r->max_body)) {
-    st = CORRUPT("Message.bodyLength %lld is not within [0, %lld]", (long long)m->body_len,
-                 (long long)r->max_body);
+    st = CORRUPT("Message.bodyLength %lld is not within [0, %lld]",
+                 (long long)m->body_len, (long long)r->max_body);
   }
   if (st != ZCP_OK && err != NULL && st == ZCP_CORRUPT_INPUT) {
     zcp_error_prefix(err, st, "message at byte %lld: ", (long long)at);
@@ -149,9 +160,10 @@ static zcp_status_t read_exact(struct zcp_ipc_reader *r, int64_t n, uint8_t **ou
     zcp_status_t st = r->src.read(r->src.ctx, buf + have, want, &got, err);
     if (st != ZCP_OK || got <= 0) {
       free(buf);
-      return st != ZCP_OK ? st
-                          : CORRUPT("stream truncated at byte %lld: %lld more bytes expected",
-                                    (long long)(r->pos + have), (long long)(n - have));
+      return st != ZCP_OK
+                 ? st
+                 : CORRUPT("stream truncated at byte %lld: %lld more bytes expected",
+                           (long long)(r->pos + have), (long long)(n - have));
     }
     have += got;
   }
@@ -162,19 +174,22 @@ static zcp_status_t read_exact(struct zcp_ipc_reader *r, int64_t n, uint8_t **ou
 }
 
 /* Next framed message of a stream; *meta NULL at the end. */
-static zcp_status_t stream_message(struct zcp_ipc_reader *r, uint8_t **meta, int64_t *meta_len,
-                                   struct message *m, uint8_t **body, struct zcp_error *err) {
+static zcp_status_t stream_message(struct zcp_ipc_reader *r, uint8_t **meta,
+                                   int64_t *meta_len, struct message *m, uint8_t **body,
+                                   struct zcp_error *err) {
   uint8_t word[4];
   int64_t got = 0, at = r->pos;
   *meta = *body = NULL;
   ZCP_RETURN_NOT_OK(r->src.read(r->src.ctx, word, 4, &got, err));
   if (got == 0) return ZCP_OK; /* end of input without a marker: also the end */
-  if (got < 4) return CORRUPT("stream truncated at byte %lld in a message prefix", (long long)at);
+  if (got < 4)
+    return CORRUPT("stream truncated at byte %lld in a message prefix", (long long)at);
   r->pos += 4;
   uint32_t len = zcp__load_le32(word);
   if (len == ZCP_IPC_CONTINUATION) {
     ZCP_RETURN_NOT_OK(r->src.read(r->src.ctx, word, 4, &got, err));
-    if (got < 4) return CORRUPT("stream truncated at byte %lld in a message prefix", (long long)at);
+    if (got < 4)
+      return CORRUPT("stream truncated at byte %lld in a message prefix", (long long)at);
     r->pos += 4;
     len = zcp__load_le32(word);
   }
@@ -191,7 +206,8 @@ static zcp_status_t stream_message(struct zcp_ipc_reader *r, uint8_t **meta, int
     free(*meta);
     *meta = NULL;
   }
-  if (st == ZCP_OK && r->opts.progress != NULL) r->opts.progress(r->opts.progress_ctx, r->pos, -1);
+  if (st == ZCP_OK && r->opts.progress != NULL)
+    r->opts.progress(r->opts.progress_ctx, r->pos, -1);
   return st;
 }
 
@@ -207,24 +223,30 @@ static void body_setup(struct zcp_ipc_reader *r, struct zcp__ipc_body *b, bool z
 }
 
 static zcp_status_t read_dictionary(struct zcp_ipc_reader *r, const struct message *m,
-                                    const uint8_t *body, bool zero_copy, struct zcp_error *err) {
+                                    const uint8_t *body, bool zero_copy,
+                                    struct zcp_error *err) {
   int64_t id;
   uint8_t delta;
   struct zcp_fb_table data;
   bool present;
-  ZCP_RETURN_NOT_OK(zcp__fb_i64(&m->header, ZCP_FB_DB_ID, 0, &id, "DictionaryBatch.id", err));
-  ZCP_RETURN_NOT_OK(zcp__fb_table(&m->header, ZCP_FB_DB_DATA, &data, &present, "DictionaryBatch.data", err));
-  ZCP_RETURN_NOT_OK(zcp__fb_u8(&m->header, ZCP_FB_DB_DELTA, 0, &delta, "DictionaryBatch.isDelta", err));
+  ZCP_RETURN_NOT_OK(
+      zcp__fb_i64(&m->header, ZCP_FB_DB_ID, 0, &id, "DictionaryBatch.id", err));
+  ZCP_RETURN_NOT_OK(zcp__fb_table(&m->header, ZCP_FB_DB_DATA, &data, &present,
+                                  "DictionaryBatch.data", err));
+  ZCP_RETURN_NOT_OK(
+      zcp__fb_u8(&m->header, ZCP_FB_DB_DELTA, 0, &delta, "DictionaryBatch.isDelta", err));
   if (!present) return CORRUPT("DictionaryBatch %lld has no data", (long long)id);
   int64_t k = zcp__ipc_dict_find(&r->dicts, id);
-  if (k < 0) return CORRUPT("DictionaryBatch id %lld is not in the schema", (long long)id);
+  if (k < 0)
+    return CORRUPT("DictionaryBatch id %lld is not in the schema", (long long)id);
   const struct ArrowSchema *value_schema = r->dicts.items[k].node->dictionary;
   struct zcp__ipc_body b;
   memset(&b, 0, sizeof b);
   body_setup(r, &b, zero_copy, m);
   ZCP_RETURN_NOT_OK(zcp__ipc_body_init(&b, &data, body, m->body_len, err));
   struct zcp__ipc_dict_value *v = calloc(1, sizeof *v);
-  if (v == NULL) return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory for a dictionary");
+  if (v == NULL)
+    return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory for a dictionary");
   v->refs = 1;
   zcp_status_t st = zcp__ipc_decode_dictionary(&b, value_schema, &v->array, err);
   if (st != ZCP_OK) {
@@ -234,8 +256,8 @@ static zcp_status_t read_dictionary(struct zcp_ipc_reader *r, const struct messa
   }
   if (delta && r->dict_values[k] != NULL) {
     struct ArrowArray joined;
-    st = zcp__ipc_concat(&r->dict_values[k]->array, &v->array, value_schema, r->opts.alloc,
-                         &joined, err);
+    st = zcp__ipc_concat(&r->dict_values[k]->array, &v->array, value_schema,
+                         r->opts.alloc, &joined, err);
     zcp_array_release(&v->array);
     if (st != ZCP_OK) {
       free(v);
@@ -249,8 +271,8 @@ static zcp_status_t read_dictionary(struct zcp_ipc_reader *r, const struct messa
 }
 
 static zcp_status_t read_record_batch(struct zcp_ipc_reader *r, const struct message *m,
-                                      const uint8_t *body, bool zero_copy, struct ArrowArray *out,
-                                      struct zcp_error *err) {
+                                      const uint8_t *body, bool zero_copy,
+                                      struct ArrowArray *out, struct zcp_error *err) {
   struct zcp__ipc_body b;
   memset(&b, 0, sizeof b);
   body_setup(r, &b, zero_copy, m);
@@ -258,7 +280,8 @@ static zcp_status_t read_record_batch(struct zcp_ipc_reader *r, const struct mes
   return zcp__ipc_decode_batch(&b, &r->schema, out, err);
 }
 
-static zcp_status_t read_schema(struct zcp_ipc_reader *r, const struct zcp_fb_table *schema,
+static zcp_status_t read_schema(struct zcp_ipc_reader *r,
+                                const struct zcp_fb_table *schema,
                                 struct zcp_error *err) {
   ZCP_RETURN_NOT_OK(zcp__ipc_schema_decode(schema, &r->schema, &r->dicts, err));
   r->dict_values = calloc((size_t)(r->dicts.n + 1), sizeof *r->dict_values);
@@ -266,7 +289,8 @@ static zcp_status_t read_schema(struct zcp_ipc_reader *r, const struct zcp_fb_ta
   return ZCP_OK;
 }
 
-/* ---- stream ------------------------------------------------------------------------- */
+/* ---- stream -------------------------------------------------------------------------
+ */
 
 zcp_status_t zcp_ipc_stream_reader_open(struct zcp_ipc_reader **out,
                                         const struct zcp_ipc_source *src,
@@ -335,7 +359,8 @@ static zcp_status_t stream_next(struct zcp_ipc_reader *r, struct ArrowArray *out
   return ZCP_OK;
 }
 
-/* ---- file --------------------------------------------------------------------------- */
+/* ---- file ---------------------------------------------------------------------------
+ */
 
 /* Message of a file block: prefix, metadata within meta_len, body after it. */
 static zcp_status_t file_message(struct zcp_ipc_reader *r, const struct file_block *blk,
@@ -343,21 +368,25 @@ static zcp_status_t file_message(struct zcp_ipc_reader *r, const struct file_blo
                                  struct zcp_error *err) {
   const uint8_t *p = r->data + blk->offset;
   int64_t skip = 4;
-  if (blk->meta_len < 8) return CORRUPT("block at byte %lld: metadata length %lld", (long long)blk->offset, (long long)blk->meta_len);
+  if (blk->meta_len < 8)
+    return CORRUPT("block at byte %lld: metadata length %lld", (long long)blk->offset,
+                   (long long)blk->meta_len);
   uint32_t len = zcp__load_le32(p);
   if (len == ZCP_IPC_CONTINUATION) {
     len = zcp__load_le32(p + 4);
     skip = 8;
   }
   if ((int32_t)len <= 0 || (int64_t)len > blk->meta_len - skip) {
-    return CORRUPT("block at byte %lld: message metadata of %lld bytes does not fit its "
-                   "%lld-byte block", (long long)blk->offset, (long long)(int32_t)len,
-                   (long long)blk->meta_len);
+    return CORRUPT(
+        "block at byte %lld: message metadata of %lld bytes does not fit its "
+        "%lld-byte block",
+        (long long)blk->offset, (long long)(int32_t)len, (long long)blk->meta_len);
   }
   ZCP_RETURN_NOT_OK(parse_message(r, p + skip, len, blk->offset, m, err));
   if (m->body_len > blk->body_len) {
     return CORRUPT("block at byte %lld: body of %lld bytes, block holds %lld",
-                   (long long)blk->offset, (long long)m->body_len, (long long)blk->body_len);
+                   (long long)blk->offset, (long long)m->body_len,
+                   (long long)blk->body_len);
   }
   *body = p + blk->meta_len;
   return ZCP_OK;
@@ -369,18 +398,21 @@ static zcp_status_t read_blocks(const struct zcp_fb_table *footer, int id, int64
   struct zcp_fb_vector v;
   ZCP_RETURN_NOT_OK(zcp__fb_vector(footer, id, ZCP_FB_BLOCK_SIZE, &v, what, err));
   *out = calloc((size_t)(v.n + 1), sizeof **out);
-  if (*out == NULL) return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory for %s", what);
+  if (*out == NULL)
+    return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory for %s", what);
   for (int64_t i = 0; i < v.n; i++) {
     const uint8_t *e = zcp__fb_elem(&v, i, ZCP_FB_BLOCK_SIZE);
     struct file_block b = {(int64_t)zcp__load_le64(e), (int32_t)zcp__load_le32(e + 8),
                            (int64_t)zcp__load_le64(e + 16)};
     int64_t end;
     if (b.offset < 8 || b.meta_len < 8 || b.body_len < 0 ||
-        !zcp__add_i64(b.offset, b.meta_len, &end) || !zcp__add_i64(end, b.body_len, &end) ||
-        end > limit) {
-      return CORRUPT("%s %lld (offset %lld, metadata %lld, body %lld) is outside the "
-                     "file's %lld bytes of messages", what, (long long)i, (long long)b.offset,
-                     (long long)b.meta_len, (long long)b.body_len, (long long)limit);
+        !zcp__add_i64(b.offset, b.meta_len, &end) ||
+        !zcp__add_i64(end, b.body_len, &end) || end > limit) {
+      return CORRUPT(
+          "%s %lld (offset %lld, metadata %lld, body %lld) is outside the "
+          "file's %lld bytes of messages",
+          what, (long long)i, (long long)b.offset, (long long)b.meta_len,
+          (long long)b.body_len, (long long)limit);
     }
     (*out)[i] = b;
   }
@@ -391,46 +423,52 @@ static zcp_status_t read_blocks(const struct zcp_fb_table *footer, int id, int64
 static zcp_status_t file_open(struct zcp_ipc_reader *r, struct zcp_error *err) {
   const uint8_t *d = r->data;
   int64_t size = r->size;
-  if (size < 18 || memcmp(d, ZCP_IPC_MAGIC, 6) != 0 || memcmp(d + size - 6, ZCP_IPC_MAGIC, 6) != 0) {
+  if (size < 18 || memcmp(d, ZCP_IPC_MAGIC, 6) != 0 ||
+      memcmp(d + size - 6, ZCP_IPC_MAGIC, 6) != 0) {
     return CORRUPT("not an Arrow IPC file: %s", size < 18 ? "too short" : "bad magic");
   }
   int64_t footer_len = (int32_t)zcp__load_le32(d + size - 10);
   int64_t footer_start = size - 10 - footer_len;
   if (footer_len <= 0 || footer_start < 8) {
-    return CORRUPT("footer length %lld does not fit the %lld-byte file", (long long)footer_len,
-                   (long long)size);
+    return CORRUPT("footer length %lld does not fit the %lld-byte file",
+                   (long long)footer_len, (long long)size);
   }
   struct zcp_fb_table footer, schema;
   bool present;
   int16_t version;
   ZCP_RETURN_NOT_OK(zcp__fb_root(d + footer_start, footer_len, &footer, "Footer", err));
-  ZCP_RETURN_NOT_OK(zcp__fb_i16(&footer, ZCP_FB_FOOTER_VERSION, 0, &version, "Footer.version", err));
+  ZCP_RETURN_NOT_OK(
+      zcp__fb_i16(&footer, ZCP_FB_FOOTER_VERSION, 0, &version, "Footer.version", err));
   if (version < ZCP_FB_VERSION_V4 || version > ZCP_FB_VERSION_V5) {
-    return zcp_error_set(err, ZCP_VERSION_MISMATCH, "file metadata version V%d; this reader "
-                         "reads V4 and V5", (int)version + 1);
+    return zcp_error_set(err, ZCP_VERSION_MISMATCH,
+                         "file metadata version V%d; this reader "
+                         "reads V4 and V5",
+                         (int)version + 1);
   }
-  ZCP_RETURN_NOT_OK(zcp__fb_table(&footer, ZCP_FB_FOOTER_SCHEMA, &schema, &present, "Footer.schema", err));
+  ZCP_RETURN_NOT_OK(zcp__fb_table(&footer, ZCP_FB_FOOTER_SCHEMA, &schema, &present,
+                                  "Footer.schema", err));
   if (!present) return CORRUPT("file footer has no schema");
   ZCP_RETURN_NOT_OK(read_schema(r, &schema, err));
   struct zcp_fb_vector kv;
   ZCP_RETURN_NOT_OK(zcp__fb_vector(&footer, ZCP_FB_FOOTER_METADATA, 4, &kv,
                                    "Footer.custom_metadata", err));
-  ZCP_RETURN_NOT_OK(zcp__ipc_metadata_decode(&kv, &r->footer_metadata,
-                                             "Footer.custom_metadata", err));
+  ZCP_RETURN_NOT_OK(
+      zcp__ipc_metadata_decode(&kv, &r->footer_metadata, "Footer.custom_metadata", err));
   struct file_block *dicts = NULL;
   int64_t n_dicts = 0;
   zcp_status_t st = read_blocks(&footer, ZCP_FB_FOOTER_DICTIONARIES, footer_start, &dicts,
                                 &n_dicts, "Footer.dictionaries", err);
   if (st == ZCP_OK) {
-    st = read_blocks(&footer, ZCP_FB_FOOTER_BATCHES, footer_start, &r->batches, &r->n_batches,
-                     "Footer.recordBatches", err);
+    st = read_blocks(&footer, ZCP_FB_FOOTER_BATCHES, footer_start, &r->batches,
+                     &r->n_batches, "Footer.recordBatches", err);
   }
   for (int64_t i = 0; st == ZCP_OK && i < n_dicts; i++) {
     struct message m;
     const uint8_t *body;
     st = file_message(r, &dicts[i], &m, &body, err);
     if (st == ZCP_OK && m.type != ZCP_FB_HEADER_DICTIONARY) {
-      st = CORRUPT("dictionary block %lld holds a message of type %u", (long long)i, m.type);
+      st = CORRUPT("dictionary block %lld holds a message of type %u", (long long)i,
+                   m.type);
     }
     if (st == ZCP_OK) st = read_dictionary(r, &m, body, r->zero_copy, err);
   }
@@ -441,9 +479,11 @@ static zcp_status_t file_open(struct zcp_ipc_reader *r, struct zcp_error *err) {
 static zcp_status_t file_reader_make(struct zcp_ipc_reader **out, const uint8_t *data,
                                      int64_t size, enum zcp_ipc_file_mode mode,
                                      const struct zcp_ipc_read_options *opts,
-                                     struct zcp__ipc_keep *mapping, struct zcp_error *err) {
+                                     struct zcp__ipc_keep *mapping,
+                                     struct zcp_error *err) {
   *out = NULL;
-  if ((data == NULL && size > 0) || size < 0 || (mode != ZCP_IPC_COPY && mode != ZCP_IPC_ZERO_COPY)) {
+  if ((data == NULL && size > 0) || size < 0 ||
+      (mode != ZCP_IPC_COPY && mode != ZCP_IPC_ZERO_COPY)) {
     zcp__ipc_keep_release(mapping);
     return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "IPC file reader: bad argument");
   }
@@ -483,7 +523,8 @@ zcp_status_t zcp_ipc_file_reader_open_path(struct zcp_ipc_reader **out, const ch
   }
   *out = NULL;
   int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return zcp_error_set(err, ZCP_IO_ERROR, "open %s: %s", path, strerror(errno));
+  if (fd < 0)
+    return zcp_error_set(err, ZCP_IO_ERROR, "open %s: %s", path, strerror(errno));
   struct stat sb;
   if (fstat(fd, &sb) != 0) {
     close(fd);
@@ -491,12 +532,15 @@ zcp_status_t zcp_ipc_file_reader_open_path(struct zcp_ipc_reader **out, const ch
   }
   if (sb.st_size < 18) {
     close(fd);
-    return zcp_error_set(err, ZCP_CORRUPT_INPUT, "%s: %lld bytes is too short for an Arrow "
-                         "IPC file", path, (long long)sb.st_size);
+    return zcp_error_set(err, ZCP_CORRUPT_INPUT,
+                         "%s: %lld bytes is too short for an Arrow "
+                         "IPC file",
+                         path, (long long)sb.st_size);
   }
   void *map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
   close(fd);
-  if (map == MAP_FAILED) return zcp_error_set(err, ZCP_IO_ERROR, "mmap %s: %s", path, strerror(errno));
+  if (map == MAP_FAILED)
+    return zcp_error_set(err, ZCP_IO_ERROR, "mmap %s: %s", path, strerror(errno));
   struct zcp__ipc_keep *k = calloc(1, sizeof *k);
   if (k == NULL) {
     munmap(map, (size_t)sb.st_size);
@@ -512,10 +556,12 @@ zcp_status_t zcp_ipc_file_reader_open_path(struct zcp_ipc_reader **out, const ch
 
 zcp_status_t zcp_ipc_reader_read_batch(struct zcp_ipc_reader *r, int64_t i,
                                        struct ArrowArray *out, struct zcp_error *err) {
-  if (r == NULL || out == NULL) return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "NULL argument");
+  if (r == NULL || out == NULL)
+    return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "NULL argument");
   memset(out, 0, sizeof *out);
   if (!r->is_file) {
-    return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "random access needs the IPC file format");
+    return zcp_error_set(err, ZCP_INVALID_ARGUMENT,
+                         "random access needs the IPC file format");
   }
   if (i < 0 || i >= r->n_batches) {
     return zcp_error_set(err, ZCP_NOT_FOUND, "batch %lld of a file with %lld batches",
@@ -525,21 +571,24 @@ zcp_status_t zcp_ipc_reader_read_batch(struct zcp_ipc_reader *r, int64_t i,
   const uint8_t *body;
   ZCP_RETURN_NOT_OK(file_message(r, &r->batches[i], &m, &body, err));
   if (m.type != ZCP_FB_HEADER_BATCH) {
-    return CORRUPT("record batch block %lld holds a message of type %u", (long long)i, m.type);
+    return CORRUPT("record batch block %lld holds a message of type %u", (long long)i,
+                   m.type);
   }
   zcp_status_t st = read_record_batch(r, &m, body, r->zero_copy, out, err);
   if (st != ZCP_OK) {
     zcp_error_prefix(err, st, "batch %lld: ", (long long)i);
   } else if (r->opts.progress != NULL) {
     const struct file_block *b = &r->batches[i];
-    r->opts.progress(r->opts.progress_ctx, b->offset + b->meta_len + b->body_len, r->size);
+    r->opts.progress(r->opts.progress_ctx, b->offset + b->meta_len + b->body_len,
+                     r->size);
   }
   return st;
 }
 
 zcp_status_t zcp_ipc_reader_next(struct zcp_ipc_reader *r, struct ArrowArray *out,
                                  struct zcp_error *err) {
-  if (r == NULL || out == NULL) return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "NULL argument");
+  if (r == NULL || out == NULL)
+    return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "NULL argument");
   memset(out, 0, sizeof *out);
   if (!r->is_file) return stream_next(r, out, err);
   if (r->next_batch >= r->n_batches) return ZCP_OK;

@@ -11,17 +11,6 @@
 #include "common/util.h"
 #include "ipc/internal.h"
 
-/* Type union members of Schema.fbs. */
-enum {
-  T_NULL = 1, T_INT, T_FLOAT, T_BINARY, T_UTF8, T_BOOL, T_DECIMAL, T_DATE, T_TIME,
-  T_TIMESTAMP, T_INTERVAL, T_LIST, T_STRUCT, T_UNION, T_FIXED_BINARY, T_FIXED_LIST, T_MAP,
-  T_DURATION, T_LARGE_BINARY, T_LARGE_UTF8, T_LARGE_LIST, T_RUN_END, T_BINARY_VIEW,
-  T_UTF8_VIEW, T_LIST_VIEW, T_LARGE_LIST_VIEW
-};
-/* Field table fields. */
-enum { F_NAME = 0, F_NULLABLE = 1, F_TYPE_TYPE = 2, F_TYPE = 3, F_DICTIONARY = 4,
-       F_CHILDREN = 5, F_METADATA = 6 };
-
 #define CORRUPT(...) zcp_error_set(err, ZCP_CORRUPT_INPUT, __VA_ARGS__)
 
 void zcp__ipc_dict_fields_reset(struct zcp__ipc_dict_fields *d) {
@@ -34,8 +23,10 @@ int64_t zcp__ipc_dict_find(const struct zcp__ipc_dict_fields *d, int64_t id) {
   int64_t lo = 0, hi = d->n;
   while (lo < hi) {
     int64_t mid = lo + (hi - lo) / 2;
-    if (d->items[mid].id < id) lo = mid + 1;
-    else hi = mid;
+    if (d->items[mid].id < id)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   return lo < d->n && d->items[lo].id == id ? lo : -1;
 }
@@ -46,8 +37,10 @@ int64_t zcp__ipc_dict_find_node(const struct zcp__ipc_dict_fields *d,
   uintptr_t key = (uintptr_t)node;
   while (lo < hi) {
     int64_t mid = lo + (hi - lo) / 2;
-    if (d->by_node[mid].node < key) lo = mid + 1;
-    else hi = mid;
+    if (d->by_node[mid].node < key)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   if (d->by_node == NULL || lo >= d->n || d->by_node[lo].node != key) return -1;
   return d->by_node[lo].index;
@@ -72,7 +65,8 @@ static zcp_status_t dict_index(struct zcp__ipc_dict_fields *d, struct zcp_error 
   qsort(d->items, (size_t)d->n, sizeof *d->items, by_id);
   for (int64_t i = 1; i < d->n; i++) {
     if (d->items[i].id == d->items[i - 1].id) {
-      return zcp_error_set(err, ZCP_CORRUPT_INPUT, "dictionary id %lld is used by two fields",
+      return zcp_error_set(err, ZCP_CORRUPT_INPUT,
+                           "dictionary id %lld is used by two fields",
                            (long long)d->items[i].id);
     }
   }
@@ -85,8 +79,8 @@ static zcp_status_t dict_index(struct zcp__ipc_dict_fields *d, struct zcp_error 
   return ZCP_OK;
 }
 
-static zcp_status_t dict_add(struct zcp__ipc_dict_fields *d, int64_t id,
-                             const struct ArrowSchema *node) {
+zcp_status_t zcp__ipc_dict_add(struct zcp__ipc_dict_fields *d, int64_t id,
+                               const struct ArrowSchema *node) {
   if (d->n == d->cap) {
     int64_t cap = d->cap ? d->cap * 2 : 8;
     void *p = realloc(d->items, (size_t)cap * sizeof *d->items);
@@ -98,7 +92,8 @@ static zcp_status_t dict_add(struct zcp__ipc_dict_fields *d, int64_t id,
   return ZCP_OK;
 }
 
-/* ---- metadata ----------------------------------------------------------------------- */
+/* ---- metadata -----------------------------------------------------------------------
+ */
 
 zcp_fb_ref zcp__ipc_metadata_encode(struct zcp_fb_builder *b, const char *metadata,
                                     const char *extra) {
@@ -161,9 +156,11 @@ zcp_status_t zcp__ipc_metadata_decode(const struct zcp_fb_vector *kv, char **out
       }
     }
     if (pass == 0) {
-      if (total > INT32_MAX) return CORRUPT("%s: metadata of %lld bytes", what, (long long)total);
+      if (total > INT32_MAX)
+        return CORRUPT("%s: metadata of %lld bytes", what, (long long)total);
       *out = malloc((size_t)total);
-      if (*out == NULL) return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory for %s", what);
+      if (*out == NULL)
+        return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory for %s", what);
       int32_t count = (int32_t)kv->n;
       memcpy(*out, &count, 4);
     }
@@ -171,7 +168,8 @@ zcp_status_t zcp__ipc_metadata_decode(const struct zcp_fb_vector *kv, char **out
   return ZCP_OK;
 }
 
-/* ---- decoding ----------------------------------------------------------------------- */
+/* ---- decoding -----------------------------------------------------------------------
+ */
 
 struct decoder {
   struct zcp__ipc_dict_fields *dicts;
@@ -188,11 +186,20 @@ static zcp_status_t int_type(const struct zcp_fb_table *t, bool present,
     ZCP_RETURN_NOT_OK(zcp__fb_u8(t, 1, 0, &sign, "Int.is_signed", err));
   }
   switch (bits) {
-    case 8: f->type = sign ? ZCP_TYPE_INT8 : ZCP_TYPE_UINT8; break;
-    case 16: f->type = sign ? ZCP_TYPE_INT16 : ZCP_TYPE_UINT16; break;
-    case 32: f->type = sign ? ZCP_TYPE_INT32 : ZCP_TYPE_UINT32; break;
-    case 64: f->type = sign ? ZCP_TYPE_INT64 : ZCP_TYPE_UINT64; break;
-    default: return CORRUPT("Int.bitWidth %d is not 8, 16, 32 or 64", (int)bits);
+    case 8:
+      f->type = sign ? ZCP_TYPE_INT8 : ZCP_TYPE_UINT8;
+      break;
+    case 16:
+      f->type = sign ? ZCP_TYPE_INT16 : ZCP_TYPE_UINT16;
+      break;
+    case 32:
+      f->type = sign ? ZCP_TYPE_INT32 : ZCP_TYPE_UINT32;
+      break;
+    case 64:
+      f->type = sign ? ZCP_TYPE_INT64 : ZCP_TYPE_UINT64;
+      break;
+    default:
+      return CORRUPT("Int.bitWidth %d is not 8, 16, 32 or 64", (int)bits);
   }
   return ZCP_OK;
 }
@@ -213,41 +220,62 @@ static zcp_status_t field_type(const struct zcp_fb_table *field, int64_t n_child
   int16_t s16;
   int32_t i32;
   memset(f, 0, sizeof *f);
-  ZCP_RETURN_NOT_OK(zcp__fb_u8(field, F_TYPE_TYPE, 0, &tt, "Field.type_type", err));
-  ZCP_RETURN_NOT_OK(zcp__fb_table(field, F_TYPE, &t, &present, "Field.type", err));
+  ZCP_RETURN_NOT_OK(
+      zcp__fb_u8(field, ZCP_FB_FIELD_TYPE_TYPE, 0, &tt, "Field.type_type", err));
+  ZCP_RETURN_NOT_OK(
+      zcp__fb_table(field, ZCP_FB_FIELD_TYPE, &t, &present, "Field.type", err));
   if (!present) {
     /* parameterless types may omit their empty table; the others may not */
     memset(&t, 0, sizeof t);
     t.vt_size = 4;
   }
   switch (tt) {
-    case T_NULL: f->type = ZCP_TYPE_NA; break;
-    case T_INT: return int_type(&t, present, f, err);
-    case T_FLOAT:
+    case ZCP_FB_T_NULL:
+      f->type = ZCP_TYPE_NA;
+      break;
+    case ZCP_FB_T_INT:
+      return int_type(&t, present, f, err);
+    case ZCP_FB_T_FLOAT:
       ZCP_RETURN_NOT_OK(zcp__fb_i16(&t, 0, 0, &s16, "FloatingPoint.precision", err));
       if (s16 < 0 || s16 > 2) return CORRUPT("FloatingPoint.precision %d", (int)s16);
-      f->type = s16 == 0 ? ZCP_TYPE_HALF_FLOAT : s16 == 1 ? ZCP_TYPE_FLOAT : ZCP_TYPE_DOUBLE;
+      f->type = s16 == 0   ? ZCP_TYPE_HALF_FLOAT
+                : s16 == 1 ? ZCP_TYPE_FLOAT
+                           : ZCP_TYPE_DOUBLE;
       break;
-    case T_BINARY: f->type = ZCP_TYPE_BINARY; break;
-    case T_UTF8: f->type = ZCP_TYPE_STRING; break;
-    case T_LARGE_BINARY: f->type = ZCP_TYPE_LARGE_BINARY; break;
-    case T_LARGE_UTF8: f->type = ZCP_TYPE_LARGE_STRING; break;
-    case T_BINARY_VIEW: f->type = ZCP_TYPE_BINARY_VIEW; break;
-    case T_UTF8_VIEW: f->type = ZCP_TYPE_STRING_VIEW; break;
-    case T_BOOL: f->type = ZCP_TYPE_BOOL; break;
-    case T_DECIMAL:
+    case ZCP_FB_T_BINARY:
+      f->type = ZCP_TYPE_BINARY;
+      break;
+    case ZCP_FB_T_UTF8:
+      f->type = ZCP_TYPE_STRING;
+      break;
+    case ZCP_FB_T_LARGE_BINARY:
+      f->type = ZCP_TYPE_LARGE_BINARY;
+      break;
+    case ZCP_FB_T_LARGE_UTF8:
+      f->type = ZCP_TYPE_LARGE_STRING;
+      break;
+    case ZCP_FB_T_BINARY_VIEW:
+      f->type = ZCP_TYPE_BINARY_VIEW;
+      break;
+    case ZCP_FB_T_UTF8_VIEW:
+      f->type = ZCP_TYPE_STRING_VIEW;
+      break;
+    case ZCP_FB_T_BOOL:
+      f->type = ZCP_TYPE_BOOL;
+      break;
+    case ZCP_FB_T_DECIMAL:
       ZCP_RETURN_NOT_OK(zcp__fb_i32(&t, 0, 0, &f->precision, "Decimal.precision", err));
       ZCP_RETURN_NOT_OK(zcp__fb_i32(&t, 1, 0, &f->scale, "Decimal.scale", err));
       ZCP_RETURN_NOT_OK(zcp__fb_i32(&t, 2, 128, &i32, "Decimal.bitWidth", err));
       if (i32 != 128 && i32 != 256) return CORRUPT("Decimal.bitWidth %d", (int)i32);
       f->type = i32 == 128 ? ZCP_TYPE_DECIMAL128 : ZCP_TYPE_DECIMAL256;
       break;
-    case T_DATE:
+    case ZCP_FB_T_DATE:
       ZCP_RETURN_NOT_OK(zcp__fb_i16(&t, 0, 1, &s16, "Date.unit", err));
       if (s16 != 0 && s16 != 1) return CORRUPT("Date.unit %d", (int)s16);
       f->type = s16 == 0 ? ZCP_TYPE_DATE32 : ZCP_TYPE_DATE64;
       break;
-    case T_TIME:
+    case ZCP_FB_T_TIME:
       ZCP_RETURN_NOT_OK(zcp__fb_i16(&t, 0, 1, &s16, "Time.unit", err));
       ZCP_RETURN_NOT_OK(zcp__fb_i32(&t, 1, 32, &i32, "Time.bitWidth", err));
       ZCP_RETURN_NOT_OK(time_unit(s16, f, "Time.unit", err));
@@ -256,11 +284,12 @@ static zcp_status_t field_type(const struct zcp_fb_table *field, int64_t n_child
         return CORRUPT("Time.bitWidth %d does not match unit %d", (int)i32, (int)s16);
       }
       break;
-    case T_TIMESTAMP: {
+    case ZCP_FB_T_TIMESTAMP: {
       int64_t n;
       ZCP_RETURN_NOT_OK(zcp__fb_i16(&t, 0, 0, &s16, "Timestamp.unit", err));
       ZCP_RETURN_NOT_OK(time_unit(s16, f, "Timestamp.unit", err));
-      ZCP_RETURN_NOT_OK(zcp__fb_string(&t, 1, &f->timezone, &n, "Timestamp.timezone", err));
+      ZCP_RETURN_NOT_OK(
+          zcp__fb_string(&t, 1, &f->timezone, &n, "Timestamp.timezone", err));
       if (n > 256) return CORRUPT("Timestamp.timezone of %lld bytes", (long long)n);
       if (f->timezone != NULL && memchr(f->timezone, 0, (size_t)n) != NULL) {
         return CORRUPT("Timestamp.timezone contains a NUL byte");
@@ -269,36 +298,54 @@ static zcp_status_t field_type(const struct zcp_fb_table *field, int64_t n_child
       f->type = ZCP_TYPE_TIMESTAMP;
       break;
     }
-    case T_DURATION:
+    case ZCP_FB_T_DURATION:
       ZCP_RETURN_NOT_OK(zcp__fb_i16(&t, 0, 1, &s16, "Duration.unit", err));
       ZCP_RETURN_NOT_OK(time_unit(s16, f, "Duration.unit", err));
       f->type = ZCP_TYPE_DURATION;
       break;
-    case T_INTERVAL:
+    case ZCP_FB_T_INTERVAL:
       ZCP_RETURN_NOT_OK(zcp__fb_i16(&t, 0, 0, &s16, "Interval.unit", err));
       if (s16 < 0 || s16 > 2) return CORRUPT("Interval.unit %d", (int)s16);
       f->type = s16 == 0   ? ZCP_TYPE_INTERVAL_MONTHS
                 : s16 == 1 ? ZCP_TYPE_INTERVAL_DAY_TIME
                            : ZCP_TYPE_INTERVAL_MONTH_DAY_NANO;
       break;
-    case T_FIXED_BINARY:
-      ZCP_RETURN_NOT_OK(zcp__fb_i32(&t, 0, 0, &f->fixed_size, "FixedSizeBinary.byteWidth", err));
-      if (f->fixed_size < 0) return CORRUPT("FixedSizeBinary.byteWidth %d", (int)f->fixed_size);
+    case ZCP_FB_T_FIXED_BINARY:
+      ZCP_RETURN_NOT_OK(
+          zcp__fb_i32(&t, 0, 0, &f->fixed_size, "FixedSizeBinary.byteWidth", err));
+      if (f->fixed_size < 0)
+        return CORRUPT("FixedSizeBinary.byteWidth %d", (int)f->fixed_size);
       f->type = ZCP_TYPE_FIXED_SIZE_BINARY;
       break;
-    case T_LIST: f->type = ZCP_TYPE_LIST; break;
-    case T_LARGE_LIST: f->type = ZCP_TYPE_LARGE_LIST; break;
-    case T_LIST_VIEW: f->type = ZCP_TYPE_LIST_VIEW; break;
-    case T_LARGE_LIST_VIEW: f->type = ZCP_TYPE_LARGE_LIST_VIEW; break;
-    case T_FIXED_LIST:
-      ZCP_RETURN_NOT_OK(zcp__fb_i32(&t, 0, 0, &f->fixed_size, "FixedSizeList.listSize", err));
-      if (f->fixed_size < 0) return CORRUPT("FixedSizeList.listSize %d", (int)f->fixed_size);
+    case ZCP_FB_T_LIST:
+      f->type = ZCP_TYPE_LIST;
+      break;
+    case ZCP_FB_T_LARGE_LIST:
+      f->type = ZCP_TYPE_LARGE_LIST;
+      break;
+    case ZCP_FB_T_LIST_VIEW:
+      f->type = ZCP_TYPE_LIST_VIEW;
+      break;
+    case ZCP_FB_T_LARGE_LIST_VIEW:
+      f->type = ZCP_TYPE_LARGE_LIST_VIEW;
+      break;
+    case ZCP_FB_T_FIXED_LIST:
+      ZCP_RETURN_NOT_OK(
+          zcp__fb_i32(&t, 0, 0, &f->fixed_size, "FixedSizeList.listSize", err));
+      if (f->fixed_size < 0)
+        return CORRUPT("FixedSizeList.listSize %d", (int)f->fixed_size);
       f->type = ZCP_TYPE_FIXED_SIZE_LIST;
       break;
-    case T_STRUCT: f->type = ZCP_TYPE_STRUCT; break;
-    case T_MAP: f->type = ZCP_TYPE_MAP; break;
-    case T_RUN_END: f->type = ZCP_TYPE_RUN_END_ENCODED; break;
-    case T_UNION: {
+    case ZCP_FB_T_STRUCT:
+      f->type = ZCP_TYPE_STRUCT;
+      break;
+    case ZCP_FB_T_MAP:
+      f->type = ZCP_TYPE_MAP;
+      break;
+    case ZCP_FB_T_RUN_END:
+      f->type = ZCP_TYPE_RUN_END_ENCODED;
+      break;
+    case ZCP_FB_T_UNION: {
       struct zcp_fb_vector ids;
       ZCP_RETURN_NOT_OK(zcp__fb_i16(&t, 0, 0, &s16, "Union.mode", err));
       if (s16 != 0 && s16 != 1) return CORRUPT("Union.mode %d", (int)s16);
@@ -310,8 +357,10 @@ static zcp_status_t field_type(const struct zcp_fb_table *field, int64_t n_child
       }
       f->n_type_ids = (int32_t)n_children;
       for (int64_t i = 0; i < n_children; i++) {
-        int32_t id = ids.n ? (int32_t)zcp__load_le32(zcp__fb_elem(&ids, i, 4)) : (int32_t)i;
-        if (id < 0 || id >= ZCP_MAX_UNION_TYPES) return CORRUPT("union type id %d", (int)id);
+        int32_t id =
+            ids.n ? (int32_t)zcp__load_le32(zcp__fb_elem(&ids, i, 4)) : (int32_t)i;
+        if (id < 0 || id >= ZCP_MAX_UNION_TYPES)
+          return CORRUPT("union type id %d", (int)id);
         f->type_ids[i] = (int8_t)id;
       }
       break;
@@ -338,7 +387,8 @@ static zcp_status_t decode_node(struct decoder *d, const struct zcp_fb_table *fi
                    zcp_type_name(f->type));
   }
   struct zcp_fb_vector children;
-  ZCP_RETURN_NOT_OK(zcp__fb_vector(field, F_CHILDREN, 4, &children, "Field.children", err));
+  ZCP_RETURN_NOT_OK(
+      zcp__fb_vector(field, ZCP_FB_FIELD_CHILDREN, 4, &children, "Field.children", err));
   int64_t n = with_children ? children.n : 0;
   zcp_status_t st = zcp_schema_init(node, format, name, flags, n, NULL);
   if (st != ZCP_OK) {
@@ -358,36 +408,44 @@ static zcp_status_t decode_field(struct decoder *d, const struct zcp_fb_table *f
                                  struct ArrowSchema *node, int depth) {
   struct zcp_error *err = d->err;
   memset(node, 0, sizeof *node);
-  if (depth > ZCP_MAX_DEPTH) return CORRUPT("fields nested deeper than %d", ZCP_MAX_DEPTH);
+  if (depth > ZCP_MAX_DEPTH)
+    return CORRUPT("fields nested deeper than %d", ZCP_MAX_DEPTH);
   const char *name_data;
   int64_t name_len;
   uint8_t nullable;
-  ZCP_RETURN_NOT_OK(zcp__fb_string(field, F_NAME, &name_data, &name_len, "Field.name", err));
-  ZCP_RETURN_NOT_OK(zcp__fb_u8(field, F_NULLABLE, 0, &nullable, "Field.nullable", err));
+  ZCP_RETURN_NOT_OK(
+      zcp__fb_string(field, ZCP_FB_FIELD_NAME, &name_data, &name_len, "Field.name", err));
+  ZCP_RETURN_NOT_OK(
+      zcp__fb_u8(field, ZCP_FB_FIELD_NULLABLE, 0, &nullable, "Field.nullable", err));
   struct zcp_fb_vector children, kv;
-  ZCP_RETURN_NOT_OK(zcp__fb_vector(field, F_CHILDREN, 4, &children, "Field.children", err));
-  ZCP_RETURN_NOT_OK(zcp__fb_vector(field, F_METADATA, 4, &kv, "Field.custom_metadata", err));
+  ZCP_RETURN_NOT_OK(
+      zcp__fb_vector(field, ZCP_FB_FIELD_CHILDREN, 4, &children, "Field.children", err));
+  ZCP_RETURN_NOT_OK(
+      zcp__fb_vector(field, ZCP_FB_FIELD_METADATA, 4, &kv, "Field.custom_metadata", err));
   struct zcp_format f;
   ZCP_RETURN_NOT_OK(field_type(field, children.n, &f, err));
   uint8_t sorted = 0;
   if (f.type == ZCP_TYPE_MAP) {
     struct zcp_fb_table t;
     bool present;
-    ZCP_RETURN_NOT_OK(zcp__fb_table(field, F_TYPE, &t, &present, "Field.type", err));
+    ZCP_RETURN_NOT_OK(
+        zcp__fb_table(field, ZCP_FB_FIELD_TYPE, &t, &present, "Field.type", err));
     if (present) ZCP_RETURN_NOT_OK(zcp__fb_u8(&t, 0, 0, &sorted, "Map.keysSorted", err));
   }
   char *name = malloc((size_t)name_len + 1);
   char *metadata = NULL;
-  if (name == NULL) return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory for a field name");
+  if (name == NULL)
+    return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory for a field name");
   if (name_len) memcpy(name, name_data, (size_t)name_len);
   name[name_len] = '\0';
   int64_t flags =
       (nullable ? ARROW_FLAG_NULLABLE : 0) | (sorted ? ARROW_FLAG_MAP_KEYS_SORTED : 0);
   struct zcp_fb_table enc;
   bool is_dict;
-  zcp_status_t st =
-      zcp__fb_table(field, F_DICTIONARY, &enc, &is_dict, "Field.dictionary", err);
-  if (st == ZCP_OK) st = zcp__ipc_metadata_decode(&kv, &metadata, "Field.custom_metadata", err);
+  zcp_status_t st = zcp__fb_table(field, ZCP_FB_FIELD_DICTIONARY, &enc, &is_dict,
+                                  "Field.dictionary", err);
+  if (st == ZCP_OK)
+    st = zcp__ipc_metadata_decode(&kv, &metadata, "Field.custom_metadata", err);
   if (st == ZCP_OK && !is_dict) {
     st = decode_node(d, field, node, &f, name, flags, true, depth);
   } else if (st == ZCP_OK) {
@@ -398,19 +456,24 @@ static zcp_status_t decode_field(struct decoder *d, const struct zcp_fb_table *f
     struct zcp_format fi;
     memset(&fi, 0, sizeof fi);
     st = zcp__fb_i64(&enc, 0, 0, &id, "DictionaryEncoding.id", err);
-    if (st == ZCP_OK) st = zcp__fb_table(&enc, 1, &index, &has_index, "DictionaryEncoding.indexType", err);
-    if (st == ZCP_OK) st = zcp__fb_u8(&enc, 2, 0, &ordered, "DictionaryEncoding.isOrdered", err);
+    if (st == ZCP_OK)
+      st =
+          zcp__fb_table(&enc, 1, &index, &has_index, "DictionaryEncoding.indexType", err);
+    if (st == ZCP_OK)
+      st = zcp__fb_u8(&enc, 2, 0, &ordered, "DictionaryEncoding.isOrdered", err);
     if (st == ZCP_OK) st = int_type(&index, has_index, &fi, err);
     if (ordered) flags |= ARROW_FLAG_DICTIONARY_ORDERED;
     if (st == ZCP_OK) st = decode_node(d, field, node, &fi, name, flags, false, depth);
-    if (st == ZCP_OK && zcp_schema_alloc_dictionary(node) != ZCP_OK) st = ZCP_OUT_OF_MEMORY;
-    if (st == ZCP_OK) st = dict_add(d->dicts, id, node);
+    if (st == ZCP_OK && zcp_schema_alloc_dictionary(node) != ZCP_OK)
+      st = ZCP_OUT_OF_MEMORY;
+    if (st == ZCP_OK) st = zcp__ipc_dict_add(d->dicts, id, node);
     if (st == ZCP_OK) {
       st = decode_node(d, field, node->dictionary, &f, NULL, ARROW_FLAG_NULLABLE, true,
                        depth + 1);
     }
   }
-  if (st == ZCP_OK && metadata != NULL && zcp_schema_set_metadata(node, metadata) != ZCP_OK) {
+  if (st == ZCP_OK && metadata != NULL &&
+      zcp_schema_set_metadata(node, metadata) != ZCP_OK) {
     st = zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory for field metadata");
   }
   if (st != ZCP_OK && (err == NULL || err->code == ZCP_OK)) {
@@ -421,7 +484,8 @@ static zcp_status_t decode_field(struct decoder *d, const struct zcp_fb_table *f
   return st;
 }
 
-zcp_status_t zcp__ipc_schema_decode(const struct zcp_fb_table *schema, struct ArrowSchema *out,
+zcp_status_t zcp__ipc_schema_decode(const struct zcp_fb_table *schema,
+                                    struct ArrowSchema *out,
                                     struct zcp__ipc_dict_fields *dicts,
                                     struct zcp_error *err) {
   memset(out, 0, sizeof *out);
@@ -436,7 +500,8 @@ zcp_status_t zcp__ipc_schema_decode(const struct zcp_fb_table *schema, struct Ar
   ZCP_RETURN_NOT_OK(zcp__fb_vector(schema, 2, 4, &kv, "Schema.custom_metadata", err));
   ZCP_RETURN_NOT_OK(zcp_schema_init(out, "+s", "", 0, fields.n, err));
   struct decoder d = {dicts, err};
-  zcp_status_t st = zcp__ipc_metadata_decode(&kv, &metadata, "Schema.custom_metadata", err);
+  zcp_status_t st =
+      zcp__ipc_metadata_decode(&kv, &metadata, "Schema.custom_metadata", err);
   for (int64_t i = 0; st == ZCP_OK && i < fields.n; i++) {
     struct zcp_fb_table field;
     st = zcp__fb_vector_table(&fields, i, &field, "Schema.fields", err);
@@ -444,7 +509,8 @@ zcp_status_t zcp__ipc_schema_decode(const struct zcp_fb_table *schema, struct Ar
     zcp_schema_release(out->children[i]);
     st = decode_field(&d, &field, out->children[i], 1);
   }
-  if (st == ZCP_OK && metadata != NULL && zcp_schema_set_metadata(out, metadata) != ZCP_OK) {
+  if (st == ZCP_OK && metadata != NULL &&
+      zcp_schema_set_metadata(out, metadata) != ZCP_OK) {
     st = zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory for schema metadata");
   }
   free(metadata);
@@ -457,209 +523,4 @@ zcp_status_t zcp__ipc_schema_decode(const struct zcp_fb_table *schema, struct Ar
     if (err != NULL) err->code = st;
   }
   return st;
-}
-
-/* ---- encoding ----------------------------------------------------------------------- */
-
-struct encoder {
-  struct zcp_fb_builder *b;
-  struct zcp__ipc_dict_fields *dicts;
-  int64_t next_id;
-  struct zcp_error *err;
-};
-
-static zcp_fb_ref int_table(struct zcp_fb_builder *b, int bits, bool is_signed) {
-  zcp__fb_table_start(b);
-  zcp__fb_add_scalar(b, 0, 4, (uint32_t)bits);
-  zcp__fb_add_scalar(b, 1, 1, is_signed);
-  return zcp__fb_table_end(b);
-}
-
-/* The Type union member and table of f. */
-static zcp_status_t encode_type(struct zcp_fb_builder *b, const struct zcp_format *f,
-                                uint8_t *tt, zcp_fb_ref *ref, struct zcp_error *err) {
-  zcp_fb_ref tz = 0, ids = 0;
-  if (f->type == ZCP_TYPE_TIMESTAMP && f->timezone_len > 0) {
-    tz = zcp__fb_string_create(b, f->timezone, f->timezone_len);
-  }
-  if (f->type == ZCP_TYPE_SPARSE_UNION || f->type == ZCP_TYPE_DENSE_UNION) {
-    uint8_t le[4 * ZCP_MAX_UNION_TYPES];
-    for (int32_t i = 0; i < f->n_type_ids; i++) {
-      zcp__store_le32(le + 4 * i, (uint32_t)(int32_t)f->type_ids[i]);
-    }
-    ids = zcp__fb_vector_create(b, le, f->n_type_ids, 4, 4);
-  }
-  zcp__fb_table_start(b);
-  switch (f->type) {
-    case ZCP_TYPE_NA: *tt = T_NULL; break;
-    case ZCP_TYPE_BOOL: *tt = T_BOOL; break;
-    case ZCP_TYPE_INT8: case ZCP_TYPE_UINT8: case ZCP_TYPE_INT16: case ZCP_TYPE_UINT16:
-    case ZCP_TYPE_INT32: case ZCP_TYPE_UINT32: case ZCP_TYPE_INT64: case ZCP_TYPE_UINT64:
-      *tt = T_INT;
-      zcp__fb_add_scalar(b, 0, 4, (uint32_t)zcp_type_bit_width(f->type));
-      zcp__fb_add_scalar(b, 1, 1, (f->type - ZCP_TYPE_INT8) % 2 == 0);
-      break;
-    case ZCP_TYPE_HALF_FLOAT: case ZCP_TYPE_FLOAT: case ZCP_TYPE_DOUBLE:
-      *tt = T_FLOAT;
-      zcp__fb_add_scalar(b, 0, 2, (uint32_t)(f->type - ZCP_TYPE_HALF_FLOAT));
-      break;
-    case ZCP_TYPE_DECIMAL128: case ZCP_TYPE_DECIMAL256:
-      *tt = T_DECIMAL;
-      zcp__fb_add_scalar(b, 0, 4, (uint32_t)f->precision);
-      zcp__fb_add_scalar(b, 1, 4, (uint32_t)f->scale);
-      zcp__fb_add_scalar(b, 2, 4, f->type == ZCP_TYPE_DECIMAL128 ? 128 : 256);
-      break;
-    case ZCP_TYPE_DATE32: case ZCP_TYPE_DATE64:
-      *tt = T_DATE;
-      zcp__fb_add_scalar(b, 0, 2, f->type == ZCP_TYPE_DATE64);
-      break;
-    case ZCP_TYPE_TIME32: case ZCP_TYPE_TIME64:
-      *tt = T_TIME;
-      zcp__fb_add_scalar(b, 0, 2, (uint32_t)f->unit);
-      zcp__fb_add_scalar(b, 1, 4, f->type == ZCP_TYPE_TIME32 ? 32 : 64);
-      break;
-    case ZCP_TYPE_TIMESTAMP:
-      *tt = T_TIMESTAMP;
-      zcp__fb_add_scalar(b, 0, 2, (uint32_t)f->unit);
-      if (tz) zcp__fb_add_ref(b, 1, tz);
-      break;
-    case ZCP_TYPE_DURATION:
-      *tt = T_DURATION;
-      zcp__fb_add_scalar(b, 0, 2, (uint32_t)f->unit);
-      break;
-    case ZCP_TYPE_INTERVAL_MONTHS: case ZCP_TYPE_INTERVAL_DAY_TIME:
-    case ZCP_TYPE_INTERVAL_MONTH_DAY_NANO:
-      *tt = T_INTERVAL;
-      zcp__fb_add_scalar(b, 0, 2, (uint32_t)(f->type - ZCP_TYPE_INTERVAL_MONTHS));
-      break;
-    case ZCP_TYPE_BINARY: *tt = T_BINARY; break;
-    case ZCP_TYPE_STRING: *tt = T_UTF8; break;
-    case ZCP_TYPE_LARGE_BINARY: *tt = T_LARGE_BINARY; break;
-    case ZCP_TYPE_LARGE_STRING: *tt = T_LARGE_UTF8; break;
-    case ZCP_TYPE_BINARY_VIEW: *tt = T_BINARY_VIEW; break;
-    case ZCP_TYPE_STRING_VIEW: *tt = T_UTF8_VIEW; break;
-    case ZCP_TYPE_FIXED_SIZE_BINARY:
-      *tt = T_FIXED_BINARY;
-      zcp__fb_add_scalar(b, 0, 4, (uint32_t)f->fixed_size);
-      break;
-    case ZCP_TYPE_LIST: *tt = T_LIST; break;
-    case ZCP_TYPE_LARGE_LIST: *tt = T_LARGE_LIST; break;
-    case ZCP_TYPE_LIST_VIEW: *tt = T_LIST_VIEW; break;
-    case ZCP_TYPE_LARGE_LIST_VIEW: *tt = T_LARGE_LIST_VIEW; break;
-    case ZCP_TYPE_FIXED_SIZE_LIST:
-      *tt = T_FIXED_LIST;
-      zcp__fb_add_scalar(b, 0, 4, (uint32_t)f->fixed_size);
-      break;
-    case ZCP_TYPE_STRUCT: *tt = T_STRUCT; break;
-    case ZCP_TYPE_MAP: *tt = T_MAP; break; /* keysSorted added by the caller */
-    case ZCP_TYPE_SPARSE_UNION: case ZCP_TYPE_DENSE_UNION:
-      *tt = T_UNION;
-      zcp__fb_add_scalar(b, 0, 2, f->type == ZCP_TYPE_DENSE_UNION);
-      zcp__fb_add_ref(b, 1, ids);
-      break;
-    case ZCP_TYPE_RUN_END_ENCODED: *tt = T_RUN_END; break;
-    default:
-      zcp__fb_table_end(b);
-      return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "type %s has no IPC encoding",
-                           zcp_type_name(f->type));
-  }
-  *ref = zcp__fb_table_end(b);
-  return ZCP_OK;
-}
-
-static zcp_status_t encode_field(struct encoder *e, const struct ArrowSchema *node,
-                                 zcp_fb_ref *out, int depth) {
-  struct zcp_fb_builder *b = e->b;
-  struct zcp_error *err = e->err;
-  if (depth > ZCP_MAX_DEPTH) {
-    return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "schema nested deeper than %d",
-                         ZCP_MAX_DEPTH);
-  }
-  const struct ArrowSchema *value = node->dictionary ? node->dictionary : node;
-  struct zcp_format f, fi;
-  ZCP_RETURN_NOT_OK(zcp_format_parse(value->format, &f, err));
-  int64_t id = -1;
-  if (node->dictionary != NULL) {
-    ZCP_RETURN_NOT_OK(zcp_format_parse(node->format, &fi, err));
-    id = e->next_id++;
-    if (dict_add(e->dicts, id, node) != ZCP_OK) {
-      return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory for dictionary ids");
-    }
-  }
-  zcp_fb_ref name = 0, children = 0, type = 0, dict = 0, kv;
-  if (node->name != NULL) name = zcp__fb_string_create(b, node->name, (int64_t)strlen(node->name));
-  zcp_fb_ref *refs = calloc((size_t)(value->n_children + 1), sizeof *refs);
-  if (refs == NULL) return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory for fields");
-  zcp_status_t st = ZCP_OK;
-  for (int64_t i = 0; st == ZCP_OK && i < value->n_children; i++) {
-    st = encode_field(e, value->children[i], &refs[i], depth + 1);
-  }
-  if (st == ZCP_OK) children = zcp__fb_refs_create(b, refs, value->n_children);
-  free(refs);
-  ZCP_RETURN_NOT_OK(st);
-  uint8_t tt = 0;
-  if (f.type == ZCP_TYPE_MAP) {
-    zcp__fb_table_start(b);
-    zcp__fb_add_scalar(b, 0, 1, (value->flags & ARROW_FLAG_MAP_KEYS_SORTED) != 0);
-    type = zcp__fb_table_end(b);
-    tt = T_MAP;
-  } else {
-    ZCP_RETURN_NOT_OK(encode_type(b, &f, &tt, &type, err));
-  }
-  if (id >= 0) {
-    if (fi.type < ZCP_TYPE_INT8 || fi.type > ZCP_TYPE_UINT64) {
-      return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "field '%s': dictionary index "
-                           "type %s is not an integer", node->name ? node->name : "",
-                           zcp_type_name(fi.type));
-    }
-    zcp_fb_ref index = int_table(b, zcp_type_bit_width(fi.type),
-                                 (fi.type - ZCP_TYPE_INT8) % 2 == 0);
-    zcp__fb_table_start(b);
-    zcp__fb_add_scalar(b, 0, 8, (uint64_t)id);
-    zcp__fb_add_ref(b, 1, index);
-    zcp__fb_add_scalar(b, 2, 1, (node->flags & ARROW_FLAG_DICTIONARY_ORDERED) != 0);
-    dict = zcp__fb_table_end(b);
-  }
-  kv = zcp__ipc_metadata_encode(b, node->metadata, NULL);
-  zcp__fb_table_start(b);
-  if (name) zcp__fb_add_ref(b, F_NAME, name);
-  zcp__fb_add_scalar(b, F_NULLABLE, 1, (node->flags & ARROW_FLAG_NULLABLE) != 0);
-  zcp__fb_add_scalar(b, F_TYPE_TYPE, 1, tt);
-  zcp__fb_add_ref(b, F_TYPE, type);
-  if (dict) zcp__fb_add_ref(b, F_DICTIONARY, dict);
-  zcp__fb_add_ref(b, F_CHILDREN, children);
-  if (kv) zcp__fb_add_ref(b, F_METADATA, kv);
-  *out = zcp__fb_table_end(b);
-  return ZCP_OK;
-}
-
-zcp_status_t zcp__ipc_schema_encode(struct zcp_fb_builder *b, const struct ArrowSchema *schema,
-                                    const char *extra_metadata,
-                                    struct zcp__ipc_dict_fields *dicts, zcp_fb_ref *out,
-                                    struct zcp_error *err) {
-  struct zcp_format f;
-  ZCP_RETURN_NOT_OK(zcp_schema_validate(schema, err));
-  ZCP_RETURN_NOT_OK(zcp_format_parse(schema->format, &f, err));
-  if (f.type != ZCP_TYPE_STRUCT || schema->dictionary != NULL) {
-    return zcp_error_set(err, ZCP_INVALID_ARGUMENT,
-                         "a record batch schema must be a struct (\"+s\"), found \"%s\"",
-                         schema->format);
-  }
-  struct encoder e = {b, dicts, 0, err};
-  zcp_fb_ref *refs = calloc((size_t)(schema->n_children + 1), sizeof *refs);
-  if (refs == NULL) return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory for fields");
-  zcp_status_t st = ZCP_OK;
-  for (int64_t i = 0; st == ZCP_OK && i < schema->n_children; i++) {
-    st = encode_field(&e, schema->children[i], &refs[i], 1);
-  }
-  zcp_fb_ref fields = st == ZCP_OK ? zcp__fb_refs_create(b, refs, schema->n_children) : 0;
-  free(refs);
-  ZCP_RETURN_NOT_OK(st);
-  zcp_fb_ref kv = zcp__ipc_metadata_encode(b, schema->metadata, extra_metadata);
-  zcp__fb_table_start(b);
-  zcp__fb_add_scalar(b, 0, 2, 0); /* little-endian */
-  zcp__fb_add_ref(b, 1, fields);
-  if (kv) zcp__fb_add_ref(b, 2, kv);
-  *out = zcp__fb_table_end(b);
-  return ZCP_OK;
 }

@@ -58,7 +58,8 @@ void zcp_ipc_write_options_init(struct zcp_ipc_write_options *opts) {
   memset(opts, 0, sizeof *opts);
 }
 
-/* ---- body assembly ------------------------------------------------------------------ */
+/* ---- body assembly ------------------------------------------------------------------
+ */
 
 static void body_reset(struct body *b) {
   for (int64_t i = 0; i < b->n_bufs; i++) free(b->bufs[i].owned);
@@ -123,7 +124,8 @@ static void push_bitmap(struct body *b, const uint8_t *bits, int64_t start, int6
     push_buffer(b, bits + start / 8, bytes, NULL);
   } else {
     uint8_t *p = owned_buffer(b, bytes);
-    for (int64_t i = 0; p != NULL && i < n; i++) zcp__bit_set(p, i, zcp__bit_get(bits, start + i));
+    for (int64_t i = 0; p != NULL && i < n; i++)
+      zcp__bit_set(p, i, zcp__bit_get(bits, start + i));
     push_buffer(b, p, bytes, p);
   }
 }
@@ -148,7 +150,8 @@ static void store_offset(uint8_t *p, int64_t width, int64_t k, int64_t v) {
   }
 }
 
-/* Offsets [abs, abs + n] rebased to start at 0; first and last get the original bounds. */
+/* Offsets [abs, abs + n] rebased to start at 0; first and last get the original bounds.
+ */
 static void push_offsets(struct body *b, const uint8_t *offs, int64_t width, int64_t abs,
                          int64_t n, int64_t *first, int64_t *last) {
   int64_t size = (n + 1) * width;
@@ -215,9 +218,11 @@ static zcp_status_t write_node(struct body *b, const struct zcp_array_view *v,
   int64_t nulls = 0;
   bool has_validity = t != ZCP_TYPE_SPARSE_UNION && t != ZCP_TYPE_DENSE_UNION;
   if (has_validity) {
-    nulls = (start == 0 && n == v->length && v->null_count >= 0) ? v->null_count
-                                                                  : count_nulls(validity, abs, n);
-    if (validity != NULL && v->null_count == 0 && start == 0 && n == v->length) validity = NULL;
+    nulls = (start == 0 && n == v->length && v->null_count >= 0)
+                ? v->null_count
+                : count_nulls(validity, abs, n);
+    if (validity != NULL && v->null_count == 0 && start == 0 && n == v->length)
+      validity = NULL;
   }
   push_node(b, n, nulls);
   if (has_validity) push_bitmap(b, nulls ? validity : NULL, abs, n);
@@ -238,7 +243,8 @@ static zcp_status_t write_node(struct body *b, const struct zcp_array_view *v,
       for (int64_t k = 0; k < v->n_variadic; k++) {
         push_buffer(b, v->variadic[k], v->variadic_size[k], NULL);
       }
-      if (!grow((void **)&b->variadic, &b->cap_variadic, b->n_variadic + 1, sizeof(int64_t))) {
+      if (!grow((void **)&b->variadic, &b->cap_variadic, b->n_variadic + 1,
+                sizeof(int64_t))) {
         b->failed = true;
       } else {
         b->variadic[b->n_variadic++] = v->n_variadic;
@@ -285,14 +291,15 @@ static zcp_status_t write_node(struct body *b, const struct zcp_array_view *v,
       if (bits <= 0 || bits % 8 != 0) {
         return zcp_error_set(NULL, ZCP_INVALID_ARGUMENT, "type %s", zcp_type_name(t));
       }
-      push_buffer(b, v->buffers[1] ? v->buffers[1] + abs * (bits / 8) : NULL, n * (bits / 8),
-                  NULL);
+      push_buffer(b, v->buffers[1] ? v->buffers[1] + abs * (bits / 8) : NULL,
+                  n * (bits / 8), NULL);
       return ZCP_OK;
     }
   }
 }
 
-/* ---- messages ----------------------------------------------------------------------- */
+/* ---- messages -----------------------------------------------------------------------
+ */
 
 static zcp_status_t emit(struct zcp_ipc_writer *w, const void *data, int64_t size,
                          struct zcp_error *err) {
@@ -302,7 +309,8 @@ static zcp_status_t emit(struct zcp_ipc_writer *w, const void *data, int64_t siz
   return ZCP_OK;
 }
 
-static zcp_status_t emit_zeros(struct zcp_ipc_writer *w, int64_t n, struct zcp_error *err) {
+static zcp_status_t emit_zeros(struct zcp_ipc_writer *w, int64_t n,
+                               struct zcp_error *err) {
   static const uint8_t zeros[PAD];
   return emit(w, zeros, n, err);
 }
@@ -310,8 +318,9 @@ static zcp_status_t emit_zeros(struct zcp_ipc_writer *w, int64_t n, struct zcp_e
 /* Writes one framed message: marker, metadata length, metadata padded so that the body
  * starts at a multiple of PAD, then the body buffers (each at a multiple of PAD). */
 static zcp_status_t emit_message(struct zcp_ipc_writer *w, const uint8_t *meta,
-                                 int64_t meta_size, const struct body *b, const int64_t *offs,
-                                 int64_t body_len, struct block *blk, struct zcp_error *err) {
+                                 int64_t meta_size, const struct body *b,
+                                 const int64_t *offs, int64_t body_len, struct block *blk,
+                                 struct zcp_error *err) {
   int64_t start = w->pos;
   int64_t padded = zcp__round_up(start + 8 + meta_size, PAD) - start - 8;
   uint8_t prefix[8];
@@ -332,8 +341,9 @@ static zcp_status_t emit_message(struct zcp_ipc_writer *w, const uint8_t *meta,
 }
 
 /* Message table around a header already in the builder. */
-static zcp_status_t finish_message(struct zcp_fb_builder *fb, uint8_t type, zcp_fb_ref header,
-                                   int64_t body_len, const uint8_t **meta, int64_t *size,
+static zcp_status_t finish_message(struct zcp_fb_builder *fb, uint8_t type,
+                                   zcp_fb_ref header, int64_t body_len,
+                                   const uint8_t **meta, int64_t *size,
                                    struct zcp_error *err) {
   zcp__fb_table_start(fb);
   zcp__fb_add_scalar(fb, ZCP_FB_MSG_VERSION, 2, ZCP_FB_VERSION_V5);
@@ -344,7 +354,8 @@ static zcp_status_t finish_message(struct zcp_fb_builder *fb, uint8_t type, zcp_
   return zcp__fb_finish(fb, msg, meta, size, err);
 }
 
-static zcp_status_t push_block(struct blocks *bl, struct block blk, struct zcp_error *err) {
+static zcp_status_t push_block(struct blocks *bl, struct block blk,
+                               struct zcp_error *err) {
   if (!grow((void **)&bl->items, &bl->cap, bl->n + 1, sizeof *bl->items)) {
     return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory for the file index");
   }
@@ -357,13 +368,15 @@ static zcp_status_t push_block(struct blocks *bl, struct block blk, struct zcp_e
 static zcp_status_t write_batch_message(struct zcp_ipc_writer *w, struct body *b,
                                         int64_t length, int64_t dict_id,
                                         struct zcp_error *err) {
-  if (b->failed) return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory for a batch body");
+  if (b->failed)
+    return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory for a batch body");
   int codec = w->opts.compression;
   for (int64_t i = 0; codec != ZCP_IPC_COMPRESSION_NONE && i < b->n_bufs; i++) {
     if (b->bufs[i].size == 0) continue;
     uint8_t *c;
     int64_t csize;
-    ZCP_RETURN_NOT_OK(zcp__ipc_compress(codec, b->bufs[i].data, b->bufs[i].size, &c, &csize, err));
+    ZCP_RETURN_NOT_OK(
+        zcp__ipc_compress(codec, b->bufs[i].data, b->bufs[i].size, &c, &csize, err));
     free(b->bufs[i].owned);
     b->bufs[i] = (struct body_buffer){c, csize, c};
   }
@@ -390,11 +403,13 @@ static zcp_status_t write_batch_message(struct zcp_ipc_writer *w, struct body *b
     zcp_fb_ref comp = 0, vcounts = 0;
     zcp_fb_ref nodes = zcp__fb_vector_create(&fb, b->nodes, b->n_nodes, 16, 8);
     zcp_fb_ref bufs = zcp__fb_vector_create(&fb, descr, b->n_bufs, 16, 8);
-    if (b->n_variadic) vcounts = zcp__fb_vector_create(&fb, variadic, b->n_variadic, 8, 8);
+    if (b->n_variadic)
+      vcounts = zcp__fb_vector_create(&fb, variadic, b->n_variadic, 8, 8);
     if (codec != ZCP_IPC_COMPRESSION_NONE) {
       zcp__fb_table_start(&fb);
-      zcp__fb_add_scalar(&fb, 0, 1, codec == ZCP_IPC_COMPRESSION_ZSTD); /* LZ4_FRAME 0, ZSTD 1 */
-      zcp__fb_add_scalar(&fb, 1, 1, 0);                                 /* BUFFER */
+      zcp__fb_add_scalar(&fb, 0, 1,
+                         codec == ZCP_IPC_COMPRESSION_ZSTD); /* LZ4_FRAME 0, ZSTD 1 */
+      zcp__fb_add_scalar(&fb, 1, 1, 0);                      /* BUFFER */
       comp = zcp__fb_table_end(&fb);
     }
     zcp__fb_table_start(&fb);
@@ -429,14 +444,16 @@ static zcp_status_t write_batch_message(struct zcp_ipc_writer *w, struct body *b
   return st;
 }
 
-/* ---- dictionaries ------------------------------------------------------------------- */
+/* ---- dictionaries -------------------------------------------------------------------
+ */
 
 /* Dictionary value views in the pre-order the schema encoder gave ids in. */
-static void collect_dicts(const struct zcp_array_view *v, const struct zcp_array_view **out,
-                          int64_t *n, int64_t max) {
+static void collect_dicts(const struct zcp_array_view *v,
+                          const struct zcp_array_view **out, int64_t *n, int64_t max) {
   const struct zcp_array_view *value = v->dictionary ? v->dictionary : v;
   if (v->dictionary != NULL && *n < max) out[(*n)++] = v->dictionary;
-  for (int64_t i = 0; i < value->n_children; i++) collect_dicts(&value->children[i], out, n, max);
+  for (int64_t i = 0; i < value->n_children; i++)
+    collect_dicts(&value->children[i], out, n, max);
 }
 
 static uint64_t fnv(uint64_t h, const void *data, int64_t size) {
@@ -445,13 +462,16 @@ static uint64_t fnv(uint64_t h, const void *data, int64_t size) {
   return h;
 }
 
-static zcp_status_t write_dictionaries(struct zcp_ipc_writer *w, const struct zcp_array_view *root,
+static zcp_status_t write_dictionaries(struct zcp_ipc_writer *w,
+                                       const struct zcp_array_view *root,
                                        struct zcp_error *err) {
   int64_t n = 0, max = w->dicts.n;
   if (max == 0) return ZCP_OK;
   const struct zcp_array_view **views = calloc((size_t)max, sizeof *views);
-  if (views == NULL) return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory for dictionaries");
-  for (int64_t i = 0; i < root->n_children; i++) collect_dicts(&root->children[i], views, &n, max);
+  if (views == NULL)
+    return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory for dictionaries");
+  for (int64_t i = 0; i < root->n_children; i++)
+    collect_dicts(&root->children[i], views, &n, max);
   zcp_status_t st = ZCP_OK;
   /* Reverse pre-order: a dictionary nested in another's values is written first. */
   for (int64_t k = n - 1; st == ZCP_OK && k >= 0; k--) {
@@ -467,7 +487,8 @@ static zcp_status_t write_dictionaries(struct zcp_ipc_writer *w, const struct zc
       if (w->dict_written[k] && w->format == ZCP_IPC_FILE) {
         st = zcp_error_set(err, ZCP_INVALID_ARGUMENT,
                            "dictionary %lld changed: the IPC file format cannot replace "
-                           "a dictionary", (long long)w->dicts.items[k].id);
+                           "a dictionary",
+                           (long long)w->dicts.items[k].id);
       } else {
         st = write_batch_message(w, &b, views[k]->length, w->dicts.items[k].id, err);
         w->dict_written[k] = true;
@@ -480,7 +501,8 @@ static zcp_status_t write_dictionaries(struct zcp_ipc_writer *w, const struct zc
   return st;
 }
 
-/* ---- public API --------------------------------------------------------------------- */
+/* ---- public API ---------------------------------------------------------------------
+ */
 
 static void writer_free(struct zcp_ipc_writer *w) {
   zcp_schema_release(&w->schema);
@@ -493,7 +515,8 @@ static void writer_free(struct zcp_ipc_writer *w) {
   free(w);
 }
 
-static zcp_status_t write_schema_message(struct zcp_ipc_writer *w, struct zcp_error *err) {
+static zcp_status_t write_schema_message(struct zcp_ipc_writer *w,
+                                         struct zcp_error *err) {
   struct zcp_fb_builder fb;
   zcp__fb_builder_init(&fb);
   zcp_fb_ref schema;
@@ -501,7 +524,8 @@ static zcp_status_t write_schema_message(struct zcp_ipc_writer *w, struct zcp_er
   int64_t size;
   zcp_status_t st =
       zcp__ipc_schema_encode(&fb, &w->schema, w->extra_metadata, &w->dicts, &schema, err);
-  if (st == ZCP_OK) st = finish_message(&fb, ZCP_FB_HEADER_SCHEMA, schema, 0, &meta, &size, err);
+  if (st == ZCP_OK)
+    st = finish_message(&fb, ZCP_FB_HEADER_SCHEMA, schema, 0, &meta, &size, err);
   if (st == ZCP_OK) st = emit_message(w, meta, size, NULL, NULL, 0, NULL, err);
   zcp__fb_builder_reset(&fb);
   return st;
@@ -532,9 +556,12 @@ zcp_status_t zcp_ipc_writer_open(struct zcp_ipc_writer **out, enum zcp_ipc_forma
   if (w->opts.custom_metadata != NULL) {
     int64_t n = zcp_metadata_size(w->opts.custom_metadata);
     w->extra_metadata = n > 0 ? malloc((size_t)n) : NULL;
-    if (n < 0) st = zcp_error_set(err, ZCP_INVALID_ARGUMENT, "custom metadata is malformed");
-    else if (n > 0 && w->extra_metadata == NULL) st = ZCP_OUT_OF_MEMORY;
-    else if (n > 0) memcpy(w->extra_metadata, w->opts.custom_metadata, (size_t)n);
+    if (n < 0)
+      st = zcp_error_set(err, ZCP_INVALID_ARGUMENT, "custom metadata is malformed");
+    else if (n > 0 && w->extra_metadata == NULL)
+      st = ZCP_OUT_OF_MEMORY;
+    else if (n > 0)
+      memcpy(w->extra_metadata, w->opts.custom_metadata, (size_t)n);
   }
   w->opts.custom_metadata = NULL;
   if (st == ZCP_OK) st = zcp_schema_copy(schema, &w->schema, err);
@@ -555,8 +582,8 @@ zcp_status_t zcp_ipc_writer_open(struct zcp_ipc_writer **out, enum zcp_ipc_forma
   return ZCP_OK;
 }
 
-zcp_status_t zcp_ipc_writer_write(struct zcp_ipc_writer *w, const struct ArrowArray *batch,
-                                  struct zcp_error *err) {
+zcp_status_t zcp_ipc_writer_write(struct zcp_ipc_writer *w,
+                                  const struct ArrowArray *batch, struct zcp_error *err) {
   if (w == NULL || batch == NULL) {
     return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "IPC writer: NULL argument");
   }
@@ -575,7 +602,8 @@ zcp_status_t zcp_ipc_writer_write(struct zcp_ipc_writer *w, const struct ArrowAr
   return st;
 }
 
-zcp_status_t zcp_ipc_writer_write_table(struct zcp_ipc_writer *w, const struct zcp_table *t,
+zcp_status_t zcp_ipc_writer_write_table(struct zcp_ipc_writer *w,
+                                        const struct zcp_table *t,
                                         struct zcp_error *err) {
   if (w == NULL || t == NULL) {
     return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "IPC writer: NULL argument");

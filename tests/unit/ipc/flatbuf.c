@@ -110,7 +110,8 @@ Test(ipc_flatbuf, reader_refuses_what_does_not_fit) {
       int64_t n;
       (void)zcp__fb_string(&t, id, &s, &n, "s", NULL);
       if (zcp__fb_vector(&t, id, 4, &v, "v", NULL) == ZCP_OK) {
-        for (int64_t k = 0; k < v.n; k++) (void)zcp__fb_vector_table(&v, k, &inner, "v", NULL);
+        for (int64_t k = 0; k < v.n; k++)
+          (void)zcp__fb_vector_table(&v, k, &inner, "v", NULL);
       }
       (void)zcp__fb_table(&t, id, &inner, &present, "t", NULL);
     }

@@ -10,23 +10,24 @@
 #include "zcp_fixture.h"
 #include "zcpool/ipc.h"
 
-#define OK(expr)                                                                 \
-  do {                                                                           \
-    struct zcp_error e_ = {0};                                                   \
-    (void)e_;                                                                    \
-    zcp_status_t s_ = (expr);                                                    \
-    cr_assert_eq(s_, ZCP_OK, "%s -> %s", #expr, zcp_status_str(s_));             \
+#define OK(expr)                                                     \
+  do {                                                               \
+    struct zcp_error e_ = {0};                                       \
+    (void)e_;                                                        \
+    zcp_status_t s_ = (expr);                                        \
+    cr_assert_eq(s_, ZCP_OK, "%s -> %s", #expr, zcp_status_str(s_)); \
   } while (0)
 
-#define OKE(expr, err)                                                                  \
-  do {                                                                                  \
-    zcp_status_t s_ = (expr);                                                           \
+#define OKE(expr, err)                                                                   \
+  do {                                                                                   \
+    zcp_status_t s_ = (expr);                                                            \
     cr_assert_eq(s_, ZCP_OK, "%s -> %s: %s", #expr, zcp_status_str(s_), (err)->message); \
   } while (0)
 
 /* Row i of a against row j of b, for every row of b's length (a shifted by a_first). */
-static inline void ipc_expect_same_rows(const struct ArrowArray *a, const struct ArrowSchema *sa,
-                                        int64_t a_first, const struct ArrowArray *b,
+static inline void ipc_expect_same_rows(const struct ArrowArray *a,
+                                        const struct ArrowSchema *sa, int64_t a_first,
+                                        const struct ArrowArray *b,
                                         const struct ArrowSchema *sb) {
   struct zcp_error err = {0};
   struct zcp_array_view va, vb;
@@ -47,7 +48,8 @@ static inline void ipc_expect_same_rows(const struct ArrowArray *a, const struct
 }
 
 /* Tables: same schema formats and the same rows. */
-static inline void ipc_expect_same_table(const struct zcp_table *a, const struct zcp_table *b) {
+static inline void ipc_expect_same_table(const struct zcp_table *a,
+                                         const struct zcp_table *b) {
   cr_assert_eq(zcp_table_num_rows(a), zcp_table_num_rows(b));
   cr_assert_eq(zcp_table_num_batches(a), zcp_table_num_batches(b));
   const struct ArrowSchema *sa = zcp_table_schema(a), *sb = zcp_table_schema(b);
@@ -64,7 +66,8 @@ static inline void ipc_expect_same_table(const struct zcp_table *a, const struct
 
 /* Writes a table to memory in `format`. */
 static inline void ipc_write_table(const struct zcp_table *t, enum zcp_ipc_format format,
-                                   enum zcp_ipc_compression c, struct zcp_ipc_buffer *out) {
+                                   enum zcp_ipc_compression c,
+                                   struct zcp_ipc_buffer *out) {
   struct zcp_error err = {0};
   struct zcp_ipc_write_options o;
   zcp_ipc_write_options_init(&o);
@@ -79,7 +82,8 @@ static inline void ipc_write_table(const struct zcp_table *t, enum zcp_ipc_forma
 
 /* Reads bytes written in `format` into a table. */
 static inline zcp_status_t ipc_read_bytes(const uint8_t *data, int64_t size,
-                                          enum zcp_ipc_format format, enum zcp_ipc_file_mode mode,
+                                          enum zcp_ipc_format format,
+                                          enum zcp_ipc_file_mode mode,
                                           struct zcp_table **out, struct zcp_error *err) {
   struct zcp_ipc_reader *r;
   zcp_status_t st;

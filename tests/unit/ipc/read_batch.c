@@ -32,10 +32,10 @@ static int msg_version = 4; /* MetadataVersion V5 */
 
 /* A framed RecordBatch (dict_id < 0) or DictionaryBatch message with the given nodes
  * (length, null count pairs) and buffers (offset, length pairs). */
-static void batch_message(struct zcp_ipc_buffer *out, int64_t length, const int64_t *nodes,
-                          int64_t n_nodes, const int64_t *bufs, int64_t n_bufs,
-                          const uint8_t *body, int64_t body_len, int64_t dict_id, bool delta,
-                          int codec) {
+static void batch_message(struct zcp_ipc_buffer *out, int64_t length,
+                          const int64_t *nodes, int64_t n_nodes, const int64_t *bufs,
+                          int64_t n_bufs, const uint8_t *body, int64_t body_len,
+                          int64_t dict_id, bool delta, int codec) {
   struct zcp_fb_builder fb;
   zcp__fb_builder_init(&fb);
   uint8_t raw[64 * 16];
@@ -126,7 +126,8 @@ static void int32_case_n(int64_t rows, const int64_t *nodes, int64_t n_nodes,
     cr_assert_eq(n, 1);
   } else {
     cr_assert_eq(st, ZCP_CORRUPT_INPUT, "got %s: %s", zcp_status_str(st), err.message);
-    cr_assert(strstr(err.message, want) != NULL, "message '%s' lacks '%s'", err.message, want);
+    cr_assert(strstr(err.message, want) != NULL, "message '%s' lacks '%s'", err.message,
+              want);
   }
   zcp_ipc_buffer_reset(&b);
   zcp_schema_release(&s);
@@ -254,7 +255,8 @@ Test(ipc_read_batch, delta_dictionaries_append_and_replacements_replace) {
   index_batch_message(&b, 2, 0);
   utf8_dict_message(&b, xy, 2, false);
   index_batch_message(&b, 1, 0);
-  static const char *want[3][2] = {{"\"a\"", "\"b\""}, {"\"c\"", "\"a\""}, {"\"y\"", "\"x\""}};
+  static const char *want[3][2] = {
+      {"\"a\"", "\"b\""}, {"\"c\"", "\"a\""}, {"\"y\"", "\"x\""}};
   struct zcp_error err = {0};
   struct zcp_ipc_memory mem = {b.data, b.size, 0};
   struct zcp_ipc_source src = zcp_ipc_source_memory(&mem);
@@ -326,7 +328,8 @@ Test(ipc_read_batch, delta_dictionaries_of_nested_values) {
   OK(zcp_schema_init(&s, "+s", "", 0, 1, NULL));
   OK(zcp_schema_set_format(s.children[0], "s"));
   OK(zcp_schema_alloc_dictionary(s.children[0]));
-  OK(zcp_schema_init(s.children[0]->dictionary, "+l", NULL, ARROW_FLAG_NULLABLE, 1, NULL));
+  OK(zcp_schema_init(s.children[0]->dictionary, "+l", NULL, ARROW_FLAG_NULLABLE, 1,
+                     NULL));
   OK(zcp_schema_set_format(s.children[0]->dictionary->children[0], "i"));
   struct zcp_ipc_buffer b;
   schema_message(&s, &b);
@@ -367,8 +370,8 @@ Test(ipc_read_batch, v4_unions_carry_a_validity_buffer) {
     struct zcp_ipc_buffer b;
     schema_message(&s, &b);
     msg_version = version;
-    batch_message(&b, 2, nodes, 2, version == 3 ? v4 : v5, version == 3 ? 4 : 3, body, 128,
-                  -1, false, -1);
+    batch_message(&b, 2, nodes, 2, version == 3 ? v4 : v5, version == 3 ? 4 : 3, body,
+                  128, -1, false, -1);
     msg_version = 4;
     struct zcp_error err = {0};
     struct zcp_table *t;

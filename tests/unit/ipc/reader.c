@@ -5,8 +5,8 @@
  * must give a typed error without crashing or leaking. */
 #define _GNU_SOURCE 1
 #include <dirent.h>
-#include <unistd.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "ipc_test.h"
 
@@ -90,7 +90,8 @@ Test(ipc_reader, gold_files_read_with_full_validation) {
   cr_assert_gt(files, 0);
 }
 
-/* ---- malformed input ---------------------------------------------------------------- */
+/* ---- malformed input ----------------------------------------------------------------
+ */
 
 static struct zcp_ipc_buffer small(enum zcp_ipc_format f, enum zcp_ipc_compression c) {
   struct zcp_table *t;
@@ -143,8 +144,8 @@ Test(ipc_reader, truncated_streams_fail_typed_or_end_early) {
     memcpy(copy, b.data, (size_t)len);
     zcp_status_t st = try_read(copy, len, ZCP_IPC_STREAM, ZCP_IPC_COPY, &n);
     cr_assert(st == ZCP_CORRUPT_INPUT || (st == ZCP_OK && n < 2) || len >= b.size - 8,
-              "truncated at %lld: %s with %lld batches", (long long)len, zcp_status_str(st),
-              (long long)n);
+              "truncated at %lld: %s with %lld batches", (long long)len,
+              zcp_status_str(st), (long long)n);
     free(copy);
   }
   zcp_ipc_buffer_reset(&b);
@@ -166,8 +167,10 @@ Test(ipc_reader, truncated_files_fail_typed) {
   zcp_ipc_buffer_reset(&b);
 }
 
-/* Bytes flipped one at a time (every stride-th): whatever it hits, the reader answers with a typed status. */
-static void flip_bytes(enum zcp_ipc_format f, enum zcp_ipc_compression c, int64_t stride) {
+/* Bytes flipped one at a time (every stride-th): whatever it hits, the reader answers
+ * with a typed status. */
+static void flip_bytes(enum zcp_ipc_format f, enum zcp_ipc_compression c,
+                       int64_t stride) {
   struct zcp_ipc_buffer b = small(f, c);
   uint8_t *copy = malloc((size_t)b.size);
   int64_t n;
@@ -210,7 +213,8 @@ Test(ipc_reader, rejects_bad_magic) {
   zcp_ipc_buffer_reset(&b);
   b = small(ZCP_IPC_FILE, ZCP_IPC_COMPRESSION_NONE);
   int64_t n;
-  cr_assert_eq(try_read(b.data, b.size, ZCP_IPC_STREAM, ZCP_IPC_COPY, &n), ZCP_CORRUPT_INPUT);
+  cr_assert_eq(try_read(b.data, b.size, ZCP_IPC_STREAM, ZCP_IPC_COPY, &n),
+               ZCP_CORRUPT_INPUT);
   zcp_ipc_buffer_reset(&b);
 }
 
@@ -244,13 +248,15 @@ Test(ipc_reader, reads_the_legacy_framing_without_continuation_markers) {
   }
   cr_assert_gt(messages, 2);
   int64_t n;
-  cr_assert_eq(try_read(legacy.data, legacy.size, ZCP_IPC_STREAM, ZCP_IPC_COPY, &n), ZCP_OK);
+  cr_assert_eq(try_read(legacy.data, legacy.size, ZCP_IPC_STREAM, ZCP_IPC_COPY, &n),
+               ZCP_OK);
   cr_assert_eq(n, 2);
   zcp_ipc_buffer_reset(&legacy);
   zcp_ipc_buffer_reset(&b);
 }
 
-/* ---- modes, random access, metadata ------------------------------------------------- */
+/* ---- modes, random access, metadata -------------------------------------------------
+ */
 
 static bool inside(const void *p, const struct zcp_ipc_buffer *b) {
   return (const uint8_t *)p >= b->data && (const uint8_t *)p < b->data + b->size;
@@ -303,7 +309,8 @@ Test(ipc_reader, mapped_file_lives_as_long_as_its_arrays) {
   zcp_array_view_reset(&v);
   zcp_schema_release(&s);
   zcp_array_release(&a);
-  cr_assert_eq(zcp_ipc_file_reader_open_path(&r, path, ZCP_IPC_COPY, NULL, &err), ZCP_IO_ERROR);
+  cr_assert_eq(zcp_ipc_file_reader_open_path(&r, path, ZCP_IPC_COPY, NULL, &err),
+               ZCP_IO_ERROR);
   zcp_ipc_buffer_reset(&b);
 }
 
@@ -360,7 +367,8 @@ Test(ipc_reader, custom_metadata_and_progress) {
   struct zcp_string_view got;
   cr_assert(zcp_metadata_get(zcp_ipc_reader_metadata(r), "writer", &got));
   cr_assert_eq(got.size, 6);
-  cr_assert(zcp_metadata_get(zcp_ipc_reader_schema(r)->children[0]->metadata, "origin", &got));
+  cr_assert(
+      zcp_metadata_get(zcp_ipc_reader_schema(r)->children[0]->metadata, "origin", &got));
   cr_assert_eq(memcmp(got.data, "test", 4), 0);
   zcp_ipc_reader_close(r);
   free(md);
@@ -401,7 +409,8 @@ Test(ipc_reader, file_descriptor_sink_and_source) {
   int fd = fileno(tmp);
   struct zcp_ipc_sink sink = zcp_ipc_sink_fd(&fd);
   struct zcp_ipc_writer *w;
-  OKE(zcp_ipc_writer_open(&w, ZCP_IPC_STREAM, zcp_table_schema(t), &sink, NULL, &err), &err);
+  OKE(zcp_ipc_writer_open(&w, ZCP_IPC_STREAM, zcp_table_schema(t), &sink, NULL, &err),
+      &err);
   OKE(zcp_ipc_writer_write_table(w, t, &err), &err);
   OKE(zcp_ipc_writer_close(w, &err), &err);
   cr_assert_eq(lseek(fd, 0, SEEK_SET), 0);

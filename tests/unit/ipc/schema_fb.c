@@ -3,18 +3,52 @@
  * trip through a schema message. */
 #include "ipc_test.h"
 
-static const char *const flat[] = {
-    "n",     "b",     "c",     "C",      "s",          "S",     "i",    "I",   "l",
-    "L",     "e",     "f",     "g",      "z",          "Z",     "vz",   "u",   "U",
-    "vu",    "d:38,10", "d:40,3,256", "w:5", "tdD",    "tdm",   "tts",  "ttm", "ttu",
-    "ttn",   "tss:",  "tsm:UTC", "tsu:Europe/Paris", "tsn:", "tDs", "tDm", "tDu", "tDn",
-    "tiM",   "tiD",   "tin"};
+static const char *const flat[] = {"n",
+                                   "b",
+                                   "c",
+                                   "C",
+                                   "s",
+                                   "S",
+                                   "i",
+                                   "I",
+                                   "l",
+                                   "L",
+                                   "e",
+                                   "f",
+                                   "g",
+                                   "z",
+                                   "Z",
+                                   "vz",
+                                   "u",
+                                   "U",
+                                   "vu",
+                                   "d:38,10",
+                                   "d:40,3,256",
+                                   "w:5",
+                                   "tdD",
+                                   "tdm",
+                                   "tts",
+                                   "ttm",
+                                   "ttu",
+                                   "ttn",
+                                   "tss:",
+                                   "tsm:UTC",
+                                   "tsu:Europe/Paris",
+                                   "tsn:",
+                                   "tDs",
+                                   "tDm",
+                                   "tDu",
+                                   "tDn",
+                                   "tiM",
+                                   "tiD",
+                                   "tin"};
 #define N_FLAT ((int64_t)(sizeof flat / sizeof flat[0]))
 
-static void set(struct ArrowSchema *s, const char *format, const char *name, int64_t flags,
-                int64_t n_children) {
+static void set(struct ArrowSchema *s, const char *format, const char *name,
+                int64_t flags, int64_t n_children) {
   zcp_schema_release(s);
-  cr_assert_eq(zcp_schema_init(s, format, name, flags, n_children, NULL), ZCP_OK, "%s", format);
+  cr_assert_eq(zcp_schema_init(s, format, name, flags, n_children, NULL), ZCP_OK, "%s",
+               format);
 }
 
 static void build(struct ArrowSchema *root) {
@@ -55,11 +89,13 @@ static void build(struct ArrowSchema *root) {
   struct ArrowSchema *d = root->children[k++];
   set(d, "c", "dict", ARROW_FLAG_NULLABLE | ARROW_FLAG_DICTIONARY_ORDERED, 0);
   cr_assert_eq(zcp_schema_alloc_dictionary(d), ZCP_OK);
-  cr_assert_eq(zcp_schema_init(d->dictionary, "+l", NULL, ARROW_FLAG_NULLABLE, 1, NULL), ZCP_OK);
+  cr_assert_eq(zcp_schema_init(d->dictionary, "+l", NULL, ARROW_FLAG_NULLABLE, 1, NULL),
+               ZCP_OK);
   set(d->dictionary->children[0], "I", "item", ARROW_FLAG_NULLABLE, 0);
   cr_assert_eq(zcp_schema_alloc_dictionary(d->dictionary->children[0]), ZCP_OK);
   cr_assert_eq(zcp_schema_init(d->dictionary->children[0]->dictionary, "u", NULL,
-                               ARROW_FLAG_NULLABLE, 0, NULL), ZCP_OK);
+                               ARROW_FLAG_NULLABLE, 0, NULL),
+               ZCP_OK);
   /* an extension type: metadata on an ordinary storage type */
   struct ArrowSchema *x = root->children[k++];
   set(x, "w:16", "uuid", ARROW_FLAG_NULLABLE, 0);
@@ -82,7 +118,8 @@ static void expect_same(const struct ArrowSchema *a, const struct ArrowSchema *b
   cr_assert_eq(ma, mb, "%s metadata", path);
   if (ma > 0) cr_assert_eq(memcmp(a->metadata, b->metadata, (size_t)ma), 0, "%s", path);
   cr_assert_eq(a->n_children, b->n_children, "%s", path);
-  for (int64_t i = 0; i < a->n_children; i++) expect_same(a->children[i], b->children[i], path);
+  for (int64_t i = 0; i < a->n_children; i++)
+    expect_same(a->children[i], b->children[i], path);
   cr_assert_eq(a->dictionary == NULL, b->dictionary == NULL, "%s", path);
   if (a->dictionary) expect_same(a->dictionary, b->dictionary, path);
 }

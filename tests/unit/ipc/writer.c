@@ -2,8 +2,8 @@
  * formats, compressed and not, sliced, zero-length and empty. */
 #include "ipc_test.h"
 
-static void round_trip(struct zcp_table *t, enum zcp_ipc_format f, enum zcp_ipc_compression c,
-                       enum zcp_ipc_file_mode mode) {
+static void round_trip(struct zcp_table *t, enum zcp_ipc_format f,
+                       enum zcp_ipc_compression c, enum zcp_ipc_file_mode mode) {
   struct zcp_ipc_buffer buf;
   struct zcp_error err = {0};
   ipc_write_table(t, f, c, &buf);
@@ -119,7 +119,8 @@ Test(ipc_writer, slices_with_offsets_are_rebased) {
   zcp_table_release(t);
 }
 
-/* ---- gold files through the writer ---------------------------------------------------- */
+/* ---- gold files through the writer ----------------------------------------------------
+ */
 
 #include <dirent.h>
 #include <stdio.h>
@@ -151,7 +152,8 @@ Test(ipc_writer, gold_files_round_trip_through_every_format) {
   closedir(d);
 }
 
-/* ---- dictionaries ------------------------------------------------------------------- */
+/* ---- dictionaries -------------------------------------------------------------------
+ */
 
 static void dict_batch(const char *const *values, int n, struct ArrowSchema *schema,
                        struct ArrowArray *out) {
@@ -174,7 +176,8 @@ static void dict_schema(struct ArrowSchema *s) {
   OK(zcp_schema_set_format(s->children[0], "s"));
   OK(zcp_schema_set_name(s->children[0], "d"));
   OK(zcp_schema_alloc_dictionary(s->children[0]));
-  OK(zcp_schema_init(s->children[0]->dictionary, "u", NULL, ARROW_FLAG_NULLABLE, 0, NULL));
+  OK(zcp_schema_init(s->children[0]->dictionary, "u", NULL, ARROW_FLAG_NULLABLE, 0,
+                     NULL));
 }
 
 Test(ipc_writer, stream_replaces_changed_dictionaries_file_refuses_them) {
