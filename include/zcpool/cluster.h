@@ -135,11 +135,18 @@ ZCP_CHECK_RESULT zcp_status_t zcp_node_realloc(struct zcp_node *node, int32_t ow
                                                struct zcp_error *err);
 ZCP_CHECK_RESULT zcp_status_t zcp_node_free(struct zcp_node *node, int32_t owner, void *ptr,
                                             struct zcp_error *err);
+/* The data area of owner's region (where its pool's offsets start) and its size;
+ * ZCP_PEER_DOWN while a peer's region is not mapped. */
+ZCP_CHECK_RESULT zcp_status_t zcp_node_region(struct zcp_node *node, int32_t owner,
+                                              void **data, int64_t *size,
+                                              struct zcp_error *err);
 /* Round trip to a peer (its server), payload_size bytes each way. */
 ZCP_CHECK_RESULT zcp_status_t zcp_node_ping(struct zcp_node *node, int32_t peer,
                                             int64_t payload_size, struct zcp_error *err);
 /* Thesis mode: asks every peer, in parallel, to flush [p, p + len) from its caches (p
- * inside a mapped region), and flushes it here too. */
+ * inside a mapped region), and flushes it here too. The region's owner accepts only a
+ * range inside a block this node holds; the other peers check that the range lies in a
+ * region they map (only the owner knows who holds what). */
 ZCP_CHECK_RESULT zcp_status_t zcp_node_flush(struct zcp_node *node, const void *p,
                                              int64_t len, struct zcp_error *err);
 
@@ -181,6 +188,9 @@ struct zcp_node_status {
    * requests refused by a limit. */
   int64_t frames_auth_failed, frames_replayed, frames_oversized, frames_garbage,
       requests_busy;
+  /* Granted, never sealed blocks taken back from nodes that came back with a new epoch
+   * (their previous life is over). */
+  int64_t reclaimed_blocks, reclaimed_bytes;
   struct zcp_node_peer_status peers[ZCP_CLUSTER_MAX_NODES];
 };
 

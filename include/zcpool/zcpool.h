@@ -10,6 +10,7 @@
 #include "zcpool/status.h"
 #include "zcpool/allocator.h"
 #include "zcpool/arrow.h"
+#include "zcpool/cluster.h"
 #include "zcpool/fabric.h"
 #include "zcpool/ipc.h"
 #include "zcpool/pool.h"

@@ -9,6 +9,26 @@
 #include "zcpool/cluster.h"
 #include "zcpool/pool.h"
 
+/* Blocks of this node's region held by remote clients (grants.c). */
+struct zcp__grant_rec {
+  int64_t offset, size;
+  int32_t node;
+  uint64_t epoch;
+};
+struct zcp__grants {
+  pthread_mutex_t mu;
+  struct zcp__grant_rec *v; /* sorted by offset */
+  size_t n, cap;
+};
+void zcp__grants_init(struct zcp__grants *g);
+void zcp__grants_release(struct zcp__grants *g);
+void zcp__grants_put(struct zcp__grants *g, int64_t offset, int64_t size, int32_t node,
+                     uint64_t epoch);
+void zcp__grants_drop(struct zcp__grants *g, int64_t offset);
+void zcp__grants_drop_epoch(struct zcp__grants *g, int32_t node, uint64_t epoch);
+/* Is [offset, offset + length) inside one block that node holds? */
+bool zcp__grants_owns(struct zcp__grants *g, int32_t node, int64_t offset, int64_t length);
+
 struct zcp__remote_pool {
   struct zcp_allocator alloc; /* first: the allocator handed to builders */
   struct zcp_node *node;
@@ -35,10 +55,12 @@ struct zcp_node {
   struct zcp_device *dev;
   struct zcp_region *region;
   struct zcp_pool *pool;
+  struct zcp__grants grants; /* what remote clients hold of pool */
   struct zcp__rpc_server *srv;
   Zcpool__RegionInfo region_msg;
   Zcpool__RegionInfo *region_list[1];
   atomic_ullong request_ids;
+  atomic_llong reclaimed_blocks, reclaimed_bytes; /* of clients that died */
   uint64_t barrier_gen; /* rounds of zcp_node_barrier this node has entered */
   pthread_mutex_t mu;   /* guards peers[] state (not the clients, which lock themselves) */
   pthread_cond_t cv;    /* a peer came up or went down */

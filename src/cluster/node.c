@@ -72,13 +72,24 @@ static void serve(void *ctx, const struct zcp__rpc_peer *who, const Zcpool__Requ
     case ZCPOOL__REQUEST__CALL_MALLOC:
       size = req->malloc->size;
       st = zcp_pool_alloc_for(node->pool, &rq, size, &off, &err);
+      if (st == ZCP_OK)
+        zcp__grants_put(&node->grants, off, zcp__round_up(size == 0 ? 1 : size,
+                                                          zcp_pool_line_size(node->pool)),
+                        who->node, who->epoch);
       break;
     case ZCPOOL__REQUEST__CALL_REALLOC:
       size = req->realloc->size;
       st = zcp_pool_realloc_for(node->pool, &rq, req->realloc->offset, size, &off, &err);
+      if (st == ZCP_OK) {
+        if (off != req->realloc->offset) zcp__grants_drop(&node->grants, req->realloc->offset);
+        zcp__grants_put(&node->grants, off, zcp__round_up(size == 0 ? 1 : size,
+                                                          zcp_pool_line_size(node->pool)),
+                        who->node, who->epoch);
+      }
       break;
     case ZCPOOL__REQUEST__CALL_FREE:
       st = zcp_pool_free_for(node->pool, &rq, req->free->offset, &err);
+      if (st == ZCP_OK) zcp__grants_drop(&node->grants, req->free->offset);
       break;
     case ZCPOOL__REQUEST__CALL_FLUSH: {
       int64_t bytes = 0;
@@ -90,6 +101,15 @@ static void serve(void *ctx, const struct zcp__rpc_peer *who, const Zcpool__Requ
           st = zcp_error_set(&err, ZCP_INVALID_ARGUMENT,
                              "range %#" PRIx64 "+%lld lies in no region this node maps",
                              rg->address, (long long)rg->length);
+          break;
+        }
+        /* Only the owner of a region knows who holds its blocks: here, in our region,
+         * the range must lie in a block the caller holds. */
+        int64_t at = (int64_t)(rg->address - (uint64_t)(uintptr_t)zcp_region_data(r));
+        if (r == node->region && !zcp__grants_owns(&node->grants, who->node, at, rg->length)) {
+          st = zcp_error_set(&err, ZCP_INVALID_ARGUMENT,
+                             "range %#" PRIx64 "+%lld is not in a block node %d holds",
+                             rg->address, (long long)rg->length, (int)who->node);
           break;
         }
         zcp_region_flush(r, (const void *)(uintptr_t)rg->address, rg->length);
@@ -141,11 +161,11 @@ static void on_hello(void *ctx, const Zcpool__Hello *h) {
   pthread_mutex_unlock(&node->mu);
   if (old != 0 && h->epoch > old) {
     int64_t blocks = 0, bytes = 0;
-    if (zcp_pool_reclaim(node->pool, h->node, old, &blocks, &bytes, NULL) == ZCP_OK &&
-        blocks > 0)
-      fprintf(stderr, "zcpool: node %d: reclaimed %lld blocks (%lld bytes) of node %d epoch "
-                      "%llu\n", (int)node->id, (long long)blocks, (long long)bytes,
-              (int)h->node, (unsigned long long)old);
+    zcp__grants_drop_epoch(&node->grants, h->node, old);
+    if (zcp_pool_reclaim(node->pool, h->node, old, &blocks, &bytes, NULL) == ZCP_OK) {
+      atomic_fetch_add(&node->reclaimed_blocks, blocks);
+      atomic_fetch_add(&node->reclaimed_bytes, bytes);
+    }
   }
 }
 
@@ -192,9 +212,8 @@ static void on_up(void *ctx, int32_t id, const Zcpool__Challenge *ch) {
     p->up = true;
     p->why[0] = '\0';
   } else {
-    snprintf(p->why, sizeof p->why, "%.190s", err.message);
-    fprintf(stderr, "zcpool: node %d: cannot map the region of node %d: %s\n",
-            (int)node->id, (int)id, err.message);
+    /* Shown by zcp_node_wait_online and calls to that node. */
+    snprintf(p->why, sizeof p->why, "cannot map its region: %.160s", err.message);
   }
   pthread_cond_broadcast(&node->cv);
   pthread_mutex_unlock(&node->mu);
@@ -237,8 +256,9 @@ static void *rp_reallocate(struct zcp_allocator *self, void *ptr, int64_t old_si
 static void rp_free(struct zcp_allocator *self, void *ptr, int64_t size) {
   struct zcp__remote_pool *rp = self->private_data;
   if (ptr == NULL) return;
-  if (zcp_node_free(rp->node, rp->owner, ptr, &last_error) != ZCP_OK)
-    fprintf(stderr, "zcpool: %s\n", last_error.message);
+  /* The allocator interface has no way to report this: zcp_node_last_error does. */
+  zcp_status_t st = zcp_node_free(rp->node, rp->owner, ptr, &last_error);
+  (void)st;
 }
 
 zcp_status_t zcp_node_pool(struct zcp_node *node, int32_t owner, struct zcp_allocator **out,
@@ -392,6 +412,21 @@ zcp_status_t zcp_node_ping(struct zcp_node *node, int32_t peer, int64_t payload_
   if (resp != NULL) zcpool__response__free_unpacked(resp, NULL);
   if (buf != stack) free(buf);
   return st;
+}
+
+zcp_status_t zcp_node_region(struct zcp_node *node, int32_t owner, void **data,
+                             int64_t *size, struct zcp_error *err) {
+  *data = NULL;
+  *size = 0;
+  if (owner == node->id) {
+    *data = zcp_region_data(node->region);
+    *size = zcp_region_data_size(node->region);
+    return ZCP_OK;
+  }
+  uint8_t *base = NULL;
+  ZCP_RETURN_NOT_OK(peer_area(node, owner, "region", &base, size, err));
+  *data = base;
+  return ZCP_OK;
 }
 
 zcp_status_t zcp_node_flush(struct zcp_node *node, const void *p, int64_t len,
@@ -562,6 +597,7 @@ zcp_status_t zcp_node_open(const struct zcp_config *cfg, int32_t id, struct zcp_
   node->cfg = *cfg;
   node->id = id;
   node->epoch = fresh_epoch();
+  zcp__grants_init(&node->grants);
   pthread_mutex_init(&node->mu, NULL);
   pthread_condattr_t ca;
   pthread_condattr_init(&ca);
@@ -594,11 +630,13 @@ void zcp_node_close(struct zcp_node *node) {
   zcp__rpc_server_stop(node->srv);
   for (int i = 0; i < node->cfg.n_nodes; i++) unmap_peer(&node->peers[i]);
   zcp_pool_release(node->pool);
+  zcp__grants_release(&node->grants);
   zcp_region_unmap(node->region);
   if (node->dev != NULL) {
     const char *spec = zcp_device_spec(node->dev);
-    if (strncmp(spec, "shm:", 4) == 0 && zcp_device_unlink(spec, NULL) != ZCP_OK)
-      fprintf(stderr, "zcpool: node %d: cannot remove %s\n", (int)node->id, spec);
+    /* Best effort: the next open of this node removes a leftover anyway. */
+    zcp_status_t gone = strncmp(spec, "shm:", 4) == 0 ? zcp_device_unlink(spec, NULL) : ZCP_OK;
+    (void)gone;
   }
   zcp_device_close(node->dev);
   zcp_window_release(node->win);
@@ -691,6 +729,8 @@ void zcp_node_status(struct zcp_node *node, struct zcp_node_status *out) {
   out->frames_oversized = atomic_load(&c->oversized);
   out->frames_garbage = atomic_load(&c->garbage);
   out->requests_busy = atomic_load(&c->busy);
+  out->reclaimed_blocks = atomic_load(&node->reclaimed_blocks);
+  out->reclaimed_bytes = atomic_load(&node->reclaimed_bytes);
   pthread_mutex_lock(&node->mu);
   for (int i = 0; i < node->cfg.n_nodes; i++) {
     if (i == node->id) {

@@ -2,7 +2,8 @@
  * this binary started again in the "node" role): remote allocation from every node into
  * every other, an Arrow column built by one node in another's region and read by a third,
  * barriers, a node killed mid-run (the others get typed errors within the bound and keep
- * serving each other; the node comes back with a new epoch), a silent node declared down.
+ * serving each other; the node comes back with a new epoch and its unsealed blocks are
+ * reclaimed), a silent node declared down.
  * Every scenario runs over Unix sockets and, as root, over TCP with every node in a
  * network namespace of its own. */
 #define _GNU_SOURCE 1
@@ -108,6 +109,9 @@ static void remote_allocation(enum mode mode) {
     cr_assert(strstr(err.message, "node") != NULL, "%s", err.message);
   }
   for (int i = 1; i < 4; i++) expect_line(&helper[i], i, "ok", out, sizeof out);
+  /* Thesis mode: node 1 flushes its block in node 0's region on every node at once. */
+  cr_assert(zcp_test_node_cmd(&helper[1], "flushown 0", out, sizeof out, CMD_MS));
+  cr_assert(strncmp(out, "st 0", 4) == 0, "node 1: %s", out);
   /* Everything the others took from node 0's region went back. */
   struct zcp_node_status st;
   zcp_node_status(self, &st);
@@ -169,6 +173,11 @@ static void killed_node(enum mode mode) {
   struct zcp_node_status st;
   zcp_node_status(self, &st);
   uint64_t old_epoch = st.peers[3].epoch;
+  /* Node 3 holds blocks in node 0's region that it will never seal or free. */
+  cr_assert(zcp_test_node_cmd(&helper[3], "grab 0 5", out, sizeof out, CMD_MS));
+  cr_assert(strncmp(out, "st 0", 4) == 0, "node 3: %s", out);
+  zcp_node_status(self, &st);
+  cr_assert_eq(st.live_blocks, 5);
   /* Node 1 hammers node 3 while node 3 dies. */
   send_line(&helper[1], "hammer 3 10000");
   struct timespec pause = {0, 200 * 1000 * 1000};
@@ -203,6 +212,15 @@ static void killed_node(enum mode mode) {
   cr_assert_eq(zcp_node_wait_peer(self, 3, true, 10000, &err), ZCP_OK, "%s", err.message);
   zcp_node_status(self, &st);
   cr_assert_gt(st.peers[3].epoch, old_epoch);
+  /* Its new epoch told node 0 the old one is dead: its blocks were reclaimed. */
+  for (int i = 0; i < 200 && st.live_blocks != 0; i++) {
+    struct timespec ts = {0, 10 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    zcp_node_status(self, &st);
+  }
+  cr_assert_eq(st.live_blocks, 0, "%lld blocks of the dead node left",
+               (long long)st.live_blocks);
+  cr_assert_eq(st.reclaimed_blocks, 5);
   cr_assert(zcp_test_node_cmd(&helper[3], "online 10000", out, sizeof out, CMD_MS));
   cr_assert_str_eq(out, "ok ", "node 3: %s", out);
   cr_assert(zcp_test_node_cmd(&helper[1], "waitpeer 3 1 10000", out, sizeof out, CMD_MS));

@@ -480,3 +480,56 @@ Test(cluster_security, retried_requests_are_answered_idempotently) {
   close(fd);
 }
 
+
+static zcp_status_t flush(uint64_t address, int64_t length, struct zcp_error *err) {
+  Zcpool__Range range = ZCPOOL__RANGE__INIT;
+  range.address = address;
+  range.length = length;
+  Zcpool__Range *ranges[1] = {&range};
+  Zcpool__Flush f = ZCPOOL__FLUSH__INIT;
+  f.ranges = ranges;
+  f.n_ranges = 1;
+  Zcpool__Request req = ZCPOOL__REQUEST__INIT;
+  req.call_case = ZCPOOL__REQUEST__CALL_FLUSH;
+  req.flush = &f;
+  return zcp__rpc_call(good, &req, 2000, NULL, err);
+}
+
+Test(cluster_security, flush_accepts_only_ranges_the_caller_holds) {
+  struct zcp_error err = {0};
+  void *data = NULL;
+  int64_t size = 0;
+  cr_assert_eq(zcp_node_region(node, 0, &data, &size, &err), ZCP_OK);
+  uint64_t base = (uint64_t)(uintptr_t)data;
+  /* Node 1 (the correct client) takes a block... */
+  Zcpool__Request req = ZCPOOL__REQUEST__INIT;
+  Zcpool__Malloc m = ZCPOOL__MALLOC__INIT;
+  m.size = 4096;
+  req.call_case = ZCPOOL__REQUEST__CALL_MALLOC;
+  req.malloc = &m;
+  Zcpool__Response *resp = NULL;
+  cr_assert_eq(zcp__rpc_call(good, &req, 2000, &resp, &err), ZCP_OK, "%s", err.message);
+  int64_t off = resp->alloc->offset;
+  zcpool__response__free_unpacked(resp, NULL);
+  /* ...and may flush it, or part of it. */
+  cr_assert_eq(flush(base + (uint64_t)off, 4096, &err), ZCP_OK, "%s", err.message);
+  cr_assert_eq(flush(base + (uint64_t)off + 128, 256, &err), ZCP_OK, "%s", err.message);
+  /* Not past its end, not a block of node 0's own, not outside every region. */
+  cr_assert_eq(flush(base + (uint64_t)off, 4096 + 128, &err), ZCP_INVALID_ARGUMENT);
+  cr_assert(strstr(err.message, "node 1") != NULL, "%s", err.message);
+  struct zcp_allocator *local = NULL;
+  cr_assert_eq(zcp_node_pool(node, 0, &local, &err), ZCP_OK);
+  void *mine = local->allocate(local, 4096, 128);
+  cr_assert_not_null(mine);
+  cr_assert_eq(flush((uint64_t)(uintptr_t)mine, 128, &err), ZCP_INVALID_ARGUMENT);
+  cr_assert_eq(flush(0x1000, 64, &err), ZCP_INVALID_ARGUMENT);
+  cr_assert(strstr(err.message, "no region") != NULL, "%s", err.message);
+  local->free(local, mine, 4096);
+  /* Once freed, the block is no longer node 1's to flush. */
+  Zcpool__Free fr = ZCPOOL__FREE__INIT;
+  fr.offset = off;
+  req.call_case = ZCPOOL__REQUEST__CALL_FREE;
+  req.free = &fr;
+  cr_assert_eq(zcp__rpc_call(good, &req, 2000, NULL, &err), ZCP_OK, "%s", err.message);
+  cr_assert_eq(flush(base + (uint64_t)off, 128, &err), ZCP_INVALID_ARGUMENT);
+}

@@ -375,6 +375,21 @@ int zcp_test_node_role(int argc, char **argv) {
       zcp_status_t st = zcp_node_alloc(node, a, x, &p, &err);
       snprintf(out, sizeof out, "st %d %lld %s", (int)st, ms_now() - t0,
                st ? err.message : "");
+    } else if (sscanf(line, "flushown %d", &a) == 1) {
+      /* Thesis mode: a block of ours in node a's region, flushed on every node. */
+      void *p = NULL;
+      zcp_status_t st = zcp_node_alloc(node, a, 4096, &p, &err);
+      if (st == ZCP_OK) st = zcp_node_flush(node, p, 4096, &err);
+      if (st == ZCP_OK) st = zcp_node_free(node, a, p, &err);
+      snprintf(out, sizeof out, "st %d %s", (int)st, st ? err.message : "");
+    } else if (sscanf(line, "grab %d %d", &a, &b) == 2) {
+      /* Blocks granted and never sealed nor freed: what a node that dies leaves. */
+      zcp_status_t st = ZCP_OK;
+      for (int i = 0; i < b && st == ZCP_OK; i++) {
+        void *p = NULL;
+        st = zcp_node_alloc(node, a, 1000, &p, &err);
+      }
+      snprintf(out, sizeof out, "st %d %s", (int)st, st ? err.message : "");
     } else if (sscanf(line, "hammer %d %d", &a, &b) == 2) {
       cmd_hammer(node, a, b, out, sizeof out);
     } else if (sscanf(line, "waitpeer %d %d %d", &a, &b, &c) == 3) {
