@@ -273,3 +273,84 @@ Test(roundtrip, a_file_at_an_unaligned_address_reads_back_equal_in_both_modes) {
   zcp_array_release(&batch);
   zcp_schema_release(&schema);
 }
+
+/* An allocator that counts what it hands out, on top of the default one. */
+struct counting {
+  struct zcp_allocator base;
+  int64_t live, allocations;
+};
+
+static void *count_alloc(struct zcp_allocator *self, int64_t size, int64_t alignment) {
+  struct counting *c = (struct counting *)self;
+  struct zcp_allocator *heap = zcp_allocator_default();
+  void *p = heap->allocate(heap, size, alignment);
+  if (p != NULL) c->live += size, c->allocations++;
+  return p;
+}
+
+static void *count_realloc(struct zcp_allocator *self, void *ptr, int64_t old_size,
+                           int64_t new_size, int64_t alignment) {
+  struct counting *c = (struct counting *)self;
+  struct zcp_allocator *heap = zcp_allocator_default();
+  void *p = heap->reallocate(heap, ptr, old_size, new_size, alignment);
+  if (p != NULL) c->live += new_size - old_size;
+  return p;
+}
+
+static void count_free(struct zcp_allocator *self, void *ptr, int64_t size) {
+  struct counting *c = (struct counting *)self;
+  struct zcp_allocator *heap = zcp_allocator_default();
+  heap->free(heap, ptr, size);
+  c->live -= size;
+}
+
+static void progress(void *ctx, int64_t done, int64_t total) {
+  int64_t *last = ctx;
+  cr_expect_geq(done, last[0], "progress went backwards: %lld after %lld", (long long)done,
+                (long long)last[0]);
+  last[0] = done;
+  last[1] = total;
+  last[2]++;
+}
+
+Test(roundtrip, batches_read_land_in_the_callers_allocator_and_report_progress) {
+  struct zcp_error err = {0};
+  struct zcp_table *t = NULL;
+  cr_assert_eq(zcp_fixture_table(3000, 1000, NULL, &t, &err), ZCP_OK, "%s", err.message);
+  struct zcp_ipc_buffer buf = {0};
+  struct zcp_ipc_sink sink = zcp_ipc_sink_buffer(&buf);
+  struct zcp_ipc_writer *w = NULL;
+  int64_t wprog[3] = {0, 0, 0};
+  struct zcp_ipc_write_options wopts;
+  zcp_ipc_write_options_init(&wopts);
+  wopts.progress = progress;
+  wopts.progress_ctx = wprog;
+  cr_assert_eq(zcp_ipc_writer_open(&w, ZCP_IPC_FILE, zcp_table_schema(t), &sink, &wopts, &err), ZCP_OK);
+  cr_assert_eq(zcp_ipc_writer_write_table(w, t, &err), ZCP_OK, "%s", err.message);
+  cr_assert_eq(zcp_ipc_writer_close(w, &err), ZCP_OK, "%s", err.message);
+  zcp_table_release(t);
+  cr_expect_gt(wprog[2], 0, "the writer never reported progress");
+
+  struct counting alloc = {{count_alloc, count_realloc, count_free, 64, NULL}, 0, 0};
+  struct zcp_ipc_read_options opts;
+  zcp_ipc_read_options_init(&opts);
+  opts.alloc = &alloc.base;
+  int64_t rprog[3] = {0, 0, 0};
+  opts.progress = progress;
+  opts.progress_ctx = rprog;
+  int64_t heap_before = zcp_allocator_default_live_bytes();
+  struct zcp_ipc_reader *r = NULL;
+  cr_assert_eq(zcp_ipc_file_reader_open(&r, buf.data, buf.size, ZCP_IPC_COPY, &opts, &err), ZCP_OK,
+               "%s", err.message);
+  struct zcp_table *back = NULL;
+  cr_assert_eq(zcp_ipc_reader_read_table(r, &back, &err), ZCP_OK, "%s", err.message);
+  cr_expect_eq(zcp_table_num_rows(back), 3000);
+  cr_expect_gt(alloc.allocations, 0, "no buffer came from the caller's allocator");
+  /* Every data buffer from ours: the heap's own live bytes grew by what we handed out. */
+  cr_expect_eq(zcp_allocator_default_live_bytes() - heap_before, alloc.live,
+               "data buffers taken from the heap behind the caller's allocator");
+  cr_expect_gt(rprog[2], 0, "the reader never reported progress");
+  zcp_table_release(back);
+  cr_expect_eq(alloc.live, 0, "%lld bytes of the caller's allocator not freed", (long long)alloc.live);
+  zcp_ipc_buffer_reset(&buf);
+}
