@@ -147,7 +147,7 @@ static int cluster_key(struct parse *p, const char *name, const char *v) {
   p->seen_cluster |= 1u << k;
   bool ok = true;
   const char *want = "";
-  int64_t n;
+  int64_t n = 0;
   switch (k) {
     case 0: ok = copy_str(c->name, sizeof c->name, v); want = "a name of 1..63 bytes"; break;
     case 1: ok = parse_u64(v, &c->cluster_id) && c->cluster_id != 0;

@@ -207,7 +207,7 @@ static void on_up(void *ctx, int32_t id, const Zcpool__Challenge *ch) {
                           &p->region, &err);
     if (st != ZCP_OK) unmap_peer(p);
   }
-  if (st == ZCP_OK) {
+  if (st == ZCP_OK && ri != NULL) {
     p->epoch = ri->epoch;
     p->up = true;
     p->why[0] = '\0';
