@@ -2,6 +2,7 @@
 #define _GNU_SOURCE 1
 #include "zcp_cluster_test.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -23,7 +24,8 @@ static long long ms_now(void) {
   return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int tag(void) { return (int)(getpid() % 100000); }
+/* Names of files, devices and namespaces carry the test process's pid. */
+static int tag(void) { return (int)getpid(); }
 
 static void shm_name(const struct zcp_test_cluster *tc, int i, char *buf, size_t cap) {
   snprintf(buf, cap, "zcp-t%d-%s-%d", tag(), strrchr(tc->dir, '-') + 1, i);
@@ -73,7 +75,15 @@ static int sh(const char *fmt, ...) {
   return system(cmd);
 }
 
+static int home_netns = -1; /* the namespace this process started in */
+
 static void netns_down(struct zcp_test_cluster *tc) {
+  /* The bridge lives in the namespace the test started in, not in the node's. */
+  if (home_netns >= 0) {
+    if (setns(home_netns, CLONE_NEWNET) != 0) perror("setns back");
+    close(home_netns);
+    home_netns = -1;
+  }
   for (int i = 0; i < tc->n; i++) {
     if (tc->netns[i][0] == '\0') continue;
     sh("ip netns del %s >/dev/null 2>&1", tc->netns[i]);
@@ -101,6 +111,32 @@ void zcp_test_cluster_cleanup(struct zcp_test_cluster *tc) {
   tc->dir[0] = '\0';
 }
 
+/* Namespaces and bridges left by a test process that died before its cleanup (a crash
+ * skips the suite's fini): their names carry the pid of a process that is gone. */
+static void sweep_stale(void) {
+  DIR *d = opendir("/run/netns");
+  if (d == NULL) return;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    int pid = 0, idx = 0;
+    if (sscanf(e->d_name, "zcpt%d-%d", &pid, &idx) != 2 || pid <= 0) continue;
+    if (kill(pid, 0) == 0 || errno != ESRCH) continue;
+    sh("ip netns del %s >/dev/null 2>&1", e->d_name);
+    sh("ip link del zb%d >/dev/null 2>&1", pid);
+  }
+  closedir(d);
+  d = opendir("/sys/class/net");
+  if (d == NULL) return;
+  while ((e = readdir(d)) != NULL) {
+    int pid = 0;
+    char rest = 0;
+    if (sscanf(e->d_name, "zb%d%c", &pid, &rest) != 1 || pid <= 0) continue;
+    if (kill(pid, 0) == 0 || errno != ESRCH) continue;
+    sh("ip link del %s >/dev/null 2>&1", e->d_name);
+  }
+  closedir(d);
+}
+
 bool zcp_test_netns_setup(struct zcp_test_cluster *tc, char *why, int cap) {
   if (geteuid() != 0) {
     snprintf(why, (size_t)cap, "network namespaces need root");
@@ -111,6 +147,7 @@ bool zcp_test_netns_setup(struct zcp_test_cluster *tc, char *why, int cap) {
     return false;
   }
   int t = tag();
+  sweep_stale();
   netns_down(tc);
   if (sh("ip link add zb%d type bridge && ip link set zb%d up", t, t) != 0) {
     snprintf(why, (size_t)cap, "cannot create a bridge (no CAP_NET_ADMIN?)");
@@ -136,6 +173,7 @@ bool zcp_test_netns_setup(struct zcp_test_cluster *tc, char *why, int cap) {
 }
 
 bool zcp_test_netns_enter(const char *name) {
+  if (home_netns < 0) home_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
   char path[128];
   snprintf(path, sizeof path, "/run/netns/%s", name);
   int fd = open(path, O_RDONLY | O_CLOEXEC);
