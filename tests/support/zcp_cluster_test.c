@@ -34,6 +34,7 @@ static void shm_name(const struct zcp_test_cluster *tc, int i, char *buf, size_t
 void zcp_test_cluster_write(struct zcp_test_cluster *tc, int n, bool tcp, bool netns,
                             const char *extra) {
   static int seq;
+  zcp_test_cluster_cleanup(tc); /* a test may write a second cluster over its first */
   memset(tc, 0, sizeof *tc);
   tc->n = n;
   tc->tcp = tcp;
