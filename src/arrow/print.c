@@ -258,7 +258,8 @@ static void put_value(struct out *o, const struct zcp_array_view *v, int64_t i) 
         if (c > 0) puts_(o, ", ");
         const char *name = v->children[c].schema->name;
         putf(o, "%s: ", name != NULL && *name ? name : "?");
-        put_value(o, &v->children[c], i);
+        /* a struct's offset applies to its children (C Data Interface) */
+        put_value(o, &v->children[c], v->offset + i);
       }
       puts_(o, "}");
       break;
@@ -385,7 +386,7 @@ zcp_status_t zcp_batch_print(FILE *f, const struct ArrowArray *batch,
     const char *name = view.children[c].schema->name;
     width[c] = (int)ZCP_MIN(CELL_MAX, strlen(name ? name : ""));
     for (int64_t r = 0; r < rows; r++) {
-      int64_t len = zcp_array_view_format(&view.children[c], r, cell, sizeof cell);
+      int64_t len = zcp_array_view_format(&view.children[c], view.offset + r, cell, sizeof cell);
       width[c] = (int)ZCP_MAX(width[c], ZCP_MIN(len, CELL_MAX));
     }
   }
@@ -401,7 +402,7 @@ zcp_status_t zcp_batch_print(FILE *f, const struct ArrowArray *batch,
   fputc('\n', f);
   for (int64_t r = 0; r < rows; r++) {
     for (int64_t c = 0; c < ncol; c++) {
-      int64_t len = zcp_array_view_format(&view.children[c], r, cell, sizeof cell);
+      int64_t len = zcp_array_view_format(&view.children[c], view.offset + r, cell, sizeof cell);
       if (len > CELL_MAX) strcpy(cell + CELL_MAX - 3, "...");
       fprintf(f, "%s %-*s", c ? " |" : "", width[c], cell);
     }

@@ -23,6 +23,12 @@ struct file_block {
   int64_t offset, meta_len, body_len;
 };
 
+/* A buffer reused from message to message. */
+struct scratch {
+  uint8_t *data;
+  int64_t cap;
+};
+
 struct zcp_ipc_reader {
   bool is_file;
   struct zcp_ipc_read_options opts;
@@ -32,6 +38,7 @@ struct zcp_ipc_reader {
   struct zcp__ipc_dict_value **dict_values;
   /* stream */
   struct zcp_ipc_source src;
+  struct scratch meta_buf, body_buf;
   int64_t pos;
   bool done;
   /* file */
@@ -73,6 +80,8 @@ void zcp_ipc_reader_close(struct zcp_ipc_reader *r) {
   zcp_schema_release(&r->schema);
   free(r->batches);
   free(r->footer_metadata);
+  free(r->meta_buf.data);
+  free(r->body_buf.data);
   zcp__ipc_keep_release(r->mapping);
   free(r);
 }
@@ -136,40 +145,38 @@ static zcp_status_t parse_message(const struct zcp_ipc_reader *r, const uint8_t 
   return st;
 }
 
-/* Reads exactly n bytes into a buffer that grows as the bytes arrive, so that a claimed
- * size larger than the input never becomes one huge allocation. */
-static zcp_status_t read_exact(struct zcp_ipc_reader *r, int64_t n, uint8_t **out,
-                               struct zcp_error *err) {
-  uint8_t *buf = NULL;
-  int64_t have = 0, cap = 0;
+/* Reads exactly n bytes into a reusable buffer that grows only as the bytes arrive, so
+ * that a claimed size larger than the input never becomes one huge allocation, and so
+ * that a long stream does not fault in fresh pages for every message (the reader keeps
+ * its largest message's worth of memory until it is closed). */
+static zcp_status_t read_exact(struct zcp_ipc_reader *r, int64_t n, struct scratch *s,
+                               uint8_t **out, struct zcp_error *err) {
+  static uint8_t empty[8];
+  int64_t have = 0;
   *out = NULL;
   while (have < n) {
     int64_t want = ZCP_MIN(n - have, (int64_t)1 << 20);
-    if (have + want > cap) {
-      int64_t c = ZCP_MIN(n, ZCP_MAX(2 * cap, have + want));
-      uint8_t *p = realloc(buf, (size_t)ZCP_MAX(c, 1));
+    if (have + want > s->cap) {
+      int64_t c = ZCP_MIN(n, ZCP_MAX(2 * s->cap, have + want));
+      uint8_t *p = realloc(s->data, (size_t)c);
       if (p == NULL) {
-        free(buf);
         return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory for a %lld-byte message",
                              (long long)n);
       }
-      buf = p;
-      cap = c;
+      s->data = p;
+      s->cap = c;
     }
     int64_t got = 0;
-    zcp_status_t st = r->src.read(r->src.ctx, buf + have, want, &got, err);
-    if (st != ZCP_OK || got <= 0) {
-      free(buf);
-      return st != ZCP_OK
-                 ? st
-                 : CORRUPT("stream truncated at byte %lld: %lld more bytes expected",
-                           (long long)(r->pos + have), (long long)(n - have));
+    zcp_status_t st = r->src.read(r->src.ctx, s->data + have, want, &got, err);
+    if (st != ZCP_OK) return st;
+    if (got <= 0) {
+      return CORRUPT("stream truncated at byte %lld: %lld more bytes expected",
+                     (long long)(r->pos + have), (long long)(n - have));
     }
     have += got;
   }
   r->pos += n;
-  *out = buf != NULL ? buf : malloc(1);
-  if (*out == NULL) return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory");
+  *out = n > 0 ? s->data : empty;
   return ZCP_OK;
 }
 
@@ -198,14 +205,11 @@ static zcp_status_t stream_message(struct zcp_ipc_reader *r, uint8_t **meta,
     return CORRUPT("message at byte %lld: metadata length %lld is not within [0, %lld]",
                    (long long)at, (long long)(int32_t)len, (long long)r->max_meta);
   }
-  ZCP_RETURN_NOT_OK(read_exact(r, len, meta, err));
+  ZCP_RETURN_NOT_OK(read_exact(r, len, &r->meta_buf, meta, err));
   *meta_len = len;
   zcp_status_t st = parse_message(r, *meta, len, at, m, err);
-  if (st == ZCP_OK) st = read_exact(r, m->body_len, body, err);
-  if (st != ZCP_OK) {
-    free(*meta);
-    *meta = NULL;
-  }
+  if (st == ZCP_OK) st = read_exact(r, m->body_len, &r->body_buf, body, err);
+  if (st != ZCP_OK) *meta = NULL;
   if (st == ZCP_OK && r->opts.progress != NULL)
     r->opts.progress(r->opts.progress_ctx, r->pos, -1);
   return st;
@@ -312,8 +316,6 @@ zcp_status_t zcp_ipc_stream_reader_open(struct zcp_ipc_reader **out,
     st = CORRUPT("stream starts with a message of type %u, not a schema", m.type);
   }
   if (st == ZCP_OK) st = read_schema(r, &m.header, err);
-  free(meta);
-  free(body);
   if (st != ZCP_OK) {
     zcp_ipc_reader_close(r);
     return st;
@@ -348,8 +350,6 @@ static zcp_status_t stream_next(struct zcp_ipc_reader *r, struct ArrowArray *out
                      (long long)at, m.type);
         break;
     }
-    free(meta);
-    free(body);
     if (st != ZCP_OK) {
       r->done = true;
       return st;

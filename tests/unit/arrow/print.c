@@ -16,7 +16,7 @@ static void cell(const struct ArrowArray *batch, const struct ArrowSchema *schem
   int64_t c = 0;
   while (c < schema->n_children && strcmp(schema->children[c]->name, name) != 0) c++;
   cr_assert_lt(c, schema->n_children, "no column %s", name);
-  zcp_array_view_format(&v.children[c], r, out, cap);
+  zcp_array_view_format(&v.children[c], v.offset + r, out, cap); /* row r of the batch */
   zcp_array_view_reset(&v);
 }
 
@@ -204,6 +204,30 @@ Test(print, schema_and_batch_tables) {
   cr_expect(strstr(text, "\"row-2\"") != NULL, "%s", text);
   cr_expect(strstr(text, "\"row-5\"") == NULL, "printed past max_rows: %s", text);
   cr_expect(strstr(text, "(10 rows, first ones shown)") != NULL, "%s", text);
+  free(text);
+  b.release(&b);
+  s.release(&s);
+}
+
+Test(print, sliced_struct_and_batch_show_the_rows_of_the_slice) {
+  struct ArrowSchema s;
+  struct ArrowArray b;
+  struct zcp_error err = {0};
+  cr_assert_eq(zcp_fixture_schema(&s, &err), ZCP_OK);
+  cr_assert_eq(zcp_fixture_batch(0, 10, NULL, &b, &err), ZCP_OK);
+  /* Slice the batch (and so every column through the struct) to rows 5..9. */
+  b.offset = 5;
+  b.length = 5;
+  b.null_count = -1;
+  char got[64];
+  cell(&b, &s, "s", 1, got, sizeof got);
+  cr_expect_str_eq(got, "\"row-6\"");
+  cell(&b, &s, "st", 0, got, sizeof got);
+  cr_expect_str_eq(got, "{a: 5, b: \"b5\"}");
+  struct pair p = {&s, &b};
+  char *text = capture(print_batch, &p);
+  cr_expect(strstr(text, "\"row-5\"") != NULL, "%s", text);
+  cr_expect(strstr(text, "\"row-0\"") == NULL, "printed rows before the slice: %s", text);
   free(text);
   b.release(&b);
   s.release(&s);

@@ -26,8 +26,8 @@ static void expect_same_values(const struct ArrowArray *a, const struct ArrowArr
   char ta[512], tb[512];
   for (int64_t c = 0; c < va.n_children; c++) {
     for (int64_t r = 0; r < va.length; r++) {
-      zcp_array_view_format(&va.children[c], r, ta, sizeof ta);
-      zcp_array_view_format(&vb.children[c], r, tb, sizeof tb);
+      zcp_array_view_format(&va.children[c], va.offset + r, ta, sizeof ta);
+      zcp_array_view_format(&vb.children[c], vb.offset + r, tb, sizeof tb);
       cr_assert_str_eq(ta, tb, "column %s row %lld", schema->children[c]->name, (long long)r);
     }
   }
