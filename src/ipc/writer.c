@@ -288,7 +288,9 @@ static zcp_status_t write_node(struct body *b, const struct zcp_array_view *v,
       return ZCP_OK;
     default: {
       int64_t bits = zcp_format_bit_width(&v->format);
-      if (bits <= 0 || bits % 8 != 0) {
+      /* fixed_size_binary[0] is a valid type whose values buffer is empty. */
+      bool empty_ok = t == ZCP_TYPE_FIXED_SIZE_BINARY && bits == 0;
+      if ((bits <= 0 && !empty_ok) || bits % 8 != 0) {
         return zcp_error_set(NULL, ZCP_INVALID_ARGUMENT, "type %s", zcp_type_name(t));
       }
       push_buffer(b, v->buffers[1] ? v->buffers[1] + abs * (bits / 8) : NULL,
