@@ -130,8 +130,12 @@ zcp_status_t zcp_node_last_error(struct zcp_error *err);
 ZCP_CHECK_RESULT zcp_status_t zcp_node_alloc(struct zcp_node *node, int32_t owner,
                                              int64_t size, void **out,
                                              struct zcp_error *err);
+/* Remote allocation keeps the coherence protocol (DESIGN §4) on non-coherent regions:
+ * a new block's lines are invalidated here before it is handed out, and realloc writes
+ * back the old_size bytes written so far before the owner copies them. */
 ZCP_CHECK_RESULT zcp_status_t zcp_node_realloc(struct zcp_node *node, int32_t owner,
-                                               void *ptr, int64_t new_size, void **out,
+                                               void *ptr, int64_t old_size,
+                                               int64_t new_size, void **out,
                                                struct zcp_error *err);
 ZCP_CHECK_RESULT zcp_status_t zcp_node_free(struct zcp_node *node, int32_t owner, void *ptr,
                                             struct zcp_error *err);

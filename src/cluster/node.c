@@ -248,7 +248,8 @@ static void *rp_reallocate(struct zcp_allocator *self, void *ptr, int64_t old_si
   struct zcp__remote_pool *rp = self->private_data;
   void *out = NULL;
   if (ptr == NULL) return rp_allocate(self, new_size, alignment);
-  if (zcp_node_realloc(rp->node, rp->owner, ptr, new_size, &out, &last_error) != ZCP_OK)
+  if (zcp_node_realloc(rp->node, rp->owner, ptr, old_size, new_size, &out, &last_error) !=
+      ZCP_OK)
     return NULL;
   return out;
 }
@@ -274,7 +275,8 @@ zcp_status_t zcp_node_pool(struct zcp_node *node, int32_t owner, struct zcp_allo
 
 /* The mapped data area of owner's region; ZCP_PEER_DOWN when it is not mapped. */
 static zcp_status_t peer_area(struct zcp_node *node, int32_t owner, const char *call,
-                              uint8_t **base, int64_t *size, struct zcp_error *err) {
+                              uint8_t **base, int64_t *size,
+                              const struct zcp_region **region, struct zcp_error *err) {
   if (owner < 0 || owner >= node->cfg.n_nodes)
     return zcp_error_set(err, ZCP_NOT_FOUND, "node %d: %s: no node %d", (int)node->id, call,
                          (int)owner);
@@ -288,6 +290,7 @@ static zcp_status_t peer_area(struct zcp_node *node, int32_t owner, const char *
   } else {
     *base = zcp_region_data(p->region);
     *size = zcp_region_data_size(p->region);
+    if (region != NULL) *region = p->region;
   }
   pthread_mutex_unlock(&node->mu);
   return st;
@@ -319,7 +322,8 @@ zcp_status_t zcp_node_alloc(struct zcp_node *node, int32_t owner, int64_t size, 
   if (owner == node->id) return zcp_pool_alloc(node->pool, size, out, err);
   uint8_t *base = NULL;
   int64_t area = 0;
-  ZCP_RETURN_NOT_OK(peer_area(node, owner, "Malloc", &base, &area, err));
+  const struct zcp_region *region = NULL;
+  ZCP_RETURN_NOT_OK(peer_area(node, owner, "Malloc", &base, &area, &region, err));
   Zcpool__Request req = ZCPOOL__REQUEST__INIT;
   Zcpool__Malloc m = ZCPOOL__MALLOC__INIT;
   m.size = size;
@@ -328,6 +332,9 @@ zcp_status_t zcp_node_alloc(struct zcp_node *node, int32_t owner, int64_t size, 
   Zcpool__Response *resp = NULL;
   zcp_status_t st = remote(node, owner, &req, &resp, err);
   if (st == ZCP_OK) st = answer_ptr(node, owner, "Malloc", resp, base, area, out, err);
+  /* Protocol step 2 (DESIGN §4): lines of this block we may hold from an earlier life of
+   * the memory must go before we write; the owner has zeroed it in memory. */
+  if (st == ZCP_OK) zcp_region_invalidate(region, *out, resp->alloc->size);
   if (resp != NULL) zcpool__response__free_unpacked(resp, NULL);
   return st;
 }
@@ -345,13 +352,22 @@ static zcp_status_t offset_in(struct zcp_node *node, int32_t owner, const char *
 }
 
 zcp_status_t zcp_node_realloc(struct zcp_node *node, int32_t owner, void *ptr,
-                              int64_t new_size, void **out, struct zcp_error *err) {
+                              int64_t old_size, int64_t new_size, void **out,
+                              struct zcp_error *err) {
   *out = NULL;
   if (owner == node->id) return zcp_pool_realloc(node->pool, ptr, new_size, out, err);
   uint8_t *base = NULL;
   int64_t area = 0, off = 0;
-  ZCP_RETURN_NOT_OK(peer_area(node, owner, "Realloc", &base, &area, err));
+  const struct zcp_region *region = NULL;
+  ZCP_RETURN_NOT_OK(peer_area(node, owner, "Realloc", &base, &area, &region, err));
   ZCP_RETURN_NOT_OK(offset_in(node, owner, "Realloc", ptr, base, area, &off, err));
+  if (old_size < 0 || old_size > area - off)
+    return zcp_error_set(err, ZCP_INVALID_ARGUMENT,
+                         "node %d: Realloc: old size %lld runs past the region of node %d",
+                         (int)node->id, (long long)old_size, (int)owner);
+  /* The owner copies memory to memory: what we wrote must be there first. */
+  zcp_region_writeback(region, ptr, old_size);
+  if (zcp_region_get_info(region)->coherence == ZCP_NONCOHERENT) zcp_cache_fence();
   Zcpool__Request req = ZCPOOL__REQUEST__INIT;
   Zcpool__Realloc m = ZCPOOL__REALLOC__INIT;
   m.offset = off;
@@ -361,6 +377,8 @@ zcp_status_t zcp_node_realloc(struct zcp_node *node, int32_t owner, void *ptr,
   Zcpool__Response *resp = NULL;
   zcp_status_t st = remote(node, owner, &req, &resp, err);
   if (st == ZCP_OK) st = answer_ptr(node, owner, "Realloc", resp, base, area, out, err);
+  /* The copy is in memory, not in our caches. */
+  if (st == ZCP_OK) zcp_region_invalidate(region, *out, resp->alloc->size);
   if (resp != NULL) zcpool__response__free_unpacked(resp, NULL);
   return st;
 }
@@ -370,7 +388,7 @@ zcp_status_t zcp_node_free(struct zcp_node *node, int32_t owner, void *ptr,
   if (owner == node->id) return zcp_pool_free(node->pool, ptr, err);
   uint8_t *base = NULL;
   int64_t area = 0, off = 0;
-  ZCP_RETURN_NOT_OK(peer_area(node, owner, "Free", &base, &area, err));
+  ZCP_RETURN_NOT_OK(peer_area(node, owner, "Free", &base, &area, NULL, err));
   ZCP_RETURN_NOT_OK(offset_in(node, owner, "Free", ptr, base, area, &off, err));
   Zcpool__Request req = ZCPOOL__REQUEST__INIT;
   Zcpool__Free m = ZCPOOL__FREE__INIT;
@@ -424,7 +442,7 @@ zcp_status_t zcp_node_region(struct zcp_node *node, int32_t owner, void **data,
     return ZCP_OK;
   }
   uint8_t *base = NULL;
-  ZCP_RETURN_NOT_OK(peer_area(node, owner, "region", &base, size, err));
+  ZCP_RETURN_NOT_OK(peer_area(node, owner, "region", &base, size, NULL, err));
   *data = base;
   return ZCP_OK;
 }

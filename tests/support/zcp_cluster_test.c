@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "zcpool/fabric.h"
 #include "zcpool/pool.h"
 
 static long long ms_now(void) {
@@ -32,7 +33,7 @@ static void shm_name(const struct zcp_test_cluster *tc, int i, char *buf, size_t
 }
 
 void zcp_test_cluster_write(struct zcp_test_cluster *tc, int n, bool tcp, bool netns,
-                            const char *extra) {
+                            bool noncoherent, const char *extra) {
   static int seq;
   zcp_test_cluster_cleanup(tc); /* a test may write a second cluster over its first */
   memset(tc, 0, sizeof *tc);
@@ -61,7 +62,8 @@ void zcp_test_cluster_write(struct zcp_test_cluster *tc, int n, bool tcp, bool n
       fprintf(f, "address = tcp://10.%d.%d.%d:%d\n", 200, tag() % 250, i + 2, port);
     else
       fprintf(f, "address = tcp://127.0.0.1:%d\n", port + i);
-    fprintf(f, "device = shm:%s\nsize = 8M\n\n", dev);
+    fprintf(f, "device = shm:%s\nsize = 8M\ncoherence = %s\n\n", dev,
+            noncoherent ? "noncoherent" : "coherent");
   }
   fclose(f);
 }
@@ -209,7 +211,7 @@ bool zcp_test_node_start(struct zcp_proc *p, const struct zcp_test_cluster *tc, 
   char ids[16];
   snprintf(ids, sizeof ids, "%d", id);
   const char *args[] = {tc->config, ids, tc->netns[id][0] ? tc->netns[id] : "-", NULL};
-  if (!zcp_proc_spawn(p, NULL, "node", args)) return false;
+  if (!zcp_proc_spawn(p, tc->helper_env, "node", args)) return false;
   char line[512];
   if (!zcp_test_node_cmd(p, NULL, line, sizeof line, 15000)) return false;
   if (strcmp(line, "ready") != 0) {
@@ -239,7 +241,7 @@ static void cmd_alloc_all(struct zcp_node *node, int skip, char *out, size_t cap
       for (int64_t i = 0; i < sizes[k]; i++) ((uint8_t *)p[k])[i] = pattern(i, k);
     }
     void *q = NULL;
-    if (zcp_node_realloc(node, owner, p[1], 300000, &q, &err) != ZCP_OK) {
+    if (zcp_node_realloc(node, owner, p[1], 1000, 300000, &q, &err) != ZCP_OK) {
       snprintf(out, cap, "fail realloc in node %d: %s", owner, err.message);
       return;
     }
@@ -271,9 +273,11 @@ static void cmd_alloc_all(struct zcp_node *node, int skip, char *out, size_t cap
 static struct ArrowArray keep[16];
 static int kept;
 
-/* build OWNER N: an int64 column of N rows (every 7th null, value 3*i) built through
- * OWNER's pool; answers the buffer addresses. */
-static void cmd_build(struct zcp_node *node, int owner, int64_t n, char *out, size_t cap) {
+/* build OWNER N [nowb]: an int64 column of N rows (every 7th null, value 3*i) built
+ * through OWNER's pool, written back to memory at the end (protocol step 3) unless nowb;
+ * answers the buffer addresses. */
+static void cmd_build(struct zcp_node *node, int owner, int64_t n, bool writeback, char *out,
+                      size_t cap) {
   struct zcp_allocator *alloc = NULL;
   struct zcp_error err = {0};
   struct zcp_builder *b = NULL;
@@ -307,6 +311,11 @@ static void cmd_build(struct zcp_node *node, int owner, int64_t n, char *out, si
     return;
   }
   zcp_builder_release(b);
+  if (writeback) {
+    if (arr.buffers[0] != NULL) zcp_cache_writeback(arr.buffers[0], (n + 7) / 8);
+    zcp_cache_writeback(arr.buffers[1], n * 8);
+    zcp_cache_fence();
+  }
   snprintf(out, cap, "ok %lld %lld %p %p", (long long)arr.length, (long long)arr.null_count,
            arr.buffers[0], arr.buffers[1]);
   /* The buffers stay in the pool for readers; only our structs go. */
@@ -326,6 +335,10 @@ static void cmd_read(const char *args, char *out, size_t cap) {
     snprintf(out, cap, "fail bad read command");
     return;
   }
+  /* Protocol step 5: drop whatever our caches hold of the buffers, then read. */
+  if (b0 != NULL) zcp_cache_invalidate(b0, (len + 7) / 8);
+  zcp_cache_invalidate(b1, len * 8);
+  zcp_cache_fence();
   const void *bufs[2] = {b0, b1};
   struct ArrowArray a = {len, nulls, 0, 2, 0, bufs, NULL, NULL, noop_release, NULL};
   struct ArrowSchema s = {"l", "x", NULL, ARROW_FLAG_NULLABLE, 0, NULL, NULL, noop_schema_release,
@@ -398,7 +411,7 @@ int zcp_test_node_role(int argc, char **argv) {
     } else if (sscanf(line, "alloc_except %d", &a) == 1) {
       cmd_alloc_all(node, a, out, sizeof out);
     } else if (sscanf(line, "build %d %lld", &a, &x) == 2) {
-      cmd_build(node, a, x, out, sizeof out);
+      cmd_build(node, a, x, strstr(line, "nowb") == NULL, out, sizeof out);
     } else if (strncmp(line, "read ", 5) == 0) {
       cmd_read(line + 5, out, sizeof out);
     } else if (sscanf(line, "barrier %d %d", &a, &b) == 2) {

@@ -15,13 +15,14 @@ struct zcp_test_cluster {
   int n;
   bool tcp;
   char netns[4][32]; /* per node, empty: the test's own namespace */
+  const char *helper_env; /* NAME=VALUE for every helper node (e.g. the emulator) */
 };
 
 /* Writes the config and key of an n-node cluster. tcp: addresses tcp://ip:port, with ip
  * 127.0.0.1 or, when netns is set, each node's namespace address. Extra cluster keys
- * (e.g. "down_after_ms = 600\n") go into [cluster]. */
+ * (e.g. "down_after_ms = 600\n") go into [cluster]. noncoherent: every region is. */
 void zcp_test_cluster_write(struct zcp_test_cluster *tc, int n, bool tcp, bool netns,
-                            const char *extra);
+                            bool noncoherent, const char *extra);
 /* Removes files, shm objects and network namespaces of tc. Safe to call twice. */
 void zcp_test_cluster_cleanup(struct zcp_test_cluster *tc);
 

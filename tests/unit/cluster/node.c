@@ -29,7 +29,7 @@ static void teardown(void) {
 TestSuite(node, .fini = teardown, .timeout = 30);
 
 static void load(int n, struct zcp_config *cfg) {
-  zcp_test_cluster_write(&tc, n, false, false, NULL);
+  zcp_test_cluster_write(&tc, n, false, false, false, NULL);
   struct zcp_error err = {0};
   cr_assert_eq(zcp_config_load(tc.config, cfg, &err), ZCP_OK, "%s", err.message);
 }
