@@ -40,6 +40,7 @@ struct zcp__rpc_client {
   pthread_mutex_t send_mu; /* one frame at a time; guards `out` and the fd's lifetime */
   int fd;
   bool up, reading, closing, reported_up;
+  bool silent; /* went down for not answering (not for a broken connection) */
   uint64_t gen;
   int64_t last_rx_ms;
   char why[200];
@@ -236,6 +237,7 @@ static zcp_status_t connect_once(struct zcp__rpc_client *c, struct zcp_error *er
   if (c->hello != NULL) zcpool__challenge__free_unpacked(c->hello, NULL);
   c->hello = hello;
   c->up = true;
+  c->silent = false;
   c->gen++;
   c->last_rx_ms = zcp__now_ms();
   wake_locked(c);
@@ -410,11 +412,44 @@ zcp_status_t zcp__rpc_call_finish(struct zcp__rpc_call *call, Zcpool__Response *
   }
 }
 
+static uint64_t peer_epoch(struct zcp__rpc_client *c) {
+  pthread_mutex_lock(&c->mu);
+  uint64_t e = c->up && c->hello != NULL ? c->hello->epoch : 0;
+  pthread_mutex_unlock(&c->mu);
+  return e;
+}
+
+static bool went_silent(struct zcp__rpc_client *c) {
+  pthread_mutex_lock(&c->mu);
+  bool s = c->silent;
+  pthread_mutex_unlock(&c->mu);
+  return s;
+}
+
 zcp_status_t zcp__rpc_call(struct zcp__rpc_client *c, Zcpool__Request *req, int timeout_ms,
                            Zcpool__Response **resp, struct zcp_error *err) {
   struct zcp__rpc_call call = {0};
   if (resp != NULL) *resp = NULL;
+  int64_t deadline = zcp__now_ms() + timeout_ms;
+  uint64_t epoch = peer_epoch(c);
   ZCP_RETURN_NOT_OK(zcp__rpc_call_start(c, req, timeout_ms, &call, err));
+  zcp_status_t st = zcp__rpc_call_finish(&call, resp, err);
+  if (st != ZCP_PEER_DOWN || !c->opt.monitor || epoch == 0 || went_silent(c)) return st;
+  /* The connection broke after the request left. If the same incarnation of the peer
+   * is back within two heartbeats, send the same request id again: the server answers
+   * a retry as it answered the first time. A new epoch means the peer restarted and the
+   * request's world is gone; a peer that stopped answering is not waited for again; a
+   * dead peer costs the caller those two heartbeats. */
+  int64_t left = deadline - zcp__now_ms();
+  int wait = (int)ZCP_MIN(left, 2 * (int64_t)c->opt.heartbeat_ms);
+  if (wait <= 0 || !zcp__rpc_client_wait_up(c, wait) || peer_epoch(c) != epoch) return st;
+  left = deadline - zcp__now_ms();
+  if (left <= 0) return st;
+  uint64_t rid = call.request_id;
+  memset(&call, 0, sizeof call);
+  call.request_id = rid;
+  struct zcp_error again = {0};
+  if (zcp__rpc_call_start(c, req, (int)left, &call, &again) != ZCP_OK) return st;
   return zcp__rpc_call_finish(&call, resp, err);
 }
 
@@ -443,6 +478,7 @@ static void heartbeat(struct zcp__rpc_client *c) {
     pthread_mutex_lock(&c->mu);
     char why[200];
     snprintf(why, sizeof why, "no answer to heartbeats for %d ms", (int)c->opt.down_after_ms);
+    if (c->up) c->silent = true;
     mark_down_locked(c, why);
     pthread_mutex_unlock(&c->mu);
   }
@@ -465,6 +501,7 @@ static void *monitor_thread(void *arg) {
     if (up && quiet >= c->opt.down_after_ms) {
       char why[200];
       snprintf(why, sizeof why, "nothing heard for %lld ms", (long long)quiet);
+      c->silent = true;
       mark_down_locked(c, why);
       pthread_mutex_unlock(&c->mu);
       continue;

@@ -264,7 +264,10 @@ ZCP_CHECK_RESULT zcp_status_t zcp__rpc_call_start(struct zcp__rpc_client *c,
 ZCP_CHECK_RESULT zcp_status_t zcp__rpc_call_finish(struct zcp__rpc_call *call,
                                                    Zcpool__Response **resp,
                                                    struct zcp_error *err);
-/* start + finish. */
+/* start + finish; with a monitor, a call whose connection broke after it was sent (not
+ * one whose peer stopped answering) is sent again with the same request id if the same
+ * epoch of the peer is back within two heartbeats (servers answer retries
+ * idempotently). */
 ZCP_CHECK_RESULT zcp_status_t zcp__rpc_call(struct zcp__rpc_client *c, Zcpool__Request *req,
                                             int timeout_ms, Zcpool__Response **resp,
                                             struct zcp_error *err);

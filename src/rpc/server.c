@@ -597,6 +597,7 @@ void zcp__rpc_server_stop(struct zcp__rpc_server *srv) {
   srv->stopping = true;
   pthread_cond_broadcast(&srv->cv);
   pthread_mutex_unlock(&srv->mu);
+  shutdown(srv->listen_fd, SHUT_RDWR); /* wakes the accept thread's poll at once */
   pthread_join(srv->accept_thread, NULL);
   sweep(srv); /* drops every open wait */
   close(srv->listen_fd);

@@ -18,9 +18,15 @@ static uint8_t key[ZCP_KEY_SIZE];
 static struct zcp__rpc_server *srv;
 static atomic_int stall_ms; /* the handler sleeps this long */
 static atomic_int ups, downs;
+static atomic_ullong seen_ids[8]; /* request ids of Malloc calls, in order */
+static atomic_int n_seen;
 
 static void handler(void *ctx, const struct zcp__rpc_peer *peer, const Zcpool__Request *req,
                     Zcpool__Response *resp) {
+  if (req->call_case == ZCPOOL__REQUEST__CALL_MALLOC) {
+    int k = atomic_fetch_add(&n_seen, 1);
+    if (k < 8) atomic_store(&seen_ids[k], req->header->request_id);
+  }
   int ms = atomic_load(&stall_ms);
   if (ms > 0) usleep((useconds_t)ms * 1000);
   Zcpool__PingReply *p = malloc(sizeof *p);
@@ -68,7 +74,7 @@ static void on_up(void *ctx, int32_t peer, const Zcpool__Challenge *ch) {
 }
 static void on_down(void *ctx, int32_t peer, const char *why) { atomic_fetch_add(&downs, 1); }
 
-static struct zcp__rpc_client *client(bool monitor, int max_outstanding) {
+static struct zcp__rpc_client *client_hb(bool monitor, int max_outstanding, int hb) {
   struct zcp__rpc_client_options co = {0};
   co.address = addr;
   co.peer_node = 0;
@@ -78,8 +84,8 @@ static struct zcp__rpc_client *client(bool monitor, int max_outstanding) {
   co.key = key;
   co.max_frame = 1 << 16;
   co.max_outstanding = max_outstanding;
-  co.heartbeat_ms = 50;
-  co.down_after_ms = 400;
+  co.heartbeat_ms = hb;
+  co.down_after_ms = hb * 8;
   co.connect_ms = 500;
   co.monitor = monitor;
   co.on_up = on_up;
@@ -89,6 +95,10 @@ static struct zcp__rpc_client *client(bool monitor, int max_outstanding) {
   cr_assert_eq(zcp__rpc_client_open(&co, &c, &err), ZCP_OK, "%s", err.message);
   if (monitor) cr_assert(zcp__rpc_client_wait_up(c, 3000));
   return c;
+}
+
+static struct zcp__rpc_client *client(bool monitor, int max_outstanding) {
+  return client_hb(monitor, max_outstanding, 50);
 }
 
 static zcp_status_t ping(struct zcp__rpc_client *c, uint32_t tag, int ms,
@@ -218,5 +228,34 @@ Test(rpc_client, outstanding_limit_is_a_typed_error) {
   calls[2].request_id = 0;
   cr_assert_eq(zcp__rpc_call_start(c, &req, 2000, &calls[2], &err), ZCP_OK, "slot reused");
   cr_assert_eq(zcp__rpc_call_finish(&calls[2], NULL, &err), ZCP_OK, "%s", err.message);
+  zcp__rpc_client_close(c);
+}
+
+static void *restart_server(void *arg) {
+  usleep(50 * 1000); /* the call is in the handler now */
+  zcp__rpc_server_stop(srv);
+  srv = NULL;
+  start_server();
+  return NULL;
+}
+
+Test(rpc_client, call_cut_off_by_a_reconnect_is_retried_with_the_same_id) {
+  struct zcp__rpc_client *c = client_hb(true, 8, 400);
+  atomic_store(&n_seen, 0);
+  atomic_store(&stall_ms, 300);
+  pthread_t t;
+  pthread_create(&t, NULL, restart_server, NULL);
+  Zcpool__Request req = ZCPOOL__REQUEST__INIT;
+  Zcpool__Malloc m = ZCPOOL__MALLOC__INIT;
+  req.call_case = ZCPOOL__REQUEST__CALL_MALLOC;
+  req.malloc = &m;
+  struct zcp_error err = {0};
+  zcp_status_t st = zcp__rpc_call(c, &req, 5000, NULL, &err);
+  pthread_join(t, NULL);
+  atomic_store(&stall_ms, 0);
+  cr_assert_eq(st, ZCP_OK, "%s", err.message);
+  cr_assert_eq(atomic_load(&n_seen), 2, "the server saw the call %d times",
+               atomic_load(&n_seen));
+  cr_assert_eq(atomic_load(&seen_ids[0]), atomic_load(&seen_ids[1]), "a new request id");
   zcp__rpc_client_close(c);
 }
