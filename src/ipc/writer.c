@@ -155,7 +155,9 @@ static void store_offset(uint8_t *p, int64_t width, int64_t k, int64_t v) {
 static void push_offsets(struct body *b, const uint8_t *offs, int64_t width, int64_t abs,
                          int64_t n, int64_t *first, int64_t *last) {
   int64_t size = (n + 1) * width;
-  if (offs == NULL) { /* an empty array may have no offsets buffer */
+  /* An empty array may have no offsets buffer, or an offset past its child's end that
+   * must not be read through: either way it is written as the single offset 0. */
+  if (offs == NULL || n == 0) {
     uint8_t *p = owned_buffer(b, size);
     *first = *last = 0;
     push_buffer(b, p, size, p);
