@@ -33,7 +33,8 @@ static pid_t children[8];
 static int n_children;
 
 static void die(const char *what, const struct zcp_error *err) {
-  fprintf(stderr, "bench_rpc: %s: %s\n", what, err != NULL ? err->message : strerror(errno));
+  fprintf(stderr, "bench_rpc: %s: %s\n", what,
+          err != NULL ? err->message : strerror(errno));
   for (int i = 0; i < n_children; i++) kill(children[i], SIGKILL);
   exit(1);
 }
@@ -44,8 +45,8 @@ static void write_config(const char *name, int n, bool tcp, uint64_t base, char 
   snprintf(path, cap, "%s/%s.ini", dir, name);
   FILE *f = fopen(path, "w");
   if (f == NULL) die("config", NULL);
-  fprintf(f, "[cluster]\nname = %s\nid = 0x%x\nwindow_base = %#llx\nkey_file = key\n", name,
-          0xbe00 + (int)getpid() % 256, (unsigned long long)base);
+  fprintf(f, "[cluster]\nname = %s\nid = 0x%x\nwindow_base = %#llx\nkey_file = key\n",
+          name, 0xbe00 + (int)getpid() % 256, (unsigned long long)base);
   for (int i = 0; i < n; i++) {
     if (tcp)
       fprintf(f, "[node.%d]\naddress = tcp://127.0.0.1:%d\n", i,
@@ -109,7 +110,8 @@ static struct stats summarize(double *ns, int n) {
   return s;
 }
 
-/* ---- raw socket ping-pong ----------------------------------------------------------- */
+/* ---- raw socket ping-pong -----------------------------------------------------------
+ */
 
 static void echo_server(int lfd, size_t size) {
   int fd = accept(lfd, NULL, NULL);
@@ -255,8 +257,8 @@ int main(int argc, char **argv) {
   reap_all();
   free(ns);
 
-  printf("control plane round trips (frame of %zu bytes, %d calls, authenticated)\n", frame,
-         iters);
+  printf("control plane round trips (frame of %zu bytes, %d calls, authenticated)\n",
+         frame, iters);
   printf("%-34s %12s %12s %10s\n", "", "median us", "p99 us", "ratio");
   printf("%-34s %12.1f %12.1f %10s\n", "raw ping-pong, Unix socket", raw_u.median_us,
          raw_u.p99_us, "1.00");
@@ -274,12 +276,14 @@ int main(int argc, char **argv) {
          THESIS_REMOTE_MALLOC_MS * 1000 / malloc_t.median_us, THESIS_REMOTE_MALLOC_MS);
   printf("%-34s %12.1f %12.1f\n", "barrier, 4 nodes, Unix socket", barrier_u.median_us,
          barrier_u.p99_us);
-  printf("thesis: empty gRPC call %.2f ms (ours over TCP: %.0fx faster), remote malloc "
-         "%.2f ms\n",
-         THESIS_EMPTY_CALL_MS, THESIS_EMPTY_CALL_MS * 1000 / ping_t.median_us,
-         THESIS_REMOTE_MALLOC_MS);
+  printf(
+      "thesis: empty gRPC call %.2f ms (ours over TCP: %.0fx faster), remote malloc "
+      "%.2f ms\n",
+      THESIS_EMPTY_CALL_MS, THESIS_EMPTY_CALL_MS * 1000 / ping_t.median_us,
+      THESIS_REMOTE_MALLOC_MS);
 
-  FILE *csv = zcp_bench_csv_open("rpc", "test,transport,median_us,p99_us,baseline_median_us");
+  FILE *csv =
+      zcp_bench_csv_open("rpc", "test,transport,median_us,p99_us,baseline_median_us");
   if (csv != NULL) {
     fprintf(csv, "ping,unix,%.2f,%.2f,%.2f\n", ping_u.median_us, ping_u.p99_us,
             raw_u.median_us);
@@ -289,7 +293,8 @@ int main(int argc, char **argv) {
             malloc_u.p99_us, THESIS_REMOTE_MALLOC_MS * 1000);
     fprintf(csv, "remote_malloc_4k,tcp,%.2f,%.2f,%.2f\n", malloc_t.median_us,
             malloc_t.p99_us, THESIS_REMOTE_MALLOC_MS * 1000);
-    fprintf(csv, "barrier_4_nodes,unix,%.2f,%.2f,\n", barrier_u.median_us, barrier_u.p99_us);
+    fprintf(csv, "barrier_4_nodes,unix,%.2f,%.2f,\n", barrier_u.median_us,
+            barrier_u.p99_us);
     fclose(csv);
   }
   unlink(key);

@@ -48,9 +48,9 @@ extern "C" {
 
 struct zcp_node_config {
   int32_t id;
-  char address[256];  /* tcp://host:port or unix:/path */
-  char device[256];   /* shm:NAME or file:PATH */
-  int64_t size;       /* region bytes, header included */
+  char address[256]; /* tcp://host:port or unix:/path */
+  char device[256];  /* shm:NAME or file:PATH */
+  int64_t size;      /* region bytes, header included */
   enum zcp_coherence coherence;
 };
 
@@ -80,18 +80,21 @@ ZCP_CHECK_RESULT zcp_status_t zcp_config_parse_string(const char *text, const ch
                                                       struct zcp_config *out,
                                                       struct zcp_error *err);
 
-/* ---- cluster key -------------------------------------------------------------------- */
+/* ---- cluster key --------------------------------------------------------------------
+ */
 
 /* Creates a key file with a fresh random secret, mode 0600. Fails with ZCP_BUSY if the
  * file exists (a key is never overwritten). */
-ZCP_CHECK_RESULT zcp_status_t zcp_cluster_key_create(const char *path, struct zcp_error *err);
+ZCP_CHECK_RESULT zcp_status_t zcp_cluster_key_create(const char *path,
+                                                     struct zcp_error *err);
 /* Reads a key file. Refuses (ZCP_AUTH_FAILED) a file that group or others may read or
  * write, and (ZCP_CORRUPT_INPUT) one that does not hold a key. */
 ZCP_CHECK_RESULT zcp_status_t zcp_cluster_key_load(const char *path,
                                                    uint8_t key[ZCP_CLUSTER_KEY_SIZE],
                                                    struct zcp_error *err);
 
-/* ---- nodes -------------------------------------------------------------------------- */
+/* ---- nodes --------------------------------------------------------------------------
+ */
 
 struct zcp_node;
 
@@ -137,8 +140,8 @@ ZCP_CHECK_RESULT zcp_status_t zcp_node_realloc(struct zcp_node *node, int32_t ow
                                                void *ptr, int64_t old_size,
                                                int64_t new_size, void **out,
                                                struct zcp_error *err);
-ZCP_CHECK_RESULT zcp_status_t zcp_node_free(struct zcp_node *node, int32_t owner, void *ptr,
-                                            struct zcp_error *err);
+ZCP_CHECK_RESULT zcp_status_t zcp_node_free(struct zcp_node *node, int32_t owner,
+                                            void *ptr, struct zcp_error *err);
 /* The data area of owner's region (where its pool's offsets start) and its size;
  * ZCP_PEER_DOWN while a peer's region is not mapped. */
 ZCP_CHECK_RESULT zcp_status_t zcp_node_region(struct zcp_node *node, int32_t owner,
@@ -171,11 +174,12 @@ ZCP_CHECK_RESULT zcp_status_t zcp_node_sync_wait(struct zcp_node *node, uint64_t
 ZCP_CHECK_RESULT zcp_status_t zcp_node_barrier(struct zcp_node *node, int timeout_ms,
                                                struct zcp_error *err);
 
-/* ---- status -------------------------------------------------------------------------- */
+/* ---- status --------------------------------------------------------------------------
+ */
 
 struct zcp_node_peer_status {
   bool up;
-  uint64_t epoch;        /* the peer's epoch when last seen */
+  uint64_t epoch; /* the peer's epoch when last seen */
   bool region_mapped;
 };
 
@@ -185,7 +189,7 @@ struct zcp_node_status {
   int32_t n_nodes;
   int32_t peers_up;
   int64_t region_size;
-  int64_t bytes_used;    /* in this node's region */
+  int64_t bytes_used; /* in this node's region */
   int64_t bytes_free;
   int64_t live_blocks;
   /* What the server dropped: unauthenticated, replayed, oversized, malformed frames, and

@@ -22,9 +22,9 @@ uint64_t zcp_node_get_state(struct zcp_node *node) {
 }
 
 /* Asks every peer to answer once its word satisfies the condition; waits for all. */
-static zcp_status_t wait_all(struct zcp_node *node, int word, uint64_t value, uint64_t mask,
-                             int condition, int timeout_ms, const char *what,
-                             struct zcp_error *err) {
+static zcp_status_t wait_all(struct zcp_node *node, int word, uint64_t value,
+                             uint64_t mask, int condition, int timeout_ms,
+                             const char *what, struct zcp_error *err) {
   Zcpool__WaitState ws = ZCPOOL__WAIT_STATE__INIT;
   ws.value = value;
   ws.mask = mask;
@@ -40,7 +40,8 @@ static zcp_status_t wait_all(struct zcp_node *node, int word, uint64_t value, ui
     if (i == node->id) continue;
     calls[i].request_id = 0;
     struct zcp_error e = {0};
-    zcp_status_t st = zcp__rpc_call_start(node->peers[i].client, &req, timeout_ms, &calls[i], &e);
+    zcp_status_t st =
+        zcp__rpc_call_start(node->peers[i].client, &req, timeout_ms, &calls[i], &e);
     if (st != ZCP_OK) {
       calls[i].client = NULL;
       if (first == ZCP_OK)
@@ -64,11 +65,13 @@ zcp_status_t zcp_node_sync_wait(struct zcp_node *node, uint64_t flags, uint64_t 
                   ZCPOOL__WAIT_CONDITION__WAIT_EQUAL, timeout_ms, "sync_wait", err);
 }
 
-zcp_status_t zcp_node_barrier(struct zcp_node *node, int timeout_ms, struct zcp_error *err) {
+zcp_status_t zcp_node_barrier(struct zcp_node *node, int timeout_ms,
+                              struct zcp_error *err) {
   pthread_mutex_lock(&node->mu);
   uint64_t gen = ++node->barrier_gen;
   pthread_mutex_unlock(&node->mu);
-  zcp__rpc_server_set_state(node->srv, ZCPOOL__STATE_WORD__STATE_BARRIER, gen, UINT64_MAX);
+  zcp__rpc_server_set_state(node->srv, ZCPOOL__STATE_WORD__STATE_BARRIER, gen,
+                            UINT64_MAX);
   char what[64];
   snprintf(what, sizeof what, "barrier round %llu", (unsigned long long)gen);
   return wait_all(node, ZCPOOL__STATE_WORD__STATE_BARRIER, gen, UINT64_MAX,

@@ -19,14 +19,14 @@ struct parse {
   struct zcp_config *cfg;
   struct zcp_error *err;
   zcp_status_t st;
-  int line; /* line of the text inih is handling now */
+  int line;         /* line of the text inih is handling now */
   int section_line; /* line of the last [section] header read */
   int newlines;
   /* Source: a FILE or a string. */
   FILE *f;
   const char *text;
   size_t pos;
-  int node_line[ZCP_CLUSTER_MAX_NODES]; /* where each [node.N] was first seen */
+  int node_line[ZCP_CLUSTER_MAX_NODES];      /* where each [node.N] was first seen */
   unsigned seen_node[ZCP_CLUSTER_MAX_NODES]; /* keys present per node, one bit each */
   int cluster_line;
   unsigned seen_cluster;
@@ -78,11 +78,28 @@ static bool parse_size(const char *v, int64_t *out) {
   if (end == v || errno != 0 || v[0] == '-') return false;
   int shift = 0;
   switch (*end) {
-    case 'k': case 'K': shift = 10; end++; break;
-    case 'm': case 'M': shift = 20; end++; break;
-    case 'g': case 'G': shift = 30; end++; break;
-    case 't': case 'T': shift = 40; end++; break;
-    default: break;
+    case 'k':
+    case 'K':
+      shift = 10;
+      end++;
+      break;
+    case 'm':
+    case 'M':
+      shift = 20;
+      end++;
+      break;
+    case 'g':
+    case 'G':
+      shift = 30;
+      end++;
+      break;
+    case 't':
+    case 'T':
+      shift = 40;
+      end++;
+      break;
+    default:
+      break;
   }
   if (shift != 0 && (*end == 'i' || *end == 'I')) end++;
   if (shift != 0 && (*end == 'b' || *end == 'B')) end++;
@@ -112,7 +129,8 @@ static bool parse_ms(const char *v, int32_t *out) {
 static bool parse_bool(const char *v, bool *out) {
   if (!strcmp(v, "on") || !strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "1"))
     *out = true;
-  else if (!strcmp(v, "off") || !strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "0"))
+  else if (!strcmp(v, "off") || !strcmp(v, "false") || !strcmp(v, "no") ||
+           !strcmp(v, "0"))
     *out = false;
   else
     return false;
@@ -126,9 +144,19 @@ static bool copy_str(char *dst, size_t cap, const char *v) {
   return true;
 }
 
-static const char *const CLUSTER_KEYS[] = {
-    "name", "id", "window_base", "key_file", "auth", "heartbeat_ms", "down_after_ms",
-    "connect_ms", "call_timeout_ms", "max_frame", "max_outstanding", "quota", NULL};
+static const char *const CLUSTER_KEYS[] = {"name",
+                                           "id",
+                                           "window_base",
+                                           "key_file",
+                                           "auth",
+                                           "heartbeat_ms",
+                                           "down_after_ms",
+                                           "connect_ms",
+                                           "call_timeout_ms",
+                                           "max_frame",
+                                           "max_outstanding",
+                                           "quota",
+                                           NULL};
 static const char *const NODE_KEYS[] = {"address", "device", "size", "coherence", NULL};
 
 static int key_index(const char *const *keys, const char *name) {
@@ -140,8 +168,7 @@ static int key_index(const char *const *keys, const char *name) {
 static int cluster_key(struct parse *p, const char *name, const char *v) {
   struct zcp_config *c = p->cfg;
   int k = key_index(CLUSTER_KEYS, name);
-  if (k < 0)
-    return fail(p, ZCP_INVALID_ARGUMENT, "unknown key '%s' in [cluster]", name);
+  if (k < 0) return fail(p, ZCP_INVALID_ARGUMENT, "unknown key '%s' in [cluster]", name);
   if (p->seen_cluster & (1u << k))
     return fail(p, ZCP_INVALID_ARGUMENT, "key '%s' in [cluster] given twice", name);
   p->seen_cluster |= 1u << k;
@@ -149,25 +176,59 @@ static int cluster_key(struct parse *p, const char *name, const char *v) {
   const char *want = "";
   int64_t n = 0;
   switch (k) {
-    case 0: ok = copy_str(c->name, sizeof c->name, v); want = "a name of 1..63 bytes"; break;
-    case 1: ok = parse_u64(v, &c->cluster_id) && c->cluster_id != 0;
-      want = "a non-zero 64-bit number"; break;
-    case 2: ok = parse_u64(v, &c->window_base) && c->window_base != 0 &&
-                 c->window_base % (uint64_t)ZCP_WINDOW_ALIGN == 0;
-      want = "an address aligned to 2 MiB"; break;
-    case 3: ok = copy_str(c->key_file, sizeof c->key_file, v); want = "a path"; break;
-    case 4: ok = parse_bool(v, &c->auth); want = "on or off"; break;
-    case 5: ok = parse_ms(v, &c->heartbeat_ms); want = "milliseconds > 0"; break;
-    case 6: ok = parse_ms(v, &c->down_after_ms); want = "milliseconds > 0"; break;
-    case 7: ok = parse_ms(v, &c->connect_ms); want = "milliseconds > 0"; break;
-    case 8: ok = parse_ms(v, &c->call_timeout_ms); want = "milliseconds > 0"; break;
-    case 9: ok = parse_size(v, &c->max_frame) && c->max_frame >= 1024 &&
-                 c->max_frame <= ((int64_t)1 << 30);
-      want = "a size from 1K to 1G"; break;
-    case 10: ok = parse_size(v, &n) && n >= 1 && n <= 4096;
-      c->max_outstanding = (int32_t)n; want = "a number from 1 to 4096"; break;
-    case 11: ok = parse_size(v, &c->quota); want = "a size (0: unlimited)"; break;
-    default: break;
+    case 0:
+      ok = copy_str(c->name, sizeof c->name, v);
+      want = "a name of 1..63 bytes";
+      break;
+    case 1:
+      ok = parse_u64(v, &c->cluster_id) && c->cluster_id != 0;
+      want = "a non-zero 64-bit number";
+      break;
+    case 2:
+      ok = parse_u64(v, &c->window_base) && c->window_base != 0 &&
+           c->window_base % (uint64_t)ZCP_WINDOW_ALIGN == 0;
+      want = "an address aligned to 2 MiB";
+      break;
+    case 3:
+      ok = copy_str(c->key_file, sizeof c->key_file, v);
+      want = "a path";
+      break;
+    case 4:
+      ok = parse_bool(v, &c->auth);
+      want = "on or off";
+      break;
+    case 5:
+      ok = parse_ms(v, &c->heartbeat_ms);
+      want = "milliseconds > 0";
+      break;
+    case 6:
+      ok = parse_ms(v, &c->down_after_ms);
+      want = "milliseconds > 0";
+      break;
+    case 7:
+      ok = parse_ms(v, &c->connect_ms);
+      want = "milliseconds > 0";
+      break;
+    case 8:
+      ok = parse_ms(v, &c->call_timeout_ms);
+      want = "milliseconds > 0";
+      break;
+    case 9:
+      ok = parse_size(v, &c->max_frame) && c->max_frame >= 1024 &&
+           c->max_frame <= ((int64_t)1 << 30);
+      want = "a size from 1K to 1G";
+      break;
+    case 10:
+      ok = parse_size(v, &n) && n >= 1 && n <= 4096;
+      c->max_outstanding = (int32_t)n;
+      want = "a number from 1 to 4096";
+      break;
+    case 11:
+      ok = parse_size(v, &c->quota);
+      want = "a size (0: unlimited)";
+      break;
+    default:
+      break;
   }
   if (!ok)
     return fail(p, ZCP_INVALID_ARGUMENT, "key '%s' in [cluster]: '%s' is not %s", name, v,
@@ -203,16 +264,20 @@ static int node_key(struct parse *p, int id, const char *name, const char *v) {
       want = "a size from 2M to 1T (K, M, G suffixes)";
       break;
     case 3:
-      if (!strcmp(v, "coherent")) n->coherence = ZCP_COHERENT;
-      else if (!strcmp(v, "noncoherent")) n->coherence = ZCP_NONCOHERENT;
-      else ok = false;
+      if (!strcmp(v, "coherent"))
+        n->coherence = ZCP_COHERENT;
+      else if (!strcmp(v, "noncoherent"))
+        n->coherence = ZCP_NONCOHERENT;
+      else
+        ok = false;
       want = "coherent or noncoherent";
       break;
-    default: break;
+    default:
+      break;
   }
   if (!ok)
-    return fail(p, ZCP_INVALID_ARGUMENT, "key '%s' in [node.%d]: '%s' is not %s", name, id,
-                v, want);
+    return fail(p, ZCP_INVALID_ARGUMENT, "key '%s' in [node.%d]: '%s' is not %s", name,
+                id, v, want);
   return 1;
 }
 
@@ -318,8 +383,8 @@ static zcp_status_t finish(struct parse *p) {
     const char *slash = strrchr(c->path, '/');
     if (slash != NULL) {
       char joined[sizeof c->key_file];
-      int len = snprintf(joined, sizeof joined, "%.*s/%s", (int)(slash - c->path), c->path,
-                         c->key_file);
+      int len = snprintf(joined, sizeof joined, "%.*s/%s", (int)(slash - c->path),
+                         c->path, c->key_file);
       if (len < 0 || (size_t)len >= sizeof joined)
         return zcp_error_set(err, ZCP_INVALID_ARGUMENT,
                              "%s:%d: key 'key_file' in [cluster]: path too long", c->path,

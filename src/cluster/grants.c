@@ -26,8 +26,10 @@ static size_t lower(const struct zcp__grants *g, int64_t offset) {
   size_t lo = 0, hi = g->n;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
-    if (g->v[mid].offset < offset) lo = mid + 1;
-    else hi = mid;
+    if (g->v[mid].offset < offset)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   return lo;
 }
@@ -75,7 +77,8 @@ void zcp__grants_drop_epoch(struct zcp__grants *g, int32_t node, uint64_t epoch)
   pthread_mutex_unlock(&g->mu);
 }
 
-bool zcp__grants_owns(struct zcp__grants *g, int32_t node, int64_t offset, int64_t length) {
+bool zcp__grants_owns(struct zcp__grants *g, int32_t node, int64_t offset,
+                      int64_t length) {
   pthread_mutex_lock(&g->mu);
   size_t i = lower(g, offset + 1); /* the block starting at or before offset is i - 1 */
   bool ok = false;

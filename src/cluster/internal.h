@@ -27,7 +27,8 @@ void zcp__grants_put(struct zcp__grants *g, int64_t offset, int64_t size, int32_
 void zcp__grants_drop(struct zcp__grants *g, int64_t offset);
 void zcp__grants_drop_epoch(struct zcp__grants *g, int32_t node, uint64_t epoch);
 /* Is [offset, offset + length) inside one block that node holds? */
-bool zcp__grants_owns(struct zcp__grants *g, int32_t node, int64_t offset, int64_t length);
+bool zcp__grants_owns(struct zcp__grants *g, int32_t node, int64_t offset,
+                      int64_t length);
 
 struct zcp__remote_pool {
   struct zcp_allocator alloc; /* first: the allocator handed to builders */
@@ -62,8 +63,8 @@ struct zcp_node {
   atomic_ullong request_ids;
   atomic_llong reclaimed_blocks, reclaimed_bytes; /* of clients that died */
   uint64_t barrier_gen; /* rounds of zcp_node_barrier this node has entered */
-  pthread_mutex_t mu;   /* guards peers[] state (not the clients, which lock themselves) */
-  pthread_cond_t cv;    /* a peer came up or went down */
+  pthread_mutex_t mu; /* guards peers[] state (not the clients, which lock themselves) */
+  pthread_cond_t cv;  /* a peer came up or went down */
   uint64_t client_epoch[ZCP_CLUSTER_MAX_NODES]; /* last epoch each client showed us */
   struct zcp__peer peers[ZCP_CLUSTER_MAX_NODES];
 };

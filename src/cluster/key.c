@@ -14,7 +14,8 @@
 #include "zcpool/cluster.h"
 
 zcp_status_t zcp_cluster_key_create(const char *path, struct zcp_error *err) {
-  if (sodium_init() < 0) return zcp_error_set(err, ZCP_IO_ERROR, "libsodium cannot start");
+  if (sodium_init() < 0)
+    return zcp_error_set(err, ZCP_IO_ERROR, "libsodium cannot start");
   int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0)
     return zcp_error_set(err, errno == EEXIST ? ZCP_BUSY : ZCP_IO_ERROR,
@@ -43,7 +44,8 @@ zcp_status_t zcp_cluster_key_create(const char *path, struct zcp_error *err) {
 
 zcp_status_t zcp_cluster_key_load(const char *path, uint8_t key[ZCP_CLUSTER_KEY_SIZE],
                                   struct zcp_error *err) {
-  if (sodium_init() < 0) return zcp_error_set(err, ZCP_IO_ERROR, "libsodium cannot start");
+  if (sodium_init() < 0)
+    return zcp_error_set(err, ZCP_IO_ERROR, "libsodium cannot start");
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return zcp_error_set(err, errno == ENOENT ? ZCP_NOT_FOUND : ZCP_IO_ERROR,
@@ -63,16 +65,18 @@ zcp_status_t zcp_cluster_key_load(const char *path, uint8_t key[ZCP_CLUSTER_KEY_
   char hex[4 * ZCP_CLUSTER_KEY_SIZE];
   ssize_t n = read(fd, hex, sizeof hex - 1);
   close(fd);
-  if (n < 0) return zcp_error_set(err, ZCP_IO_ERROR, "key file %s: %s", path, strerror(errno));
+  if (n < 0)
+    return zcp_error_set(err, ZCP_IO_ERROR, "key file %s: %s", path, strerror(errno));
   hex[n] = '\0';
   size_t got = 0;
   const char *end = NULL;
-  int rc = sodium_hex2bin(key, ZCP_CLUSTER_KEY_SIZE, hex, (size_t)n, "\n\r \t", &got, &end);
+  int rc =
+      sodium_hex2bin(key, ZCP_CLUSTER_KEY_SIZE, hex, (size_t)n, "\n\r \t", &got, &end);
   bool trailing = end != NULL && strspn(end, "\n\r \t") != strlen(end);
   sodium_memzero(hex, sizeof hex);
   if (rc != 0 || got != ZCP_CLUSTER_KEY_SIZE || trailing)
     return zcp_error_set(err, ZCP_CORRUPT_INPUT,
-                         "key file %s: expected %d hex digits of key, found %zu bytes", path,
-                         2 * ZCP_CLUSTER_KEY_SIZE, got);
+                         "key file %s: expected %d hex digits of key, found %zu bytes",
+                         path, 2 * ZCP_CLUSTER_KEY_SIZE, got);
   return ZCP_OK;
 }

@@ -25,13 +25,22 @@ zcp_status_t zcp_node_last_error(struct zcp_error *err) {
   return last_error.code;
 }
 
-int32_t zcp_node_id(const struct zcp_node *node) { return node->id; }
-uint64_t zcp_node_epoch(const struct zcp_node *node) { return node->epoch; }
-const struct zcp_config *zcp_node_config(const struct zcp_node *node) { return &node->cfg; }
+int32_t zcp_node_id(const struct zcp_node *node) {
+  return node->id;
+}
+uint64_t zcp_node_epoch(const struct zcp_node *node) {
+  return node->epoch;
+}
+const struct zcp_config *zcp_node_config(const struct zcp_node *node) {
+  return &node->cfg;
+}
 
-static int64_t slot_size(int64_t size) { return zcp__round_up(size, ZCP_WINDOW_ALIGN); }
+static int64_t slot_size(int64_t size) {
+  return zcp__round_up(size, ZCP_WINDOW_ALIGN);
+}
 
-/* ---- serving requests --------------------------------------------------------------- */
+/* ---- serving requests ---------------------------------------------------------------
+ */
 
 static void reply_error(Zcpool__Response *resp, zcp_status_t st, const char *msg) {
   resp->status = (int32_t)st;
@@ -73,18 +82,21 @@ static void serve(void *ctx, const struct zcp__rpc_peer *who, const Zcpool__Requ
       size = req->malloc->size;
       st = zcp_pool_alloc_for(node->pool, &rq, size, &off, &err);
       if (st == ZCP_OK)
-        zcp__grants_put(&node->grants, off, zcp__round_up(size == 0 ? 1 : size,
-                                                          zcp_pool_line_size(node->pool)),
-                        who->node, who->epoch);
+        zcp__grants_put(
+            &node->grants, off,
+            zcp__round_up(size == 0 ? 1 : size, zcp_pool_line_size(node->pool)),
+            who->node, who->epoch);
       break;
     case ZCPOOL__REQUEST__CALL_REALLOC:
       size = req->realloc->size;
       st = zcp_pool_realloc_for(node->pool, &rq, req->realloc->offset, size, &off, &err);
       if (st == ZCP_OK) {
-        if (off != req->realloc->offset) zcp__grants_drop(&node->grants, req->realloc->offset);
-        zcp__grants_put(&node->grants, off, zcp__round_up(size == 0 ? 1 : size,
-                                                          zcp_pool_line_size(node->pool)),
-                        who->node, who->epoch);
+        if (off != req->realloc->offset)
+          zcp__grants_drop(&node->grants, req->realloc->offset);
+        zcp__grants_put(
+            &node->grants, off,
+            zcp__round_up(size == 0 ? 1 : size, zcp_pool_line_size(node->pool)),
+            who->node, who->epoch);
       }
       break;
     case ZCPOOL__REQUEST__CALL_FREE:
@@ -106,7 +118,8 @@ static void serve(void *ctx, const struct zcp__rpc_peer *who, const Zcpool__Requ
         /* Only the owner of a region knows who holds its blocks: here, in our region,
          * the range must lie in a block the caller holds. */
         int64_t at = (int64_t)(rg->address - (uint64_t)(uintptr_t)zcp_region_data(r));
-        if (r == node->region && !zcp__grants_owns(&node->grants, who->node, at, rg->length)) {
+        if (r == node->region &&
+            !zcp__grants_owns(&node->grants, who->node, at, rg->length)) {
           st = zcp_error_set(&err, ZCP_INVALID_ARGUMENT,
                              "range %#" PRIx64 "+%lld is not in a block node %d holds",
                              rg->address, (long long)rg->length, (int)who->node);
@@ -169,7 +182,8 @@ static void on_hello(void *ctx, const Zcpool__Hello *h) {
   }
 }
 
-/* ---- peers -------------------------------------------------------------------------- */
+/* ---- peers --------------------------------------------------------------------------
+ */
 
 static void unmap_peer(struct zcp__peer *p) {
   zcp_region_unmap(p->region);
@@ -199,8 +213,8 @@ static void on_up(void *ctx, int32_t id, const Zcpool__Challenge *ch) {
                        (long long)nc->size);
   } else if (p->region == NULL || p->epoch != ri->epoch) {
     unmap_peer(p);
-    struct zcp_region_info info = {node->cfg.cluster_id, (uint32_t)id, ri->epoch, nc->size,
-                                   nc->coherence};
+    struct zcp_region_info info = {node->cfg.cluster_id, (uint32_t)id, ri->epoch,
+                                   nc->size, nc->coherence};
     st = zcp_device_open(nc->device, NULL, &p->dev, &err);
     if (st == ZCP_OK)
       st = zcp_region_map(node->win, node->slot[id], p->dev, ZCP_REGION_BORROWER, &info,
@@ -228,15 +242,16 @@ static void on_down(void *ctx, int32_t id, const char *why) {
   pthread_mutex_unlock(&node->mu);
 }
 
-/* ---- remote pools ------------------------------------------------------------------- */
+/* ---- remote pools -------------------------------------------------------------------
+ */
 
 static void *rp_allocate(struct zcp_allocator *self, int64_t size, int64_t alignment) {
   struct zcp__remote_pool *rp = self->private_data;
   void *out = NULL;
   if (alignment > ZCP_POOL_LINE_SIZE) {
     zcp_error_set(&last_error, ZCP_INVALID_ARGUMENT,
-                  "node %d: alignment %lld is above the pool's line size %d", (int)rp->owner,
-                  (long long)alignment, ZCP_POOL_LINE_SIZE);
+                  "node %d: alignment %lld is above the pool's line size %d",
+                  (int)rp->owner, (long long)alignment, ZCP_POOL_LINE_SIZE);
     return NULL;
   }
   if (zcp_node_alloc(rp->node, rp->owner, size, &out, &last_error) != ZCP_OK) return NULL;
@@ -262,14 +277,15 @@ static void rp_free(struct zcp_allocator *self, void *ptr, int64_t size) {
   (void)st;
 }
 
-zcp_status_t zcp_node_pool(struct zcp_node *node, int32_t owner, struct zcp_allocator **out,
-                           struct zcp_error *err) {
+zcp_status_t zcp_node_pool(struct zcp_node *node, int32_t owner,
+                           struct zcp_allocator **out, struct zcp_error *err) {
   *out = NULL;
   if (owner < 0 || owner >= node->cfg.n_nodes)
     return zcp_error_set(err, ZCP_NOT_FOUND, "node %d: no node %d in cluster %s (0..%d)",
                          (int)node->id, (int)owner, node->cfg.name,
                          (int)node->cfg.n_nodes - 1);
-  *out = owner == node->id ? zcp_pool_allocator(node->pool) : &node->peers[owner].pool.alloc;
+  *out =
+      owner == node->id ? zcp_pool_allocator(node->pool) : &node->peers[owner].pool.alloc;
   return ZCP_OK;
 }
 
@@ -278,8 +294,8 @@ static zcp_status_t peer_area(struct zcp_node *node, int32_t owner, const char *
                               uint8_t **base, int64_t *size,
                               const struct zcp_region **region, struct zcp_error *err) {
   if (owner < 0 || owner >= node->cfg.n_nodes)
-    return zcp_error_set(err, ZCP_NOT_FOUND, "node %d: %s: no node %d", (int)node->id, call,
-                         (int)owner);
+    return zcp_error_set(err, ZCP_NOT_FOUND, "node %d: %s: no node %d", (int)node->id,
+                         call, (int)owner);
   pthread_mutex_lock(&node->mu);
   struct zcp__peer *p = &node->peers[owner];
   zcp_status_t st = ZCP_OK;
@@ -313,11 +329,12 @@ static zcp_status_t answer_ptr(struct zcp_node *node, int32_t owner, const char 
 
 static zcp_status_t remote(struct zcp_node *node, int32_t owner, Zcpool__Request *req,
                            Zcpool__Response **resp, struct zcp_error *err) {
-  return zcp__rpc_call(node->peers[owner].client, req, node->cfg.call_timeout_ms, resp, err);
+  return zcp__rpc_call(node->peers[owner].client, req, node->cfg.call_timeout_ms, resp,
+                       err);
 }
 
-zcp_status_t zcp_node_alloc(struct zcp_node *node, int32_t owner, int64_t size, void **out,
-                            struct zcp_error *err) {
+zcp_status_t zcp_node_alloc(struct zcp_node *node, int32_t owner, int64_t size,
+                            void **out, struct zcp_error *err) {
   *out = NULL;
   if (owner == node->id) return zcp_pool_alloc(node->pool, size, out, err);
   uint8_t *base = NULL;
@@ -362,9 +379,10 @@ zcp_status_t zcp_node_realloc(struct zcp_node *node, int32_t owner, void *ptr,
   ZCP_RETURN_NOT_OK(peer_area(node, owner, "Realloc", &base, &area, &region, err));
   ZCP_RETURN_NOT_OK(offset_in(node, owner, "Realloc", ptr, base, area, &off, err));
   if (old_size < 0 || old_size > area - off)
-    return zcp_error_set(err, ZCP_INVALID_ARGUMENT,
-                         "node %d: Realloc: old size %lld runs past the region of node %d",
-                         (int)node->id, (long long)old_size, (int)owner);
+    return zcp_error_set(
+        err, ZCP_INVALID_ARGUMENT,
+        "node %d: Realloc: old size %lld runs past the region of node %d", (int)node->id,
+        (long long)old_size, (int)owner);
   /* The owner copies memory to memory: what we wrote must be there first. */
   zcp_region_writeback(region, ptr, old_size);
   if (zcp_region_get_info(region)->coherence == ZCP_NONCOHERENT) zcp_cache_fence();
@@ -407,10 +425,12 @@ zcp_status_t zcp_node_ping(struct zcp_node *node, int32_t peer, int64_t payload_
     return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "node %d: Ping: %d is not a peer",
                          (int)node->id, (int)peer);
   if (payload_size < 0 || payload_size > node->cfg.max_frame)
-    return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "node %d: Ping: payload of %lld bytes",
-                         (int)node->id, (long long)payload_size);
+    return zcp_error_set(err, ZCP_INVALID_ARGUMENT,
+                         "node %d: Ping: payload of %lld bytes", (int)node->id,
+                         (long long)payload_size);
   uint8_t stack[256];
-  uint8_t *buf = payload_size <= (int64_t)sizeof stack ? stack : calloc(1, (size_t)payload_size);
+  uint8_t *buf =
+      payload_size <= (int64_t)sizeof stack ? stack : calloc(1, (size_t)payload_size);
   if (buf == NULL) return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "Ping payload");
   memset(buf, 0x5a, (size_t)ZCP_MIN(payload_size, (int64_t)sizeof stack));
   Zcpool__Request req = ZCPOOL__REQUEST__INIT;
@@ -426,7 +446,8 @@ zcp_status_t zcp_node_ping(struct zcp_node *node, int32_t peer, int64_t payload_
     st = zcp_error_set(err, ZCP_CORRUPT_INPUT, "node %d: Ping: node %d echoed %zu bytes",
                        (int)node->id, (int)peer,
                        resp->result_case == ZCPOOL__RESPONSE__RESULT_PING
-                           ? resp->ping->payload.len : (size_t)0);
+                           ? resp->ping->payload.len
+                           : (size_t)0);
   if (resp != NULL) zcpool__response__free_unpacked(resp, NULL);
   if (buf != stack) free(buf);
   return st;
@@ -454,8 +475,9 @@ zcp_status_t zcp_node_flush(struct zcp_node *node, const void *p, int64_t len,
   if (r != NULL) zcp_region_flush(r, p, len);
   pthread_mutex_unlock(&node->mu);
   if (r == NULL)
-    return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "node %d: Flush: %p+%lld is in no region",
-                         (int)node->id, p, (long long)len);
+    return zcp_error_set(err, ZCP_INVALID_ARGUMENT,
+                         "node %d: Flush: %p+%lld is in no region", (int)node->id, p,
+                         (long long)len);
   Zcpool__Range range = ZCPOOL__RANGE__INIT;
   range.address = (uint64_t)(uintptr_t)p;
   range.length = len;
@@ -490,7 +512,8 @@ zcp_status_t zcp_node_flush(struct zcp_node *node, const void *p, int64_t len,
   return first;
 }
 
-/* ---- open / close ------------------------------------------------------------------- */
+/* ---- open / close -------------------------------------------------------------------
+ */
 
 static uint64_t fresh_epoch(void) {
   /* Wall-clock microseconds: larger at every restart, also across hosts, without any
@@ -502,7 +525,8 @@ static uint64_t fresh_epoch(void) {
 
 /* Creates this node's device afresh: a stale shm object of a killed incarnation is
  * removed first; a file device (a DAX device, a BAR) is opened as it is. */
-static zcp_status_t create_device(struct zcp_node *node, bool *fresh, struct zcp_error *err) {
+static zcp_status_t create_device(struct zcp_node *node, bool *fresh,
+                                  struct zcp_error *err) {
   const struct zcp_node_config *nc = &node->cfg.nodes[node->id];
   struct zcp_device_options o;
   zcp_device_options_init(&o);
@@ -604,12 +628,12 @@ static zcp_status_t start_rpc(struct zcp_node *node, struct zcp_error *err) {
   return ZCP_OK;
 }
 
-zcp_status_t zcp_node_open(const struct zcp_config *cfg, int32_t id, struct zcp_node **out,
-                           struct zcp_error *err) {
+zcp_status_t zcp_node_open(const struct zcp_config *cfg, int32_t id,
+                           struct zcp_node **out, struct zcp_error *err) {
   *out = NULL;
   if (id < 0 || id >= cfg->n_nodes)
-    return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "%s: no node %d (nodes 0..%d)", cfg->path,
-                         (int)id, (int)cfg->n_nodes - 1);
+    return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "%s: no node %d (nodes 0..%d)",
+                         cfg->path, (int)id, (int)cfg->n_nodes - 1);
   struct zcp_node *node = calloc(1, sizeof *node);
   if (node == NULL) return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "node %d", (int)id);
   node->cfg = *cfg;
@@ -644,7 +668,8 @@ zcp_status_t zcp_node_open(const struct zcp_config *cfg, int32_t id, struct zcp_
 void zcp_node_close(struct zcp_node *node) {
   if (node == NULL) return;
   /* Clients first: after this no callback touches the peers' mappings. */
-  for (int i = 0; i < node->cfg.n_nodes; i++) zcp__rpc_client_close(node->peers[i].client);
+  for (int i = 0; i < node->cfg.n_nodes; i++)
+    zcp__rpc_client_close(node->peers[i].client);
   zcp__rpc_server_stop(node->srv);
   for (int i = 0; i < node->cfg.n_nodes; i++) unmap_peer(&node->peers[i]);
   zcp_pool_release(node->pool);
@@ -653,7 +678,8 @@ void zcp_node_close(struct zcp_node *node) {
   if (node->dev != NULL) {
     const char *spec = zcp_device_spec(node->dev);
     /* Best effort: the next open of this node removes a leftover anyway. */
-    zcp_status_t gone = strncmp(spec, "shm:", 4) == 0 ? zcp_device_unlink(spec, NULL) : ZCP_OK;
+    zcp_status_t gone =
+        strncmp(spec, "shm:", 4) == 0 ? zcp_device_unlink(spec, NULL) : ZCP_OK;
     (void)gone;
   }
   zcp_device_close(node->dev);
@@ -664,7 +690,8 @@ void zcp_node_close(struct zcp_node *node) {
   free(node);
 }
 
-/* ---- waiting and status ------------------------------------------------------------- */
+/* ---- waiting and status -------------------------------------------------------------
+ */
 
 /* Under node->mu. The client can know a peer is down a moment before the monitor has
  * told the node (on_down): either one saying "down" means down. */
@@ -709,8 +736,8 @@ zcp_status_t zcp_node_wait_online(struct zcp_node *node, int timeout_ms,
   return ZCP_OK;
 }
 
-zcp_status_t zcp_node_wait_peer(struct zcp_node *node, int32_t peer, bool up, int timeout_ms,
-                                struct zcp_error *err) {
+zcp_status_t zcp_node_wait_peer(struct zcp_node *node, int32_t peer, bool up,
+                                int timeout_ms, struct zcp_error *err) {
   if (peer < 0 || peer >= node->cfg.n_nodes || peer == node->id)
     return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "node %d: %d is not a peer",
                          (int)node->id, (int)peer);

@@ -14,9 +14,13 @@
 
 _Static_assert(crypto_generichash_KEYBYTES == ZCP_KEY_SIZE, "key size");
 
-bool zcp__auth_init(void) { return sodium_init() >= 0; }
+bool zcp__auth_init(void) {
+  return sodium_init() >= 0;
+}
 
-void zcp__auth_random(uint8_t *out, size_t n) { randombytes_buf(out, n); }
+void zcp__auth_random(uint8_t *out, size_t n) {
+  randombytes_buf(out, n);
+}
 
 static void hash_u64(crypto_generichash_state *s, uint64_t v) {
   uint8_t b[8];
@@ -54,8 +58,8 @@ static void derive(const uint8_t secret[ZCP_KEY_SIZE], const char *label,
 
 void zcp__auth_session(const uint8_t secret[ZCP_KEY_SIZE],
                        const uint8_t client_nonce[ZCP_NONCE_SIZE],
-                       const uint8_t server_nonce[ZCP_NONCE_SIZE], uint8_t c2s[ZCP_KEY_SIZE],
-                       uint8_t s2c[ZCP_KEY_SIZE]) {
+                       const uint8_t server_nonce[ZCP_NONCE_SIZE],
+                       uint8_t c2s[ZCP_KEY_SIZE], uint8_t s2c[ZCP_KEY_SIZE]) {
   derive(secret, "zcpool session client->server", client_nonce, server_nonce, c2s);
   derive(secret, "zcpool session server->client", client_nonce, server_nonce, s2c);
 }

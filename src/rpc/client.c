@@ -34,7 +34,7 @@ struct zcp__rpc_client {
   struct zcp__rpc_client_options opt;
   uint8_t key[ZCP_KEY_SIZE];
   pthread_mutex_t mu; /* guards everything below except `in` (the reader's) and `out` */
-  pthread_cond_t cv;     /* slots, reader role and up/down changed; callers wait here */
+  pthread_cond_t cv;  /* slots, reader role and up/down changed; callers wait here */
   pthread_cond_t mon_cv; /* wakes the monitor (down, closing) */
   int waiters;           /* threads waiting on cv: no wake-up calls when there are none */
   pthread_mutex_t send_mu; /* one frame at a time; guards `out` and the fd's lifetime */
@@ -56,14 +56,22 @@ struct zcp__rpc_client {
 
 const char *zcp__rpc_call_name(int call_case) {
   switch (call_case) {
-    case ZCPOOL__REQUEST__CALL_PING: return "Ping";
-    case ZCPOOL__REQUEST__CALL_MALLOC: return "Malloc";
-    case ZCPOOL__REQUEST__CALL_REALLOC: return "Realloc";
-    case ZCPOOL__REQUEST__CALL_FREE: return "Free";
-    case ZCPOOL__REQUEST__CALL_FLUSH: return "Flush";
-    case ZCPOOL__REQUEST__CALL_SET_STATE: return "SetState";
-    case ZCPOOL__REQUEST__CALL_WAIT_STATE: return "WaitState";
-    default: return "call";
+    case ZCPOOL__REQUEST__CALL_PING:
+      return "Ping";
+    case ZCPOOL__REQUEST__CALL_MALLOC:
+      return "Malloc";
+    case ZCPOOL__REQUEST__CALL_REALLOC:
+      return "Realloc";
+    case ZCPOOL__REQUEST__CALL_FREE:
+      return "Free";
+    case ZCPOOL__REQUEST__CALL_FLUSH:
+      return "Flush";
+    case ZCPOOL__REQUEST__CALL_SET_STATE:
+      return "SetState";
+    case ZCPOOL__REQUEST__CALL_WAIT_STATE:
+      return "WaitState";
+    default:
+      return "call";
   }
 }
 
@@ -83,8 +91,10 @@ static void wake_locked(struct zcp__rpc_client *c) {
 
 static void wait_locked(struct zcp__rpc_client *c, const struct timespec *until) {
   c->waiters++;
-  if (until != NULL) pthread_cond_timedwait(&c->cv, &c->mu, until);
-  else pthread_cond_wait(&c->cv, &c->mu);
+  if (until != NULL)
+    pthread_cond_timedwait(&c->cv, &c->mu, until);
+  else
+    pthread_cond_wait(&c->cv, &c->mu);
   c->waiters--;
 }
 
@@ -118,14 +128,14 @@ bool zcp__rpc_client_wait_up(struct zcp__rpc_client *c, int timeout_ms) {
   struct timespec ts;
   timespec_at(&ts, deadline);
   pthread_mutex_lock(&c->mu);
-  while (!c->up && !c->closing && zcp__now_ms() < deadline)
-    wait_locked(c, &ts);
+  while (!c->up && !c->closing && zcp__now_ms() < deadline) wait_locked(c, &ts);
   bool up = c->up;
   pthread_mutex_unlock(&c->mu);
   return up;
 }
 
-/* ---- handshake ---------------------------------------------------------------------- */
+/* ---- handshake ----------------------------------------------------------------------
+ */
 
 static zcp_status_t handshake(struct zcp__rpc_client *c, int fd, struct zcp__auth_dir *in,
                               struct zcp__auth_dir *out, Zcpool__Challenge **hello,
@@ -151,7 +161,8 @@ static zcp_status_t handshake(struct zcp__rpc_client *c, int fd, struct zcp__aut
   int ms = c->opt.connect_ms;
   ZCP_RETURN_NOT_OK(zcp__frame_send(fd, out, &env, ms, &c->counters, err));
   Zcpool__Envelope *rx = NULL;
-  ZCP_RETURN_NOT_OK(zcp__frame_recv(fd, in, c->opt.max_frame, ms, &rx, &c->counters, err));
+  ZCP_RETURN_NOT_OK(
+      zcp__frame_recv(fd, in, c->opt.max_frame, ms, &rx, &c->counters, err));
   if (rx->kind_case != ZCPOOL__ENVELOPE__KIND_CHALLENGE) {
     zcp__envelope_free(rx);
     return zcp_error_set(err, ZCP_CORRUPT_INPUT, "handshake: expected a Challenge");
@@ -245,7 +256,8 @@ static zcp_status_t connect_once(struct zcp__rpc_client *c, struct zcp_error *er
   return ZCP_OK;
 }
 
-/* ---- calls -------------------------------------------------------------------------- */
+/* ---- calls --------------------------------------------------------------------------
+ */
 
 static void release_slot(struct zcp__rpc_client *c, struct slot *s) {
   if (s->resp != NULL) zcpool__response__free_unpacked(s->resp, NULL);
@@ -259,8 +271,9 @@ zcp_status_t zcp__rpc_call_start(struct zcp__rpc_client *c, Zcpool__Request *req
   const char *name = zcp__rpc_call_name(req->call_case);
   pthread_mutex_lock(&c->mu);
   if (!c->up) {
-    zcp_status_t st = zcp_error_set(err, ZCP_PEER_DOWN, "node %d (%s): %s: node is down (%s)",
-                                    (int)c->opt.peer_node, c->opt.address, name, c->why);
+    zcp_status_t st =
+        zcp_error_set(err, ZCP_PEER_DOWN, "node %d (%s): %s: node is down (%s)",
+                      (int)c->opt.peer_node, c->opt.address, name, c->why);
     pthread_mutex_unlock(&c->mu);
     return st;
   }
@@ -270,14 +283,14 @@ zcp_status_t zcp__rpc_call_start(struct zcp__rpc_client *c, Zcpool__Request *req
   if (k < 0) {
     atomic_fetch_add(&c->counters.busy, 1);
     pthread_mutex_unlock(&c->mu);
-    return zcp_error_set(err, ZCP_BUSY,
-                         "node %d (%s): %s: %d requests already outstanding, the limit",
-                         (int)c->opt.peer_node, c->opt.address, name,
-                         (int)c->opt.max_outstanding);
+    return zcp_error_set(
+        err, ZCP_BUSY, "node %d (%s): %s: %d requests already outstanding, the limit",
+        (int)c->opt.peer_node, c->opt.address, name, (int)c->opt.max_outstanding);
   }
   uint64_t rid = call->request_id;
   if (rid == 0)
-    rid = atomic_fetch_add(c->opt.request_ids != NULL ? c->opt.request_ids : &c->own_ids, 1) +
+    rid = atomic_fetch_add(c->opt.request_ids != NULL ? c->opt.request_ids : &c->own_ids,
+                           1) +
           1;
   struct slot *s = &c->slots[k];
   memset(s, 0, sizeof *s);
@@ -306,11 +319,12 @@ zcp_status_t zcp__rpc_call_start(struct zcp__rpc_client *c, Zcpool__Request *req
   req->header = saved;
   if (st != ZCP_OK) {
     pthread_mutex_lock(&c->mu);
-    if (c->gen == gen) mark_down_locked(c, e2.message[0] ? e2.message : "connection lost");
+    if (c->gen == gen)
+      mark_down_locked(c, e2.message[0] ? e2.message : "connection lost");
     release_slot(c, s);
     pthread_mutex_unlock(&c->mu);
-    return zcp_error_set(err, ZCP_PEER_DOWN, "node %d (%s): %s: %s", (int)c->opt.peer_node,
-                         c->opt.address, name,
+    return zcp_error_set(err, ZCP_PEER_DOWN, "node %d (%s): %s: %s",
+                         (int)c->opt.peer_node, c->opt.address, name,
                          e2.message[0] ? e2.message : "connection lost");
   }
   call->client = c;
@@ -361,8 +375,8 @@ zcp_status_t zcp__rpc_call_finish(struct zcp__rpc_call *call, Zcpool__Response *
           s->resp = NULL;
         }
       } else {
-        zcp_error_set(err, st, "node %d (%s): %s: node is down (%s)", (int)c->opt.peer_node,
-                      c->opt.address, name, s->msg);
+        zcp_error_set(err, st, "node %d (%s): %s: node is down (%s)",
+                      (int)c->opt.peer_node, c->opt.address, name, s->msg);
       }
       release_slot(c, s);
       pthread_mutex_unlock(&c->mu);
@@ -370,7 +384,8 @@ zcp_status_t zcp__rpc_call_finish(struct zcp__rpc_call *call, Zcpool__Response *
     }
     int64_t now = zcp__now_ms();
     if (now >= call->deadline_ms) {
-      zcp_error_set(err, ZCP_TIMEOUT, "node %d (%s): %s request %llu not answered in time",
+      zcp_error_set(err, ZCP_TIMEOUT,
+                    "node %d (%s): %s request %llu not answered in time",
                     (int)c->opt.peer_node, c->opt.address, name,
                     (unsigned long long)call->request_id);
       release_slot(c, s);
@@ -426,8 +441,9 @@ static bool went_silent(struct zcp__rpc_client *c) {
   return s;
 }
 
-zcp_status_t zcp__rpc_call(struct zcp__rpc_client *c, Zcpool__Request *req, int timeout_ms,
-                           Zcpool__Response **resp, struct zcp_error *err) {
+zcp_status_t zcp__rpc_call(struct zcp__rpc_client *c, Zcpool__Request *req,
+                           int timeout_ms, Zcpool__Response **resp,
+                           struct zcp_error *err) {
   struct zcp__rpc_call call = {0};
   if (resp != NULL) *resp = NULL;
   int64_t deadline = zcp__now_ms() + timeout_ms;
@@ -453,7 +469,8 @@ zcp_status_t zcp__rpc_call(struct zcp__rpc_client *c, Zcpool__Request *req, int 
   return zcp__rpc_call_finish(&call, resp, err);
 }
 
-/* ---- monitor ------------------------------------------------------------------------ */
+/* ---- monitor ------------------------------------------------------------------------
+ */
 
 static void report(struct zcp__rpc_client *c) {
   pthread_mutex_lock(&c->mu);
@@ -462,7 +479,8 @@ static void report(struct zcp__rpc_client *c) {
   char why[sizeof c->why];
   memcpy(why, c->why, sizeof why);
   pthread_mutex_unlock(&c->mu);
-  if (was && !up && c->opt.on_down != NULL) c->opt.on_down(c->opt.ctx, c->opt.peer_node, why);
+  if (was && !up && c->opt.on_down != NULL)
+    c->opt.on_down(c->opt.ctx, c->opt.peer_node, why);
   if (!was && up && c->opt.on_up != NULL)
     c->opt.on_up(c->opt.ctx, c->opt.peer_node, c->hello);
 }
@@ -477,7 +495,8 @@ static void heartbeat(struct zcp__rpc_client *c) {
   if (st == ZCP_TIMEOUT) {
     pthread_mutex_lock(&c->mu);
     char why[200];
-    snprintf(why, sizeof why, "no answer to heartbeats for %d ms", (int)c->opt.down_after_ms);
+    snprintf(why, sizeof why, "no answer to heartbeats for %d ms",
+             (int)c->opt.down_after_ms);
     if (c->up) c->silent = true;
     mark_down_locked(c, why);
     pthread_mutex_unlock(&c->mu);
@@ -534,10 +553,12 @@ static void *monitor_thread(void *arg) {
 zcp_status_t zcp__rpc_client_open(const struct zcp__rpc_client_options *opt,
                                   struct zcp__rpc_client **out, struct zcp_error *err) {
   *out = NULL;
-  if (!zcp__auth_init()) return zcp_error_set(err, ZCP_IO_ERROR, "libsodium cannot start");
+  if (!zcp__auth_init())
+    return zcp_error_set(err, ZCP_IO_ERROR, "libsodium cannot start");
   if (opt->max_outstanding <= 0 || opt->max_frame <= 0 || opt->down_after_ms <= 0 ||
       opt->heartbeat_ms <= 0 || opt->connect_ms <= 0)
-    return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "rpc client: limits must be positive");
+    return zcp_error_set(err, ZCP_INVALID_ARGUMENT,
+                         "rpc client: limits must be positive");
   struct zcp__rpc_client *c = calloc(1, sizeof *c);
   if (c == NULL) return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "rpc client");
   c->opt = *opt;
@@ -566,8 +587,8 @@ zcp_status_t zcp__rpc_client_open(const struct zcp__rpc_client_options *opt,
   zcp_status_t st = ZCP_OK;
   if (!opt->monitor) {
     st = connect_once(c, err);
-    if (st != ZCP_OK) zcp_error_prefix(err, st, "node %d (%s): ", (int)opt->peer_node,
-                                       opt->address);
+    if (st != ZCP_OK)
+      zcp_error_prefix(err, st, "node %d (%s): ", (int)opt->peer_node, opt->address);
   } else {
     int rc = pthread_create(&c->monitor, NULL, monitor_thread, c);
     if (rc != 0)

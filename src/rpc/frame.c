@@ -17,14 +17,17 @@ _Static_assert(offsetof(struct zcp__frame_header, flags) == 6, "frame flags");
 _Static_assert(offsetof(struct zcp__frame_header, length) == 8, "frame length");
 _Static_assert(offsetof(struct zcp__frame_header, reserved) == 12, "frame reserved");
 _Static_assert(offsetof(struct zcp__frame_header, seq) == 16, "frame seq");
-_Static_assert(offsetof(struct zcp__frame_header, mac) == ZCP_FRAME_MAC_OFFSET, "frame mac");
+_Static_assert(offsetof(struct zcp__frame_header, mac) == ZCP_FRAME_MAC_OFFSET,
+               "frame mac");
 _Static_assert(sizeof(struct zcp__frame_header) == ZCP_FRAME_HEADER_SIZE, "frame size");
 
 static void store_le16(uint8_t *p, uint16_t v) {
   p[0] = (uint8_t)v;
   p[1] = (uint8_t)(v >> 8);
 }
-static uint16_t load_le16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static uint16_t load_le16(const uint8_t *p) {
+  return (uint16_t)(p[0] | p[1] << 8);
+}
 
 void zcp__frame_header_encode(const struct zcp__frame_header *h, uint8_t *out) {
   zcp__store_le32(out + 0, h->magic);
@@ -37,7 +40,8 @@ void zcp__frame_header_encode(const struct zcp__frame_header *h, uint8_t *out) {
 }
 
 zcp_status_t zcp__frame_header_decode(const uint8_t *in, int64_t max_payload,
-                                      struct zcp__frame_header *h, struct zcp_error *err) {
+                                      struct zcp__frame_header *h,
+                                      struct zcp_error *err) {
   h->magic = zcp__load_le32(in + 0);
   h->version = load_le16(in + 4);
   h->flags = load_le16(in + 6);
@@ -79,8 +83,8 @@ zcp_status_t zcp__frame_send(int fd, struct zcp__auth_dir *d, const Zcpool__Enve
       return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "frame: %zu bytes", len);
   }
   zcpool__envelope__pack(env, buf + ZCP_FRAME_HEADER_SIZE);
-  struct zcp__frame_header h = {ZCP_FRAME_MAGIC, ZCP_FRAME_VERSION, 0, (uint32_t)len, 0, 0,
-                                {0}};
+  struct zcp__frame_header h = {
+      ZCP_FRAME_MAGIC, ZCP_FRAME_VERSION, 0, (uint32_t)len, 0, 0, {0}};
   zcp__auth_seal(d, &h, buf + ZCP_FRAME_HEADER_SIZE, len);
   zcp__frame_header_encode(&h, buf);
   int rc = zcp__sock_write_all(fd, buf, len + ZCP_FRAME_HEADER_SIZE, timeout_ms);
@@ -98,7 +102,8 @@ static void count(atomic_llong *c) {
 
 /* Reads exactly n bytes into dst, first from rx, refilling rx for small reads. Returns
  * like zcp__sock_read_all. */
-static int read_exact(int fd, struct zcp__rx *rx, uint8_t *dst, size_t n, int64_t deadline) {
+static int read_exact(int fd, struct zcp__rx *rx, uint8_t *dst, size_t n,
+                      int64_t deadline) {
   while (n > 0) {
     if (rx != NULL && zcp__rx_pending(rx)) {
       size_t k = ZCP_MIN(n, rx->end - rx->start);
@@ -142,7 +147,8 @@ zcp_status_t zcp__frame_recv(int fd, struct zcp__auth_dir *d, int64_t max_payloa
 
 zcp_status_t zcp__frame_recv_buffered(int fd, struct zcp__rx *rx, struct zcp__auth_dir *d,
                                       int64_t max_payload, int timeout_ms,
-                                      Zcpool__Envelope **out, struct zcp__rpc_counters *cnt,
+                                      Zcpool__Envelope **out,
+                                      struct zcp__rpc_counters *cnt,
                                       struct zcp_error *err) {
   *out = NULL;
   uint8_t hb[ZCP_FRAME_HEADER_SIZE];

@@ -48,11 +48,13 @@ struct zcp__frame_header {
 void zcp__frame_header_encode(const struct zcp__frame_header *h, uint8_t *out);
 /* Decodes and checks magic, version, reserved bytes and length <= max_payload. Errors:
  * ZCP_CORRUPT_INPUT (magic, reserved), ZCP_VERSION_MISMATCH, ZCP_NO_SPACE (too long). */
-ZCP_CHECK_RESULT zcp_status_t zcp__frame_header_decode(const uint8_t *in, int64_t max_payload,
+ZCP_CHECK_RESULT zcp_status_t zcp__frame_header_decode(const uint8_t *in,
+                                                       int64_t max_payload,
                                                        struct zcp__frame_header *h,
                                                        struct zcp_error *err);
 
-/* ---- authentication ----------------------------------------------------------------- */
+/* ---- authentication -----------------------------------------------------------------
+ */
 
 /* One direction of a connection: session key and the last sequence number. */
 struct zcp__auth_dir {
@@ -73,8 +75,8 @@ bool zcp__auth_proof_equal(const uint8_t *a, const uint8_t *b, size_t n);
 /* Session keys for client->server and server->client frames. */
 void zcp__auth_session(const uint8_t secret[ZCP_KEY_SIZE],
                        const uint8_t client_nonce[ZCP_NONCE_SIZE],
-                       const uint8_t server_nonce[ZCP_NONCE_SIZE], uint8_t c2s[ZCP_KEY_SIZE],
-                       uint8_t s2c[ZCP_KEY_SIZE]);
+                       const uint8_t server_nonce[ZCP_NONCE_SIZE],
+                       uint8_t c2s[ZCP_KEY_SIZE], uint8_t s2c[ZCP_KEY_SIZE]);
 /* Seals a frame for sending: next sequence number, flags, MAC (when d->on). */
 void zcp__auth_seal(struct zcp__auth_dir *d, struct zcp__frame_header *h,
                     const uint8_t *payload, size_t len);
@@ -86,28 +88,30 @@ ZCP_CHECK_RESULT zcp_status_t zcp__auth_open(struct zcp__auth_dir *d,
                                              const uint8_t *payload, size_t len,
                                              bool *replay, struct zcp_error *err);
 
-/* ---- counters ------------------------------------------------------------------------ */
+/* ---- counters ------------------------------------------------------------------------
+ */
 
 /* What a server or client dropped; process-visible for tests and status. */
 struct zcp__rpc_counters {
   atomic_llong frames_in;
   atomic_llong frames_out;
-  atomic_llong auth_failed;   /* bad or missing MAC, failed handshakes */
-  atomic_llong replayed;      /* sequence number not above the last one */
-  atomic_llong oversized;     /* frame longer than the limit */
-  atomic_llong garbage;       /* bad magic, version, payload that does not decode */
-  atomic_llong busy;          /* outstanding-request limit hit */
-  atomic_llong stale;         /* responses nobody waits for any more */
+  atomic_llong auth_failed; /* bad or missing MAC, failed handshakes */
+  atomic_llong replayed;    /* sequence number not above the last one */
+  atomic_llong oversized;   /* frame longer than the limit */
+  atomic_llong garbage;     /* bad magic, version, payload that does not decode */
+  atomic_llong busy;        /* outstanding-request limit hit */
+  atomic_llong stale;       /* responses nobody waits for any more */
 };
 
-/* ---- sockets ------------------------------------------------------------------------ */
+/* ---- sockets ------------------------------------------------------------------------
+ */
 
 /* Listens on "tcp://host:port" or "unix:/path" (a stale socket file is replaced). */
 ZCP_CHECK_RESULT zcp_status_t zcp__sock_listen(const char *address, int *fd,
                                                struct zcp_error *err);
 /* Connects within timeout_ms (TCP_NODELAY on TCP). */
-ZCP_CHECK_RESULT zcp_status_t zcp__sock_connect(const char *address, int timeout_ms, int *fd,
-                                                struct zcp_error *err);
+ZCP_CHECK_RESULT zcp_status_t zcp__sock_connect(const char *address, int timeout_ms,
+                                                int *fd, struct zcp_error *err);
 /* Writes all of buf; -1 with errno on failure (never SIGPIPE). */
 int zcp__sock_write_all(int fd, const void *buf, size_t n, int timeout_ms);
 /* Reads exactly n bytes within timeout_ms: 1 ok, 0 end of stream, -1 error/timeout. */
@@ -137,16 +141,17 @@ struct zcp__rx {
   size_t start, end;
   uint8_t data[4096];
 };
-static inline bool zcp__rx_pending(const struct zcp__rx *rx) { return rx->end > rx->start; }
+static inline bool zcp__rx_pending(const struct zcp__rx *rx) {
+  return rx->end > rx->start;
+}
 /* zcp__frame_recv through rx. */
-ZCP_CHECK_RESULT zcp_status_t zcp__frame_recv_buffered(int fd, struct zcp__rx *rx,
-                                                       struct zcp__auth_dir *d,
-                                                       int64_t max_payload, int timeout_ms,
-                                                       Zcpool__Envelope **out,
-                                                       struct zcp__rpc_counters *cnt,
-                                                       struct zcp_error *err);
+ZCP_CHECK_RESULT zcp_status_t
+zcp__frame_recv_buffered(int fd, struct zcp__rx *rx, struct zcp__auth_dir *d,
+                         int64_t max_payload, int timeout_ms, Zcpool__Envelope **out,
+                         struct zcp__rpc_counters *cnt, struct zcp_error *err);
 
-/* ---- server ------------------------------------------------------------------------- */
+/* ---- server -------------------------------------------------------------------------
+ */
 
 struct zcp__rpc_server;
 
@@ -161,7 +166,8 @@ struct zcp__rpc_peer {
  * the result message and its message string after sending). */
 typedef void (*zcp__rpc_handler)(void *ctx, const struct zcp__rpc_peer *peer,
                                  const Zcpool__Request *req, Zcpool__Response *resp);
-/* A client finished its handshake (a new epoch of that node means the old one is dead). */
+/* A client finished its handshake (a new epoch of that node means the old one is dead).
+ */
 typedef void (*zcp__rpc_hello_fn)(void *ctx, const Zcpool__Hello *hello);
 
 struct zcp__rpc_server_options {
@@ -169,11 +175,11 @@ struct zcp__rpc_server_options {
   uint64_t cluster_id;
   int32_t node;
   uint64_t epoch;
-  const uint8_t *key;       /* cluster secret; NULL: authentication off */
-  int64_t max_frame;        /* payload bytes */
-  int32_t max_outstanding;  /* open WaitState requests per connection */
-  int32_t idle_ms;          /* a client silent this long is dropped */
-  int32_t max_nodes;        /* node ids 0..max_nodes-1 */
+  const uint8_t *key;      /* cluster secret; NULL: authentication off */
+  int64_t max_frame;       /* payload bytes */
+  int32_t max_outstanding; /* open WaitState requests per connection */
+  int32_t idle_ms;         /* a client silent this long is dropped */
+  int32_t max_nodes;       /* node ids 0..max_nodes-1 */
   /* Regions this node lends (sent in Challenge); borrowed, must outlive the server. */
   Zcpool__RegionInfo **regions;
   size_t n_regions;
@@ -182,13 +188,14 @@ struct zcp__rpc_server_options {
   void *ctx;
 };
 
-ZCP_CHECK_RESULT zcp_status_t zcp__rpc_server_start(const struct zcp__rpc_server_options *opt,
-                                                    struct zcp__rpc_server **out,
-                                                    struct zcp_error *err);
+ZCP_CHECK_RESULT zcp_status_t
+zcp__rpc_server_start(const struct zcp__rpc_server_options *opt,
+                      struct zcp__rpc_server **out, struct zcp_error *err);
 /* Stops accepting, closes every connection, joins every thread. NULL ok. */
 void zcp__rpc_server_stop(struct zcp__rpc_server *srv);
 struct zcp__rpc_counters *zcp__rpc_server_counters(struct zcp__rpc_server *srv);
-/* The node's state words (STATE_USER, STATE_BARRIER): set answers the waits it satisfies. */
+/* The node's state words (STATE_USER, STATE_BARRIER): set answers the waits it satisfies.
+ */
 uint64_t zcp__rpc_server_set_state(struct zcp__rpc_server *srv, int word, uint64_t value,
                                    uint64_t mask);
 uint64_t zcp__rpc_server_get_state(struct zcp__rpc_server *srv, int word);
@@ -198,9 +205,11 @@ ZCP_CHECK_RESULT zcp_status_t zcp__rpc_server_wait_state(struct zcp__rpc_server 
                                                          uint64_t mask, int condition,
                                                          int timeout_ms, uint64_t *seen,
                                                          struct zcp_error *err);
-bool zcp__state_condition_holds(uint64_t word, uint64_t value, uint64_t mask, int condition);
+bool zcp__state_condition_holds(uint64_t word, uint64_t value, uint64_t mask,
+                                int condition);
 
-/* ---- client ------------------------------------------------------------------------- */
+/* ---- client -------------------------------------------------------------------------
+ */
 
 struct zcp__rpc_client;
 
@@ -213,19 +222,19 @@ typedef void (*zcp__rpc_peer_down_fn)(void *ctx, int32_t peer, const char *why);
 
 struct zcp__rpc_client_options {
   const char *address;
-  int32_t peer_node;        /* expected node id of the server */
+  int32_t peer_node; /* expected node id of the server */
   uint64_t cluster_id;
-  int32_t node;             /* this node */
+  int32_t node; /* this node */
   uint64_t epoch;
-  const uint8_t *key;       /* NULL: authentication off */
+  const uint8_t *key;           /* NULL: authentication off */
   Zcpool__RegionInfo **regions; /* sent in Hello; borrowed */
   size_t n_regions;
   int64_t max_frame;
-  int32_t max_outstanding;  /* calls in flight to this peer */
-  int32_t heartbeat_ms;     /* ping when idle this long */
-  int32_t down_after_ms;    /* no frame for this long: the peer is down */
-  int32_t connect_ms;       /* one connection attempt */
-  bool monitor;             /* run the heartbeat/reconnect thread (false: connect once) */
+  int32_t max_outstanding; /* calls in flight to this peer */
+  int32_t heartbeat_ms;    /* ping when idle this long */
+  int32_t down_after_ms;   /* no frame for this long: the peer is down */
+  int32_t connect_ms;      /* one connection attempt */
+  bool monitor;            /* run the heartbeat/reconnect thread (false: connect once) */
   atomic_ullong *request_ids; /* shared request-id counter of this node */
   zcp__rpc_peer_up_fn on_up;
   zcp__rpc_peer_down_fn on_down;
@@ -234,9 +243,9 @@ struct zcp__rpc_client_options {
 
 /* Creates the client. With monitor, a thread connects (and reconnects) in the background
  * and the call returns at once; without, it connects once now and fails if it cannot. */
-ZCP_CHECK_RESULT zcp_status_t zcp__rpc_client_open(const struct zcp__rpc_client_options *opt,
-                                                   struct zcp__rpc_client **out,
-                                                   struct zcp_error *err);
+ZCP_CHECK_RESULT zcp_status_t
+zcp__rpc_client_open(const struct zcp__rpc_client_options *opt,
+                     struct zcp__rpc_client **out, struct zcp_error *err);
 void zcp__rpc_client_close(struct zcp__rpc_client *c);
 enum zcp__peer_state zcp__rpc_client_state(struct zcp__rpc_client *c);
 /* Waits until the peer is up or timeout_ms pass. */
@@ -260,7 +269,8 @@ ZCP_CHECK_RESULT zcp_status_t zcp__rpc_call_start(struct zcp__rpc_client *c,
                                                   struct zcp_error *err);
 /* Waits for the answer. *resp (free with zcpool__response__free_unpacked(resp, NULL)) is
  * set when the server answered, whatever its status; the returned status is the
- * server's status, or ZCP_TIMEOUT / ZCP_PEER_DOWN. Messages name the peer and the call. */
+ * server's status, or ZCP_TIMEOUT / ZCP_PEER_DOWN. Messages name the peer and the call.
+ */
 ZCP_CHECK_RESULT zcp_status_t zcp__rpc_call_finish(struct zcp__rpc_call *call,
                                                    Zcpool__Response **resp,
                                                    struct zcp_error *err);
@@ -268,8 +278,9 @@ ZCP_CHECK_RESULT zcp_status_t zcp__rpc_call_finish(struct zcp__rpc_call *call,
  * one whose peer stopped answering) is sent again with the same request id if the same
  * epoch of the peer is back within two heartbeats (servers answer retries
  * idempotently). */
-ZCP_CHECK_RESULT zcp_status_t zcp__rpc_call(struct zcp__rpc_client *c, Zcpool__Request *req,
-                                            int timeout_ms, Zcpool__Response **resp,
+ZCP_CHECK_RESULT zcp_status_t zcp__rpc_call(struct zcp__rpc_client *c,
+                                            Zcpool__Request *req, int timeout_ms,
+                                            Zcpool__Response **resp,
                                             struct zcp_error *err);
 const char *zcp__rpc_call_name(int call_case);
 

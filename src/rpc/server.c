@@ -11,8 +11,8 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <stdarg.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +49,7 @@ struct zcp__rpc_server {
   uint64_t words[2];
   struct conn *conns;
   struct waiter *waiters; /* open WaitState requests of every connection */
-  int threads; /* connection threads alive */
+  int threads;            /* connection threads alive */
   bool stopping;
   struct zcp__rpc_counters counters;
 };
@@ -110,7 +110,8 @@ static zcp_status_t wait_locked(struct zcp__rpc_server *srv, int word, uint64_t 
     if (srv->stopping) return ZCP_PEER_DOWN;
     if (pthread_cond_timedwait(&srv->cv, &srv->mu, &until) == ETIMEDOUT) {
       *seen = *w;
-      return zcp__state_condition_holds(*w, value, mask, condition) ? ZCP_OK : ZCP_TIMEOUT;
+      return zcp__state_condition_holds(*w, value, mask, condition) ? ZCP_OK
+                                                                    : ZCP_TIMEOUT;
     }
   }
 }
@@ -133,7 +134,8 @@ zcp_status_t zcp__rpc_server_wait_state(struct zcp__rpc_server *srv, int word,
   return ZCP_OK;
 }
 
-/* ---- connections -------------------------------------------------------------------- */
+/* ---- connections --------------------------------------------------------------------
+ */
 
 static void conn_unref(struct conn *c) {
   struct zcp__rpc_server *srv = c->srv;
@@ -164,8 +166,8 @@ static void thread_done(struct zcp__rpc_server *srv) {
 
 static zcp_status_t send_env(struct conn *c, const Zcpool__Envelope *env) {
   pthread_mutex_lock(&c->send_mu);
-  zcp_status_t st = zcp__frame_send(c->fd, &c->out, env, HANDSHAKE_MS, &c->srv->counters,
-                                    NULL);
+  zcp_status_t st =
+      zcp__frame_send(c->fd, &c->out, env, HANDSHAKE_MS, &c->srv->counters, NULL);
   pthread_mutex_unlock(&c->send_mu);
   return st;
 }
@@ -210,7 +212,8 @@ static void sweep(struct zcp__rpc_server *srv) {
   for (struct waiter **p = &srv->waiters; *p != NULL;) {
     struct waiter *w = *p;
     uint64_t word = srv->words[w->ws.word == ZCPOOL__STATE_WORD__STATE_BARRIER];
-    bool holds = zcp__state_condition_holds(word, w->ws.value, w->ws.mask, w->ws.condition);
+    bool holds =
+        zcp__state_condition_holds(word, w->ws.value, w->ws.mask, w->ws.condition);
     bool gone = w->c->closed || srv->stopping;
     if (!holds && !gone && now < w->deadline_ms) {
       p = &w->next;
@@ -254,7 +257,8 @@ static void serve_wait(struct conn *c, const Zcpool__Request *req, Zcpool__Respo
                        bool *answered, char *msg, size_t cap) {
   struct zcp__rpc_server *srv = c->srv;
   const Zcpool__WaitState *ws = req->wait_state;
-  int64_t timeout = req->header->timeout_ms == 0 ? WAIT_DEFAULT_MS : req->header->timeout_ms;
+  int64_t timeout =
+      req->header->timeout_ms == 0 ? WAIT_DEFAULT_MS : req->header->timeout_ms;
   if (timeout > WAIT_MAX_MS) timeout = WAIT_MAX_MS;
   *answered = true;
   pthread_mutex_lock(&srv->mu);
@@ -325,12 +329,13 @@ static void serve_request(struct conn *c, const Zcpool__Request *req) {
   resp.request_id = req->header->request_id;
   if (req->header->client_node != c->peer.node ||
       req->header->client_epoch != c->peer.epoch) {
-    set_status(&resp, ZCP_INVALID_ARGUMENT, msg, sizeof msg,
-               "node %d: request %llu claims node %d epoch %llu on the connection of node "
-               "%d epoch %llu",
-               (int)srv->opt.node, (unsigned long long)req->header->request_id,
-               (int)req->header->client_node, (unsigned long long)req->header->client_epoch,
-               (int)c->peer.node, (unsigned long long)c->peer.epoch);
+    set_status(
+        &resp, ZCP_INVALID_ARGUMENT, msg, sizeof msg,
+        "node %d: request %llu claims node %d epoch %llu on the connection of node "
+        "%d epoch %llu",
+        (int)srv->opt.node, (unsigned long long)req->header->request_id,
+        (int)req->header->client_node, (unsigned long long)req->header->client_epoch,
+        (int)c->peer.node, (unsigned long long)c->peer.epoch);
     send_response(c, &resp);
     return;
   }
@@ -398,8 +403,9 @@ static bool handshake(struct conn *c) {
   const Zcpool__Hello *h = env->hello;
   bool auth = srv->opt.key != NULL;
   if (h->protocol_version != ZCP_RPC_PROTOCOL_VERSION) {
-    snprintf(msg, sizeof msg, "node %d speaks protocol %u, node %d speaks %u", (int)h->node,
-             (unsigned)h->protocol_version, (int)srv->opt.node, ZCP_RPC_PROTOCOL_VERSION);
+    snprintf(msg, sizeof msg, "node %d speaks protocol %u, node %d speaks %u",
+             (int)h->node, (unsigned)h->protocol_version, (int)srv->opt.node,
+             ZCP_RPC_PROTOCOL_VERSION);
     refuse(c, ZCP_VERSION_MISMATCH, msg);
   } else if (h->cluster_id != srv->opt.cluster_id) {
     snprintf(msg, sizeof msg, "node %d is in cluster %#llx, node %d in cluster %#llx",
@@ -483,12 +489,13 @@ static void *conn_thread(void *arg) {
     for (;;) {
       /* Sleep in poll until a frame starts (one system call less than a read that would
        * find nothing); a client silent for idle_ms is gone. */
-      if (!zcp__rx_pending(&c->rx) && zcp__sock_wait_readable(c->fd, srv->opt.idle_ms) <= 0)
+      if (!zcp__rx_pending(&c->rx) &&
+          zcp__sock_wait_readable(c->fd, srv->opt.idle_ms) <= 0)
         break;
       Zcpool__Envelope *env = NULL;
-      zcp_status_t st = zcp__frame_recv_buffered(c->fd, &c->rx, &c->in, srv->opt.max_frame,
-                                                 srv->opt.idle_ms, &env, &srv->counters,
-                                                 NULL);
+      zcp_status_t st =
+          zcp__frame_recv_buffered(c->fd, &c->rx, &c->in, srv->opt.max_frame,
+                                   srv->opt.idle_ms, &env, &srv->counters, NULL);
       if (st == ZCP_AUTH_FAILED) continue; /* dropped and counted; stream still in step */
       if (st != ZCP_OK) break;
       if (env->kind_case != ZCPOOL__ENVELOPE__KIND_REQUEST) {

@@ -38,9 +38,10 @@ static zcp_status_t parse(const char *address, struct addr *a, struct zcp_error 
     struct sockaddr_un *un = (struct sockaddr_un *)&a->sa;
     const char *path = address + 5;
     if (path[0] == '\0' || strlen(path) >= sizeof un->sun_path)
-      return zcp_error_set(err, ZCP_INVALID_ARGUMENT,
-                           "address '%s': Unix socket path empty or longer than %zu bytes",
-                           address, sizeof un->sun_path - 1);
+      return zcp_error_set(
+          err, ZCP_INVALID_ARGUMENT,
+          "address '%s': Unix socket path empty or longer than %zu bytes", address,
+          sizeof un->sun_path - 1);
     un->sun_family = AF_UNIX;
     strcpy(un->sun_path, path);
     a->len = (socklen_t)sizeof *un;

@@ -67,7 +67,8 @@ static bool start(int n, enum mode mode) {
   struct zcp_error err = {0};
   cr_assert_eq(zcp_config_load(tc.config, &cfg, &err), ZCP_OK, "%s", err.message);
   cr_assert_eq(zcp_node_open(&cfg, 0, &self, &err), ZCP_OK, "%s", err.message);
-  for (int i = 1; i < n; i++) cr_assert(zcp_test_node_start(&helper[i], &tc, i), "node %d", i);
+  for (int i = 1; i < n; i++)
+    cr_assert(zcp_test_node_start(&helper[i], &tc, i), "node %d", i);
   cr_assert_eq(zcp_node_wait_online(self, 10000, &err), ZCP_OK, "%s", err.message);
   char out[600];
   for (int i = 1; i < n; i++) {
@@ -83,12 +84,14 @@ static void send_line(struct zcp_proc *p, const char *cmd) {
   cr_assert_eq(write(p->to_child, "\n", 1), 1);
 }
 
-static void expect_line(struct zcp_proc *p, int id, const char *prefix, char *out, int cap) {
+static void expect_line(struct zcp_proc *p, int id, const char *prefix, char *out,
+                        int cap) {
   cr_assert(zcp_test_node_cmd(p, NULL, out, cap, CMD_MS), "node %d did not answer", id);
   cr_assert(strncmp(out, prefix, strlen(prefix)) == 0, "node %d: %s", id, out);
 }
 
-/* ---- scenarios ---------------------------------------------------------------------- */
+/* ---- scenarios ----------------------------------------------------------------------
+ */
 
 static void remote_allocation(enum mode mode) {
   if (!start(4, mode)) return;
@@ -107,7 +110,8 @@ static void remote_allocation(enum mode mode) {
     /* Freeing a block that is no longer live (or, when another node got it meanwhile,
      * not ours) is a typed error. */
     zcp_status_t st = zcp_node_free(self, owner, q, &err);
-    cr_assert(st == ZCP_NOT_FOUND || st == ZCP_INVALID_ARGUMENT, "%d %s", st, err.message);
+    cr_assert(st == ZCP_NOT_FOUND || st == ZCP_INVALID_ARGUMENT, "%d %s", st,
+              err.message);
     cr_assert(strstr(err.message, "node") != NULL, "%s", err.message);
   }
   for (int i = 1; i < 4; i++) expect_line(&helper[i], i, "ok", out, sizeof out);
@@ -155,7 +159,8 @@ static void barriers(enum mode mode) {
   struct zcp_error err = {0};
   for (int i = 1; i < 4; i++) send_line(&helper[i], "barrier 40 10000");
   for (int r = 0; r < 40; r++)
-    cr_assert_eq(zcp_node_barrier(self, 10000, &err), ZCP_OK, "round %d: %s", r, err.message);
+    cr_assert_eq(zcp_node_barrier(self, 10000, &err), ZCP_OK, "round %d: %s", r,
+                 err.message);
   for (int i = 1; i < 4; i++) expect_line(&helper[i], i, "ok", out, sizeof out);
   /* The thesis form: everyone sets bit 0 and waits for all. */
   for (int i = 1; i < 4; i++) send_line(&helper[i], "sync 1 1 10000");
@@ -194,7 +199,8 @@ static void killed_node(enum mode mode) {
   cr_assert_lt(worst, bound_ms, "a call took %lld ms: %s", worst, out);
   /* Node 0 sees it down within the bound, and calls fail at once, typed. */
   struct zcp_error err = {0};
-  cr_assert_eq(zcp_node_wait_peer(self, 3, false, bound_ms, &err), ZCP_OK, "%s", err.message);
+  cr_assert_eq(zcp_node_wait_peer(self, 3, false, bound_ms, &err), ZCP_OK, "%s",
+               err.message);
   cr_assert_lt(now_ms() - killed_at, bound_ms + 200);
   void *p = NULL;
   long long t0 = now_ms();
@@ -277,7 +283,9 @@ Test(cluster_nodes, remote_alloc_realloc_free_every_node_into_every_other) {
 Test(cluster_nodes, column_built_by_node1_in_node0_read_by_node2) {
   column_across_nodes(UNIX_SOCKETS);
 }
-Test(cluster_nodes, barriers_and_sync_wait) { barriers(UNIX_SOCKETS); }
+Test(cluster_nodes, barriers_and_sync_wait) {
+  barriers(UNIX_SOCKETS);
+}
 
 /* Non-coherent regions, helper nodes under the emulator (DESIGN §9): the column built
  * remotely is right where the protocol is followed, and wrong in memory where the
@@ -301,8 +309,18 @@ Test(cluster_nodes, silent_node_is_declared_down_within_the_bound) {
   silent_node(UNIX_SOCKETS);
 }
 
-Test(cluster_nodes, netns_remote_allocation) { remote_allocation(TCP_NETNS); }
-Test(cluster_nodes, netns_column_across_nodes) { column_across_nodes(TCP_NETNS); }
-Test(cluster_nodes, netns_barriers) { barriers(TCP_NETNS); }
-Test(cluster_nodes, netns_killed_node) { killed_node(TCP_NETNS); }
-Test(cluster_nodes, netns_silent_node) { silent_node(TCP_NETNS); }
+Test(cluster_nodes, netns_remote_allocation) {
+  remote_allocation(TCP_NETNS);
+}
+Test(cluster_nodes, netns_column_across_nodes) {
+  column_across_nodes(TCP_NETNS);
+}
+Test(cluster_nodes, netns_barriers) {
+  barriers(TCP_NETNS);
+}
+Test(cluster_nodes, netns_killed_node) {
+  killed_node(TCP_NETNS);
+}
+Test(cluster_nodes, netns_silent_node) {
+  silent_node(TCP_NETNS);
+}

@@ -22,8 +22,9 @@ static uint8_t key[ZCP_KEY_SIZE];
 static struct zcp__rpc_client *good;
 
 static void setup(void) {
-  zcp_test_cluster_write(&tc, 2, false, false, false, "max_frame = 64K\nmax_outstanding = 4\n"
-                                                "quota = 1M\n");
+  zcp_test_cluster_write(&tc, 2, false, false, false,
+                         "max_frame = 64K\nmax_outstanding = 4\n"
+                         "quota = 1M\n");
   struct zcp_error err = {0};
   cr_assert_eq(zcp_config_load(tc.config, &cfg, &err), ZCP_OK, "%s", err.message);
   cr_assert_eq(zcp_cluster_key_load(cfg.key_file, key, &err), ZCP_OK, "%s", err.message);
@@ -77,10 +78,10 @@ struct call_msg {
 };
 
 static void make_call(struct call_msg *m, int call, uint64_t rid) {
-  *m = (struct call_msg){ZCPOOL__REQUEST__INIT, ZCPOOL__REQUEST_HEADER__INIT,
-                         ZCPOOL__PING__INIT, ZCPOOL__MALLOC__INIT, ZCPOOL__REALLOC__INIT,
-                         ZCPOOL__FREE__INIT, ZCPOOL__FLUSH__INIT, ZCPOOL__SET_STATE__INIT,
-                         ZCPOOL__WAIT_STATE__INIT};
+  *m = (struct call_msg){
+      ZCPOOL__REQUEST__INIT, ZCPOOL__REQUEST_HEADER__INIT, ZCPOOL__PING__INIT,
+      ZCPOOL__MALLOC__INIT,  ZCPOOL__REALLOC__INIT,        ZCPOOL__FREE__INIT,
+      ZCPOOL__FLUSH__INIT,   ZCPOOL__SET_STATE__INIT,      ZCPOOL__WAIT_STATE__INIT};
   m->hdr.client_node = 1;
   m->hdr.client_epoch = 42;
   m->hdr.request_id = rid;
@@ -94,13 +95,27 @@ static void make_call(struct call_msg *m, int call, uint64_t rid) {
   m->wait_state.value = 0xbad;
   m->wait_state.mask = 0xfff;
   switch (call) {
-    case ZCPOOL__REQUEST__CALL_PING: m->req.ping = &m->ping; break;
-    case ZCPOOL__REQUEST__CALL_MALLOC: m->req.malloc = &m->malloc_; break;
-    case ZCPOOL__REQUEST__CALL_REALLOC: m->req.realloc = &m->realloc_; break;
-    case ZCPOOL__REQUEST__CALL_FREE: m->req.free = &m->free_; break;
-    case ZCPOOL__REQUEST__CALL_FLUSH: m->req.flush = &m->flush; break;
-    case ZCPOOL__REQUEST__CALL_SET_STATE: m->req.set_state = &m->set_state; break;
-    default: m->req.wait_state = &m->wait_state; break;
+    case ZCPOOL__REQUEST__CALL_PING:
+      m->req.ping = &m->ping;
+      break;
+    case ZCPOOL__REQUEST__CALL_MALLOC:
+      m->req.malloc = &m->malloc_;
+      break;
+    case ZCPOOL__REQUEST__CALL_REALLOC:
+      m->req.realloc = &m->realloc_;
+      break;
+    case ZCPOOL__REQUEST__CALL_FREE:
+      m->req.free = &m->free_;
+      break;
+    case ZCPOOL__REQUEST__CALL_FLUSH:
+      m->req.flush = &m->flush;
+      break;
+    case ZCPOOL__REQUEST__CALL_SET_STATE:
+      m->req.set_state = &m->set_state;
+      break;
+    default:
+      m->req.wait_state = &m->wait_state;
+      break;
   }
 }
 
@@ -110,8 +125,8 @@ static size_t frame_bytes(struct zcp__auth_dir *d, Zcpool__Request *req, uint8_t
   env.kind_case = ZCPOOL__ENVELOPE__KIND_REQUEST;
   env.request = req;
   size_t len = zcpool__envelope__pack(&env, buf + ZCP_FRAME_HEADER_SIZE);
-  struct zcp__frame_header h = {ZCP_FRAME_MAGIC, ZCP_FRAME_VERSION, 0, (uint32_t)len, 0, 0,
-                                {0}};
+  struct zcp__frame_header h = {
+      ZCP_FRAME_MAGIC, ZCP_FRAME_VERSION, 0, (uint32_t)len, 0, 0, {0}};
   zcp__auth_seal(d, &h, buf + ZCP_FRAME_HEADER_SIZE, len);
   zcp__frame_header_encode(&h, buf);
   return len + ZCP_FRAME_HEADER_SIZE;
@@ -306,8 +321,8 @@ Test(cluster_security, replayed_frames_are_dropped_for_every_call) {
     uint64_t word = zcp_node_get_state(node);
     /* The same bytes again: dropped and counted, not answered, no effect. */
     cr_assert_eq(write(fd, buf, n), (ssize_t)n);
-    cr_assert_eq(raw_response(fd, &in, 300, &resp), ZCP_TIMEOUT,
-                 "%s replay answered", zcp__rpc_call_name(CALLS[i]));
+    cr_assert_eq(raw_response(fd, &in, 300, &resp), ZCP_TIMEOUT, "%s replay answered",
+                 zcp__rpc_call_name(CALLS[i]));
     struct zcp_node_status after = status();
     cr_assert_eq(after.frames_replayed, before.frames_replayed + 1);
     cr_assert_eq(after.live_blocks, before.live_blocks);
@@ -399,9 +414,11 @@ Test(cluster_security, limits_give_typed_errors_and_the_node_keeps_serving) {
   m.size = 2 << 20;
   req.call_case = ZCPOOL__REQUEST__CALL_MALLOC;
   req.malloc = &m;
-  cr_assert_eq(zcp__rpc_call(good, &req, 2000, NULL, &err), ZCP_NO_SPACE, "%s", err.message);
-  cr_assert(strstr(err.message, "node 0") != NULL && strstr(err.message, "node 1") != NULL,
-            "%s", err.message);
+  cr_assert_eq(zcp__rpc_call(good, &req, 2000, NULL, &err), ZCP_NO_SPACE, "%s",
+               err.message);
+  cr_assert(
+      strstr(err.message, "node 0") != NULL && strstr(err.message, "node 1") != NULL,
+      "%s", err.message);
   /* A request claiming another node's identity. */
   int fd;
   struct zcp__auth_dir in, out;
@@ -479,7 +496,6 @@ Test(cluster_security, retried_requests_are_answered_idempotently) {
   cr_assert_eq(status().live_blocks, 1);
   close(fd);
 }
-
 
 static zcp_status_t flush(uint64_t address, int64_t length, struct zcp_error *err) {
   Zcpool__Range range = ZCPOOL__RANGE__INIT;

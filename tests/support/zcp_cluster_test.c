@@ -7,8 +7,8 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <sched.h>
-#include <stdarg.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +26,9 @@ static long long ms_now(void) {
 }
 
 /* Names of files, devices and namespaces carry the test process's pid. */
-static int tag(void) { return (int)getpid(); }
+static int tag(void) {
+  return (int)getpid();
+}
 
 static void shm_name(const struct zcp_test_cluster *tc, int i, char *buf, size_t cap) {
   snprintf(buf, cap, "zcp-t%d-%s-%d", tag(), strrchr(tc->dir, '-') + 1, i);
@@ -45,10 +47,12 @@ void zcp_test_cluster_write(struct zcp_test_cluster *tc, int n, bool tcp, bool n
   char key[192];
   snprintf(key, sizeof key, "%s/cluster.key", tc->dir);
   unlink(key);
-  if (zcp_cluster_key_create(key, NULL) != ZCP_OK) fprintf(stderr, "cannot create %s\n", key);
+  if (zcp_cluster_key_create(key, NULL) != ZCP_OK)
+    fprintf(stderr, "cannot create %s\n", key);
   FILE *f = fopen(tc->config, "w");
   if (f == NULL) return;
-  fprintf(f, "[cluster]\nname = test\nid = 0x%x\nkey_file = cluster.key\n", 0xc100 + tag());
+  fprintf(f, "[cluster]\nname = test\nid = 0x%x\nkey_file = cluster.key\n",
+          0xc100 + tag());
   fprintf(f, "heartbeat_ms = 100\ndown_after_ms = 700\ncall_timeout_ms = 8000\n%s\n",
           extra != NULL ? extra : "");
   int port = 20000 + (tag() * 7 + seq * 13) % 30000;
@@ -158,14 +162,15 @@ bool zcp_test_netns_setup(struct zcp_test_cluster *tc, char *why, int cap) {
   }
   for (int i = 0; i < tc->n; i++) {
     snprintf(tc->netns[i], sizeof tc->netns[i], "zcpt%d-%d", t, i);
-    int rc = sh("ip netns add %s && "
-                "ip link add zv%da%d type veth peer name zv%db%d && "
-                "ip link set zv%da%d master zb%d up && "
-                "ip link set zv%db%d netns %s && "
-                "ip -n %s addr add 10.200.%d.%d/24 dev zv%db%d && "
-                "ip -n %s link set zv%db%d up && ip -n %s link set lo up",
-                tc->netns[i], t, i, t, i, t, i, t, t, i, tc->netns[i], tc->netns[i],
-                t % 250, i + 2, t, i, tc->netns[i], t, i, tc->netns[i]);
+    int rc =
+        sh("ip netns add %s && "
+           "ip link add zv%da%d type veth peer name zv%db%d && "
+           "ip link set zv%da%d master zb%d up && "
+           "ip link set zv%db%d netns %s && "
+           "ip -n %s addr add 10.200.%d.%d/24 dev zv%db%d && "
+           "ip -n %s link set zv%db%d up && ip -n %s link set lo up",
+           tc->netns[i], t, i, t, i, t, i, t, t, i, tc->netns[i], tc->netns[i], t % 250,
+           i + 2, t, i, tc->netns[i], t, i, tc->netns[i]);
     if (rc != 0) {
       snprintf(why, (size_t)cap, "cannot set up namespace %s", tc->netns[i]);
       netns_down(tc);
@@ -221,9 +226,12 @@ bool zcp_test_node_start(struct zcp_proc *p, const struct zcp_test_cluster *tc, 
   return true;
 }
 
-/* ---- the node role ------------------------------------------------------------------ */
+/* ---- the node role ------------------------------------------------------------------
+ */
 
-static uint8_t pattern(int64_t i, int seed) { return (uint8_t)(i * 31 + seed * 7 + 1); }
+static uint8_t pattern(int64_t i, int seed) {
+  return (uint8_t)(i * 31 + seed * 7 + 1);
+}
 
 /* Allocates, grows and frees blocks in every other node's region, checking contents. */
 static void cmd_alloc_all(struct zcp_node *node, int skip, char *out, size_t cap) {
@@ -276,8 +284,8 @@ static int kept;
 /* build OWNER N [nowb]: an int64 column of N rows (every 7th null, value 3*i) built
  * through OWNER's pool, written back to memory at the end (protocol step 3) unless nowb;
  * answers the buffer addresses. */
-static void cmd_build(struct zcp_node *node, int owner, int64_t n, bool writeback, char *out,
-                      size_t cap) {
+static void cmd_build(struct zcp_node *node, int owner, int64_t n, bool writeback,
+                      char *out, size_t cap) {
   struct zcp_allocator *alloc = NULL;
   struct zcp_error err = {0};
   struct zcp_builder *b = NULL;
@@ -296,8 +304,8 @@ static void cmd_build(struct zcp_node *node, int owner, int64_t n, bool writebac
     return;
   }
   for (int64_t i = 0; i < n; i++) {
-    zcp_status_t st = i % 7 == 0 ? zcp_builder_append_null(b, 1)
-                                 : zcp_builder_append_int(b, 3 * i);
+    zcp_status_t st =
+        i % 7 == 0 ? zcp_builder_append_null(b, 1) : zcp_builder_append_int(b, 3 * i);
     if (st != ZCP_OK) {
       zcp_node_last_error(&err);
       snprintf(out, cap, "fail append %lld: %s", (long long)i, err.message);
@@ -316,16 +324,22 @@ static void cmd_build(struct zcp_node *node, int owner, int64_t n, bool writebac
     zcp_cache_writeback(arr.buffers[1], n * 8);
     zcp_cache_fence();
   }
-  snprintf(out, cap, "ok %lld %lld %p %p", (long long)arr.length, (long long)arr.null_count,
-           arr.buffers[0], arr.buffers[1]);
+  snprintf(out, cap, "ok %lld %lld %p %p", (long long)arr.length,
+           (long long)arr.null_count, arr.buffers[0], arr.buffers[1]);
   /* The buffers stay in the pool for readers; only our structs go. */
   sch.release(&sch);
-  if (kept < 16) keep[kept++] = arr;
-  else arr.release(&arr);
+  if (kept < 16)
+    keep[kept++] = arr;
+  else
+    arr.release(&arr);
 }
 
-static void noop_release(struct ArrowArray *a) { a->release = NULL; }
-static void noop_schema_release(struct ArrowSchema *s) { s->release = NULL; }
+static void noop_release(struct ArrowArray *a) {
+  a->release = NULL;
+}
+static void noop_schema_release(struct ArrowSchema *s) {
+  s->release = NULL;
+}
 
 /* read LEN NULLS VALIDITY VALUES: validates in place and checks every value. */
 static void cmd_read(const char *args, char *out, size_t cap) {
@@ -341,8 +355,8 @@ static void cmd_read(const char *args, char *out, size_t cap) {
   zcp_cache_fence();
   const void *bufs[2] = {b0, b1};
   struct ArrowArray a = {len, nulls, 0, 2, 0, bufs, NULL, NULL, noop_release, NULL};
-  struct ArrowSchema s = {"l", "x", NULL, ARROW_FLAG_NULLABLE, 0, NULL, NULL, noop_schema_release,
-                       NULL};
+  struct ArrowSchema s = {
+      "l", "x", NULL, ARROW_FLAG_NULLABLE, 0, NULL, NULL, noop_schema_release, NULL};
   struct zcp_error err = {0};
   if (zcp_array_validate(&a, &s, ZCP_VALIDATE_FULL, &err) != ZCP_OK) {
     snprintf(out, cap, "fail validate: %s", err.message);

@@ -10,11 +10,11 @@
 #include "zcpool/cluster.h"
 
 struct zcp_test_cluster {
-  char dir[128];     /* holds the config and key files */
-  char config[192];  /* config file path */
+  char dir[128];    /* holds the config and key files */
+  char config[192]; /* config file path */
   int n;
   bool tcp;
-  char netns[4][32]; /* per node, empty: the test's own namespace */
+  char netns[4][32];      /* per node, empty: the test's own namespace */
   const char *helper_env; /* NAME=VALUE for every helper node (e.g. the emulator) */
 };
 

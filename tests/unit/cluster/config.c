@@ -34,8 +34,8 @@ static const char *GOOD =
 Test(config, parses_every_key) {
   struct zcp_config c;
   struct zcp_error err = {0};
-  cr_assert_eq(zcp_config_parse_string(GOOD, "/etc/zcpool/demo.ini", &c, &err), ZCP_OK, "%s",
-               err.message);
+  cr_assert_eq(zcp_config_parse_string(GOOD, "/etc/zcpool/demo.ini", &c, &err), ZCP_OK,
+               "%s", err.message);
   cr_assert_str_eq(c.name, "demo");
   cr_assert_eq(c.cluster_id, 0xc1u);
   cr_assert_eq(c.window_base, 0x500000000000u);
@@ -64,10 +64,11 @@ static void expect_error(const char *from, const char *to, zcp_status_t code,
   struct zcp_config c;
   struct zcp_error err = {0};
   zcp_status_t st = zcp_config_parse_string(text, "demo.ini", &c, &err);
-  cr_assert_eq(st, code, "replacing '%s' by '%s': status %d (%s)", from, to, st, err.message);
+  cr_assert_eq(st, code, "replacing '%s' by '%s': status %d (%s)", from, to, st,
+               err.message);
   for (int i = 0; want[i] != NULL; i++)
-    cr_assert(strstr(err.message, want[i]) != NULL, "message '%s' lacks '%s'", err.message,
-              want[i]);
+    cr_assert(strstr(err.message, want[i]) != NULL, "message '%s' lacks '%s'",
+              err.message, want[i]);
 }
 
 Test(config, bad_size_names_file_line_and_key) {
@@ -76,9 +77,9 @@ Test(config, bad_size_names_file_line_and_key) {
 }
 
 Test(config, bad_address_names_file_line_and_key) {
-  expect_error("tcp://10.0.0.2:7000", "udp://x", ZCP_INVALID_ARGUMENT,
-               (const char *[]){"demo.ini:18:", "'address'", "[node.1]", "tcp://host:port",
-                                NULL});
+  expect_error(
+      "tcp://10.0.0.2:7000", "udp://x", ZCP_INVALID_ARGUMENT,
+      (const char *[]){"demo.ini:18:", "'address'", "[node.1]", "tcp://host:port", NULL});
 }
 
 Test(config, unknown_key_and_section) {
@@ -100,8 +101,9 @@ Test(config, bad_values_in_cluster_section) {
                ZCP_INVALID_ARGUMENT, (const char *[]){"demo.ini:5:", "2 MiB", NULL});
   expect_error("heartbeat_ms = 100", "heartbeat_ms = -5", ZCP_INVALID_ARGUMENT,
                (const char *[]){"demo.ini:7:", "'heartbeat_ms'", NULL});
-  expect_error("heartbeat_ms = 100", "heartbeat_ms = 900", ZCP_INVALID_ARGUMENT,
-               (const char *[]){"demo.ini:2:", "'heartbeat_ms'", "'down_after_ms'", NULL});
+  expect_error(
+      "heartbeat_ms = 100", "heartbeat_ms = 900", ZCP_INVALID_ARGUMENT,
+      (const char *[]){"demo.ini:2:", "'heartbeat_ms'", "'down_after_ms'", NULL});
   expect_error("\n[node.0]", "auth = maybe\n[node.0]", ZCP_INVALID_ARGUMENT,
                (const char *[]){"demo.ini:11:", "'auth'", "on or off", NULL});
 }

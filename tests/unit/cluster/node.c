@@ -56,8 +56,8 @@ Test(node, refuses_unknown_ids_taken_windows_and_addresses) {
   cr_assert(strstr(err.message, "no node 2") != NULL, "%s", err.message);
   /* Something of ours sits in the window. */
   void *at = (void *)(uintptr_t)(cfg.window_base + (4u << 20));
-  void *mine = mmap(at, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
-                    -1, 0);
+  void *mine =
+      mmap(at, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
   cr_assert_eq(mine, at);
   cr_assert_eq(zcp_node_open(&cfg, 0, &node, &err), ZCP_BUSY);
   cr_assert(strstr(err.message, "node 0") != NULL, "%s", err.message);
@@ -86,8 +86,9 @@ Test(node, absent_peers_give_typed_errors_and_bounded_waits) {
   int64_t t0 = zcp__now_ms();
   cr_assert_eq(zcp_node_wait_online(node, 300, &err), ZCP_TIMEOUT);
   cr_assert_lt(zcp__now_ms() - t0, 1000);
-  cr_assert(strstr(err.message, "node 1") != NULL && strstr(err.message, "node 2") != NULL,
-            "%s", err.message);
+  cr_assert(
+      strstr(err.message, "node 1") != NULL && strstr(err.message, "node 2") != NULL,
+      "%s", err.message);
   void *p = NULL;
   cr_assert_eq(zcp_node_alloc(node, 2, 64, &p, &err), ZCP_PEER_DOWN);
   cr_assert(strstr(err.message, "node 2") != NULL, "%s", err.message);

@@ -53,14 +53,15 @@ Test(auth, mac_verifies_and_detects_every_change) {
   session(&tx, &rx);
   uint8_t payload[64];
   memset(payload, 7, sizeof payload);
-  struct zcp__frame_header h = {ZCP_FRAME_MAGIC, ZCP_FRAME_VERSION, 0, sizeof payload, 0, 0,
-                                {0}};
+  struct zcp__frame_header h = {
+      ZCP_FRAME_MAGIC, ZCP_FRAME_VERSION, 0, sizeof payload, 0, 0, {0}};
   zcp__auth_seal(&tx, &h, payload, sizeof payload);
   cr_assert_eq(h.seq, 1u);
   cr_assert(h.flags & ZCP_FRAME_FLAG_MAC);
   bool replay = false;
   struct zcp__auth_dir probe = rx;
-  cr_assert_eq(zcp__auth_open(&probe, &h, payload, sizeof payload, &replay, NULL), ZCP_OK);
+  cr_assert_eq(zcp__auth_open(&probe, &h, payload, sizeof payload, &replay, NULL),
+               ZCP_OK);
   /* A flipped payload bit, a changed length field, a forged sequence number, a MAC
    * stripped: each refused and not called a replay. */
   payload[10] ^= 1;
@@ -84,8 +85,8 @@ Test(auth, mac_verifies_and_detects_every_change) {
   zcp__auth_session(secret, cn, sn, c2s, s2c);
   struct zcp__auth_dir back = {.on = true};
   memcpy(back.key, s2c, sizeof s2c);
-  struct zcp__frame_header r = {ZCP_FRAME_MAGIC, ZCP_FRAME_VERSION, 0, sizeof payload, 0, 0,
-                                {0}};
+  struct zcp__frame_header r = {
+      ZCP_FRAME_MAGIC, ZCP_FRAME_VERSION, 0, sizeof payload, 0, 0, {0}};
   zcp__auth_seal(&back, &r, payload, sizeof payload);
   probe = rx;
   cr_assert_eq(zcp__auth_open(&probe, &r, payload, sizeof payload, &replay, NULL),
@@ -98,7 +99,8 @@ Test(auth, replayed_and_old_frames_are_refused) {
   uint8_t payload[8] = {1, 2, 3, 4, 5, 6, 7, 8};
   struct zcp__frame_header f[3];
   for (int i = 0; i < 3; i++) {
-    f[i] = (struct zcp__frame_header){ZCP_FRAME_MAGIC, ZCP_FRAME_VERSION, 0, 8, 0, 0, {0}};
+    f[i] =
+        (struct zcp__frame_header){ZCP_FRAME_MAGIC, ZCP_FRAME_VERSION, 0, 8, 0, 0, {0}};
     zcp__auth_seal(&tx, &f[i], payload, sizeof payload);
   }
   bool replay = false;

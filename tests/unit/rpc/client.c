@@ -21,8 +21,8 @@ static atomic_int ups, downs;
 static atomic_ullong seen_ids[8]; /* request ids of Malloc calls, in order */
 static atomic_int n_seen;
 
-static void handler(void *ctx, const struct zcp__rpc_peer *peer, const Zcpool__Request *req,
-                    Zcpool__Response *resp) {
+static void handler(void *ctx, const struct zcp__rpc_peer *peer,
+                    const Zcpool__Request *req, Zcpool__Response *resp) {
   if (req->call_case == ZCPOOL__REQUEST__CALL_MALLOC) {
     int k = atomic_fetch_add(&n_seen, 1);
     if (k < 8) atomic_store(&seen_ids[k], req->header->request_id);
@@ -72,7 +72,9 @@ static void on_up(void *ctx, int32_t peer, const Zcpool__Challenge *ch) {
   cr_assert_eq(ch->epoch, 5u);
   atomic_fetch_add(&ups, 1);
 }
-static void on_down(void *ctx, int32_t peer, const char *why) { atomic_fetch_add(&downs, 1); }
+static void on_down(void *ctx, int32_t peer, const char *why) {
+  atomic_fetch_add(&downs, 1);
+}
 
 static struct zcp__rpc_client *client_hb(bool monitor, int max_outstanding, int hb) {
   struct zcp__rpc_client_options co = {0};
@@ -226,7 +228,8 @@ Test(rpc_client, outstanding_limit_is_a_typed_error) {
   cr_assert_eq(zcp__rpc_call_finish(&calls[0], NULL, &err), ZCP_OK, "%s", err.message);
   cr_assert_eq(zcp__rpc_call_finish(&calls[1], NULL, &err), ZCP_OK, "%s", err.message);
   calls[2].request_id = 0;
-  cr_assert_eq(zcp__rpc_call_start(c, &req, 2000, &calls[2], &err), ZCP_OK, "slot reused");
+  cr_assert_eq(zcp__rpc_call_start(c, &req, 2000, &calls[2], &err), ZCP_OK,
+               "slot reused");
   cr_assert_eq(zcp__rpc_call_finish(&calls[2], NULL, &err), ZCP_OK, "%s", err.message);
   zcp__rpc_client_close(c);
 }

@@ -8,8 +8,13 @@
 #include "rpc/rpc.h"
 
 Test(frame, header_round_trips_little_endian) {
-  struct zcp__frame_header h = {ZCP_FRAME_MAGIC, ZCP_FRAME_VERSION, ZCP_FRAME_FLAG_MAC, 300,
-                                0, 0x0102030405060708ull, {0}};
+  struct zcp__frame_header h = {ZCP_FRAME_MAGIC,
+                                ZCP_FRAME_VERSION,
+                                ZCP_FRAME_FLAG_MAC,
+                                300,
+                                0,
+                                0x0102030405060708ull,
+                                {0}};
   for (int i = 0; i < ZCP_FRAME_MAC_SIZE; i++) h.mac[i] = (uint8_t)(0xa0 + i);
   uint8_t b[ZCP_FRAME_HEADER_SIZE];
   zcp__frame_header_encode(&h, b);
@@ -48,11 +53,13 @@ Test(frame, refuses_bad_headers) {
   h.length = 1025;
   zcp__frame_header_encode(&h, b);
   cr_assert_eq(zcp__frame_header_decode(b, 1024, &d, &err), ZCP_NO_SPACE);
-  cr_assert(strstr(err.message, "1025") != NULL && strstr(err.message, "1024") != NULL, "%s",
-            err.message);
+  cr_assert(strstr(err.message, "1025") != NULL && strstr(err.message, "1024") != NULL,
+            "%s", err.message);
 }
 
-static void pair(int sv[2]) { cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0); }
+static void pair(int sv[2]) {
+  cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+}
 
 Test(frame, envelope_crosses_a_socket) {
   int sv[2];
@@ -101,12 +108,14 @@ Test(frame, garbage_payload_and_timeouts_are_typed) {
   zcp__frame_header_encode(&h, b);
   memset(b + ZCP_FRAME_HEADER_SIZE, 0xff, 4);
   cr_assert_eq(write(sv[0], b, sizeof b), (ssize_t)sizeof b);
-  cr_assert_eq(zcp__frame_recv(sv[1], &rx, 1024, 1000, &got, &cnt, NULL), ZCP_CORRUPT_INPUT);
+  cr_assert_eq(zcp__frame_recv(sv[1], &rx, 1024, 1000, &got, &cnt, NULL),
+               ZCP_CORRUPT_INPUT);
   cr_assert_eq(atomic_load(&cnt.garbage), 1);
   /* Pure noise. */
   const char *noise = "GET / HTTP/1.1\r\nHost: example\r\nAccept: */*\r\n\r\n";
   cr_assert_eq(write(sv[0], noise, strlen(noise)), (ssize_t)strlen(noise));
-  cr_assert_eq(zcp__frame_recv(sv[1], &rx, 1024, 1000, &got, &cnt, NULL), ZCP_CORRUPT_INPUT);
+  cr_assert_eq(zcp__frame_recv(sv[1], &rx, 1024, 1000, &got, &cnt, NULL),
+               ZCP_CORRUPT_INPUT);
   cr_assert_eq(atomic_load(&cnt.garbage), 2);
   /* The other end goes away. */
   close(sv[0]);

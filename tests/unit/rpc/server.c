@@ -15,8 +15,8 @@ static char addr[128];
 static uint8_t key[ZCP_KEY_SIZE];
 static struct zcp__rpc_server *srv;
 
-static void handler(void *ctx, const struct zcp__rpc_peer *peer, const Zcpool__Request *req,
-                    Zcpool__Response *resp) {
+static void handler(void *ctx, const struct zcp__rpc_peer *peer,
+                    const Zcpool__Request *req, Zcpool__Response *resp) {
   if (req->call_case == ZCPOOL__REQUEST__CALL_PING) {
     Zcpool__PingReply *p = malloc(sizeof *p);
     zcpool__ping_reply__init(p);
@@ -87,7 +87,8 @@ Test(rpc_server, refuses_handshakes_that_cannot_work) {
   cr_assert_eq(open_client(1, 0xdef, key, &c, &err), ZCP_INVALID_ARGUMENT);
   cr_assert(strstr(err.message, "cluster") != NULL, "%s", err.message);
   cr_assert_eq(open_client(0, 0xabc, key, &c, &err), ZCP_INVALID_ARGUMENT, "its own id");
-  cr_assert_eq(open_client(4, 0xabc, key, &c, &err), ZCP_INVALID_ARGUMENT, "out of range");
+  cr_assert_eq(open_client(4, 0xabc, key, &c, &err), ZCP_INVALID_ARGUMENT,
+               "out of range");
   cr_assert(strstr(err.message, "node id 4") != NULL, "%s", err.message);
   cr_assert_eq(open_client(1, 0xabc, NULL, &c, &err), ZCP_AUTH_FAILED);
   cr_assert(strstr(err.message, "authentication") != NULL, "%s", err.message);
@@ -182,14 +183,14 @@ Test(rpc_server, waits_are_answered_when_the_word_changes_or_at_their_deadline) 
   cr_assert_lt(zcp__now_ms() - t0, 1000);
   /* Local waits too. */
   uint64_t seen = 0;
-  cr_assert_eq(zcp__rpc_server_wait_state(srv, ZCPOOL__STATE_WORD__STATE_USER, 4, 4,
-                                          ZCPOOL__WAIT_CONDITION__WAIT_EQUAL, 100, &seen,
-                                          &err),
-               ZCP_OK);
-  cr_assert_eq(zcp__rpc_server_wait_state(srv, ZCPOOL__STATE_WORD__STATE_USER, 8, 8,
-                                          ZCPOOL__WAIT_CONDITION__WAIT_EQUAL, 100, &seen,
-                                          &err),
-               ZCP_TIMEOUT);
+  cr_assert_eq(
+      zcp__rpc_server_wait_state(srv, ZCPOOL__STATE_WORD__STATE_USER, 4, 4,
+                                 ZCPOOL__WAIT_CONDITION__WAIT_EQUAL, 100, &seen, &err),
+      ZCP_OK);
+  cr_assert_eq(
+      zcp__rpc_server_wait_state(srv, ZCPOOL__STATE_WORD__STATE_USER, 8, 8,
+                                 ZCPOOL__WAIT_CONDITION__WAIT_EQUAL, 100, &seen, &err),
+      ZCP_TIMEOUT);
   cr_assert(strstr(err.message, "0x4") != NULL, "%s", err.message);
   zcp__rpc_client_close(c);
 }
