@@ -482,6 +482,10 @@ static zcp_status_t write_dictionaries(struct zcp_ipc_writer *w,
     struct body b;
     memset(&b, 0, sizeof b);
     st = write_node(&b, views[k], 0, views[k]->length);
+    if (st != ZCP_OK) {
+      zcp_error_set(err, st, "ipc: cannot write dictionary %lld (%s values)",
+                    (long long)w->dicts.items[k].id, zcp_type_name(views[k]->format.type));
+    }
     uint64_t h = fnv(0xcbf29ce484222325ull, b.nodes, b.n_nodes * ZCP_FB_FIELD_NODE_SIZE);
     for (int64_t i = 0; i < b.n_bufs; i++) {
       h = fnv(h, &b.bufs[i].size, 8);
@@ -599,6 +603,11 @@ zcp_status_t zcp_ipc_writer_write(struct zcp_ipc_writer *w,
   memset(&b, 0, sizeof b);
   for (int64_t i = 0; st == ZCP_OK && i < v.n_children; i++) {
     st = write_node(&b, &v.children[i], v.offset, v.length);
+    if (st != ZCP_OK) {
+      const char *name = v.children[i].schema->name;
+      zcp_error_set(err, st, "ipc: cannot write column '%s' (%s)", name ? name : "",
+                    zcp_type_name(v.children[i].format.type));
+    }
   }
   if (st == ZCP_OK) st = write_batch_message(w, &b, v.length, -1, err);
   body_reset(&b);
