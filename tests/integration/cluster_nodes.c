@@ -205,7 +205,8 @@ static void killed_node(enum mode mode) {
   void *p = NULL;
   long long t0 = now_ms();
   cr_assert_eq(zcp_node_alloc(self, 3, 64, &p, &err), ZCP_PEER_DOWN, "%s", err.message);
-  cr_assert_lt(now_ms() - t0, 100);
+  /* "At once": far below the 8 s call timeout, with room for a loaded sanitizer run. */
+  cr_assert_lt(now_ms() - t0, 1000);
   cr_assert(strstr(err.message, "node 3") != NULL, "%s", err.message);
   cr_assert_eq(zcp_node_barrier(self, 2000, &err), ZCP_PEER_DOWN, "%s", err.message);
   /* The others keep serving each other. */
