@@ -86,6 +86,20 @@ zcp_status_t zcp__device_set_owner(int fd, int64_t group, const char *spec,
 }
 
 /* device-DAX (and other drivers) publish the size in bytes here. */
+zcp_status_t zcp__device_size_new(struct zcp_device *dev, const struct zcp_device_options *o,
+                                  struct zcp_error *err) {
+  if (ftruncate(dev->fd, o->size) != 0) {
+    return zcp_error_set(err,
+                         errno == EFBIG || errno == ENOSPC ? ZCP_NO_SPACE : ZCP_IO_ERROR,
+                         "device %s: cannot size to %lld bytes: %s", dev->spec,
+                         (long long)o->size, strerror(errno));
+  }
+  ZCP_RETURN_NOT_OK(zcp__device_reserve(dev->fd, o->size, dev->spec, err));
+  ZCP_RETURN_NOT_OK(zcp__device_set_owner(dev->fd, o->group, dev->spec, err));
+  dev->size = o->size;
+  return ZCP_OK;
+}
+
 static int64_t char_device_size(dev_t rdev) {
   char path[96];
   snprintf(path, sizeof path, "/sys/dev/char/%u:%u/size", major(rdev), minor(rdev));
@@ -114,20 +128,9 @@ static zcp_status_t open_file(struct zcp_device *dev, const char *path,
     }
     dev->fd = fd;
     dev->kind = ZCP__DEVICE_FILE;
-    zcp_status_t st = ZCP_OK;
-    if (ftruncate(fd, o->size) != 0) {
-      st = zcp_error_set(err, errno == EFBIG ? ZCP_NO_SPACE : ZCP_IO_ERROR,
-                         "device %s: cannot size to %lld bytes: %s", dev->spec,
-                         (long long)o->size, strerror(errno));
-    }
-    if (st == ZCP_OK) st = zcp__device_reserve(fd, o->size, dev->spec, err);
-    if (st == ZCP_OK) st = zcp__device_set_owner(fd, o->group, dev->spec, err);
-    if (st != ZCP_OK) {
-      unlink(path);
-      return st;
-    }
-    dev->size = o->size;
-    return ZCP_OK;
+    zcp_status_t st = zcp__device_size_new(dev, o, err);
+    if (st != ZCP_OK) unlink(path); /* leave nothing half-made behind under the name */
+    return st;
   }
   int fd = open(path, O_RDWR | O_CLOEXEC);
   if (fd < 0) {

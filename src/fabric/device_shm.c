@@ -85,20 +85,9 @@ zcp_status_t zcp__device_open_shm(struct zcp_device *dev, const char *name,
                            "device %s: cannot create: %s", dev->spec, strerror(errno));
     }
     dev->fd = fd;
-    zcp_status_t st = ZCP_OK;
-    if (ftruncate(fd, o->size) != 0) {
-      st = zcp_error_set(err, ZCP_NO_SPACE, "device %s: cannot size to %lld bytes: %s",
-                         dev->spec, (long long)o->size, strerror(errno));
-    }
-    if (st == ZCP_OK) st = zcp__device_reserve(fd, o->size, dev->spec, err);
-    if (st == ZCP_OK) st = zcp__device_set_owner(fd, o->group, dev->spec, err);
-    if (st != ZCP_OK) {
-      /* Leave nothing half-made behind under the name. */
-      shm_unlink(path);
-      return st;
-    }
-    dev->size = o->size;
-    return ZCP_OK;
+    zcp_status_t st = zcp__device_size_new(dev, o, err);
+    if (st != ZCP_OK) shm_unlink(path); /* leave nothing half-made behind under the name */
+    return st;
   }
   int fd = shm_open(path, O_RDWR | O_CLOEXEC, 0);
   if (fd < 0) {

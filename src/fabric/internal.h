@@ -30,6 +30,10 @@ zcp_status_t zcp__device_open_shm(struct zcp_device *dev, const char *name,
 zcp_status_t zcp__device_unlink_shm(const char *name, struct zcp_error *err);
 /* Reserves size bytes of backing store for fd (free-space check, then posix_fallocate),
  * so that a full file system fails here and not with SIGBUS on first touch. */
+/* Sizes a device just created (dev->fd open, o->size > 0): ftruncate, reserve the space,
+ * set the group; on success dev->size is set. The caller removes the name on failure. */
+zcp_status_t zcp__device_size_new(struct zcp_device *dev, const struct zcp_device_options *o,
+                                  struct zcp_error *err);
 zcp_status_t zcp__device_reserve(int fd, int64_t size, const char *spec,
                                  struct zcp_error *err);
 /* Applies the creation mode: 0600, or 0660 with group. */
