@@ -33,29 +33,7 @@ static zcp_status_t wait_all(struct zcp_node *node, int word, uint64_t value,
   Zcpool__Request req = ZCPOOL__REQUEST__INIT;
   req.call_case = ZCPOOL__REQUEST__CALL_WAIT_STATE;
   req.wait_state = &ws;
-  struct zcp__rpc_call calls[ZCP_CLUSTER_MAX_NODES];
-  zcp_status_t first = ZCP_OK;
-  for (int i = 0; i < node->cfg.n_nodes; i++) {
-    calls[i].client = NULL;
-    if (i == node->id) continue;
-    calls[i].request_id = 0;
-    struct zcp_error e = {0};
-    zcp_status_t st =
-        zcp__rpc_call_start(node->peers[i].client, &req, timeout_ms, &calls[i], &e);
-    if (st != ZCP_OK) {
-      calls[i].client = NULL;
-      if (first == ZCP_OK)
-        first = zcp_error_set(err, st, "node %d: %s: %s", (int)node->id, what, e.message);
-    }
-  }
-  for (int i = 0; i < node->cfg.n_nodes; i++) {
-    if (calls[i].client == NULL) continue;
-    struct zcp_error e = {0};
-    zcp_status_t st = zcp__rpc_call_finish(&calls[i], NULL, &e);
-    if (st != ZCP_OK && first == ZCP_OK)
-      first = zcp_error_set(err, st, "node %d: %s: %s", (int)node->id, what, e.message);
-  }
-  return first;
+  return zcp__node_broadcast(node, &req, timeout_ms, what, err);
 }
 
 zcp_status_t zcp_node_sync_wait(struct zcp_node *node, uint64_t flags, uint64_t mask,

@@ -69,4 +69,9 @@ struct zcp_node {
   struct zcp__peer peers[ZCP_CLUSTER_MAX_NODES];
 };
 
+/* Sends req to every peer at once and waits for every answer (one round trip, not N);
+ * the first failure is returned, as "node <id>: <what>: <message>". */
+zcp_status_t zcp__node_broadcast(struct zcp_node *node, Zcpool__Request *req,
+                                 int timeout_ms, const char *what, struct zcp_error *err);
+
 #endif
