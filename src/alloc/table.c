@@ -387,30 +387,40 @@ int64_t zcp__table_size(const struct zcp__table *t) {
   return t->size;
 }
 
+/* A retried alloc or realloc: answers what the first attempt granted (g->replayed),
+ * or says why it no longer can. Returns false when rq was not seen before. An allocated
+ * block still carries the request id that made it; a moved block keeps its first one. */
+static bool replay(struct zcp__table *t, struct client *c, const struct zcp_request *rq,
+                   uint8_t op, struct zcp__grant *g, zcp_status_t *st,
+                   struct zcp_error *err) {
+  struct answer *a = history_find(c, rq);
+  if (a == NULL) return false;
+  if (a->op != op) {
+    *st = history_mismatch(rq, a, op, err);
+    return true;
+  }
+  uint32_t id = zcp__tlsf_find(t->tlsf, (uint64_t)a->offset >> t->shift);
+  if (id == NIL || t->e[id].node != rq->node ||
+      (op == OP_ALLOC && t->e[id].request_id != rq->id)) {
+    *st = zcp_error_set(err, ZCP_NOT_FOUND,
+                        "%s request %llu of node %d: answered with 0x%llx, which was "
+                        "freed since",
+                        op_name(op), (ull)rq->id, rq->node, (ull)a->offset);
+    return true;
+  }
+  grant_of(t, id, g);
+  g->replayed = true;
+  *st = ZCP_OK;
+  return true;
+}
+
 zcp_status_t zcp__table_alloc(struct zcp__table *t, const struct zcp_request *rq,
                               int64_t size, struct zcp__grant *g, struct zcp_error *err) {
   pthread_mutex_lock(&t->lock);
   struct client *c;
   zcp_status_t st = client_enter(t, rq, &c, err);
   if (st != ZCP_OK) goto out;
-  struct answer *a = history_find(c, rq);
-  if (a != NULL) {
-    if (a->op != OP_ALLOC) {
-      st = history_mismatch(rq, a, OP_ALLOC, err);
-      goto out;
-    }
-    uint32_t id = zcp__tlsf_find(t->tlsf, (uint64_t)a->offset >> t->shift);
-    if (id == NIL || t->e[id].node != rq->node || t->e[id].request_id != rq->id) {
-      st = zcp_error_set(err, ZCP_NOT_FOUND,
-                         "alloc request %llu of node %d: answered with 0x%llx, which was "
-                         "freed since",
-                         (ull)rq->id, rq->node, (ull)a->offset);
-      goto out;
-    }
-    grant_of(t, id, g);
-    g->replayed = true;
-    goto out;
-  }
+  if (replay(t, c, rq, OP_ALLOC, g, &st, err)) goto out;
   if ((st = check_size(t, rq, "alloc", size, err)) != ZCP_OK) goto out;
   uint64_t lines = lines_for(t, size);
   int64_t bytes = (int64_t)lines << t->shift;
@@ -445,25 +455,7 @@ zcp_status_t zcp__table_realloc(struct zcp__table *t, const struct zcp_request *
   uint32_t id;
   zcp_status_t st = client_enter(t, rq, &c, err);
   if (st != ZCP_OK) goto out;
-  struct answer *a = history_find(c, rq);
-  if (a != NULL) {
-    if (a->op != OP_REALLOC) {
-      st = history_mismatch(rq, a, OP_REALLOC, err);
-      goto out;
-    }
-    id = zcp__tlsf_find(t->tlsf, (uint64_t)a->offset >> t->shift);
-    if (id == NIL || t->e[id].node != rq->node) {
-      st = zcp_error_set(
-          err, ZCP_NOT_FOUND,
-          "realloc request %llu of node %d: answered with 0x%llx, which was "
-          "freed since",
-          (ull)rq->id, rq->node, (ull)a->offset);
-      goto out;
-    }
-    grant_of(t, id, g);
-    g->replayed = true;
-    goto out;
-  }
+  if (replay(t, c, rq, OP_REALLOC, g, &st, err)) goto out;
   if ((st = check_size(t, rq, "realloc", new_size, err)) != ZCP_OK) goto out;
   if ((st = find_owned(t, rq, "realloc", offset, &id, err)) != ZCP_OK) goto out;
   if (t->e[id].state == ZCP_BLOCK_SEALED) {
