@@ -126,27 +126,6 @@ static zcp_status_t concat_rebuild(const struct ArrowArray *a, const struct Arro
 /* ---- flat types: buffer by buffer ----------------------------------------------------
  */
 
-static int64_t ld_off(const uint8_t *p, int64_t w, int64_t k) {
-  int64_t v = 0;
-  if (w == 4) {
-    int32_t x;
-    memcpy(&x, p + 4 * k, 4);
-    v = x;
-  } else {
-    memcpy(&v, p + 8 * k, 8);
-  }
-  return v;
-}
-
-static void st_off(uint8_t *p, int64_t w, int64_t k, int64_t v) {
-  if (w == 4) {
-    int32_t x = (int32_t)v;
-    memcpy(p + 4 * k, &x, 4);
-  } else {
-    memcpy(p + 8 * k, &v, 8);
-  }
-}
-
 static void *concat_alloc(struct zcp_allocator *a, int64_t size, int64_t *cap) {
   int64_t align = ZCP_MAX(a->alignment, ZCP_ALIGNMENT);
   *cap = zcp__round_up(ZCP_MAX(size, 1), align);
@@ -210,7 +189,7 @@ zcp_status_t zcp__ipc_concat(const struct ArrowArray *a, const struct ArrowArray
       if (src[s]->length == 0) continue;
       const uint8_t *o = src[s]->buffers[1];
       bytes +=
-          ld_off(o, w, src[s]->offset + src[s]->length) - ld_off(o, w, src[s]->offset);
+          zcp__ipc_load_offset(o, w, src[s]->offset + src[s]->length) - zcp__ipc_load_offset(o, w, src[s]->offset);
     }
     uint8_t *data = concat_alloc(alloc, bytes, &cap);
     if (data == NULL) goto oom;
@@ -220,15 +199,15 @@ zcp_status_t zcp__ipc_concat(const struct ArrowArray *a, const struct ArrowArray
       const struct ArrowArray *x = src[s];
       if (x->length == 0) continue;
       const uint8_t *o = x->buffers[1];
-      int64_t base = ld_off(o, w, x->offset);
+      int64_t base = zcp__ipc_load_offset(o, w, x->offset);
       for (int64_t i = 0; i < x->length; i++) {
-        st_off(offs, w, at++, pos + ld_off(o, w, x->offset + i) - base);
+        zcp__ipc_store_offset(offs, w, at++, pos + zcp__ipc_load_offset(o, w, x->offset + i) - base);
       }
-      int64_t len = ld_off(o, w, x->offset + x->length) - base;
+      int64_t len = zcp__ipc_load_offset(o, w, x->offset + x->length) - base;
       if (len) memcpy(data + pos, (const uint8_t *)x->buffers[2] + base, (size_t)len);
       pos += len;
     }
-    st_off(offs, w, at, pos);
+    zcp__ipc_store_offset(offs, w, at, pos);
   } else if (bits == 1) {
     uint8_t *vals = concat_alloc(alloc, zcp__bitmap_bytes(n), &cap);
     if (vals == NULL) goto oom;

@@ -4,6 +4,8 @@
 #ifndef ZCP_IPC_INTERNAL_H
 #define ZCP_IPC_INTERNAL_H
 
+#include <string.h>
+
 #include "ipc/flatbuf.h"
 #include "zcpool/ipc.h"
 
@@ -145,6 +147,28 @@ zcp_status_t zcp__ipc_decompressed_size_check(int codec, const uint8_t *src, int
  * dst_size; anything else is ZCP_CORRUPT_INPUT. */
 zcp_status_t zcp__ipc_decompress(int codec, const uint8_t *src, int64_t n, uint8_t *dst,
                                  int64_t dst_size, struct zcp_error *err);
+
+/* Offset k of a 32- or 64-bit (width 4 or 8) offsets buffer, read and written with
+ * memcpy because IPC bodies only promise 8-byte alignment. */
+static inline int64_t zcp__ipc_load_offset(const uint8_t *p, int64_t width, int64_t k) {
+  if (width == 4) {
+    int32_t v;
+    memcpy(&v, p + 4 * k, 4);
+    return v;
+  }
+  int64_t v;
+  memcpy(&v, p + 8 * k, 8);
+  return v;
+}
+
+static inline void zcp__ipc_store_offset(uint8_t *p, int64_t width, int64_t k, int64_t v) {
+  if (width == 4) {
+    int32_t x = (int32_t)v;
+    memcpy(p + 4 * k, &x, 4);
+  } else {
+    memcpy(p + 8 * k, &v, 8);
+  }
+}
 
 #endif /* ZCP_IPC_INTERNAL_H */
 

@@ -130,26 +130,6 @@ static void push_bitmap(struct body *b, const uint8_t *bits, int64_t start, int6
   }
 }
 
-static int64_t load_offset(const uint8_t *p, int64_t width, int64_t k) {
-  if (width == 4) {
-    int32_t v;
-    memcpy(&v, p + 4 * k, 4);
-    return v;
-  }
-  int64_t v;
-  memcpy(&v, p + 8 * k, 8);
-  return v;
-}
-
-static void store_offset(uint8_t *p, int64_t width, int64_t k, int64_t v) {
-  if (width == 4) {
-    int32_t x = (int32_t)v;
-    memcpy(p + 4 * k, &x, 4);
-  } else {
-    memcpy(p + 8 * k, &v, 8);
-  }
-}
-
 /* Offsets [abs, abs + n] rebased to start at 0; first and last get the original bounds.
  */
 static void push_offsets(struct body *b, const uint8_t *offs, int64_t width, int64_t abs,
@@ -163,15 +143,15 @@ static void push_offsets(struct body *b, const uint8_t *offs, int64_t width, int
     push_buffer(b, p, size, p);
     return;
   }
-  *first = load_offset(offs, width, abs);
-  *last = load_offset(offs, width, abs + n);
+  *first = zcp__ipc_load_offset(offs, width, abs);
+  *last = zcp__ipc_load_offset(offs, width, abs + n);
   if (*first == 0) {
     push_buffer(b, offs + abs * width, size, NULL);
     return;
   }
   uint8_t *p = owned_buffer(b, size);
   for (int64_t k = 0; p != NULL && k <= n; k++) {
-    store_offset(p, width, k, load_offset(offs, width, abs + k) - *first);
+    zcp__ipc_store_offset(p, width, k, zcp__ipc_load_offset(offs, width, abs + k) - *first);
   }
   push_buffer(b, p, size, p);
 }
@@ -199,7 +179,7 @@ static zcp_status_t write_run_end(struct body *b, const struct zcp_array_view *v
       int16_t x = (int16_t)end;
       memcpy(p + 2 * k, &x, 2);
     } else {
-      store_offset(p, width, k, end);
+      zcp__ipc_store_offset(p, width, k, end);
     }
   }
   push_buffer(b, p, runs * width, p);
