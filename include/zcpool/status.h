@@ -28,6 +28,8 @@ typedef enum zcp_status {
   ZCP_VERSION_MISMATCH = 10,/* layout or protocol version we do not speak */
   ZCP_IO_ERROR = 11,        /* a system call failed; errno is in the message */
   ZCP_UNSUPPORTED = 12,     /* valid, but not implemented by this build */
+  ZCP_STALE = 13,           /* refers to an earlier epoch of a region or node: look up again */
+  ZCP_INCOMPLETE = 14,      /* a huge table whose chunks do not (yet) cover every row */
 } zcp_status_t;
 
 #define ZCP_ERROR_MESSAGE_MAX 512

@@ -23,6 +23,8 @@ const char *zcp_status_str(zcp_status_t status) {
     case ZCP_VERSION_MISMATCH: return "version mismatch";
     case ZCP_IO_ERROR: return "I/O error";
     case ZCP_UNSUPPORTED: return "unsupported";
+    case ZCP_STALE: return "stale";
+    case ZCP_INCOMPLETE: return "incomplete";
   }
   return "unknown status";
 }

@@ -1,0 +1,36 @@
+/* Switchable protocol call sites (see sites.h). Never consulted on a read path. */
+#include "common/sites.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Keep in step with docs/protocol.md ("Call sites"). Sites are added by the layer that
+ * owns the call; an unknown name in ZCP_DISABLE_SITE is simply never matched. */
+const char *const zcp__site_names[] = {
+    NULL,
+};
+
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static char disabled[512]; /* ",a,b," so that a lookup is one strstr */
+
+static void load(void) {
+  const char *v = getenv("ZCP_DISABLE_SITE");
+  if (v == NULL || *v == '\0' || strlen(v) + 3 > sizeof disabled) return;
+  disabled[0] = ',';
+  strcpy(disabled + 1, v);
+  strcat(disabled, ",");
+}
+
+bool zcp__site_enabled(const char *name) {
+  pthread_once(&once, load);
+  if (disabled[0] == '\0') return true;
+  char key[96];
+  size_t n = strlen(name);
+  if (n + 3 > sizeof key) return true;
+  key[0] = ',';
+  memcpy(key + 1, name, n);
+  key[n + 1] = ',';
+  key[n + 2] = '\0';
+  return strstr(disabled, key) == NULL;
+}
