@@ -34,9 +34,9 @@ ZCP_CHECK_RESULT zcp_status_t zcp_hugetable_add_chunk(struct zcp_node *node,
  * [0, total_rows). ZCP_INCOMPLETE names the first missing row range; overlapping chunks,
  * a chunk past total_rows or chunks of different schemas are ZCP_CORRUPT_INPUT; an
  * already committed table is ZCP_BUSY. */
-ZCP_CHECK_RESULT zcp_status_t zcp_hugetable_commit(struct zcp_node *node, const char *name,
-                                                   int64_t total_rows, int timeout_ms,
-                                                   struct zcp_error *err);
+ZCP_CHECK_RESULT zcp_status_t zcp_hugetable_commit(struct zcp_node *node,
+                                                   const char *name, int64_t total_rows,
+                                                   int timeout_ms, struct zcp_error *err);
 /* Waits up to timeout_ms for the manifest and every chunk it lists, then imports them
  * (validated at level) into one table. ZCP_INCOMPLETE after the timeout says what is
  * missing; import errors are those of zcp_node_lookup. */

@@ -54,7 +54,8 @@ static uint64_t schema_hash(const struct ArrowSchema *s, uint64_t h, int depth) 
   h = hash_bytes(h, s->metadata == NULL ? "" : s->metadata,
                  (size_t)metadata_size(s->metadata));
   h = hash_bytes(h, &s->n_children, sizeof s->n_children);
-  for (int64_t i = 0; i < s->n_children; i++) h = schema_hash(s->children[i], h, depth + 1);
+  for (int64_t i = 0; i < s->n_children; i++)
+    h = schema_hash(s->children[i], h, depth + 1);
   if (s->dictionary != NULL) h = schema_hash(s->dictionary, h + 1, depth + 1);
   return h;
 }
@@ -65,10 +66,11 @@ zcp_status_t zcp_hugetable_add_chunk(struct zcp_node *node, const char *name,
   ZCP_RETURN_NOT_OK(zcp__share_name_check(node, "add_chunk", name, err));
   if (schema == NULL || batch == NULL || batch->release == NULL || first_row < 0 ||
       batch->length < 1 || batch->length > INT64_MAX - first_row)
-    return zcp_error_set(err, ZCP_INVALID_ARGUMENT,
-                         "node %d: huge table '%s': chunk at row %lld: needs a batch of at "
-                         "least one row and a first row >= 0",
-                         (int)node->id, name, (long long)first_row);
+    return zcp_error_set(
+        err, ZCP_INVALID_ARGUMENT,
+        "node %d: huge table '%s': chunk at row %lld: needs a batch of at "
+        "least one row and a first row >= 0",
+        (int)node->id, name, (long long)first_row);
   ZCP_RETURN_NOT_OK(zcp_node_seal_batch(node, batch, err));
   struct zcp_descriptor_memory mem;
   zcp_node_memory(node, &mem);
@@ -80,7 +82,8 @@ zcp_status_t zcp_hugetable_add_chunk(struct zcp_node *node, const char *name,
   e.rows = batch->length;
   e.first_row = first_row;
   e.schema_hash = schema_hash(schema, 0xcbf29ce484222325ull, 0);
-  zcp_status_t st = zcp_descriptor_encode(schema, batch, &mem, &e.desc, &e.desc_size, err);
+  zcp_status_t st =
+      zcp_descriptor_encode(schema, batch, &mem, &e.desc, &e.desc_size, err);
   if (st != ZCP_OK)
     return zcp_error_prefix(err, st, "node %d: huge table '%s': chunk at row %lld: ",
                             (int)node->id, name, (long long)first_row);
@@ -127,9 +130,8 @@ zcp_status_t zcp_hugetable_commit(struct zcp_node *node, const char *name,
                                   struct zcp_error *err) {
   ZCP_RETURN_NOT_OK(zcp__share_name_check(node, "commit", name, err));
   if (total_rows < 0)
-    return zcp_error_set(err, ZCP_INVALID_ARGUMENT,
-                         "node %d: huge table '%s': %lld rows", (int)node->id, name,
-                         (long long)total_rows);
+    return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "node %d: huge table '%s': %lld rows",
+                         (int)node->id, name, (long long)total_rows);
   struct zcp__share *s = node->share;
   struct timespec deadline;
   zcp__deadline(&deadline, timeout_ms < 0 ? 0 : timeout_ms);
@@ -150,11 +152,12 @@ zcp_status_t zcp_hugetable_commit(struct zcp_node *node, const char *name,
       free(c);
       n = chunks_of(s, name, &c);
       if (n >= 0 && !first_gap(c, n, total_rows, &gap_from, &gap_to)) break;
-      st = zcp_error_set(err, ZCP_INCOMPLETE,
-                         "node %d: huge table '%s': after %d ms rows [%lld, %lld) of %lld "
-                         "are missing (%lld chunks present)",
-                         (int)node->id, name, timeout_ms, (long long)gap_from,
-                         (long long)gap_to, (long long)total_rows, (long long)(n < 0 ? 0 : n));
+      st = zcp_error_set(
+          err, ZCP_INCOMPLETE,
+          "node %d: huge table '%s': after %d ms rows [%lld, %lld) of %lld "
+          "are missing (%lld chunks present)",
+          (int)node->id, name, timeout_ms, (long long)gap_from, (long long)gap_to,
+          (long long)total_rows, (long long)(n < 0 ? 0 : n));
       break;
     }
   }
@@ -284,9 +287,8 @@ zcp_status_t zcp_hugetable_open(struct zcp_node *node, const char *name,
       break;
     }
     if (c[i].creator_epoch < now) {
-      st = zcp_error_set(err, ZCP_STALE,
-                         "node %d: %s: its creator node %d has restarted", (int)node->id,
-                         what, (int)c[i].creator);
+      st = zcp_error_set(err, ZCP_STALE, "node %d: %s: its creator node %d has restarted",
+                         (int)node->id, what, (int)c[i].creator);
       break;
     }
     struct ArrowSchema schema = {0};

@@ -57,8 +57,9 @@ zcp_status_t zcp__lease_grant(struct zcp_node *node, const char *name, int32_t h
                               int64_t ttl_ms, uint64_t *id, struct zcp_error *err) {
   struct zcp__owned *o = find_table(node->share, name);
   if (o == NULL || o->batch.release == NULL)
-    return zcp_error_set(err, ZCP_NOT_FOUND, "node %d: lease: node %d shares no batch '%s'",
-                         (int)node->id, (int)node->id, name);
+    return zcp_error_set(err, ZCP_NOT_FOUND,
+                         "node %d: lease: node %d shares no batch '%s'", (int)node->id,
+                         (int)node->id, name);
   if (o->dropping)
     return zcp_error_set(err, ZCP_BUSY, "node %d: lease: '%s' is being dropped",
                          (int)node->id, name);
@@ -115,7 +116,8 @@ zcp_status_t zcp__lease_wait_none(struct zcp_node *node, struct zcp__owned *o,
       if (o->leases == NULL) return ZCP_OK;
       char who[200] = "";
       size_t n = 0;
-      for (struct zcp__lease *l = o->leases; l != NULL && n < sizeof who - 16; l = l->next)
+      for (struct zcp__lease *l = o->leases; l != NULL && n < sizeof who - 16;
+           l = l->next)
         n += (size_t)snprintf(who + n, sizeof who - n, " %d", (int)l->node);
       return zcp_error_set(err, ZCP_TIMEOUT,
                            "node %d: drop '%s': still leased after %d ms by node(s)%s",
@@ -143,8 +145,8 @@ zcp_status_t zcp_node_lease(struct zcp_node *node, const char *name, int64_t ttl
   *lease_id = 0;
   if (ttl_ms < 1 || ttl_ms > 3600000)
     return zcp_error_set(err, ZCP_INVALID_ARGUMENT,
-                         "node %d: lease: ttl %lld ms is not in 1 ms .. 1 h", (int)node->id,
-                         (long long)ttl_ms);
+                         "node %d: lease: ttl %lld ms is not in 1 ms .. 1 h",
+                         (int)node->id, (long long)ttl_ms);
   int32_t c = -1;
   ZCP_RETURN_NOT_OK(creator_of(node, name, &c, err));
   if (c == node->id) {
@@ -160,8 +162,8 @@ zcp_status_t zcp_node_lease(struct zcp_node *node, const char *name, int64_t ttl
   req.call_case = ZCPOOL__REQUEST__CALL_LEASE;
   req.lease = &m;
   Zcpool__Response *resp = NULL;
-  zcp_status_t st = zcp__rpc_call(node->peers[c].client, &req, node->cfg.call_timeout_ms,
-                                  &resp, err);
+  zcp_status_t st =
+      zcp__rpc_call(node->peers[c].client, &req, node->cfg.call_timeout_ms, &resp, err);
   if (st == ZCP_OK && resp->result_case != ZCPOOL__RESPONSE__RESULT_LEASE)
     st = zcp_error_set(err, ZCP_CORRUPT_INPUT, "node %d answered Lease without a lease",
                        (int)c);
@@ -187,8 +189,8 @@ zcp_status_t zcp_node_lease_release(struct zcp_node *node, const char *name,
   req.call_case = ZCPOOL__REQUEST__CALL_RELEASE;
   req.release = &m;
   Zcpool__Response *resp = NULL;
-  zcp_status_t st = zcp__rpc_call(node->peers[c].client, &req, node->cfg.call_timeout_ms,
-                                  &resp, err);
+  zcp_status_t st =
+      zcp__rpc_call(node->peers[c].client, &req, node->cfg.call_timeout_ms, &resp, err);
   if (resp != NULL) zcpool__response__free_unpacked(resp, NULL);
   return st;
 }

@@ -23,7 +23,8 @@
 static int owner_of(struct zcp_node *node, uintptr_t addr) {
   for (int i = 0; i < node->cfg.n_nodes; i++) {
     uintptr_t lo = (uintptr_t)node->cfg.window_base + (uintptr_t)node->slot[i];
-    uintptr_t hi = lo + (uintptr_t)zcp__round_up(node->cfg.nodes[i].size, ZCP_WINDOW_ALIGN);
+    uintptr_t hi =
+        lo + (uintptr_t)zcp__round_up(node->cfg.nodes[i].size, ZCP_WINDOW_ALIGN);
     if (addr >= lo && addr < hi) return i;
   }
   return -1;
@@ -40,8 +41,8 @@ struct area {
 static zcp_status_t area_of(struct zcp_node *node, int32_t owner, const char *what,
                             struct area *a, struct zcp_error *err) {
   if (owner == node->id) {
-    *a = (struct area){zcp_region_data(node->region),
-                       zcp_region_data_size(node->region), node->region, node->epoch};
+    *a = (struct area){zcp_region_data(node->region), zcp_region_data_size(node->region),
+                       node->region, node->epoch};
     return ZCP_OK;
   }
   zcp_status_t st = ZCP_OK;
@@ -73,8 +74,8 @@ static zcp_status_t locate(void *ctx, const void *p, int64_t length,
   int o = owner_of(node, (uintptr_t)p);
   if (o < 0)
     return zcp_error_set(err, ZCP_INVALID_ARGUMENT,
-                         "node %d: buffer %p is not in the cluster's memory", (int)node->id,
-                         p);
+                         "node %d: buffer %p is not in the cluster's memory",
+                         (int)node->id, p);
   struct area a;
   ZCP_RETURN_NOT_OK(area_of(node, o, "describe", &a, err));
   const uint8_t *b = p;
@@ -107,8 +108,8 @@ void zcp__serve_verify(struct zcp_node *node, const struct zcp__rpc_peer *who,
   char msg[ZCP_ERROR_MESSAGE_MAX + 64];
   if (v->epoch != node->epoch) {
     snprintf(msg, sizeof msg,
-             "node %d: Verify for node %d: region epoch %" PRIu64 " is stale (now %" PRIu64
-             ")",
+             "node %d: Verify for node %d: region epoch %" PRIu64
+             " is stale (now %" PRIu64 ")",
              (int)node->id, (int)who->node, v->epoch, node->epoch);
     zcp__reply_error(resp, ZCP_STALE, msg);
     return;
@@ -189,7 +190,8 @@ static zcp_status_t resolve(void *ctx, const struct zcp_buffer_ref *refs, int64_
       st = zcp_error_set(err, ZCP_STALE,
                          "node %d: buffer %lld: region of node %d epoch %" PRIu64
                          " is stale (now %" PRIu64 ")",
-                         (int)node->id, (long long)k, (int)r->region, r->epoch, w->a.epoch);
+                         (int)node->id, (long long)k, (int)r->region, r->epoch,
+                         w->a.epoch);
     } else if (r->offset < 0 || r->length < 0 || r->offset > w->a.size ||
                r->length > w->a.size - r->offset) {
       st = zcp_error_set(err, ZCP_CORRUPT_INPUT,

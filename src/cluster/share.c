@@ -69,8 +69,8 @@ static void entry_free(struct zcp__entry *e) {
 }
 
 /* Unlinks and frees the entry (name, kind, first_row) of creator; false if absent. */
-static bool catalog_remove(struct zcp__share *s, const char *name, enum zcp_share_kind kind,
-                           int64_t first_row, int32_t creator) {
+static bool catalog_remove(struct zcp__share *s, const char *name,
+                           enum zcp_share_kind kind, int64_t first_row, int32_t creator) {
   for (struct zcp__entry **pp = &s->entries; *pp != NULL; pp = &(*pp)->next) {
     struct zcp__entry *e = *pp;
     if (entry_cmp(name, kind, first_row, e) == 0 && e->creator == creator) {
@@ -102,12 +102,13 @@ static zcp_status_t catalog_check(struct zcp_node *node, const struct zcp__entry
                            (int)node->id, e->name);
     if (e->kind == ZCP_SHARE_CHUNK && x->kind == ZCP_SHARE_CHUNK && !replaces &&
         e->first_row < x->first_row + x->rows && x->first_row < e->first_row + e->rows)
-      return zcp_error_set(err, ZCP_CORRUPT_INPUT,
-                           "node %d: huge table '%s': rows [%lld, %lld) overlap the chunk "
-                           "[%lld, %lld) from node %d",
-                           (int)node->id, e->name, (long long)e->first_row,
-                           (long long)(e->first_row + e->rows), (long long)x->first_row,
-                           (long long)(x->first_row + x->rows), (int)x->creator);
+      return zcp_error_set(
+          err, ZCP_CORRUPT_INPUT,
+          "node %d: huge table '%s': rows [%lld, %lld) overlap the chunk "
+          "[%lld, %lld) from node %d",
+          (int)node->id, e->name, (long long)e->first_row,
+          (long long)(e->first_row + e->rows), (long long)x->first_row,
+          (long long)(x->first_row + x->rows), (int)x->creator);
   }
   return ZCP_OK;
 }
@@ -176,7 +177,8 @@ static void unpublish(struct zcp_node *node, const struct zcp__entry *e) {
   Zcpool__Request req = ZCPOOL__REQUEST__INIT;
   Zcpool__Drop m;
   fill_drop(&m, &req, e);
-  zcp_status_t st = zcp__node_broadcast(node, &req, node->cfg.call_timeout_ms, "Drop", NULL);
+  zcp_status_t st =
+      zcp__node_broadcast(node, &req, node->cfg.call_timeout_ms, "Drop", NULL);
   (void)st;
 }
 
@@ -219,7 +221,8 @@ zcp_status_t zcp__share_publish(struct zcp_node *node, const struct zcp__entry *
   pthread_mutex_lock(&s->mu);
   if (st != ZCP_OK) {
     catalog_remove(s, e->name, e->kind, e->first_row, e->creator);
-    struct zcp__owned **pp = o != NULL ? owned_find(s, e->name, e->kind, e->first_row) : NULL;
+    struct zcp__owned **pp =
+        o != NULL ? owned_find(s, e->name, e->kind, e->first_row) : NULL;
     if (pp != NULL) *pp = (*pp)->next;
   } else if (o != NULL) {
     o->batch = *batch; /* moved: this node frees it */
@@ -363,7 +366,8 @@ zcp_status_t zcp_node_share(struct zcp_node *node, const char *name,
   int32_t holder = x != NULL ? x->creator : -1;
   pthread_mutex_unlock(&node->share->mu);
   if (holder >= 0 && holder != node->id)
-    return zcp_error_set(err, ZCP_BUSY, "node %d: shared batch '%s' exists (from node %d)",
+    return zcp_error_set(err, ZCP_BUSY,
+                         "node %d: shared batch '%s' exists (from node %d)",
                          (int)node->id, name, (int)holder);
   ZCP_RETURN_NOT_OK(zcp_node_seal_batch(node, batch, err));
   struct zcp_descriptor_memory mem;
@@ -374,7 +378,8 @@ zcp_status_t zcp_node_share(struct zcp_node *node, const char *name,
   e.creator = node->id;
   e.creator_epoch = node->epoch;
   e.rows = batch->length;
-  zcp_status_t st = zcp_descriptor_encode(schema, batch, &mem, &e.desc, &e.desc_size, err);
+  zcp_status_t st =
+      zcp_descriptor_encode(schema, batch, &mem, &e.desc, &e.desc_size, err);
   if (st != ZCP_OK)
     return zcp_error_prefix(err, st, "node %d: share '%s': ", (int)node->id, name);
   st = zcp__share_publish(node, &e, batch, err);
@@ -473,11 +478,12 @@ zcp_status_t zcp_node_drop(struct zcp_node *node, const char *name, int timeout_
   zcp_status_t st = ZCP_OK;
   if (o == NULL) {
     struct zcp__entry *x = zcp__catalog_find(s, name, ZCP_SHARE_TABLE, 0);
-    st = x != NULL ? zcp_error_set(err, ZCP_INVALID_ARGUMENT,
-                                   "node %d: drop '%s': only its creator node %d drops it",
-                                   (int)node->id, name, (int)x->creator)
-                   : zcp_error_set(err, ZCP_NOT_FOUND, "node %d: drop: no shared batch '%s'",
-                                   (int)node->id, name);
+    st = x != NULL
+             ? zcp_error_set(err, ZCP_INVALID_ARGUMENT,
+                             "node %d: drop '%s': only its creator node %d drops it",
+                             (int)node->id, name, (int)x->creator)
+             : zcp_error_set(err, ZCP_NOT_FOUND, "node %d: drop: no shared batch '%s'",
+                             (int)node->id, name);
   } else if (o->dropping || o->batch.release == NULL) {
     st = zcp_error_set(err, ZCP_BUSY, "node %d: drop '%s': already being dropped",
                        (int)node->id, name);
