@@ -23,8 +23,8 @@
 extern "C" {
 #endif
 
-#define ZCP_COPY_NAME_MAX 255     /* bytes of a received table's name */
-#define ZCP_COPY_MAX_TRANSFERS 4  /* open transfers per sending node, at a receiver */
+#define ZCP_COPY_NAME_MAX 255       /* bytes of a received table's name */
+#define ZCP_COPY_MAX_TRANSFERS 4    /* open transfers per sending node, at a receiver */
 #define ZCP_COPY_PART_OVERHEAD 1024 /* bytes of a frame that are not stream bytes */
 
 /* Copies table to node peer, which keeps it under name. Returns when the peer has
@@ -32,8 +32,8 @@ extern "C" {
  * transfers open), ZCP_NO_SPACE (its region is full; nothing of the copy is left
  * allocated there), ZCP_PEER_DOWN, ZCP_TIMEOUT, ZCP_CORRUPT_INPUT. The table stays the
  * caller's. */
-ZCP_CHECK_RESULT zcp_status_t zcp_node_send_table_full(struct zcp_node *node, int32_t peer,
-                                                       const char *name,
+ZCP_CHECK_RESULT zcp_status_t zcp_node_send_table_full(struct zcp_node *node,
+                                                       int32_t peer, const char *name,
                                                        struct zcp_table *table,
                                                        struct zcp_error *err);
 /* A table this node received under name: a new reference (zcp_table_release it, before

@@ -41,7 +41,7 @@ struct transfer {
   bool cancelled;
   zcp_status_t cancel_st; /* what the decoder's next read fails with */
   char why[200];          /* why cancelled */
-  bool done;     /* the decoder ended (table kept, or error below) */
+  bool done;              /* the decoder ended (table kept, or error below) */
   zcp_status_t st;
   struct zcp_error err;
   int64_t bytes, rows, batches;
@@ -82,7 +82,8 @@ static void abs_time(struct timespec *ts, int64_t at_ms) {
   ts->tv_nsec = (at_ms % 1000) * 1000000;
 }
 
-/* ---- receiving ----------------------------------------------------------------------- */
+/* ---- receiving -----------------------------------------------------------------------
+ */
 
 static void *watch_allocate(struct zcp_allocator *self, int64_t size, int64_t alignment) {
   struct transfer *t = self->private_data;
@@ -243,8 +244,7 @@ static zcp_status_t start_locked(struct zcp__copy *cp, const struct zcp__rpc_pee
     return zcp_error_set(err, ZCP_INVALID_ARGUMENT,
                          "transfer %" PRIu64 ": a name of 1..%d bytes is needed, not %zu",
                          m->transfer_id, ZCP_COPY_NAME_MAX, len);
-  if (cp->closing)
-    return zcp_error_set(err, ZCP_PEER_DOWN, "the node is closing");
+  if (cp->closing) return zcp_error_set(err, ZCP_PEER_DOWN, "the node is closing");
   if (name_taken_locked(cp, m->name))
     return zcp_error_set(err, ZCP_BUSY, "a table named '%s' is here or on its way",
                          m->name);
@@ -290,7 +290,8 @@ static zcp_status_t start_locked(struct zcp__copy *cp, const struct zcp__rpc_pee
  * part, until the table is rebuilt); under cp->mu. */
 static zcp_status_t feed_locked(struct zcp__copy *cp, struct transfer *t,
                                 const Zcpool__SendTableFull *m, int64_t wait_ms,
-                                Zcpool__SendTableFullReply *reply, struct zcp_error *err) {
+                                Zcpool__SendTableFullReply *reply,
+                                struct zcp_error *err) {
   t->part = m->data.data;
   t->part_len = (int64_t)m->data.len;
   t->part_pos = 0;
@@ -345,7 +346,17 @@ void zcp__copy_serve(struct zcp_node *node, const struct zcp__rpc_peer *who,
   pthread_mutex_lock(&cp->mu);
   struct transfer *t = find_locked(cp, who->node, who->epoch, m->transfer_id);
   if (m->abort) {
-    if (t != NULL) cancel_locked(cp, t, ZCP_PEER_DOWN, "the sender gave up");
+    if (t != NULL) {
+      /* Answered when the partial table is freed, so that the sender can count on it. */
+      cancel_locked(cp, t, ZCP_PEER_DOWN, "the sender gave up");
+      t->handlers++;
+      struct timespec ts;
+      abs_time(&ts, now_ms() + wait_ms);
+      while (!t->done)
+        if (pthread_cond_timedwait(&cp->cv, &cp->mu, &ts) == ETIMEDOUT) break;
+      t->handlers--;
+      transfer_put_locked(t);
+    }
   } else if ((int64_t)m->data.len > limit) {
     st = zcp_error_set(&err, ZCP_INVALID_ARGUMENT,
                        "part %" PRIu64 " of transfer %" PRIu64
@@ -357,12 +368,11 @@ void zcp__copy_serve(struct zcp_node *node, const struct zcp__rpc_peer *who,
                        ", which is not open (never started, or dropped)",
                        m->seq, m->transfer_id);
   } else if (t != NULL && (m->seq != t->next_seq || t->feeding)) {
-    st = zcp_error_set(&err, ZCP_INVALID_ARGUMENT,
-                       "part %" PRIu64 " of transfer %" PRIu64 " out of order (%s %" PRIu64
-                       ")",
-                       m->seq, m->transfer_id, m->seq < t->next_seq ? "duplicate; next is"
-                                                                    : "expected",
-                       t->next_seq);
+    st = zcp_error_set(
+        &err, ZCP_INVALID_ARGUMENT,
+        "part %" PRIu64 " of transfer %" PRIu64 " out of order (%s %" PRIu64 ")", m->seq,
+        m->transfer_id, m->seq < t->next_seq ? "duplicate; next is" : "expected",
+        t->next_seq);
   } else {
     if (t == NULL) st = start_locked(cp, who, m, &t, &err);
     if (st == ZCP_OK) st = feed_locked(cp, t, m, wait_ms, reply, &err);
@@ -479,11 +489,12 @@ zcp_status_t zcp_node_received_drop(struct zcp_node *node, const char *name,
   return ZCP_OK;
 }
 
-/* ---- sending ------------------------------------------------------------------------- */
+/* ---- sending -------------------------------------------------------------------------
+ */
 
-zcp_status_t zcp__copy_send_part(struct zcp_node *node, int32_t peer, uint64_t transfer_id,
-                                 uint64_t seq, const char *name, const uint8_t *data,
-                                 int64_t len, bool last, bool abort,
+zcp_status_t zcp__copy_send_part(struct zcp_node *node, int32_t peer,
+                                 uint64_t transfer_id, uint64_t seq, const char *name,
+                                 const uint8_t *data, int64_t len, bool last, bool abort,
                                  struct zcp_error *err) {
   if (peer < 0 || peer >= node->cfg.n_nodes || peer == node->id)
     return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "node %d: %d is not a peer",
@@ -528,9 +539,9 @@ struct sender {
 };
 
 static zcp_status_t send_buffered(struct sender *s, bool last, struct zcp_error *err) {
-  zcp_status_t st = zcp__copy_send_part(s->node, s->peer, s->id, s->seq,
-                                        s->seq == 0 ? s->name : NULL, s->buf, s->len, last,
-                                        false, err);
+  zcp_status_t st =
+      zcp__copy_send_part(s->node, s->peer, s->id, s->seq, s->seq == 0 ? s->name : NULL,
+                          s->buf, s->len, last, false, err);
   s->seq++;
   s->len = 0;
   return st;
@@ -561,15 +572,16 @@ zcp_status_t zcp_node_send_table_full(struct zcp_node *node, int32_t peer,
                          (int)node->id, ZCP_COPY_NAME_MAX);
   if (peer < 0 || peer >= node->cfg.n_nodes || peer == node->id)
     return zcp_error_set(err, ZCP_INVALID_ARGUMENT,
-                         "node %d: SendTableFull of '%s': %d is not a peer", (int)node->id,
-                         name, (int)peer);
+                         "node %d: SendTableFull of '%s': %d is not a peer",
+                         (int)node->id, name, (int)peer);
   /* Every node of a cluster has the same max_frame (the config is shared). */
-  struct sender s = {node, peer, name, atomic_fetch_add(&node->copy->ids, 1) + 1, 0, NULL,
-                     0, node->cfg.max_frame - ZCP_COPY_PART_OVERHEAD};
+  struct sender s = {node, peer, name, atomic_fetch_add(&node->copy->ids, 1) + 1,
+                     0,    NULL, 0,    node->cfg.max_frame - ZCP_COPY_PART_OVERHEAD};
   s.buf = malloc((size_t)s.cap);
   if (s.buf == NULL)
-    return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "node %d: no memory for a %lld-byte part",
-                         (int)node->id, (long long)s.cap);
+    return zcp_error_set(err, ZCP_OUT_OF_MEMORY,
+                         "node %d: no memory for a %lld-byte part", (int)node->id,
+                         (long long)s.cap);
   struct zcp_ipc_sink sink = {sink_write, &s};
   struct zcp_ipc_writer *w = NULL;
   zcp_status_t st =
@@ -588,7 +600,8 @@ zcp_status_t zcp_node_send_table_full(struct zcp_node *node, int32_t peer,
   }
   free(s.buf);
   if (st != ZCP_OK)
-    zcp_error_prefix(err, st, "node %d: SendTableFull of '%s' to node %d: ", (int)node->id,
-                     name, (int)peer);
+    zcp_error_prefix(err, st,
+                     "node %d: SendTableFull of '%s' to node %d: ", (int)node->id, name,
+                     (int)peer);
   return st;
 }

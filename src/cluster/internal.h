@@ -63,7 +63,7 @@ struct zcp_node {
   atomic_ullong request_ids;
   atomic_llong reclaimed_blocks, reclaimed_bytes; /* of clients that died */
   struct zcp__copy *copy; /* full copies received and in progress (copy.c) */
-  uint64_t barrier_gen; /* rounds of zcp_node_barrier this node has entered */
+  uint64_t barrier_gen;   /* rounds of zcp_node_barrier this node has entered */
   pthread_mutex_t mu; /* guards peers[] state (not the clients, which lock themselves) */
   pthread_cond_t cv;  /* a peer came up or went down */
   uint64_t client_epoch[ZCP_CLUSTER_MAX_NODES]; /* last epoch each client showed us */
@@ -89,9 +89,9 @@ void zcp__copy_serve(struct zcp_node *node, const struct zcp__rpc_peer *who,
  * earlier epoch (all, for 0) are dropped and their partial tables freed. */
 void zcp__copy_client_gone(struct zcp_node *node, int32_t client, uint64_t epoch);
 /* Sends one part as it is (the sender's building block; tests forge parts with it). */
-zcp_status_t zcp__copy_send_part(struct zcp_node *node, int32_t peer, uint64_t transfer_id,
-                                 uint64_t seq, const char *name, const uint8_t *data,
-                                 int64_t len, bool last, bool abort,
+zcp_status_t zcp__copy_send_part(struct zcp_node *node, int32_t peer,
+                                 uint64_t transfer_id, uint64_t seq, const char *name,
+                                 const uint8_t *data, int64_t len, bool last, bool abort,
                                  struct zcp_error *err);
 
 #endif
