@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "cluster/internal.h"
+#include "common/util.h"
 #include "zcpool/copy.h"
 #include "zcpool/ipc.h"
 
@@ -105,28 +106,31 @@ static void watch_free(struct zcp_allocator *self, void *ptr, int64_t size) {
   t->pool->free(t->pool, ptr, size);
 }
 
-/* The decoder's byte source: the part being served, waiting for the next one. */
+/* The decoder's byte source: fills buf from the parts as they come (a read may span
+ * parts: the reader takes a short read of a message prefix for a truncated stream), and
+ * ends only after the last part. */
 static zcp_status_t source_read(void *ctx, void *buf, int64_t size, int64_t *got,
                                 struct zcp_error *err) {
   struct transfer *t = ctx;
   struct zcp__copy *cp = t->cp;
   int idle_ms = cp->node->cfg.call_timeout_ms;
+  uint8_t *out = buf;
   *got = 0;
   pthread_mutex_lock(&cp->mu);
-  for (;;) {
+  while (*got < size) {
     if (t->cancelled) {
       pthread_mutex_unlock(&cp->mu);
       return zcp_error_set(err, t->cancel_st, "%s", t->why);
     }
     if (t->part_pos < t->part_len) {
-      int64_t n = t->part_len - t->part_pos < size ? t->part_len - t->part_pos : size;
+      int64_t n = ZCP_MIN(t->part_len - t->part_pos, size - *got);
       /* Under the lock: the handler may not return (and free the part) meanwhile. */
-      memcpy(buf, t->part + t->part_pos, (size_t)n);
+      memcpy(out + *got, t->part + t->part_pos, (size_t)n);
       t->part_pos += n;
       t->bytes += n;
+      *got += n;
       if (t->part_pos == t->part_len) pthread_cond_broadcast(&cp->cv);
-      *got = n;
-      break;
+      continue;
     }
     if (t->fed_last) break; /* end of input */
     struct timespec ts;

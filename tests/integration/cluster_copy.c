@@ -76,6 +76,19 @@ static void copier_command(struct zcp_node *node, const char *line, char *out,
                               buf.data + off, n, false, false, &err);
     }
     zcp_ipc_buffer_reset(&buf);
+  } else if (sscanf(line, "parts %d %lld %63s %lld %d", &peer, &id, name, &rows, &len) ==
+             5) {
+    /* The whole stream in parts of len bytes (message prefixes split across parts). */
+    struct zcp_ipc_buffer buf = {0};
+    st = fixture_stream(rows, &buf, &err);
+    int64_t s = 0;
+    for (int64_t off = 0; st == ZCP_OK && off < buf.size; off += len, s++) {
+      int64_t n = buf.size - off < len ? buf.size - off : len;
+      st =
+          zcp__copy_send_part(node, peer, (uint64_t)id, (uint64_t)s, s == 0 ? name : NULL,
+                              buf.data + off, n, off + n == buf.size, false, &err);
+    }
+    zcp_ipc_buffer_reset(&buf);
   } else if (sscanf(line, "part %d %lld %lld %d %d %63s", &peer, &id, &seq, &last, &len,
                     name) == 6) {
     uint8_t *data = calloc(1, (size_t)len + 1);
@@ -296,6 +309,18 @@ Test(cluster_copy, many_parts) {
   struct zcp_table *t = NULL;
   cr_assert_eq(zcp_node_received_table(self, "big", &t, &err), ZCP_OK, "%s", err.message);
   same_values(t, 6000);
+  zcp_table_release(t);
+}
+
+Test(cluster_copy, tiny_parts) {
+  start(NULL);
+  char out[1200];
+  cr_assert_eq(copier(out, sizeof out, "parts 0 5 tiny 60 3"), ZCP_OK, "%s", out);
+  struct zcp_table *t = NULL;
+  struct zcp_error err = {0};
+  cr_assert_eq(zcp_node_received_table(self, "tiny", &t, &err), ZCP_OK, "%s",
+               err.message);
+  same_values(t, 60);
   zcp_table_release(t);
 }
 
