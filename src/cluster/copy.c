@@ -7,8 +7,10 @@
  * The receiver decodes as parts arrive: each transfer has a decoder thread running the
  * IPC stream reader over a source that hands it the bytes of the part being served. The
  * handler of a part waits until the decoder has taken all of its bytes (the part stays
- * in the request, never copied again), or, for the last part, until the table is
- * rebuilt; so memory at the receiver is one part plus what the table needs. The reader
+ * in the request, never copied again) and waits for more, or, for the last part, until
+ * the table is rebuilt; so an error is the answer to the part that caused it, and the
+ * receiver holds one part plus what the table needs (and the IPC reader's scratch
+ * buffer, one message body). The reader
  * allocates from this node's pool through a wrapper that notices the pool running out,
  * which turns the reader's out-of-memory into ZCP_NO_SPACE. A transfer whose sender is
  * down, restarted, gave up, or sent nothing for call_timeout_ms is cancelled: its
@@ -39,6 +41,7 @@ struct transfer {
   int64_t part_len, part_pos;
   bool feeding;  /* a handler is waiting for the decoder to take its part */
   bool fed_last; /* the last part was handed over: after its bytes, end of input */
+  bool starved;  /* the decoder waits for the next part (all before it is decoded) */
   bool cancelled;
   zcp_status_t cancel_st; /* what the decoder's next read fails with */
   char why[200];          /* why cancelled */
@@ -48,9 +51,6 @@ struct transfer {
   int64_t bytes, rows, batches;
   int64_t last_ms; /* when the last part arrived */
   int handlers;    /* handlers looking at this transfer after it is done */
-  bool pool_full;
-  struct zcp_allocator alloc; /* the pool, watched for running out */
-  struct zcp_allocator *pool;
   struct transfer *next;
 };
 
@@ -67,6 +67,10 @@ struct zcp__copy {
   struct transfer *transfers;
   struct received *tables;
   int threads; /* decoder threads alive */
+  /* The pool as the decoders' allocator, watched for running out. Arrays keep a pointer
+   * to the allocator that made them: this one lives as long as the node. */
+  struct zcp_allocator alloc;
+  struct zcp_allocator *pool;
   bool closing;
   atomic_ullong ids; /* transfer ids of this node as a sender */
 };
@@ -86,24 +90,28 @@ static void abs_time(struct timespec *ts, int64_t at_ms) {
 /* ---- receiving -----------------------------------------------------------------------
  */
 
+/* Set by the watching allocator when the pool had no room; each decoder is a thread of
+ * its own, so this is its transfer's. */
+static _Thread_local bool pool_full;
+
 static void *watch_allocate(struct zcp_allocator *self, int64_t size, int64_t alignment) {
-  struct transfer *t = self->private_data;
-  void *p = t->pool->allocate(t->pool, size, alignment);
-  if (p == NULL) t->pool_full = true; /* only the decoder thread touches it */
+  struct zcp__copy *cp = self->private_data;
+  void *p = cp->pool->allocate(cp->pool, size, alignment);
+  if (p == NULL) pool_full = true;
   return p;
 }
 
 static void *watch_reallocate(struct zcp_allocator *self, void *ptr, int64_t old_size,
                               int64_t new_size, int64_t alignment) {
-  struct transfer *t = self->private_data;
-  void *p = t->pool->reallocate(t->pool, ptr, old_size, new_size, alignment);
-  if (p == NULL) t->pool_full = true;
+  struct zcp__copy *cp = self->private_data;
+  void *p = cp->pool->reallocate(cp->pool, ptr, old_size, new_size, alignment);
+  if (p == NULL) pool_full = true;
   return p;
 }
 
 static void watch_free(struct zcp_allocator *self, void *ptr, int64_t size) {
-  struct transfer *t = self->private_data;
-  t->pool->free(t->pool, ptr, size);
+  struct zcp__copy *cp = self->private_data;
+  cp->pool->free(cp->pool, ptr, size);
 }
 
 /* The decoder's byte source: fills buf from the parts as they come (a read may span
@@ -135,8 +143,11 @@ static zcp_status_t source_read(void *ctx, void *buf, int64_t size, int64_t *got
     if (t->fed_last) break; /* end of input */
     struct timespec ts;
     abs_time(&ts, t->last_ms + idle_ms);
-    if (pthread_cond_timedwait(&cp->cv, &cp->mu, &ts) == ETIMEDOUT &&
-        t->part_pos == t->part_len && !t->fed_last && !t->cancelled &&
+    t->starved = true;
+    pthread_cond_broadcast(&cp->cv);
+    int rc = pthread_cond_timedwait(&cp->cv, &cp->mu, &ts);
+    t->starved = false;
+    if (rc == ETIMEDOUT && t->part_pos == t->part_len && !t->fed_last && !t->cancelled &&
         now_ms() >= t->last_ms + idle_ms) {
       t->cancelled = true;
       t->cancel_st = ZCP_TIMEOUT;
@@ -169,7 +180,8 @@ static void *decode_thread(void *arg) {
   struct zcp_ipc_source src = {source_read, t};
   struct zcp_ipc_read_options o;
   zcp_ipc_read_options_init(&o);
-  o.alloc = &t->alloc;
+  o.alloc = &cp->alloc;
+  pool_full = false;
   o.validation = ZCP_VALIDATE_FULL;
   struct zcp_ipc_reader *r = NULL;
   struct zcp_table *table = NULL;
@@ -184,7 +196,10 @@ static void *decode_thread(void *arg) {
     if (st == ZCP_OK && got > 0)
       st = zcp_error_set(&e, ZCP_CORRUPT_INPUT, "bytes after the end-of-stream marker");
   }
-  if (st != ZCP_OK && t->pool_full && !t->cancelled) {
+  pthread_mutex_lock(&cp->mu);
+  bool cancelled = t->cancelled;
+  pthread_mutex_unlock(&cp->mu);
+  if (st != ZCP_OK && pool_full && !cancelled) {
     st = ZCP_NO_SPACE;
     zcp_error_prefix(&e, st, "region full: ");
   }
@@ -266,12 +281,6 @@ static zcp_status_t start_locked(struct zcp__copy *cp, const struct zcp__rpc_pee
   t->id = m->transfer_id;
   memcpy(t->name, m->name, len + 1);
   t->last_ms = now_ms();
-  t->pool = zcp_pool_allocator(cp->node->pool);
-  t->alloc = *t->pool;
-  t->alloc.allocate = watch_allocate;
-  t->alloc.reallocate = watch_reallocate;
-  t->alloc.free = watch_free;
-  t->alloc.private_data = t;
   pthread_attr_t attr;
   pthread_attr_init(&attr);
   pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
@@ -290,8 +299,8 @@ static zcp_status_t start_locked(struct zcp__copy *cp, const struct zcp__rpc_pee
   return ZCP_OK;
 }
 
-/* Hands the part in m to the decoder and waits until it took it all (or, for the last
- * part, until the table is rebuilt); under cp->mu. */
+/* Hands the part in m to the decoder and waits until it has decoded what it can and
+ * waits for more (or, for the last part, until the table is rebuilt); under cp->mu. */
 static zcp_status_t feed_locked(struct zcp__copy *cp, struct transfer *t,
                                 const Zcpool__SendTableFull *m, int64_t wait_ms,
                                 Zcpool__SendTableFullReply *reply,
@@ -308,12 +317,14 @@ static zcp_status_t feed_locked(struct zcp__copy *cp, struct transfer *t,
   struct timespec ts;
   abs_time(&ts, now_ms() + wait_ms);
   bool timed_out = false;
-  while (!t->done && (m->last || t->part_pos < t->part_len) && !timed_out)
+  /* Until the decoder has decoded all it can with this part and waits for the next, so
+   * that an error in its bytes is this part's answer. */
+  while (!t->done && (m->last || t->part_pos < t->part_len || !t->starved) && !timed_out)
     timed_out = pthread_cond_timedwait(&cp->cv, &cp->mu, &ts) == ETIMEDOUT;
   zcp_status_t st = ZCP_OK;
   if (t->done && t->st != ZCP_OK) {
     st = zcp_error_set(err, t->st, "%s", t->err.message);
-  } else if (!t->done && (m->last || t->part_pos < t->part_len)) {
+  } else if (!t->done && (m->last || t->part_pos < t->part_len || !t->starved)) {
     cancel_locked(cp, t, ZCP_TIMEOUT, "the decoder took too long");
     st = zcp_error_set(err, ZCP_TIMEOUT, "the decoder took more than %lld ms",
                        (long long)wait_ms);
@@ -412,6 +423,12 @@ zcp_status_t zcp__copy_init(struct zcp_node *node, struct zcp_error *err) {
   struct zcp__copy *cp = calloc(1, sizeof *cp);
   if (cp == NULL) return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory for copies");
   cp->node = node;
+  cp->pool = zcp_pool_allocator(node->pool);
+  cp->alloc = *cp->pool;
+  cp->alloc.allocate = watch_allocate;
+  cp->alloc.reallocate = watch_reallocate;
+  cp->alloc.free = watch_free;
+  cp->alloc.private_data = cp;
   pthread_mutex_init(&cp->mu, NULL);
   pthread_condattr_t ca;
   pthread_condattr_init(&ca);
