@@ -82,6 +82,8 @@ const char *zcp__rpc_call_name(int call_case) {
       return "Verify";
     case ZCPOOL__REQUEST__CALL_SEAL:
       return "Seal";
+    case ZCPOOL__REQUEST__CALL_SEND_TABLE_FULL:
+      return "SendTableFull";
     default:
       return "call";
   }

@@ -321,6 +321,9 @@ static void free_result(Zcpool__Response *resp, const Zcpool__Response *orig) {
       free(resp->seal->block_sizes);
       free(resp->seal);
       break;
+    case ZCPOOL__RESPONSE__RESULT_SEND_TABLE_FULL:
+      free(resp->send_table_full);
+      break;
     default:
       break;
   }
