@@ -13,6 +13,7 @@
 #include "zcpool/cluster.h"
 #include "zcpool/copy.h"
 #include "zcpool/fabric.h"
+#include "zcpool/hugetable.h"
 #include "zcpool/ipc.h"
 #include "zcpool/pool.h"
 #include "zcpool/sql.h"
