@@ -115,8 +115,11 @@ static zcp_status_t build(struct zcp_node *node, int owner, int64_t first, int64
   struct ArrowSchema col;
   struct zcp_builder *b = NULL;
   ZCP_RETURN_NOT_OK(zcp_schema_init(s, "+s", "", 0, 1, err));
-  zcp_status_t st =
-      zcp_schema_init(s->children[0], "l", "x", ARROW_FLAG_NULLABLE, 0, err);
+  zcp_status_t st = zcp_schema_set_format(s->children[0], "l") == ZCP_OK &&
+                            zcp_schema_set_name(s->children[0], "x") == ZCP_OK
+                        ? ZCP_OK
+                        : zcp_error_set(err, ZCP_OUT_OF_MEMORY, "schema");
+  s->children[0]->flags = ARROW_FLAG_NULLABLE;
   if (st == ZCP_OK) st = zcp_schema_copy(s, &col, err);
   if (st == ZCP_OK) {
     st = zcp_builder_init(&b, &col, alloc, err);
