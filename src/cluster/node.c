@@ -490,34 +490,6 @@ zcp_status_t zcp_node_region(struct zcp_node *node, int32_t owner, void **data,
   return ZCP_OK;
 }
 
-zcp_status_t zcp__node_broadcast(struct zcp_node *node, Zcpool__Request *req,
-                                 int timeout_ms, const char *what, struct zcp_error *err) {
-  /* All peers at once: the cost is one round trip, not N (the thesis asked in turn). */
-  struct zcp__rpc_call calls[ZCP_CLUSTER_MAX_NODES];
-  zcp_status_t first = ZCP_OK;
-  for (int i = 0; i < node->cfg.n_nodes; i++) {
-    calls[i].client = NULL;
-    if (i == node->id) continue;
-    calls[i].request_id = 0;
-    struct zcp_error e = {0};
-    zcp_status_t st =
-        zcp__rpc_call_start(node->peers[i].client, req, timeout_ms, &calls[i], &e);
-    if (st != ZCP_OK) {
-      calls[i].client = NULL;
-      if (first == ZCP_OK)
-        first = zcp_error_set(err, st, "node %d: %s: %s", (int)node->id, what, e.message);
-    }
-  }
-  for (int i = 0; i < node->cfg.n_nodes; i++) {
-    if (calls[i].client == NULL) continue;
-    struct zcp_error e = {0};
-    zcp_status_t st = zcp__rpc_call_finish(&calls[i], NULL, &e);
-    if (st != ZCP_OK && first == ZCP_OK)
-      first = zcp_error_set(err, st, "node %d: %s: %s", (int)node->id, what, e.message);
-  }
-  return first;
-}
-
 zcp_status_t zcp_node_flush(struct zcp_node *node, const void *p, int64_t len,
                             struct zcp_error *err) {
   pthread_mutex_lock(&node->mu);
