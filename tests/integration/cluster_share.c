@@ -314,13 +314,30 @@ Test(cluster_share, killed_owner_then_stale_after_restart) {
   cr_assert(zcp_test_node_start(&helper[2], &tc, 2));
   cr_assert_eq(zcp_node_wait_peer(self, 2, true, 10000, &err), ZCP_OK, "%s", err.message);
   run(0, "lookup t4 0 200", ZCP_STALE, out, sizeof out);
-  /* The creator of t5 dies and comes back: t5 is stale too. */
+  /* The creator of t5 dies and comes back: t5 is stale too. It held a shared (sealed)
+   * batch and three unsealed blocks in node 0's region: only the unsealed ones are
+   * reclaimed when its new epoch says hello. */
+  cr_assert(zcp_test_node_cmd(&helper[1], "online 10000", out, sizeof out, CMD_MS));
+  run(1, "share t6 0 0 100", 0, out, sizeof out);
+  run(1, "grab 0 3", 0, out, sizeof out);
+  struct zcp_node_status ns;
+  zcp_node_status(self, &ns);
+  int64_t live = ns.live_blocks;
   kill(helper[1].pid, SIGKILL);
   cr_assert_eq(zcp_proc_wait(&helper[1], 5000), 128 + SIGKILL);
   cr_assert_eq(zcp_node_wait_peer(self, 1, false, 5000, &err), ZCP_OK, "%s", err.message);
   cr_assert(zcp_test_node_start(&helper[1], &tc, 1));
   cr_assert_eq(zcp_node_wait_peer(self, 1, true, 10000, &err), ZCP_OK, "%s", err.message);
+  cr_assert(zcp_test_node_cmd(&helper[1], "online 10000", out, sizeof out, CMD_MS));
+  cr_assert_str_eq(out, "ok ", "%s", out);
+  /* A call on that connection is served after its hello has been handled. */
+  cr_assert(zcp_test_node_cmd(&helper[1], "alloc 0 64", out, sizeof out, CMD_MS));
+  cr_assert(strncmp(out, "st 0 ", 5) == 0, "%s", out);
+  zcp_node_status(self, &ns);
+  cr_assert_eq(ns.reclaimed_blocks, 3);
+  cr_assert_eq(ns.live_blocks, live - 3 + 1, "the sealed blocks stay");
   run(0, "lookup t5 0 200", ZCP_STALE, out, sizeof out);
+  run(0, "lookup t6 0 100", ZCP_STALE, out, sizeof out);
   run(0, "list", 0, out, sizeof out);
   cr_assert(strstr(out, " t5/0/1/1") != NULL, "%s", out);
 }
