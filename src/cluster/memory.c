@@ -73,7 +73,7 @@ static zcp_status_t locate(void *ctx, const void *p, int64_t length,
   struct zcp_node *node = ctx;
   int o = owner_of(node, (uintptr_t)p);
   if (o < 0)
-    return zcp_error_set(err, ZCP_INVALID_ARGUMENT,
+    return zcp_error_set(err, ZCP_NOT_FOUND,
                          "node %d: buffer %p is not in the cluster's memory",
                          (int)node->id, p);
   struct area a;
