@@ -296,7 +296,8 @@ zcp_status_t zcp_hugetable_open(struct zcp_node *node, const char *name,
     st = zcp__share_import(node, what, c[i].desc, c[i].size, level, &schema, &array, err);
     if (st != ZCP_OK) break;
     if (t == NULL) st = zcp_table_init(&t, &schema, err);
-    if (st == ZCP_OK) st = zcp_table_append(t, &array, level, err);
+    /* decode validated the values at level already */
+    if (st == ZCP_OK) st = zcp_table_append(t, &array, ZCP_VALIDATE_MINIMAL, err);
     if (st != ZCP_OK) zcp_error_prefix(err, st, "node %d: %s: ", (int)node->id, what);
     if (array.release != NULL) array.release(&array);
     schema.release(&schema);

@@ -423,7 +423,8 @@ zcp_status_t zcp_node_lookup(struct zcp_node *node, const char *name,
   if (st != ZCP_OK) return st;
   struct zcp_table *t = NULL;
   st = zcp_table_init(&t, &schema, err);
-  if (st == ZCP_OK) st = zcp_table_append(t, &array, level, err);
+  /* decode validated the values at level already */
+  if (st == ZCP_OK) st = zcp_table_append(t, &array, ZCP_VALIDATE_MINIMAL, err);
   if (array.release != NULL) array.release(&array);
   schema.release(&schema);
   if (st != ZCP_OK) {
