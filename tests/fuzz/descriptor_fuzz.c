@@ -13,6 +13,7 @@
 #include <stdlib.h>
 
 #include "descriptor_world.h"
+#include "fuzz_values.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -29,21 +30,6 @@ static struct dworld *world(void) {
   return &w;
 }
 
-/* Formats elements of every column (long ones sampled: a few bytes of descriptor can
- * claim billions of rows for types that need no bytes per row). */
-static void touch_values(const struct ArrowArray *batch, const struct ArrowSchema *schema) {
-  struct zcp_array_view view;
-  if (zcp_array_view_init(&view, batch, schema, NULL) != ZCP_OK) abort(); /* decode bug */
-  char buf[256];
-  int64_t n = view.length, stride = n > 4096 ? n / 1024 : 1;
-  for (int64_t c = 0; c < view.n_children; c++) {
-    for (int64_t i = 0; i < n; i += (i < 1024 || i >= n - 1024) ? 1 : stride) {
-      zcp_array_view_format(&view.children[c], view.offset + i, buf, sizeof buf);
-    }
-  }
-  zcp_array_view_reset(&view);
-}
-
 static zcp_status_t decode(const uint8_t *data, size_t size, enum zcp_validate_level level,
                            bool touch) {
   struct dworld *w = world();
@@ -56,7 +42,7 @@ static zcp_status_t decode(const uint8_t *data, size_t size, enum zcp_validate_l
     if (a.release != NULL || s.release != NULL || err.message[0] == '\0') abort();
     return st;
   }
-  if (touch) touch_values(&a, &s);
+  if (touch) zcp_fuzz_touch_values(&a, &s);
   zcp_array_release(&a);
   zcp_schema_release(&s);
   return st;
