@@ -10,7 +10,8 @@ int64_t zcp__bytes_for_bits(int64_t n, int64_t bits) {
   return total / 8 + (total % 8 != 0);
 }
 
-int64_t zcp__layout_buffer_bytes(const struct zcp_format *f, int64_t index, int64_t slots) {
+int64_t zcp__layout_buffer_bytes(const struct zcp_format *f, int64_t index,
+                                 int64_t slots) {
   if (slots < 0 || index < 0) return -1;
   enum zcp_type t = f->type;
   int64_t width = 4;
@@ -38,7 +39,8 @@ int64_t zcp__layout_buffer_bytes(const struct zcp_format *f, int64_t index, int6
     case ZCP_TYPE_STRING:
     case ZCP_TYPE_LIST:
     case ZCP_TYPE_MAP: {
-      if (index == 2 && t != ZCP_TYPE_LIST && t != ZCP_TYPE_LARGE_LIST && t != ZCP_TYPE_MAP)
+      if (index == 2 && t != ZCP_TYPE_LIST && t != ZCP_TYPE_LARGE_LIST &&
+          t != ZCP_TYPE_MAP)
         return ZCP__BYTES_DATA_DEPENDENT;
       if (index != 1) return -1;
       int64_t n;

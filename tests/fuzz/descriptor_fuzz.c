@@ -30,14 +30,14 @@ static struct dworld *world(void) {
   return &w;
 }
 
-static zcp_status_t decode(const uint8_t *data, size_t size, enum zcp_validate_level level,
-                           bool touch) {
+static zcp_status_t decode(const uint8_t *data, size_t size,
+                           enum zcp_validate_level level, bool touch) {
   struct dworld *w = world();
   struct ArrowSchema s;
   struct ArrowArray a;
   struct zcp_error err;
-  zcp_status_t st = zcp_descriptor_decode(data, (int64_t)size, zcp_fake_memory_descriptor(w->fm),
-                                          level, &s, &a, &err);
+  zcp_status_t st = zcp_descriptor_decode(
+      data, (int64_t)size, zcp_fake_memory_descriptor(w->fm), level, &s, &a, &err);
   if (st != ZCP_OK) {
     if (a.release != NULL || s.release != NULL || err.message[0] == '\0') abort();
     return st;

@@ -12,11 +12,16 @@
 static const char *dir;
 static int written, failed;
 
-static void noop_release(struct ArrowArray *a) { a->release = NULL; }
-static void noop_schema_release(struct ArrowSchema *s) { s->release = NULL; }
+static void noop_release(struct ArrowArray *a) {
+  a->release = NULL;
+}
+static void noop_schema_release(struct ArrowSchema *s) {
+  s->release = NULL;
+}
 
 static void save(const char *name, const struct ArrowSchema *schema,
-                 const struct ArrowArray *batch, const struct zcp_descriptor_memory *mem) {
+                 const struct ArrowArray *batch,
+                 const struct zcp_descriptor_memory *mem) {
   uint8_t *buf = NULL;
   int64_t size = 0;
   struct zcp_error err = {0};

@@ -21,7 +21,7 @@ struct fake_region {
 struct zcp_fake_memory {
   struct fake_region *regions;
   int n;
-  int next; /* round robin */
+  int next;      /* round robin */
   void **blocks; /* live blocks handed out by the allocator */
   int64_t n_blocks, cap_blocks;
   struct zcp_allocator alloc;
@@ -67,7 +67,8 @@ static void *fake_allocate(struct zcp_allocator *self, int64_t size, int64_t ali
     void *p = NULL;
     if (zcp_pool_alloc(r->pool, size, &p, NULL) == ZCP_OK) {
       if (!remember_block(m, p)) {
-        if (zcp_pool_free(r->pool, p, NULL) != ZCP_OK) { /* just granted: cannot fail */ }
+        if (zcp_pool_free(r->pool, p, NULL) != ZCP_OK) { /* just granted: cannot fail */
+        }
         return NULL;
       }
       return p;
@@ -94,7 +95,8 @@ static void fake_free(struct zcp_allocator *self, void *ptr, int64_t size) {
   struct fake_region *r = region_of(m, ptr);
   if (r == NULL) return;
   forget_block(m, ptr);
-  if (zcp_pool_free(r->pool, ptr, NULL) != ZCP_OK) { /* not ours: a test bug */ }
+  if (zcp_pool_free(r->pool, ptr, NULL) != ZCP_OK) { /* not ours: a test bug */
+  }
 }
 
 static zcp_status_t fake_locate(void *ctx, const void *p, int64_t length,
@@ -104,8 +106,8 @@ static zcp_status_t fake_locate(void *ctx, const void *p, int64_t length,
   if (r == NULL) return zcp_error_set(err, ZCP_NOT_FOUND, "%p is in no region", p);
   int64_t off = (const uint8_t *)p - r->base;
   if (length < 0 || length > r->size - off) {
-    return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "%lld bytes at %p run past the region",
-                         (long long)length, p);
+    return zcp_error_set(err, ZCP_INVALID_ARGUMENT,
+                         "%lld bytes at %p run past the region", (long long)length, p);
   }
   out->region = FIRST_REGION_ID + (int32_t)(r - m->regions);
   out->epoch = r->epoch;
@@ -115,8 +117,9 @@ static zcp_status_t fake_locate(void *ctx, const void *p, int64_t length,
 }
 
 /* One ref as the owner of its region would check it. */
-static zcp_status_t resolve_one(struct zcp_fake_memory *m, const struct zcp_buffer_ref *ref,
-                                const void **addr, struct zcp_error *err) {
+static zcp_status_t resolve_one(struct zcp_fake_memory *m,
+                                const struct zcp_buffer_ref *ref, const void **addr,
+                                struct zcp_error *err) {
   int idx = ref->region - FIRST_REGION_ID;
   if (idx < 0 || idx >= m->n) {
     return zcp_error_set(err, ZCP_NOT_FOUND, "region %d is unknown", ref->region);
@@ -130,10 +133,9 @@ static zcp_status_t resolve_one(struct zcp_fake_memory *m, const struct zcp_buff
   int64_t size = zcp_pool_size(r->pool);
   if (ref->offset < 0 || ref->length < 0 || ref->offset >= size ||
       ref->length > size - ref->offset) {
-    return zcp_error_set(err, ZCP_CORRUPT_INPUT,
-                         "[%lld, +%lld) is outside region %d (%lld bytes)",
-                         (long long)ref->offset, (long long)ref->length, ref->region,
-                         (long long)size);
+    return zcp_error_set(
+        err, ZCP_CORRUPT_INPUT, "[%lld, +%lld) is outside region %d (%lld bytes)",
+        (long long)ref->offset, (long long)ref->length, ref->region, (long long)size);
   }
   zcp_status_t st = zcp_pool_lookup(r->pool, ref->offset, ref->length, NULL, err);
   if (st == ZCP_INVALID_ARGUMENT) {
@@ -233,21 +235,27 @@ struct zcp_allocator *zcp_fake_memory_allocator(struct zcp_fake_memory *m) {
 zcp_status_t zcp_fake_memory_seal_all(struct zcp_fake_memory *m, struct zcp_error *err) {
   for (int64_t i = 0; i < m->n_blocks; i++) {
     struct fake_region *r = region_of(m, m->blocks[i]);
-    if (r == NULL) return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "fake memory: lost block");
+    if (r == NULL)
+      return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "fake memory: lost block");
     ZCP_RETURN_NOT_OK(zcp_pool_seal(r->pool, m->blocks[i], err));
   }
   return ZCP_OK;
 }
 
-const struct zcp_descriptor_memory *zcp_fake_memory_descriptor(struct zcp_fake_memory *m) {
+const struct zcp_descriptor_memory *zcp_fake_memory_descriptor(
+    struct zcp_fake_memory *m) {
   return &m->mem;
 }
 
-int zcp_fake_memory_n_regions(const struct zcp_fake_memory *m) { return m->n; }
+int zcp_fake_memory_n_regions(const struct zcp_fake_memory *m) {
+  return m->n;
+}
 struct zcp_pool *zcp_fake_memory_pool(struct zcp_fake_memory *m, int i) {
   return m->regions[i].pool;
 }
-uint8_t *zcp_fake_memory_base(struct zcp_fake_memory *m, int i) { return m->regions[i].base; }
+uint8_t *zcp_fake_memory_base(struct zcp_fake_memory *m, int i) {
+  return m->regions[i].base;
+}
 int32_t zcp_fake_memory_region_id(const struct zcp_fake_memory *m, int i) {
   return FIRST_REGION_ID + i;
 }

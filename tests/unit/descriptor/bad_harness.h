@@ -34,8 +34,12 @@ static inline void set_bytes(ProtobufCBinaryData *b, const void *data, size_t le
   b->len = len;
 }
 
-static inline pb_node *col(pb_desc *d, int i) { return d->batch->children[i]; }
-static inline pb_field *colf(pb_desc *d, int i) { return d->schema->children[i]; }
+static inline pb_node *col(pb_desc *d, int i) {
+  return d->batch->children[i];
+}
+static inline pb_field *colf(pb_desc *d, int i) {
+  return d->schema->children[i];
+}
 
 /* Packs d into a malloc'd buffer, then restores shrunk counts and frees d. */
 static inline uint8_t *pack_and_free(pb_desc *d, int64_t *size) {
@@ -57,8 +61,8 @@ static inline void expect_refused(struct world *w, const uint8_t *buf, int64_t s
   struct ArrowSchema s;
   struct ArrowArray a;
   zcp_status_t st = zcp_descriptor_decode(buf, size, w->mem, level, &s, &a, &err);
-  cr_expect_eq(st, want, "%s: got %s (%s), want %s", what, zcp_status_str(st), err.message,
-               zcp_status_str(want));
+  cr_expect_eq(st, want, "%s: got %s (%s), want %s", what, zcp_status_str(st),
+               err.message, zcp_status_str(want));
   cr_expect_null(s.release, "%s: schema left live", what);
   cr_expect_null(a.release, "%s: array left live", what);
   cr_expect_gt(strlen(err.message), 0, "%s: no message", what);
@@ -85,12 +89,14 @@ struct bad_case {
 /* Runs each case on a fresh unpack of w's descriptor. */
 static inline void run_cases(struct world *w, const struct bad_case *cases, size_t n) {
   for (size_t i = 0; i < n; i++) {
-    pb_desc *d = zcpool__descriptor__descriptor__unpack(NULL, (size_t)w->desc_size, w->desc);
+    pb_desc *d =
+        zcpool__descriptor__descriptor__unpack(NULL, (size_t)w->desc_size, w->desc);
     cr_assert_not_null(d);
     cases[i].fn(d, w);
     int64_t size;
     uint8_t *buf = pack_and_free(d, &size);
-    expect_refused(w, buf, size, cases[i].level, cases[i].want, cases[i].text, cases[i].name);
+    expect_refused(w, buf, size, cases[i].level, cases[i].want, cases[i].text,
+                   cases[i].name);
     free(buf);
   }
 }

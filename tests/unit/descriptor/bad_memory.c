@@ -21,16 +21,20 @@ static void m_outside_region(pb_desc *d, struct world *w) {
 static void m_unknown_region(pb_desc *d, struct world *w) {
   col(d, I64)->buffers[1]->region = 999;
 }
-static void m_stale_epoch(pb_desc *d, struct world *w) { col(d, I64)->buffers[1]->epoch = 7; }
+static void m_stale_epoch(pb_desc *d, struct world *w) {
+  col(d, I64)->buffers[1]->epoch = 7;
+}
 static void m_past_its_block(pb_desc *d, struct world *w) {
   pb_buffer *b = col(d, I64)->buffers[1];
   struct zcp_block_info info;
   int idx = b->region - zcp_fake_memory_region_id(w->fm, 0);
-  cr_assert_eq(zcp_pool_lookup(zcp_fake_memory_pool(w->fm, idx), b->offset, 0, &info, NULL),
-               ZCP_OK);
+  cr_assert_eq(
+      zcp_pool_lookup(zcp_fake_memory_pool(w->fm, idx), b->offset, 0, &info, NULL),
+      ZCP_OK);
   b->length = info.offset + info.size - b->offset + 64;
 }
-/* [end of one block - 8, +16): the start is in a live sealed block, the end in the next. */
+/* [end of one block - 8, +16): the start is in a live sealed block, the end in the next.
+ */
 static void m_straddles_two_blocks(pb_desc *d, struct world *w) {
   pb_buffer *b = col(d, I32)->buffers[0];
   struct zcp_block_info info;
@@ -60,10 +64,12 @@ Test(descriptor_bad_memory, where_buffers_lie) {
   world_build(&w, WORLD_FIXTURE, 200, 2, 32 << 20);
   g_w = &w;
   world_encode(&w);
-  run_one(&w, m_outside_region, ZCP_CORRUPT_INPUT, "outside region", "outside the region");
+  run_one(&w, m_outside_region, ZCP_CORRUPT_INPUT, "outside region",
+          "outside the region");
   run_one(&w, m_unknown_region, ZCP_NOT_FOUND, "region 999", "unknown region");
   run_one(&w, m_stale_epoch, ZCP_STALE, "epoch", "stale epoch");
-  run_one(&w, m_past_its_block, ZCP_CORRUPT_INPUT, "past the end of block", "past its block");
+  run_one(&w, m_past_its_block, ZCP_CORRUPT_INPUT, "past the end of block",
+          "past its block");
   run_one(&w, m_straddles_two_blocks, ZCP_CORRUPT_INPUT, "past the end of block",
           "straddling two blocks");
 
@@ -82,7 +88,8 @@ Test(descriptor_bad_memory, where_buffers_lie) {
 
   /* the whole region's epoch moved on (its owner restarted) */
   zcp_fake_memory_set_epoch(w.fm, 1, 2);
-  expect_refused(&w, w.desc, w.desc_size, ZCP_VALIDATE_FULL, ZCP_STALE, "epoch", "new epoch");
+  expect_refused(&w, w.desc, w.desc_size, ZCP_VALIDATE_FULL, ZCP_STALE, "epoch",
+                 "new epoch");
   zcp_fake_memory_set_epoch(w.fm, 1, 1);
   /* owners not answering, or busy */
   zcp_fake_memory_fail_resolve(w.fm, ZCP_PEER_DOWN);
@@ -92,9 +99,9 @@ Test(descriptor_bad_memory, where_buffers_lie) {
   /* and the untouched descriptor still decodes */
   struct ArrowSchema s;
   struct ArrowArray a;
-  cr_expect_eq(zcp_descriptor_decode(w.desc, w.desc_size, w.mem, ZCP_VALIDATE_FULL, &s, &a,
-                                     &err),
-               ZCP_OK, "%s", err.message);
+  cr_expect_eq(
+      zcp_descriptor_decode(w.desc, w.desc_size, w.mem, ZCP_VALIDATE_FULL, &s, &a, &err),
+      ZCP_OK, "%s", err.message);
   zcp_array_release(&a);
   zcp_schema_release(&s);
   world_free(&w);
@@ -114,13 +121,14 @@ static void m_view_sizes_zero(pb_desc *d, struct world *w) {
 }
 
 /* Decodes w's descriptor at `level`: expects `want` (and `text` when refused). */
-static void expect_level(struct world *w, enum zcp_validate_level level, zcp_status_t want,
-                         const char *text, const char *what) {
+static void expect_level(struct world *w, enum zcp_validate_level level,
+                         zcp_status_t want, const char *text, const char *what) {
   world_encode(w);
   struct zcp_error err = {0};
   struct ArrowSchema s;
   struct ArrowArray a;
-  zcp_status_t st = zcp_descriptor_decode(w->desc, w->desc_size, w->mem, level, &s, &a, &err);
+  zcp_status_t st =
+      zcp_descriptor_decode(w->desc, w->desc_size, w->mem, level, &s, &a, &err);
   cr_expect_eq(st, want, "%s at level %d: got %s (%s)", what, (int)level,
                zcp_status_str(st), err.message);
   if (st == ZCP_OK) {
@@ -130,8 +138,8 @@ static void expect_level(struct world *w, enum zcp_validate_level level, zcp_sta
     cr_expect_null(a.release);
     cr_expect_null(s.release);
     if (text) {
-      cr_expect_not_null(strstr(err.message, text), "%s: '%s' lacks '%s'", what, err.message,
-                         text);
+      cr_expect_not_null(strstr(err.message, text), "%s: '%s' lacks '%s'", what,
+                         err.message, text);
     }
   }
 }
@@ -141,10 +149,10 @@ Test(descriptor_bad_memory, values_in_the_buffers) {
   world_build(&w, WORLD_FIXTURE, 200, 2, 32 << 20);
   world_encode(&w);
   const struct bad_case cases[] = {
-      {"string data short", m_string_data_short, ZCP_CORRUPT_INPUT, "past the end of the data",
-       ZCP_VALIDATE_DEFAULT},
-      {"list child short", m_list_child_short, ZCP_CORRUPT_INPUT, "past the end of the child",
-       ZCP_VALIDATE_DEFAULT},
+      {"string data short", m_string_data_short, ZCP_CORRUPT_INPUT,
+       "past the end of the data", ZCP_VALIDATE_DEFAULT},
+      {"list child short", m_list_child_short, ZCP_CORRUPT_INPUT,
+       "past the end of the child", ZCP_VALIDATE_DEFAULT},
       {"views past their buffers", m_view_sizes_zero, ZCP_CORRUPT_INPUT, "covers bytes",
        ZCP_VALIDATE_DEFAULT},
   };
@@ -190,13 +198,15 @@ Test(descriptor_bad_memory, unions_and_runs) {
   int8_t saved = ids[4];
   ids[4] = 77;
   expect_level(&w, ZCP_VALIDATE_MINIMAL, ZCP_OK, NULL, "union type id");
-  expect_level(&w, ZCP_VALIDATE_DEFAULT, ZCP_CORRUPT_INPUT, "type id 77", "union type id");
+  expect_level(&w, ZCP_VALIDATE_DEFAULT, ZCP_CORRUPT_INPUT, "type id 77",
+               "union type id");
   ids[4] = saved;
 
   int32_t *doffs = (int32_t *)w.batch.children[XDUNION]->buffers[1];
   int32_t dsaved = doffs[3];
   doffs[3] = 1000000;
-  expect_level(&w, ZCP_VALIDATE_DEFAULT, ZCP_CORRUPT_INPUT, "offset 1000000", "dense offset");
+  expect_level(&w, ZCP_VALIDATE_DEFAULT, ZCP_CORRUPT_INPUT, "offset 1000000",
+               "dense offset");
   doffs[3] = dsaved;
 
   int32_t *ends = (int32_t *)w.batch.children[XRUNS]->children[0]->buffers[1];

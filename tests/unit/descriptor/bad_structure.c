@@ -7,14 +7,36 @@
 TestSuite(descriptor_bad_structure, .timeout = 120);
 
 /* fixture columns */
-enum { I8 = 0, I32 = 2, I64 = 3, BOOL = 10, STR = 11, SVIEW = 13, LIST = 19, STRUCT = 20,
-       DICT = 21 };
+enum {
+  I8 = 0,
+  I32 = 2,
+  I64 = 3,
+  BOOL = 10,
+  STR = 11,
+  SVIEW = 13,
+  LIST = 19,
+  STRUCT = 20,
+  DICT = 21
+};
 /* exotic columns */
-enum { XNULL = 0, XFSB = 7, XBVIEW = 8, XLLIST = 10, XFSL = 12, XMAP = 13, XSUNION = 14,
-       XDUNION = 15, XRUNS = 16 };
+enum {
+  XNULL = 0,
+  XFSB = 7,
+  XBVIEW = 8,
+  XLLIST = 10,
+  XFSL = 12,
+  XMAP = 13,
+  XSUNION = 14,
+  XDUNION = 15,
+  XRUNS = 16
+};
 
-static void m_bad_magic(pb_desc *d, struct world *w) { d->magic = 0x12345678; }
-static void m_bad_version(pb_desc *d, struct world *w) { d->version = 2; }
+static void m_bad_magic(pb_desc *d, struct world *w) {
+  d->magic = 0x12345678;
+}
+static void m_bad_version(pb_desc *d, struct world *w) {
+  d->version = 2;
+}
 static void m_no_schema(pb_desc *d, struct world *w) {
   zcpool__descriptor__field__free_unpacked(d->schema, NULL);
   d->schema = NULL;
@@ -38,9 +60,15 @@ static void m_format_with_nul(pb_desc *d, struct world *w) {
 static void m_name_with_nul(pb_desc *d, struct world *w) {
   set_bytes(&colf(d, I32)->name, "a\0b", 3);
 }
-static void m_unknown_flags(pb_desc *d, struct world *w) { colf(d, I32)->flags = 64; }
-static void m_negative_length(pb_desc *d, struct world *w) { col(d, I32)->length = -1; }
-static void m_negative_offset(pb_desc *d, struct world *w) { col(d, I32)->offset = -3; }
+static void m_unknown_flags(pb_desc *d, struct world *w) {
+  colf(d, I32)->flags = 64;
+}
+static void m_negative_length(pb_desc *d, struct world *w) {
+  col(d, I32)->length = -1;
+}
+static void m_negative_offset(pb_desc *d, struct world *w) {
+  col(d, I32)->offset = -3;
+}
 static void m_offset_overflow(pb_desc *d, struct world *w) {
   col(d, I32)->offset = INT64_MAX - 2;
 }
@@ -148,38 +176,60 @@ Test(descriptor_bad_structure, fixture_mutations) {
       {"bad version", m_bad_version, ZCP_VERSION_MISMATCH, "version 2", M},
       {"missing schema", m_no_schema, ZCP_CORRUPT_INPUT, "schema is missing", M},
       {"missing batch", m_no_batch, ZCP_CORRUPT_INPUT, "batch is missing", M},
-      {"root not a struct", m_root_not_struct, ZCP_CORRUPT_INPUT, "a batch is a struct", M},
-      {"unknown format", m_unknown_format, ZCP_CORRUPT_INPUT, "column 2 (?): unknown format", M},
+      {"root not a struct", m_root_not_struct, ZCP_CORRUPT_INPUT, "a batch is a struct",
+       M},
+      {"unknown format", m_unknown_format, ZCP_CORRUPT_INPUT,
+       "column 2 (?): unknown format", M},
       {"empty format", m_empty_format, ZCP_CORRUPT_INPUT, "column 2", M},
       {"format with NUL", m_format_with_nul, ZCP_CORRUPT_INPUT, "holds NUL", M},
       {"name with NUL", m_name_with_nul, ZCP_CORRUPT_INPUT, "column 2 (int32): name", M},
       {"unknown flags", m_unknown_flags, ZCP_CORRUPT_INPUT, "unknown flags", M},
-      {"negative length", m_negative_length, ZCP_CORRUPT_INPUT, "column 2 (int32): length", M},
+      {"negative length", m_negative_length, ZCP_CORRUPT_INPUT,
+       "column 2 (int32): length", M},
       {"negative offset", m_negative_offset, ZCP_CORRUPT_INPUT, "offset -3", M},
-      {"offset + length overflows", m_offset_overflow, ZCP_CORRUPT_INPUT, "overflowing", M},
-      {"null_count > length", m_null_count_over_length, ZCP_CORRUPT_INPUT, "null_count", M},
-      {"null_count < -1", m_null_count_below_minus_one, ZCP_CORRUPT_INPUT, "null_count -2", M},
-      {"too few buffers", m_too_few_buffers, ZCP_CORRUPT_INPUT, "has 1 buffers, the type needs 2", M},
-      {"string with 2 buffers", m_too_few_buffers_string, ZCP_CORRUPT_INPUT, "column 11 (utf8)", M},
+      {"offset + length overflows", m_offset_overflow, ZCP_CORRUPT_INPUT, "overflowing",
+       M},
+      {"null_count > length", m_null_count_over_length, ZCP_CORRUPT_INPUT, "null_count",
+       M},
+      {"null_count < -1", m_null_count_below_minus_one, ZCP_CORRUPT_INPUT,
+       "null_count -2", M},
+      {"too few buffers", m_too_few_buffers, ZCP_CORRUPT_INPUT,
+       "has 1 buffers, the type needs 2", M},
+      {"string with 2 buffers", m_too_few_buffers_string, ZCP_CORRUPT_INPUT,
+       "column 11 (utf8)", M},
       {"extra buffer", m_extra_buffer, ZCP_CORRUPT_INPUT, "has 3 buffers", M},
       {"values too short", m_buffer_too_short, ZCP_CORRUPT_INPUT, "holds 1599 bytes", M},
-      {"offsets too short", m_offsets_too_short, ZCP_CORRUPT_INPUT, "column 11 (utf8): buffer 1 holds 8", M},
+      {"offsets too short", m_offsets_too_short, ZCP_CORRUPT_INPUT,
+       "column 11 (utf8): buffer 1 holds 8", M},
       {"bitmap too short", m_bitmap_too_short, ZCP_CORRUPT_INPUT, "column 10 (bool)", M},
       {"absent values", m_absent_values, ZCP_CORRUPT_INPUT, "buffer 1 is absent", M},
-      {"absent with location", m_absent_with_location, ZCP_CORRUPT_INPUT, "has a location", M},
-      {"absent validity, nulls", m_absent_validity_with_nulls, ZCP_CORRUPT_INPUT, "validity buffer is absent", M},
-      {"negative buffer offset", m_negative_buffer_offset, ZCP_CORRUPT_INPUT, "offset -128", M},
-      {"buffer end overflows", m_buffer_end_overflows, ZCP_CORRUPT_INPUT, "buffer 1 has offset", M},
-      {"list without child", m_list_without_child, ZCP_CORRUPT_INPUT, "the type needs 1", M},
-      {"struct children differ", m_array_children_differ, ZCP_CORRUPT_INPUT, "array has 1 children", M},
-      {"batch columns differ", m_batch_columns_differ, ZCP_CORRUPT_INPUT, "array has 5 children", M},
-      {"dictionary in schema only", m_dictionary_in_schema_only, ZCP_CORRUPT_INPUT, "only one of", M},
-      {"float dictionary indices", m_dictionary_float_indices, ZCP_CORRUPT_INPUT, "must be integers", M},
-      {"variadic sizes on int32", m_variadic_sizes_on_int, ZCP_CORRUPT_INPUT, "not a view type", M},
-      {"variadic size past buffer", m_variadic_size_past_buffer, ZCP_CORRUPT_INPUT, "variadic buffer 0", M},
-      {"variadic buffer dropped", m_variadic_buffer_dropped, ZCP_CORRUPT_INPUT, "buffers", M},
+      {"absent with location", m_absent_with_location, ZCP_CORRUPT_INPUT,
+       "has a location", M},
+      {"absent validity, nulls", m_absent_validity_with_nulls, ZCP_CORRUPT_INPUT,
+       "validity buffer is absent", M},
+      {"negative buffer offset", m_negative_buffer_offset, ZCP_CORRUPT_INPUT,
+       "offset -128", M},
+      {"buffer end overflows", m_buffer_end_overflows, ZCP_CORRUPT_INPUT,
+       "buffer 1 has offset", M},
+      {"list without child", m_list_without_child, ZCP_CORRUPT_INPUT, "the type needs 1",
+       M},
+      {"struct children differ", m_array_children_differ, ZCP_CORRUPT_INPUT,
+       "array has 1 children", M},
+      {"batch columns differ", m_batch_columns_differ, ZCP_CORRUPT_INPUT,
+       "array has 5 children", M},
+      {"dictionary in schema only", m_dictionary_in_schema_only, ZCP_CORRUPT_INPUT,
+       "only one of", M},
+      {"float dictionary indices", m_dictionary_float_indices, ZCP_CORRUPT_INPUT,
+       "must be integers", M},
+      {"variadic sizes on int32", m_variadic_sizes_on_int, ZCP_CORRUPT_INPUT,
+       "not a view type", M},
+      {"variadic size past buffer", m_variadic_size_past_buffer, ZCP_CORRUPT_INPUT,
+       "variadic buffer 0", M},
+      {"variadic buffer dropped", m_variadic_buffer_dropped, ZCP_CORRUPT_INPUT, "buffers",
+       M},
       {"batch longer than columns", m_root_too_long, ZCP_CORRUPT_INPUT, "rows", M},
-      {"list child too short", m_list_child_too_short, ZCP_CORRUPT_INPUT, "past the end", D},
+      {"list child too short", m_list_child_too_short, ZCP_CORRUPT_INPUT, "past the end",
+       D},
   };
   run_cases(&w, cases, sizeof cases / sizeof cases[0]);
   world_free(&w);
@@ -228,15 +278,22 @@ Test(descriptor_bad_structure, rare_type_mutations) {
   world_encode(&w);
   const enum zcp_validate_level M = ZCP_VALIDATE_MINIMAL;
   const struct bad_case cases[] = {
-      {"union type ids vs children", m_union_ids_vs_children, ZCP_CORRUPT_INPUT, "column 14 (sparse_union)", M},
-      {"map entries not a struct", m_map_entries_not_struct, ZCP_CORRUPT_INPUT, "descriptor", M},
+      {"union type ids vs children", m_union_ids_vs_children, ZCP_CORRUPT_INPUT,
+       "column 14 (sparse_union)", M},
+      {"map entries not a struct", m_map_entries_not_struct, ZCP_CORRUPT_INPUT,
+       "descriptor", M},
       {"float run ends", m_run_ends_float, ZCP_CORRUPT_INPUT, "descriptor", M},
-      {"run ends too few", m_run_ends_too_few, ZCP_CORRUPT_INPUT, "run end", ZCP_VALIDATE_DEFAULT},
-      {"null type with a buffer", m_null_with_buffer, ZCP_CORRUPT_INPUT, "column 0 (null): has 1 buffers", M},
+      {"run ends too few", m_run_ends_too_few, ZCP_CORRUPT_INPUT, "run end",
+       ZCP_VALIDATE_DEFAULT},
+      {"null type with a buffer", m_null_with_buffer, ZCP_CORRUPT_INPUT,
+       "column 0 (null): has 1 buffers", M},
       {"fixed-size binary too short", m_fsb_too_short, ZCP_CORRUPT_INPUT, "column 7", M},
-      {"fixed-size list child too short", m_fsl_child_too_short, ZCP_CORRUPT_INPUT, "rows", M},
-      {"dense union offsets short", m_dense_offsets_short, ZCP_CORRUPT_INPUT, "column 15 (dense_union)", M},
-      {"large list offsets short", m_large_list_offsets_short, ZCP_CORRUPT_INPUT, "column 10", M},
+      {"fixed-size list child too short", m_fsl_child_too_short, ZCP_CORRUPT_INPUT,
+       "rows", M},
+      {"dense union offsets short", m_dense_offsets_short, ZCP_CORRUPT_INPUT,
+       "column 15 (dense_union)", M},
+      {"large list offsets short", m_large_list_offsets_short, ZCP_CORRUPT_INPUT,
+       "column 10", M},
       {"views short", m_views_short, ZCP_CORRUPT_INPUT, "column 8", M},
   };
   run_cases(&w, cases, sizeof cases / sizeof cases[0]);
@@ -248,13 +305,16 @@ Test(descriptor_bad_structure, bytes) {
   struct world w;
   world_build(&w, WORLD_FIXTURE, 20, 1, 16 << 20);
   world_encode(&w);
-  /* every proper prefix: protobuf-c refuses it, or the batch (the last field) is missing */
+  /* every proper prefix: protobuf-c refuses it, or the batch (the last field) is missing
+   */
   for (int64_t n = 0; n < w.desc_size; n++) {
     struct ArrowSchema s;
     struct ArrowArray a;
     struct zcp_error err = {0};
-    zcp_status_t st = zcp_descriptor_decode(w.desc, n, w.mem, ZCP_VALIDATE_FULL, &s, &a, &err);
-    cr_assert_eq(st, ZCP_CORRUPT_INPUT, "prefix of %lld bytes: %s", (long long)n, err.message);
+    zcp_status_t st =
+        zcp_descriptor_decode(w.desc, n, w.mem, ZCP_VALIDATE_FULL, &s, &a, &err);
+    cr_assert_eq(st, ZCP_CORRUPT_INPUT, "prefix of %lld bytes: %s", (long long)n,
+                 err.message);
     cr_assert_null(a.release);
   }
   uint8_t garbage[512];
@@ -267,14 +327,14 @@ Test(descriptor_bad_structure, bytes) {
     expect_refused(&w, garbage, 1 + round * 2, ZCP_VALIDATE_FULL, ZCP_CORRUPT_INPUT,
                    "descriptor", "garbage");
   }
-  expect_refused(&w, (const uint8_t *)"", 0, ZCP_VALIDATE_FULL, ZCP_CORRUPT_INPUT, "empty",
-                 "empty");
+  expect_refused(&w, (const uint8_t *)"", 0, ZCP_VALIDATE_FULL, ZCP_CORRUPT_INPUT,
+                 "empty", "empty");
   struct ArrowSchema s;
   struct ArrowArray a;
   cr_expect_eq(zcp_descriptor_decode(NULL, 10, w.mem, ZCP_VALIDATE_FULL, &s, &a, NULL),
                ZCP_INVALID_ARGUMENT);
-  cr_expect_eq(zcp_descriptor_decode(w.desc, w.desc_size, w.mem, (enum zcp_validate_level)7,
-                                     &s, &a, NULL),
+  cr_expect_eq(zcp_descriptor_decode(w.desc, w.desc_size, w.mem,
+                                     (enum zcp_validate_level)7, &s, &a, NULL),
                ZCP_INVALID_ARGUMENT);
   struct zcp_buffer_ref *refs = NULL;
   int64_t n = 0;
@@ -368,7 +428,8 @@ Test(descriptor_bad_structure, depth) {
   int64_t size;
   /* struct + 62 lists + null: within the limit, but the lists' buffers are missing */
   uint8_t *buf = deep_descriptor(62, &size);
-  expect_refused(&w, buf, size, ZCP_VALIDATE_FULL, ZCP_CORRUPT_INPUT, "buffers", "depth 62");
+  expect_refused(&w, buf, size, ZCP_VALIDATE_FULL, ZCP_CORRUPT_INPUT, "buffers",
+                 "depth 62");
   free(buf);
   buf = deep_descriptor(70, &size);
   expect_refused(&w, buf, size, ZCP_VALIDATE_FULL, ZCP_CORRUPT_INPUT, "nesting deeper",

@@ -33,7 +33,8 @@ static inline void world_build(struct world *w, enum world_kind kind, int64_t ro
   struct zcp_allocator *a = zcp_fake_memory_allocator(w->fm);
   if (kind == WORLD_FIXTURE) {
     cr_assert_eq(zcp_fixture_schema(&w->schema, &err), ZCP_OK, "%s", err.message);
-    cr_assert_eq(zcp_fixture_batch(0, rows, a, &w->batch, &err), ZCP_OK, "%s", err.message);
+    cr_assert_eq(zcp_fixture_batch(0, rows, a, &w->batch, &err), ZCP_OK, "%s",
+                 err.message);
   } else {
     cr_assert_eq(zcp_fixture_exotic_schema(&w->schema, &err), ZCP_OK, "%s", err.message);
     cr_assert_eq(zcp_fixture_exotic_batch(rows, a, &w->batch, &err), ZCP_OK, "%s",
@@ -46,9 +47,9 @@ static inline void world_encode(struct world *w) {
   struct zcp_error err = {0};
   zcp_descriptor_free(w->desc);
   w->desc = NULL;
-  cr_assert_eq(zcp_descriptor_encode(&w->schema, &w->batch, w->mem, &w->desc, &w->desc_size,
-                                     &err),
-               ZCP_OK, "%s", err.message);
+  cr_assert_eq(
+      zcp_descriptor_encode(&w->schema, &w->batch, w->mem, &w->desc, &w->desc_size, &err),
+      ZCP_OK, "%s", err.message);
 }
 
 static inline void world_free(struct world *w) {

@@ -8,11 +8,14 @@
 
 TestSuite(descriptor_roundtrip, .timeout = 300);
 
-static void noop_release(struct ArrowArray *a) { a->release = NULL; }
+static void noop_release(struct ArrowArray *a) {
+  a->release = NULL;
+}
 
 /* Every buffer of got is the producer's (the view sizes buffer is the importer's own). */
-static void expect_same_buffers(const struct ArrowArray *want, const struct ArrowArray *got,
-                                const struct ArrowSchema *s, const char *path) {
+static void expect_same_buffers(const struct ArrowArray *want,
+                                const struct ArrowArray *got, const struct ArrowSchema *s,
+                                const char *path) {
   cr_assert_eq(got->n_buffers, want->n_buffers, "%s: buffer count", path);
   cr_assert_eq(got->n_children, want->n_children, "%s: child count", path);
   bool views = strcmp(s->format, "vu") == 0 || strcmp(s->format, "vz") == 0;
@@ -59,12 +62,13 @@ static void expect_same_schema(const struct ArrowSchema *a, const struct ArrowSc
 
 /* Encodes (schema, batch), decodes at `level` and compares everything. */
 static void expect_round_trip(struct world *w, const struct ArrowSchema *schema,
-                              const struct ArrowArray *batch, enum zcp_validate_level level) {
+                              const struct ArrowArray *batch,
+                              enum zcp_validate_level level) {
   struct zcp_error err = {0};
   uint8_t *desc = NULL;
   int64_t size = 0;
-  cr_assert_eq(zcp_descriptor_encode(schema, batch, w->mem, &desc, &size, &err), ZCP_OK, "%s",
-               err.message);
+  cr_assert_eq(zcp_descriptor_encode(schema, batch, w->mem, &desc, &size, &err), ZCP_OK,
+               "%s", err.message);
   int64_t calls = zcp_fake_memory_resolve_calls(w->fm);
   struct ArrowSchema s2;
   struct ArrowArray a2;
@@ -74,7 +78,8 @@ static void expect_round_trip(struct world *w, const struct ArrowSchema *schema,
   expect_same_schema(schema, &s2);
   expect_same_buffers(batch, &a2, schema, "batch");
   json_t *want = NULL, *got = NULL;
-  cr_assert_eq(zcp_json_batch_values(batch, schema, &want, &err), ZCP_OK, "%s", err.message);
+  cr_assert_eq(zcp_json_batch_values(batch, schema, &want, &err), ZCP_OK, "%s",
+               err.message);
   cr_assert_eq(zcp_json_batch_values(&a2, &s2, &got, &err), ZCP_OK, "%s", err.message);
   char where[512] = "";
   cr_expect(zcp_json_same(want, got, where, sizeof where), "values differ at %s", where);
@@ -176,7 +181,8 @@ Test(descriptor_roundtrip, size_does_not_grow_with_rows) {
   int64_t n_refs = 0;
   struct zcp_buffer_ref *refs = NULL;
   struct zcp_error err = {0};
-  cr_assert_eq(zcp_descriptor_refs(big.desc, big.desc_size, &refs, &n_refs, &err), ZCP_OK);
+  cr_assert_eq(zcp_descriptor_refs(big.desc, big.desc_size, &refs, &n_refs, &err),
+               ZCP_OK);
   free(refs);
   cr_expect_leq(big.desc_size, small.desc_size + 4 * n_refs + 64,
                 "1M rows: %lld bytes, 1k rows: %lld bytes (%lld buffers)",
@@ -184,8 +190,8 @@ Test(descriptor_roundtrip, size_does_not_grow_with_rows) {
   cr_expect_lt(small.desc_size, 8192, "1k rows: %lld bytes", (long long)small.desc_size);
   struct ArrowSchema s2;
   struct ArrowArray a2;
-  cr_assert_eq(zcp_descriptor_decode(big.desc, big.desc_size, big.mem, ZCP_VALIDATE_FULL, &s2,
-                                     &a2, &err),
+  cr_assert_eq(zcp_descriptor_decode(big.desc, big.desc_size, big.mem, ZCP_VALIDATE_FULL,
+                                     &s2, &a2, &err),
                ZCP_OK, "%s", err.message);
   cr_assert_eq(a2.length, 1000000);
   zcp_array_release(&a2);
@@ -206,7 +212,8 @@ Test(descriptor_roundtrip, refs_match_the_buffers) {
                err.message);
   cr_assert_gt(n, 20);
   const void **addrs = calloc((size_t)n, sizeof *addrs);
-  cr_assert_eq(w.mem->resolve(w.mem->ctx, refs, n, addrs, &err), ZCP_OK, "%s", err.message);
+  cr_assert_eq(w.mem->resolve(w.mem->ctx, refs, n, addrs, &err), ZCP_OK, "%s",
+               err.message);
   for (int64_t i = 0; i < n; i++) {
     cr_expect_geq(refs[i].region, zcp_fake_memory_region_id(w.fm, 0));
     cr_expect_geq(refs[i].length, 0);
@@ -228,8 +235,8 @@ Test(descriptor_roundtrip, release_frees_no_region_memory) {
   for (int round = 0; round < 3; round++) {
     struct ArrowSchema s2;
     struct ArrowArray a2;
-    cr_assert_eq(zcp_descriptor_decode(w.desc, w.desc_size, w.mem, ZCP_VALIDATE_DEFAULT, &s2,
-                                       &a2, &err),
+    cr_assert_eq(zcp_descriptor_decode(w.desc, w.desc_size, w.mem, ZCP_VALIDATE_DEFAULT,
+                                       &s2, &a2, &err),
                  ZCP_OK, "%s", err.message);
     zcp_array_release(&a2);
     zcp_schema_release(&s2);
@@ -239,8 +246,8 @@ Test(descriptor_roundtrip, release_frees_no_region_memory) {
     cr_expect_eq(after[i].live_blocks, before[i].live_blocks);
     cr_expect_eq(after[i].used_bytes, before[i].used_bytes);
   }
-  cr_expect_eq(zcp_array_validate(&w.batch, &w.schema, ZCP_VALIDATE_FULL, &err), ZCP_OK, "%s",
-               err.message);
+  cr_expect_eq(zcp_array_validate(&w.batch, &w.schema, ZCP_VALIDATE_FULL, &err), ZCP_OK,
+               "%s", err.message);
   world_free(&w);
 }
 
@@ -259,8 +266,8 @@ Test(descriptor_roundtrip, heap_batch_is_not_found) {
   cr_expect_null(desc);
   zcp_array_release(&heap);
   /* not a record batch */
-  cr_expect_eq(zcp_descriptor_encode(w.schema.children[0], w.batch.children[0], w.mem, &desc,
-                                     &size, &err),
+  cr_expect_eq(zcp_descriptor_encode(w.schema.children[0], w.batch.children[0], w.mem,
+                                     &desc, &size, &err),
                ZCP_INVALID_ARGUMENT);
   world_free(&w);
 }
