@@ -11,6 +11,7 @@
 #include "zcpool/allocator.h"
 #include "zcpool/arrow.h"
 #include "zcpool/cluster.h"
+#include "zcpool/copy.h"
 #include "zcpool/descriptor.h"
 #include "zcpool/fabric.h"
 #include "zcpool/ipc.h"

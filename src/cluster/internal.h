@@ -62,7 +62,8 @@ struct zcp_node {
   Zcpool__RegionInfo *region_list[1];
   atomic_ullong request_ids;
   atomic_llong reclaimed_blocks, reclaimed_bytes; /* of clients that died */
-  uint64_t barrier_gen; /* rounds of zcp_node_barrier this node has entered */
+  struct zcp__copy *copy; /* full copies received and in progress (copy.c) */
+  uint64_t barrier_gen;   /* rounds of zcp_node_barrier this node has entered */
   pthread_mutex_t mu; /* guards peers[] state (not the clients, which lock themselves) */
   pthread_cond_t cv;  /* a peer came up or went down */
   uint64_t client_epoch[ZCP_CLUSTER_MAX_NODES]; /* last epoch each client showed us */
@@ -73,5 +74,24 @@ struct zcp_node {
  * the first failure is returned, as "node <id>: <what>: <message>". */
 zcp_status_t zcp__node_broadcast(struct zcp_node *node, Zcpool__Request *req,
                                  int timeout_ms, const char *what, struct zcp_error *err);
+
+/* ---- full copies (copy.c) --------------------------------------------------------- */
+
+struct zcp__copy;
+zcp_status_t zcp__copy_init(struct zcp_node *node, struct zcp_error *err);
+/* Ends every transfer (their partial tables are freed) and drops every received table;
+ * before the pool goes. NULL ok. */
+void zcp__copy_release(struct zcp__copy *cp);
+/* Serves one SendTableFull part (the server's handler calls it). */
+void zcp__copy_serve(struct zcp_node *node, const struct zcp__rpc_peer *who,
+                     const Zcpool__Request *req, Zcpool__Response *resp);
+/* Node `client` went down (epoch 0) or came back with epoch: its transfers of an
+ * earlier epoch (all, for 0) are dropped and their partial tables freed. */
+void zcp__copy_client_gone(struct zcp_node *node, int32_t client, uint64_t epoch);
+/* Sends one part as it is (the sender's building block; tests forge parts with it). */
+zcp_status_t zcp__copy_send_part(struct zcp_node *node, int32_t peer,
+                                 uint64_t transfer_id, uint64_t seq, const char *name,
+                                 const uint8_t *data, int64_t len, bool last, bool abort,
+                                 struct zcp_error *err);
 
 #endif

@@ -140,6 +140,9 @@ static void serve(void *ctx, const struct zcp__rpc_peer *who, const Zcpool__Requ
       }
       break;
     }
+    case ZCPOOL__REQUEST__CALL_SEND_TABLE_FULL:
+      zcp__copy_serve(node, who, req, resp);
+      return;
     default:
       st = zcp_error_set(&err, ZCP_UNSUPPORTED, "call %d is not served here",
                          (int)req->call_case);
@@ -173,6 +176,7 @@ static void on_hello(void *ctx, const Zcpool__Hello *h) {
   if (h->epoch > old) node->client_epoch[h->node] = h->epoch;
   pthread_mutex_unlock(&node->mu);
   if (old != 0 && h->epoch > old) {
+    zcp__copy_client_gone(node, h->node, h->epoch);
     int64_t blocks = 0, bytes = 0;
     zcp__grants_drop_epoch(&node->grants, h->node, old);
     if (zcp_pool_reclaim(node->pool, h->node, old, &blocks, &bytes, NULL) == ZCP_OK) {
@@ -240,6 +244,8 @@ static void on_down(void *ctx, int32_t id, const char *why) {
   snprintf(node->peers[id].why, sizeof node->peers[id].why, "%.190s", why);
   pthread_cond_broadcast(&node->cv);
   pthread_mutex_unlock(&node->mu);
+  /* A sender that is down will not finish its copies: free what they built. */
+  zcp__copy_client_gone(node, id, 0);
 }
 
 /* ---- remote pools -------------------------------------------------------------------
@@ -662,6 +668,7 @@ zcp_status_t zcp_node_open(const struct zcp_config *cfg, int32_t id,
   }
   if (st == ZCP_OK) st = zcp_window_reserve(cfg->window_base, total, &node->win, err);
   if (st == ZCP_OK) st = open_region(node, err);
+  if (st == ZCP_OK) st = zcp__copy_init(node, err);
   if (st == ZCP_OK) st = start_rpc(node, err);
   if (st != ZCP_OK) {
     zcp_error_prefix(err, st, "node %d of %s: ", (int)id, cfg->path);
@@ -679,6 +686,7 @@ void zcp_node_close(struct zcp_node *node) {
     zcp__rpc_client_close(node->peers[i].client);
   zcp__rpc_server_stop(node->srv);
   for (int i = 0; i < node->cfg.n_nodes; i++) unmap_peer(&node->peers[i]);
+  zcp__copy_release(node->copy); /* its tables live in the pool */
   zcp_pool_release(node->pool);
   zcp__grants_release(&node->grants);
   zcp_region_unmap(node->region);

@@ -70,6 +70,8 @@ const char *zcp__rpc_call_name(int call_case) {
       return "SetState";
     case ZCPOOL__REQUEST__CALL_WAIT_STATE:
       return "WaitState";
+    case ZCPOOL__REQUEST__CALL_SEND_TABLE_FULL:
+      return "SendTableFull";
     default:
       return "call";
   }

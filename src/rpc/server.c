@@ -309,6 +309,9 @@ static void free_result(Zcpool__Response *resp, const Zcpool__Response *orig) {
     case ZCPOOL__RESPONSE__RESULT_FLUSH:
       free(resp->flush);
       break;
+    case ZCPOOL__RESPONSE__RESULT_SEND_TABLE_FULL:
+      free(resp->send_table_full);
+      break;
     default:
       break;
   }
