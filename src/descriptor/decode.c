@@ -27,7 +27,7 @@
 #define MAX_FORMAT 1024 /* longest format string accepted (a 128-way union fits) */
 
 struct dec {
-  struct zcp__dpath path;
+  struct zcp__path path;
   struct zcp_error *err;
   int64_t n_refs;     /* present buffers */
   int64_t n_variadic; /* variadic sizes, all view columns together */
@@ -42,7 +42,7 @@ static zcp_status_t corrupt(struct dec *d, enum zcp_type t, const char *fmt, ...
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
   return zcp_error_set(d->err, ZCP_CORRUPT_INPUT, "descriptor column %s (%s): %s",
-                       zcp__dpath_str(&d->path),
+                       zcp__path_str(&d->path),
                        t == ZCP_TYPE_COUNT_ ? "?" : zcp_type_name(t), msg);
 }
 
@@ -138,9 +138,9 @@ static zcp_status_t check_tree(struct dec *d, const zcp__pb_field *fl,
 static zcp_status_t check_child(struct dec *d, const zcp__pb_field *fl,
                                 const zcp__pb_node *n, int64_t i, int depth) {
   size_t saved =
-      i >= 0 ? zcp__dpath_push(&d->path, i) : zcp__dpath_push_dictionary(&d->path);
+      i >= 0 ? zcp__path_push(&d->path, NULL, i) : zcp__path_push_dictionary(&d->path);
   zcp_status_t st = check_tree(d, fl, n, depth + 1);
-  zcp__dpath_pop(&d->path, saved);
+  zcp__path_pop(&d->path, saved);
   return st;
 }
 
@@ -337,7 +337,7 @@ static zcp_status_t decode(const zcp__pb_descriptor *desc,
                            struct ArrowArray *array, struct resolved *r,
                            struct zcp_error *err) {
   struct dec d = {.err = err};
-  zcp__dpath_init(&d.path);
+  zcp__path_init(&d.path, NULL);
   ZCP_RETURN_NOT_OK(check_tree(&d, desc->schema, desc->batch, 0));
 
   zcp_status_t st = build_schema(desc->schema, schema);

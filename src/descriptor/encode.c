@@ -46,7 +46,7 @@ static void arena_free(struct arena *a) {
 struct enc {
   const struct zcp_descriptor_memory *mem;
   struct arena arena;
-  struct zcp__dpath path;
+  struct zcp__path path;
   struct zcp_error *err;
 };
 
@@ -57,7 +57,7 @@ static zcp_status_t enc_oom(struct enc *e) {
 static zcp_status_t enc_fail(struct enc *e, const struct zcp_array_view *v,
                              zcp_status_t code, const char *what) {
   return zcp_error_set(e->err, code, "descriptor column %s (%s): %s",
-                       zcp__dpath_str(&e->path), zcp_type_name(v->format.type), what);
+                       zcp__path_str(&e->path), zcp_type_name(v->format.type), what);
 }
 
 static ProtobufCBinaryData bytes_of(const char *s, size_t n) {
@@ -141,7 +141,7 @@ static zcp_status_t encode_buffer(struct enc *e, const struct zcp_array_view *v,
   if (st == ZCP_NOT_FOUND && length == 0) return ZCP_OK; /* nothing used: absent */
   if (st != ZCP_OK) {
     return zcp_error_set(e->err, st, "descriptor column %s (%s): buffer %lld at %p: %s",
-                         zcp__dpath_str(&e->path), zcp_type_name(v->format.type),
+                         zcp__path_str(&e->path), zcp_type_name(v->format.type),
                          (long long)i, p, lerr.message);
   }
   b->present = true;
@@ -192,18 +192,18 @@ static zcp_status_t encode_node(struct enc *e, const struct zcp_array_view *v,
     n->children = arena_alloc(&e->arena, nc * sizeof *n->children);
     if (f->children == NULL || n->children == NULL) return enc_oom(e);
     for (int64_t i = 0; i < v->n_children; i++) {
-      size_t saved = zcp__dpath_push(&e->path, i);
+      size_t saved = zcp__path_push(&e->path, NULL, i);
       zcp_status_t st = encode_node(e, &v->children[i], &f->children[i], &n->children[i]);
-      zcp__dpath_pop(&e->path, saved);
+      zcp__path_pop(&e->path, saved);
       if (st != ZCP_OK) return st;
       f->n_children++;
       n->n_children++;
     }
   }
   if (v->dictionary != NULL) {
-    size_t saved = zcp__dpath_push_dictionary(&e->path);
+    size_t saved = zcp__path_push_dictionary(&e->path);
     zcp_status_t st = encode_node(e, v->dictionary, &f->dictionary, &n->dictionary);
-    zcp__dpath_pop(&e->path, saved);
+    zcp__path_pop(&e->path, saved);
     if (st != ZCP_OK) return st;
   }
   return ZCP_OK;
@@ -234,7 +234,7 @@ zcp_status_t zcp_descriptor_encode(const struct ArrowSchema *schema,
   zcp_status_t st = zcp_array_view_init(&view, array, schema, err);
   if (st != ZCP_OK) return zcp_error_prefix(err, st, "descriptor encode: ");
   struct enc e = {.mem = mem, .err = err};
-  zcp__dpath_init(&e.path);
+  zcp__path_init(&e.path, NULL);
   zcp__pb_descriptor d;
   zcpool__descriptor__descriptor__init(&d);
   d.magic = ZCP_DESCRIPTOR_MAGIC;

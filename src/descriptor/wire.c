@@ -1,45 +1,12 @@
 /* The bytes of a descriptor: safe unpacking of untrusted input (a nesting check before
- * protobuf-c sees it, then magic and version), column paths for messages, and
- * zcp_descriptor_refs, which reads the buffer references without building anything. */
+ * protobuf-c sees it, then magic and version) and zcp_descriptor_refs, which reads the
+ * buffer references without building anything. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "descriptor/internal.h"
 #include "zcpool/arrow.h"
-
-void zcp__dpath_init(struct zcp__dpath *p) {
-  p->buf[0] = '\0';
-  p->len = 0;
-}
-
-static size_t dpath_append(struct zcp__dpath *p, const char *part) {
-  size_t saved = p->len;
-  int n =
-      snprintf(p->buf + p->len, sizeof p->buf - p->len, "%s%s", p->len ? "." : "", part);
-  if (n > 0) p->len += (size_t)n;
-  if (p->len >= sizeof p->buf) p->len = sizeof p->buf - 1;
-  return saved;
-}
-
-size_t zcp__dpath_push(struct zcp__dpath *p, int64_t index) {
-  char part[24];
-  snprintf(part, sizeof part, "%lld", (long long)index);
-  return dpath_append(p, part);
-}
-
-size_t zcp__dpath_push_dictionary(struct zcp__dpath *p) {
-  return dpath_append(p, "[dictionary]");
-}
-
-void zcp__dpath_pop(struct zcp__dpath *p, size_t saved) {
-  p->len = saved;
-  p->buf[saved] = '\0';
-}
-
-const char *zcp__dpath_str(const struct zcp__dpath *p) {
-  return p->len ? p->buf : "<batch>";
-}
 
 /* ---- nesting check ------------------------------------------------------------------
  * protobuf-c unpacks nested messages recursively and without a depth limit. Every level
