@@ -12,6 +12,7 @@
 #include "zcpool/arrow.h"
 #include "zcpool/cluster.h"
 #include "zcpool/copy.h"
+#include "zcpool/descriptor.h"
 #include "zcpool/fabric.h"
 #include "zcpool/hugetable.h"
 #include "zcpool/ipc.h"

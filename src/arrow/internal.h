@@ -69,4 +69,15 @@ zcp_status_t zcp__metadata_check(const char *md, int64_t max_size, int64_t *size
  * run-end encoded, the number of type ids for unions, -1 for structs (any), else 0. */
 int64_t zcp__format_n_children(const struct zcp_format *f);
 
+/* Bytes needed for n values of `bits` bits each; -1 when negative or overflowing. */
+int64_t zcp__bytes_for_bits(int64_t n, int64_t bits);
+
+/* Bytes that buffer `index` (its position in ArrowArray.buffers; for binary/utf8 views
+ * only the validity and views buffers) of an array of type f must hold for `slots`
+ * (= offset + length) elements. ZCP__BYTES_DATA_DEPENDENT for the data buffer of
+ * binary/utf8 (the last offset says); -1 when the type has no such buffer or the size
+ * overflows. An empty array (length 0) needs no bytes at all: callers check that. */
+#define ZCP__BYTES_DATA_DEPENDENT (-2)
+int64_t zcp__layout_buffer_bytes(const struct zcp_format *f, int64_t index, int64_t slots);
+
 #endif /* ZCP_ARROW_INTERNAL_H */

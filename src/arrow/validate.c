@@ -13,23 +13,17 @@
 
 #include <string.h>
 
+#include "arrow/internal.h"
 #include "common/util.h"
 
 /* ---- shared helpers -----------------------------------------------------------------
  */
 
-/* Bytes needed for n values of `bits` bits each, or -1 on overflow. */
-static int64_t bytes_for_bits(int64_t n, int64_t bits) {
-  int64_t total;
-  if (!zcp__mul_i64(n, bits, &total)) return -1;
-  return total / 8 + (total % 8 != 0);
-}
-
 zcp_status_t zcp__check_buffer(struct zcp__vctx *c, const struct zcp_array_view *v,
                                int role, const char *what, int64_t elements,
                                int64_t bits) {
   if (v->length == 0) return ZCP_OK; /* nothing will be read: NULL and empty are fine */
-  int64_t need = bytes_for_bits(elements, bits);
+  int64_t need = zcp__bytes_for_bits(elements, bits);
   if (need < 0) {
     return ZCP_VFAIL(c, v, "%s buffer size for %lld elements overflows", what,
                      (long long)elements);
@@ -127,7 +121,7 @@ zcp_status_t zcp__check_offsets(struct zcp__vctx *c, const struct zcp_array_view
                      "last offset %lld at row %lld is past the end of the %s (%lld)",
                      (long long)last, (long long)v->length, limit_what, (long long)limit);
   }
-  if (c->level >= ZCP_VALIDATE_FULL) {
+  if (zcp__vctx_bounds(c)) {
     int64_t prev = first;
     for (int64_t r = 0; r < v->length; r++) {
       int64_t next = zcp__ld_offset(off, width, v->offset + r + 1);
@@ -324,6 +318,12 @@ zcp_status_t zcp__validate_node(struct zcp__vctx *c, const struct zcp_array_view
 zcp_status_t zcp_array_view_validate(const struct zcp_array_view *view,
                                      enum zcp_validate_level level,
                                      struct zcp_error *err) {
+  return zcp__array_view_validate(view, level, false, err);
+}
+
+zcp_status_t zcp__array_view_validate(const struct zcp_array_view *view,
+                                      enum zcp_validate_level level, bool bounds,
+                                      struct zcp_error *err) {
   if (view == NULL || view->array == NULL || view->schema == NULL) {
     return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "view is NULL or not initialised");
   }
@@ -333,6 +333,7 @@ zcp_status_t zcp_array_view_validate(const struct zcp_array_view *view,
   }
   struct zcp__vctx c;
   c.level = level;
+  c.bounds = bounds;
   c.err = err;
   zcp__path_init(&c.path, view->schema);
   return zcp__validate_node(&c, view);

@@ -8,9 +8,24 @@
 
 struct zcp__vctx {
   enum zcp_validate_level level;
+  /* Below FULL, still check every value a reader uses to address memory: all offsets,
+   * list view ranges, union type ids and offsets, run ends, dictionary indices (what
+   * descriptors from other processes need at their DEFAULT level). */
+  bool bounds;
   struct zcp_error *err;
   struct zcp__path path; /* of the node being checked */
 };
+
+/* Whether the O(rows) checks that keep readers inside their buffers run. */
+static inline bool zcp__vctx_bounds(const struct zcp__vctx *c) {
+  return c->bounds || c->level >= ZCP_VALIDATE_FULL;
+}
+
+/* zcp_array_view_validate with the bounds checks of struct zcp__vctx switched on or off
+ * independently of the level. */
+zcp_status_t zcp__array_view_validate(const struct zcp_array_view *view,
+                                      enum zcp_validate_level level, bool bounds,
+                                      struct zcp_error *err);
 
 /* Fails the node being checked with ZCP_CORRUPT_INPUT and a message naming its column. */
 #define ZCP_VFAIL(c, v, ...) \

@@ -59,7 +59,7 @@ static zcp_status_t check_list_view(struct zcp__vctx *c, const struct zcp_array_
   int64_t n = v->offset + v->length;
   ZCP_RETURN_NOT_OK(zcp__check_buffer(c, v, 1, "offsets", n, width * 8));
   ZCP_RETURN_NOT_OK(zcp__check_buffer(c, v, 2, "sizes", n, width * 8));
-  if (c->level < ZCP_VALIDATE_FULL) return ZCP_OK;
+  if (!zcp__vctx_bounds(c)) return ZCP_OK;
   /* Every slot, null or not, must stay within the child (the spec says so, and getters
    * are called on null slots by code that does not check first). */
   int64_t child_len = v->children[0].length;
@@ -108,7 +108,7 @@ static zcp_status_t check_union(struct zcp__vctx *c, const struct zcp_array_view
       ZCP_RETURN_NOT_OK(check_child_length(c, v, i, n, "for offset + length"));
     }
   }
-  if (c->level < ZCP_VALIDATE_FULL || v->length == 0) return ZCP_OK;
+  if (!zcp__vctx_bounds(c) || v->length == 0) return ZCP_OK;
   int16_t child_of[ZCP_MAX_UNION_TYPES];
   for (int k = 0; k < ZCP_MAX_UNION_TYPES; k++) child_of[k] = -1;
   for (int32_t k = 0; k < v->format.n_type_ids && k < v->n_children; k++) {
@@ -160,7 +160,7 @@ static zcp_status_t check_run_end_encoded(struct zcp__vctx *c,
     return ZCP_VFAIL(c, v, "last run end %lld is less than offset + length %lld",
                      (long long)last, (long long)need);
   }
-  if (c->level < ZCP_VALIDATE_FULL) return ZCP_OK;
+  if (!zcp__vctx_bounds(c)) return ZCP_OK;
   if (ends->null_count < 0 && ends->buffers[0] != NULL &&
       zcp__count_set_bits(ends->buffers[0], ends->offset, ends->length) != ends->length) {
     return ZCP_VFAIL(c, v, "run ends contain nulls");
@@ -184,7 +184,7 @@ static zcp_status_t check_run_end_encoded(struct zcp__vctx *c,
 
 zcp_status_t zcp__check_dictionary_indices(struct zcp__vctx *c,
                                            const struct zcp_array_view *v) {
-  if (c->level < ZCP_VALIDATE_FULL) return ZCP_OK;
+  if (!zcp__vctx_bounds(c)) return ZCP_OK;
   int64_t n = v->dictionary->length;
   for (int64_t r = 0; r < v->length; r++) {
     if (zcp_array_view_is_null(v, r)) continue;

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "corpus_dir.h"
 #include "zcp_fixture.h"
 #include "zcpool/ipc.h"
 
@@ -107,18 +108,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   dir = argv[1];
-  char parent[4096];
-  snprintf(parent, sizeof parent, "%s", dir);
-  for (char *p = parent + 1; *p; p++) { /* mkdir -p */
-    if (*p != '/') continue;
-    *p = 0;
-    mkdir(parent, 0755);
-    *p = '/';
-  }
-  if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-    fprintf(stderr, "gen_ipc_corpus: cannot create %s: %s\n", dir, strerror(errno));
-    return 1;
-  }
+  if (corpus_dir_create("gen_ipc_corpus", dir) != 0) return 1;
   struct zcp_error err = {0};
   struct ArrowSchema fx, ex;
   if (zcp_fixture_schema(&fx, &err) != ZCP_OK || zcp_fixture_exotic_schema(&ex, &err) != ZCP_OK) {

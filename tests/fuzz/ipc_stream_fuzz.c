@@ -15,24 +15,9 @@
 
 #include "zcpool/ipc.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz_values.h"
 
-/* Formats elements of every column: the getters read everything validation vouched for
- * (offsets, views, dictionary indices, union children, runs). Columns that need no bytes
- * per row (null, run-end encoded) can claim billions of rows in a few bytes, so long
- * batches are sampled: the first and last rows and a stride between. */
-static void touch_values(const struct ArrowArray *batch, const struct ArrowSchema *schema) {
-  struct zcp_array_view view;
-  if (zcp_array_view_init(&view, batch, schema, NULL) != ZCP_OK) abort(); /* reader bug */
-  char buf[256];
-  int64_t n = view.length, stride = n > 4096 ? n / 1024 : 1;
-  for (int64_t c = 0; c < view.n_children; c++) {
-    for (int64_t i = 0; i < n; i += (i < 1024 || i >= n - 1024) ? 1 : stride) {
-      zcp_array_view_format(&view.children[c], view.offset + i, buf, sizeof buf);
-    }
-  }
-  zcp_array_view_reset(&view);
-}
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Rows of a batch to look at: all of a short one, the ends and a stride of a long one. */
 static int64_t next_row(int64_t i, int64_t n) {
@@ -93,7 +78,7 @@ static void drain(struct zcp_ipc_reader *r) {
     struct ArrowArray batch;
     if (zcp_ipc_reader_next(r, &batch, NULL) != ZCP_OK || batch.release == NULL) break;
     if (zcp_array_validate(&batch, schema, ZCP_VALIDATE_FULL, NULL) != ZCP_OK) abort();
-    touch_values(&batch, schema);
+    zcp_fuzz_touch_values(&batch, schema);
     round_trip(&batch, schema);
     zcp_array_release(&batch);
   }
