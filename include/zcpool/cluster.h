@@ -12,6 +12,7 @@
  *   down_after_ms = 1000          ; a peer silent this long is down
  *   connect_ms = 1000, call_timeout_ms = 10000
  *   max_frame = 1M, max_outstanding = 64, quota = 0 (bytes per peer; 0 unlimited)
+ *   protocol = invalidate         ; or prewrite-flush (thesis mode, DESIGN §4)
  *
  *   [node.0]
  *   address = unix:/run/zcpool/demo-0.sock   ; or tcp://10.0.0.1:7000
@@ -54,6 +55,15 @@ struct zcp_node_config {
   enum zcp_coherence coherence;
 };
 
+/* The coherence protocol on non-coherent regions (DESIGN §4). */
+enum zcp_protocol {
+  /* importers invalidate what a descriptor references before reading (default) */
+  ZCP_PROTOCOL_INVALIDATE = 0,
+  /* thesis §3.9/§3.11: every new block is flushed on every node before it is written;
+   * importers then skip invalidation */
+  ZCP_PROTOCOL_PREWRITE_FLUSH = 1,
+};
+
 struct zcp_config {
   char path[512]; /* the file it came from (or the name given to _parse_string) */
   char name[64];
@@ -68,6 +78,7 @@ struct zcp_config {
   int64_t max_frame;
   int32_t max_outstanding;
   int64_t quota;
+  enum zcp_protocol protocol;
   int32_t n_nodes;
   struct zcp_node_config nodes[ZCP_CLUSTER_MAX_NODES];
 };
@@ -173,6 +184,100 @@ ZCP_CHECK_RESULT zcp_status_t zcp_node_sync_wait(struct zcp_node *node, uint64_t
  * that rounds can follow each other without the race of reused flag bits). */
 ZCP_CHECK_RESULT zcp_status_t zcp_node_barrier(struct zcp_node *node, int timeout_ms,
                                                struct zcp_error *err);
+
+/* ---- sharing (share.c, memory.c, lease.c) -------------------------------------------
+ *
+ * A shared batch lives where it was built (any node's region); only its descriptor
+ * travels. Every node keeps a replica of the catalog (name -> creator node and epoch,
+ * kind, descriptor, rows), filled by the creator's parallel Publish to every node, so a
+ * lookup is local: decode the descriptor, verify the buffers with their regions' owners
+ * (one Verify call per owner, in parallel), invalidate them on non-coherent regions and
+ * read in place.
+ *
+ * Lifetime (thesis §3.10, "the creator frees"): zcp_node_share moves the batch into the
+ * node; the creator releases it (freeing its pool blocks) when zcp_node_drop completes,
+ * or when the node closes. Drop belongs to the creator: it refuses new leases, waits
+ * until every lease is released or expired (bounded by its timeout), removes the entry
+ * from every replica, then frees.
+ *
+ * Faults: a reader whose batch lives in the region of a node that is down gets
+ * ZCP_PEER_DOWN ("owner down"); a region or creator that came back with a new epoch
+ * makes the entry ZCP_STALE (it stays listed, marked stale, until its creator shares
+ * the name again, which replaces it). A node that restarts starts with an empty replica:
+ * it sees only what is shared after it came back. */
+
+#define ZCP_SHARE_NAME_MAX 128 /* bytes of a name, NUL included */
+
+struct zcp_descriptor_memory;
+
+/* The cluster's memory for descriptors (include/zcpool/descriptor.h): locate turns an
+ * address into (owner's region, its epoch, offset from its data area) by the window's
+ * layout; resolve checks the ranges with their owners (see above). Borrowed. */
+void zcp_node_memory(struct zcp_node *node, struct zcp_descriptor_memory *out);
+
+/* Seals every block a buffer of batch lies in (children, dictionaries and variadic
+ * buffers included): locally, or with one Seal call per other owner, in parallel. Only
+ * the node that holds a block may seal it; sealed blocks are left alone. Then writes
+ * each block back to memory on non-coherent regions and fences (protocol step 3). A
+ * buffer outside the cluster's memory is ZCP_INVALID_ARGUMENT. */
+ZCP_CHECK_RESULT zcp_status_t zcp_node_seal_batch(struct zcp_node *node,
+                                                  const struct ArrowArray *batch,
+                                                  struct zcp_error *err);
+
+/* Seals, describes and publishes batch (a "+s" record batch over schema) under name on
+ * every node. On success the batch is moved into the node (batch->release is NULL
+ * afterwards); on failure it stays with the caller. A name in use is ZCP_BUSY; a peer
+ * that is down fails the call with ZCP_PEER_DOWN (nothing stays published). */
+ZCP_CHECK_RESULT zcp_status_t zcp_node_share(struct zcp_node *node, const char *name,
+                                             const struct ArrowSchema *schema,
+                                             struct ArrowArray *batch,
+                                             struct zcp_error *err);
+/* Imports the shared batch `name` from this node's replica into a new table (validated
+ * at level) whose buffers point into the regions. Errors: ZCP_NOT_FOUND, ZCP_STALE,
+ * ZCP_PEER_DOWN (owner down), ZCP_BUSY (a block not sealed), ZCP_CORRUPT_INPUT. */
+ZCP_CHECK_RESULT zcp_status_t zcp_node_lookup(struct zcp_node *node, const char *name,
+                                              enum zcp_validate_level level,
+                                              struct zcp_table **out,
+                                              struct zcp_error *err);
+
+enum zcp_share_kind {
+  ZCP_SHARE_TABLE = 0,    /* zcp_node_share */
+  ZCP_SHARE_CHUNK = 1,    /* zcp_hugetable_add_chunk */
+  ZCP_SHARE_MANIFEST = 2, /* zcp_hugetable_commit */
+};
+
+struct zcp_share_info {
+  char name[ZCP_SHARE_NAME_MAX];
+  enum zcp_share_kind kind;
+  int32_t creator;
+  uint64_t creator_epoch;
+  int64_t rows;      /* manifest: total rows */
+  int64_t first_row; /* chunks */
+  int64_t descriptor_size;
+  bool stale; /* the creator has come back with a newer epoch */
+};
+
+/* Every entry of this node's replica, sorted by name (then kind, first row). Free *out
+ * with free(). */
+ZCP_CHECK_RESULT zcp_status_t zcp_node_list(struct zcp_node *node,
+                                            struct zcp_share_info **out, int64_t *n,
+                                            struct zcp_error *err);
+/* Drops a shared batch; only its creator may (ZCP_INVALID_ARGUMENT elsewhere). Waits up
+ * to timeout_ms for leases (then ZCP_TIMEOUT naming the holders; the batch stays). */
+ZCP_CHECK_RESULT zcp_status_t zcp_node_drop(struct zcp_node *node, const char *name,
+                                            int timeout_ms, struct zcp_error *err);
+
+/* Leases (explicit, not tied to a table): pins the shared batch `name` at its creator
+ * for ttl_ms (1 ms .. 1 h); *lease_id names it for zcp_node_lease_release. A batch being
+ * dropped refuses new leases with ZCP_BUSY. A lease that is never released expires. */
+ZCP_CHECK_RESULT zcp_status_t zcp_node_lease(struct zcp_node *node, const char *name,
+                                             int64_t ttl_ms, uint64_t *lease_id,
+                                             struct zcp_error *err);
+/* ZCP_NOT_FOUND when the lease is unknown (released or expired). */
+ZCP_CHECK_RESULT zcp_status_t zcp_node_lease_release(struct zcp_node *node,
+                                                     const char *name,
+                                                     uint64_t lease_id,
+                                                     struct zcp_error *err);
 
 /* ---- status --------------------------------------------------------------------------
  */

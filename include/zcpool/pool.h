@@ -145,7 +145,8 @@ ZCP_CHECK_RESULT zcp_status_t zcp_pool_seal_for(struct zcp_pool *pool,
 
 /* Is [offset, offset + length) inside one live, sealed block? ZCP_OK and *out (may be
  * NULL) describes it; ZCP_NOT_FOUND when the range starts outside every live block,
- * ZCP_INVALID_ARGUMENT when it runs past its block's end or the block is not sealed. */
+ * ZCP_INVALID_ARGUMENT when it runs past its block's end or the block is not sealed
+ * (then *out still describes the block the range starts in). */
 ZCP_CHECK_RESULT zcp_status_t zcp_pool_lookup(struct zcp_pool *pool, int64_t offset,
                                               int64_t length, struct zcp_block_info *out,
                                               struct zcp_error *err);

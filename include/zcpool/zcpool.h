@@ -14,6 +14,7 @@
 #include "zcpool/copy.h"
 #include "zcpool/descriptor.h"
 #include "zcpool/fabric.h"
+#include "zcpool/hugetable.h"
 #include "zcpool/ipc.h"
 #include "zcpool/pool.h"
 #include "zcpool/sql.h"

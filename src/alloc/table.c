@@ -566,6 +566,9 @@ zcp_status_t zcp__table_lookup(struct zcp__table *t, int64_t offset, int64_t len
                                 .epoch = t->e[id].epoch,
                                 .request_id = t->e[id].request_id,
                                 .state = (enum zcp_block_state)t->e[id].state};
+  /* Filled on the errors below too: the importer tells "not sealed yet" (try later)
+   * from "runs past its block" (a bad descriptor) by it. */
+  if (out != NULL) *out = info;
   if (end > info.offset + info.size) {
     st = zcp_error_set(
         err, ZCP_INVALID_ARGUMENT,
@@ -578,8 +581,6 @@ zcp_status_t zcp__table_lookup(struct zcp__table *t, int64_t offset, int64_t len
                        "range [0x%llx, 0x%llx) lies in block 0x%llx of node %d, which is "
                        "not sealed",
                        (ull)offset, (ull)end, (ull)info.offset, info.node);
-  } else if (out != NULL) {
-    *out = info;
   }
 out:
   pthread_mutex_unlock(&t->lock);

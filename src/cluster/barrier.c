@@ -5,7 +5,9 @@
  *
  * Flag bits reused from one round to the next race (a fast node may flip a bit back
  * before a slow one has seen it set), so zcp_node_barrier counts rounds instead: a
- * generation word that only grows, waited on with "at least". */
+ * generation word that only grows, waited on with "at least".
+ *
+ * The broadcast helper below also serves Flush and the sharing layer's Publish / Drop. */
 #include "common/platform.h"
 
 #include <stdio.h>
@@ -19,6 +21,34 @@ void zcp_node_set_state(struct zcp_node *node, uint64_t flags, uint64_t mask) {
 
 uint64_t zcp_node_get_state(struct zcp_node *node) {
   return zcp__rpc_server_get_state(node->srv, ZCPOOL__STATE_WORD__STATE_USER);
+}
+
+zcp_status_t zcp__node_broadcast(struct zcp_node *node, Zcpool__Request *req,
+                                 int timeout_ms, const char *what, struct zcp_error *err) {
+  /* All peers at once: the cost is one round trip, not N (the thesis asked in turn). */
+  struct zcp__rpc_call calls[ZCP_CLUSTER_MAX_NODES];
+  zcp_status_t first = ZCP_OK;
+  for (int i = 0; i < node->cfg.n_nodes; i++) {
+    calls[i].client = NULL;
+    if (i == node->id) continue;
+    calls[i].request_id = 0;
+    struct zcp_error e = {0};
+    zcp_status_t st =
+        zcp__rpc_call_start(node->peers[i].client, req, timeout_ms, &calls[i], &e);
+    if (st != ZCP_OK) {
+      calls[i].client = NULL;
+      if (first == ZCP_OK)
+        first = zcp_error_set(err, st, "node %d: %s: %s", (int)node->id, what, e.message);
+    }
+  }
+  for (int i = 0; i < node->cfg.n_nodes; i++) {
+    if (calls[i].client == NULL) continue;
+    struct zcp_error e = {0};
+    zcp_status_t st = zcp__rpc_call_finish(&calls[i], NULL, &e);
+    if (st != ZCP_OK && first == ZCP_OK)
+      first = zcp_error_set(err, st, "node %d: %s: %s", (int)node->id, what, e.message);
+  }
+  return first;
 }
 
 /* Asks every peer to answer once its word satisfies the condition; waits for all. */

@@ -156,6 +156,7 @@ static const char *const CLUSTER_KEYS[] = {"name",
                                            "max_frame",
                                            "max_outstanding",
                                            "quota",
+                                           "protocol",
                                            NULL};
 static const char *const NODE_KEYS[] = {"address", "device", "size", "coherence", NULL};
 
@@ -226,6 +227,11 @@ static int cluster_key(struct parse *p, const char *name, const char *v) {
     case 11:
       ok = parse_size(v, &c->quota);
       want = "a size (0: unlimited)";
+      break;
+    case 12:
+      ok = strcmp(v, "invalidate") == 0 || strcmp(v, "prewrite-flush") == 0;
+      c->protocol = ok && v[0] == 'p' ? ZCP_PROTOCOL_PREWRITE_FLUSH : ZCP_PROTOCOL_INVALIDATE;
+      want = "invalidate or prewrite-flush";
       break;
     default:
       break;

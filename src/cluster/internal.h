@@ -68,12 +68,112 @@ struct zcp_node {
   pthread_cond_t cv;  /* a peer came up or went down */
   uint64_t client_epoch[ZCP_CLUSTER_MAX_NODES]; /* last epoch each client showed us */
   struct zcp__peer peers[ZCP_CLUSTER_MAX_NODES];
+  struct zcp__share *share; /* catalog replica, owned batches, leases (share.c) */
 };
 
 /* Sends req to every peer at once and waits for every answer (one round trip, not N);
  * the first failure is returned, as "node <id>: <what>: <message>". */
 zcp_status_t zcp__node_broadcast(struct zcp_node *node, Zcpool__Request *req,
                                  int timeout_ms, const char *what, struct zcp_error *err);
+
+/* ---- sharing (share.c, memory.c, lease.c, hugetable.c) ---------------------------- */
+
+struct zcp__share;
+ZCP_CHECK_RESULT zcp_status_t zcp__share_init(struct zcp_node *node, struct zcp_error *err);
+/* Frees every batch this node shared (before the clients close: remote blocks are
+ * freed over RPC) and the catalog. */
+void zcp__share_close(struct zcp_node *node);
+/* Frees the replica itself, once the server has stopped. */
+void zcp__share_free(struct zcp_node *node);
+/* Serves the sharing calls; false when req is none of them. */
+bool zcp__share_serve(struct zcp_node *node, const struct zcp__rpc_peer *who,
+                      const Zcpool__Request *req, Zcpool__Response *resp);
+void zcp__reply_error(Zcpool__Response *resp, zcp_status_t st, const char *msg);
+
+/* Catalog replica, under share->mu (share.c). */
+struct zcp__entry {
+  char name[ZCP_SHARE_NAME_MAX];
+  enum zcp_share_kind kind;
+  int32_t creator;
+  uint64_t creator_epoch;
+  uint8_t *desc; /* malloc'd */
+  int64_t desc_size;
+  int64_t rows, first_row;
+  uint64_t schema_hash;
+  struct zcp__entry *next;
+};
+/* A lease on one of this node's shared batches (lease.c). */
+struct zcp__lease {
+  uint64_t id;
+  int32_t node;
+  int64_t expires_ms; /* monotonic */
+  struct zcp__lease *next;
+};
+/* A batch this node created and frees (thesis §3.10). */
+struct zcp__owned {
+  char name[ZCP_SHARE_NAME_MAX];
+  enum zcp_share_kind kind;
+  int64_t first_row;
+  struct ArrowArray batch;
+  bool dropping; /* refuses new leases */
+  struct zcp__lease *leases;
+  struct zcp__owned *next;
+};
+struct zcp__share {
+  pthread_mutex_t mu;
+  pthread_cond_t cv; /* CLOCK_MONOTONIC: an entry arrived or left, a lease ended */
+  struct zcp__entry *entries;
+  struct zcp__owned *owned;
+  uint64_t next_lease;
+};
+
+/* Checks a name: 1..ZCP_SHARE_NAME_MAX-1 bytes. */
+ZCP_CHECK_RESULT zcp_status_t zcp__share_name_check(struct zcp_node *node, const char *what,
+                                                    const char *name,
+                                                    struct zcp_error *err);
+/* Under mu: the entry (name, kind, first_row; first_row ignored unless a chunk). */
+struct zcp__entry *zcp__catalog_find(struct zcp__share *s, const char *name,
+                                     enum zcp_share_kind kind, int64_t first_row);
+/* Publishes e (copied) locally and then to every peer in parallel, taking ownership of
+ * batch (moved) when that succeeds; undoes everything on failure. Checks run by
+ * check(ctx, share, e) under mu locally and on every replica. */
+ZCP_CHECK_RESULT zcp_status_t zcp__share_publish(struct zcp_node *node,
+                                                 const struct zcp__entry *e,
+                                                 struct ArrowArray *batch,
+                                                 struct zcp_error *err);
+/* Imports one descriptor into a schema and array (validated at level). */
+ZCP_CHECK_RESULT zcp_status_t zcp__share_import(struct zcp_node *node, const char *what,
+                                                const uint8_t *desc, int64_t size,
+                                                enum zcp_validate_level level,
+                                                struct ArrowSchema *schema,
+                                                struct ArrowArray *array,
+                                                struct zcp_error *err);
+/* The current epoch of node i as this node knows it (own or last handshake). */
+uint64_t zcp__node_epoch_of(struct zcp_node *node, int32_t i);
+int64_t zcp__mono_ms(void);
+void zcp__deadline(struct timespec *ts, int64_t ms_from_now);
+
+/* Lease service at the creator (lease.c), under share->mu. */
+ZCP_CHECK_RESULT zcp_status_t zcp__lease_grant(struct zcp_node *node, const char *name,
+                                               int32_t holder, int64_t ttl_ms,
+                                               uint64_t *id, struct zcp_error *err);
+ZCP_CHECK_RESULT zcp_status_t zcp__lease_end(struct zcp_node *node, const char *name,
+                                             uint64_t id, struct zcp_error *err);
+/* Waits (mu held) until o has no live lease or the deadline passes. */
+ZCP_CHECK_RESULT zcp_status_t zcp__lease_wait_none(struct zcp_node *node,
+                                                   struct zcp__owned *o,
+                                                   const struct timespec *deadline,
+                                                   int timeout_ms, struct zcp_error *err);
+void zcp__lease_free_all(struct zcp__owned *o);
+
+/* Thesis mode (memory.c): flushes a new block on every node before it is written. */
+ZCP_CHECK_RESULT zcp_status_t zcp__node_prewrite(struct zcp_node *node, void *p,
+                                                 int64_t size, struct zcp_error *err);
+/* Serving Verify and Seal (memory.c). */
+void zcp__serve_verify(struct zcp_node *node, const struct zcp__rpc_peer *who,
+                       const Zcpool__Verify *v, Zcpool__Response *resp);
+void zcp__serve_seal(struct zcp_node *node, const struct zcp__rpc_peer *who,
+                     const Zcpool__Seal *v, Zcpool__Response *resp);
 
 /* ---- full copies (copy.c) --------------------------------------------------------- */
 

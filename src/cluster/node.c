@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "cluster/internal.h"
+#include "common/sites.h"
 #include "common/util.h"
 
 static _Thread_local struct zcp_error last_error;
@@ -144,6 +145,7 @@ static void serve(void *ctx, const struct zcp__rpc_peer *who, const Zcpool__Requ
       zcp__copy_serve(node, who, req, resp);
       return;
     default:
+      if (zcp__share_serve(node, who, req, resp)) return;
       st = zcp_error_set(&err, ZCP_UNSUPPORTED, "call %d is not served here",
                          (int)req->call_case);
       break;
@@ -290,8 +292,10 @@ zcp_status_t zcp_node_pool(struct zcp_node *node, int32_t owner,
     return zcp_error_set(err, ZCP_NOT_FOUND, "node %d: no node %d in cluster %s (0..%d)",
                          (int)node->id, (int)owner, node->cfg.name,
                          (int)node->cfg.n_nodes - 1);
-  *out =
-      owner == node->id ? zcp_pool_allocator(node->pool) : &node->peers[owner].pool.alloc;
+  /* In thesis mode the local pool goes through zcp_node_alloc too, for its pre-write
+   * flush (peers[id].pool is set up for that). */
+  bool direct = owner == node->id && node->cfg.protocol == ZCP_PROTOCOL_INVALIDATE;
+  *out = direct ? zcp_pool_allocator(node->pool) : &node->peers[owner].pool.alloc;
   return ZCP_OK;
 }
 
@@ -342,7 +346,10 @@ static zcp_status_t remote(struct zcp_node *node, int32_t owner, Zcpool__Request
 zcp_status_t zcp_node_alloc(struct zcp_node *node, int32_t owner, int64_t size,
                             void **out, struct zcp_error *err) {
   *out = NULL;
-  if (owner == node->id) return zcp_pool_alloc(node->pool, size, out, err);
+  if (owner == node->id) {
+    ZCP_RETURN_NOT_OK(zcp_pool_alloc(node->pool, size, out, err));
+    return zcp__node_prewrite(node, *out, size, err);
+  }
   uint8_t *base = NULL;
   int64_t area = 0;
   const struct zcp_region *region = NULL;
@@ -357,7 +364,9 @@ zcp_status_t zcp_node_alloc(struct zcp_node *node, int32_t owner, int64_t size,
   if (st == ZCP_OK) st = answer_ptr(node, owner, "Malloc", resp, base, area, out, err);
   /* Protocol step 2 (DESIGN §4): lines of this block we may hold from an earlier life of
    * the memory must go before we write; the owner has zeroed it in memory. */
-  if (st == ZCP_OK) zcp_region_invalidate(region, *out, resp->alloc->size);
+  if (st == ZCP_OK && zcp__site_enabled("alloc.invalidate"))
+    zcp_region_invalidate(region, *out, resp->alloc->size);
+  if (st == ZCP_OK) st = zcp__node_prewrite(node, *out, resp->alloc->size, err);
   if (resp != NULL) zcpool__response__free_unpacked(resp, NULL);
   return st;
 }
@@ -378,7 +387,10 @@ zcp_status_t zcp_node_realloc(struct zcp_node *node, int32_t owner, void *ptr,
                               int64_t old_size, int64_t new_size, void **out,
                               struct zcp_error *err) {
   *out = NULL;
-  if (owner == node->id) return zcp_pool_realloc(node->pool, ptr, new_size, out, err);
+  if (owner == node->id) {
+    ZCP_RETURN_NOT_OK(zcp_pool_realloc(node->pool, ptr, new_size, out, err));
+    return *out == ptr ? ZCP_OK : zcp__node_prewrite(node, *out, new_size, err);
+  }
   uint8_t *base = NULL;
   int64_t area = 0, off = 0;
   const struct zcp_region *region = NULL;
@@ -390,8 +402,10 @@ zcp_status_t zcp_node_realloc(struct zcp_node *node, int32_t owner, void *ptr,
         "node %d: Realloc: old size %lld runs past the region of node %d", (int)node->id,
         (long long)old_size, (int)owner);
   /* The owner copies memory to memory: what we wrote must be there first. */
-  zcp_region_writeback(region, ptr, old_size);
-  if (zcp_region_get_info(region)->coherence == ZCP_NONCOHERENT) zcp_cache_fence();
+  if (zcp__site_enabled("realloc.writeback")) {
+    zcp_region_writeback(region, ptr, old_size);
+    if (zcp_region_get_info(region)->coherence == ZCP_NONCOHERENT) zcp_cache_fence();
+  }
   Zcpool__Request req = ZCPOOL__REQUEST__INIT;
   Zcpool__Realloc m = ZCPOOL__REALLOC__INIT;
   m.offset = off;
@@ -402,7 +416,9 @@ zcp_status_t zcp_node_realloc(struct zcp_node *node, int32_t owner, void *ptr,
   zcp_status_t st = remote(node, owner, &req, &resp, err);
   if (st == ZCP_OK) st = answer_ptr(node, owner, "Realloc", resp, base, area, out, err);
   /* The copy is in memory, not in our caches. */
-  if (st == ZCP_OK) zcp_region_invalidate(region, *out, resp->alloc->size);
+  if (st == ZCP_OK && zcp__site_enabled("realloc.invalidate"))
+    zcp_region_invalidate(region, *out, resp->alloc->size);
+  if (st == ZCP_OK && *out != ptr) st = zcp__node_prewrite(node, *out, new_size, err);
   if (resp != NULL) zcpool__response__free_unpacked(resp, NULL);
   return st;
 }
@@ -472,34 +488,6 @@ zcp_status_t zcp_node_region(struct zcp_node *node, int32_t owner, void **data,
   ZCP_RETURN_NOT_OK(peer_area(node, owner, "region", &base, size, NULL, err));
   *data = base;
   return ZCP_OK;
-}
-
-zcp_status_t zcp__node_broadcast(struct zcp_node *node, Zcpool__Request *req,
-                                 int timeout_ms, const char *what, struct zcp_error *err) {
-  /* All peers at once: the cost is one round trip, not N (the thesis asked in turn). */
-  struct zcp__rpc_call calls[ZCP_CLUSTER_MAX_NODES];
-  zcp_status_t first = ZCP_OK;
-  for (int i = 0; i < node->cfg.n_nodes; i++) {
-    calls[i].client = NULL;
-    if (i == node->id) continue;
-    calls[i].request_id = 0;
-    struct zcp_error e = {0};
-    zcp_status_t st =
-        zcp__rpc_call_start(node->peers[i].client, req, timeout_ms, &calls[i], &e);
-    if (st != ZCP_OK) {
-      calls[i].client = NULL;
-      if (first == ZCP_OK)
-        first = zcp_error_set(err, st, "node %d: %s: %s", (int)node->id, what, e.message);
-    }
-  }
-  for (int i = 0; i < node->cfg.n_nodes; i++) {
-    if (calls[i].client == NULL) continue;
-    struct zcp_error e = {0};
-    zcp_status_t st = zcp__rpc_call_finish(&calls[i], NULL, &e);
-    if (st != ZCP_OK && first == ZCP_OK)
-      first = zcp_error_set(err, st, "node %d: %s: %s", (int)node->id, what, e.message);
-  }
-  return first;
 }
 
 zcp_status_t zcp_node_flush(struct zcp_node *node, const void *p, int64_t len,
@@ -607,9 +595,7 @@ static zcp_status_t start_rpc(struct zcp_node *node, struct zcp_error *err) {
   so.ctx = node;
   ZCP_RETURN_NOT_OK(zcp__rpc_server_start(&so, &node->srv, err));
   for (int i = 0; i < c->n_nodes; i++) {
-    if (i == node->id) continue;
     struct zcp__peer *p = &node->peers[i];
-    snprintf(p->why, sizeof p->why, "not connected yet");
     p->pool.node = node;
     p->pool.owner = i;
     p->pool.alloc.allocate = rp_allocate;
@@ -617,6 +603,8 @@ static zcp_status_t start_rpc(struct zcp_node *node, struct zcp_error *err) {
     p->pool.alloc.free = rp_free;
     p->pool.alloc.alignment = ZCP_POOL_LINE_SIZE;
     p->pool.alloc.private_data = &p->pool;
+    if (i == node->id) continue;
+    snprintf(p->why, sizeof p->why, "not connected yet");
     struct zcp__rpc_client_options co = {0};
     co.address = c->nodes[i].address;
     co.peer_node = i;
@@ -668,6 +656,7 @@ zcp_status_t zcp_node_open(const struct zcp_config *cfg, int32_t id,
   }
   if (st == ZCP_OK) st = zcp_window_reserve(cfg->window_base, total, &node->win, err);
   if (st == ZCP_OK) st = open_region(node, err);
+  if (st == ZCP_OK) st = zcp__share_init(node, err);
   if (st == ZCP_OK) st = zcp__copy_init(node, err);
   if (st == ZCP_OK) st = start_rpc(node, err);
   if (st != ZCP_OK) {
@@ -681,10 +670,13 @@ zcp_status_t zcp_node_open(const struct zcp_config *cfg, int32_t id,
 
 void zcp_node_close(struct zcp_node *node) {
   if (node == NULL) return;
+  /* Shared batches first: freeing one may call its region's owner. */
+  zcp__share_close(node);
   /* Clients first: after this no callback touches the peers' mappings. */
   for (int i = 0; i < node->cfg.n_nodes; i++)
     zcp__rpc_client_close(node->peers[i].client);
   zcp__rpc_server_stop(node->srv);
+  zcp__share_free(node);
   for (int i = 0; i < node->cfg.n_nodes; i++) unmap_peer(&node->peers[i]);
   zcp__copy_release(node->copy); /* its tables live in the pool */
   zcp_pool_release(node->pool);

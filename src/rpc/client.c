@@ -70,6 +70,18 @@ const char *zcp__rpc_call_name(int call_case) {
       return "SetState";
     case ZCPOOL__REQUEST__CALL_WAIT_STATE:
       return "WaitState";
+    case ZCPOOL__REQUEST__CALL_PUBLISH:
+      return "Publish";
+    case ZCPOOL__REQUEST__CALL_DROP:
+      return "Drop";
+    case ZCPOOL__REQUEST__CALL_LEASE:
+      return "Lease";
+    case ZCPOOL__REQUEST__CALL_RELEASE:
+      return "Release";
+    case ZCPOOL__REQUEST__CALL_VERIFY:
+      return "Verify";
+    case ZCPOOL__REQUEST__CALL_SEAL:
+      return "Seal";
     case ZCPOOL__REQUEST__CALL_SEND_TABLE_FULL:
       return "SendTableFull";
     default:

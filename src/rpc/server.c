@@ -309,6 +309,18 @@ static void free_result(Zcpool__Response *resp, const Zcpool__Response *orig) {
     case ZCPOOL__RESPONSE__RESULT_FLUSH:
       free(resp->flush);
       break;
+    case ZCPOOL__RESPONSE__RESULT_LEASE:
+      free(resp->lease);
+      break;
+    case ZCPOOL__RESPONSE__RESULT_VERIFY: /* repeated fields: malloc'd arrays too */
+      free(resp->verify->status);
+      free(resp->verify);
+      break;
+    case ZCPOOL__RESPONSE__RESULT_SEAL:
+      free(resp->seal->block_offsets);
+      free(resp->seal->block_sizes);
+      free(resp->seal);
+      break;
     case ZCPOOL__RESPONSE__RESULT_SEND_TABLE_FULL:
       free(resp->send_table_full);
       break;

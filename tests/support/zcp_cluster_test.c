@@ -1,6 +1,7 @@
 /* See zcp_cluster_test.h. */
 #define _GNU_SOURCE 1
 #include "zcp_cluster_test.h"
+#include "zcp_share_cmds.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -464,6 +465,8 @@ int zcp_test_node_role(int argc, char **argv) {
       zcp_node_status(node, &s);
       snprintf(out, sizeof out, "st %d %llu %s", (int)st,
                (unsigned long long)s.peers[a].epoch, st ? err.message : "");
+    } else if (zcp_test_share_cmd(node, line, out, sizeof out)) {
+      /* sharing, leases, huge tables: zcp_share_cmds.c */
     } else if (strcmp(line, "epoch") == 0) {
       snprintf(out, sizeof out, "%llu", (unsigned long long)zcp_node_epoch(node));
     } else {

@@ -152,8 +152,15 @@ Test(pool, misuse_through_pointers_is_a_typed_error) {
   struct zcp_request other = {.node = 5, .epoch = 1, .id = 1};
   FAILS(zcp_pool_free_for(r.pool, &other, a - r.mem, &err), ZCP_INVALID_ARGUMENT,
         "by node 5: block belongs to node 0");
-  OK(zcp_pool_seal(r.pool, a, &err));
+  /* Not sealed yet: refused, but the block is described (importers tell "busy" from
+   * "corrupt" by it). */
   struct zcp_block_info info;
+  memset(&info, 0xff, sizeof info);
+  FAILS(zcp_pool_lookup(r.pool, a - r.mem + 10, 100, &info, &err), ZCP_INVALID_ARGUMENT,
+        "not sealed");
+  cr_assert_eq(info.offset, a - r.mem);
+  cr_assert_eq(info.state, ZCP_BLOCK_GRANTED);
+  OK(zcp_pool_seal(r.pool, a, &err));
   OK(zcp_pool_lookup(r.pool, a - r.mem, 1000, &info, &err));
   cr_assert_eq(info.node, 0);
   cr_assert_eq(info.epoch, 1);

@@ -143,3 +143,21 @@ Test(config, loads_a_file_and_reports_missing_files) {
   cr_assert_eq(zcp_config_load(path, &c, &err), ZCP_NOT_FOUND);
   cr_assert(strstr(err.message, path) != NULL, "%s", err.message);
 }
+
+Test(config, protocol_key) {
+  struct zcp_config c;
+  struct zcp_error err = {0};
+  cr_assert_eq(zcp_config_parse_string(GOOD, "demo.ini", &c, &err), ZCP_OK, "%s",
+               err.message);
+  cr_assert_eq(c.protocol, ZCP_PROTOCOL_INVALIDATE, "the default");
+  char text[2048];
+  snprintf(text, sizeof text, "%s", GOOD);
+  char *at = strstr(text, "quota = 1M\n");
+  memmove(at + 26, at, strlen(at) + 1);
+  memcpy(at, "protocol = prewrite-flush\n", 26);
+  cr_assert_eq(zcp_config_parse_string(text, "demo.ini", &c, &err), ZCP_OK, "%s",
+               err.message);
+  cr_assert_eq(c.protocol, ZCP_PROTOCOL_PREWRITE_FLUSH);
+  expect_error("quota = 1M", "protocol = flush", ZCP_INVALID_ARGUMENT,
+               (const char *[]){"demo.ini:10:", "'protocol'", "prewrite-flush", NULL});
+}

@@ -1,0 +1,51 @@
+/* zcpool — huge tables: one table whose chunks are built by many nodes (thesis §3.6,
+ * §4.7, DESIGN §7).
+ *
+ * Any node adds a chunk (a record batch and the row it starts at; its memory may lie in
+ * any node's region); the chunk is sealed, described and published to every node like a
+ * shared batch, and its node frees it when that node closes. One node commits: it waits
+ * until the chunks cover [0, total_rows), checks that they neither overlap nor leave a
+ * gap and share one schema, and publishes a manifest to every node. Any node then opens
+ * the table: it waits for the manifest (woken by its arrival, never polling) and imports
+ * every chunk, in row order, into one struct zcp_table; zcp_table_export_stream gives
+ * every node the same ArrowArrayStream, read in place. */
+#ifndef ZCPOOL_HUGETABLE_H
+#define ZCPOOL_HUGETABLE_H
+
+#include <stdint.h>
+
+#include "zcpool/arrow.h"
+#include "zcpool/cluster.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Adds rows [first_row, first_row + batch->length) of huge table `name`. The batch is
+ * moved into the node on success (left with the caller on failure). Errors: a chunk
+ * overlapping one already added, ZCP_CORRUPT_INPUT naming both; a committed table,
+ * ZCP_BUSY; ZCP_PEER_DOWN when a node cannot be told. */
+ZCP_CHECK_RESULT zcp_status_t zcp_hugetable_add_chunk(struct zcp_node *node,
+                                                      const char *name, int64_t first_row,
+                                                      const struct ArrowSchema *schema,
+                                                      struct ArrowArray *batch,
+                                                      struct zcp_error *err);
+/* Assembles and commits the table: waits up to timeout_ms for the chunks to cover
+ * [0, total_rows). ZCP_INCOMPLETE names the first missing row range; overlapping chunks,
+ * a chunk past total_rows or chunks of different schemas are ZCP_CORRUPT_INPUT; an
+ * already committed table is ZCP_BUSY. */
+ZCP_CHECK_RESULT zcp_status_t zcp_hugetable_commit(struct zcp_node *node,
+                                                   const char *name, int64_t total_rows,
+                                                   int timeout_ms, struct zcp_error *err);
+/* Waits up to timeout_ms for the manifest and every chunk it lists, then imports them
+ * (validated at level) into one table. ZCP_INCOMPLETE after the timeout says what is
+ * missing; import errors are those of zcp_node_lookup. */
+ZCP_CHECK_RESULT zcp_status_t zcp_hugetable_open(struct zcp_node *node, const char *name,
+                                                 enum zcp_validate_level level,
+                                                 int timeout_ms, struct zcp_table **out,
+                                                 struct zcp_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* ZCPOOL_HUGETABLE_H */

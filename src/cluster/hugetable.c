@@ -1,0 +1,316 @@
+/* Huge tables (thesis §3.6, §4.7; DESIGN §7): chunks added by any node, assembled and
+ * committed by one, opened by every node as one table.
+ *
+ * Chunks and the manifest are catalog entries like shared batches (share.c), so they
+ * reach every replica with one parallel Publish; a replica refuses a chunk that overlaps
+ * one it holds. Commit and open wait on the catalog's condition variable, which every
+ * arriving entry signals: no polling. The manifest lists the first row of every chunk,
+ * so a reader imports exactly the chunks the committer checked. A chunk's schema is
+ * compared by a fingerprint taken when it was added (the committer cannot decode every
+ * chunk without asking every owner). */
+#include "common/platform.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster/internal.h"
+#include "common/util.h"
+#include "zcpool/descriptor.h"
+#include "zcpool/hugetable.h"
+
+/* FNV-1a over everything that makes a schema (formats, names, flags, metadata). */
+static uint64_t hash_bytes(uint64_t h, const void *p, size_t n) {
+  const uint8_t *b = p;
+  for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 0x100000001b3ull;
+  return h;
+}
+
+static uint64_t hash_str(uint64_t h, const char *s) {
+  return s == NULL ? hash_bytes(h, "\377", 1) : hash_bytes(h, s, strlen(s) + 1);
+}
+
+static int64_t metadata_size(const char *m) {
+  if (m == NULL) return 0;
+  int32_t n, len;
+  memcpy(&n, m, 4);
+  int64_t at = 4;
+  for (int32_t i = 0; i < n && n < (1 << 20); i++) {
+    memcpy(&len, m + at, 4);
+    at += 4 + (len > 0 ? len : 0);
+    memcpy(&len, m + at, 4);
+    at += 4 + (len > 0 ? len : 0);
+  }
+  return at;
+}
+
+static uint64_t schema_hash(const struct ArrowSchema *s, uint64_t h, int depth) {
+  if (s == NULL || depth > ZCP_MAX_DEPTH) return hash_bytes(h, "x", 1);
+  h = hash_str(h, s->format);
+  h = hash_str(h, s->name);
+  h = hash_bytes(h, &s->flags, sizeof s->flags);
+  h = hash_bytes(h, s->metadata == NULL ? "" : s->metadata,
+                 (size_t)metadata_size(s->metadata));
+  h = hash_bytes(h, &s->n_children, sizeof s->n_children);
+  for (int64_t i = 0; i < s->n_children; i++)
+    h = schema_hash(s->children[i], h, depth + 1);
+  if (s->dictionary != NULL) h = schema_hash(s->dictionary, h + 1, depth + 1);
+  return h;
+}
+
+zcp_status_t zcp_hugetable_add_chunk(struct zcp_node *node, const char *name,
+                                     int64_t first_row, const struct ArrowSchema *schema,
+                                     struct ArrowArray *batch, struct zcp_error *err) {
+  ZCP_RETURN_NOT_OK(zcp__share_name_check(node, "add_chunk", name, err));
+  if (schema == NULL || batch == NULL || batch->release == NULL || first_row < 0 ||
+      batch->length < 1 || batch->length > INT64_MAX - first_row)
+    return zcp_error_set(
+        err, ZCP_INVALID_ARGUMENT,
+        "node %d: huge table '%s': chunk at row %lld: needs a batch of at "
+        "least one row and a first row >= 0",
+        (int)node->id, name, (long long)first_row);
+  ZCP_RETURN_NOT_OK(zcp_node_seal_batch(node, batch, err));
+  struct zcp_descriptor_memory mem;
+  zcp_node_memory(node, &mem);
+  struct zcp__entry e = {0};
+  snprintf(e.name, sizeof e.name, "%s", name);
+  e.kind = ZCP_SHARE_CHUNK;
+  e.creator = node->id;
+  e.creator_epoch = node->epoch;
+  e.rows = batch->length;
+  e.first_row = first_row;
+  e.schema_hash = schema_hash(schema, 0xcbf29ce484222325ull, 0);
+  zcp_status_t st =
+      zcp_descriptor_encode(schema, batch, &mem, &e.desc, &e.desc_size, err);
+  if (st != ZCP_OK)
+    return zcp_error_prefix(err, st, "node %d: huge table '%s': chunk at row %lld: ",
+                            (int)node->id, name, (long long)first_row);
+  st = zcp__share_publish(node, &e, batch, err);
+  zcp_descriptor_free(e.desc);
+  return st;
+}
+
+/* The chunks of `name` in this replica, sorted by first row (the catalog's order).
+ * Under mu. Returns how many; *out (malloc'd) points at the entries. */
+static int64_t chunks_of(struct zcp__share *s, const char *name,
+                         const struct zcp__entry ***out) {
+  int64_t n = 0;
+  for (const struct zcp__entry *e = s->entries; e != NULL; e = e->next)
+    n += e->kind == ZCP_SHARE_CHUNK && strcmp(e->name, name) == 0;
+  const struct zcp__entry **v = malloc((size_t)(n + 1) * sizeof *v);
+  n = 0;
+  for (const struct zcp__entry *e = s->entries; e != NULL && v != NULL; e = e->next)
+    if (e->kind == ZCP_SHARE_CHUNK && strcmp(e->name, name) == 0) v[n++] = e;
+  *out = v;
+  return v == NULL ? -1 : n;
+}
+
+/* The first row in [0, total) no chunk covers, and where that gap ends; false when the
+ * chunks cover every row. Chunks sorted. */
+static bool first_gap(const struct zcp__entry *const *c, int64_t n, int64_t total,
+                      int64_t *from, int64_t *to) {
+  int64_t at = 0;
+  for (int64_t i = 0; i < n && at < total; i++) {
+    if (c[i]->first_row > at) {
+      *from = at;
+      *to = ZCP_MIN(c[i]->first_row, total);
+      return true;
+    }
+    if (c[i]->first_row + c[i]->rows > at) at = c[i]->first_row + c[i]->rows;
+  }
+  *from = at;
+  *to = total;
+  return at < total;
+}
+
+zcp_status_t zcp_hugetable_commit(struct zcp_node *node, const char *name,
+                                  int64_t total_rows, int timeout_ms,
+                                  struct zcp_error *err) {
+  ZCP_RETURN_NOT_OK(zcp__share_name_check(node, "commit", name, err));
+  if (total_rows < 0)
+    return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "node %d: huge table '%s': %lld rows",
+                         (int)node->id, name, (long long)total_rows);
+  struct zcp__share *s = node->share;
+  struct timespec deadline;
+  zcp__deadline(&deadline, timeout_ms < 0 ? 0 : timeout_ms);
+  const struct zcp__entry **c = NULL;
+  int64_t n = 0, gap_from = 0, gap_to = 0;
+  zcp_status_t st = ZCP_OK;
+  pthread_mutex_lock(&s->mu);
+  /* Wait until the chunks cover every row: woken by each arriving entry. */
+  for (;;) {
+    free(c);
+    n = chunks_of(s, name, &c);
+    if (n < 0) {
+      st = zcp_error_set(err, ZCP_OUT_OF_MEMORY, "commit '%s'", name);
+      break;
+    }
+    if (!first_gap(c, n, total_rows, &gap_from, &gap_to)) break;
+    if (pthread_cond_timedwait(&s->cv, &s->mu, &deadline) == ETIMEDOUT) {
+      free(c);
+      n = chunks_of(s, name, &c);
+      if (n >= 0 && !first_gap(c, n, total_rows, &gap_from, &gap_to)) break;
+      st = zcp_error_set(
+          err, ZCP_INCOMPLETE,
+          "node %d: huge table '%s': after %d ms rows [%lld, %lld) of %lld "
+          "are missing (%lld chunks present)",
+          (int)node->id, name, timeout_ms, (long long)gap_from, (long long)gap_to,
+          (long long)total_rows, (long long)(n < 0 ? 0 : n));
+      break;
+    }
+  }
+  if (st == ZCP_OK && zcp__catalog_find(s, name, ZCP_SHARE_MANIFEST, 0) != NULL)
+    st = zcp_error_set(err, ZCP_BUSY, "node %d: huge table '%s' is committed already",
+                       (int)node->id, name);
+  int64_t *rows = NULL;
+  for (int64_t i = 0; i < n && st == ZCP_OK; i++) {
+    const struct zcp__entry *x = c[i];
+    if (i > 0 && x->first_row < c[i - 1]->first_row + c[i - 1]->rows)
+      st = zcp_error_set(err, ZCP_CORRUPT_INPUT,
+                         "node %d: huge table '%s': chunks at rows %lld and %lld overlap",
+                         (int)node->id, name, (long long)c[i - 1]->first_row,
+                         (long long)x->first_row);
+    else if (x->first_row + x->rows > total_rows)
+      st = zcp_error_set(err, ZCP_CORRUPT_INPUT,
+                         "node %d: huge table '%s': chunk [%lld, %lld) from node %d runs "
+                         "past its %lld rows",
+                         (int)node->id, name, (long long)x->first_row,
+                         (long long)(x->first_row + x->rows), (int)x->creator,
+                         (long long)total_rows);
+    else if (x->schema_hash != c[0]->schema_hash)
+      st = zcp_error_set(err, ZCP_CORRUPT_INPUT,
+                         "node %d: huge table '%s': the chunk at row %lld (node %d) has "
+                         "another schema than the chunk at row %lld",
+                         (int)node->id, name, (long long)x->first_row, (int)x->creator,
+                         (long long)c[0]->first_row);
+  }
+  if (st == ZCP_OK) {
+    rows = malloc((size_t)(n + 1) * sizeof *rows);
+    if (rows == NULL) st = zcp_error_set(err, ZCP_OUT_OF_MEMORY, "commit '%s'", name);
+    for (int64_t i = 0; i < n && rows != NULL; i++) rows[i] = c[i]->first_row;
+  }
+  pthread_mutex_unlock(&s->mu);
+  free(c);
+  if (st != ZCP_OK) return st;
+  /* The manifest: the chunks' first rows, in order. */
+  struct zcp__entry m = {0};
+  snprintf(m.name, sizeof m.name, "%s", name);
+  m.kind = ZCP_SHARE_MANIFEST;
+  m.creator = node->id;
+  m.creator_epoch = node->epoch;
+  m.rows = total_rows;
+  m.desc = (uint8_t *)rows;
+  m.desc_size = n * (int64_t)sizeof *rows;
+  st = zcp__share_publish(node, &m, NULL, err);
+  free(rows);
+  return st;
+}
+
+/* Copies of the descriptors of the manifest's chunks, when all are here. Under mu. */
+struct chunk_copy {
+  uint8_t *desc;
+  int64_t size, first_row;
+  int32_t creator;
+  uint64_t creator_epoch;
+};
+
+static bool gather(struct zcp__share *s, const char *name, struct chunk_copy **out,
+                   int64_t *n, char *why, size_t cap) {
+  const struct zcp__entry *m = zcp__catalog_find(s, name, ZCP_SHARE_MANIFEST, 0);
+  const struct zcp__entry **c = NULL;
+  int64_t nc = chunks_of(s, name, &c);
+  int64_t from = 0, to = 0;
+  if (m == NULL) {
+    if (nc >= 0 && first_gap(c, nc, INT64_MAX, &from, &to))
+      snprintf(why, cap, "not committed (%lld chunks cover rows [0, %lld))",
+               (long long)nc, (long long)from);
+    free(c);
+    return false;
+  }
+  free(c);
+  int64_t k = m->desc_size / (int64_t)sizeof(int64_t);
+  struct chunk_copy *v = calloc((size_t)k + 1, sizeof *v);
+  if (v == NULL) return false;
+  for (int64_t i = 0; i < k; i++) {
+    int64_t row;
+    memcpy(&row, m->desc + i * (int64_t)sizeof row, sizeof row);
+    const struct zcp__entry *e = zcp__catalog_find(s, name, ZCP_SHARE_CHUNK, row);
+    if (e == NULL) {
+      snprintf(why, cap, "committed, but the chunk at row %lld has not arrived",
+               (long long)row);
+      for (int64_t j = 0; j < i; j++) free(v[j].desc);
+      free(v);
+      return false;
+    }
+    v[i] = (struct chunk_copy){malloc((size_t)e->desc_size + 1), e->desc_size, row,
+                               e->creator, e->creator_epoch};
+    if (v[i].desc != NULL) memcpy(v[i].desc, e->desc, (size_t)e->desc_size);
+  }
+  *out = v;
+  *n = k;
+  return true;
+}
+
+zcp_status_t zcp_hugetable_open(struct zcp_node *node, const char *name,
+                                enum zcp_validate_level level, int timeout_ms,
+                                struct zcp_table **out, struct zcp_error *err) {
+  *out = NULL;
+  ZCP_RETURN_NOT_OK(zcp__share_name_check(node, "open", name, err));
+  struct zcp__share *s = node->share;
+  struct timespec deadline;
+  zcp__deadline(&deadline, timeout_ms < 0 ? 0 : timeout_ms);
+  struct chunk_copy *c = NULL;
+  int64_t n = 0;
+  char why[256] = "not committed (no chunks)";
+  zcp_status_t st = ZCP_OK;
+  pthread_mutex_lock(&s->mu);
+  while (!gather(s, name, &c, &n, why, sizeof why)) {
+    if (pthread_cond_timedwait(&s->cv, &s->mu, &deadline) == ETIMEDOUT) {
+      if (gather(s, name, &c, &n, why, sizeof why)) break;
+      st = zcp_error_set(err, ZCP_INCOMPLETE, "node %d: huge table '%s' after %d ms: %s",
+                         (int)node->id, name, timeout_ms, why);
+      break;
+    }
+  }
+  pthread_mutex_unlock(&s->mu);
+  if (st != ZCP_OK) return st;
+  struct zcp_table *t = NULL;
+  for (int64_t i = 0; i < n && st == ZCP_OK; i++) {
+    char what[ZCP_SHARE_NAME_MAX + 64];
+    snprintf(what, sizeof what, "huge table '%s' chunk at row %lld", name,
+             (long long)c[i].first_row);
+    uint64_t now = zcp__node_epoch_of(node, c[i].creator);
+    if (c[i].desc == NULL) {
+      st = zcp_error_set(err, ZCP_OUT_OF_MEMORY, "%s", what);
+      break;
+    }
+    if (c[i].creator_epoch < now) {
+      st = zcp_error_set(err, ZCP_STALE, "node %d: %s: its creator node %d has restarted",
+                         (int)node->id, what, (int)c[i].creator);
+      break;
+    }
+    struct ArrowSchema schema = {0};
+    struct ArrowArray array = {0};
+    st = zcp__share_import(node, what, c[i].desc, c[i].size, level, &schema, &array, err);
+    if (st != ZCP_OK) break;
+    if (t == NULL) st = zcp_table_init(&t, &schema, err);
+    /* decode validated the values at level already */
+    if (st == ZCP_OK) st = zcp_table_append(t, &array, ZCP_VALIDATE_MINIMAL, err);
+    if (st != ZCP_OK) zcp_error_prefix(err, st, "node %d: %s: ", (int)node->id, what);
+    if (array.release != NULL) array.release(&array);
+    schema.release(&schema);
+  }
+  for (int64_t i = 0; i < n; i++) free(c[i].desc);
+  free(c);
+  if (st == ZCP_OK && t == NULL)
+    st = zcp_error_set(err, ZCP_INCOMPLETE, "node %d: huge table '%s' has no chunks",
+                       (int)node->id, name);
+  if (st != ZCP_OK) {
+    zcp_table_release(t);
+    return st;
+  }
+  *out = t;
+  return ZCP_OK;
+}

@@ -1,0 +1,196 @@
+/* Leases: a reader pins a shared batch at its creator for a while, so that the creator
+ * does not free memory the reader still reads (DESIGN §7). A lease lives at the creator
+ * only, with a time to live: a reader that dies simply lets it expire. zcp_node_drop
+ * refuses new leases and waits, on the catalog's condition variable, until the last
+ * lease is released or has expired — woken by a release, or at the next expiry, never
+ * polling. */
+#include "common/platform.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cluster/internal.h"
+
+int64_t zcp__mono_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void zcp__deadline(struct timespec *ts, int64_t ms_from_now) {
+  clock_gettime(CLOCK_MONOTONIC, ts);
+  ts->tv_sec += ms_from_now / 1000;
+  ts->tv_nsec += (ms_from_now % 1000) * 1000000;
+  if (ts->tv_nsec >= 1000000000) {
+    ts->tv_sec++;
+    ts->tv_nsec -= 1000000000;
+  }
+}
+
+/* Removes expired leases of o. Under mu. */
+static void purge(struct zcp__owned *o, int64_t now) {
+  for (struct zcp__lease **pp = &o->leases; *pp != NULL;) {
+    struct zcp__lease *l = *pp;
+    if (l->expires_ms <= now) {
+      *pp = l->next;
+      free(l);
+    } else {
+      pp = &l->next;
+    }
+  }
+}
+
+void zcp__lease_free_all(struct zcp__owned *o) {
+  purge(o, INT64_MAX);
+}
+
+static struct zcp__owned *find_table(struct zcp__share *s, const char *name) {
+  for (struct zcp__owned *o = s->owned; o != NULL; o = o->next)
+    if (o->kind == ZCP_SHARE_TABLE && strcmp(o->name, name) == 0) return o;
+  return NULL;
+}
+
+zcp_status_t zcp__lease_grant(struct zcp_node *node, const char *name, int32_t holder,
+                              int64_t ttl_ms, uint64_t *id, struct zcp_error *err) {
+  struct zcp__owned *o = find_table(node->share, name);
+  if (o == NULL || o->batch.release == NULL)
+    return zcp_error_set(err, ZCP_NOT_FOUND,
+                         "node %d: lease: node %d shares no batch '%s'", (int)node->id,
+                         (int)node->id, name);
+  if (o->dropping)
+    return zcp_error_set(err, ZCP_BUSY, "node %d: lease: '%s' is being dropped",
+                         (int)node->id, name);
+  struct zcp__lease *l = malloc(sizeof *l);
+  if (l == NULL) return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "lease '%s'", name);
+  int64_t now = zcp__mono_ms();
+  purge(o, now);
+  l->id = ++node->share->next_lease;
+  l->node = holder;
+  l->expires_ms = now + ttl_ms;
+  l->next = o->leases;
+  o->leases = l;
+  *id = l->id;
+  return ZCP_OK;
+}
+
+zcp_status_t zcp__lease_end(struct zcp_node *node, const char *name, uint64_t id,
+                            struct zcp_error *err) {
+  struct zcp__owned *o = find_table(node->share, name);
+  if (o != NULL) {
+    purge(o, zcp__mono_ms());
+    for (struct zcp__lease **pp = &o->leases; *pp != NULL; pp = &(*pp)->next) {
+      if ((*pp)->id != id) continue;
+      struct zcp__lease *l = *pp;
+      *pp = l->next;
+      free(l);
+      pthread_cond_broadcast(&node->share->cv);
+      return ZCP_OK;
+    }
+  }
+  return zcp_error_set(err, ZCP_NOT_FOUND,
+                       "node %d: no lease %llu on '%s' (released or expired)",
+                       (int)node->id, (unsigned long long)id, name);
+}
+
+zcp_status_t zcp__lease_wait_none(struct zcp_node *node, struct zcp__owned *o,
+                                  const struct timespec *deadline, int timeout_ms,
+                                  struct zcp_error *err) {
+  for (;;) {
+    int64_t now = zcp__mono_ms();
+    purge(o, now);
+    if (o->leases == NULL) return ZCP_OK;
+    int64_t next = INT64_MAX;
+    for (struct zcp__lease *l = o->leases; l != NULL; l = l->next)
+      if (l->expires_ms < next) next = l->expires_ms;
+    struct timespec at;
+    zcp__deadline(&at, next - now);
+    bool last = at.tv_sec > deadline->tv_sec ||
+                (at.tv_sec == deadline->tv_sec && at.tv_nsec >= deadline->tv_nsec);
+    if (last) at = *deadline;
+    int rc = pthread_cond_timedwait(&node->share->cv, &node->share->mu, &at);
+    if (rc == ETIMEDOUT && last) {
+      purge(o, zcp__mono_ms());
+      if (o->leases == NULL) return ZCP_OK;
+      char who[200] = "";
+      size_t n = 0;
+      for (struct zcp__lease *l = o->leases; l != NULL && n < sizeof who - 16;
+           l = l->next)
+        n += (size_t)snprintf(who + n, sizeof who - n, " %d", (int)l->node);
+      return zcp_error_set(err, ZCP_TIMEOUT,
+                           "node %d: drop '%s': still leased after %d ms by node(s)%s",
+                           (int)node->id, o->name, timeout_ms, who);
+    }
+  }
+}
+
+/* The creator of the shared batch `name`, from the replica. */
+static zcp_status_t creator_of(struct zcp_node *node, const char *name, int32_t *out,
+                               struct zcp_error *err) {
+  ZCP_RETURN_NOT_OK(zcp__share_name_check(node, "lease", name, err));
+  pthread_mutex_lock(&node->share->mu);
+  struct zcp__entry *e = zcp__catalog_find(node->share, name, ZCP_SHARE_TABLE, 0);
+  *out = e != NULL ? e->creator : -1;
+  pthread_mutex_unlock(&node->share->mu);
+  if (*out < 0)
+    return zcp_error_set(err, ZCP_NOT_FOUND, "node %d: lease: no shared batch '%s'",
+                         (int)node->id, name);
+  return ZCP_OK;
+}
+
+zcp_status_t zcp_node_lease(struct zcp_node *node, const char *name, int64_t ttl_ms,
+                            uint64_t *lease_id, struct zcp_error *err) {
+  *lease_id = 0;
+  if (ttl_ms < 1 || ttl_ms > 3600000)
+    return zcp_error_set(err, ZCP_INVALID_ARGUMENT,
+                         "node %d: lease: ttl %lld ms is not in 1 ms .. 1 h",
+                         (int)node->id, (long long)ttl_ms);
+  int32_t c = -1;
+  ZCP_RETURN_NOT_OK(creator_of(node, name, &c, err));
+  if (c == node->id) {
+    pthread_mutex_lock(&node->share->mu);
+    zcp_status_t st = zcp__lease_grant(node, name, node->id, ttl_ms, lease_id, err);
+    pthread_mutex_unlock(&node->share->mu);
+    return st;
+  }
+  Zcpool__Lease m = ZCPOOL__LEASE__INIT;
+  m.name = (char *)name;
+  m.ttl_ms = ttl_ms;
+  Zcpool__Request req = ZCPOOL__REQUEST__INIT;
+  req.call_case = ZCPOOL__REQUEST__CALL_LEASE;
+  req.lease = &m;
+  Zcpool__Response *resp = NULL;
+  zcp_status_t st =
+      zcp__rpc_call(node->peers[c].client, &req, node->cfg.call_timeout_ms, &resp, err);
+  if (st == ZCP_OK && resp->result_case != ZCPOOL__RESPONSE__RESULT_LEASE)
+    st = zcp_error_set(err, ZCP_CORRUPT_INPUT, "node %d answered Lease without a lease",
+                       (int)c);
+  if (st == ZCP_OK) *lease_id = resp->lease->lease_id;
+  if (resp != NULL) zcpool__response__free_unpacked(resp, NULL);
+  return st;
+}
+
+zcp_status_t zcp_node_lease_release(struct zcp_node *node, const char *name,
+                                    uint64_t lease_id, struct zcp_error *err) {
+  int32_t c = -1;
+  ZCP_RETURN_NOT_OK(creator_of(node, name, &c, err));
+  if (c == node->id) {
+    pthread_mutex_lock(&node->share->mu);
+    zcp_status_t st = zcp__lease_end(node, name, lease_id, err);
+    pthread_mutex_unlock(&node->share->mu);
+    return st;
+  }
+  Zcpool__Release m = ZCPOOL__RELEASE__INIT;
+  m.name = (char *)name;
+  m.lease_id = lease_id;
+  Zcpool__Request req = ZCPOOL__REQUEST__INIT;
+  req.call_case = ZCPOOL__REQUEST__CALL_RELEASE;
+  req.release = &m;
+  Zcpool__Response *resp = NULL;
+  zcp_status_t st =
+      zcp__rpc_call(node->peers[c].client, &req, node->cfg.call_timeout_ms, &resp, err);
+  if (resp != NULL) zcpool__response__free_unpacked(resp, NULL);
+  return st;
+}

@@ -1,0 +1,560 @@
+/* Sharing: every node's replica of the catalog, publishing to all nodes at once, and
+ * the calls a reader and a creator make (share, lookup, list, drop).
+ *
+ * The catalog is replicated, not asked for: the creator publishes an entry to every
+ * node in parallel (one round trip), so a lookup reads the local replica and talks only
+ * to the owners of the memory it imports (memory.c). An entry is refused by any replica
+ * that holds the same name from a live creator, and a refusal anywhere undoes the
+ * publish everywhere, so two nodes cannot both win a name.
+ *
+ * The node that created a batch frees it (thesis §3.10): share moves it into this node,
+ * drop (after the leases, lease.c) takes it out of every replica and then releases it,
+ * which gives its blocks back to their pools. */
+#include "common/platform.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cluster/internal.h"
+#include "zcpool/descriptor.h"
+
+void zcp__reply_error(Zcpool__Response *resp, zcp_status_t st, const char *msg) {
+  resp->status = (int32_t)st;
+  resp->message = strdup(msg);
+}
+
+zcp_status_t zcp__share_name_check(struct zcp_node *node, const char *what,
+                                   const char *name, struct zcp_error *err) {
+  if (name == NULL || name[0] == '\0' || strlen(name) >= ZCP_SHARE_NAME_MAX)
+    return zcp_error_set(err, ZCP_INVALID_ARGUMENT,
+                         "node %d: %s: a name must have 1..%d bytes", (int)node->id, what,
+                         ZCP_SHARE_NAME_MAX - 1);
+  return ZCP_OK;
+}
+
+uint64_t zcp__node_epoch_of(struct zcp_node *node, int32_t i) {
+  if (i == node->id) return node->epoch;
+  pthread_mutex_lock(&node->mu);
+  uint64_t e = node->peers[i].epoch;
+  pthread_mutex_unlock(&node->mu);
+  return e;
+}
+
+/* ---- the replica --------------------------------------------------------------------
+ */
+
+static int entry_cmp(const char *name, enum zcp_share_kind kind, int64_t first_row,
+                     const struct zcp__entry *e) {
+  int c = strcmp(name, e->name);
+  if (c != 0) return c;
+  if (kind != e->kind) return kind < e->kind ? -1 : 1;
+  if (kind != ZCP_SHARE_CHUNK || first_row == e->first_row) return 0;
+  return first_row < e->first_row ? -1 : 1;
+}
+
+struct zcp__entry *zcp__catalog_find(struct zcp__share *s, const char *name,
+                                     enum zcp_share_kind kind, int64_t first_row) {
+  for (struct zcp__entry *e = s->entries; e != NULL; e = e->next)
+    if (entry_cmp(name, kind, first_row, e) == 0) return e;
+  return NULL;
+}
+
+static void entry_free(struct zcp__entry *e) {
+  if (e == NULL) return;
+  free(e->desc);
+  free(e);
+}
+
+/* Unlinks and frees the entry (name, kind, first_row) of creator; false if absent. */
+static bool catalog_remove(struct zcp__share *s, const char *name,
+                           enum zcp_share_kind kind, int64_t first_row, int32_t creator) {
+  for (struct zcp__entry **pp = &s->entries; *pp != NULL; pp = &(*pp)->next) {
+    struct zcp__entry *e = *pp;
+    if (entry_cmp(name, kind, first_row, e) == 0 && e->creator == creator) {
+      *pp = e->next;
+      entry_free(e);
+      pthread_cond_broadcast(&s->cv);
+      return true;
+    }
+  }
+  return false;
+}
+
+/* May e join this replica? The same creator at a newer epoch replaces its own entry
+ * (its earlier life is over); any other holder of the name refuses it. Under mu. */
+static zcp_status_t catalog_check(struct zcp_node *node, const struct zcp__entry *e,
+                                  struct zcp_error *err) {
+  struct zcp__share *s = node->share;
+  const char *kind = e->kind == ZCP_SHARE_TABLE ? "shared batch" : "huge table";
+  for (struct zcp__entry *x = s->entries; x != NULL; x = x->next) {
+    if (strcmp(x->name, e->name) != 0) continue;
+    bool replaces = x->creator == e->creator && x->creator_epoch < e->creator_epoch;
+    if (x->kind == e->kind && entry_cmp(e->name, e->kind, e->first_row, x) == 0) {
+      if (replaces) continue;
+      return zcp_error_set(err, ZCP_BUSY, "node %d: %s '%s' exists (from node %d)",
+                           (int)node->id, kind, e->name, (int)x->creator);
+    }
+    if (e->kind == ZCP_SHARE_CHUNK && x->kind == ZCP_SHARE_MANIFEST && !replaces)
+      return zcp_error_set(err, ZCP_BUSY, "node %d: huge table '%s' is committed already",
+                           (int)node->id, e->name);
+    if (e->kind == ZCP_SHARE_CHUNK && x->kind == ZCP_SHARE_CHUNK && !replaces &&
+        e->first_row < x->first_row + x->rows && x->first_row < e->first_row + e->rows)
+      return zcp_error_set(
+          err, ZCP_CORRUPT_INPUT,
+          "node %d: huge table '%s': rows [%lld, %lld) overlap the chunk "
+          "[%lld, %lld) from node %d",
+          (int)node->id, e->name, (long long)e->first_row,
+          (long long)(e->first_row + e->rows), (long long)x->first_row,
+          (long long)(x->first_row + x->rows), (int)x->creator);
+  }
+  return ZCP_OK;
+}
+
+/* Checks and inserts a copy of e (sorted). Under mu. */
+static zcp_status_t catalog_put(struct zcp_node *node, const struct zcp__entry *e,
+                                struct zcp_error *err) {
+  struct zcp__share *s = node->share;
+  ZCP_RETURN_NOT_OK(catalog_check(node, e, err));
+  struct zcp__entry *c = calloc(1, sizeof *c);
+  uint8_t *d = malloc((size_t)e->desc_size + 1);
+  if (c == NULL || d == NULL) {
+    free(c);
+    free(d);
+    return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "node %d: catalog entry '%s'",
+                         (int)node->id, e->name);
+  }
+  *c = *e;
+  if (e->desc_size > 0) memcpy(d, e->desc, (size_t)e->desc_size);
+  c->desc = d;
+  /* Entries of the same creator's earlier life go: they are replaced. */
+  for (struct zcp__entry **pp = &s->entries; *pp != NULL;) {
+    struct zcp__entry *x = *pp;
+    if (entry_cmp(e->name, e->kind, e->first_row, x) == 0 && x->creator == e->creator &&
+        x->creator_epoch < e->creator_epoch) {
+      *pp = x->next;
+      entry_free(x);
+    } else {
+      pp = &x->next;
+    }
+  }
+  struct zcp__entry **pp = &s->entries;
+  while (*pp != NULL && entry_cmp(c->name, c->kind, c->first_row, *pp) > 0)
+    pp = &(*pp)->next;
+  c->next = *pp;
+  *pp = c;
+  pthread_cond_broadcast(&s->cv);
+  return ZCP_OK;
+}
+
+static struct zcp__owned **owned_find(struct zcp__share *s, const char *name,
+                                      enum zcp_share_kind kind, int64_t first_row) {
+  for (struct zcp__owned **pp = &s->owned; *pp != NULL; pp = &(*pp)->next)
+    if (strcmp((*pp)->name, name) == 0 && (*pp)->kind == kind &&
+        (kind != ZCP_SHARE_CHUNK || (*pp)->first_row == first_row))
+      return pp;
+  return NULL;
+}
+
+/* ---- publish ------------------------------------------------------------------------
+ */
+
+static void fill_drop(Zcpool__Drop *m, Zcpool__Request *req, const struct zcp__entry *e) {
+  zcpool__drop__init(m);
+  m->name = (char *)e->name;
+  m->kind = (Zcpool__EntryKind)e->kind;
+  m->creator = e->creator;
+  m->first_row = e->first_row;
+  req->call_case = ZCPOOL__REQUEST__CALL_DROP;
+  req->drop = m;
+}
+
+/* Removes e from every peer's replica (best effort: a node that is down has lost its
+ * replica or will find the creator's epoch stale). */
+static void unpublish(struct zcp_node *node, const struct zcp__entry *e) {
+  Zcpool__Request req = ZCPOOL__REQUEST__INIT;
+  Zcpool__Drop m;
+  fill_drop(&m, &req, e);
+  zcp_status_t st =
+      zcp__node_broadcast(node, &req, node->cfg.call_timeout_ms, "Drop", NULL);
+  (void)st;
+}
+
+zcp_status_t zcp__share_publish(struct zcp_node *node, const struct zcp__entry *e,
+                                struct ArrowArray *batch, struct zcp_error *err) {
+  struct zcp__share *s = node->share;
+  struct zcp__owned *o = NULL;
+  if (batch != NULL) {
+    o = calloc(1, sizeof *o);
+    if (o == NULL) return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "publish '%s'", e->name);
+    snprintf(o->name, sizeof o->name, "%s", e->name);
+    o->kind = e->kind;
+    o->first_row = e->first_row;
+  }
+  pthread_mutex_lock(&s->mu);
+  zcp_status_t st = catalog_put(node, e, err);
+  if (st == ZCP_OK && o != NULL) {
+    o->next = s->owned;
+    s->owned = o;
+  }
+  pthread_mutex_unlock(&s->mu);
+  if (st != ZCP_OK) {
+    free(o);
+    return st;
+  }
+  Zcpool__Publish m = ZCPOOL__PUBLISH__INIT;
+  m.name = (char *)e->name;
+  m.kind = (Zcpool__EntryKind)e->kind;
+  m.creator = e->creator;
+  m.creator_epoch = e->creator_epoch;
+  m.descriptor.data = e->desc;
+  m.descriptor.len = (size_t)e->desc_size;
+  m.rows = e->rows;
+  m.first_row = e->first_row;
+  m.schema_hash = e->schema_hash;
+  Zcpool__Request req = ZCPOOL__REQUEST__INIT;
+  req.call_case = ZCPOOL__REQUEST__CALL_PUBLISH;
+  req.publish = &m;
+  st = zcp__node_broadcast(node, &req, node->cfg.call_timeout_ms, "Publish", err);
+  pthread_mutex_lock(&s->mu);
+  if (st != ZCP_OK) {
+    catalog_remove(s, e->name, e->kind, e->first_row, e->creator);
+    struct zcp__owned **pp =
+        o != NULL ? owned_find(s, e->name, e->kind, e->first_row) : NULL;
+    if (pp != NULL) *pp = (*pp)->next;
+  } else if (o != NULL) {
+    o->batch = *batch; /* moved: this node frees it */
+    batch->release = NULL;
+  }
+  pthread_mutex_unlock(&s->mu);
+  if (st != ZCP_OK) {
+    free(o);
+    unpublish(node, e);
+  }
+  return st;
+}
+
+/* ---- serving ------------------------------------------------------------------------
+ */
+
+static void serve_publish(struct zcp_node *node, const struct zcp__rpc_peer *who,
+                          const Zcpool__Publish *m, Zcpool__Response *resp) {
+  char msg[ZCP_ERROR_MESSAGE_MAX + 64];
+  struct zcp_error err = {0};
+  if (m->name == NULL || m->name[0] == '\0' || strlen(m->name) >= ZCP_SHARE_NAME_MAX ||
+      m->kind < 0 || m->kind > ZCPOOL__ENTRY_KIND__ENTRY_MANIFEST ||
+      m->creator != who->node || m->creator_epoch != who->epoch || m->rows < 0 ||
+      m->first_row < 0 || m->descriptor.len > (size_t)INT64_MAX / 2) {
+    snprintf(msg, sizeof msg, "node %d: Publish from node %d: malformed entry",
+             (int)node->id, (int)who->node);
+    zcp__reply_error(resp, ZCP_INVALID_ARGUMENT, msg);
+    return;
+  }
+  struct zcp__entry e = {0};
+  snprintf(e.name, sizeof e.name, "%s", m->name);
+  e.kind = (enum zcp_share_kind)m->kind;
+  e.creator = m->creator;
+  e.creator_epoch = m->creator_epoch;
+  e.desc = m->descriptor.data;
+  e.desc_size = (int64_t)m->descriptor.len;
+  e.rows = m->rows;
+  e.first_row = m->first_row;
+  e.schema_hash = m->schema_hash;
+  pthread_mutex_lock(&node->share->mu);
+  zcp_status_t st = catalog_put(node, &e, &err);
+  pthread_mutex_unlock(&node->share->mu);
+  if (st != ZCP_OK) zcp__reply_error(resp, st, err.message);
+}
+
+static void serve_lease(struct zcp_node *node, const struct zcp__rpc_peer *who,
+                        const Zcpool__Lease *m, Zcpool__Response *resp) {
+  struct zcp_error err = {0};
+  uint64_t id = 0;
+  zcp_status_t st = ZCP_OK;
+  if (m->name == NULL || m->ttl_ms < 1 || m->ttl_ms > 3600000)
+    st = zcp_error_set(&err, ZCP_INVALID_ARGUMENT, "node %d: Lease: bad name or ttl",
+                       (int)node->id);
+  if (st == ZCP_OK) {
+    pthread_mutex_lock(&node->share->mu);
+    st = zcp__lease_grant(node, m->name, who->node, m->ttl_ms, &id, &err);
+    pthread_mutex_unlock(&node->share->mu);
+  }
+  if (st != ZCP_OK) {
+    zcp__reply_error(resp, st, err.message);
+    return;
+  }
+  Zcpool__LeaseReply *r = malloc(sizeof *r);
+  if (r == NULL) return;
+  zcpool__lease_reply__init(r);
+  r->lease_id = id;
+  r->expires_in_ms = m->ttl_ms;
+  resp->result_case = ZCPOOL__RESPONSE__RESULT_LEASE;
+  resp->lease = r;
+}
+
+bool zcp__share_serve(struct zcp_node *node, const struct zcp__rpc_peer *who,
+                      const Zcpool__Request *req, Zcpool__Response *resp) {
+  struct zcp_error err = {0};
+  switch (req->call_case) {
+    case ZCPOOL__REQUEST__CALL_PUBLISH:
+      serve_publish(node, who, req->publish, resp);
+      return true;
+    case ZCPOOL__REQUEST__CALL_DROP: {
+      const Zcpool__Drop *m = req->drop;
+      /* Only the creator takes its entries out of the replicas. */
+      pthread_mutex_lock(&node->share->mu);
+      bool gone = m->name != NULL && m->creator == who->node &&
+                  catalog_remove(node->share, m->name, (enum zcp_share_kind)m->kind,
+                                 m->first_row, m->creator);
+      pthread_mutex_unlock(&node->share->mu);
+      if (!gone) {
+        zcp_error_set(&err, ZCP_NOT_FOUND, "node %d: Drop from node %d: no such entry",
+                      (int)node->id, (int)who->node);
+        zcp__reply_error(resp, err.code, err.message);
+      }
+      return true;
+    }
+    case ZCPOOL__REQUEST__CALL_LEASE:
+      serve_lease(node, who, req->lease, resp);
+      return true;
+    case ZCPOOL__REQUEST__CALL_RELEASE: {
+      pthread_mutex_lock(&node->share->mu);
+      zcp_status_t st =
+          req->release->name == NULL
+              ? zcp_error_set(&err, ZCP_INVALID_ARGUMENT, "Release: no name")
+              : zcp__lease_end(node, req->release->name, req->release->lease_id, &err);
+      pthread_mutex_unlock(&node->share->mu);
+      if (st != ZCP_OK) zcp__reply_error(resp, st, err.message);
+      return true;
+    }
+    case ZCPOOL__REQUEST__CALL_VERIFY:
+      zcp__serve_verify(node, who, req->verify, resp);
+      return true;
+    case ZCPOOL__REQUEST__CALL_SEAL:
+      zcp__serve_seal(node, who, req->seal, resp);
+      return true;
+    default:
+      return false;
+  }
+}
+
+/* ---- share, lookup, list, drop ------------------------------------------------------
+ */
+
+zcp_status_t zcp__share_import(struct zcp_node *node, const char *what,
+                               const uint8_t *desc, int64_t size,
+                               enum zcp_validate_level level, struct ArrowSchema *schema,
+                               struct ArrowArray *array, struct zcp_error *err) {
+  struct zcp_descriptor_memory mem;
+  zcp_node_memory(node, &mem);
+  zcp_status_t st = zcp_descriptor_decode(desc, size, &mem, level, schema, array, err);
+  if (st != ZCP_OK) zcp_error_prefix(err, st, "node %d: %s: ", (int)node->id, what);
+  return st;
+}
+
+zcp_status_t zcp_node_share(struct zcp_node *node, const char *name,
+                            const struct ArrowSchema *schema, struct ArrowArray *batch,
+                            struct zcp_error *err) {
+  ZCP_RETURN_NOT_OK(zcp__share_name_check(node, "share", name, err));
+  if (schema == NULL || batch == NULL || batch->release == NULL)
+    return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "node %d: share '%s': no batch",
+                         (int)node->id, name);
+  pthread_mutex_lock(&node->share->mu);
+  struct zcp__entry *x = zcp__catalog_find(node->share, name, ZCP_SHARE_TABLE, 0);
+  int32_t holder = x != NULL ? x->creator : -1;
+  pthread_mutex_unlock(&node->share->mu);
+  if (holder >= 0 && holder != node->id)
+    return zcp_error_set(err, ZCP_BUSY,
+                         "node %d: shared batch '%s' exists (from node %d)",
+                         (int)node->id, name, (int)holder);
+  ZCP_RETURN_NOT_OK(zcp_node_seal_batch(node, batch, err));
+  struct zcp_descriptor_memory mem;
+  zcp_node_memory(node, &mem);
+  struct zcp__entry e = {0};
+  snprintf(e.name, sizeof e.name, "%s", name);
+  e.kind = ZCP_SHARE_TABLE;
+  e.creator = node->id;
+  e.creator_epoch = node->epoch;
+  e.rows = batch->length;
+  zcp_status_t st =
+      zcp_descriptor_encode(schema, batch, &mem, &e.desc, &e.desc_size, err);
+  if (st != ZCP_OK)
+    return zcp_error_prefix(err, st, "node %d: share '%s': ", (int)node->id, name);
+  st = zcp__share_publish(node, &e, batch, err);
+  zcp_descriptor_free(e.desc);
+  return st;
+}
+
+zcp_status_t zcp_node_lookup(struct zcp_node *node, const char *name,
+                             enum zcp_validate_level level, struct zcp_table **out,
+                             struct zcp_error *err) {
+  *out = NULL;
+  ZCP_RETURN_NOT_OK(zcp__share_name_check(node, "lookup", name, err));
+  pthread_mutex_lock(&node->share->mu);
+  struct zcp__entry *x = zcp__catalog_find(node->share, name, ZCP_SHARE_TABLE, 0);
+  struct zcp__entry e = {0};
+  uint8_t *desc = NULL;
+  if (x != NULL) {
+    e = *x;
+    desc = malloc((size_t)x->desc_size + 1);
+    if (desc != NULL) memcpy(desc, x->desc, (size_t)x->desc_size);
+  }
+  pthread_mutex_unlock(&node->share->mu);
+  if (x == NULL)
+    return zcp_error_set(err, ZCP_NOT_FOUND, "node %d: no shared batch '%s'",
+                         (int)node->id, name);
+  if (desc == NULL) return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "lookup '%s'", name);
+  zcp_status_t st = ZCP_OK;
+  uint64_t now = zcp__node_epoch_of(node, e.creator);
+  if (e.creator_epoch < now)
+    st = zcp_error_set(err, ZCP_STALE,
+                       "node %d: shared batch '%s': its creator node %d has restarted "
+                       "(epoch %" PRIu64 ", now %" PRIu64 ")",
+                       (int)node->id, name, (int)e.creator, e.creator_epoch, now);
+  struct ArrowSchema schema = {0};
+  struct ArrowArray array = {0};
+  char what[ZCP_SHARE_NAME_MAX + 32];
+  snprintf(what, sizeof what, "shared batch '%s'", name);
+  if (st == ZCP_OK)
+    st = zcp__share_import(node, what, desc, e.desc_size, level, &schema, &array, err);
+  free(desc);
+  if (st != ZCP_OK) return st;
+  struct zcp_table *t = NULL;
+  st = zcp_table_init(&t, &schema, err);
+  /* decode validated the values at level already */
+  if (st == ZCP_OK) st = zcp_table_append(t, &array, ZCP_VALIDATE_MINIMAL, err);
+  if (array.release != NULL) array.release(&array);
+  schema.release(&schema);
+  if (st != ZCP_OK) {
+    zcp_table_release(t);
+    return zcp_error_prefix(err, st, "node %d: %s: ", (int)node->id, what);
+  }
+  *out = t;
+  return ZCP_OK;
+}
+
+zcp_status_t zcp_node_list(struct zcp_node *node, struct zcp_share_info **out, int64_t *n,
+                           struct zcp_error *err) {
+  uint64_t epochs[ZCP_CLUSTER_MAX_NODES];
+  for (int i = 0; i < node->cfg.n_nodes; i++) epochs[i] = zcp__node_epoch_of(node, i);
+  *out = NULL;
+  *n = 0;
+  pthread_mutex_lock(&node->share->mu);
+  int64_t count = 0;
+  for (struct zcp__entry *e = node->share->entries; e != NULL; e = e->next) count++;
+  struct zcp_share_info *v = calloc((size_t)count + 1, sizeof *v);
+  if (v == NULL) {
+    pthread_mutex_unlock(&node->share->mu);
+    return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "node %d: list", (int)node->id);
+  }
+  int64_t k = 0;
+  for (struct zcp__entry *e = node->share->entries; e != NULL; e = e->next, k++) {
+    struct zcp_share_info *i = &v[k];
+    snprintf(i->name, sizeof i->name, "%s", e->name);
+    i->kind = e->kind;
+    i->creator = e->creator;
+    i->creator_epoch = e->creator_epoch;
+    i->rows = e->rows;
+    i->first_row = e->first_row;
+    i->descriptor_size = e->desc_size;
+    i->stale = e->creator_epoch < epochs[e->creator];
+  }
+  pthread_mutex_unlock(&node->share->mu);
+  *out = v;
+  *n = count;
+  return ZCP_OK;
+}
+
+zcp_status_t zcp_node_drop(struct zcp_node *node, const char *name, int timeout_ms,
+                           struct zcp_error *err) {
+  ZCP_RETURN_NOT_OK(zcp__share_name_check(node, "drop", name, err));
+  struct zcp__share *s = node->share;
+  struct timespec deadline;
+  zcp__deadline(&deadline, timeout_ms < 0 ? 0 : timeout_ms);
+  pthread_mutex_lock(&s->mu);
+  struct zcp__owned **pp = owned_find(s, name, ZCP_SHARE_TABLE, 0);
+  struct zcp__owned *o = pp != NULL ? *pp : NULL;
+  zcp_status_t st = ZCP_OK;
+  if (o == NULL) {
+    struct zcp__entry *x = zcp__catalog_find(s, name, ZCP_SHARE_TABLE, 0);
+    st = x != NULL
+             ? zcp_error_set(err, ZCP_INVALID_ARGUMENT,
+                             "node %d: drop '%s': only its creator node %d drops it",
+                             (int)node->id, name, (int)x->creator)
+             : zcp_error_set(err, ZCP_NOT_FOUND, "node %d: drop: no shared batch '%s'",
+                             (int)node->id, name);
+  } else if (o->dropping || o->batch.release == NULL) {
+    st = zcp_error_set(err, ZCP_BUSY, "node %d: drop '%s': already being dropped",
+                       (int)node->id, name);
+  } else {
+    o->dropping = true; /* no new leases from now on */
+    st = zcp__lease_wait_none(node, o, &deadline, timeout_ms, err);
+    if (st != ZCP_OK) o->dropping = false;
+  }
+  pthread_mutex_unlock(&s->mu);
+  if (st != ZCP_OK) return st;
+  struct zcp__entry e = {0};
+  snprintf(e.name, sizeof e.name, "%s", name);
+  e.kind = ZCP_SHARE_TABLE;
+  e.creator = node->id;
+  unpublish(node, &e);
+  pthread_mutex_lock(&s->mu);
+  catalog_remove(s, name, ZCP_SHARE_TABLE, 0, node->id);
+  pp = owned_find(s, name, ZCP_SHARE_TABLE, 0);
+  if (pp != NULL) *pp = o->next;
+  pthread_mutex_unlock(&s->mu);
+  /* The creator frees: the blocks go back to their pools. */
+  if (o->batch.release != NULL) o->batch.release(&o->batch);
+  zcp__lease_free_all(o);
+  free(o);
+  return ZCP_OK;
+}
+
+/* ---- life -------------------------------------------------------------------------- */
+
+zcp_status_t zcp__share_init(struct zcp_node *node, struct zcp_error *err) {
+  struct zcp__share *s = calloc(1, sizeof *s);
+  if (s == NULL) return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "catalog");
+  pthread_mutex_init(&s->mu, NULL);
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_init(&s->cv, &ca);
+  pthread_condattr_destroy(&ca);
+  node->share = s;
+  return ZCP_OK;
+}
+
+void zcp__share_close(struct zcp_node *node) {
+  struct zcp__share *s = node->share;
+  if (s == NULL) return;
+  pthread_mutex_lock(&s->mu);
+  struct zcp__owned *o = s->owned;
+  s->owned = NULL;
+  pthread_mutex_unlock(&s->mu);
+  while (o != NULL) {
+    struct zcp__owned *next = o->next;
+    if (o->batch.release != NULL) o->batch.release(&o->batch);
+    zcp__lease_free_all(o);
+    free(o);
+    o = next;
+  }
+}
+
+void zcp__share_free(struct zcp_node *node) {
+  struct zcp__share *s = node->share;
+  if (s == NULL) return;
+  /* The server has stopped: nothing else touches the replica now. */
+  struct zcp__entry *e = s->entries;
+  while (e != NULL) {
+    struct zcp__entry *next = e->next;
+    entry_free(e);
+    e = next;
+  }
+  pthread_mutex_destroy(&s->mu);
+  pthread_cond_destroy(&s->cv);
+  free(s);
+  node->share = NULL;
+}

@@ -1,0 +1,102 @@
+/* Sharing on a node alone in this process (its own region, no peers): bad arguments are
+ * typed errors and leave the batch with the caller; a batch outside the cluster's memory
+ * is refused; share, lookup, lease, drop and a one-chunk huge table work locally and the
+ * pool gets its bytes back. The multi-node behaviour is in
+ * tests/integration/cluster_share.c. */
+#define _GNU_SOURCE 1
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "zcp_cluster_test.h"
+#include "zcp_fixture.h"
+#include "zcp_share_cmds.h"
+#include "zcpool/hugetable.h"
+
+static struct zcp_test_cluster tc;
+static struct zcp_node *node;
+
+static void teardown(void) {
+  zcp_node_close(node);
+  node = NULL;
+  zcp_test_cluster_cleanup(&tc);
+}
+
+TestSuite(share, .fini = teardown, .timeout = 60);
+
+static void open_one(void) {
+  struct zcp_config cfg;
+  struct zcp_error err = {0};
+  zcp_test_cluster_write(&tc, 1, false, false, false, NULL);
+  cr_assert_eq(zcp_config_load(tc.config, &cfg, &err), ZCP_OK, "%s", err.message);
+  cr_assert_eq(zcp_node_open(&cfg, 0, &node, &err), ZCP_OK, "%s", err.message);
+}
+
+static void cmd(const char *line, const char *want_prefix) {
+  char out[1024];
+  cr_assert(zcp_test_share_cmd(node, line, out, sizeof out), "%s", line);
+  cr_assert(strncmp(out, want_prefix, strlen(want_prefix)) == 0, "%s: %s", line, out);
+}
+
+Test(share, bad_arguments_are_typed_and_leave_the_batch) {
+  open_one();
+  struct zcp_error err = {0};
+  struct ArrowSchema s;
+  struct ArrowArray a;
+  cr_assert_eq(zcp_fixture_schema(&s, &err), ZCP_OK);
+  /* Heap memory is not the cluster's: refused, and the batch is still ours. */
+  cr_assert_eq(zcp_fixture_batch(0, 10, NULL, &a, &err), ZCP_OK);
+  cr_assert_eq(zcp_node_share(node, "x", &s, &a, &err), ZCP_INVALID_ARGUMENT);
+  cr_assert(strstr(err.message, "not in the cluster's memory") != NULL, "%s",
+            err.message);
+  cr_assert_not_null(a.release);
+  cr_assert_eq(zcp_hugetable_add_chunk(node, "h", 0, &s, &a, &err), ZCP_INVALID_ARGUMENT);
+  cr_assert_eq(zcp_node_share(node, "", &s, &a, &err), ZCP_INVALID_ARGUMENT);
+  char longname[300];
+  memset(longname, 'n', sizeof longname - 1);
+  longname[sizeof longname - 1] = '\0';
+  cr_assert_eq(zcp_node_share(node, longname, &s, &a, &err), ZCP_INVALID_ARGUMENT);
+  cr_assert_eq(zcp_node_share(node, "x", &s, NULL, &err), ZCP_INVALID_ARGUMENT);
+  cr_assert_eq(zcp_hugetable_add_chunk(node, "h", -1, &s, &a, &err),
+               ZCP_INVALID_ARGUMENT);
+  a.release(&a);
+  s.release(&s);
+  struct zcp_table *t = NULL;
+  cr_assert_eq(zcp_node_lookup(node, "x", ZCP_VALIDATE_FULL, &t, &err), ZCP_NOT_FOUND);
+  cr_assert_null(t);
+  cr_assert_eq(zcp_hugetable_commit(node, "h", -5, 0, &err), ZCP_INVALID_ARGUMENT);
+  cr_assert_eq(zcp_hugetable_open(node, "h", ZCP_VALIDATE_FULL, 0, &t, &err),
+               ZCP_INCOMPLETE);
+  uint64_t id = 0;
+  cr_assert_eq(zcp_node_lease(node, "x", 1000, &id, &err), ZCP_NOT_FOUND);
+  cr_assert_eq(zcp_node_lease(node, "x", 0, &id, &err), ZCP_INVALID_ARGUMENT);
+  cr_assert_eq(zcp_node_drop(node, "x", 0, &err), ZCP_NOT_FOUND);
+}
+
+Test(share, local_share_lease_drop_and_huge_table) {
+  open_one();
+  struct zcp_node_status st0, st1;
+  zcp_node_status(node, &st0);
+  cmd("share t 0 0 200", "st 0");
+  cmd("share t 0 0 20", "st 5 "); /* the name is taken */
+  char want[64];
+  snprintf(want, sizeof want, "st 0 %llu",
+           (unsigned long long)zcp_test_fixture_checksum(0, 200));
+  cmd("lookup t 0 200", want);
+  cmd("lookup t 1 200", "st 9 check: row 1 column 0"); /* the check itself can fail */
+  cmd("lease t 60000", "st 0 1 ");
+  cmd("drop t 50", "st 6 ");
+  cmd("release t 1", "st 0");
+  cmd("release t 1", "st 4 ");
+  cmd("drop t 1000", "st 0");
+  zcp_node_status(node, &st1);
+  cr_assert_eq(st1.bytes_used, st0.bytes_used, "the drop gave the blocks back");
+  cmd("chunk h 0 0 150", "st 0");
+  cmd("chunk h 0 100 10", "st 9 ");
+  cmd("open h 150 0", "st 14 ");
+  cmd("commit h 150 1000", "st 0");
+  snprintf(want, sizeof want, "st 0 %llu",
+           (unsigned long long)zcp_test_fixture_checksum(0, 150));
+  cmd("open h 150 1000", want);
+  cmd("list", "st 0 2 h/1/0/0 h/2/0/0");
+}
