@@ -5,13 +5,15 @@
  * node in parallel (one round trip), so a lookup reads the local replica and talks only
  * to the owners of the memory it imports (memory.c). An entry is refused by any replica
  * that holds the same name from a live creator, and a refusal anywhere undoes the
- * publish everywhere, so two nodes cannot both win a name.
+ * publish everywhere, so two nodes cannot both win a name; when two publish it at the
+ * same moment, the lower node id wins (serve_publish), so one of them always does.
  *
  * The node that created a batch frees it (thesis §3.10): share moves it into this node,
  * drop (after the leases, lease.c) takes it out of every replica and then releases it,
  * which gives its blocks back to their pools. */
 #include "common/platform.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,16 +90,19 @@ static bool catalog_remove(struct zcp__share *s, const char *name,
 }
 
 /* May e join this replica? The same creator at a newer epoch replaces its own entry
- * (its earlier life is over); any other holder of the name refuses it. Under mu. */
+ * (its earlier life is over); any other holder of the name refuses it (ZCP_BUSY, and
+ * *holder says who). Under mu. */
 static zcp_status_t catalog_check(struct zcp_node *node, const struct zcp__entry *e,
-                                  struct zcp_error *err) {
+                                  int32_t *holder, struct zcp_error *err) {
   struct zcp__share *s = node->share;
+  *holder = -1;
   const char *kind = e->kind == ZCP_SHARE_TABLE ? "shared batch" : "huge table";
   for (struct zcp__entry *x = s->entries; x != NULL; x = x->next) {
     if (strcmp(x->name, e->name) != 0) continue;
     bool replaces = x->creator == e->creator && x->creator_epoch < e->creator_epoch;
     if (x->kind == e->kind && entry_cmp(e->name, e->kind, e->first_row, x) == 0) {
       if (replaces) continue;
+      *holder = x->creator;
       return zcp_error_set(err, ZCP_BUSY, "node %d: %s '%s' exists (from node %d)",
                            (int)node->id, kind, e->name, (int)x->creator);
     }
@@ -119,9 +124,9 @@ static zcp_status_t catalog_check(struct zcp_node *node, const struct zcp__entry
 
 /* Checks and inserts a copy of e (sorted). Under mu. */
 static zcp_status_t catalog_put(struct zcp_node *node, const struct zcp__entry *e,
-                                struct zcp_error *err) {
+                                int32_t *holder, struct zcp_error *err) {
   struct zcp__share *s = node->share;
-  ZCP_RETURN_NOT_OK(catalog_check(node, e, err));
+  ZCP_RETURN_NOT_OK(catalog_check(node, e, holder, err));
   struct zcp__entry *c = calloc(1, sizeof *c);
   uint8_t *d = malloc((size_t)e->desc_size + 1);
   if (c == NULL || d == NULL) {
@@ -181,7 +186,8 @@ void zcp__catalog_merge(struct zcp_node *node, int32_t peer, uint64_t epoch,
     if (x != NULL && x->creator == peer && x->creator_epoch <= epoch)
       catalog_remove(s, x->name, x->kind, x->first_row, peer, x->generation);
     /* Refused when another creator holds the name here: that one stays. */
-    zcp_status_t st = catalog_put(node, &v[i], NULL);
+    int32_t holder;
+    zcp_status_t st = catalog_put(node, &v[i], &holder, NULL);
     (void)st;
   }
   pthread_cond_broadcast(&s->cv);
@@ -251,7 +257,8 @@ zcp_status_t zcp__share_publish(struct zcp_node *node, const struct zcp__entry *
   o->first_row = e->first_row;
   o->generation = e->generation;
   pthread_mutex_lock(&s->mu);
-  zcp_status_t st = catalog_put(node, e, err);
+  int32_t holder;
+  zcp_status_t st = catalog_put(node, e, &holder, err);
   if (st == ZCP_OK && o != NULL) {
     o->next = s->owned;
     s->owned = o;
@@ -326,9 +333,26 @@ static void serve_publish(struct zcp_node *node, const struct zcp__rpc_peer *who
   e.first_row = m->first_row;
   e.schema_hash = m->schema_hash;
   e.generation = m->generation;
-  pthread_mutex_lock(&node->share->mu);
-  zcp_status_t st = catalog_put(node, &e, &err);
-  pthread_mutex_unlock(&node->share->mu);
+  /* Two nodes publishing one name at once: the lower node id wins. Held here by a higher
+   * node id's entry, the Publish waits for that entry to go, which it will if that
+   * publish is still in flight: the lower node holds its own entry already (it puts it
+   * before it sends), so it refuses the higher one, which then undoes its publish. An
+   * entry that stays was there first; the wait is bounded. */
+  struct zcp__share *s = node->share;
+  struct timespec deadline;
+  zcp__deadline(&deadline, node->cfg.call_timeout_ms / 2);
+  pthread_mutex_lock(&s->mu);
+  zcp_status_t st;
+  for (;;) {
+    int32_t holder = -1;
+    st = catalog_put(node, &e, &holder, &err);
+    if (st != ZCP_BUSY || holder <= e.creator || s->stopping) break;
+    if (pthread_cond_timedwait(&s->cv, &s->mu, &deadline) == ETIMEDOUT) {
+      st = catalog_put(node, &e, &holder, &err);
+      break;
+    }
+  }
+  pthread_mutex_unlock(&s->mu);
   if (st != ZCP_OK) zcp__reply_error(resp, st, err.message);
 }
 

@@ -158,6 +158,7 @@ void zcp__sync_stop(struct zcp_node *node) {
   pthread_mutex_lock(&s->mu);
   s->stopping = true;
   pthread_cond_broadcast(&s->sync_cv);
+  pthread_cond_broadcast(&s->cv); /* a Publish waiting for a name gives up */
   pthread_mutex_unlock(&s->mu);
   pthread_join(s->sync_thread, NULL);
   s->sync_started = false;

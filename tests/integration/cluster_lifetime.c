@@ -332,3 +332,44 @@ Test(cluster_lifetime, retried_lease_is_granted_once) {
                err.message);
   run(1, "drop t 3000", 0, out, sizeof out);
 }
+
+/* Nodes 1..3 share one name at the same moment, round after round: exactly one wins
+ * every time (never none), and every replica names the same creator. */
+Test(cluster_lifetime, racing_shares_of_one_name_have_one_winner) {
+  start(4);
+  char out[1024], cmd[128];
+  int wins[4] = {0};
+  for (int round = 0; round < 40; round++) {
+    /* Everything but the newline first, so that the three start together. */
+    for (int i = 1; i < 4; i++) {
+      snprintf(cmd, sizeof cmd, "share race%d %d 0 20", round, i);
+      cr_assert_eq(write(helper[i].to_child, cmd, strlen(cmd)), (ssize_t)strlen(cmd));
+    }
+    for (int i = 1; i < 4; i++) cr_assert_eq(write(helper[i].to_child, "\n", 1), 1);
+    int winner = -1;
+    for (int i = 1; i < 4; i++) {
+      cr_assert(zcp_test_node_cmd(&helper[i], NULL, out, sizeof out, CMD_MS), "node %d", i);
+      int st = -1;
+      cr_assert_eq(sscanf(out, "st %d", &st), 1, "%s", out);
+      if (st == 0) {
+        cr_assert_eq(winner, -1, "round %d: nodes %d and %d both won", round, winner, i);
+        winner = i;
+      } else {
+        cr_assert_eq(st, ZCP_BUSY, "round %d: node %d: %s", round, i, out);
+      }
+    }
+    cr_assert_neq(winner, -1, "round %d: every node was refused", round);
+    wins[winner]++;
+    char want[64];
+    snprintf(want, sizeof want, " race%d/0/%d/0", round, winner);
+    for (int i = 0; i < 4; i++) {
+      run(i, "list", 0, out, sizeof out);
+      cr_assert(strstr(out, want) != NULL, "round %d: node %d: %s", round, i, out);
+    }
+    snprintf(cmd, sizeof cmd, "lookup race%d 0 20", round);
+    run(0, cmd, 0, out, sizeof out);
+    snprintf(cmd, sizeof cmd, "drop race%d 1000", round);
+    run(winner, cmd, 0, out, sizeof out);
+  }
+  cr_log_info("wins: node 1 %d, node 2 %d, node 3 %d", wins[1], wins[2], wins[3]);
+}
