@@ -290,6 +290,16 @@ Test(cluster_lifetime, freed_and_reused_memory_is_refused) {
   cr_assert(strstr(out, "held by node 2") != NULL, "%s", out);
   run(0, "lookup d 0 200", 0, out, sizeof out);
   free(c.desc);
+  /* When node 1 comes up again (here: as if it had reconnected), the pull of its
+   * entries takes out those it dropped meanwhile, and only those. */
+  pthread_mutex_lock(&self->mu);
+  self->peers[1].synced = false;
+  pthread_mutex_unlock(&self->mu);
+  zcp__share_peer_up(self, 1);
+  struct zcp_error err = {0};
+  cr_assert_eq(zcp_node_wait_peer(self, 1, true, 10000, &err), ZCP_OK, "%s", err.message);
+  run(0, "list", 0, out, sizeof out);
+  cr_assert_str_eq(out, "st 0 2 b/0/1/0 d/0/2/0");
 }
 
 /* Sends Lease for name to node peer with request id *rid (0: a fresh one, set here);
