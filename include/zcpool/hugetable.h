@@ -4,12 +4,13 @@
  * Any node adds a chunk (a record batch and the row it starts at; its memory may lie in
  * any node's region); the chunk is sealed, described and published to every node like a
  * shared batch, and its node frees it when the table is dropped or that node closes.
- * One node commits: it waits
- * until the chunks cover [0, total_rows), checks that they neither overlap nor leave a
- * gap and share one schema, and publishes a manifest to every node. Any node then opens
- * the table: it waits for the manifest (woken by its arrival, never polling) and imports
- * every chunk, in row order, into one struct zcp_table; zcp_table_export_stream gives
- * every node the same ArrowArrayStream, read in place. */
+ * One node commits: it waits until the chunks cover [0, total_rows), checks that they
+ * neither overlap nor leave a gap and share one schema, and publishes a manifest to
+ * every node. Any node then opens the table: it waits for the manifest (woken by its
+ * arrival, never polling) and imports every chunk, in row order, into one struct
+ * zcp_table; zcp_table_export_stream gives every node the same ArrowArrayStream, read
+ * in place. Readers may lease the committed table (zcp_node_lease on its name); its
+ * committer drops it (zcp_hugetable_drop). */
 #ifndef ZCPOOL_HUGETABLE_H
 #define ZCPOOL_HUGETABLE_H
 

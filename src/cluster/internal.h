@@ -109,7 +109,8 @@ zcp_status_t zcp__node_broadcast(struct zcp_node *node, Zcpool__Request *req,
 /* ---- sharing (share.c, memory.c, lease.c, hugetable.c) ---------------------------- */
 
 struct zcp__share;
-ZCP_CHECK_RESULT zcp_status_t zcp__share_init(struct zcp_node *node, struct zcp_error *err);
+ZCP_CHECK_RESULT zcp_status_t zcp__share_init(struct zcp_node *node,
+                                              struct zcp_error *err);
 /* Frees every batch this node shared (before the clients close: remote blocks are
  * freed over RPC) and the catalog. */
 void zcp__share_close(struct zcp_node *node);
@@ -168,8 +169,8 @@ struct zcp__share {
 };
 
 /* Checks a name: 1..ZCP_SHARE_NAME_MAX-1 bytes. */
-ZCP_CHECK_RESULT zcp_status_t zcp__share_name_check(struct zcp_node *node, const char *what,
-                                                    const char *name,
+ZCP_CHECK_RESULT zcp_status_t zcp__share_name_check(struct zcp_node *node,
+                                                    const char *what, const char *name,
                                                     struct zcp_error *err);
 /* Under mu: the entry (name, kind, first_row; first_row ignored unless a chunk). */
 struct zcp__entry *zcp__catalog_find(struct zcp__share *s, const char *name,
@@ -183,13 +184,10 @@ ZCP_CHECK_RESULT zcp_status_t zcp__share_publish(struct zcp_node *node,
                                                  struct zcp_error *err);
 /* Imports one descriptor into a schema and array (validated at level); every block must
  * be held by the entry's creator and sealed for its generation (e). */
-ZCP_CHECK_RESULT zcp_status_t zcp__share_import(struct zcp_node *node, const char *what,
-                                                const struct zcp__entry *e,
-                                                const uint8_t *desc, int64_t size,
-                                                enum zcp_validate_level level,
-                                                struct ArrowSchema *schema,
-                                                struct ArrowArray *array,
-                                                struct zcp_error *err);
+ZCP_CHECK_RESULT zcp_status_t zcp__share_import(
+    struct zcp_node *node, const char *what, const struct zcp__entry *e,
+    const uint8_t *desc, int64_t size, enum zcp_validate_level level,
+    struct ArrowSchema *schema, struct ArrowArray *array, struct zcp_error *err);
 /* The current epoch of node i as this node knows it (own or last handshake). */
 uint64_t zcp__node_epoch_of(struct zcp_node *node, int32_t i);
 int64_t zcp__mono_ms(void);
@@ -241,8 +239,8 @@ void zcp__lease_free_all(struct zcp__owned *o);
 
 /* zcp_node_seal_batch, sealing for publication gen (0: none) (memory.c). */
 ZCP_CHECK_RESULT zcp_status_t zcp__seal_batch(struct zcp_node *node,
-                                              const struct ArrowArray *batch, uint64_t gen,
-                                              struct zcp_error *err);
+                                              const struct ArrowArray *batch,
+                                              uint64_t gen, struct zcp_error *err);
 /* The descriptor memory of an import expecting ex (ex outlives the use of out). */
 void zcp__node_memory_expect(struct zcp__expect *ex, struct zcp_descriptor_memory *out);
 

@@ -59,9 +59,8 @@ zcp_status_t zcp__lease_grant(struct zcp_node *node, const char *name,
                               enum zcp_share_kind kind, int32_t holder,
                               uint64_t holder_epoch, uint64_t request_id, int64_t ttl_ms,
                               uint64_t *id, struct zcp_error *err) {
-  struct zcp__owned *o = kind == ZCP_SHARE_CHUNK
-                             ? NULL
-                             : zcp__owned_find(node->share, name, kind, 0);
+  struct zcp__owned *o =
+      kind == ZCP_SHARE_CHUNK ? NULL : zcp__owned_find(node->share, name, kind, 0);
   if (o == NULL || !o->published)
     return zcp_error_set(err, ZCP_NOT_FOUND, "node %d: lease: node %d has no %s '%s'",
                          (int)node->id, (int)node->id, kind_name(kind), name);
@@ -175,8 +174,8 @@ zcp_status_t zcp_node_lease(struct zcp_node *node, const char *name, int64_t ttl
   ZCP_RETURN_NOT_OK(creator_of(node, name, &c, &kind, err));
   if (c == node->id) {
     pthread_mutex_lock(&node->share->mu);
-    zcp_status_t st =
-        zcp__lease_grant(node, name, kind, node->id, node->epoch, 0, ttl_ms, lease_id, err);
+    zcp_status_t st = zcp__lease_grant(node, name, kind, node->id, node->epoch, 0, ttl_ms,
+                                       lease_id, err);
     pthread_mutex_unlock(&node->share->mu);
     return st;
   }

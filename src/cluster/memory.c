@@ -108,14 +108,15 @@ static zcp_status_t check_range(struct zcp_node *node, const struct zcp__expect 
   }
   if (st != ZCP_OK || x == NULL || x->holder < 0) return st;
   if (info.node != x->holder || info.epoch != x->holder_epoch)
-    return zcp_error_set(err, ZCP_STALE,
-                         "block 0x%llx was freed and reused: held by node %d epoch %" PRIu64
-                         ", the entry's creator is node %d epoch %" PRIu64,
-                         (unsigned long long)info.offset, (int)info.node, info.epoch,
-                         (int)x->holder, x->holder_epoch);
+    return zcp_error_set(
+        err, ZCP_STALE,
+        "block 0x%llx was freed and reused: held by node %d epoch %" PRIu64
+        ", the entry's creator is node %d epoch %" PRIu64,
+        (unsigned long long)info.offset, (int)info.node, info.epoch, (int)x->holder,
+        x->holder_epoch);
   uint64_t gen = 0;
-  if (x->gen != 0 && (!zcp__tags_get(&node->tags, info.offset, info.size, &gen) ||
-                      gen != x->gen))
+  if (x->gen != 0 &&
+      (!zcp__tags_get(&node->tags, info.offset, info.size, &gen) || gen != x->gen))
     return zcp_error_set(err, ZCP_STALE,
                          "block 0x%llx was freed and reused: sealed for publication "
                          "%" PRIu64 ", the entry names publication %" PRIu64,

@@ -526,8 +526,8 @@ zcp_status_t zcp_node_lookup(struct zcp_node *node, const char *name,
   char what[ZCP_SHARE_NAME_MAX + 32];
   snprintf(what, sizeof what, "shared batch '%s'", name);
   if (st == ZCP_OK)
-    st = zcp__share_import(node, what, &e, desc, e.desc_size, level, &schema, &array,
-                           err);
+    st =
+        zcp__share_import(node, what, &e, desc, e.desc_size, level, &schema, &array, err);
   free(desc);
   if (st != ZCP_OK) return st;
   struct zcp_table *t = NULL;

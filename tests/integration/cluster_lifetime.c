@@ -124,7 +124,8 @@ Test(cluster_lifetime, huge_table_drop_waits_for_leases_and_frees_everywhere) {
   run(0, "chunk h 2 500 100", 0, out, sizeof out);
   run(0, "commit h 600 10000", 0, out, sizeof out);
   used_all(4, after);
-  for (int i = 1; i < 4; i++) cr_assert_gt(after[i], before[i], "node %d holds a chunk", i);
+  for (int i = 1; i < 4; i++)
+    cr_assert_gt(after[i], before[i], "node %d holds a chunk", i);
   /* A reader on node 3 leases the whole table (at its committer). */
   run(3, "lease h 60000", 0, out, sizeof out);
   unsigned long long id = (unsigned long long)num(out, 2);
@@ -338,8 +339,7 @@ Test(cluster_lifetime, retried_lease_is_granted_once) {
   uint64_t again = lease_call(1, "t", &rid);
   cr_assert_eq(again, first, "a retried Lease granted a second lease");
   /* One release ends the only lease: the drop need not wait. */
-  cr_assert_eq(zcp_node_lease_release(self, "t", first, &err), ZCP_OK, "%s",
-               err.message);
+  cr_assert_eq(zcp_node_lease_release(self, "t", first, &err), ZCP_OK, "%s", err.message);
   run(1, "drop t 3000", 0, out, sizeof out);
 }
 
@@ -358,7 +358,8 @@ Test(cluster_lifetime, racing_shares_of_one_name_have_one_winner) {
     for (int i = 1; i < 4; i++) cr_assert_eq(write(helper[i].to_child, "\n", 1), 1);
     int winner = -1;
     for (int i = 1; i < 4; i++) {
-      cr_assert(zcp_test_node_cmd(&helper[i], NULL, out, sizeof out, CMD_MS), "node %d", i);
+      cr_assert(zcp_test_node_cmd(&helper[i], NULL, out, sizeof out, CMD_MS), "node %d",
+                i);
       int st = -1;
       cr_assert_eq(sscanf(out, "st %d", &st), 1, "%s", out);
       if (st == 0) {
