@@ -67,9 +67,9 @@ void zcp__serve_list(struct zcp_node *node, const struct zcp__rpc_peer *who,
   if (oom) zcp__reply_error(resp, ZCP_OUT_OF_MEMORY, "List: no memory");
 }
 
-/* Pulls peer's entries; true when its replica part is now in ours (or cannot be had:
- * an answer that is not a list). */
-static bool pull(struct zcp_node *node, int32_t peer) {
+/* Pulls peer's entries. ZCP_OK when its entries are now in our replica (or cannot be
+ * had: an answer that is not a list); ZCP_PEER_DOWN or ZCP_TIMEOUT when not. */
+static zcp_status_t pull(struct zcp_node *node, int32_t peer) {
   pthread_mutex_lock(&node->mu);
   uint64_t epoch = node->peers[peer].epoch;
   pthread_mutex_unlock(&node->mu);
@@ -83,7 +83,7 @@ static bool pull(struct zcp_node *node, int32_t peer) {
                                   node->cfg.call_timeout_ms, &resp, &err);
   if (st == ZCP_PEER_DOWN || st == ZCP_TIMEOUT) {
     if (resp != NULL) zcpool__response__free_unpacked(resp, NULL);
-    return false; /* it comes up again later: pulled then */
+    return st;
   }
   if (st == ZCP_OK && resp->result_case == ZCPOOL__RESPONSE__RESULT_LIST) {
     const Zcpool__ListReply *r = resp->list;
@@ -118,7 +118,7 @@ static bool pull(struct zcp_node *node, int32_t peer) {
   if (node->peers[peer].epoch == epoch) node->peers[peer].synced = true;
   pthread_cond_broadcast(&node->cv);
   pthread_mutex_unlock(&node->mu);
-  return true;
+  return ZCP_OK;
 }
 
 static void *sync_main(void *arg) {
@@ -135,9 +135,16 @@ static void *sync_main(void *arg) {
     }
     s->sync_pending[peer] = false;
     pthread_mutex_unlock(&s->mu);
-    bool done = pull(node, peer);
-    (void)done; /* not done: the peer is down, and its next up asks again */
+    zcp_status_t st = pull(node, peer);
+    bool again = false;
+    if (st == ZCP_TIMEOUT) {
+      /* Up but slow: ask again. Down: its next up asks again. */
+      pthread_mutex_lock(&node->mu);
+      again = node->peers[peer].up;
+      pthread_mutex_unlock(&node->mu);
+    }
     pthread_mutex_lock(&s->mu);
+    if (again) s->sync_pending[peer] = true;
   }
   pthread_mutex_unlock(&s->mu);
   return NULL;
