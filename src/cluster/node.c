@@ -783,6 +783,14 @@ void zcp_node_status(struct zcp_node *node, struct zcp_node_status *out) {
   out->requests_busy = atomic_load(&c->busy);
   out->reclaimed_blocks = atomic_load(&node->reclaimed_blocks);
   out->reclaimed_bytes = atomic_load(&node->reclaimed_bytes);
+  out->bytes_sent = atomic_load(&c->bytes_out);
+  out->bytes_received = atomic_load(&c->bytes_in);
+  for (int i = 0; i < node->cfg.n_nodes; i++) {
+    if (i == node->id || node->peers[i].client == NULL) continue;
+    struct zcp__rpc_counters *pc = zcp__rpc_client_counters(node->peers[i].client);
+    out->bytes_sent += atomic_load(&pc->bytes_out);
+    out->bytes_received += atomic_load(&pc->bytes_in);
+  }
   pthread_mutex_lock(&node->mu);
   for (int i = 0; i < node->cfg.n_nodes; i++) {
     if (i == node->id) {
