@@ -15,6 +15,8 @@ const char *const zcp__site_names[] = {
     "seal.writeback",     /* seal on finish: write every block back, then fence */
     "import.invalidate",  /* import: drop our lines of every referenced range */
     "prewrite.flush",     /* thesis mode: flush a new block on every node */
+    "flush.local",        /* Flush: the caller flushes the range itself */
+    "flush.serve",        /* Flush: a peer flushes the range it was sent */
     NULL,
 };
 
