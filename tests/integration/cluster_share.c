@@ -4,8 +4,13 @@
  * drop; a huge table whose chunks come from every node (one built in another node's
  * region), opened and checked everywhere and queried by DuckDB; incomplete and
  * overlapping huge tables; a killed owner, a restarted owner and creator; a descriptor
- * naming an unsealed block. The huge table and the thesis mode also run with
- * non-coherent regions under the emulator (DESIGN §9). */
+ * naming an unsealed block.
+ *
+ * The coherence proof (DESIGN §9): the emulated_* tests always run with non-coherent
+ * regions under the emulator; with ZCP_EMULATE_NONCOHERENT=1 in the environment every
+ * test does (CTest runs the binary so with each emulator policy and seed). The site
+ * matrix runs the emulated_* tests once per protocol call site switched off and expects
+ * a failure each time. */
 #define _GNU_SOURCE 1
 #include <criterion/criterion.h>
 #include <inttypes.h>
@@ -16,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/sites.h"
 #include "zcp_cluster_test.h"
 #include "zcp_share_cmds.h"
 #include "zcpool/hugetable.h"
@@ -27,7 +33,15 @@ static int dispatch(int argc, char **argv) {
   return 99;
 }
 
+/* `--list-sites` prints every protocol call site the library can switch off, one a line,
+ * and exits: the site matrix (site_matrix.cmake) takes the list from here, so that it
+ * is the library's own and cannot drift from the code. */
 __attribute__((constructor)) static void helper_entry(int argc, char **argv) {
+  if (argc == 2 && strcmp(argv[1], "--list-sites") == 0) {
+    for (int i = 0; zcp__site_names[i] != NULL; i++) printf("%s\n", zcp__site_names[i]);
+    fflush(stdout);
+    _exit(0);
+  }
   zcp_proc_helper_main(argc, argv, dispatch);
 }
 
@@ -46,6 +60,8 @@ TestSuite(cluster_share, .fini = teardown, .timeout = 90);
 
 /* n nodes, 1..n-1 as helpers, all online. extra: more [cluster] keys. */
 static void start(int n, bool noncoherent, const char *extra) {
+  /* Under the emulator (the emulated CTest runs, the site matrix) every test runs with
+   * non-coherent regions, and every node emulates, this one too. */
   const char *emu = getenv("ZCP_EMULATE_NONCOHERENT");
   if (emu != NULL && strcmp(emu, "1") == 0) noncoherent = true;
   zcp_test_cluster_write(&tc, n, false, false, noncoherent, extra);
