@@ -5,10 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Keep in step with docs/protocol.md ("Call sites"). Sites are added by the layer that
- * owns the call; an unknown name in ZCP_DISABLE_SITE is simply never matched. */
+/* Keep in step with docs/protocol.md ("Call sites"); the site matrix test checks this
+ * list against the zcp__site_enabled calls in src/. Sites are added by the layer that owns
+ * the call; an unknown name in ZCP_DISABLE_SITE is simply never matched. */
 const char *const zcp__site_names[] = {
-    "alloc.invalidate",   /* remote Malloc: drop our lines of the new block */
+    "alloc.invalidate",   /* remote Malloc (invalidate mode): drop our lines of it */
     "realloc.writeback",  /* remote Realloc: what we wrote goes to memory first */
     "realloc.invalidate", /* remote Realloc: drop our lines of the moved block */
     "seal.owner",         /* seal on finish: the owner marks the blocks sealed */
