@@ -6,8 +6,8 @@
 #include <string.h>
 
 /* Keep in step with docs/protocol.md ("Call sites"); the site matrix test checks this
- * list against the zcp__site_enabled calls in src/. Sites are added by the layer that owns
- * the call; an unknown name in ZCP_DISABLE_SITE is simply never matched. */
+ * list against the zcp__site_enabled calls in src/. Sites are added by the layer that
+ * owns the call; an unknown name in ZCP_DISABLE_SITE is simply never matched. */
 const char *const zcp__site_names[] = {
     "alloc.invalidate",   /* remote Malloc (invalidate mode): drop our lines of it */
     "realloc.writeback",  /* remote Realloc: what we wrote goes to memory first */
