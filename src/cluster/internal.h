@@ -209,7 +209,8 @@ void zcp__share_unpublish(struct zcp_node *node, const struct zcp__entry *e);
  * removes its entries of that epoch up to gen_at that it no longer has. */
 void zcp__catalog_merge(struct zcp_node *node, int32_t peer, uint64_t epoch,
                         const struct zcp__entry *v, size_t n, uint64_t gen_at);
-/* The catalog pulls (sync.c): a thread started with the catalog, stopped at close. */
+/* The catalog pulls (sync.c): a thread started once every client exists, stopped at
+ * close. */
 ZCP_CHECK_RESULT zcp_status_t zcp__sync_start(struct zcp_node *node,
                                               struct zcp_error *err);
 void zcp__sync_stop(struct zcp_node *node);

@@ -668,6 +668,9 @@ zcp_status_t zcp_node_open(const struct zcp_config *cfg, int32_t id,
   if (st == ZCP_OK) st = zcp__share_init(node, err);
   if (st == ZCP_OK) st = zcp__copy_init(node, err);
   if (st == ZCP_OK) st = start_rpc(node, err);
+  /* After every client exists: the pulls call them (peers that came up meanwhile are
+   * queued already). */
+  if (st == ZCP_OK) st = zcp__sync_start(node, err);
   if (st != ZCP_OK) {
     zcp_error_prefix(err, st, "node %d of %s: ", (int)id, cfg->path);
     zcp_node_close(node);

@@ -649,7 +649,7 @@ zcp_status_t zcp__share_init(struct zcp_node *node, struct zcp_error *err) {
   pthread_cond_init(&s->sync_cv, &ca);
   pthread_condattr_destroy(&ca);
   node->share = s;
-  return zcp__sync_start(node, err);
+  return ZCP_OK;
 }
 
 void zcp__share_close(struct zcp_node *node) {
