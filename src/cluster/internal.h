@@ -215,7 +215,7 @@ ZCP_CHECK_RESULT zcp_status_t zcp__sync_start(struct zcp_node *node,
                                               struct zcp_error *err);
 void zcp__sync_stop(struct zcp_node *node);
 void zcp__serve_list(struct zcp_node *node, const struct zcp__rpc_peer *who,
-                     Zcpool__Response *resp);
+                     const Zcpool__List *m, Zcpool__Response *resp);
 /* DropChunks (hugetable.c). */
 void zcp__serve_drop_chunks(struct zcp_node *node, const struct zcp__rpc_peer *who,
                             const Zcpool__DropChunks *m, Zcpool__Response *resp);

@@ -444,7 +444,7 @@ bool zcp__share_serve(struct zcp_node *node, const struct zcp__rpc_peer *who,
       zcp__serve_seal(node, who, req->seal, resp);
       return true;
     case ZCPOOL__REQUEST__CALL_LIST:
-      zcp__serve_list(node, who, resp);
+      zcp__serve_list(node, who, req->list, resp);
       return true;
     case ZCPOOL__REQUEST__CALL_DROP_CHUNKS:
       zcp__serve_drop_chunks(node, who, req->drop_chunks, resp);

@@ -18,8 +18,18 @@
 
 #include "cluster/internal.h"
 
+/* Catalog order (share.c keeps entries sorted so): name, kind, first row (chunks). */
+static int after_cmp(const Zcpool__List *m, const struct zcp__entry *e) {
+  int c = strcmp(m->after_name, e->name);
+  if (c != 0) return c;
+  if ((int)m->after_kind != (int)e->kind)
+    return (int)m->after_kind < (int)e->kind ? -1 : 1;
+  if (e->kind != ZCP_SHARE_CHUNK || m->after_first_row == e->first_row) return 0;
+  return m->after_first_row < e->first_row ? -1 : 1;
+}
+
 void zcp__serve_list(struct zcp_node *node, const struct zcp__rpc_peer *who,
-                     Zcpool__Response *resp) {
+                     const Zcpool__List *m, Zcpool__Response *resp) {
   (void)who;
   struct zcp__share *s = node->share;
   Zcpool__ListReply *r = malloc(sizeof *r);
@@ -28,6 +38,10 @@ void zcp__serve_list(struct zcp_node *node, const struct zcp__rpc_peer *who,
     return;
   }
   zcpool__list_reply__init(r);
+  bool after = m->has_after && m->after_name != NULL;
+  /* A page fits a frame with room to spare (every node has the same max_frame). */
+  const int64_t budget = node->cfg.max_frame / 2;
+  int64_t bytes = 0;
   pthread_mutex_lock(&s->mu);
   size_t n = 0;
   for (struct zcp__entry *e = s->entries; e != NULL; e = e->next) n++;
@@ -36,30 +50,37 @@ void zcp__serve_list(struct zcp_node *node, const struct zcp__rpc_peer *who,
   bool oom = r->entries == NULL;
   for (struct zcp__entry *e = s->entries; e != NULL && !oom; e = e->next) {
     if (e->creator != node->id || e->creator_epoch != node->epoch) continue;
+    if (after && after_cmp(m, e) >= 0) continue;
     /* Only what every replica took: a publish in progress may still be undone. */
     struct zcp__owned *o = zcp__owned_find(s, e->name, e->kind, e->first_row);
     if (o == NULL || !o->published || o->generation != e->generation) continue;
-    Zcpool__Publish *m = malloc(sizeof *m);
+    int64_t size = e->desc_size + (int64_t)strlen(e->name) + 64;
+    if (r->n_entries > 0 && bytes + size > budget) {
+      r->more = true;
+      break;
+    }
+    bytes += size;
+    Zcpool__Publish *p = malloc(sizeof *p);
     char *name = strdup(e->name);
     uint8_t *d = malloc((size_t)e->desc_size + 1);
-    if (m == NULL || name == NULL || d == NULL) {
-      free(m), free(name), free(d);
+    if (p == NULL || name == NULL || d == NULL) {
+      free(p), free(name), free(d);
       oom = true;
       break;
     }
-    zcpool__publish__init(m);
-    m->name = name;
-    m->kind = (Zcpool__EntryKind)e->kind;
-    m->creator = e->creator;
-    m->creator_epoch = e->creator_epoch;
+    zcpool__publish__init(p);
+    p->name = name;
+    p->kind = (Zcpool__EntryKind)e->kind;
+    p->creator = e->creator;
+    p->creator_epoch = e->creator_epoch;
     if (e->desc_size > 0) memcpy(d, e->desc, (size_t)e->desc_size);
-    m->descriptor.data = d;
-    m->descriptor.len = (size_t)e->desc_size;
-    m->rows = e->rows;
-    m->first_row = e->first_row;
-    m->schema_hash = e->schema_hash;
-    m->generation = e->generation;
-    r->entries[r->n_entries++] = m;
+    p->descriptor.data = d;
+    p->descriptor.len = (size_t)e->desc_size;
+    p->rows = e->rows;
+    p->first_row = e->first_row;
+    p->schema_hash = e->schema_hash;
+    p->generation = e->generation;
+    r->entries[r->n_entries++] = p;
   }
   pthread_mutex_unlock(&s->mu);
   resp->result_case = ZCPOOL__RESPONSE__RESULT_LIST;
@@ -67,53 +88,109 @@ void zcp__serve_list(struct zcp_node *node, const struct zcp__rpc_peer *who,
   if (oom) zcp__reply_error(resp, ZCP_OUT_OF_MEMORY, "List: no memory");
 }
 
-/* Pulls peer's entries. ZCP_OK when its entries are now in our replica (or cannot be
- * had: an answer that is not a list); ZCP_PEER_DOWN or ZCP_TIMEOUT when not. */
+/* The pages of one pull, kept until they are merged (the entries point into them). */
+struct pages {
+  Zcpool__Response **v;
+  size_t n;
+  struct zcp__entry *e;
+  size_t ne, cap;
+};
+
+static void pages_free(struct pages *pg) {
+  for (size_t i = 0; i < pg->n; i++) zcpool__response__free_unpacked(pg->v[i], NULL);
+  free(pg->v);
+  free(pg->e);
+}
+
+/* Takes the well-formed entries of one page (from the network: only peer's own, of
+ * the epoch it has) into pg. */
+static bool take_page(struct pages *pg, Zcpool__Response *resp, int32_t peer,
+                      uint64_t epoch) {
+  Zcpool__Response **v = realloc(pg->v, (pg->n + 1) * sizeof *v);
+  if (v == NULL) return false;
+  pg->v = v;
+  pg->v[pg->n++] = resp;
+  const Zcpool__ListReply *r = resp->list;
+  if (pg->ne + r->n_entries > pg->cap) {
+    size_t cap = pg->cap * 2 + r->n_entries + 8;
+    struct zcp__entry *e = realloc(pg->e, cap * sizeof *e);
+    if (e == NULL) return false;
+    pg->e = e;
+    pg->cap = cap;
+  }
+  for (size_t i = 0; i < r->n_entries; i++) {
+    const Zcpool__Publish *p = r->entries[i];
+    if (p->name == NULL || p->name[0] == '\0' || strlen(p->name) >= ZCP_SHARE_NAME_MAX ||
+        p->kind < 0 || p->kind > ZCPOOL__ENTRY_KIND__ENTRY_MANIFEST ||
+        p->creator != peer || p->creator_epoch != epoch || p->rows < 0 ||
+        p->first_row < 0 || p->generation == 0 || p->generation > r->generation)
+      continue;
+    struct zcp__entry *e = &pg->e[pg->ne++];
+    memset(e, 0, sizeof *e);
+    snprintf(e->name, sizeof e->name, "%s", p->name);
+    e->kind = (enum zcp_share_kind)p->kind;
+    e->creator = p->creator;
+    e->creator_epoch = p->creator_epoch;
+    e->desc = p->descriptor.data;
+    e->desc_size = (int64_t)p->descriptor.len;
+    e->rows = p->rows;
+    e->first_row = p->first_row;
+    e->schema_hash = p->schema_hash;
+    e->generation = p->generation;
+  }
+  return true;
+}
+
+/* Pulls peer's entries, page after page, then merges them. ZCP_OK when they are in our
+ * replica (or cannot be had: an answer that is not a list); ZCP_PEER_DOWN or
+ * ZCP_TIMEOUT when not. */
 static zcp_status_t pull(struct zcp_node *node, int32_t peer) {
   pthread_mutex_lock(&node->mu);
   uint64_t epoch = node->peers[peer].epoch;
   pthread_mutex_unlock(&node->mu);
+  struct pages pg = {0};
+  uint64_t gen_at = 0;
+  bool whole = false;
+  zcp_status_t st = ZCP_OK;
   Zcpool__List m = ZCPOOL__LIST__INIT;
-  Zcpool__Request req = ZCPOOL__REQUEST__INIT;
-  req.call_case = ZCPOOL__REQUEST__CALL_LIST;
-  req.list = &m;
-  Zcpool__Response *resp = NULL;
-  struct zcp_error err = {0};
-  zcp_status_t st = zcp__rpc_call(node->peers[peer].client, &req,
-                                  node->cfg.call_timeout_ms, &resp, &err);
-  if (st == ZCP_PEER_DOWN || st == ZCP_TIMEOUT) {
-    if (resp != NULL) zcpool__response__free_unpacked(resp, NULL);
-    return st;
-  }
-  if (st == ZCP_OK && resp->result_case == ZCPOOL__RESPONSE__RESULT_LIST) {
-    const Zcpool__ListReply *r = resp->list;
-    struct zcp__entry *v = calloc(r->n_entries + 1, sizeof *v);
-    size_t n = 0;
-    for (size_t i = 0; v != NULL && i < r->n_entries; i++) {
-      const Zcpool__Publish *p = r->entries[i];
-      /* From the network: only its own, well formed entries of the epoch it has. */
-      if (p->name == NULL || p->name[0] == '\0' ||
-          strlen(p->name) >= ZCP_SHARE_NAME_MAX || p->kind < 0 ||
-          p->kind > ZCPOOL__ENTRY_KIND__ENTRY_MANIFEST || p->creator != peer ||
-          p->creator_epoch != epoch || p->rows < 0 || p->first_row < 0 ||
-          p->generation == 0 || p->generation > r->generation)
-        continue;
-      struct zcp__entry *e = &v[n++];
-      snprintf(e->name, sizeof e->name, "%s", p->name);
-      e->kind = (enum zcp_share_kind)p->kind;
-      e->creator = p->creator;
-      e->creator_epoch = p->creator_epoch;
-      e->desc = p->descriptor.data;
-      e->desc_size = (int64_t)p->descriptor.len;
-      e->rows = p->rows;
-      e->first_row = p->first_row;
-      e->schema_hash = p->schema_hash;
-      e->generation = p->generation;
+  char after[ZCP_SHARE_NAME_MAX];
+  for (;;) {
+    Zcpool__Request req = ZCPOOL__REQUEST__INIT;
+    req.call_case = ZCPOOL__REQUEST__CALL_LIST;
+    req.list = &m;
+    Zcpool__Response *resp = NULL;
+    struct zcp_error err = {0};
+    st = zcp__rpc_call(node->peers[peer].client, &req, node->cfg.call_timeout_ms, &resp,
+                       &err);
+    if (st != ZCP_OK || resp->result_case != ZCPOOL__RESPONSE__RESULT_LIST) {
+      if (resp != NULL) zcpool__response__free_unpacked(resp, NULL);
+      break;
     }
-    if (v != NULL) zcp__catalog_merge(node, peer, epoch, v, n, r->generation);
-    free(v);
+    /* Drops after the first page: removals judge by what existed then. */
+    if (pg.n == 0) gen_at = resp->list->generation;
+    bool more = resp->list->more && resp->list->n_entries > 0;
+    const Zcpool__Publish *last =
+        more ? resp->list->entries[resp->list->n_entries - 1] : NULL;
+    if (last != NULL) {
+      snprintf(after, sizeof after, "%s", last->name != NULL ? last->name : "");
+      m.has_after = true;
+      m.after_name = after;
+      m.after_kind = last->kind;
+      m.after_first_row = last->first_row;
+    }
+    if (!take_page(&pg, resp, peer, epoch)) {
+      if (pg.n == 0 || pg.v[pg.n - 1] != resp)
+        zcpool__response__free_unpacked(resp, NULL);
+      break; /* out of memory: merge nothing, but do not retry forever */
+    }
+    if (!more) {
+      whole = true;
+      break;
+    }
   }
-  if (resp != NULL) zcpool__response__free_unpacked(resp, NULL);
+  if (whole) zcp__catalog_merge(node, peer, epoch, pg.e, pg.ne, gen_at);
+  pages_free(&pg);
+  if (st == ZCP_PEER_DOWN || st == ZCP_TIMEOUT) return st;
   pthread_mutex_lock(&node->mu);
   if (node->peers[peer].epoch == epoch) node->peers[peer].synced = true;
   pthread_cond_broadcast(&node->cv);

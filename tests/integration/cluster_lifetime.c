@@ -44,9 +44,9 @@ static void teardown(void) {
 
 TestSuite(cluster_lifetime, .fini = teardown, .timeout = 120);
 
-/* n nodes, 1..n-1 as helpers, all online. */
-static void start(int n) {
-  zcp_test_cluster_write(&tc, n, false, false, false, NULL);
+/* n nodes, 1..n-1 as helpers, all online. extra: more [cluster] keys. */
+static void start_with(int n, const char *extra) {
+  zcp_test_cluster_write(&tc, n, false, false, false, extra);
   struct zcp_config cfg;
   struct zcp_error err = {0};
   cr_assert_eq(zcp_config_load(tc.config, &cfg, &err), ZCP_OK, "%s", err.message);
@@ -59,6 +59,10 @@ static void start(int n) {
     cr_assert(zcp_test_node_cmd(&helper[i], "online 10000", out, sizeof out, CMD_MS));
     cr_assert_str_eq(out, "ok ", "node %d: %s", i, out);
   }
+}
+
+static void start(int n) {
+  start_with(n, NULL);
 }
 
 /* Runs cmd on node id (0: here) and checks the answer starts with "st <want>". */
@@ -223,6 +227,33 @@ Test(cluster_lifetime, restarted_node_pulls_the_catalog) {
   run(2, "lookup t 0 500", ZCP_NOT_FOUND, out, sizeof out);
   run(2, "share r 2 0 50", 0, out, sizeof out);
   run(0, "lookup r 0 50", 0, out, sizeof out);
+}
+
+/* Frames of 8 KiB: node 1's entries come to a restarted node in many List pages. */
+Test(cluster_lifetime, catalog_pull_in_pages) {
+  start_with(3, "max_frame = 8K\n");
+  char out[1024], cmd[128];
+  struct zcp_error err = {0};
+  for (int i = 0; i < 24; i++) {
+    snprintf(cmd, sizeof cmd, "share p%02d %d %d 5", i, i % 3, i * 5);
+    run(1, cmd, 0, out, sizeof out);
+  }
+  kill(helper[2].pid, SIGKILL);
+  cr_assert_eq(zcp_proc_wait(&helper[2], 5000), 128 + SIGKILL);
+  cr_assert_eq(zcp_node_wait_peer(self, 2, false, 5000, &err), ZCP_OK, "%s", err.message);
+  cr_assert(zcp_test_node_start(&helper[2], &tc, 2));
+  cr_assert_eq(zcp_node_wait_peer(self, 2, true, 10000, &err), ZCP_OK, "%s", err.message);
+  cr_assert(zcp_test_node_cmd(&helper[2], "online 10000", out, sizeof out, CMD_MS));
+  cr_assert_str_eq(out, "ok ", "%s", out);
+  run(2, "list", 0, out, sizeof out);
+  /* p02 lay in node 2's region: stale now, and still listed. */
+  cr_assert_eq(num(out, 2), 24, "%s", out);
+  for (int i = 0; i < 24; i += 7) {
+    if (i % 3 == 2) continue;
+    snprintf(cmd, sizeof cmd, "lookup p%02d %d 5", i, i * 5);
+    run(2, cmd, 0, out, sizeof out);
+    cr_assert_eq(checksum_of(out), zcp_test_fixture_checksum(i * 5, 5));
+  }
 }
 
 /* A copy of this node's replica entry (name, shared batch). */
