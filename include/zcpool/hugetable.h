@@ -52,7 +52,8 @@ ZCP_CHECK_RESULT zcp_status_t zcp_hugetable_open(struct zcp_node *node, const ch
  * (elsewhere ZCP_INVALID_ARGUMENT naming it), which holds the leases on it
  * (zcp_node_lease on the table's name): new leases are refused (ZCP_BUSY), live ones
  * waited for up to timeout_ms (then ZCP_TIMEOUT naming the holders; the table stays).
- * A table never committed has no leases and any node drops it. A chunk's creator that
+ * A table never committed, or whose committer has restarted since, has no leases and
+ * any node drops it (stale entries go out of every replica too). A chunk's creator that
  * is down fails the drop before anything changes (ZCP_PEER_DOWN). ZCP_NOT_FOUND: no
  * chunk and no manifest of that name here. */
 ZCP_CHECK_RESULT zcp_status_t zcp_hugetable_drop(struct zcp_node *node, const char *name,

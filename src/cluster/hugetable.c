@@ -13,7 +13,8 @@
  * table: it refuses new leases, waits for the live ones, takes the manifest out of every
  * replica (readers now see "not committed"), then asks every chunk's creator with
  * DropChunks to take its chunks out of every replica and free them (the creator frees,
- * thesis §3.10). A table that was never committed has no leases: any node drops it. */
+ * thesis §3.10). A table that was never committed, or whose committer has restarted
+ * since, has no leases: any node drops it. */
 #include "common/platform.h"
 
 #include <errno.h>
@@ -375,11 +376,17 @@ static int64_t drop_own_chunks(struct zcp_node *node, const char *name) {
   return n;
 }
 
-/* Who may drop: the committer of a committed table (a current manifest), anyone
- * otherwise. Under mu. */
-static int32_t committer_of(struct zcp__share *s, const char *name) {
+/* Every node's current epoch as this node knows it (taken before share->mu). */
+static void epochs_now(struct zcp_node *node, uint64_t *epochs) {
+  for (int i = 0; i < node->cfg.n_nodes; i++) epochs[i] = zcp__node_epoch_of(node, i);
+}
+
+/* Who may drop: the committer of a committed table (a current manifest: a committer
+ * that has restarted since took its leases with it), anyone otherwise. Under mu. */
+static int32_t committer_of(struct zcp__share *s, const char *name,
+                            const uint64_t *epochs) {
   const struct zcp__entry *m = zcp__catalog_find(s, name, ZCP_SHARE_MANIFEST, 0);
-  return m != NULL ? m->creator : -1;
+  return m != NULL && m->creator_epoch >= epochs[m->creator] ? m->creator : -1;
 }
 
 void zcp__serve_drop_chunks(struct zcp_node *node, const struct zcp__rpc_peer *who,
@@ -389,8 +396,10 @@ void zcp__serve_drop_chunks(struct zcp_node *node, const struct zcp__rpc_peer *w
     zcp__reply_error(resp, ZCP_INVALID_ARGUMENT, "DropChunks: bad name");
     return;
   }
+  uint64_t epochs[ZCP_CLUSTER_MAX_NODES];
+  epochs_now(node, epochs);
   pthread_mutex_lock(&node->share->mu);
-  int32_t committer = committer_of(node->share, m->name);
+  int32_t committer = committer_of(node->share, m->name, epochs);
   pthread_mutex_unlock(&node->share->mu);
   if (committer >= 0 && committer != who->node) {
     snprintf(msg, sizeof msg,
@@ -402,27 +411,13 @@ void zcp__serve_drop_chunks(struct zcp_node *node, const struct zcp__rpc_peer *w
   (void)drop_own_chunks(node, m->name);
 }
 
-zcp_status_t zcp_hugetable_drop(struct zcp_node *node, const char *name, int timeout_ms,
-                                struct zcp_error *err) {
-  ZCP_RETURN_NOT_OK(zcp__share_name_check(node, "drop", name, err));
+/* The drop once it may go ahead: leases, the manifest, then every creator's chunks. */
+static zcp_status_t drop_all(struct zcp_node *node, const char *name, int32_t committer,
+                             const bool *creators, int timeout_ms,
+                             struct zcp_error *err) {
   struct zcp__share *s = node->share;
   struct timespec deadline;
   zcp__deadline(&deadline, timeout_ms < 0 ? 0 : timeout_ms);
-  bool creators[ZCP_CLUSTER_MAX_NODES] = {false};
-  bool any = false;
-  pthread_mutex_lock(&s->mu);
-  int32_t committer = committer_of(s, name);
-  for (const struct zcp__entry *e = s->entries; e != NULL; e = e->next)
-    if (e->kind == ZCP_SHARE_CHUNK && strcmp(e->name, name) == 0)
-      any = creators[e->creator] = true;
-  pthread_mutex_unlock(&s->mu);
-  if (committer < 0 && !any)
-    return zcp_error_set(err, ZCP_NOT_FOUND, "node %d: drop: no huge table '%s'",
-                         (int)node->id, name);
-  if (committer >= 0 && committer != node->id)
-    return zcp_error_set(err, ZCP_INVALID_ARGUMENT,
-                         "node %d: drop '%s': only its committer node %d drops it",
-                         (int)node->id, name, (int)committer);
   /* Every chunk's creator must be there to free its chunk: nothing changes otherwise. */
   pthread_mutex_lock(&node->mu);
   int32_t down = -1;
@@ -498,5 +493,52 @@ zcp_status_t zcp_hugetable_drop(struct zcp_node *node, const char *name, int tim
       st = zcp_error_set(err, cs, "node %d: drop '%s': %s", (int)node->id, name,
                          e.message);
   }
+  return st;
+}
+
+zcp_status_t zcp_hugetable_drop(struct zcp_node *node, const char *name, int timeout_ms,
+                                struct zcp_error *err) {
+  ZCP_RETURN_NOT_OK(zcp__share_name_check(node, "drop", name, err));
+  struct zcp__share *s = node->share;
+  bool creators[ZCP_CLUSTER_MAX_NODES] = {false};
+  bool any = false;
+  uint64_t epochs[ZCP_CLUSTER_MAX_NODES];
+  epochs_now(node, epochs);
+  /* Entries of creators that have restarted since: nobody frees their memory any more
+   * (it went with their earlier life), but they go out of every replica too. */
+  struct zcp__entry *stale = NULL;
+  int64_t n_stale = 0, cap = 0;
+  pthread_mutex_lock(&s->mu);
+  int32_t committer = committer_of(s, name, epochs);
+  for (const struct zcp__entry *e = s->entries; e != NULL; e = e->next) {
+    if (strcmp(e->name, name) != 0 || e->kind == ZCP_SHARE_TABLE) continue;
+    if (e->creator_epoch < epochs[e->creator]) {
+      if (n_stale == cap) {
+        cap = cap * 2 + 4;
+        struct zcp__entry *v = realloc(stale, (size_t)cap * sizeof *v);
+        if (v == NULL) break; /* those stay listed, stale */
+        stale = v;
+      }
+      stale[n_stale] = *e;
+      stale[n_stale].desc = NULL;
+      stale[n_stale++].next = NULL;
+    } else if (e->kind == ZCP_SHARE_CHUNK) {
+      any = creators[e->creator] = true;
+    }
+  }
+  pthread_mutex_unlock(&s->mu);
+  zcp_status_t st = ZCP_OK;
+  if (committer < 0 && !any && n_stale == 0)
+    st = zcp_error_set(err, ZCP_NOT_FOUND, "node %d: drop: no huge table '%s'",
+                       (int)node->id, name);
+  else if (committer >= 0 && committer != node->id)
+    st = zcp_error_set(err, ZCP_INVALID_ARGUMENT,
+                       "node %d: drop '%s': only its committer node %d drops it",
+                       (int)node->id, name, (int)committer);
+  if (st == ZCP_OK) st = drop_all(node, name, committer, creators, timeout_ms, err);
+  /* Readers of the stale entries got ZCP_STALE already; now they get nothing. */
+  for (int64_t i = 0; i < n_stale && st == ZCP_OK; i++)
+    zcp__share_unpublish(node, &stale[i]);
+  free(stale);
   return st;
 }

@@ -410,11 +410,20 @@ bool zcp__share_serve(struct zcp_node *node, const struct zcp__rpc_peer *who,
       return true;
     case ZCPOOL__REQUEST__CALL_DROP: {
       const Zcpool__Drop *m = req->drop;
-      /* Only the creator takes its entries out of the replicas. */
+      bool valid = m->name != NULL && m->creator >= 0 && m->creator < node->cfg.n_nodes;
+      uint64_t now = valid ? zcp__node_epoch_of(node, m->creator) : 0;
+      /* The creator takes its entries out of the replicas; anyone may take out an entry
+       * whose creator has restarted since (stale: nothing can read it any more). */
       pthread_mutex_lock(&node->share->mu);
-      bool gone = m->name != NULL && m->creator == who->node &&
-                  catalog_remove(node->share, m->name, (enum zcp_share_kind)m->kind,
-                                 m->first_row, m->creator, m->generation);
+      struct zcp__entry *x =
+          valid ? zcp__catalog_find(node->share, m->name, (enum zcp_share_kind)m->kind,
+                                    m->first_row)
+                : NULL;
+      bool may = x != NULL && x->creator == m->creator &&
+                 (m->creator == who->node || x->creator_epoch < now);
+      bool gone =
+          may && catalog_remove(node->share, m->name, (enum zcp_share_kind)m->kind,
+                                m->first_row, m->creator, m->generation);
       pthread_mutex_unlock(&node->share->mu);
       if (!gone) {
         zcp_error_set(&err, ZCP_NOT_FOUND, "node %d: Drop from node %d: no such entry",

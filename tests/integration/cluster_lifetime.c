@@ -195,6 +195,38 @@ Test(cluster_lifetime, uncommitted_huge_table_dropped_by_any_node) {
   run(0, "hdrop u 1000", ZCP_NOT_FOUND, out, sizeof out);
 }
 
+/* The committer dies and comes back: its leases went with its earlier life, so any node
+ * drops the table; the stale manifest and chunk go out of every replica as well, and
+ * the chunk of the node that is still there is freed. */
+Test(cluster_lifetime, huge_table_of_a_restarted_committer) {
+  start(3);
+  char out[1024];
+  struct zcp_error err = {0};
+  long long before[3], after[3];
+  used_all(3, before);
+  run(1, "chunk h 1 0 100", 0, out, sizeof out);
+  run(2, "chunk h 0 100 100", 0, out, sizeof out);
+  run(1, "commit h 200 10000", 0, out, sizeof out);
+  run(0, "lease h 60000", 0, out, sizeof out);
+  kill(helper[1].pid, SIGKILL);
+  cr_assert_eq(zcp_proc_wait(&helper[1], 5000), 128 + SIGKILL);
+  cr_assert_eq(zcp_node_wait_peer(self, 1, false, 5000, &err), ZCP_OK, "%s", err.message);
+  cr_assert(zcp_test_node_start(&helper[1], &tc, 1));
+  cr_assert_eq(zcp_node_wait_peer(self, 1, true, 10000, &err), ZCP_OK, "%s", err.message);
+  cr_assert(zcp_test_node_cmd(&helper[1], "online 10000", out, sizeof out, CMD_MS));
+  cr_assert_str_eq(out, "ok ", "%s", out);
+  run(2, "waitpeer 1 1 10000", 0, out, sizeof out);
+  run(0, "open h 200 1000", ZCP_STALE, out, sizeof out);
+  run(2, "hdrop h 1000", 0, out, sizeof out);
+  for (int i = 0; i < 3; i++) {
+    run(i, "list", 0, out, sizeof out);
+    cr_assert_str_eq(out, "st 0 0", "node %d", i);
+  }
+  used_all(3, after);
+  cr_assert_eq(after[0], before[0], "node 2's chunk in node 0's region is freed");
+  run(0, "hdrop h 1000", ZCP_NOT_FOUND, out, sizeof out);
+}
+
 Test(cluster_lifetime, restarted_node_pulls_the_catalog) {
   start(3);
   char out[1024];
