@@ -75,7 +75,8 @@ static void write_config(struct zcp_bench_cluster *c, const char *name,
     fprintf(f,
             "[node.%d]\naddress = unix:%s/%d.sock\ndevice = shm:zcp-bench-%d-%s-%d\n"
             "size = %lld\ncoherence = %s\n",
-            i, c->dir, i, (int)getpid(), name, i, (long long)o->region_size[i],
+            i, c->dir, i, (int)getpid(), name, i,
+            (long long)((o->region_size[i] + (2 << 20) - 1) / (2 << 20) * (2 << 20)),
             o->noncoherent ? "noncoherent" : "coherent");
   fclose(f);
 }

@@ -40,7 +40,8 @@ struct zcp_bench_cluster {
 
 struct zcp_bench_cluster_options {
   int n_nodes;
-  int64_t region_size[ZCP_BENCH_MAX_NODES]; /* bytes, header included */
+  int64_t
+      region_size[ZCP_BENCH_MAX_NODES]; /* bytes, header included (rounded up to 2 MiB) */
   bool noncoherent;
   enum zcp_protocol protocol;
   int64_t max_frame; /* 0: the default */
