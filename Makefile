@@ -1,7 +1,8 @@
 # Thin wrapper over CMake for people who just want to type `make`.
 #   make            build (release with debug info) into build/
 #   make test       build and run the tests, plain and under ASan+UBSan (build-asan/)
-#   make demo       the main job
+#   make demo       the main job: three node processes share one huge table
+#   make demo-columnar  the columnar core alone (build, validate, print, DuckDB)
 #   make bench      the benchmarks (results in bench/results/)
 #   make install    install library, headers and pkg-config file (PREFIX=/usr/local)
 JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
@@ -11,7 +12,7 @@ ifeq ($(CI),true)
 CMAKE_FLAGS += -DZCP_WERROR=ON
 endif
 
-.PHONY: all build asan test test-plain test-asan demo bench install clean format
+.PHONY: all build asan test test-plain test-asan demo demo-columnar bench install clean format
 
 all: build
 
@@ -35,6 +36,9 @@ test-asan: asan
 test: test-plain test-asan
 
 demo: build
+	./build/cluster_demo
+
+demo-columnar: build
 	./build/columnar_demo
 
 bench: build

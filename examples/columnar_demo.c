@@ -4,7 +4,7 @@
  *
  *   columnar_demo [rows]        (DuckDB from $ZCP_DUCKDB_LIB or the interop packages)
  *
- * This is the main job until the multi-node cluster exists. */
+ * `make demo-columnar` runs it; the main job (`make demo`) is examples/cluster_demo.c. */
 #define _GNU_SOURCE 1
 #include <inttypes.h>
 #include <stdio.h>

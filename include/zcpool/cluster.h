@@ -304,6 +304,10 @@ struct zcp_node_status {
   /* Granted, never sealed blocks taken back from nodes that came back with a new epoch
    * (their previous life is over). */
   int64_t reclaimed_blocks, reclaimed_bytes;
+  /* Control-connection traffic since open, whole frames (header and MAC included), over
+   * every peer connection in both roles (calls this node made, calls it served). Summed
+   * over all nodes, bytes_sent is every byte that crossed the control connections. */
+  int64_t bytes_sent, bytes_received;
   struct zcp_node_peer_status peers[ZCP_CLUSTER_MAX_NODES];
 };
 

@@ -126,7 +126,8 @@ static void serve(void *ctx, const struct zcp__rpc_peer *who, const Zcpool__Requ
                              rg->address, (long long)rg->length, (int)who->node);
           break;
         }
-        zcp_region_flush(r, (const void *)(uintptr_t)rg->address, rg->length);
+        if (zcp__site_enabled("flush.serve"))
+          zcp_region_flush(r, (const void *)(uintptr_t)rg->address, rg->length);
         bytes += rg->length;
       }
       pthread_mutex_unlock(&node->mu);
@@ -363,8 +364,11 @@ zcp_status_t zcp_node_alloc(struct zcp_node *node, int32_t owner, int64_t size,
   zcp_status_t st = remote(node, owner, &req, &resp, err);
   if (st == ZCP_OK) st = answer_ptr(node, owner, "Malloc", resp, base, area, out, err);
   /* Protocol step 2 (DESIGN §4): lines of this block we may hold from an earlier life of
-   * the memory must go before we write; the owner has zeroed it in memory. */
-  if (st == ZCP_OK && zcp__site_enabled("alloc.invalidate"))
+   * the memory must go before we write; the owner has zeroed it in memory. In thesis mode
+   * the pre-write flush below does this (it flushes here too), so it is not done twice.
+   */
+  if (st == ZCP_OK && node->cfg.protocol == ZCP_PROTOCOL_INVALIDATE &&
+      zcp__site_enabled("alloc.invalidate"))
     zcp_region_invalidate(region, *out, resp->alloc->size);
   if (st == ZCP_OK) st = zcp__node_prewrite(node, *out, resp->alloc->size, err);
   if (resp != NULL) zcpool__response__free_unpacked(resp, NULL);
@@ -494,7 +498,7 @@ zcp_status_t zcp_node_flush(struct zcp_node *node, const void *p, int64_t len,
                             struct zcp_error *err) {
   pthread_mutex_lock(&node->mu);
   const struct zcp_region *r = region_of(node, (uint64_t)(uintptr_t)p, len);
-  if (r != NULL) zcp_region_flush(r, p, len);
+  if (r != NULL && zcp__site_enabled("flush.local")) zcp_region_flush(r, p, len);
   pthread_mutex_unlock(&node->mu);
   if (r == NULL)
     return zcp_error_set(err, ZCP_INVALID_ARGUMENT,
@@ -783,6 +787,14 @@ void zcp_node_status(struct zcp_node *node, struct zcp_node_status *out) {
   out->requests_busy = atomic_load(&c->busy);
   out->reclaimed_blocks = atomic_load(&node->reclaimed_blocks);
   out->reclaimed_bytes = atomic_load(&node->reclaimed_bytes);
+  out->bytes_sent = atomic_load(&c->bytes_out);
+  out->bytes_received = atomic_load(&c->bytes_in);
+  for (int i = 0; i < node->cfg.n_nodes; i++) {
+    if (i == node->id || node->peers[i].client == NULL) continue;
+    struct zcp__rpc_counters *pc = zcp__rpc_client_counters(node->peers[i].client);
+    out->bytes_sent += atomic_load(&pc->bytes_out);
+    out->bytes_received += atomic_load(&pc->bytes_in);
+  }
   pthread_mutex_lock(&node->mu);
   for (int i = 0; i < node->cfg.n_nodes; i++) {
     if (i == node->id) {

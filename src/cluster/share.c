@@ -83,6 +83,16 @@ static bool catalog_remove(struct zcp__share *s, const char *name,
   return false;
 }
 
+/* Does manifest m list a chunk starting at first_row? */
+static bool manifest_lists(const struct zcp__entry *m, int64_t first_row) {
+  for (int64_t i = 0; i + (int64_t)sizeof first_row <= m->desc_size; i += 8) {
+    int64_t row;
+    memcpy(&row, m->desc + i, sizeof row);
+    if (row == first_row) return true;
+  }
+  return false;
+}
+
 /* May e join this replica? The same creator at a newer epoch replaces its own entry
  * (its earlier life is over); any other holder of the name refuses it. Under mu. */
 static zcp_status_t catalog_check(struct zcp_node *node, const struct zcp__entry *e,
@@ -97,7 +107,11 @@ static zcp_status_t catalog_check(struct zcp_node *node, const struct zcp__entry
       return zcp_error_set(err, ZCP_BUSY, "node %d: %s '%s' exists (from node %d)",
                            (int)node->id, kind, e->name, (int)x->creator);
     }
-    if (e->kind == ZCP_SHARE_CHUNK && x->kind == ZCP_SHARE_MANIFEST && !replaces)
+    /* A chunk's Publish reaches the replicas in parallel: the committer may have counted
+     * it (its own replica had it) and its manifest may arrive here first. A chunk the
+     * manifest lists is that chunk (chunks never overlap); any other comes too late. */
+    if (e->kind == ZCP_SHARE_CHUNK && x->kind == ZCP_SHARE_MANIFEST && !replaces &&
+        !manifest_lists(x, e->first_row))
       return zcp_error_set(err, ZCP_BUSY, "node %d: huge table '%s' is committed already",
                            (int)node->id, e->name);
     if (e->kind == ZCP_SHARE_CHUNK && x->kind == ZCP_SHARE_CHUNK && !replaces &&

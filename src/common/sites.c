@@ -5,16 +5,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Keep in step with docs/protocol.md ("Call sites"). Sites are added by the layer that
+/* Keep in step with docs/protocol.md ("Call sites"); the site matrix test checks this
+ * list against the zcp__site_enabled calls in src/. Sites are added by the layer that
  * owns the call; an unknown name in ZCP_DISABLE_SITE is simply never matched. */
 const char *const zcp__site_names[] = {
-    "alloc.invalidate",   /* remote Malloc: drop our lines of the new block */
+    "alloc.invalidate",   /* remote Malloc (invalidate mode): drop our lines of it */
     "realloc.writeback",  /* remote Realloc: what we wrote goes to memory first */
     "realloc.invalidate", /* remote Realloc: drop our lines of the moved block */
     "seal.owner",         /* seal on finish: the owner marks the blocks sealed */
     "seal.writeback",     /* seal on finish: write every block back, then fence */
     "import.invalidate",  /* import: drop our lines of every referenced range */
     "prewrite.flush",     /* thesis mode: flush a new block on every node */
+    "flush.local",        /* Flush: the caller flushes the range itself */
+    "flush.serve",        /* Flush: a peer flushes the range it was sent */
     NULL,
 };
 

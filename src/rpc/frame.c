@@ -92,7 +92,11 @@ zcp_status_t zcp__frame_send(int fd, struct zcp__auth_dir *d, const Zcpool__Enve
   if (buf != stack) free(buf);
   if (rc != 0)
     return zcp_error_set(err, ZCP_IO_ERROR, "frame: send failed: %s", strerror(e));
-  if (cnt != NULL) atomic_fetch_add_explicit(&cnt->frames_out, 1, memory_order_relaxed);
+  if (cnt != NULL) {
+    atomic_fetch_add_explicit(&cnt->frames_out, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&cnt->bytes_out, (long long)(len + ZCP_FRAME_HEADER_SIZE),
+                              memory_order_relaxed);
+  }
   return ZCP_OK;
 }
 
@@ -194,7 +198,12 @@ zcp_status_t zcp__frame_recv_buffered(int fd, struct zcp__rx *rx, struct zcp__au
                          "frame: payload of %u bytes is not a zcpool message",
                          (unsigned)h.length);
   }
-  if (cnt != NULL) count(&cnt->frames_in);
+  if (cnt != NULL) {
+    count(&cnt->frames_in);
+    atomic_fetch_add_explicit(&cnt->bytes_in,
+                              (long long)h.length + ZCP_FRAME_HEADER_SIZE,
+                              memory_order_relaxed);
+  }
   *out = env;
   return ZCP_OK;
 }

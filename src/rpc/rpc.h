@@ -95,6 +95,8 @@ ZCP_CHECK_RESULT zcp_status_t zcp__auth_open(struct zcp__auth_dir *d,
 struct zcp__rpc_counters {
   atomic_llong frames_in;
   atomic_llong frames_out;
+  atomic_llong bytes_in; /* whole frames read and written, header included */
+  atomic_llong bytes_out;
   atomic_llong auth_failed; /* bad or missing MAC, failed handshakes */
   atomic_llong replayed;    /* sequence number not above the last one */
   atomic_llong oversized;   /* frame longer than the limit */

@@ -310,6 +310,24 @@ Test(cluster_nodes, silent_node_is_declared_down_within_the_bound) {
   silent_node(UNIX_SOCKETS);
 }
 
+/* Status counts the control connection's bytes, both ways, whole frames: a ping with a
+ * 100000-byte payload each way shows up on both sides of node 0's counters. */
+Test(cluster_nodes, status_counts_control_bytes_both_ways) {
+  if (!start(2, UNIX_SOCKETS)) return;
+  struct zcp_error err = {0};
+  struct zcp_node_status before, after;
+  zcp_node_status(self, &before);
+  cr_assert_eq(zcp_node_ping(self, 1, 100000, &err), ZCP_OK, "%s", err.message);
+  zcp_node_status(self, &after);
+  int64_t sent = after.bytes_sent - before.bytes_sent;
+  int64_t received = after.bytes_received - before.bytes_received;
+  cr_assert_geq(sent, 100000, "sent %lld", (long long)sent);
+  cr_assert_geq(received, 100000, "received %lld", (long long)received);
+  /* Heartbeats may add a few small frames, never another payload's worth. */
+  cr_assert_lt(sent, 150000, "sent %lld", (long long)sent);
+  cr_assert_lt(received, 150000, "received %lld", (long long)received);
+}
+
 Test(cluster_nodes, netns_remote_allocation) {
   remote_allocation(TCP_NETNS);
 }

@@ -11,7 +11,10 @@
  *                                DuckDB is missing)
  *   unsealed OWNER               encode a batch in OWNER's region without sealing it and
  *                                import it: the status of the import
- *   used                         "st 0 BYTES BLOCKS" of this node's pool */
+ *   used                         "st 0 BYTES BLOCKS" of this node's pool
+ *   emu                          "st 0 ON FILLED WRITTEN_BACK DROPPED EVICTED": whether
+ *                                this process emulates non-coherent caches, and how much
+ *                                it did (proves an emulated run really was one) */
 #define _GNU_SOURCE 1
 #include "zcp_share_cmds.h"
 
@@ -23,6 +26,7 @@
 #include "zcp_fixture.h"
 #include "zcp_test.h"
 #include "zcpool/descriptor.h"
+#include "zcpool/fabric.h"
 #include "zcpool/hugetable.h"
 #include "zcpool/sql.h"
 
@@ -294,6 +298,12 @@ bool zcp_test_share_cmd(struct zcp_node *node, const char *line, char *out, size
     zcp_node_status(node, &ns);
     snprintf(out, cap, "st 0 %lld %lld", (long long)ns.bytes_used,
              (long long)ns.live_blocks);
+  } else if (strcmp(line, "emu") == 0) {
+    struct zcp_emulator_stats es;
+    zcp_emulator_stats_get(&es);
+    snprintf(out, cap, "st 0 %d %lld %lld %lld %lld", (int)zcp_emulator_enabled(),
+             (long long)es.pages_filled, (long long)es.lines_written_back,
+             (long long)es.pages_dropped, (long long)es.pages_evicted);
   } else {
     return false;
   }

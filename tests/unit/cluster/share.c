@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cluster/internal.h"
 #include "zcp_cluster_test.h"
 #include "zcp_fixture.h"
 #include "zcp_share_cmds.h"
@@ -99,4 +100,48 @@ Test(share, local_share_lease_drop_and_huge_table) {
            (unsigned long long)zcp_test_fixture_checksum(0, 150));
   cmd("open h 150 1000", want);
   cmd("list", "st 0 2 h/1/0/0 h/2/0/0");
+}
+
+/* Serves a Publish of a huge table's entry as if node `from` had sent it. */
+static zcp_status_t publish_from(int32_t from, enum zcp_share_kind kind, int64_t first_row,
+                                 int64_t rows, const int64_t *listed, size_t n_listed) {
+  Zcpool__Publish m = ZCPOOL__PUBLISH__INIT;
+  m.name = "h";
+  m.kind = (Zcpool__EntryKind)kind;
+  m.creator = from;
+  m.creator_epoch = 7;
+  m.descriptor.data = (uint8_t *)listed;
+  m.descriptor.len = n_listed * sizeof *listed;
+  m.rows = rows;
+  m.first_row = first_row;
+  Zcpool__Request req = ZCPOOL__REQUEST__INIT;
+  req.call_case = ZCPOOL__REQUEST__CALL_PUBLISH;
+  req.publish = &m;
+  Zcpool__Response resp = ZCPOOL__RESPONSE__INIT;
+  struct zcp__rpc_peer who = {from, 7};
+  cr_assert(zcp__share_serve(node, &who, &req, &resp));
+  free(resp.message == protobuf_c_empty_string ? NULL : resp.message);
+  return (zcp_status_t)resp.status;
+}
+
+/* A chunk's Publish goes to every replica in parallel, so the committer may count a
+ * chunk (its own replica has it) and its manifest may reach a third node before the
+ * chunk does. That chunk must still be taken there; a chunk the manifest does not list
+ * is refused as too late. */
+Test(share, manifest_before_its_own_chunk_is_not_a_late_chunk) {
+  struct zcp_config cfg;
+  struct zcp_error err = {0};
+  zcp_test_cluster_write(&tc, 3, false, false, false, NULL);
+  cr_assert_eq(zcp_config_load(tc.config, &cfg, &err), ZCP_OK, "%s", err.message);
+  cr_assert_eq(zcp_node_open(&cfg, 0, &node, &err), ZCP_OK, "%s", err.message);
+  int64_t first_rows[] = {0, 100};
+  cr_assert_eq(publish_from(1, ZCP_SHARE_CHUNK, 0, 100, NULL, 0), ZCP_OK);
+  cr_assert_eq(publish_from(1, ZCP_SHARE_MANIFEST, 0, 150, first_rows, 2), ZCP_OK);
+  cr_assert_eq(publish_from(2, ZCP_SHARE_CHUNK, 100, 50, NULL, 0), ZCP_OK);
+  cr_assert_eq(publish_from(2, ZCP_SHARE_CHUNK, 150, 10, NULL, 0), ZCP_BUSY);
+  struct zcp_share_info *info = NULL;
+  int64_t n = 0;
+  cr_assert_eq(zcp_node_list(node, &info, &n, &err), ZCP_OK, "%s", err.message);
+  cr_assert_eq(n, 3, "two chunks and the manifest");
+  free(info);
 }
