@@ -13,7 +13,9 @@
  * Sizes are powers of 4 from 1 MiB to 4 GiB (ZCP_BENCH_MAX_BYTES caps them; the default
  * is lowered when /dev/shm or free memory cannot hold the table twice). The share time
  * should not depend on the size; the ratio copy / share is printed per size. Every size
- * is a prefix (a view) of one batch built once. CSV: share_vs_copy.csv; the plot
+ * is a prefix (a view) of one batch built once. Also printed: the bytes that crossed
+ * the control connection between the two nodes for one share (share, lookup, drop) and
+ * one copy (frames, headers and MACs included). CSV: share_vs_copy.csv; the plot
  * (log-log) share_vs_copy.png.
  *
  * Usage: bench_share_vs_copy [quick]   (ZCP_BENCH_QUICK=1: 1 and 4 MiB) */
@@ -87,6 +89,14 @@ static int64_t memory_cap(void) {
   }
   int64_t m = shm < avail ? shm : avail;
   return (m - ((int64_t)2 << 30)) / 2;
+}
+
+/* Bytes node 0 has sent and received on all its control connections so far: every byte
+ * between node 0 and node 1 (heartbeats included). */
+static int64_t wire_bytes(struct zcp_node *node) {
+  static struct zcp_node_status st;
+  zcp_node_status(node, &st);
+  return st.bytes_sent + st.bytes_received;
 }
 
 static double share_once(struct zcp_bench_cluster *c, const struct ArrowSchema *schema,
@@ -187,10 +197,12 @@ int main(int argc, char **argv) {
       "frames of %lld MiB, batches of <= 64 MiB\n",
       zcp_bench_load(), (long long)max_rows, (zcp_bench_now_ns() - t0) / 1e9,
       (long long)(o.max_frame >> 20));
-  printf("%10s %12s %14s %14s %12s %10s\n", "MiB", "rows", "share us", "copy ms",
-         "copy/share", "copy GB/s");
+  printf("%10s %12s %14s %14s %12s %10s %12s %14s\n", "MiB", "rows", "share us",
+         "copy ms", "copy/share", "copy GB/s", "share wire", "copy wire");
   FILE *csv = zcp_bench_csv_open(
-      "share_vs_copy", "bytes,rows,reps,share_median_us,copy_median_us,ratio_copy_share");
+      "share_vs_copy",
+      "bytes,rows,reps,share_median_us,copy_median_us,ratio_copy_share,share_wire_bytes,"
+      "copy_wire_bytes");
   char dat[600];
   snprintf(dat, sizeof dat, "%s/share_vs_copy.dat", zcp_bench_out_dir());
   FILE *d = fopen(dat, "w");
@@ -200,23 +212,31 @@ int main(int argc, char **argv) {
     int64_t rows = rows_for(sizes[k]);
     int reps = quick ? 2 : sizes[k] <= (64 << 20) ? 7 : sizes[k] <= (256 << 20) ? 5 : 3;
     double share[16], copy[16];
+    int64_t share_wire = 0, copy_wire = 0;
     for (int r = 0; r < reps && ok; r++) {
       char name[64];
       snprintf(name, sizeof name, "s%d", seq++);
+      int64_t w0 = wire_bytes(c.node);
       share[r] = share_once(&c, &schema, &big, rows, name);
+      int64_t w1 = wire_bytes(c.node);
       snprintf(name, sizeof name, "c%d", seq++);
       copy[r] = copy_once(&c, &schema, &big, rows, name);
+      int64_t w2 = wire_bytes(c.node);
+      share_wire = w1 - w0;
+      copy_wire = w2 - w1;
       ok = share[r] >= 0 && copy[r] >= 0;
     }
     if (!ok) break;
     double s = zcp_bench_percentile(share, reps, 50) / 1e3;
     double cp = zcp_bench_percentile(copy, reps, 50) / 1e3;
-    printf("%10.1f %12lld %14.1f %14.2f %11.0fx %10.2f\n",
+    printf("%10.1f %12lld %14.1f %14.2f %11.0fx %10.2f %12lld %14lld\n",
            (double)rows * row_bytes / (1 << 20), (long long)rows, s, cp / 1e3, cp / s,
-           (double)rows * row_bytes / (cp * 1e3));
+           (double)rows * row_bytes / (cp * 1e3), (long long)share_wire,
+           (long long)copy_wire);
     if (csv != NULL)
-      fprintf(csv, "%lld,%lld,%d,%.2f,%.2f,%.1f\n", (long long)(rows * row_bytes),
-              (long long)rows, reps, s, cp, cp / s);
+      fprintf(csv, "%lld,%lld,%d,%.2f,%.2f,%.1f,%lld,%lld\n",
+              (long long)(rows * row_bytes), (long long)rows, reps, s, cp, cp / s,
+              (long long)share_wire, (long long)copy_wire);
     if (d != NULL)
       fprintf(d, "%.4f %.4f %.4f\n", (double)rows * row_bytes / (1 << 20), s / 1e3,
               cp / 1e3);
