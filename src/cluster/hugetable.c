@@ -207,12 +207,8 @@ zcp_status_t zcp_hugetable_commit(struct zcp_node *node, const char *name,
   free(c);
   if (st != ZCP_OK) return st;
   /* The manifest: the chunks' first rows, in order. */
-  struct zcp__entry m = {0};
-  snprintf(m.name, sizeof m.name, "%s", name);
-  m.kind = ZCP_SHARE_MANIFEST;
-  m.creator = node->id;
-  m.creator_epoch = node->epoch;
-  m.generation = gen;
+  struct zcp__entry m;
+  zcp__entry_own(&m, node, name, ZCP_SHARE_MANIFEST, gen);
   m.rows = total_rows;
   m.desc = (uint8_t *)rows;
   m.desc_size = n * (int64_t)sizeof *rows;
@@ -436,29 +432,19 @@ static zcp_status_t drop_all(struct zcp_node *node, const char *name, int32_t co
   if (committer == node->id) {
     pthread_mutex_lock(&s->mu);
     o = zcp__owned_find(s, name, ZCP_SHARE_MANIFEST, 0);
-    if (o == NULL || !o->published || o->dropping) {
+    if (o == NULL)
       st = zcp_error_set(err, ZCP_BUSY, "node %d: drop '%s': already being dropped",
                          (int)node->id, name);
-    } else {
-      o->dropping = true; /* no new leases from now on */
-      st = zcp__lease_wait_none(node, o, &deadline, timeout_ms, err);
-      if (st != ZCP_OK) o->dropping = false;
-    }
+    else
+      st = zcp__owned_begin_drop(node, o, &deadline, timeout_ms, err);
     pthread_mutex_unlock(&s->mu);
     if (st != ZCP_OK) return st;
     /* Readers now find it uncommitted; then the chunks go. */
-    struct zcp__entry m = {0};
-    snprintf(m.name, sizeof m.name, "%s", name);
-    m.kind = ZCP_SHARE_MANIFEST;
-    m.creator = node->id;
-    m.generation = o->generation;
+    struct zcp__entry m;
+    zcp__entry_own(&m, node, name, ZCP_SHARE_MANIFEST, o->generation);
     zcp__share_unpublish(node, &m);
     pthread_mutex_lock(&s->mu);
-    for (struct zcp__owned **pp = &s->owned; *pp != NULL; pp = &(*pp)->next)
-      if (*pp == o) {
-        *pp = o->next;
-        break;
-      }
+    zcp__owned_unlink(s, o);
     pthread_mutex_unlock(&s->mu);
     zcp__lease_free_all(o);
     free(o);
