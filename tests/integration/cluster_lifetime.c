@@ -20,15 +20,10 @@
 #include "zcp_share_cmds.h"
 #include "zcpool/hugetable.h"
 
-#define CMD_MS 20000
-
-static int dispatch(int argc, char **argv) {
-  if (strcmp(argv[0], "node") == 0) return zcp_test_node_role(argc, argv);
-  return 99;
-}
+#define CMD_MS ZCP_TEST_CMD_MS
 
 __attribute__((constructor)) static void helper_entry(int argc, char **argv) {
-  zcp_proc_helper_main(argc, argv, dispatch);
+  zcp_proc_helper_main(argc, argv, zcp_test_node_dispatch);
 }
 
 static struct zcp_test_cluster tc;
@@ -36,10 +31,7 @@ static struct zcp_proc helper[4];
 static struct zcp_node *self;
 
 static void teardown(void) {
-  zcp_node_close(self);
-  self = NULL;
-  zcp_proc_kill_all();
-  zcp_test_cluster_cleanup(&tc);
+  zcp_test_nodes_down(&tc, &self);
 }
 
 TestSuite(cluster_lifetime, .fini = teardown, .timeout = 120);
@@ -47,18 +39,7 @@ TestSuite(cluster_lifetime, .fini = teardown, .timeout = 120);
 /* n nodes, 1..n-1 as helpers, all online. extra: more [cluster] keys. */
 static void start_with(int n, const char *extra) {
   zcp_test_cluster_write(&tc, n, false, false, false, extra);
-  struct zcp_config cfg;
-  struct zcp_error err = {0};
-  cr_assert_eq(zcp_config_load(tc.config, &cfg, &err), ZCP_OK, "%s", err.message);
-  cr_assert_eq(zcp_node_open(&cfg, 0, &self, &err), ZCP_OK, "%s", err.message);
-  for (int i = 1; i < n; i++)
-    cr_assert(zcp_test_node_start(&helper[i], &tc, i), "node %d", i);
-  cr_assert_eq(zcp_node_wait_online(self, 10000, &err), ZCP_OK, "%s", err.message);
-  char out[1024];
-  for (int i = 1; i < n; i++) {
-    cr_assert(zcp_test_node_cmd(&helper[i], "online 10000", out, sizeof out, CMD_MS));
-    cr_assert_str_eq(out, "ok ", "node %d: %s", i, out);
-  }
+  zcp_test_nodes_up(&tc, helper, n, &self);
 }
 
 static void start(int n) {
@@ -67,32 +48,7 @@ static void start(int n) {
 
 /* Runs cmd on node id (0: here) and checks the answer starts with "st <want>". */
 static void run(int id, const char *cmd, int want, char *out, size_t cap) {
-  if (id == 0) {
-    cr_assert(zcp_test_share_cmd(self, cmd, out, cap), "%s", cmd);
-  } else {
-    cr_assert(zcp_test_node_cmd(&helper[id], cmd, out, (int)cap, CMD_MS),
-              "node %d did not answer %s", id, cmd);
-  }
-  int got = -1;
-  cr_assert_eq(sscanf(out, "st %d", &got), 1, "node %d: %s: %s", id, cmd, out);
-  cr_assert_eq(got, want, "node %d: %s: %s", id, cmd, out);
-}
-
-static long long num(const char *out, int field) {
-  long long v = 0;
-  const char *p = out;
-  for (int i = 0; i < field && p != NULL; i++) {
-    p = strchr(p, ' ');
-    if (p != NULL) p++;
-  }
-  cr_assert(p != NULL && sscanf(p, "%lld", &v) == 1, "no field %d in %s", field, out);
-  return v;
-}
-
-static uint64_t checksum_of(const char *out) {
-  unsigned long long h = 0;
-  cr_assert_eq(sscanf(out, "st 0 %llu", &h), 1, "%s", out);
-  return h;
+  zcp_test_run(self, helper, id, cmd, want, out, cap);
 }
 
 /* Bytes used in every node's pool. */
@@ -100,7 +56,7 @@ static void used_all(int n, long long *used) {
   char out[1024];
   for (int i = 0; i < n; i++) {
     run(i, "used", 0, out, sizeof out);
-    used[i] = num(out, 2);
+    used[i] = zcp_test_answer_num(out, 2);
   }
 }
 
@@ -132,7 +88,7 @@ Test(cluster_lifetime, huge_table_drop_waits_for_leases_and_frees_everywhere) {
     cr_assert_gt(after[i], before[i], "node %d holds a chunk", i);
   /* A reader on node 3 leases the whole table (at its committer). */
   run(3, "lease h 60000", 0, out, sizeof out);
-  unsigned long long id = (unsigned long long)num(out, 2);
+  unsigned long long id = (unsigned long long)zcp_test_answer_num(out, 2);
   /* Only the committer drops a committed table. */
   run(1, "hdrop h 1000", ZCP_INVALID_ARGUMENT, out, sizeof out);
   cr_assert(strstr(out, "committer node 0") != NULL, "%s", out);
@@ -141,7 +97,7 @@ Test(cluster_lifetime, huge_table_drop_waits_for_leases_and_frees_everywhere) {
   run(0, "hdrop h 200", ZCP_TIMEOUT, out, sizeof out);
   cr_assert(strstr(out, "node(s) 3") != NULL, "%s", out);
   run(2, "open h 600 10000", 0, out, sizeof out);
-  cr_assert_eq(checksum_of(out), zcp_test_fixture_checksum(0, 600));
+  cr_assert_eq(zcp_test_answer_checksum(out), zcp_test_fixture_checksum(0, 600));
   /* A drop in progress refuses new leases and completes once the lease is released. */
   struct drop_job job = {"h", 20000, -1, {0}};
   pthread_t th;
@@ -152,7 +108,7 @@ Test(cluster_lifetime, huge_table_drop_waits_for_leases_and_frees_everywhere) {
     refused = strncmp(out, "st 5 ", 5) == 0;
     if (!refused) {
       cr_assert(strncmp(out, "st 0 ", 5) == 0, "%s", out);
-      snprintf(cmd, sizeof cmd, "release h %lld", num(out, 2));
+      snprintf(cmd, sizeof cmd, "release h %lld", zcp_test_answer_num(out, 2));
       run(1, cmd, 0, out, sizeof out);
       usleep(5000);
     }
@@ -247,13 +203,13 @@ Test(cluster_lifetime, restarted_node_pulls_the_catalog) {
   cr_assert(zcp_test_node_cmd(&helper[2], "online 10000", out, sizeof out, CMD_MS));
   cr_assert_str_eq(out, "ok ", "%s", out);
   run(2, "list", 0, out, sizeof out);
-  cr_assert_eq(num(out, 2), 5, "%s", out);
+  cr_assert_eq(zcp_test_answer_num(out, 2), 5, "%s", out);
   run(2, "lookup t 0 500", 0, out, sizeof out);
-  cr_assert_eq(checksum_of(out), zcp_test_fixture_checksum(0, 500));
+  cr_assert_eq(zcp_test_answer_checksum(out), zcp_test_fixture_checksum(0, 500));
   run(2, "lookup s 100 200", 0, out, sizeof out);
-  cr_assert_eq(checksum_of(out), zcp_test_fixture_checksum(100, 200));
+  cr_assert_eq(zcp_test_answer_checksum(out), zcp_test_fixture_checksum(100, 200));
   run(2, "open h 250 10000", 0, out, sizeof out);
-  cr_assert_eq(checksum_of(out), zcp_test_fixture_checksum(0, 250));
+  cr_assert_eq(zcp_test_answer_checksum(out), zcp_test_fixture_checksum(0, 250));
   /* Drops reach it as before; and it shares again under its new life. */
   run(1, "drop t 1000", 0, out, sizeof out);
   run(2, "lookup t 0 500", ZCP_NOT_FOUND, out, sizeof out);
@@ -279,12 +235,12 @@ Test(cluster_lifetime, catalog_pull_in_pages) {
   cr_assert_str_eq(out, "ok ", "%s", out);
   run(2, "list", 0, out, sizeof out);
   /* p02 lay in node 2's region: stale now, and still listed. */
-  cr_assert_eq(num(out, 2), 24, "%s", out);
+  cr_assert_eq(zcp_test_answer_num(out, 2), 24, "%s", out);
   for (int i = 0; i < 24; i += 7) {
     if (i % 3 == 2) continue;
     snprintf(cmd, sizeof cmd, "lookup p%02d %d 5", i, i * 5);
     run(2, cmd, 0, out, sizeof out);
-    cr_assert_eq(checksum_of(out), zcp_test_fixture_checksum(i * 5, 5));
+    cr_assert_eq(zcp_test_answer_checksum(out), zcp_test_fixture_checksum(i * 5, 5));
   }
 }
 
