@@ -157,20 +157,14 @@ Test(cluster_lifetime, uncommitted_huge_table_dropped_by_any_node) {
 Test(cluster_lifetime, huge_table_of_a_restarted_committer) {
   start(3);
   char out[1024];
-  struct zcp_error err = {0};
   long long before[3], after[3];
   used_all(3, before);
   run(1, "chunk h 1 0 100", 0, out, sizeof out);
   run(2, "chunk h 0 100 100", 0, out, sizeof out);
   run(1, "commit h 200 10000", 0, out, sizeof out);
   run(0, "lease h 60000", 0, out, sizeof out);
-  kill(helper[1].pid, SIGKILL);
-  cr_assert_eq(zcp_proc_wait(&helper[1], 5000), 128 + SIGKILL);
-  cr_assert_eq(zcp_node_wait_peer(self, 1, false, 5000, &err), ZCP_OK, "%s", err.message);
-  cr_assert(zcp_test_node_start(&helper[1], &tc, 1));
-  cr_assert_eq(zcp_node_wait_peer(self, 1, true, 10000, &err), ZCP_OK, "%s", err.message);
-  cr_assert(zcp_test_node_cmd(&helper[1], "online 10000", out, sizeof out, CMD_MS));
-  cr_assert_str_eq(out, "ok ", "%s", out);
+  zcp_test_node_kill(helper, self, 1);
+  zcp_test_node_restart(&tc, helper, self, 1);
   run(2, "waitpeer 1 1 10000", 0, out, sizeof out);
   run(0, "open h 200 1000", ZCP_STALE, out, sizeof out);
   run(2, "hdrop h 1000", 0, out, sizeof out);
@@ -186,7 +180,6 @@ Test(cluster_lifetime, huge_table_of_a_restarted_committer) {
 Test(cluster_lifetime, restarted_node_pulls_the_catalog) {
   start(3);
   char out[1024];
-  struct zcp_error err = {0};
   /* Shared before node 2 restarts: memory in nodes 0 and 1, creators 0 and 1. */
   run(1, "share t 0 0 500", 0, out, sizeof out);
   run(0, "share s 1 100 200", 0, out, sizeof out);
@@ -194,14 +187,9 @@ Test(cluster_lifetime, restarted_node_pulls_the_catalog) {
   run(1, "chunk h 1 100 150", 0, out, sizeof out);
   run(1, "commit h 250 10000", 0, out, sizeof out);
   run(2, "lookup t 0 500", 0, out, sizeof out);
-  kill(helper[2].pid, SIGKILL);
-  cr_assert_eq(zcp_proc_wait(&helper[2], 5000), 128 + SIGKILL);
-  cr_assert_eq(zcp_node_wait_peer(self, 2, false, 5000, &err), ZCP_OK, "%s", err.message);
+  zcp_test_node_kill(helper, self, 2);
   /* A new life: its replica starts empty and is filled from its peers. */
-  cr_assert(zcp_test_node_start(&helper[2], &tc, 2));
-  cr_assert_eq(zcp_node_wait_peer(self, 2, true, 10000, &err), ZCP_OK, "%s", err.message);
-  cr_assert(zcp_test_node_cmd(&helper[2], "online 10000", out, sizeof out, CMD_MS));
-  cr_assert_str_eq(out, "ok ", "%s", out);
+  zcp_test_node_restart(&tc, helper, self, 2);
   run(2, "list", 0, out, sizeof out);
   cr_assert_eq(zcp_test_answer_num(out, 2), 5, "%s", out);
   run(2, "lookup t 0 500", 0, out, sizeof out);
@@ -221,18 +209,12 @@ Test(cluster_lifetime, restarted_node_pulls_the_catalog) {
 Test(cluster_lifetime, catalog_pull_in_pages) {
   start_with(3, "max_frame = 8K\n");
   char out[1024], cmd[128];
-  struct zcp_error err = {0};
   for (int i = 0; i < 24; i++) {
     snprintf(cmd, sizeof cmd, "share p%02d %d %d 5", i, i % 3, i * 5);
     run(1, cmd, 0, out, sizeof out);
   }
-  kill(helper[2].pid, SIGKILL);
-  cr_assert_eq(zcp_proc_wait(&helper[2], 5000), 128 + SIGKILL);
-  cr_assert_eq(zcp_node_wait_peer(self, 2, false, 5000, &err), ZCP_OK, "%s", err.message);
-  cr_assert(zcp_test_node_start(&helper[2], &tc, 2));
-  cr_assert_eq(zcp_node_wait_peer(self, 2, true, 10000, &err), ZCP_OK, "%s", err.message);
-  cr_assert(zcp_test_node_cmd(&helper[2], "online 10000", out, sizeof out, CMD_MS));
-  cr_assert_str_eq(out, "ok ", "%s", out);
+  zcp_test_node_kill(helper, self, 2);
+  zcp_test_node_restart(&tc, helper, self, 2);
   run(2, "list", 0, out, sizeof out);
   /* p02 lay in node 2's region: stale now, and still listed. */
   cr_assert_eq(zcp_test_answer_num(out, 2), 24, "%s", out);

@@ -63,6 +63,26 @@ void zcp_test_nodes_down(struct zcp_test_cluster *tc, struct zcp_node **self) {
   zcp_test_cluster_cleanup(tc);
 }
 
+void zcp_test_node_kill(struct zcp_proc *helper, struct zcp_node *self, int id) {
+  struct zcp_error err = {0};
+  kill(helper[id].pid, SIGKILL);
+  cr_assert_eq(zcp_proc_wait(&helper[id], 5000), 128 + SIGKILL);
+  cr_assert_eq(zcp_node_wait_peer(self, id, false, 5000, &err), ZCP_OK, "%s",
+               err.message);
+}
+
+void zcp_test_node_restart(const struct zcp_test_cluster *tc, struct zcp_proc *helper,
+                           struct zcp_node *self, int id) {
+  struct zcp_error err = {0};
+  char out[1024];
+  cr_assert(zcp_test_node_start(&helper[id], tc, id));
+  cr_assert_eq(zcp_node_wait_peer(self, id, true, 10000, &err), ZCP_OK, "%s",
+               err.message);
+  cr_assert(
+      zcp_test_node_cmd(&helper[id], "online 10000", out, sizeof out, ZCP_TEST_CMD_MS));
+  cr_assert_str_eq(out, "ok ", "%s", out);
+}
+
 void zcp_test_run(struct zcp_node *self, struct zcp_proc *helper, int id, const char *cmd,
                   int want, char *out, size_t cap) {
   if (id == 0) {

@@ -64,6 +64,12 @@ void zcp_test_nodes_up(const struct zcp_test_cluster *tc, struct zcp_proc *helpe
                        struct zcp_node **self);
 /* A suite's teardown: closes *self, kills and reaps every helper, removes tc's files. */
 void zcp_test_nodes_down(struct zcp_test_cluster *tc, struct zcp_node **self);
+/* Kills helper node id, reaps it and waits until self sees it down. Asserts. */
+void zcp_test_node_kill(struct zcp_proc *helper, struct zcp_node *self, int id);
+/* Starts helper node id again (a new life) and waits until it is up for self and sees
+ * every node online. Asserts. */
+void zcp_test_node_restart(const struct zcp_test_cluster *tc, struct zcp_proc *helper,
+                           struct zcp_node *self, int id);
 /* Runs a sharing command on node id (0: self here, else helper[id]) and asserts that it
  * answered and that the answer starts with "st <want>". */
 void zcp_test_run(struct zcp_node *self, struct zcp_proc *helper, int id, const char *cmd,
