@@ -440,14 +440,7 @@ static zcp_status_t drop_all(struct zcp_node *node, const char *name, int32_t co
     pthread_mutex_unlock(&s->mu);
     if (st != ZCP_OK) return st;
     /* Readers now find it uncommitted; then the chunks go. */
-    struct zcp__entry m;
-    zcp__entry_own(&m, node, name, ZCP_SHARE_MANIFEST, o->generation);
-    zcp__share_unpublish(node, &m);
-    pthread_mutex_lock(&s->mu);
-    zcp__owned_unlink(s, o);
-    pthread_mutex_unlock(&s->mu);
-    zcp__lease_free_all(o);
-    free(o);
+    zcp__owned_retire(node, o);
   }
   /* Every other creator at once (DropChunks), ours meanwhile. */
   struct zcp__rpc_call calls[ZCP_CLUSTER_MAX_NODES];

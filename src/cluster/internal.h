@@ -223,6 +223,10 @@ ZCP_CHECK_RESULT zcp_status_t zcp__owned_begin_drop(struct zcp_node *node,
                                                     const struct timespec *deadline,
                                                     int timeout_ms,
                                                     struct zcp_error *err);
+/* Ends a drop begun by zcp__owned_begin_drop: o's entry goes out of every replica
+ * (best effort) and this one, o out of the owned records, and its batch (if any), its
+ * leases and o itself are freed. Not under mu. */
+void zcp__owned_retire(struct zcp_node *node, struct zcp__owned *o);
 /* Zeroes e and names it as this node's own publication (name, kind, creator at this
  * epoch, generation); the caller adds rows, first_row and the descriptor. */
 void zcp__entry_own(struct zcp__entry *e, struct zcp_node *node, const char *name,

@@ -283,6 +283,22 @@ void zcp__share_unpublish(struct zcp_node *node, const struct zcp__entry *e) {
   pthread_mutex_unlock(&node->share->mu);
 }
 
+void zcp__owned_retire(struct zcp_node *node, struct zcp__owned *o) {
+  struct zcp__share *s = node->share;
+  struct zcp__entry e;
+  zcp__entry_own(&e, node, o->name, o->kind, o->generation);
+  e.first_row = o->first_row;
+  unpublish(node, &e);
+  pthread_mutex_lock(&s->mu);
+  catalog_remove(s, e.name, e.kind, e.first_row, e.creator, e.generation);
+  zcp__owned_unlink(s, o);
+  pthread_mutex_unlock(&s->mu);
+  /* The creator frees: the blocks go back to their pools (a manifest holds none). */
+  if (o->batch.release != NULL) o->batch.release(&o->batch);
+  zcp__lease_free_all(o);
+  free(o);
+}
+
 zcp_status_t zcp__share_publish(struct zcp_node *node, const struct zcp__entry *e,
                                 struct ArrowArray *batch, struct zcp_error *err) {
   struct zcp__share *s = node->share;
@@ -637,17 +653,7 @@ zcp_status_t zcp_node_drop(struct zcp_node *node, const char *name, int timeout_
   }
   pthread_mutex_unlock(&s->mu);
   if (st != ZCP_OK) return st;
-  struct zcp__entry e;
-  zcp__entry_own(&e, node, name, ZCP_SHARE_TABLE, o->generation);
-  unpublish(node, &e);
-  pthread_mutex_lock(&s->mu);
-  catalog_remove(s, name, ZCP_SHARE_TABLE, 0, node->id, o->generation);
-  zcp__owned_unlink(s, o);
-  pthread_mutex_unlock(&s->mu);
-  /* The creator frees: the blocks go back to their pools. */
-  if (o->batch.release != NULL) o->batch.release(&o->batch);
-  zcp__lease_free_all(o);
-  free(o);
+  zcp__owned_retire(node, o);
   return ZCP_OK;
 }
 
