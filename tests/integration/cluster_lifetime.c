@@ -60,19 +60,6 @@ static void used_all(int n, long long *used) {
   }
 }
 
-struct drop_job {
-  const char *name;
-  int ms;
-  zcp_status_t st;
-  struct zcp_error err;
-};
-
-static void *hdrop_thread(void *p) {
-  struct drop_job *j = p;
-  j->st = zcp_hugetable_drop(self, j->name, j->ms, &j->err);
-  return NULL;
-}
-
 Test(cluster_lifetime, huge_table_drop_waits_for_leases_and_frees_everywhere) {
   start(4);
   char out[1024], cmd[128];
@@ -99,9 +86,9 @@ Test(cluster_lifetime, huge_table_drop_waits_for_leases_and_frees_everywhere) {
   run(2, "open h 600 10000", 0, out, sizeof out);
   cr_assert_eq(zcp_test_answer_checksum(out), zcp_test_fixture_checksum(0, 600));
   /* A drop in progress refuses new leases and completes once the lease is released. */
-  struct drop_job job = {"h", 20000, -1, {0}};
+  struct zcp_test_drop_job job = {self, "h", true, 20000, -1, {0}};
   pthread_t th;
-  cr_assert_eq(pthread_create(&th, NULL, hdrop_thread, &job), 0);
+  cr_assert_eq(pthread_create(&th, NULL, zcp_test_drop_thread, &job), 0);
   bool refused = false;
   for (int i = 0; i < 200 && !refused; i++) {
     cr_assert(zcp_test_node_cmd(&helper[1], "lease h 60000", out, sizeof out, CMD_MS));

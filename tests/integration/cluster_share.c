@@ -114,19 +114,6 @@ Test(cluster_share, unsealed_block_is_refused) {
   run(0, "unsealed 1", ZCP_BUSY, out, sizeof out);
 }
 
-struct drop_job {
-  const char *name;
-  int ms;
-  zcp_status_t st;
-  struct zcp_error err;
-};
-
-static void *drop_thread(void *p) {
-  struct drop_job *j = p;
-  j->st = zcp_node_drop(self, j->name, j->ms, &j->err);
-  return NULL;
-}
-
 Test(cluster_share, drop_waits_for_a_lease_then_frees) {
   start(3, false, NULL);
   char out[1024];
@@ -140,9 +127,9 @@ Test(cluster_share, drop_waits_for_a_lease_then_frees) {
   cr_assert(strstr(out, "node(s) 2") != NULL, "%s", out);
   run(2, "lookup t2 0 300", 0, out, sizeof out);
   /* A drop in progress refuses new leases and completes once the lease is released. */
-  struct drop_job job = {"t2", 20000, -1, {0}};
+  struct zcp_test_drop_job job = {self, "t2", false, 20000, -1, {0}};
   pthread_t th;
-  cr_assert_eq(pthread_create(&th, NULL, drop_thread, &job), 0);
+  cr_assert_eq(pthread_create(&th, NULL, zcp_test_drop_thread, &job), 0);
   bool refused = false;
   for (int i = 0; i < 200 && !refused; i++) {
     cr_assert(zcp_test_node_cmd(&helper[1], "lease t2 60000", out, sizeof out, CMD_MS));

@@ -10,6 +10,7 @@
 
 #include "zcp_cluster_test.h"
 #include "zcp_share_cmds.h"
+#include "zcpool/hugetable.h"
 
 struct zcp_node *zcp_test_role_open(const char *config, int id) {
   struct zcp_config cfg;
@@ -111,4 +112,11 @@ uint64_t zcp_test_answer_checksum(const char *out) {
   unsigned long long h = 0;
   cr_assert_eq(sscanf(out, "st 0 %llu", &h), 1, "%s", out);
   return h;
+}
+
+void *zcp_test_drop_thread(void *job) {
+  struct zcp_test_drop_job *j = job;
+  j->st = j->huge ? zcp_hugetable_drop(j->node, j->name, j->ms, &j->err)
+                  : zcp_node_drop(j->node, j->name, j->ms, &j->err);
+  return NULL;
 }

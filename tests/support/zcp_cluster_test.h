@@ -70,6 +70,17 @@ void zcp_test_node_kill(struct zcp_proc *helper, struct zcp_node *self, int id);
  * every node online. Asserts. */
 void zcp_test_node_restart(const struct zcp_test_cluster *tc, struct zcp_proc *helper,
                            struct zcp_node *self, int id);
+/* A drop that waits (for leases) on a thread of its own while the test goes on. */
+struct zcp_test_drop_job {
+  struct zcp_node *node;
+  const char *name;
+  bool huge; /* zcp_hugetable_drop, else zcp_node_drop */
+  int ms;
+  zcp_status_t st;
+  struct zcp_error err;
+};
+/* The thread's body: runs the drop of job (a struct zcp_test_drop_job). */
+void *zcp_test_drop_thread(void *job);
 /* Runs a sharing command on node id (0: self here, else helper[id]) and asserts that it
  * answered and that the answer starts with "st <want>". */
 void zcp_test_run(struct zcp_node *self, struct zcp_proc *helper, int id, const char *cmd,
