@@ -78,29 +78,14 @@ zcp_status_t zcp_hugetable_add_chunk(struct zcp_node *node, const char *name,
         "node %d: huge table '%s': chunk at row %lld: needs a batch of at "
         "least one row and a first row >= 0",
         (int)node->id, name, (long long)first_row);
-  pthread_mutex_lock(&node->share->mu);
-  uint64_t gen = zcp__share_next_generation(node->share);
-  pthread_mutex_unlock(&node->share->mu);
-  ZCP_RETURN_NOT_OK(zcp__seal_batch(node, batch, gen, err));
-  struct zcp_descriptor_memory mem;
-  zcp_node_memory(node, &mem);
-  struct zcp__entry e = {0};
-  snprintf(e.name, sizeof e.name, "%s", name);
-  e.kind = ZCP_SHARE_CHUNK;
-  e.generation = gen;
-  e.creator = node->id;
-  e.creator_epoch = node->epoch;
-  e.rows = batch->length;
+  struct zcp__entry e;
+  zcp__entry_own(&e, node, name, ZCP_SHARE_CHUNK, 0);
   e.first_row = first_row;
   e.schema_hash = schema_hash(schema, 0xcbf29ce484222325ull, 0);
-  zcp_status_t st =
-      zcp_descriptor_encode(schema, batch, &mem, &e.desc, &e.desc_size, err);
-  if (st != ZCP_OK)
-    return zcp_error_prefix(err, st, "node %d: huge table '%s': chunk at row %lld: ",
-                            (int)node->id, name, (long long)first_row);
-  st = zcp__share_publish(node, &e, batch, err);
-  zcp_descriptor_free(e.desc);
-  return st;
+  char what[ZCP_SHARE_NAME_MAX + 64];
+  snprintf(what, sizeof what, "huge table '%s': chunk at row %lld", name,
+           (long long)first_row);
+  return zcp__share_seal_publish(node, what, &e, schema, batch, err);
 }
 
 /* The chunks of `name` in this replica, sorted by first row (the catalog's order).

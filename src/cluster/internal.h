@@ -195,6 +195,13 @@ ZCP_CHECK_RESULT zcp_status_t zcp__share_publish(struct zcp_node *node,
                                                  const struct zcp__entry *e,
                                                  struct ArrowArray *batch,
                                                  struct zcp_error *err);
+/* Seals batch for this node's next publication, encodes it into e (named by the caller:
+ * zcp__entry_own, and first_row and schema_hash for a chunk) and publishes it as
+ * zcp__share_publish does. what names the publication in an encoding error ("share
+ * 'x'"). */
+ZCP_CHECK_RESULT zcp_status_t zcp__share_seal_publish(
+    struct zcp_node *node, const char *what, struct zcp__entry *e,
+    const struct ArrowSchema *schema, struct ArrowArray *batch, struct zcp_error *err);
 /* Imports one descriptor into a schema and array (validated at level); every block must
  * be held by the entry's creator and sealed for its generation (e). */
 ZCP_CHECK_RESULT zcp_status_t zcp__share_import(

@@ -299,6 +299,28 @@ void zcp__owned_retire(struct zcp_node *node, struct zcp__owned *o) {
   free(o);
 }
 
+zcp_status_t zcp__share_seal_publish(struct zcp_node *node, const char *what,
+                                     struct zcp__entry *e,
+                                     const struct ArrowSchema *schema,
+                                     struct ArrowArray *batch, struct zcp_error *err) {
+  pthread_mutex_lock(&node->share->mu);
+  uint64_t gen = zcp__share_next_generation(node->share);
+  pthread_mutex_unlock(&node->share->mu);
+  ZCP_RETURN_NOT_OK(zcp__seal_batch(node, batch, gen, err));
+  struct zcp_descriptor_memory mem;
+  zcp_node_memory(node, &mem);
+  e->generation = gen;
+  e->rows = batch->length;
+  zcp_status_t st =
+      zcp_descriptor_encode(schema, batch, &mem, &e->desc, &e->desc_size, err);
+  if (st != ZCP_OK)
+    return zcp_error_prefix(err, st, "node %d: %s: ", (int)node->id, what);
+  st = zcp__share_publish(node, e, batch, err);
+  zcp_descriptor_free(e->desc);
+  e->desc = NULL;
+  return st;
+}
+
 zcp_status_t zcp__share_publish(struct zcp_node *node, const struct zcp__entry *e,
                                 struct ArrowArray *batch, struct zcp_error *err) {
   struct zcp__share *s = node->share;
@@ -532,22 +554,11 @@ zcp_status_t zcp_node_share(struct zcp_node *node, const char *name,
     return zcp_error_set(err, ZCP_BUSY,
                          "node %d: shared batch '%s' exists (from node %d)",
                          (int)node->id, name, (int)holder);
-  pthread_mutex_lock(&node->share->mu);
-  uint64_t gen = zcp__share_next_generation(node->share);
-  pthread_mutex_unlock(&node->share->mu);
-  ZCP_RETURN_NOT_OK(zcp__seal_batch(node, batch, gen, err));
-  struct zcp_descriptor_memory mem;
-  zcp_node_memory(node, &mem);
   struct zcp__entry e;
-  zcp__entry_own(&e, node, name, ZCP_SHARE_TABLE, gen);
-  e.rows = batch->length;
-  zcp_status_t st =
-      zcp_descriptor_encode(schema, batch, &mem, &e.desc, &e.desc_size, err);
-  if (st != ZCP_OK)
-    return zcp_error_prefix(err, st, "node %d: share '%s': ", (int)node->id, name);
-  st = zcp__share_publish(node, &e, batch, err);
-  zcp_descriptor_free(e.desc);
-  return st;
+  zcp__entry_own(&e, node, name, ZCP_SHARE_TABLE, 0);
+  char what[ZCP_SHARE_NAME_MAX + 16];
+  snprintf(what, sizeof what, "share '%s'", name);
+  return zcp__share_seal_publish(node, what, &e, schema, batch, err);
 }
 
 zcp_status_t zcp_node_lookup(struct zcp_node *node, const char *name,
