@@ -51,6 +51,15 @@ static void run(int id, const char *cmd, int want, char *out, size_t cap) {
   zcp_test_run(self, helper, id, cmd, want, out, cap);
 }
 
+/* Every node's replica lists nothing. */
+static void none_listed(int n) {
+  char out[1024];
+  for (int i = 0; i < n; i++) {
+    run(i, "list", 0, out, sizeof out);
+    cr_assert_str_eq(out, "st 0 0", "node %d", i);
+  }
+}
+
 /* Bytes used in every node's pool. */
 static void used_all(int n, long long *used) {
   char out[1024];
@@ -106,11 +115,8 @@ Test(cluster_lifetime, huge_table_drop_waits_for_leases_and_frees_everywhere) {
   cr_assert_eq(pthread_join(th, NULL), 0);
   cr_assert_eq(job.st, ZCP_OK, "%s", job.err.message);
   /* The name is gone everywhere and every pool has its bytes back. */
-  for (int i = 0; i < 4; i++) {
-    run(i, "open h 600 200", ZCP_INCOMPLETE, out, sizeof out);
-    run(i, "list", 0, out, sizeof out);
-    cr_assert_str_eq(out, "st 0 0", "node %d", i);
-  }
+  for (int i = 0; i < 4; i++) run(i, "open h 600 200", ZCP_INCOMPLETE, out, sizeof out);
+  none_listed(4);
   used_all(4, after);
   for (int i = 0; i < 4; i++)
     cr_assert_eq(after[i], before[i], "node %d: %lld bytes used, %lld before", i,
@@ -129,10 +135,7 @@ Test(cluster_lifetime, uncommitted_huge_table_dropped_by_any_node) {
   run(1, "chunk u 2 0 100", 0, out, sizeof out);
   run(2, "chunk u 1 200 100", 0, out, sizeof out);
   run(0, "hdrop u 1000", 0, out, sizeof out);
-  for (int i = 0; i < 3; i++) {
-    run(i, "list", 0, out, sizeof out);
-    cr_assert_str_eq(out, "st 0 0", "node %d", i);
-  }
+  none_listed(3);
   used_all(3, after);
   for (int i = 0; i < 3; i++) cr_assert_eq(after[i], before[i], "node %d", i);
   run(0, "hdrop u 1000", ZCP_NOT_FOUND, out, sizeof out);
@@ -155,10 +158,7 @@ Test(cluster_lifetime, huge_table_of_a_restarted_committer) {
   run(2, "waitpeer 1 1 10000", 0, out, sizeof out);
   run(0, "open h 200 1000", ZCP_STALE, out, sizeof out);
   run(2, "hdrop h 1000", 0, out, sizeof out);
-  for (int i = 0; i < 3; i++) {
-    run(i, "list", 0, out, sizeof out);
-    cr_assert_str_eq(out, "st 0 0", "node %d", i);
-  }
+  none_listed(3);
   used_all(3, after);
   cr_assert_eq(after[0], before[0], "node 2's chunk in node 0's region is freed");
   run(0, "hdrop h 1000", ZCP_NOT_FOUND, out, sizeof out);
