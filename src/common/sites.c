@@ -12,6 +12,10 @@ const char *const zcp__site_names[] = {
     "alloc.invalidate",   /* remote Malloc (invalidate mode): drop our lines of it */
     "realloc.writeback",  /* remote Realloc: what we wrote goes to memory first */
     "realloc.invalidate", /* remote Realloc: drop our lines of the moved block */
+    "alloc.owner_invalidate",   /* owner: drop its lines of a block before clearing it */
+    "alloc.owner_writeback",    /* owner: a block cleared for a client goes to memory */
+    "realloc.owner_invalidate", /* owner: drop its lines of the old and new block first */
+    "realloc.owner_writeback",  /* owner: the copy and cleared tail go to memory */
     "seal.owner",         /* seal on finish: the owner marks the blocks sealed */
     "seal.writeback",     /* seal on finish: write every block back, then fence */
     "import.invalidate",  /* import: drop our lines of every referenced range */
