@@ -44,7 +44,7 @@ extern "C" {
 struct zcp_pool_touch {
   bool local;   /* the local node's own request: it writes the block next, itself */
   bool realloc; /* a realloc (else an allocation) */
-  void *from;   /* a realloc that moved: the old block's lines that are copied; else NULL */
+  void *from; /* a realloc that moved: the old block's lines that are copied; else NULL */
   int64_t from_len;
   void *to; /* the lines cleared or copied into: [to, to + to_len) */
   int64_t to_len;

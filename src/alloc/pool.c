@@ -103,14 +103,14 @@ struct zcp_allocator *zcp_pool_allocator(struct zcp_pool *pool) {
 }
 
 /* Does what the table asked for: copy (a moved realloc), then clear; the hook hears of
- * both (the cleared lines follow the copied ones, so one range covers what is written). */
+ * both (the cleared lines follow the copied ones: one range covers what is written). */
 static void apply(struct zcp_pool *p, const struct zcp_request *rq, bool realloc,
                   const struct zcp__grant *g) {
   if (g->replayed) return;
   bool moved = g->moved_from >= 0;
   int64_t lo = moved ? g->offset : g->zero_offset;
-  int64_t hi = ZCP_MAX(moved ? g->offset + g->copy_length : lo,
-                       g->zero_offset + g->zero_length);
+  int64_t hi =
+      ZCP_MAX(moved ? g->offset + g->copy_length : lo, g->zero_offset + g->zero_length);
   struct zcp_pool_touch t = {
       .local = rq->node == p->local.node && rq->epoch == p->local.epoch,
       .realloc = realloc,

@@ -79,7 +79,8 @@ zcp_status_t zcp__node_broadcast(struct zcp_node *node, Zcpool__Request *req,
 /* ---- sharing (share.c, memory.c, lease.c, hugetable.c) ---------------------------- */
 
 struct zcp__share;
-ZCP_CHECK_RESULT zcp_status_t zcp__share_init(struct zcp_node *node, struct zcp_error *err);
+ZCP_CHECK_RESULT zcp_status_t zcp__share_init(struct zcp_node *node,
+                                              struct zcp_error *err);
 /* Frees every batch this node shared (before the clients close: remote blocks are
  * freed over RPC) and the catalog. */
 void zcp__share_close(struct zcp_node *node);
@@ -128,8 +129,8 @@ struct zcp__share {
 };
 
 /* Checks a name: 1..ZCP_SHARE_NAME_MAX-1 bytes. */
-ZCP_CHECK_RESULT zcp_status_t zcp__share_name_check(struct zcp_node *node, const char *what,
-                                                    const char *name,
+ZCP_CHECK_RESULT zcp_status_t zcp__share_name_check(struct zcp_node *node,
+                                                    const char *what, const char *name,
                                                     struct zcp_error *err);
 /* Under mu: the entry (name, kind, first_row; first_row ignored unless a chunk). */
 struct zcp__entry *zcp__catalog_find(struct zcp__share *s, const char *name,

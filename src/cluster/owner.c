@@ -17,26 +17,35 @@
  * sealing writes it back, so only the first drop of the new lines is done.
  *
  * The pool announces the work (struct zcp_pool_touch) and this hook does the cache side;
- * every step is a switchable site (common/sites.h). On coherent regions all are no-ops. */
+ * every step is a switchable site (common/sites.h). On coherent regions all are no-ops.
+ */
 #include "common/platform.h"
 
 #include "cluster/internal.h"
 #include "common/sites.h"
 
+/* Each site asked by its literal name: the site matrix finds them in the sources. */
+static bool invalidate_on(bool realloc) {
+  return realloc ? zcp__site_enabled("realloc.owner_invalidate")
+                 : zcp__site_enabled("alloc.owner_invalidate");
+}
+static bool writeback_on(bool realloc) {
+  return realloc ? zcp__site_enabled("realloc.owner_writeback")
+                 : zcp__site_enabled("alloc.owner_writeback");
+}
+
 void zcp__owner_touch(void *ctx, bool after, const struct zcp_pool_touch *t) {
   struct zcp_node *node = ctx;
   const struct zcp_region *r = node->region;
   if (zcp_region_get_info(r)->coherence != ZCP_NONCOHERENT) return;
-  const char *invalidate = t->realloc ? "realloc.owner_invalidate" : "alloc.owner_invalidate";
-  const char *writeback = t->realloc ? "realloc.owner_writeback" : "alloc.owner_writeback";
   if (!after) {
-    if (!zcp__site_enabled(invalidate)) return;
+    if (!invalidate_on(t->realloc)) return;
     if (t->from != NULL && !t->local) zcp_region_invalidate(r, t->from, t->from_len);
     zcp_region_invalidate(r, t->to, t->to_len);
   } else {
     if (t->local) return;
-    if (zcp__site_enabled(writeback)) zcp_region_flush(r, t->to, t->to_len);
-    if (t->from != NULL && zcp__site_enabled(invalidate))
+    if (writeback_on(t->realloc)) zcp_region_flush(r, t->to, t->to_len);
+    if (t->from != NULL && invalidate_on(t->realloc))
       zcp_region_invalidate(r, t->from, t->from_len);
   }
   zcp_cache_fence();
