@@ -122,11 +122,12 @@ int32_t zcp_node_id(const struct zcp_node *node);
 uint64_t zcp_node_epoch(const struct zcp_node *node);
 const struct zcp_config *zcp_node_config(const struct zcp_node *node);
 
-/* Waits until every peer is up (connected, authenticated, region mapped). ZCP_TIMEOUT
- * names the peers still missing. */
+/* Waits until every peer is up (connected, authenticated, region mapped, and the
+ * catalog entries it created pulled into this node's replica). ZCP_TIMEOUT names the
+ * peers still missing. */
 ZCP_CHECK_RESULT zcp_status_t zcp_node_wait_online(struct zcp_node *node, int timeout_ms,
                                                    struct zcp_error *err);
-/* Waits until peer is up (or, with up false, down). */
+/* Waits until peer is up as zcp_node_wait_online means it (or, with up false, down). */
 ZCP_CHECK_RESULT zcp_status_t zcp_node_wait_peer(struct zcp_node *node, int32_t peer,
                                                  bool up, int timeout_ms,
                                                  struct zcp_error *err);
@@ -198,13 +199,25 @@ ZCP_CHECK_RESULT zcp_status_t zcp_node_barrier(struct zcp_node *node, int timeou
  * node; the creator releases it (freeing its pool blocks) when zcp_node_drop completes,
  * or when the node closes. Drop belongs to the creator: it refuses new leases, waits
  * until every lease is released or expired (bounded by its timeout), removes the entry
- * from every replica, then frees.
+ * from every replica, then frees. Huge tables: zcp_hugetable_drop (hugetable.h).
+ *
+ * Names: a name belongs to one creator at a time (ZCP_BUSY for the others). When two
+ * nodes share one name at the same moment, the lower node id wins and the other gets
+ * ZCP_BUSY; one of them always wins.
+ *
+ * Reuse safety: every publication has a generation (a counter of its creator); its
+ * blocks are sealed for it, and an import asks each owner whether every block is still
+ * held by the entry's creator and sealed for that publication. An entry that outlived
+ * its memory (a replica that missed a drop) is ZCP_STALE, "freed and reused", never a
+ * read of another batch's data.
  *
  * Faults: a reader whose batch lives in the region of a node that is down gets
  * ZCP_PEER_DOWN ("owner down"); a region or creator that came back with a new epoch
  * makes the entry ZCP_STALE (it stays listed, marked stale, until its creator shares
- * the name again, which replaces it). A node that restarts starts with an empty replica:
- * it sees only what is shared after it came back. */
+ * the name again, which replaces it). Whenever a peer comes up (a node starting or
+ * restarting, a connection coming back), this node pulls the entries that peer created
+ * at its current epoch into its replica, and drops those of that epoch the peer no
+ * longer has: a restarted node sees everything whose creator is up. */
 
 #define ZCP_SHARE_NAME_MAX 128 /* bytes of a name, NUL included */
 
@@ -226,15 +239,17 @@ ZCP_CHECK_RESULT zcp_status_t zcp_node_seal_batch(struct zcp_node *node,
 
 /* Seals, describes and publishes batch (a "+s" record batch over schema) under name on
  * every node. On success the batch is moved into the node (batch->release is NULL
- * afterwards); on failure it stays with the caller. A name in use is ZCP_BUSY; a peer
- * that is down fails the call with ZCP_PEER_DOWN (nothing stays published). */
+ * afterwards); on failure it stays with the caller. A name in use is ZCP_BUSY (also for
+ * the loser of two shares at once: the higher node id); a peer that is down fails the
+ * call with ZCP_PEER_DOWN (nothing stays published). */
 ZCP_CHECK_RESULT zcp_status_t zcp_node_share(struct zcp_node *node, const char *name,
                                              const struct ArrowSchema *schema,
                                              struct ArrowArray *batch,
                                              struct zcp_error *err);
 /* Imports the shared batch `name` from this node's replica into a new table (validated
- * at level) whose buffers point into the regions. Errors: ZCP_NOT_FOUND, ZCP_STALE,
- * ZCP_PEER_DOWN (owner down), ZCP_BUSY (a block not sealed), ZCP_CORRUPT_INPUT. */
+ * at level) whose buffers point into the regions. Errors: ZCP_NOT_FOUND, ZCP_STALE
+ * (creator or region restarted, or the memory freed and reused), ZCP_PEER_DOWN (owner
+ * down), ZCP_BUSY (a block not sealed), ZCP_CORRUPT_INPUT. */
 ZCP_CHECK_RESULT zcp_status_t zcp_node_lookup(struct zcp_node *node, const char *name,
                                               enum zcp_validate_level level,
                                               struct zcp_table **out,
@@ -267,9 +282,12 @@ ZCP_CHECK_RESULT zcp_status_t zcp_node_list(struct zcp_node *node,
 ZCP_CHECK_RESULT zcp_status_t zcp_node_drop(struct zcp_node *node, const char *name,
                                             int timeout_ms, struct zcp_error *err);
 
-/* Leases (explicit, not tied to a table): pins the shared batch `name` at its creator
- * for ttl_ms (1 ms .. 1 h); *lease_id names it for zcp_node_lease_release. A batch being
- * dropped refuses new leases with ZCP_BUSY. A lease that is never released expires. */
+/* Leases (explicit, not tied to a table): pins the shared batch `name` at its creator,
+ * or the committed huge table `name` at its committer, for ttl_ms (1 ms .. 1 h);
+ * *lease_id names it for zcp_node_lease_release (by this node only). A batch or table
+ * being dropped refuses new leases with ZCP_BUSY. A lease that is never released
+ * expires. A Lease the RPC layer retries after a broken connection gets the lease the
+ * first attempt made, never a second one. */
 ZCP_CHECK_RESULT zcp_status_t zcp_node_lease(struct zcp_node *node, const char *name,
                                              int64_t ttl_ms, uint64_t *lease_id,
                                              struct zcp_error *err);

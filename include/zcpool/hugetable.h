@@ -3,12 +3,14 @@
  *
  * Any node adds a chunk (a record batch and the row it starts at; its memory may lie in
  * any node's region); the chunk is sealed, described and published to every node like a
- * shared batch, and its node frees it when that node closes. One node commits: it waits
- * until the chunks cover [0, total_rows), checks that they neither overlap nor leave a
- * gap and share one schema, and publishes a manifest to every node. Any node then opens
- * the table: it waits for the manifest (woken by its arrival, never polling) and imports
- * every chunk, in row order, into one struct zcp_table; zcp_table_export_stream gives
- * every node the same ArrowArrayStream, read in place. */
+ * shared batch, and its node frees it when the table is dropped or that node closes.
+ * One node commits: it waits until the chunks cover [0, total_rows), checks that they
+ * neither overlap nor leave a gap and share one schema, and publishes a manifest to
+ * every node. Any node then opens the table: it waits for the manifest (woken by its
+ * arrival, never polling) and imports every chunk, in row order, into one struct
+ * zcp_table; zcp_table_export_stream gives every node the same ArrowArrayStream, read
+ * in place. Readers may lease the committed table (zcp_node_lease on its name); its
+ * committer drops it (zcp_hugetable_drop). */
 #ifndef ZCPOOL_HUGETABLE_H
 #define ZCPOOL_HUGETABLE_H
 
@@ -44,6 +46,18 @@ ZCP_CHECK_RESULT zcp_status_t zcp_hugetable_open(struct zcp_node *node, const ch
                                                  enum zcp_validate_level level,
                                                  int timeout_ms, struct zcp_table **out,
                                                  struct zcp_error *err);
+
+/* Drops huge table `name`: takes it out of every replica and has every chunk's creator
+ * free its chunk (the creator frees). A committed table is dropped by its committer only
+ * (elsewhere ZCP_INVALID_ARGUMENT naming it), which holds the leases on it
+ * (zcp_node_lease on the table's name): new leases are refused (ZCP_BUSY), live ones
+ * waited for up to timeout_ms (then ZCP_TIMEOUT naming the holders; the table stays).
+ * A table never committed, or whose committer has restarted since, has no leases and
+ * any node drops it (stale entries go out of every replica too). A chunk's creator that
+ * is down fails the drop before anything changes (ZCP_PEER_DOWN). ZCP_NOT_FOUND: no
+ * chunk and no manifest of that name here. */
+ZCP_CHECK_RESULT zcp_status_t zcp_hugetable_drop(struct zcp_node *node, const char *name,
+                                                 int timeout_ms, struct zcp_error *err);
 
 #ifdef __cplusplus
 }

@@ -7,7 +7,14 @@
  * arriving entry signals: no polling. The manifest lists the first row of every chunk,
  * so a reader imports exactly the chunks the committer checked. A chunk's schema is
  * compared by a fingerprint taken when it was added (the committer cannot decode every
- * chunk without asking every owner). */
+ * chunk without asking every owner).
+ *
+ * Dropping (zcp_hugetable_drop) belongs to the committer, which holds the leases on the
+ * table: it refuses new leases, waits for the live ones, takes the manifest out of every
+ * replica (readers now see "not committed"), then asks every chunk's creator with
+ * DropChunks to take its chunks out of every replica and free them (the creator frees,
+ * thesis §3.10). A table that was never committed, or whose committer has restarted
+ * since, has no leases: any node drops it. */
 #include "common/platform.h"
 
 #include <errno.h>
@@ -71,12 +78,16 @@ zcp_status_t zcp_hugetable_add_chunk(struct zcp_node *node, const char *name,
         "node %d: huge table '%s': chunk at row %lld: needs a batch of at "
         "least one row and a first row >= 0",
         (int)node->id, name, (long long)first_row);
-  ZCP_RETURN_NOT_OK(zcp_node_seal_batch(node, batch, err));
+  pthread_mutex_lock(&node->share->mu);
+  uint64_t gen = zcp__share_next_generation(node->share);
+  pthread_mutex_unlock(&node->share->mu);
+  ZCP_RETURN_NOT_OK(zcp__seal_batch(node, batch, gen, err));
   struct zcp_descriptor_memory mem;
   zcp_node_memory(node, &mem);
   struct zcp__entry e = {0};
   snprintf(e.name, sizeof e.name, "%s", name);
   e.kind = ZCP_SHARE_CHUNK;
+  e.generation = gen;
   e.creator = node->id;
   e.creator_epoch = node->epoch;
   e.rows = batch->length;
@@ -191,6 +202,7 @@ zcp_status_t zcp_hugetable_commit(struct zcp_node *node, const char *name,
     if (rows == NULL) st = zcp_error_set(err, ZCP_OUT_OF_MEMORY, "commit '%s'", name);
     for (int64_t i = 0; i < n && rows != NULL; i++) rows[i] = c[i]->first_row;
   }
+  uint64_t gen = zcp__share_next_generation(s);
   pthread_mutex_unlock(&s->mu);
   free(c);
   if (st != ZCP_OK) return st;
@@ -200,6 +212,7 @@ zcp_status_t zcp_hugetable_commit(struct zcp_node *node, const char *name,
   m.kind = ZCP_SHARE_MANIFEST;
   m.creator = node->id;
   m.creator_epoch = node->epoch;
+  m.generation = gen;
   m.rows = total_rows;
   m.desc = (uint8_t *)rows;
   m.desc_size = n * (int64_t)sizeof *rows;
@@ -213,7 +226,7 @@ struct chunk_copy {
   uint8_t *desc;
   int64_t size, first_row;
   int32_t creator;
-  uint64_t creator_epoch;
+  uint64_t creator_epoch, generation;
 };
 
 static bool gather(struct zcp__share *s, const char *name, struct chunk_copy **out,
@@ -244,8 +257,12 @@ static bool gather(struct zcp__share *s, const char *name, struct chunk_copy **o
       free(v);
       return false;
     }
-    v[i] = (struct chunk_copy){malloc((size_t)e->desc_size + 1), e->desc_size, row,
-                               e->creator, e->creator_epoch};
+    v[i] = (struct chunk_copy){malloc((size_t)e->desc_size + 1),
+                               e->desc_size,
+                               row,
+                               e->creator,
+                               e->creator_epoch,
+                               e->generation};
     if (v[i].desc != NULL) memcpy(v[i].desc, e->desc, (size_t)e->desc_size);
   }
   *out = v;
@@ -293,7 +310,12 @@ zcp_status_t zcp_hugetable_open(struct zcp_node *node, const char *name,
     }
     struct ArrowSchema schema = {0};
     struct ArrowArray array = {0};
-    st = zcp__share_import(node, what, c[i].desc, c[i].size, level, &schema, &array, err);
+    struct zcp__entry ce = {0};
+    ce.creator = c[i].creator;
+    ce.creator_epoch = c[i].creator_epoch;
+    ce.generation = c[i].generation;
+    st = zcp__share_import(node, what, &ce, c[i].desc, c[i].size, level, &schema, &array,
+                           err);
     if (st != ZCP_OK) break;
     if (t == NULL) st = zcp_table_init(&t, &schema, err);
     /* decode validated the values at level already */
@@ -313,4 +335,210 @@ zcp_status_t zcp_hugetable_open(struct zcp_node *node, const char *name,
   }
   *out = t;
   return ZCP_OK;
+}
+
+/* ---- drop ---------------------------------------------------------------------------
+ */
+
+/* Takes this node's chunks of `name` out of every replica and frees them. */
+static int64_t drop_own_chunks(struct zcp_node *node, const char *name) {
+  struct zcp__share *s = node->share;
+  struct zcp__owned *mine = NULL;
+  pthread_mutex_lock(&s->mu);
+  for (struct zcp__owned **pp = &s->owned; *pp != NULL;) {
+    struct zcp__owned *o = *pp;
+    if (o->kind == ZCP_SHARE_CHUNK && o->published && strcmp(o->name, name) == 0) {
+      *pp = o->next;
+      o->next = mine;
+      mine = o;
+    } else {
+      pp = &o->next;
+    }
+  }
+  pthread_mutex_unlock(&s->mu);
+  int64_t n = 0;
+  while (mine != NULL) {
+    struct zcp__owned *o = mine;
+    mine = o->next;
+    struct zcp__entry e = {0};
+    snprintf(e.name, sizeof e.name, "%s", o->name);
+    e.kind = ZCP_SHARE_CHUNK;
+    e.first_row = o->first_row;
+    e.creator = node->id;
+    e.generation = o->generation;
+    zcp__share_unpublish(node, &e);
+    /* Out of every replica first, then the creator frees. */
+    if (o->batch.release != NULL) o->batch.release(&o->batch);
+    zcp__lease_free_all(o);
+    free(o);
+    n++;
+  }
+  return n;
+}
+
+/* Every node's current epoch as this node knows it (taken before share->mu). */
+static void epochs_now(struct zcp_node *node, uint64_t *epochs) {
+  for (int i = 0; i < node->cfg.n_nodes; i++) epochs[i] = zcp__node_epoch_of(node, i);
+}
+
+/* Who may drop: the committer of a committed table (a current manifest: a committer
+ * that has restarted since took its leases with it), anyone otherwise. Under mu. */
+static int32_t committer_of(struct zcp__share *s, const char *name,
+                            const uint64_t *epochs) {
+  const struct zcp__entry *m = zcp__catalog_find(s, name, ZCP_SHARE_MANIFEST, 0);
+  return m != NULL && m->creator_epoch >= epochs[m->creator] ? m->creator : -1;
+}
+
+void zcp__serve_drop_chunks(struct zcp_node *node, const struct zcp__rpc_peer *who,
+                            const Zcpool__DropChunks *m, Zcpool__Response *resp) {
+  char msg[ZCP_SHARE_NAME_MAX + 128];
+  if (m->name == NULL || m->name[0] == '\0' || strlen(m->name) >= ZCP_SHARE_NAME_MAX) {
+    zcp__reply_error(resp, ZCP_INVALID_ARGUMENT, "DropChunks: bad name");
+    return;
+  }
+  uint64_t epochs[ZCP_CLUSTER_MAX_NODES];
+  epochs_now(node, epochs);
+  pthread_mutex_lock(&node->share->mu);
+  int32_t committer = committer_of(node->share, m->name, epochs);
+  pthread_mutex_unlock(&node->share->mu);
+  if (committer >= 0 && committer != who->node) {
+    snprintf(msg, sizeof msg,
+             "node %d: DropChunks from node %d: huge table '%s' is committed by node %d",
+             (int)node->id, (int)who->node, m->name, (int)committer);
+    zcp__reply_error(resp, ZCP_INVALID_ARGUMENT, msg);
+    return;
+  }
+  (void)drop_own_chunks(node, m->name);
+}
+
+/* The drop once it may go ahead: leases, the manifest, then every creator's chunks. */
+static zcp_status_t drop_all(struct zcp_node *node, const char *name, int32_t committer,
+                             const bool *creators, int timeout_ms,
+                             struct zcp_error *err) {
+  struct zcp__share *s = node->share;
+  struct timespec deadline;
+  zcp__deadline(&deadline, timeout_ms < 0 ? 0 : timeout_ms);
+  /* Every chunk's creator must be there to free its chunk: nothing changes otherwise. */
+  pthread_mutex_lock(&node->mu);
+  int32_t down = -1;
+  for (int i = 0; i < node->cfg.n_nodes && down < 0; i++)
+    if (creators[i] && i != node->id &&
+        (!node->peers[i].up ||
+         zcp__rpc_client_state(node->peers[i].client) != ZCP_PEER_STATE_UP))
+      down = i;
+  pthread_mutex_unlock(&node->mu);
+  if (down >= 0)
+    return zcp_error_set(err, ZCP_PEER_DOWN,
+                         "node %d: drop '%s': node %d, which added a chunk, is down",
+                         (int)node->id, name, (int)down);
+  zcp_status_t st = ZCP_OK;
+  struct zcp__owned *o = NULL;
+  if (committer == node->id) {
+    pthread_mutex_lock(&s->mu);
+    o = zcp__owned_find(s, name, ZCP_SHARE_MANIFEST, 0);
+    if (o == NULL || !o->published || o->dropping) {
+      st = zcp_error_set(err, ZCP_BUSY, "node %d: drop '%s': already being dropped",
+                         (int)node->id, name);
+    } else {
+      o->dropping = true; /* no new leases from now on */
+      st = zcp__lease_wait_none(node, o, &deadline, timeout_ms, err);
+      if (st != ZCP_OK) o->dropping = false;
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (st != ZCP_OK) return st;
+    /* Readers now find it uncommitted; then the chunks go. */
+    struct zcp__entry m = {0};
+    snprintf(m.name, sizeof m.name, "%s", name);
+    m.kind = ZCP_SHARE_MANIFEST;
+    m.creator = node->id;
+    m.generation = o->generation;
+    zcp__share_unpublish(node, &m);
+    pthread_mutex_lock(&s->mu);
+    for (struct zcp__owned **pp = &s->owned; *pp != NULL; pp = &(*pp)->next)
+      if (*pp == o) {
+        *pp = o->next;
+        break;
+      }
+    pthread_mutex_unlock(&s->mu);
+    zcp__lease_free_all(o);
+    free(o);
+  }
+  /* Every other creator at once (DropChunks), ours meanwhile. */
+  struct zcp__rpc_call calls[ZCP_CLUSTER_MAX_NODES];
+  Zcpool__DropChunks dc = ZCPOOL__DROP_CHUNKS__INIT;
+  dc.name = (char *)name;
+  Zcpool__Request req = ZCPOOL__REQUEST__INIT;
+  req.call_case = ZCPOOL__REQUEST__CALL_DROP_CHUNKS;
+  req.drop_chunks = &dc;
+  for (int i = 0; i < node->cfg.n_nodes; i++) {
+    calls[i].client = NULL;
+    if (!creators[i] || i == node->id) continue;
+    calls[i].request_id = 0;
+    struct zcp_error e = {0};
+    zcp_status_t cs = zcp__rpc_call_start(node->peers[i].client, &req,
+                                          node->cfg.call_timeout_ms, &calls[i], &e);
+    if (cs != ZCP_OK) {
+      calls[i].client = NULL;
+      if (st == ZCP_OK)
+        st = zcp_error_set(err, cs, "node %d: drop '%s': %s", (int)node->id, name,
+                           e.message);
+    }
+  }
+  if (creators[node->id]) (void)drop_own_chunks(node, name);
+  for (int i = 0; i < node->cfg.n_nodes; i++) {
+    if (calls[i].client == NULL) continue;
+    struct zcp_error e = {0};
+    zcp_status_t cs = zcp__rpc_call_finish(&calls[i], NULL, &e);
+    if (cs != ZCP_OK && st == ZCP_OK)
+      st = zcp_error_set(err, cs, "node %d: drop '%s': %s", (int)node->id, name,
+                         e.message);
+  }
+  return st;
+}
+
+zcp_status_t zcp_hugetable_drop(struct zcp_node *node, const char *name, int timeout_ms,
+                                struct zcp_error *err) {
+  ZCP_RETURN_NOT_OK(zcp__share_name_check(node, "drop", name, err));
+  struct zcp__share *s = node->share;
+  bool creators[ZCP_CLUSTER_MAX_NODES] = {false};
+  bool any = false;
+  uint64_t epochs[ZCP_CLUSTER_MAX_NODES];
+  epochs_now(node, epochs);
+  /* Entries of creators that have restarted since: nobody frees their memory any more
+   * (it went with their earlier life), but they go out of every replica too. */
+  struct zcp__entry *stale = NULL;
+  int64_t n_stale = 0, cap = 0;
+  pthread_mutex_lock(&s->mu);
+  int32_t committer = committer_of(s, name, epochs);
+  for (const struct zcp__entry *e = s->entries; e != NULL; e = e->next) {
+    if (strcmp(e->name, name) != 0 || e->kind == ZCP_SHARE_TABLE) continue;
+    if (e->creator_epoch < epochs[e->creator]) {
+      if (n_stale == cap) {
+        cap = cap * 2 + 4;
+        struct zcp__entry *v = realloc(stale, (size_t)cap * sizeof *v);
+        if (v == NULL) break; /* those stay listed, stale */
+        stale = v;
+      }
+      stale[n_stale] = *e;
+      stale[n_stale].desc = NULL;
+      stale[n_stale++].next = NULL;
+    } else if (e->kind == ZCP_SHARE_CHUNK) {
+      any = creators[e->creator] = true;
+    }
+  }
+  pthread_mutex_unlock(&s->mu);
+  zcp_status_t st = ZCP_OK;
+  if (committer < 0 && !any && n_stale == 0)
+    st = zcp_error_set(err, ZCP_NOT_FOUND, "node %d: drop: no huge table '%s'",
+                       (int)node->id, name);
+  else if (committer >= 0 && committer != node->id)
+    st = zcp_error_set(err, ZCP_INVALID_ARGUMENT,
+                       "node %d: drop '%s': only its committer node %d drops it",
+                       (int)node->id, name, (int)committer);
+  if (st == ZCP_OK) st = drop_all(node, name, committer, creators, timeout_ms, err);
+  /* Readers of the stale entries got ZCP_STALE already; now they get nothing. */
+  for (int64_t i = 0; i < n_stale && st == ZCP_OK; i++)
+    zcp__share_unpublish(node, &stale[i]);
+  free(stale);
+  return st;
 }

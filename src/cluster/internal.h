@@ -30,6 +30,33 @@ void zcp__grants_drop_epoch(struct zcp__grants *g, int32_t node, uint64_t epoch)
 bool zcp__grants_owns(struct zcp__grants *g, int32_t node, int64_t offset,
                       int64_t length);
 
+/* Seal tags (tags.c): the generation each sealed block of this node's region was sealed
+ * for, by block extent. */
+struct zcp__tag_rec {
+  int64_t offset, size;
+  uint64_t gen;
+};
+struct zcp__tags {
+  pthread_mutex_t mu;
+  struct zcp__tag_rec *v; /* sorted by offset, never overlapping */
+  size_t n, cap;
+};
+void zcp__tags_init(struct zcp__tags *t);
+void zcp__tags_release(struct zcp__tags *t);
+/* Records gen for the block [offset, offset + size), replacing overlapping records. */
+void zcp__tags_put(struct zcp__tags *t, int64_t offset, int64_t size, uint64_t gen);
+/* The generation of exactly this block; false when none is recorded. */
+bool zcp__tags_get(struct zcp__tags *t, int64_t offset, int64_t size, uint64_t *gen);
+
+/* What an import expects of the blocks it reads (the descriptor memory's ctx): held by
+ * (holder, holder_epoch) and sealed for generation gen. holder < 0: no expectation. */
+struct zcp__expect {
+  struct zcp_node *node;
+  int32_t holder;
+  uint64_t holder_epoch;
+  uint64_t gen;
+};
+
 struct zcp__remote_pool {
   struct zcp_allocator alloc; /* first: the allocator handed to builders */
   struct zcp_node *node;
@@ -42,6 +69,7 @@ struct zcp__peer {
   struct zcp_region *region; /* mapped as borrower while the peer's epoch is current */
   uint64_t epoch;            /* the peer's epoch at its last handshake */
   bool up;                   /* connected and its region mapped */
+  bool synced;               /* its catalog entries pulled since it came up (share.c) */
   char why[200];             /* why it is not up */
   struct zcp__remote_pool pool;
 };
@@ -57,6 +85,8 @@ struct zcp_node {
   struct zcp_region *region;
   struct zcp_pool *pool;
   struct zcp__grants grants; /* what remote clients hold of pool */
+  struct zcp__tags tags;     /* generation each sealed block was sealed for */
+  struct zcp__expect any;    /* zcp_node_memory's ctx: no expectation */
   struct zcp__rpc_server *srv;
   Zcpool__RegionInfo region_msg;
   Zcpool__RegionInfo *region_list[1];
@@ -101,13 +131,15 @@ struct zcp__entry {
   int64_t desc_size;
   int64_t rows, first_row;
   uint64_t schema_hash;
+  uint64_t generation; /* the creator's publication counter */
   struct zcp__entry *next;
 };
 /* A lease on one of this node's shared batches (lease.c). */
 struct zcp__lease {
   uint64_t id;
   int32_t node;
-  int64_t expires_ms; /* monotonic */
+  uint64_t holder_epoch, request_id; /* a retried Lease finds its lease by these */
+  int64_t expires_ms;                /* monotonic */
   struct zcp__lease *next;
 };
 /* A batch this node created and frees (thesis §3.10). */
@@ -115,8 +147,10 @@ struct zcp__owned {
   char name[ZCP_SHARE_NAME_MAX];
   enum zcp_share_kind kind;
   int64_t first_row;
-  struct ArrowArray batch;
-  bool dropping; /* refuses new leases */
+  struct ArrowArray batch; /* none for a manifest */
+  uint64_t generation;
+  bool published; /* every replica took it */
+  bool dropping;  /* refuses new leases */
   struct zcp__lease *leases;
   struct zcp__owned *next;
 };
@@ -126,6 +160,12 @@ struct zcp__share {
   struct zcp__entry *entries;
   struct zcp__owned *owned;
   uint64_t next_lease;
+  uint64_t generation; /* last publication's generation of this node */
+  /* Catalog pulls (List) from peers that came up, done by one thread. */
+  pthread_t sync_thread;
+  bool sync_started, stopping;
+  bool sync_pending[ZCP_CLUSTER_MAX_NODES]; /* peers to pull from */
+  pthread_cond_t sync_cv;
 };
 
 /* Checks a name: 1..ZCP_SHARE_NAME_MAX-1 bytes. */
@@ -142,23 +182,54 @@ ZCP_CHECK_RESULT zcp_status_t zcp__share_publish(struct zcp_node *node,
                                                  const struct zcp__entry *e,
                                                  struct ArrowArray *batch,
                                                  struct zcp_error *err);
-/* Imports one descriptor into a schema and array (validated at level). */
-ZCP_CHECK_RESULT zcp_status_t zcp__share_import(struct zcp_node *node, const char *what,
-                                                const uint8_t *desc, int64_t size,
-                                                enum zcp_validate_level level,
-                                                struct ArrowSchema *schema,
-                                                struct ArrowArray *array,
-                                                struct zcp_error *err);
+/* Imports one descriptor into a schema and array (validated at level); every block must
+ * be held by the entry's creator and sealed for its generation (e). */
+ZCP_CHECK_RESULT zcp_status_t zcp__share_import(
+    struct zcp_node *node, const char *what, const struct zcp__entry *e,
+    const uint8_t *desc, int64_t size, enum zcp_validate_level level,
+    struct ArrowSchema *schema, struct ArrowArray *array, struct zcp_error *err);
 /* The current epoch of node i as this node knows it (own or last handshake). */
 uint64_t zcp__node_epoch_of(struct zcp_node *node, int32_t i);
 int64_t zcp__mono_ms(void);
 void zcp__deadline(struct timespec *ts, int64_t ms_from_now);
 
-/* Lease service at the creator (lease.c), under share->mu. */
+/* Under mu: the next generation of this node's publications. */
+uint64_t zcp__share_next_generation(struct zcp__share *s);
+/* A peer came up (again): its catalog entries are pulled into the replica (share.c). */
+void zcp__share_peer_up(struct zcp_node *node, int32_t peer);
+/* Under mu: this node's owned record (name, kind, first_row), or NULL. */
+struct zcp__owned *zcp__owned_find(struct zcp__share *s, const char *name,
+                                   enum zcp_share_kind kind, int64_t first_row);
+/* Removes e (name, kind, first_row, creator; generation when non-zero) from every peer's
+ * replica, best effort, and from this one. */
+void zcp__share_unpublish(struct zcp_node *node, const struct zcp__entry *e);
+
+/* Merges peer's own entries at epoch (List's answer, its counter gen_at when it
+ * answered) into the replica: adds what is missing, replaces what it re-published, and
+ * removes its entries of that epoch up to gen_at that it no longer has. */
+void zcp__catalog_merge(struct zcp_node *node, int32_t peer, uint64_t epoch,
+                        const struct zcp__entry *v, size_t n, uint64_t gen_at);
+/* The catalog pulls (sync.c): a thread started once every client exists, stopped at
+ * close. */
+ZCP_CHECK_RESULT zcp_status_t zcp__sync_start(struct zcp_node *node,
+                                              struct zcp_error *err);
+void zcp__sync_stop(struct zcp_node *node);
+void zcp__serve_list(struct zcp_node *node, const struct zcp__rpc_peer *who,
+                     const Zcpool__List *m, Zcpool__Response *resp);
+/* DropChunks (hugetable.c). */
+void zcp__serve_drop_chunks(struct zcp_node *node, const struct zcp__rpc_peer *who,
+                            const Zcpool__DropChunks *m, Zcpool__Response *resp);
+
+/* Lease service at the creator (lease.c), under share->mu. kind is ZCP_SHARE_TABLE or
+ * ZCP_SHARE_MANIFEST (a huge table, leased at its committer). request_id (0: none) and
+ * the holder's epoch make a retried request find the lease it made. */
 ZCP_CHECK_RESULT zcp_status_t zcp__lease_grant(struct zcp_node *node, const char *name,
-                                               int32_t holder, int64_t ttl_ms,
-                                               uint64_t *id, struct zcp_error *err);
+                                               enum zcp_share_kind kind, int32_t holder,
+                                               uint64_t holder_epoch, uint64_t request_id,
+                                               int64_t ttl_ms, uint64_t *id,
+                                               struct zcp_error *err);
 ZCP_CHECK_RESULT zcp_status_t zcp__lease_end(struct zcp_node *node, const char *name,
+                                             enum zcp_share_kind kind, int32_t holder,
                                              uint64_t id, struct zcp_error *err);
 /* Waits (mu held) until o has no live lease or the deadline passes. */
 ZCP_CHECK_RESULT zcp_status_t zcp__lease_wait_none(struct zcp_node *node,
@@ -166,6 +237,13 @@ ZCP_CHECK_RESULT zcp_status_t zcp__lease_wait_none(struct zcp_node *node,
                                                    const struct timespec *deadline,
                                                    int timeout_ms, struct zcp_error *err);
 void zcp__lease_free_all(struct zcp__owned *o);
+
+/* zcp_node_seal_batch, sealing for publication gen (0: none) (memory.c). */
+ZCP_CHECK_RESULT zcp_status_t zcp__seal_batch(struct zcp_node *node,
+                                              const struct ArrowArray *batch,
+                                              uint64_t gen, struct zcp_error *err);
+/* The descriptor memory of an import expecting ex (ex outlives the use of out). */
+void zcp__node_memory_expect(struct zcp__expect *ex, struct zcp_descriptor_memory *out);
 
 /* Thesis mode (memory.c): flushes a new block on every node before it is written. */
 ZCP_CHECK_RESULT zcp_status_t zcp__node_prewrite(struct zcp_node *node, void *p,

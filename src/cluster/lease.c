@@ -3,7 +3,11 @@
  * only, with a time to live: a reader that dies simply lets it expire. zcp_node_drop
  * refuses new leases and waits, on the catalog's condition variable, until the last
  * lease is released or has expired — woken by a release, or at the next expiry, never
- * polling. */
+ * polling.
+ *
+ * A huge table is leased as a whole at its committer (the manifest's creator), which
+ * is the node that drops it. Lease is idempotent: a Lease retried by the RPC layer after
+ * a broken connection (same node, epoch and request id) finds the lease it made. */
 #include "common/platform.h"
 
 #include <errno.h>
@@ -47,28 +51,36 @@ void zcp__lease_free_all(struct zcp__owned *o) {
   purge(o, INT64_MAX);
 }
 
-static struct zcp__owned *find_table(struct zcp__share *s, const char *name) {
-  for (struct zcp__owned *o = s->owned; o != NULL; o = o->next)
-    if (o->kind == ZCP_SHARE_TABLE && strcmp(o->name, name) == 0) return o;
-  return NULL;
+static const char *kind_name(enum zcp_share_kind kind) {
+  return kind == ZCP_SHARE_MANIFEST ? "committed huge table" : "batch";
 }
 
-zcp_status_t zcp__lease_grant(struct zcp_node *node, const char *name, int32_t holder,
-                              int64_t ttl_ms, uint64_t *id, struct zcp_error *err) {
-  struct zcp__owned *o = find_table(node->share, name);
-  if (o == NULL || o->batch.release == NULL)
-    return zcp_error_set(err, ZCP_NOT_FOUND,
-                         "node %d: lease: node %d shares no batch '%s'", (int)node->id,
-                         (int)node->id, name);
+zcp_status_t zcp__lease_grant(struct zcp_node *node, const char *name,
+                              enum zcp_share_kind kind, int32_t holder,
+                              uint64_t holder_epoch, uint64_t request_id, int64_t ttl_ms,
+                              uint64_t *id, struct zcp_error *err) {
+  struct zcp__owned *o =
+      kind == ZCP_SHARE_CHUNK ? NULL : zcp__owned_find(node->share, name, kind, 0);
+  if (o == NULL || !o->published)
+    return zcp_error_set(err, ZCP_NOT_FOUND, "node %d: lease: node %d has no %s '%s'",
+                         (int)node->id, (int)node->id, kind_name(kind), name);
   if (o->dropping)
     return zcp_error_set(err, ZCP_BUSY, "node %d: lease: '%s' is being dropped",
                          (int)node->id, name);
-  struct zcp__lease *l = malloc(sizeof *l);
-  if (l == NULL) return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "lease '%s'", name);
   int64_t now = zcp__mono_ms();
   purge(o, now);
+  for (struct zcp__lease *x = o->leases; x != NULL && request_id != 0; x = x->next)
+    if (x->node == holder && x->holder_epoch == holder_epoch &&
+        x->request_id == request_id) {
+      *id = x->id; /* a retry: the lease the first request made */
+      return ZCP_OK;
+    }
+  struct zcp__lease *l = malloc(sizeof *l);
+  if (l == NULL) return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "lease '%s'", name);
   l->id = ++node->share->next_lease;
   l->node = holder;
+  l->holder_epoch = holder_epoch;
+  l->request_id = request_id;
   l->expires_ms = now + ttl_ms;
   l->next = o->leases;
   o->leases = l;
@@ -76,13 +88,16 @@ zcp_status_t zcp__lease_grant(struct zcp_node *node, const char *name, int32_t h
   return ZCP_OK;
 }
 
-zcp_status_t zcp__lease_end(struct zcp_node *node, const char *name, uint64_t id,
+zcp_status_t zcp__lease_end(struct zcp_node *node, const char *name,
+                            enum zcp_share_kind kind, int32_t holder, uint64_t id,
                             struct zcp_error *err) {
-  struct zcp__owned *o = find_table(node->share, name);
+  struct zcp__owned *o =
+      kind == ZCP_SHARE_CHUNK ? NULL : zcp__owned_find(node->share, name, kind, 0);
   if (o != NULL) {
     purge(o, zcp__mono_ms());
     for (struct zcp__lease **pp = &o->leases; *pp != NULL; pp = &(*pp)->next) {
-      if ((*pp)->id != id) continue;
+      /* Only the holder ends its lease. */
+      if ((*pp)->id != id || (*pp)->node != holder) continue;
       struct zcp__lease *l = *pp;
       *pp = l->next;
       free(l);
@@ -126,16 +141,23 @@ zcp_status_t zcp__lease_wait_none(struct zcp_node *node, struct zcp__owned *o,
   }
 }
 
-/* The creator of the shared batch `name`, from the replica. */
+/* Where a lease on `name` lives, from the replica: a shared batch's creator, or a
+ * committed huge table's committer. */
 static zcp_status_t creator_of(struct zcp_node *node, const char *name, int32_t *out,
-                               struct zcp_error *err) {
+                               enum zcp_share_kind *kind, struct zcp_error *err) {
   ZCP_RETURN_NOT_OK(zcp__share_name_check(node, "lease", name, err));
   pthread_mutex_lock(&node->share->mu);
   struct zcp__entry *e = zcp__catalog_find(node->share, name, ZCP_SHARE_TABLE, 0);
+  *kind = ZCP_SHARE_TABLE;
+  if (e == NULL) {
+    e = zcp__catalog_find(node->share, name, ZCP_SHARE_MANIFEST, 0);
+    *kind = ZCP_SHARE_MANIFEST;
+  }
   *out = e != NULL ? e->creator : -1;
   pthread_mutex_unlock(&node->share->mu);
   if (*out < 0)
-    return zcp_error_set(err, ZCP_NOT_FOUND, "node %d: lease: no shared batch '%s'",
+    return zcp_error_set(err, ZCP_NOT_FOUND,
+                         "node %d: lease: no shared batch or committed huge table '%s'",
                          (int)node->id, name);
   return ZCP_OK;
 }
@@ -148,16 +170,19 @@ zcp_status_t zcp_node_lease(struct zcp_node *node, const char *name, int64_t ttl
                          "node %d: lease: ttl %lld ms is not in 1 ms .. 1 h",
                          (int)node->id, (long long)ttl_ms);
   int32_t c = -1;
-  ZCP_RETURN_NOT_OK(creator_of(node, name, &c, err));
+  enum zcp_share_kind kind;
+  ZCP_RETURN_NOT_OK(creator_of(node, name, &c, &kind, err));
   if (c == node->id) {
     pthread_mutex_lock(&node->share->mu);
-    zcp_status_t st = zcp__lease_grant(node, name, node->id, ttl_ms, lease_id, err);
+    zcp_status_t st = zcp__lease_grant(node, name, kind, node->id, node->epoch, 0, ttl_ms,
+                                       lease_id, err);
     pthread_mutex_unlock(&node->share->mu);
     return st;
   }
   Zcpool__Lease m = ZCPOOL__LEASE__INIT;
   m.name = (char *)name;
   m.ttl_ms = ttl_ms;
+  m.kind = (Zcpool__EntryKind)kind;
   Zcpool__Request req = ZCPOOL__REQUEST__INIT;
   req.call_case = ZCPOOL__REQUEST__CALL_LEASE;
   req.lease = &m;
@@ -175,16 +200,18 @@ zcp_status_t zcp_node_lease(struct zcp_node *node, const char *name, int64_t ttl
 zcp_status_t zcp_node_lease_release(struct zcp_node *node, const char *name,
                                     uint64_t lease_id, struct zcp_error *err) {
   int32_t c = -1;
-  ZCP_RETURN_NOT_OK(creator_of(node, name, &c, err));
+  enum zcp_share_kind kind;
+  ZCP_RETURN_NOT_OK(creator_of(node, name, &c, &kind, err));
   if (c == node->id) {
     pthread_mutex_lock(&node->share->mu);
-    zcp_status_t st = zcp__lease_end(node, name, lease_id, err);
+    zcp_status_t st = zcp__lease_end(node, name, kind, node->id, lease_id, err);
     pthread_mutex_unlock(&node->share->mu);
     return st;
   }
   Zcpool__Release m = ZCPOOL__RELEASE__INIT;
   m.name = (char *)name;
   m.lease_id = lease_id;
+  m.kind = (Zcpool__EntryKind)kind;
   Zcpool__Request req = ZCPOOL__REQUEST__INIT;
   req.call_case = ZCPOOL__REQUEST__CALL_RELEASE;
   req.release = &m;

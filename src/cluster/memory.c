@@ -6,7 +6,13 @@
  * Addresses are the same on every node, so where a buffer lives is arithmetic over the
  * window's slots; whether it is a live, sealed block only the region's owner knows: one
  * Verify (or Seal) call per owner carries every range of a batch, and the calls to
- * different owners run in parallel. */
+ * different owners run in parallel.
+ *
+ * Reuse safety: an import of a catalog entry also tells each owner who must hold the
+ * blocks (the entry's creator, node and epoch) and which publication they were sealed
+ * for (its generation, kept per block in tags.c), so that memory freed and reused since
+ * the entry was made is refused (ZCP_STALE) even when the allocation table would vouch
+ * for it. */
 #include "common/platform.h"
 
 #include <inttypes.h>
@@ -70,7 +76,7 @@ static bool noncoherent(const struct zcp_region *r) {
 
 static zcp_status_t locate(void *ctx, const void *p, int64_t length,
                            struct zcp_buffer_ref *out, struct zcp_error *err) {
-  struct zcp_node *node = ctx;
+  struct zcp_node *node = ((struct zcp__expect *)ctx)->node;
   int o = owner_of(node, (uintptr_t)p);
   if (o < 0)
     return zcp_error_set(err, ZCP_NOT_FOUND,
@@ -87,20 +93,35 @@ static zcp_status_t locate(void *ctx, const void *p, int64_t length,
   return ZCP_OK;
 }
 
-/* Is [off, off + len) inside one live sealed block of pool? With the importer's
- * statuses: not in a block ZCP_NOT_FOUND, past its block ZCP_CORRUPT_INPUT, not sealed
- * ZCP_BUSY. */
-static zcp_status_t check_range(struct zcp_pool *pool, int64_t off, int64_t len,
-                                struct zcp_error *err) {
+/* Is [off, off + len) inside one live sealed block of node's pool, held and sealed as
+ * x expects? With the importer's statuses: not in a block ZCP_NOT_FOUND, past its block
+ * ZCP_CORRUPT_INPUT, not sealed ZCP_BUSY, another holder or publication ZCP_STALE. */
+static zcp_status_t check_range(struct zcp_node *node, const struct zcp__expect *x,
+                                int64_t off, int64_t len, struct zcp_error *err) {
   struct zcp_block_info info;
   info.size = -1;
-  zcp_status_t st = zcp_pool_lookup(pool, off, len, &info, err);
+  zcp_status_t st = zcp_pool_lookup(node->pool, off, len, &info, err);
   if (st == ZCP_INVALID_ARGUMENT) {
     bool inside = info.size >= 0 && len <= info.offset + info.size - off;
     st = inside && info.state != ZCP_BLOCK_SEALED ? ZCP_BUSY : ZCP_CORRUPT_INPUT;
     if (err != NULL) err->code = st;
   }
-  return st;
+  if (st != ZCP_OK || x == NULL || x->holder < 0) return st;
+  if (info.node != x->holder || info.epoch != x->holder_epoch)
+    return zcp_error_set(
+        err, ZCP_STALE,
+        "block 0x%llx was freed and reused: held by node %d epoch %" PRIu64
+        ", the entry's creator is node %d epoch %" PRIu64,
+        (unsigned long long)info.offset, (int)info.node, info.epoch, (int)x->holder,
+        x->holder_epoch);
+  uint64_t gen = 0;
+  if (x->gen != 0 &&
+      (!zcp__tags_get(&node->tags, info.offset, info.size, &gen) || gen != x->gen))
+    return zcp_error_set(err, ZCP_STALE,
+                         "block 0x%llx was freed and reused: sealed for publication "
+                         "%" PRIu64 ", the entry names publication %" PRIu64,
+                         (unsigned long long)info.offset, gen, x->gen);
+  return ZCP_OK;
 }
 
 void zcp__serve_verify(struct zcp_node *node, const struct zcp__rpc_peer *who,
@@ -128,9 +149,11 @@ void zcp__serve_verify(struct zcp_node *node, const struct zcp__rpc_peer *who,
   }
   zcpool__verify_reply__init(r);
   zcp_status_t first = ZCP_OK;
+  const struct zcp__expect x = {node, v->check_holder ? v->holder : -1, v->holder_epoch,
+                                v->generation};
   for (size_t i = 0; i < v->n_offsets; i++) {
     struct zcp_error e = {0};
-    sts[i] = (int32_t)check_range(node->pool, v->offsets[i], v->lengths[i], &e);
+    sts[i] = (int32_t)check_range(node, &x, v->offsets[i], v->lengths[i], &e);
     if (sts[i] != ZCP_OK && first == ZCP_OK) {
       first = (zcp_status_t)sts[i];
       snprintf(msg, sizeof msg, "node %d: region of node %d: %s", (int)who->node,
@@ -155,7 +178,8 @@ struct owner_refs {
 
 static zcp_status_t resolve(void *ctx, const struct zcp_buffer_ref *refs, int64_t n,
                             const void **addrs, struct zcp_error *err) {
-  struct zcp_node *node = ctx;
+  const struct zcp__expect *x = ctx;
+  struct zcp_node *node = x->node;
   const int nn = node->cfg.n_nodes;
   struct owner_refs *o = calloc((size_t)nn, sizeof *o);
   int64_t *idx = malloc((size_t)(n + 1) * sizeof *idx);
@@ -213,6 +237,10 @@ static zcp_status_t resolve(void *ctx, const struct zcp_buffer_ref *refs, int64_
     v.n_offsets = v.n_lengths = (size_t)o[i].n;
     v.offsets = o[i].offsets;
     v.lengths = o[i].lengths;
+    v.check_holder = x->holder >= 0;
+    v.holder = x->holder;
+    v.holder_epoch = x->holder_epoch;
+    v.generation = x->gen;
     Zcpool__Request req = ZCPOOL__REQUEST__INIT;
     req.call_case = ZCPOOL__REQUEST__CALL_VERIFY;
     req.verify = &v;
@@ -223,7 +251,7 @@ static zcp_status_t resolve(void *ctx, const struct zcp_buffer_ref *refs, int64_
   }
   struct owner_refs *me = &o[node->id];
   for (int64_t j = 0; j < me->n && st == ZCP_OK; j++)
-    st = check_range(node->pool, me->offsets[j], me->lengths[j], err);
+    st = check_range(node, x, me->offsets[j], me->lengths[j], err);
   for (int i = 0; i < nn; i++) {
     if (o[i].call.client == NULL) continue;
     Zcpool__Response *resp = NULL;
@@ -258,10 +286,14 @@ out:
   return st;
 }
 
-void zcp_node_memory(struct zcp_node *node, struct zcp_descriptor_memory *out) {
-  out->ctx = node;
+void zcp__node_memory_expect(struct zcp__expect *ex, struct zcp_descriptor_memory *out) {
+  out->ctx = ex;
   out->locate = locate;
   out->resolve = resolve;
+}
+
+void zcp_node_memory(struct zcp_node *node, struct zcp_descriptor_memory *out) {
+  zcp__node_memory_expect(&node->any, out);
 }
 
 /* ---- sealing ------------------------------------------------------------------------
@@ -303,17 +335,23 @@ static int cmp_ptr(const void *x, const void *y) {
   return a < b ? -1 : a > b;
 }
 
-/* Seals (unless only extents are wanted) the block at off of our own pool for us. */
+/* Seals (unless only extents are wanted) the block at off of our own pool for us, for
+ * publication gen. */
 static zcp_status_t seal_local(struct zcp_node *node, int64_t off, bool seal,
-                               int64_t *boff, int64_t *bsize, struct zcp_error *err) {
+                               uint64_t gen, int64_t *boff, int64_t *bsize,
+                               struct zcp_error *err) {
   struct zcp_block_info info;
   info.size = -1;
   zcp_status_t st = zcp_pool_lookup(node->pool, off, 0, &info, err);
   if (info.size < 0) return st == ZCP_OK ? ZCP_NOT_FOUND : st;
   *boff = info.offset;
   *bsize = info.size;
+  bool mine = info.node == node->id && info.epoch == node->epoch;
+  /* A sealed block is left alone, but its holder may publish it (again): the tag
+   * follows the latest publication. */
+  if (mine && seal) zcp__tags_put(&node->tags, info.offset, info.size, gen);
   if (info.state == ZCP_BLOCK_SEALED) return ZCP_OK;
-  if (info.node != node->id || info.epoch != node->epoch)
+  if (!mine)
     return zcp_error_set(err, ZCP_INVALID_ARGUMENT,
                          "node %d: seal: block 0x%llx of node %d is held by node %d",
                          (int)node->id, (unsigned long long)info.offset, (int)node->id,
@@ -354,9 +392,16 @@ void zcp__serve_seal(struct zcp_node *node, const struct zcp__rpc_peer *who,
     bo[i] = info.offset;
     bs[i] = info.size;
     r->n_block_offsets = r->n_block_sizes = i + 1;
-    if (info.state == ZCP_BLOCK_SEALED || v->extents_only) continue;
+    if (v->extents_only) continue;
+    if (info.state == ZCP_BLOCK_SEALED) {
+      if (info.node == who->node && info.epoch == who->epoch)
+        zcp__tags_put(&node->tags, info.offset, info.size, v->generation);
+      continue;
+    }
     /* Only the client that holds the block: the table checks node and epoch. */
     st = zcp_pool_seal_for(node->pool, &rq, info.offset, &e);
+    /* Tagged once sealed (the table checked the holder): Verify compares the tag. */
+    if (st == ZCP_OK) zcp__tags_put(&node->tags, info.offset, info.size, v->generation);
     if (st != ZCP_OK) {
       snprintf(msg, sizeof msg, "node %d: Seal for node %d: %s", (int)node->id,
                (int)who->node, e.message);
@@ -401,6 +446,11 @@ static zcp_status_t finish_seal(struct zcp_node *node, int i, struct owner_seal 
 
 zcp_status_t zcp_node_seal_batch(struct zcp_node *node, const struct ArrowArray *batch,
                                  struct zcp_error *err) {
+  return zcp__seal_batch(node, batch, 0, err);
+}
+
+zcp_status_t zcp__seal_batch(struct zcp_node *node, const struct ArrowArray *batch,
+                             uint64_t gen, struct zcp_error *err) {
   const int nn = node->cfg.n_nodes;
   struct ptrs p = {0};
   struct owner_seal *o = NULL;
@@ -450,6 +500,7 @@ zcp_status_t zcp_node_seal_batch(struct zcp_node *node, const struct ArrowArray 
     m.n_offsets = (size_t)o[i].n;
     m.offsets = o[i].offsets;
     m.extents_only = !seal;
+    m.generation = gen;
     Zcpool__Request req = ZCPOOL__REQUEST__INIT;
     req.call_case = ZCPOOL__REQUEST__CALL_SEAL;
     req.seal = &m;
@@ -459,7 +510,7 @@ zcp_status_t zcp_node_seal_batch(struct zcp_node *node, const struct ArrowArray 
   }
   struct owner_seal *me = &o[node->id];
   for (int64_t j = 0; j < me->n && st == ZCP_OK; j++)
-    st = seal_local(node, me->offsets[j], seal, &me->boff[j], &me->bsize[j], err);
+    st = seal_local(node, me->offsets[j], seal, gen, &me->boff[j], &me->bsize[j], err);
   for (int i = 0; i < nn; i++) {
     if (o[i].call.client == NULL) continue;
     struct zcp_error e = {0};

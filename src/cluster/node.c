@@ -228,9 +228,11 @@ static void on_up(void *ctx, int32_t id, const Zcpool__Challenge *ch) {
                           &p->region, &err);
     if (st != ZCP_OK) unmap_peer(p);
   }
-  if (st == ZCP_OK && ri != NULL) {
+  bool came_up = st == ZCP_OK && ri != NULL;
+  if (came_up) {
     p->epoch = ri->epoch;
     p->up = true;
+    p->synced = false; /* until its catalog entries are pulled (share.c) */
     p->why[0] = '\0';
   } else {
     /* Shown by zcp_node_wait_online and calls to that node. */
@@ -238,6 +240,7 @@ static void on_up(void *ctx, int32_t id, const Zcpool__Challenge *ch) {
   }
   pthread_cond_broadcast(&node->cv);
   pthread_mutex_unlock(&node->mu);
+  if (came_up) zcp__share_peer_up(node, id);
 }
 
 static void on_down(void *ctx, int32_t id, const char *why) {
@@ -647,6 +650,8 @@ zcp_status_t zcp_node_open(const struct zcp_config *cfg, int32_t id,
   node->id = id;
   node->epoch = fresh_epoch();
   zcp__grants_init(&node->grants);
+  zcp__tags_init(&node->tags);
+  node->any = (struct zcp__expect){node, -1, 0, 0};
   pthread_mutex_init(&node->mu, NULL);
   pthread_condattr_t ca;
   pthread_condattr_init(&ca);
@@ -665,6 +670,9 @@ zcp_status_t zcp_node_open(const struct zcp_config *cfg, int32_t id,
   if (st == ZCP_OK) st = zcp__share_init(node, err);
   if (st == ZCP_OK) st = zcp__copy_init(node, err);
   if (st == ZCP_OK) st = start_rpc(node, err);
+  /* After every client exists: the pulls call them (peers that came up meanwhile are
+   * queued already). */
+  if (st == ZCP_OK) st = zcp__sync_start(node, err);
   if (st != ZCP_OK) {
     zcp_error_prefix(err, st, "node %d of %s: ", (int)id, cfg->path);
     zcp_node_close(node);
@@ -687,6 +695,7 @@ void zcp_node_close(struct zcp_node *node) {
   zcp__copy_release(node->copy); /* its tables live in the pool */
   zcp_pool_release(node->pool);
   zcp__grants_release(&node->grants);
+  zcp__tags_release(&node->tags);
   zcp_region_unmap(node->region);
   if (node->dev != NULL) {
     const char *spec = zcp_device_spec(node->dev);
@@ -713,6 +722,11 @@ static bool peer_up_locked(struct zcp_node *node, int i) {
          zcp__rpc_client_state(node->peers[i].client) == ZCP_PEER_STATE_UP;
 }
 
+/* Up, and its catalog entries are in our replica: what the waits wait for. */
+static bool peer_ready_locked(struct zcp_node *node, int i) {
+  return peer_up_locked(node, i) && node->peers[i].synced;
+}
+
 static void until(struct timespec *ts, int64_t ms_from_now) {
   clock_gettime(CLOCK_MONOTONIC, ts);
   ts->tv_sec += ms_from_now / 1000;
@@ -731,13 +745,13 @@ zcp_status_t zcp_node_wait_online(struct zcp_node *node, int timeout_ms,
   for (;;) {
     int missing = -1;
     for (int i = 0; i < node->cfg.n_nodes && missing < 0; i++)
-      if (i != node->id && !peer_up_locked(node, i)) missing = i;
+      if (i != node->id && !peer_ready_locked(node, i)) missing = i;
     if (missing < 0) break;
     if (pthread_cond_timedwait(&node->cv, &node->mu, &ts) == ETIMEDOUT) {
       char list[400] = "";
       size_t n = 0;
       for (int i = 0; i < node->cfg.n_nodes; i++)
-        if (i != node->id && !peer_up_locked(node, i) && n < sizeof list - 1)
+        if (i != node->id && !peer_ready_locked(node, i) && n < sizeof list - 1)
           n += (size_t)snprintf(list + n, sizeof list - n, "%s node %d (%.120s)",
                                 n ? ";" : "", i, node->peers[i].why);
       pthread_mutex_unlock(&node->mu);
@@ -757,9 +771,10 @@ zcp_status_t zcp_node_wait_peer(struct zcp_node *node, int32_t peer, bool up,
   struct timespec ts;
   until(&ts, timeout_ms);
   pthread_mutex_lock(&node->mu);
-  while (peer_up_locked(node, peer) != up) {
+  /* Up means ready (its catalog pulled); down means down. */
+  while ((up ? peer_ready_locked(node, peer) : peer_up_locked(node, peer)) != up) {
     if (pthread_cond_timedwait(&node->cv, &node->mu, &ts) == ETIMEDOUT) {
-      bool now = peer_up_locked(node, peer);
+      bool now = up ? peer_ready_locked(node, peer) : peer_up_locked(node, peer);
       pthread_mutex_unlock(&node->mu);
       if (now == up) return ZCP_OK;
       return zcp_error_set(err, ZCP_TIMEOUT, "node %d: node %d still %s after %d ms",

@@ -5,13 +5,15 @@
  * node in parallel (one round trip), so a lookup reads the local replica and talks only
  * to the owners of the memory it imports (memory.c). An entry is refused by any replica
  * that holds the same name from a live creator, and a refusal anywhere undoes the
- * publish everywhere, so two nodes cannot both win a name.
+ * publish everywhere, so two nodes cannot both win a name; when two publish it at the
+ * same moment, the lower node id wins (serve_publish), so one of them always does.
  *
  * The node that created a batch frees it (thesis §3.10): share moves it into this node,
  * drop (after the leases, lease.c) takes it out of every replica and then releases it,
  * which gives its blocks back to their pools. */
 #include "common/platform.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,12 +70,16 @@ static void entry_free(struct zcp__entry *e) {
   free(e);
 }
 
-/* Unlinks and frees the entry (name, kind, first_row) of creator; false if absent. */
+/* Unlinks and frees the entry (name, kind, first_row) of creator, of publication gen
+ * when gen is not 0 (a late Drop of an earlier publication leaves a newer one alone);
+ * false if absent. */
 static bool catalog_remove(struct zcp__share *s, const char *name,
-                           enum zcp_share_kind kind, int64_t first_row, int32_t creator) {
+                           enum zcp_share_kind kind, int64_t first_row, int32_t creator,
+                           uint64_t gen) {
   for (struct zcp__entry **pp = &s->entries; *pp != NULL; pp = &(*pp)->next) {
     struct zcp__entry *e = *pp;
-    if (entry_cmp(name, kind, first_row, e) == 0 && e->creator == creator) {
+    if (entry_cmp(name, kind, first_row, e) == 0 && e->creator == creator &&
+        (gen == 0 || e->generation == gen)) {
       *pp = e->next;
       entry_free(e);
       pthread_cond_broadcast(&s->cv);
@@ -94,16 +100,19 @@ static bool manifest_lists(const struct zcp__entry *m, int64_t first_row) {
 }
 
 /* May e join this replica? The same creator at a newer epoch replaces its own entry
- * (its earlier life is over); any other holder of the name refuses it. Under mu. */
+ * (its earlier life is over); any other holder of the name refuses it (ZCP_BUSY, and
+ * *holder says who). Under mu. */
 static zcp_status_t catalog_check(struct zcp_node *node, const struct zcp__entry *e,
-                                  struct zcp_error *err) {
+                                  int32_t *holder, struct zcp_error *err) {
   struct zcp__share *s = node->share;
+  *holder = -1;
   const char *kind = e->kind == ZCP_SHARE_TABLE ? "shared batch" : "huge table";
   for (struct zcp__entry *x = s->entries; x != NULL; x = x->next) {
     if (strcmp(x->name, e->name) != 0) continue;
     bool replaces = x->creator == e->creator && x->creator_epoch < e->creator_epoch;
     if (x->kind == e->kind && entry_cmp(e->name, e->kind, e->first_row, x) == 0) {
       if (replaces) continue;
+      *holder = x->creator;
       return zcp_error_set(err, ZCP_BUSY, "node %d: %s '%s' exists (from node %d)",
                            (int)node->id, kind, e->name, (int)x->creator);
     }
@@ -129,9 +138,9 @@ static zcp_status_t catalog_check(struct zcp_node *node, const struct zcp__entry
 
 /* Checks and inserts a copy of e (sorted). Under mu. */
 static zcp_status_t catalog_put(struct zcp_node *node, const struct zcp__entry *e,
-                                struct zcp_error *err) {
+                                int32_t *holder, struct zcp_error *err) {
   struct zcp__share *s = node->share;
-  ZCP_RETURN_NOT_OK(catalog_check(node, e, err));
+  ZCP_RETURN_NOT_OK(catalog_check(node, e, holder, err));
   struct zcp__entry *c = calloc(1, sizeof *c);
   uint8_t *d = malloc((size_t)e->desc_size + 1);
   if (c == NULL || d == NULL) {
@@ -163,6 +172,42 @@ static zcp_status_t catalog_put(struct zcp_node *node, const struct zcp__entry *
   return ZCP_OK;
 }
 
+void zcp__catalog_merge(struct zcp_node *node, int32_t peer, uint64_t epoch,
+                        const struct zcp__entry *v, size_t n, uint64_t gen_at) {
+  struct zcp__share *s = node->share;
+  pthread_mutex_lock(&s->mu);
+  /* Its entries of this epoch that it no longer has were dropped while we did not
+   * listen (unless published after it answered). */
+  for (struct zcp__entry **pp = &s->entries; *pp != NULL;) {
+    struct zcp__entry *x = *pp;
+    bool listed = false;
+    for (size_t i = 0; i < n && !listed; i++)
+      listed = entry_cmp(v[i].name, v[i].kind, v[i].first_row, x) == 0 &&
+               v[i].generation == x->generation;
+    if (x->creator == peer && x->creator_epoch == epoch && x->generation <= gen_at &&
+        !listed) {
+      *pp = x->next;
+      entry_free(x);
+    } else {
+      pp = &x->next;
+    }
+  }
+  for (size_t i = 0; i < n; i++) {
+    struct zcp__entry *x = zcp__catalog_find(s, v[i].name, v[i].kind, v[i].first_row);
+    if (x != NULL && x->creator == peer && x->creator_epoch == epoch &&
+        x->generation == v[i].generation)
+      continue; /* we have it */
+    if (x != NULL && x->creator == peer && x->creator_epoch <= epoch)
+      catalog_remove(s, x->name, x->kind, x->first_row, peer, x->generation);
+    /* Refused when another creator holds the name here: that one stays. */
+    int32_t holder;
+    zcp_status_t st = catalog_put(node, &v[i], &holder, NULL);
+    (void)st;
+  }
+  pthread_cond_broadcast(&s->cv);
+  pthread_mutex_unlock(&s->mu);
+}
+
 static struct zcp__owned **owned_find(struct zcp__share *s, const char *name,
                                       enum zcp_share_kind kind, int64_t first_row) {
   for (struct zcp__owned **pp = &s->owned; *pp != NULL; pp = &(*pp)->next)
@@ -170,6 +215,16 @@ static struct zcp__owned **owned_find(struct zcp__share *s, const char *name,
         (kind != ZCP_SHARE_CHUNK || (*pp)->first_row == first_row))
       return pp;
   return NULL;
+}
+
+struct zcp__owned *zcp__owned_find(struct zcp__share *s, const char *name,
+                                   enum zcp_share_kind kind, int64_t first_row) {
+  struct zcp__owned **pp = owned_find(s, name, kind, first_row);
+  return pp != NULL ? *pp : NULL;
+}
+
+uint64_t zcp__share_next_generation(struct zcp__share *s) {
+  return ++s->generation;
 }
 
 /* ---- publish ------------------------------------------------------------------------
@@ -181,6 +236,7 @@ static void fill_drop(Zcpool__Drop *m, Zcpool__Request *req, const struct zcp__e
   m->kind = (Zcpool__EntryKind)e->kind;
   m->creator = e->creator;
   m->first_row = e->first_row;
+  m->generation = e->generation;
   req->call_case = ZCPOOL__REQUEST__CALL_DROP;
   req->drop = m;
 }
@@ -196,19 +252,27 @@ static void unpublish(struct zcp_node *node, const struct zcp__entry *e) {
   (void)st;
 }
 
+void zcp__share_unpublish(struct zcp_node *node, const struct zcp__entry *e) {
+  unpublish(node, e);
+  pthread_mutex_lock(&node->share->mu);
+  catalog_remove(node->share, e->name, e->kind, e->first_row, e->creator, e->generation);
+  pthread_mutex_unlock(&node->share->mu);
+}
+
 zcp_status_t zcp__share_publish(struct zcp_node *node, const struct zcp__entry *e,
                                 struct ArrowArray *batch, struct zcp_error *err) {
   struct zcp__share *s = node->share;
-  struct zcp__owned *o = NULL;
-  if (batch != NULL) {
-    o = calloc(1, sizeof *o);
-    if (o == NULL) return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "publish '%s'", e->name);
-    snprintf(o->name, sizeof o->name, "%s", e->name);
-    o->kind = e->kind;
-    o->first_row = e->first_row;
-  }
+  /* Every publication has an owned record at its creator (a manifest's holds no batch,
+   * only the leases on its huge table). */
+  struct zcp__owned *o = calloc(1, sizeof *o);
+  if (o == NULL) return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "publish '%s'", e->name);
+  snprintf(o->name, sizeof o->name, "%s", e->name);
+  o->kind = e->kind;
+  o->first_row = e->first_row;
+  o->generation = e->generation;
   pthread_mutex_lock(&s->mu);
-  zcp_status_t st = catalog_put(node, e, err);
+  int32_t holder;
+  zcp_status_t st = catalog_put(node, e, &holder, err);
   if (st == ZCP_OK && o != NULL) {
     o->next = s->owned;
     s->owned = o;
@@ -228,19 +292,25 @@ zcp_status_t zcp__share_publish(struct zcp_node *node, const struct zcp__entry *
   m.rows = e->rows;
   m.first_row = e->first_row;
   m.schema_hash = e->schema_hash;
+  m.generation = e->generation;
   Zcpool__Request req = ZCPOOL__REQUEST__INIT;
   req.call_case = ZCPOOL__REQUEST__CALL_PUBLISH;
   req.publish = &m;
   st = zcp__node_broadcast(node, &req, node->cfg.call_timeout_ms, "Publish", err);
   pthread_mutex_lock(&s->mu);
   if (st != ZCP_OK) {
-    catalog_remove(s, e->name, e->kind, e->first_row, e->creator);
-    struct zcp__owned **pp =
-        o != NULL ? owned_find(s, e->name, e->kind, e->first_row) : NULL;
-    if (pp != NULL) *pp = (*pp)->next;
-  } else if (o != NULL) {
-    o->batch = *batch; /* moved: this node frees it */
-    batch->release = NULL;
+    catalog_remove(s, e->name, e->kind, e->first_row, e->creator, e->generation);
+    for (struct zcp__owned **pp = &s->owned; *pp != NULL; pp = &(*pp)->next)
+      if (*pp == o) {
+        *pp = o->next;
+        break;
+      }
+  } else {
+    o->published = true;
+    if (batch != NULL) {
+      o->batch = *batch; /* moved: this node frees it */
+      batch->release = NULL;
+    }
   }
   pthread_mutex_unlock(&s->mu);
   if (st != ZCP_OK) {
@@ -276,23 +346,46 @@ static void serve_publish(struct zcp_node *node, const struct zcp__rpc_peer *who
   e.rows = m->rows;
   e.first_row = m->first_row;
   e.schema_hash = m->schema_hash;
-  pthread_mutex_lock(&node->share->mu);
-  zcp_status_t st = catalog_put(node, &e, &err);
-  pthread_mutex_unlock(&node->share->mu);
+  e.generation = m->generation;
+  /* Two nodes publishing one name at once: the lower node id wins. Held here by a higher
+   * node id's entry, the Publish waits for that entry to go, which it will if that
+   * publish is still in flight: the lower node holds its own entry already (it puts it
+   * before it sends), so it refuses the higher one, which then undoes its publish. An
+   * entry that stays was there first; the wait is bounded. */
+  struct zcp__share *s = node->share;
+  struct timespec deadline;
+  zcp__deadline(&deadline, node->cfg.call_timeout_ms / 2);
+  pthread_mutex_lock(&s->mu);
+  zcp_status_t st;
+  for (;;) {
+    int32_t holder = -1;
+    st = catalog_put(node, &e, &holder, &err);
+    if (st != ZCP_BUSY || holder <= e.creator || s->stopping) break;
+    if (pthread_cond_timedwait(&s->cv, &s->mu, &deadline) == ETIMEDOUT) {
+      st = catalog_put(node, &e, &holder, &err);
+      break;
+    }
+  }
+  pthread_mutex_unlock(&s->mu);
   if (st != ZCP_OK) zcp__reply_error(resp, st, err.message);
 }
 
 static void serve_lease(struct zcp_node *node, const struct zcp__rpc_peer *who,
-                        const Zcpool__Lease *m, Zcpool__Response *resp) {
+                        const Zcpool__Lease *m, uint64_t request_id,
+                        Zcpool__Response *resp) {
   struct zcp_error err = {0};
   uint64_t id = 0;
   zcp_status_t st = ZCP_OK;
-  if (m->name == NULL || m->ttl_ms < 1 || m->ttl_ms > 3600000)
-    st = zcp_error_set(&err, ZCP_INVALID_ARGUMENT, "node %d: Lease: bad name or ttl",
-                       (int)node->id);
+  if (m->name == NULL || m->ttl_ms < 1 || m->ttl_ms > 3600000 ||
+      (m->kind != ZCPOOL__ENTRY_KIND__ENTRY_TABLE &&
+       m->kind != ZCPOOL__ENTRY_KIND__ENTRY_MANIFEST))
+    st = zcp_error_set(&err, ZCP_INVALID_ARGUMENT,
+                       "node %d: Lease: bad name, kind or ttl", (int)node->id);
   if (st == ZCP_OK) {
     pthread_mutex_lock(&node->share->mu);
-    st = zcp__lease_grant(node, m->name, who->node, m->ttl_ms, &id, &err);
+    /* By request id: a retry after a broken connection gets the same lease. */
+    st = zcp__lease_grant(node, m->name, (enum zcp_share_kind)m->kind, who->node,
+                          who->epoch, request_id, m->ttl_ms, &id, &err);
     pthread_mutex_unlock(&node->share->mu);
   }
   if (st != ZCP_OK) {
@@ -317,11 +410,20 @@ bool zcp__share_serve(struct zcp_node *node, const struct zcp__rpc_peer *who,
       return true;
     case ZCPOOL__REQUEST__CALL_DROP: {
       const Zcpool__Drop *m = req->drop;
-      /* Only the creator takes its entries out of the replicas. */
+      bool valid = m->name != NULL && m->creator >= 0 && m->creator < node->cfg.n_nodes;
+      uint64_t now = valid ? zcp__node_epoch_of(node, m->creator) : 0;
+      /* The creator takes its entries out of the replicas; anyone may take out an entry
+       * whose creator has restarted since (stale: nothing can read it any more). */
       pthread_mutex_lock(&node->share->mu);
-      bool gone = m->name != NULL && m->creator == who->node &&
-                  catalog_remove(node->share, m->name, (enum zcp_share_kind)m->kind,
-                                 m->first_row, m->creator);
+      struct zcp__entry *x =
+          valid ? zcp__catalog_find(node->share, m->name, (enum zcp_share_kind)m->kind,
+                                    m->first_row)
+                : NULL;
+      bool may = x != NULL && x->creator == m->creator &&
+                 (m->creator == who->node || x->creator_epoch < now);
+      bool gone =
+          may && catalog_remove(node->share, m->name, (enum zcp_share_kind)m->kind,
+                                m->first_row, m->creator, m->generation);
       pthread_mutex_unlock(&node->share->mu);
       if (!gone) {
         zcp_error_set(&err, ZCP_NOT_FOUND, "node %d: Drop from node %d: no such entry",
@@ -331,14 +433,15 @@ bool zcp__share_serve(struct zcp_node *node, const struct zcp__rpc_peer *who,
       return true;
     }
     case ZCPOOL__REQUEST__CALL_LEASE:
-      serve_lease(node, who, req->lease, resp);
+      serve_lease(node, who, req->lease, req->header->request_id, resp);
       return true;
     case ZCPOOL__REQUEST__CALL_RELEASE: {
       pthread_mutex_lock(&node->share->mu);
+      const Zcpool__Release *m = req->release;
       zcp_status_t st =
-          req->release->name == NULL
-              ? zcp_error_set(&err, ZCP_INVALID_ARGUMENT, "Release: no name")
-              : zcp__lease_end(node, req->release->name, req->release->lease_id, &err);
+          m->name == NULL ? zcp_error_set(&err, ZCP_INVALID_ARGUMENT, "Release: no name")
+                          : zcp__lease_end(node, m->name, (enum zcp_share_kind)m->kind,
+                                           who->node, m->lease_id, &err);
       pthread_mutex_unlock(&node->share->mu);
       if (st != ZCP_OK) zcp__reply_error(resp, st, err.message);
       return true;
@@ -349,6 +452,12 @@ bool zcp__share_serve(struct zcp_node *node, const struct zcp__rpc_peer *who,
     case ZCPOOL__REQUEST__CALL_SEAL:
       zcp__serve_seal(node, who, req->seal, resp);
       return true;
+    case ZCPOOL__REQUEST__CALL_LIST:
+      zcp__serve_list(node, who, req->list, resp);
+      return true;
+    case ZCPOOL__REQUEST__CALL_DROP_CHUNKS:
+      zcp__serve_drop_chunks(node, who, req->drop_chunks, resp);
+      return true;
     default:
       return false;
   }
@@ -358,11 +467,15 @@ bool zcp__share_serve(struct zcp_node *node, const struct zcp__rpc_peer *who,
  */
 
 zcp_status_t zcp__share_import(struct zcp_node *node, const char *what,
-                               const uint8_t *desc, int64_t size,
-                               enum zcp_validate_level level, struct ArrowSchema *schema,
-                               struct ArrowArray *array, struct zcp_error *err) {
+                               const struct zcp__entry *e, const uint8_t *desc,
+                               int64_t size, enum zcp_validate_level level,
+                               struct ArrowSchema *schema, struct ArrowArray *array,
+                               struct zcp_error *err) {
+  /* The creator holds every block (it built the batch) and sealed it for this
+   * publication: anything else is memory freed and reused since. */
+  struct zcp__expect ex = {node, e->creator, e->creator_epoch, e->generation};
   struct zcp_descriptor_memory mem;
-  zcp_node_memory(node, &mem);
+  zcp__node_memory_expect(&ex, &mem);
   zcp_status_t st = zcp_descriptor_decode(desc, size, &mem, level, schema, array, err);
   if (st != ZCP_OK) zcp_error_prefix(err, st, "node %d: %s: ", (int)node->id, what);
   return st;
@@ -383,12 +496,16 @@ zcp_status_t zcp_node_share(struct zcp_node *node, const char *name,
     return zcp_error_set(err, ZCP_BUSY,
                          "node %d: shared batch '%s' exists (from node %d)",
                          (int)node->id, name, (int)holder);
-  ZCP_RETURN_NOT_OK(zcp_node_seal_batch(node, batch, err));
+  pthread_mutex_lock(&node->share->mu);
+  uint64_t gen = zcp__share_next_generation(node->share);
+  pthread_mutex_unlock(&node->share->mu);
+  ZCP_RETURN_NOT_OK(zcp__seal_batch(node, batch, gen, err));
   struct zcp_descriptor_memory mem;
   zcp_node_memory(node, &mem);
   struct zcp__entry e = {0};
   snprintf(e.name, sizeof e.name, "%s", name);
   e.kind = ZCP_SHARE_TABLE;
+  e.generation = gen;
   e.creator = node->id;
   e.creator_epoch = node->epoch;
   e.rows = batch->length;
@@ -432,7 +549,8 @@ zcp_status_t zcp_node_lookup(struct zcp_node *node, const char *name,
   char what[ZCP_SHARE_NAME_MAX + 32];
   snprintf(what, sizeof what, "shared batch '%s'", name);
   if (st == ZCP_OK)
-    st = zcp__share_import(node, what, desc, e.desc_size, level, &schema, &array, err);
+    st =
+        zcp__share_import(node, what, &e, desc, e.desc_size, level, &schema, &array, err);
   free(desc);
   if (st != ZCP_OK) return st;
   struct zcp_table *t = NULL;
@@ -499,7 +617,7 @@ zcp_status_t zcp_node_drop(struct zcp_node *node, const char *name, int timeout_
                              (int)node->id, name, (int)x->creator)
              : zcp_error_set(err, ZCP_NOT_FOUND, "node %d: drop: no shared batch '%s'",
                              (int)node->id, name);
-  } else if (o->dropping || o->batch.release == NULL) {
+  } else if (o->dropping || !o->published) {
     st = zcp_error_set(err, ZCP_BUSY, "node %d: drop '%s': already being dropped",
                        (int)node->id, name);
   } else {
@@ -513,9 +631,10 @@ zcp_status_t zcp_node_drop(struct zcp_node *node, const char *name, int timeout_
   snprintf(e.name, sizeof e.name, "%s", name);
   e.kind = ZCP_SHARE_TABLE;
   e.creator = node->id;
+  e.generation = o->generation;
   unpublish(node, &e);
   pthread_mutex_lock(&s->mu);
-  catalog_remove(s, name, ZCP_SHARE_TABLE, 0, node->id);
+  catalog_remove(s, name, ZCP_SHARE_TABLE, 0, node->id, o->generation);
   pp = owned_find(s, name, ZCP_SHARE_TABLE, 0);
   if (pp != NULL) *pp = o->next;
   pthread_mutex_unlock(&s->mu);
@@ -536,6 +655,7 @@ zcp_status_t zcp__share_init(struct zcp_node *node, struct zcp_error *err) {
   pthread_condattr_init(&ca);
   pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
   pthread_cond_init(&s->cv, &ca);
+  pthread_cond_init(&s->sync_cv, &ca);
   pthread_condattr_destroy(&ca);
   node->share = s;
   return ZCP_OK;
@@ -544,6 +664,7 @@ zcp_status_t zcp__share_init(struct zcp_node *node, struct zcp_error *err) {
 void zcp__share_close(struct zcp_node *node) {
   struct zcp__share *s = node->share;
   if (s == NULL) return;
+  zcp__sync_stop(node); /* before the clients it calls go */
   pthread_mutex_lock(&s->mu);
   struct zcp__owned *o = s->owned;
   s->owned = NULL;
@@ -569,6 +690,7 @@ void zcp__share_free(struct zcp_node *node) {
   }
   pthread_mutex_destroy(&s->mu);
   pthread_cond_destroy(&s->cv);
+  pthread_cond_destroy(&s->sync_cv);
   free(s);
   node->share = NULL;
 }

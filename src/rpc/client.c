@@ -84,6 +84,10 @@ const char *zcp__rpc_call_name(int call_case) {
       return "Seal";
     case ZCPOOL__REQUEST__CALL_SEND_TABLE_FULL:
       return "SendTableFull";
+    case ZCPOOL__REQUEST__CALL_LIST:
+      return "List";
+    case ZCPOOL__REQUEST__CALL_DROP_CHUNKS:
+      return "DropChunks";
     default:
       return "call";
   }

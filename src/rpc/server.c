@@ -316,6 +316,9 @@ static void free_result(Zcpool__Response *resp, const Zcpool__Response *orig) {
       free(resp->verify->status);
       free(resp->verify);
       break;
+    case ZCPOOL__RESPONSE__RESULT_LIST: /* every part malloc'd */
+      zcpool__list_reply__free_unpacked(resp->list, NULL);
+      break;
     case ZCPOOL__RESPONSE__RESULT_SEAL:
       free(resp->seal->block_offsets);
       free(resp->seal->block_sizes);

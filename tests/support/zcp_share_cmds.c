@@ -3,6 +3,7 @@
  *   lookup NAME FIRST N          import NAME, check every value; "st 0 CHECKSUM"
  *   list                         "st 0 COUNT name/kind/creator/stale ..."
  *   drop NAME MS                 drop (creator only)
+ *   hdrop NAME MS                drop a huge table
  *   lease NAME TTL_MS            "st 0 ID";  release NAME ID
  *   chunk NAME OWNER FIRST N     huge table chunk of fixture rows
  *   chunk1 NAME OWNER FIRST N    a chunk of another schema (one int64 column)
@@ -304,6 +305,9 @@ bool zcp_test_share_cmd(struct zcp_node *node, const char *line, char *out, size
     free(v);
   } else if (sscanf(line, "drop %127s %d", name, &ms) == 2) {
     st = zcp_node_drop(node, name, ms, &err);
+    answer(out, cap, st, "", &err);
+  } else if (sscanf(line, "hdrop %127s %d", name, &ms) == 2) {
+    st = zcp_hugetable_drop(node, name, ms, &err);
     answer(out, cap, st, "", &err);
   } else if (sscanf(line, "lease %127s %d", name, &ms) == 2) {
     uint64_t lid = 0;
