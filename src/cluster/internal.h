@@ -286,6 +286,9 @@ void zcp__node_memory_expect(struct zcp__expect *ex, struct zcp_descriptor_memor
 /* Thesis mode (memory.c): flushes a new block on every node before it is written. */
 ZCP_CHECK_RESULT zcp_status_t zcp__node_prewrite(struct zcp_node *node, void *p,
                                                  int64_t size, struct zcp_error *err);
+/* The owner's cache work around the pool's clearing and copying (owner.c): the pool's
+ * touch hook, with the node as its context. */
+void zcp__owner_touch(void *ctx, bool after, const struct zcp_pool_touch *t);
 /* Serving Verify and Seal (memory.c). */
 void zcp__serve_verify(struct zcp_node *node, const struct zcp__rpc_peer *who,
                        const Zcpool__Verify *v, Zcpool__Response *resp);
