@@ -29,9 +29,13 @@ double zcp_bench_percentile(double *samples, int n, double p) {
   return samples[lo] * (1 - frac) + samples[lo + 1] * frac;
 }
 
-FILE *zcp_bench_csv_open(const char *name, const char *header) {
+const char *zcp_bench_out_dir(void) {
   const char *dir = getenv("ZCP_BENCH_OUT");
-  if (dir == NULL) dir = "bench/results";
+  return dir != NULL ? dir : "bench/results";
+}
+
+FILE *zcp_bench_csv_open(const char *name, const char *header) {
+  const char *dir = zcp_bench_out_dir();
   if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
     fprintf(stderr, "bench: cannot create %s: %s\n", dir, strerror(errno));
     return NULL;
@@ -49,4 +53,29 @@ FILE *zcp_bench_csv_open(const char *name, const char *header) {
   return f;
 }
 
-void zcp_bench_sink(const void *p) { __asm__ volatile("" : : "r"(p) : "memory"); }
+void zcp_bench_sink(const void *p) {
+  __asm__ volatile("" : : "r"(p) : "memory");
+}
+
+bool zcp_bench_plot(const char *name, const char *script) {
+  if (system("command -v gnuplot >/dev/null 2>&1") != 0) {
+    fprintf(stderr, "bench: gnuplot not found, no %s.png\n", name);
+    return false;
+  }
+  FILE *g = popen("gnuplot", "w");
+  if (g == NULL) {
+    fprintf(stderr, "bench: cannot run gnuplot: %s\n", strerror(errno));
+    return false;
+  }
+  const char *dir = zcp_bench_out_dir();
+  fprintf(g, "set terminal pngcairo size 900,560 font ',11'\nset output '%s/%s.png'\n",
+          dir, name);
+  fprintf(g, "dir = '%s'\n%s\n", dir, script);
+  int st = pclose(g);
+  if (st != 0) {
+    fprintf(stderr, "bench: gnuplot failed for %s.png\n", name);
+    return false;
+  }
+  printf("plot: %s/%s.png\n", dir, name);
+  return true;
+}

@@ -35,6 +35,22 @@ extern "C" {
 #define ZCP_POOL_LINE_SIZE 128      /* default line: covers POWER and x86 */
 #define ZCP_POOL_REQUEST_HISTORY 64 /* retried request ids remembered per node */
 
+/* Memory work the pool does itself for a request (clearing a block, copying the block
+ * of a realloc that moved), announced to an optional hook so that an owner whose range
+ * is not cache-coherent with its clients can keep its caches in step with memory. The
+ * pool calls the hook without holding its lock, once before the work (after = false)
+ * and once after it (after = true). Nothing is announced for a retried request or when
+ * there is nothing to clear or copy. */
+struct zcp_pool_touch {
+  bool local;   /* the local node's own request: it writes the block next, itself */
+  bool realloc; /* a realloc (else an allocation) */
+  void *from; /* a realloc that moved: the old block's lines that are copied; else NULL */
+  int64_t from_len;
+  void *to; /* the lines cleared or copied into: [to, to + to_len) */
+  int64_t to_len;
+};
+typedef void (*zcp_pool_touch_fn)(void *ctx, bool after, const struct zcp_pool_touch *t);
+
 struct zcp_pool_options {
   int64_t line_size;     /* alignment and padding unit: power of two, 64..4096 */
   int64_t max_request;   /* largest block one request may get, bytes; 0: the range size */
@@ -45,6 +61,8 @@ struct zcp_pool_options {
   /* The range is all zeros now (a fresh mapping): lines never handed out are not cleared
    * again. Only say so if no one can have written to the range before. */
   bool range_is_zero;
+  zcp_pool_touch_fn touch; /* optional (NULL: none), see struct zcp_pool_touch */
+  void *touch_ctx;
 };
 
 /* Who asks: node id, that node's epoch (it changes when the node restarts; older epochs

@@ -22,6 +22,8 @@ struct zcp_pool {
   int64_t size, line;
   struct zcp__table *table;
   struct zcp_request local;
+  zcp_pool_touch_fn touch;
+  void *touch_ctx;
 };
 
 void zcp_pool_options_init(struct zcp_pool_options *opt) {
@@ -70,6 +72,8 @@ zcp_status_t zcp_pool_init(struct zcp_pool **out, void *base, int64_t size,
   p->size = zcp__table_size(p->table);
   p->line = opt->line_size;
   p->local = (struct zcp_request){.node = opt->local_node, .epoch = opt->local_epoch};
+  p->touch = opt->touch;
+  p->touch_ctx = opt->touch_ctx;
   p->allocator = (struct zcp_allocator){.allocate = pool_allocate,
                                         .reallocate = pool_reallocate,
                                         .free = pool_free,
@@ -98,14 +102,31 @@ struct zcp_allocator *zcp_pool_allocator(struct zcp_pool *pool) {
   return &pool->allocator;
 }
 
-/* Does what the table asked for: copy (a moved realloc), then clear. */
-static void apply(struct zcp_pool *p, const struct zcp__grant *g) {
+/* Does what the table asked for: copy (a moved realloc), then clear; the hook hears of
+ * both (the cleared lines follow the copied ones: one range covers what is written). */
+static void apply(struct zcp_pool *p, const struct zcp_request *rq, bool realloc,
+                  const struct zcp__grant *g) {
   if (g->replayed) return;
-  if (g->moved_from >= 0) {
+  bool moved = g->moved_from >= 0;
+  int64_t lo = moved ? g->offset : g->zero_offset;
+  int64_t hi =
+      ZCP_MAX(moved ? g->offset + g->copy_length : lo, g->zero_offset + g->zero_length);
+  struct zcp_pool_touch t = {
+      .local = rq->node == p->local.node && rq->epoch == p->local.epoch,
+      .realloc = realloc,
+      .from = moved && g->copy_length > 0 ? p->base + g->moved_from : NULL,
+      .from_len = moved ? g->copy_length : 0,
+      .to = p->base + lo,
+      .to_len = hi - lo,
+  };
+  bool hook = p->touch != NULL && hi > lo;
+  if (hook) p->touch(p->touch_ctx, false, &t);
+  if (moved) {
     memcpy(p->base + g->offset, p->base + g->moved_from, (size_t)g->copy_length);
     zcp__table_realloc_done(p->table, g->moved_from);
   }
   if (g->zero_length > 0) memset(p->base + g->zero_offset, 0, (size_t)g->zero_length);
+  if (hook) p->touch(p->touch_ctx, true, &t);
 }
 
 /* ---- on behalf of a node ----------------------------------------------------------- */
@@ -115,7 +136,7 @@ zcp_status_t zcp_pool_alloc_for(struct zcp_pool *pool, const struct zcp_request 
   struct zcp__grant g;
   *offset = -1;
   ZCP_RETURN_NOT_OK(zcp__table_alloc(pool->table, rq, size, &g, err));
-  apply(pool, &g);
+  apply(pool, rq, false, &g);
   *offset = g.offset;
   return ZCP_OK;
 }
@@ -126,7 +147,7 @@ zcp_status_t zcp_pool_realloc_for(struct zcp_pool *pool, const struct zcp_reques
   struct zcp__grant g;
   *new_offset = -1;
   ZCP_RETURN_NOT_OK(zcp__table_realloc(pool->table, rq, offset, new_size, &g, err));
-  apply(pool, &g);
+  apply(pool, rq, true, &g);
   *new_offset = g.offset;
   return ZCP_OK;
 }

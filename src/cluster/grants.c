@@ -23,48 +23,30 @@ void zcp__grants_release(struct zcp__grants *g) {
 
 /* First index whose offset >= offset. Under mu. */
 static size_t lower(const struct zcp__grants *g, int64_t offset) {
-  size_t lo = 0, hi = g->n;
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    if (g->v[mid].offset < offset)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  return lo;
+  return zcp__extents_lower(g->v, g->n, sizeof *g->v, offset);
 }
 
 void zcp__grants_put(struct zcp__grants *g, int64_t offset, int64_t size, int32_t node,
                      uint64_t epoch) {
   pthread_mutex_lock(&g->mu);
   size_t i = lower(g, offset);
-  if (i < g->n && g->v[i].offset == offset) {
-    g->v[i] = (struct zcp__grant_rec){offset, size, node, epoch};
-  } else {
-    if (g->n == g->cap) {
-      size_t cap = g->cap ? g->cap * 2 : 64;
-      struct zcp__grant_rec *v = realloc(g->v, cap * sizeof *v);
-      if (v == NULL) { /* then Flush of this block is refused: safe */
-        pthread_mutex_unlock(&g->mu);
-        return;
-      }
-      g->v = v;
-      g->cap = cap;
+  if (!(i < g->n && g->v[i].offset == offset)) {
+    struct zcp__grant_rec *v = zcp__extents_open(g->v, &g->n, &g->cap, sizeof *v, i);
+    if (v == NULL) { /* then Flush of this block is refused: safe */
+      pthread_mutex_unlock(&g->mu);
+      return;
     }
-    memmove(g->v + i + 1, g->v + i, (g->n - i) * sizeof *g->v);
-    g->v[i] = (struct zcp__grant_rec){offset, size, node, epoch};
-    g->n++;
+    g->v = v;
   }
+  g->v[i] = (struct zcp__grant_rec){offset, size, node, epoch};
   pthread_mutex_unlock(&g->mu);
 }
 
 void zcp__grants_drop(struct zcp__grants *g, int64_t offset) {
   pthread_mutex_lock(&g->mu);
   size_t i = lower(g, offset);
-  if (i < g->n && g->v[i].offset == offset) {
-    memmove(g->v + i, g->v + i + 1, (g->n - i - 1) * sizeof *g->v);
-    g->n--;
-  }
+  if (i < g->n && g->v[i].offset == offset)
+    zcp__extents_remove(g->v, &g->n, sizeof *g->v, i, i + 1);
   pthread_mutex_unlock(&g->mu);
 }
 

@@ -78,29 +78,14 @@ zcp_status_t zcp_hugetable_add_chunk(struct zcp_node *node, const char *name,
         "node %d: huge table '%s': chunk at row %lld: needs a batch of at "
         "least one row and a first row >= 0",
         (int)node->id, name, (long long)first_row);
-  pthread_mutex_lock(&node->share->mu);
-  uint64_t gen = zcp__share_next_generation(node->share);
-  pthread_mutex_unlock(&node->share->mu);
-  ZCP_RETURN_NOT_OK(zcp__seal_batch(node, batch, gen, err));
-  struct zcp_descriptor_memory mem;
-  zcp_node_memory(node, &mem);
-  struct zcp__entry e = {0};
-  snprintf(e.name, sizeof e.name, "%s", name);
-  e.kind = ZCP_SHARE_CHUNK;
-  e.generation = gen;
-  e.creator = node->id;
-  e.creator_epoch = node->epoch;
-  e.rows = batch->length;
+  struct zcp__entry e;
+  zcp__entry_own(&e, node, name, ZCP_SHARE_CHUNK, 0);
   e.first_row = first_row;
   e.schema_hash = schema_hash(schema, 0xcbf29ce484222325ull, 0);
-  zcp_status_t st =
-      zcp_descriptor_encode(schema, batch, &mem, &e.desc, &e.desc_size, err);
-  if (st != ZCP_OK)
-    return zcp_error_prefix(err, st, "node %d: huge table '%s': chunk at row %lld: ",
-                            (int)node->id, name, (long long)first_row);
-  st = zcp__share_publish(node, &e, batch, err);
-  zcp_descriptor_free(e.desc);
-  return st;
+  char what[ZCP_SHARE_NAME_MAX + 64];
+  snprintf(what, sizeof what, "huge table '%s': chunk at row %lld", name,
+           (long long)first_row);
+  return zcp__share_seal_publish(node, what, &e, schema, batch, err);
 }
 
 /* The chunks of `name` in this replica, sorted by first row (the catalog's order).
@@ -207,12 +192,8 @@ zcp_status_t zcp_hugetable_commit(struct zcp_node *node, const char *name,
   free(c);
   if (st != ZCP_OK) return st;
   /* The manifest: the chunks' first rows, in order. */
-  struct zcp__entry m = {0};
-  snprintf(m.name, sizeof m.name, "%s", name);
-  m.kind = ZCP_SHARE_MANIFEST;
-  m.creator = node->id;
-  m.creator_epoch = node->epoch;
-  m.generation = gen;
+  struct zcp__entry m;
+  zcp__entry_own(&m, node, name, ZCP_SHARE_MANIFEST, gen);
   m.rows = total_rows;
   m.desc = (uint8_t *)rows;
   m.desc_size = n * (int64_t)sizeof *rows;
@@ -436,32 +417,15 @@ static zcp_status_t drop_all(struct zcp_node *node, const char *name, int32_t co
   if (committer == node->id) {
     pthread_mutex_lock(&s->mu);
     o = zcp__owned_find(s, name, ZCP_SHARE_MANIFEST, 0);
-    if (o == NULL || !o->published || o->dropping) {
+    if (o == NULL)
       st = zcp_error_set(err, ZCP_BUSY, "node %d: drop '%s': already being dropped",
                          (int)node->id, name);
-    } else {
-      o->dropping = true; /* no new leases from now on */
-      st = zcp__lease_wait_none(node, o, &deadline, timeout_ms, err);
-      if (st != ZCP_OK) o->dropping = false;
-    }
+    else
+      st = zcp__owned_begin_drop(node, o, &deadline, timeout_ms, err);
     pthread_mutex_unlock(&s->mu);
     if (st != ZCP_OK) return st;
     /* Readers now find it uncommitted; then the chunks go. */
-    struct zcp__entry m = {0};
-    snprintf(m.name, sizeof m.name, "%s", name);
-    m.kind = ZCP_SHARE_MANIFEST;
-    m.creator = node->id;
-    m.generation = o->generation;
-    zcp__share_unpublish(node, &m);
-    pthread_mutex_lock(&s->mu);
-    for (struct zcp__owned **pp = &s->owned; *pp != NULL; pp = &(*pp)->next)
-      if (*pp == o) {
-        *pp = o->next;
-        break;
-      }
-    pthread_mutex_unlock(&s->mu);
-    zcp__lease_free_all(o);
-    free(o);
+    zcp__owned_retire(node, o);
   }
   /* Every other creator at once (DropChunks), ours meanwhile. */
   struct zcp__rpc_call calls[ZCP_CLUSTER_MAX_NODES];

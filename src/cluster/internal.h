@@ -4,10 +4,21 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 
 #include "rpc/rpc.h"
 #include "zcpool/cluster.h"
 #include "zcpool/pool.h"
+
+/* Sorted arrays of records that begin with an int64_t offset (extents.c), for the
+ * grants and the seal tags below. */
+/* First index whose offset >= offset among the n records of elem bytes at v. */
+size_t zcp__extents_lower(const void *v, size_t n, size_t elem, int64_t offset);
+/* Makes room for one record at index i (growing the array when full) and counts it in
+ * n; returns the array, perhaps moved, or NULL when out of memory (nothing changed). */
+void *zcp__extents_open(void *v, size_t *n, size_t *cap, size_t elem, size_t i);
+/* Removes the records [i, j). */
+void zcp__extents_remove(void *v, size_t *n, size_t elem, size_t i, size_t j);
 
 /* Blocks of this node's region held by remote clients (grants.c). */
 struct zcp__grant_rec {
@@ -15,6 +26,7 @@ struct zcp__grant_rec {
   int32_t node;
   uint64_t epoch;
 };
+_Static_assert(offsetof(struct zcp__grant_rec, offset) == 0, "extents.c keys on it");
 struct zcp__grants {
   pthread_mutex_t mu;
   struct zcp__grant_rec *v; /* sorted by offset */
@@ -36,6 +48,7 @@ struct zcp__tag_rec {
   int64_t offset, size;
   uint64_t gen;
 };
+_Static_assert(offsetof(struct zcp__tag_rec, offset) == 0, "extents.c keys on it");
 struct zcp__tags {
   pthread_mutex_t mu;
   struct zcp__tag_rec *v; /* sorted by offset, never overlapping */
@@ -182,6 +195,13 @@ ZCP_CHECK_RESULT zcp_status_t zcp__share_publish(struct zcp_node *node,
                                                  const struct zcp__entry *e,
                                                  struct ArrowArray *batch,
                                                  struct zcp_error *err);
+/* Seals batch for this node's next publication, encodes it into e (named by the caller:
+ * zcp__entry_own, and first_row and schema_hash for a chunk) and publishes it as
+ * zcp__share_publish does. what names the publication in an encoding error ("share
+ * 'x'"). */
+ZCP_CHECK_RESULT zcp_status_t zcp__share_seal_publish(
+    struct zcp_node *node, const char *what, struct zcp__entry *e,
+    const struct ArrowSchema *schema, struct ArrowArray *batch, struct zcp_error *err);
 /* Imports one descriptor into a schema and array (validated at level); every block must
  * be held by the entry's creator and sealed for its generation (e). */
 ZCP_CHECK_RESULT zcp_status_t zcp__share_import(
@@ -200,6 +220,24 @@ void zcp__share_peer_up(struct zcp_node *node, int32_t peer);
 /* Under mu: this node's owned record (name, kind, first_row), or NULL. */
 struct zcp__owned *zcp__owned_find(struct zcp__share *s, const char *name,
                                    enum zcp_share_kind kind, int64_t first_row);
+/* Under mu: takes o out of this node's owned records. */
+void zcp__owned_unlink(struct zcp__share *s, struct zcp__owned *o);
+/* Under mu: starts dropping o: refuses new leases on it and waits until none is live
+ * (ZCP_BUSY when it is already being dropped or not yet published; on failure o takes
+ * leases again). */
+ZCP_CHECK_RESULT zcp_status_t zcp__owned_begin_drop(struct zcp_node *node,
+                                                    struct zcp__owned *o,
+                                                    const struct timespec *deadline,
+                                                    int timeout_ms,
+                                                    struct zcp_error *err);
+/* Ends a drop begun by zcp__owned_begin_drop: o's entry goes out of every replica
+ * (best effort) and this one, o out of the owned records, and its batch (if any), its
+ * leases and o itself are freed. Not under mu. */
+void zcp__owned_retire(struct zcp_node *node, struct zcp__owned *o);
+/* Zeroes e and names it as this node's own publication (name, kind, creator at this
+ * epoch, generation); the caller adds rows, first_row and the descriptor. */
+void zcp__entry_own(struct zcp__entry *e, struct zcp_node *node, const char *name,
+                    enum zcp_share_kind kind, uint64_t generation);
 /* Removes e (name, kind, first_row, creator; generation when non-zero) from every peer's
  * replica, best effort, and from this one. */
 void zcp__share_unpublish(struct zcp_node *node, const struct zcp__entry *e);
@@ -248,6 +286,9 @@ void zcp__node_memory_expect(struct zcp__expect *ex, struct zcp_descriptor_memor
 /* Thesis mode (memory.c): flushes a new block on every node before it is written. */
 ZCP_CHECK_RESULT zcp_status_t zcp__node_prewrite(struct zcp_node *node, void *p,
                                                  int64_t size, struct zcp_error *err);
+/* The owner's cache work around the pool's clearing and copying (owner.c): the pool's
+ * touch hook, with the node as its context. */
+void zcp__owner_touch(void *ctx, bool after, const struct zcp_pool_touch *t);
 /* Serving Verify and Seal (memory.c). */
 void zcp__serve_verify(struct zcp_node *node, const struct zcp__rpc_peer *who,
                        const Zcpool__Verify *v, Zcpool__Response *resp);

@@ -571,6 +571,8 @@ static zcp_status_t open_region(struct zcp_node *node, struct zcp_error *err) {
   po.local_epoch = node->epoch;
   po.default_quota = node->cfg.quota;
   po.range_is_zero = fresh;
+  po.touch = zcp__owner_touch;
+  po.touch_ctx = node;
   return zcp_pool_init(&node->pool, zcp_region_data(node->region),
                        zcp_region_data_size(node->region), &po, err);
 }
@@ -725,20 +727,10 @@ static bool peer_ready_locked(struct zcp_node *node, int i) {
   return peer_up_locked(node, i) && node->peers[i].synced;
 }
 
-static void until(struct timespec *ts, int64_t ms_from_now) {
-  clock_gettime(CLOCK_MONOTONIC, ts);
-  ts->tv_sec += ms_from_now / 1000;
-  ts->tv_nsec += (ms_from_now % 1000) * 1000000;
-  if (ts->tv_nsec >= 1000000000) {
-    ts->tv_sec++;
-    ts->tv_nsec -= 1000000000;
-  }
-}
-
 zcp_status_t zcp_node_wait_online(struct zcp_node *node, int timeout_ms,
                                   struct zcp_error *err) {
   struct timespec ts;
-  until(&ts, timeout_ms);
+  zcp__deadline(&ts, timeout_ms);
   pthread_mutex_lock(&node->mu);
   for (;;) {
     int missing = -1;
@@ -767,7 +759,7 @@ zcp_status_t zcp_node_wait_peer(struct zcp_node *node, int32_t peer, bool up,
     return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "node %d: %d is not a peer",
                          (int)node->id, (int)peer);
   struct timespec ts;
-  until(&ts, timeout_ms);
+  zcp__deadline(&ts, timeout_ms);
   pthread_mutex_lock(&node->mu);
   /* Up means ready (its catalog pulled); down means down. */
   while ((up ? peer_ready_locked(node, peer) : peer_up_locked(node, peer)) != up) {

@@ -208,19 +208,43 @@ void zcp__catalog_merge(struct zcp_node *node, int32_t peer, uint64_t epoch,
   pthread_mutex_unlock(&s->mu);
 }
 
-static struct zcp__owned **owned_find(struct zcp__share *s, const char *name,
-                                      enum zcp_share_kind kind, int64_t first_row) {
-  for (struct zcp__owned **pp = &s->owned; *pp != NULL; pp = &(*pp)->next)
-    if (strcmp((*pp)->name, name) == 0 && (*pp)->kind == kind &&
-        (kind != ZCP_SHARE_CHUNK || (*pp)->first_row == first_row))
-      return pp;
+struct zcp__owned *zcp__owned_find(struct zcp__share *s, const char *name,
+                                   enum zcp_share_kind kind, int64_t first_row) {
+  for (struct zcp__owned *o = s->owned; o != NULL; o = o->next)
+    if (strcmp(o->name, name) == 0 && o->kind == kind &&
+        (kind != ZCP_SHARE_CHUNK || o->first_row == first_row))
+      return o;
   return NULL;
 }
 
-struct zcp__owned *zcp__owned_find(struct zcp__share *s, const char *name,
-                                   enum zcp_share_kind kind, int64_t first_row) {
-  struct zcp__owned **pp = owned_find(s, name, kind, first_row);
-  return pp != NULL ? *pp : NULL;
+void zcp__owned_unlink(struct zcp__share *s, struct zcp__owned *o) {
+  for (struct zcp__owned **pp = &s->owned; *pp != NULL; pp = &(*pp)->next)
+    if (*pp == o) {
+      *pp = o->next;
+      break;
+    }
+}
+
+zcp_status_t zcp__owned_begin_drop(struct zcp_node *node, struct zcp__owned *o,
+                                   const struct timespec *deadline, int timeout_ms,
+                                   struct zcp_error *err) {
+  if (o->dropping || !o->published)
+    return zcp_error_set(err, ZCP_BUSY, "node %d: drop '%s': already being dropped",
+                         (int)node->id, o->name);
+  o->dropping = true; /* no new leases from now on */
+  zcp_status_t st = zcp__lease_wait_none(node, o, deadline, timeout_ms, err);
+  if (st != ZCP_OK) o->dropping = false;
+  return st;
+}
+
+void zcp__entry_own(struct zcp__entry *e, struct zcp_node *node, const char *name,
+                    enum zcp_share_kind kind, uint64_t generation) {
+  memset(e, 0, sizeof *e);
+  snprintf(e->name, sizeof e->name, "%s", name);
+  e->kind = kind;
+  e->creator = node->id;
+  e->creator_epoch = node->epoch;
+  e->generation = generation;
 }
 
 uint64_t zcp__share_next_generation(struct zcp__share *s) {
@@ -257,6 +281,44 @@ void zcp__share_unpublish(struct zcp_node *node, const struct zcp__entry *e) {
   pthread_mutex_lock(&node->share->mu);
   catalog_remove(node->share, e->name, e->kind, e->first_row, e->creator, e->generation);
   pthread_mutex_unlock(&node->share->mu);
+}
+
+void zcp__owned_retire(struct zcp_node *node, struct zcp__owned *o) {
+  struct zcp__share *s = node->share;
+  struct zcp__entry e;
+  zcp__entry_own(&e, node, o->name, o->kind, o->generation);
+  e.first_row = o->first_row;
+  unpublish(node, &e);
+  pthread_mutex_lock(&s->mu);
+  catalog_remove(s, e.name, e.kind, e.first_row, e.creator, e.generation);
+  zcp__owned_unlink(s, o);
+  pthread_mutex_unlock(&s->mu);
+  /* The creator frees: the blocks go back to their pools (a manifest holds none). */
+  if (o->batch.release != NULL) o->batch.release(&o->batch);
+  zcp__lease_free_all(o);
+  free(o);
+}
+
+zcp_status_t zcp__share_seal_publish(struct zcp_node *node, const char *what,
+                                     struct zcp__entry *e,
+                                     const struct ArrowSchema *schema,
+                                     struct ArrowArray *batch, struct zcp_error *err) {
+  pthread_mutex_lock(&node->share->mu);
+  uint64_t gen = zcp__share_next_generation(node->share);
+  pthread_mutex_unlock(&node->share->mu);
+  ZCP_RETURN_NOT_OK(zcp__seal_batch(node, batch, gen, err));
+  struct zcp_descriptor_memory mem;
+  zcp_node_memory(node, &mem);
+  e->generation = gen;
+  e->rows = batch->length;
+  zcp_status_t st =
+      zcp_descriptor_encode(schema, batch, &mem, &e->desc, &e->desc_size, err);
+  if (st != ZCP_OK)
+    return zcp_error_prefix(err, st, "node %d: %s: ", (int)node->id, what);
+  st = zcp__share_publish(node, e, batch, err);
+  zcp_descriptor_free(e->desc);
+  e->desc = NULL;
+  return st;
 }
 
 zcp_status_t zcp__share_publish(struct zcp_node *node, const struct zcp__entry *e,
@@ -300,11 +362,7 @@ zcp_status_t zcp__share_publish(struct zcp_node *node, const struct zcp__entry *
   pthread_mutex_lock(&s->mu);
   if (st != ZCP_OK) {
     catalog_remove(s, e->name, e->kind, e->first_row, e->creator, e->generation);
-    for (struct zcp__owned **pp = &s->owned; *pp != NULL; pp = &(*pp)->next)
-      if (*pp == o) {
-        *pp = o->next;
-        break;
-      }
+    zcp__owned_unlink(s, o);
   } else {
     o->published = true;
     if (batch != NULL) {
@@ -496,26 +554,11 @@ zcp_status_t zcp_node_share(struct zcp_node *node, const char *name,
     return zcp_error_set(err, ZCP_BUSY,
                          "node %d: shared batch '%s' exists (from node %d)",
                          (int)node->id, name, (int)holder);
-  pthread_mutex_lock(&node->share->mu);
-  uint64_t gen = zcp__share_next_generation(node->share);
-  pthread_mutex_unlock(&node->share->mu);
-  ZCP_RETURN_NOT_OK(zcp__seal_batch(node, batch, gen, err));
-  struct zcp_descriptor_memory mem;
-  zcp_node_memory(node, &mem);
-  struct zcp__entry e = {0};
-  snprintf(e.name, sizeof e.name, "%s", name);
-  e.kind = ZCP_SHARE_TABLE;
-  e.generation = gen;
-  e.creator = node->id;
-  e.creator_epoch = node->epoch;
-  e.rows = batch->length;
-  zcp_status_t st =
-      zcp_descriptor_encode(schema, batch, &mem, &e.desc, &e.desc_size, err);
-  if (st != ZCP_OK)
-    return zcp_error_prefix(err, st, "node %d: share '%s': ", (int)node->id, name);
-  st = zcp__share_publish(node, &e, batch, err);
-  zcp_descriptor_free(e.desc);
-  return st;
+  struct zcp__entry e;
+  zcp__entry_own(&e, node, name, ZCP_SHARE_TABLE, 0);
+  char what[ZCP_SHARE_NAME_MAX + 16];
+  snprintf(what, sizeof what, "share '%s'", name);
+  return zcp__share_seal_publish(node, what, &e, schema, batch, err);
 }
 
 zcp_status_t zcp_node_lookup(struct zcp_node *node, const char *name,
@@ -606,8 +649,7 @@ zcp_status_t zcp_node_drop(struct zcp_node *node, const char *name, int timeout_
   struct timespec deadline;
   zcp__deadline(&deadline, timeout_ms < 0 ? 0 : timeout_ms);
   pthread_mutex_lock(&s->mu);
-  struct zcp__owned **pp = owned_find(s, name, ZCP_SHARE_TABLE, 0);
-  struct zcp__owned *o = pp != NULL ? *pp : NULL;
+  struct zcp__owned *o = zcp__owned_find(s, name, ZCP_SHARE_TABLE, 0);
   zcp_status_t st = ZCP_OK;
   if (o == NULL) {
     struct zcp__entry *x = zcp__catalog_find(s, name, ZCP_SHARE_TABLE, 0);
@@ -617,31 +659,12 @@ zcp_status_t zcp_node_drop(struct zcp_node *node, const char *name, int timeout_
                              (int)node->id, name, (int)x->creator)
              : zcp_error_set(err, ZCP_NOT_FOUND, "node %d: drop: no shared batch '%s'",
                              (int)node->id, name);
-  } else if (o->dropping || !o->published) {
-    st = zcp_error_set(err, ZCP_BUSY, "node %d: drop '%s': already being dropped",
-                       (int)node->id, name);
   } else {
-    o->dropping = true; /* no new leases from now on */
-    st = zcp__lease_wait_none(node, o, &deadline, timeout_ms, err);
-    if (st != ZCP_OK) o->dropping = false;
+    st = zcp__owned_begin_drop(node, o, &deadline, timeout_ms, err);
   }
   pthread_mutex_unlock(&s->mu);
   if (st != ZCP_OK) return st;
-  struct zcp__entry e = {0};
-  snprintf(e.name, sizeof e.name, "%s", name);
-  e.kind = ZCP_SHARE_TABLE;
-  e.creator = node->id;
-  e.generation = o->generation;
-  unpublish(node, &e);
-  pthread_mutex_lock(&s->mu);
-  catalog_remove(s, name, ZCP_SHARE_TABLE, 0, node->id, o->generation);
-  pp = owned_find(s, name, ZCP_SHARE_TABLE, 0);
-  if (pp != NULL) *pp = o->next;
-  pthread_mutex_unlock(&s->mu);
-  /* The creator frees: the blocks go back to their pools. */
-  if (o->batch.release != NULL) o->batch.release(&o->batch);
-  zcp__lease_free_all(o);
-  free(o);
+  zcp__owned_retire(node, o);
   return ZCP_OK;
 }
 

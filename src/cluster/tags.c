@@ -28,15 +28,7 @@ void zcp__tags_release(struct zcp__tags *t) {
 
 /* First index whose offset >= offset. Under mu. */
 static size_t lower(const struct zcp__tags *t, int64_t offset) {
-  size_t lo = 0, hi = t->n;
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    if (t->v[mid].offset < offset)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  return lo;
+  return zcp__extents_lower(t->v, t->n, sizeof *t->v, offset);
 }
 
 void zcp__tags_put(struct zcp__tags *t, int64_t offset, int64_t size, uint64_t gen) {
@@ -48,21 +40,14 @@ void zcp__tags_put(struct zcp__tags *t, int64_t offset, int64_t size, uint64_t g
   size_t j = i;
   while (j < t->n && t->v[j].offset < offset + size) j++;
   if (j == i) {
-    if (t->n == t->cap) {
-      size_t cap = t->cap ? t->cap * 2 : 64;
-      struct zcp__tag_rec *v = realloc(t->v, cap * sizeof *v);
-      if (v == NULL) { /* no record: Verify with a generation then refuses: safe */
-        pthread_mutex_unlock(&t->mu);
-        return;
-      }
-      t->v = v;
-      t->cap = cap;
+    struct zcp__tag_rec *v = zcp__extents_open(t->v, &t->n, &t->cap, sizeof *v, i);
+    if (v == NULL) { /* no record: Verify with a generation then refuses: safe */
+      pthread_mutex_unlock(&t->mu);
+      return;
     }
-    memmove(t->v + i + 1, t->v + i, (t->n - i) * sizeof *t->v);
-    t->n++;
+    t->v = v;
   } else if (j > i + 1) {
-    memmove(t->v + i + 1, t->v + j, (t->n - j) * sizeof *t->v);
-    t->n -= j - i - 1;
+    zcp__extents_remove(t->v, &t->n, sizeof *t->v, i + 1, j);
   }
   t->v[i] = (struct zcp__tag_rec){offset, size, gen};
   pthread_mutex_unlock(&t->mu);

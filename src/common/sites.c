@@ -9,15 +9,19 @@
  * list against the zcp__site_enabled calls in src/. Sites are added by the layer that
  * owns the call; an unknown name in ZCP_DISABLE_SITE is simply never matched. */
 const char *const zcp__site_names[] = {
-    "alloc.invalidate",   /* remote Malloc (invalidate mode): drop our lines of it */
-    "realloc.writeback",  /* remote Realloc: what we wrote goes to memory first */
-    "realloc.invalidate", /* remote Realloc: drop our lines of the moved block */
-    "seal.owner",         /* seal on finish: the owner marks the blocks sealed */
-    "seal.writeback",     /* seal on finish: write every block back, then fence */
-    "import.invalidate",  /* import: drop our lines of every referenced range */
-    "prewrite.flush",     /* thesis mode: flush a new block on every node */
-    "flush.local",        /* Flush: the caller flushes the range itself */
-    "flush.serve",        /* Flush: a peer flushes the range it was sent */
+    "alloc.invalidate",       /* remote Malloc (invalidate mode): drop our lines of it */
+    "realloc.writeback",      /* remote Realloc: what we wrote goes to memory first */
+    "realloc.invalidate",     /* remote Realloc: drop our lines of the moved block */
+    "alloc.owner_invalidate", /* owner: drop lines, then clear */
+    "alloc.owner_writeback",  /* owner: a cleared block to memory */
+    "realloc.owner_invalidate", /* owner: drop old/new block lines */
+    "realloc.owner_writeback",  /* owner: the copy goes to memory */
+    "seal.owner",               /* seal on finish: the owner marks the blocks sealed */
+    "seal.writeback",           /* seal on finish: write every block back, then fence */
+    "import.invalidate",        /* import: drop our lines of every referenced range */
+    "prewrite.flush",           /* thesis mode: flush a new block on every node */
+    "flush.local",              /* Flush: the caller flushes the range itself */
+    "flush.serve",              /* Flush: a peer flushes the range it was sent */
     NULL,
 };
 

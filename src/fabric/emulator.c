@@ -1,7 +1,9 @@
 /* The non-coherent emulator (DESIGN §9): makes a missing flush, write-back or
  * invalidation fail a test on coherent hardware.
  *
- * A borrowed non-coherent region is mapped as a *view*: a private anonymous mapping at
+ * A non-coherent region, borrowed or this process's own (the owner clears and copies
+ * blocks for its clients through its caches too), is mapped as a *view*: a private
+ * anonymous mapping at
  * the shared address, with no access at first. The device itself is mapped a second
  * time elsewhere (the *memory*). The first access to a page of the view faults; the
  * handler copies the page from memory into the view and keeps a snapshot of it. From

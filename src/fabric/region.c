@@ -220,8 +220,9 @@ zcp_status_t zcp_region_map(struct zcp_window *win, int64_t slot, struct zcp_dev
   r->win = win;
   r->base = (uint8_t *)zcp_window_base(win) + slot;
   r->info = *info;
-  r->emulated = role == ZCP_REGION_BORROWER && info->coherence == ZCP_NONCOHERENT &&
-                zcp_emulator_enabled();
+  /* The owner's own view is emulated too: it clears, copies and builds through its
+   * caches like everyone else, and the protocol must show that memory gets it. */
+  r->emulated = info->coherence == ZCP_NONCOHERENT && zcp_emulator_enabled();
   zcp_status_t st =
       zcp__window_map_fixed(win, r->base, size, zcp_device_fd(dev), !r->emulated, err);
   if (st != ZCP_OK) {

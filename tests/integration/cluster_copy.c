@@ -23,7 +23,7 @@
 #include "zcpool/copy.h"
 #include "zcpool/ipc.h"
 
-#define CMD_MS 20000
+#define CMD_MS ZCP_TEST_CMD_MS
 #define BATCH_ROWS 1000
 
 /* ---- the copier role -----------------------------------------------------------------
@@ -110,22 +110,9 @@ static int copier_role(int argc, char **argv) {
   if (argc != 3) return 100;
   signal(SIGPIPE, SIG_IGN);
   setvbuf(stdout, NULL, _IOLBF, 0);
-  struct zcp_config cfg;
-  struct zcp_error err = {0};
-  struct zcp_node *node = NULL;
-  if (zcp_config_load(argv[1], &cfg, &err) != ZCP_OK ||
-      zcp_node_open(&cfg, atoi(argv[2]), &node, &err) != ZCP_OK) {
-    printf("fail %s\n", err.message);
-    return 102;
-  }
-  printf("ready\n");
-  char line[512], out[1024];
-  while (fgets(line, sizeof line, stdin) != NULL) {
-    line[strcspn(line, "\n")] = '\0';
-    if (strcmp(line, "quit") == 0) break;
-    copier_command(node, line, out, sizeof out);
-    printf("%s\n", out);
-  }
+  struct zcp_node *node = zcp_test_role_open(argv[1], atoi(argv[2]));
+  if (node == NULL) return 102;
+  zcp_test_role_serve(node, copier_command);
   zcp_node_close(node);
   return 0;
 }
@@ -147,10 +134,7 @@ static struct zcp_proc helper;
 static struct zcp_node *self;
 
 static void teardown(void) {
-  zcp_node_close(self);
-  self = NULL;
-  zcp_proc_kill_all();
-  zcp_test_cluster_cleanup(&tc);
+  zcp_test_nodes_down(&tc, &self);
 }
 
 TestSuite(cluster_copy, .fini = teardown, .timeout = 60);
@@ -383,24 +367,29 @@ Test(cluster_copy, peer_down) {
   zcp_table_release(t);
 }
 
-Test(cluster_copy, killed_sender_partial_freed) {
-  start("max_frame = 64K");
-  char out[1200];
-  int64_t base = used_bytes();
-  /* Half of a 30000-row stream: several whole batches are built here, then the sender
-   * dies. */
+/* Has the copier send the first half of a 30000-row stream as transfer id, name. */
+static void send_half(int id, const char *name, char *out, size_t cap) {
   struct zcp_ipc_buffer buf = {0};
   struct zcp_error err = {0};
   cr_assert_eq(fixture_stream(30000, &buf, &err), ZCP_OK, "%s", err.message);
   long long half = buf.size / 2;
   zcp_ipc_buffer_reset(&buf);
-  cr_assert_eq(copier(out, sizeof out, "head 0 7 part 30000 %lld", half), ZCP_OK, "%s",
+  cr_assert_eq(copier(out, cap, "head 0 %d %s 30000 %lld", id, name, half), ZCP_OK, "%s",
                out);
+}
+
+Test(cluster_copy, killed_sender_partial_freed) {
+  start("max_frame = 64K");
+  char out[1200];
+  int64_t base = used_bytes();
+  /* Several whole batches are built here, then the sender dies. */
+  send_half(7, "part", out, sizeof out);
   cr_assert_gt(wait_used(above, base), base);
   kill(helper.pid, SIGKILL);
   cr_assert_eq(zcp_proc_wait(&helper, 10000), 128 + SIGKILL);
   cr_assert_eq(wait_used(equal, base), base, "the partial table was not freed");
   struct zcp_table *t = NULL;
+  struct zcp_error err = {0};
   cr_assert_eq(zcp_node_received_table(self, "part", &t, &err), ZCP_NOT_FOUND);
 }
 
@@ -408,13 +397,7 @@ Test(cluster_copy, quiet_sender_times_out) {
   start_with("max_frame = 64K", 1500);
   char out[1200];
   int64_t base = used_bytes();
-  struct zcp_ipc_buffer buf = {0};
-  struct zcp_error err = {0};
-  cr_assert_eq(fixture_stream(30000, &buf, &err), ZCP_OK, "%s", err.message);
-  long long half = buf.size / 2;
-  zcp_ipc_buffer_reset(&buf);
-  cr_assert_eq(copier(out, sizeof out, "head 0 8 quiet 30000 %lld", half), ZCP_OK, "%s",
-               out);
+  send_half(8, "quiet", out, sizeof out);
   /* The sender lives on but sends nothing more: after call_timeout_ms it is dropped. */
   cr_assert_eq(wait_used(equal, base), base, "the partial table was not freed");
   cr_assert_eq(copier(out, sizeof out, "part 0 8 1 0 0 -"), ZCP_NOT_FOUND, "%s", out);

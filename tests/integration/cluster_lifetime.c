@@ -20,15 +20,10 @@
 #include "zcp_share_cmds.h"
 #include "zcpool/hugetable.h"
 
-#define CMD_MS 20000
-
-static int dispatch(int argc, char **argv) {
-  if (strcmp(argv[0], "node") == 0) return zcp_test_node_role(argc, argv);
-  return 99;
-}
+#define CMD_MS ZCP_TEST_CMD_MS
 
 __attribute__((constructor)) static void helper_entry(int argc, char **argv) {
-  zcp_proc_helper_main(argc, argv, dispatch);
+  zcp_proc_helper_main(argc, argv, zcp_test_node_dispatch);
 }
 
 static struct zcp_test_cluster tc;
@@ -36,10 +31,7 @@ static struct zcp_proc helper[4];
 static struct zcp_node *self;
 
 static void teardown(void) {
-  zcp_node_close(self);
-  self = NULL;
-  zcp_proc_kill_all();
-  zcp_test_cluster_cleanup(&tc);
+  zcp_test_nodes_down(&tc, &self);
 }
 
 TestSuite(cluster_lifetime, .fini = teardown, .timeout = 120);
@@ -47,18 +39,7 @@ TestSuite(cluster_lifetime, .fini = teardown, .timeout = 120);
 /* n nodes, 1..n-1 as helpers, all online. extra: more [cluster] keys. */
 static void start_with(int n, const char *extra) {
   zcp_test_cluster_write(&tc, n, false, false, false, extra);
-  struct zcp_config cfg;
-  struct zcp_error err = {0};
-  cr_assert_eq(zcp_config_load(tc.config, &cfg, &err), ZCP_OK, "%s", err.message);
-  cr_assert_eq(zcp_node_open(&cfg, 0, &self, &err), ZCP_OK, "%s", err.message);
-  for (int i = 1; i < n; i++)
-    cr_assert(zcp_test_node_start(&helper[i], &tc, i), "node %d", i);
-  cr_assert_eq(zcp_node_wait_online(self, 10000, &err), ZCP_OK, "%s", err.message);
-  char out[1024];
-  for (int i = 1; i < n; i++) {
-    cr_assert(zcp_test_node_cmd(&helper[i], "online 10000", out, sizeof out, CMD_MS));
-    cr_assert_str_eq(out, "ok ", "node %d: %s", i, out);
-  }
+  zcp_test_nodes_up(&tc, helper, n, &self);
 }
 
 static void start(int n) {
@@ -67,32 +48,16 @@ static void start(int n) {
 
 /* Runs cmd on node id (0: here) and checks the answer starts with "st <want>". */
 static void run(int id, const char *cmd, int want, char *out, size_t cap) {
-  if (id == 0) {
-    cr_assert(zcp_test_share_cmd(self, cmd, out, cap), "%s", cmd);
-  } else {
-    cr_assert(zcp_test_node_cmd(&helper[id], cmd, out, (int)cap, CMD_MS),
-              "node %d did not answer %s", id, cmd);
-  }
-  int got = -1;
-  cr_assert_eq(sscanf(out, "st %d", &got), 1, "node %d: %s: %s", id, cmd, out);
-  cr_assert_eq(got, want, "node %d: %s: %s", id, cmd, out);
+  zcp_test_run(self, helper, id, cmd, want, out, cap);
 }
 
-static long long num(const char *out, int field) {
-  long long v = 0;
-  const char *p = out;
-  for (int i = 0; i < field && p != NULL; i++) {
-    p = strchr(p, ' ');
-    if (p != NULL) p++;
+/* Every node's replica lists nothing. */
+static void none_listed(int n) {
+  char out[1024];
+  for (int i = 0; i < n; i++) {
+    run(i, "list", 0, out, sizeof out);
+    cr_assert_str_eq(out, "st 0 0", "node %d", i);
   }
-  cr_assert(p != NULL && sscanf(p, "%lld", &v) == 1, "no field %d in %s", field, out);
-  return v;
-}
-
-static uint64_t checksum_of(const char *out) {
-  unsigned long long h = 0;
-  cr_assert_eq(sscanf(out, "st 0 %llu", &h), 1, "%s", out);
-  return h;
 }
 
 /* Bytes used in every node's pool. */
@@ -100,21 +65,8 @@ static void used_all(int n, long long *used) {
   char out[1024];
   for (int i = 0; i < n; i++) {
     run(i, "used", 0, out, sizeof out);
-    used[i] = num(out, 2);
+    used[i] = zcp_test_answer_num(out, 2);
   }
-}
-
-struct drop_job {
-  const char *name;
-  int ms;
-  zcp_status_t st;
-  struct zcp_error err;
-};
-
-static void *hdrop_thread(void *p) {
-  struct drop_job *j = p;
-  j->st = zcp_hugetable_drop(self, j->name, j->ms, &j->err);
-  return NULL;
 }
 
 Test(cluster_lifetime, huge_table_drop_waits_for_leases_and_frees_everywhere) {
@@ -132,7 +84,7 @@ Test(cluster_lifetime, huge_table_drop_waits_for_leases_and_frees_everywhere) {
     cr_assert_gt(after[i], before[i], "node %d holds a chunk", i);
   /* A reader on node 3 leases the whole table (at its committer). */
   run(3, "lease h 60000", 0, out, sizeof out);
-  unsigned long long id = (unsigned long long)num(out, 2);
+  unsigned long long id = (unsigned long long)zcp_test_answer_num(out, 2);
   /* Only the committer drops a committed table. */
   run(1, "hdrop h 1000", ZCP_INVALID_ARGUMENT, out, sizeof out);
   cr_assert(strstr(out, "committer node 0") != NULL, "%s", out);
@@ -141,18 +93,18 @@ Test(cluster_lifetime, huge_table_drop_waits_for_leases_and_frees_everywhere) {
   run(0, "hdrop h 200", ZCP_TIMEOUT, out, sizeof out);
   cr_assert(strstr(out, "node(s) 3") != NULL, "%s", out);
   run(2, "open h 600 10000", 0, out, sizeof out);
-  cr_assert_eq(checksum_of(out), zcp_test_fixture_checksum(0, 600));
+  cr_assert_eq(zcp_test_answer_checksum(out), zcp_test_fixture_checksum(0, 600));
   /* A drop in progress refuses new leases and completes once the lease is released. */
-  struct drop_job job = {"h", 20000, -1, {0}};
+  struct zcp_test_drop_job job = {self, "h", true, 20000, -1, {0}};
   pthread_t th;
-  cr_assert_eq(pthread_create(&th, NULL, hdrop_thread, &job), 0);
+  cr_assert_eq(pthread_create(&th, NULL, zcp_test_drop_thread, &job), 0);
   bool refused = false;
   for (int i = 0; i < 200 && !refused; i++) {
     cr_assert(zcp_test_node_cmd(&helper[1], "lease h 60000", out, sizeof out, CMD_MS));
     refused = strncmp(out, "st 5 ", 5) == 0;
     if (!refused) {
       cr_assert(strncmp(out, "st 0 ", 5) == 0, "%s", out);
-      snprintf(cmd, sizeof cmd, "release h %lld", num(out, 2));
+      snprintf(cmd, sizeof cmd, "release h %lld", zcp_test_answer_num(out, 2));
       run(1, cmd, 0, out, sizeof out);
       usleep(5000);
     }
@@ -163,11 +115,8 @@ Test(cluster_lifetime, huge_table_drop_waits_for_leases_and_frees_everywhere) {
   cr_assert_eq(pthread_join(th, NULL), 0);
   cr_assert_eq(job.st, ZCP_OK, "%s", job.err.message);
   /* The name is gone everywhere and every pool has its bytes back. */
-  for (int i = 0; i < 4; i++) {
-    run(i, "open h 600 200", ZCP_INCOMPLETE, out, sizeof out);
-    run(i, "list", 0, out, sizeof out);
-    cr_assert_str_eq(out, "st 0 0", "node %d", i);
-  }
+  for (int i = 0; i < 4; i++) run(i, "open h 600 200", ZCP_INCOMPLETE, out, sizeof out);
+  none_listed(4);
   used_all(4, after);
   for (int i = 0; i < 4; i++)
     cr_assert_eq(after[i], before[i], "node %d: %lld bytes used, %lld before", i,
@@ -186,10 +135,7 @@ Test(cluster_lifetime, uncommitted_huge_table_dropped_by_any_node) {
   run(1, "chunk u 2 0 100", 0, out, sizeof out);
   run(2, "chunk u 1 200 100", 0, out, sizeof out);
   run(0, "hdrop u 1000", 0, out, sizeof out);
-  for (int i = 0; i < 3; i++) {
-    run(i, "list", 0, out, sizeof out);
-    cr_assert_str_eq(out, "st 0 0", "node %d", i);
-  }
+  none_listed(3);
   used_all(3, after);
   for (int i = 0; i < 3; i++) cr_assert_eq(after[i], before[i], "node %d", i);
   run(0, "hdrop u 1000", ZCP_NOT_FOUND, out, sizeof out);
@@ -201,27 +147,18 @@ Test(cluster_lifetime, uncommitted_huge_table_dropped_by_any_node) {
 Test(cluster_lifetime, huge_table_of_a_restarted_committer) {
   start(3);
   char out[1024];
-  struct zcp_error err = {0};
   long long before[3], after[3];
   used_all(3, before);
   run(1, "chunk h 1 0 100", 0, out, sizeof out);
   run(2, "chunk h 0 100 100", 0, out, sizeof out);
   run(1, "commit h 200 10000", 0, out, sizeof out);
   run(0, "lease h 60000", 0, out, sizeof out);
-  kill(helper[1].pid, SIGKILL);
-  cr_assert_eq(zcp_proc_wait(&helper[1], 5000), 128 + SIGKILL);
-  cr_assert_eq(zcp_node_wait_peer(self, 1, false, 5000, &err), ZCP_OK, "%s", err.message);
-  cr_assert(zcp_test_node_start(&helper[1], &tc, 1));
-  cr_assert_eq(zcp_node_wait_peer(self, 1, true, 10000, &err), ZCP_OK, "%s", err.message);
-  cr_assert(zcp_test_node_cmd(&helper[1], "online 10000", out, sizeof out, CMD_MS));
-  cr_assert_str_eq(out, "ok ", "%s", out);
+  zcp_test_node_kill(helper, self, 1);
+  zcp_test_node_restart(&tc, helper, self, 1);
   run(2, "waitpeer 1 1 10000", 0, out, sizeof out);
   run(0, "open h 200 1000", ZCP_STALE, out, sizeof out);
   run(2, "hdrop h 1000", 0, out, sizeof out);
-  for (int i = 0; i < 3; i++) {
-    run(i, "list", 0, out, sizeof out);
-    cr_assert_str_eq(out, "st 0 0", "node %d", i);
-  }
+  none_listed(3);
   used_all(3, after);
   cr_assert_eq(after[0], before[0], "node 2's chunk in node 0's region is freed");
   run(0, "hdrop h 1000", ZCP_NOT_FOUND, out, sizeof out);
@@ -230,7 +167,6 @@ Test(cluster_lifetime, huge_table_of_a_restarted_committer) {
 Test(cluster_lifetime, restarted_node_pulls_the_catalog) {
   start(3);
   char out[1024];
-  struct zcp_error err = {0};
   /* Shared before node 2 restarts: memory in nodes 0 and 1, creators 0 and 1. */
   run(1, "share t 0 0 500", 0, out, sizeof out);
   run(0, "share s 1 100 200", 0, out, sizeof out);
@@ -238,22 +174,17 @@ Test(cluster_lifetime, restarted_node_pulls_the_catalog) {
   run(1, "chunk h 1 100 150", 0, out, sizeof out);
   run(1, "commit h 250 10000", 0, out, sizeof out);
   run(2, "lookup t 0 500", 0, out, sizeof out);
-  kill(helper[2].pid, SIGKILL);
-  cr_assert_eq(zcp_proc_wait(&helper[2], 5000), 128 + SIGKILL);
-  cr_assert_eq(zcp_node_wait_peer(self, 2, false, 5000, &err), ZCP_OK, "%s", err.message);
+  zcp_test_node_kill(helper, self, 2);
   /* A new life: its replica starts empty and is filled from its peers. */
-  cr_assert(zcp_test_node_start(&helper[2], &tc, 2));
-  cr_assert_eq(zcp_node_wait_peer(self, 2, true, 10000, &err), ZCP_OK, "%s", err.message);
-  cr_assert(zcp_test_node_cmd(&helper[2], "online 10000", out, sizeof out, CMD_MS));
-  cr_assert_str_eq(out, "ok ", "%s", out);
+  zcp_test_node_restart(&tc, helper, self, 2);
   run(2, "list", 0, out, sizeof out);
-  cr_assert_eq(num(out, 2), 5, "%s", out);
+  cr_assert_eq(zcp_test_answer_num(out, 2), 5, "%s", out);
   run(2, "lookup t 0 500", 0, out, sizeof out);
-  cr_assert_eq(checksum_of(out), zcp_test_fixture_checksum(0, 500));
+  cr_assert_eq(zcp_test_answer_checksum(out), zcp_test_fixture_checksum(0, 500));
   run(2, "lookup s 100 200", 0, out, sizeof out);
-  cr_assert_eq(checksum_of(out), zcp_test_fixture_checksum(100, 200));
+  cr_assert_eq(zcp_test_answer_checksum(out), zcp_test_fixture_checksum(100, 200));
   run(2, "open h 250 10000", 0, out, sizeof out);
-  cr_assert_eq(checksum_of(out), zcp_test_fixture_checksum(0, 250));
+  cr_assert_eq(zcp_test_answer_checksum(out), zcp_test_fixture_checksum(0, 250));
   /* Drops reach it as before; and it shares again under its new life. */
   run(1, "drop t 1000", 0, out, sizeof out);
   run(2, "lookup t 0 500", ZCP_NOT_FOUND, out, sizeof out);
@@ -265,26 +196,20 @@ Test(cluster_lifetime, restarted_node_pulls_the_catalog) {
 Test(cluster_lifetime, catalog_pull_in_pages) {
   start_with(3, "max_frame = 8K\n");
   char out[1024], cmd[128];
-  struct zcp_error err = {0};
   for (int i = 0; i < 24; i++) {
     snprintf(cmd, sizeof cmd, "share p%02d %d %d 5", i, i % 3, i * 5);
     run(1, cmd, 0, out, sizeof out);
   }
-  kill(helper[2].pid, SIGKILL);
-  cr_assert_eq(zcp_proc_wait(&helper[2], 5000), 128 + SIGKILL);
-  cr_assert_eq(zcp_node_wait_peer(self, 2, false, 5000, &err), ZCP_OK, "%s", err.message);
-  cr_assert(zcp_test_node_start(&helper[2], &tc, 2));
-  cr_assert_eq(zcp_node_wait_peer(self, 2, true, 10000, &err), ZCP_OK, "%s", err.message);
-  cr_assert(zcp_test_node_cmd(&helper[2], "online 10000", out, sizeof out, CMD_MS));
-  cr_assert_str_eq(out, "ok ", "%s", out);
+  zcp_test_node_kill(helper, self, 2);
+  zcp_test_node_restart(&tc, helper, self, 2);
   run(2, "list", 0, out, sizeof out);
   /* p02 lay in node 2's region: stale now, and still listed. */
-  cr_assert_eq(num(out, 2), 24, "%s", out);
+  cr_assert_eq(zcp_test_answer_num(out, 2), 24, "%s", out);
   for (int i = 0; i < 24; i += 7) {
     if (i % 3 == 2) continue;
     snprintf(cmd, sizeof cmd, "lookup p%02d %d 5", i, i * 5);
     run(2, cmd, 0, out, sizeof out);
-    cr_assert_eq(checksum_of(out), zcp_test_fixture_checksum(i * 5, 5));
+    cr_assert_eq(zcp_test_answer_checksum(out), zcp_test_fixture_checksum(i * 5, 5));
   }
 }
 

@@ -18,15 +18,10 @@
 #include "zcp_cluster_test.h"
 #include "zcpool/pool.h"
 
-#define CMD_MS 20000
-
-static int dispatch(int argc, char **argv) {
-  if (strcmp(argv[0], "node") == 0) return zcp_test_node_role(argc, argv);
-  return 99;
-}
+#define CMD_MS ZCP_TEST_CMD_MS
 
 __attribute__((constructor)) static void helper_entry(int argc, char **argv) {
-  zcp_proc_helper_main(argc, argv, dispatch);
+  zcp_proc_helper_main(argc, argv, zcp_test_node_dispatch);
 }
 
 enum mode { UNIX_SOCKETS, TCP_NETNS };
@@ -37,10 +32,7 @@ static struct zcp_node *self;
 static bool noncoherent; /* regions noncoherent, helper nodes under the emulator */
 
 static void teardown(void) {
-  zcp_node_close(self);
-  self = NULL;
-  zcp_proc_kill_all();
-  zcp_test_cluster_cleanup(&tc);
+  zcp_test_nodes_down(&tc, &self);
 }
 
 TestSuite(cluster_nodes, .fini = teardown, .timeout = 60);
@@ -63,18 +55,7 @@ static bool start(int n, enum mode mode) {
     }
     cr_assert(zcp_test_netns_enter(tc.netns[0]), "cannot enter %s", tc.netns[0]);
   }
-  struct zcp_config cfg;
-  struct zcp_error err = {0};
-  cr_assert_eq(zcp_config_load(tc.config, &cfg, &err), ZCP_OK, "%s", err.message);
-  cr_assert_eq(zcp_node_open(&cfg, 0, &self, &err), ZCP_OK, "%s", err.message);
-  for (int i = 1; i < n; i++)
-    cr_assert(zcp_test_node_start(&helper[i], &tc, i), "node %d", i);
-  cr_assert_eq(zcp_node_wait_online(self, 10000, &err), ZCP_OK, "%s", err.message);
-  char out[600];
-  for (int i = 1; i < n; i++) {
-    cr_assert(zcp_test_node_cmd(&helper[i], "online 10000", out, sizeof out, CMD_MS));
-    cr_assert_str_eq(out, "ok ", "node %d: %s", i, out);
-  }
+  zcp_test_nodes_up(&tc, helper, n, &self);
   return true;
 }
 

@@ -26,12 +26,7 @@
 #include "zcp_share_cmds.h"
 #include "zcpool/hugetable.h"
 
-#define CMD_MS 20000
-
-static int dispatch(int argc, char **argv) {
-  if (strcmp(argv[0], "node") == 0) return zcp_test_node_role(argc, argv);
-  return 99;
-}
+#define CMD_MS ZCP_TEST_CMD_MS
 
 /* `--list-sites` prints every protocol call site the library can switch off, one a line,
  * and exits: the site matrix (site_matrix.cmake) takes the list from here, so that it
@@ -42,7 +37,7 @@ __attribute__((constructor)) static void helper_entry(int argc, char **argv) {
     fflush(stdout);
     _exit(0);
   }
-  zcp_proc_helper_main(argc, argv, dispatch);
+  zcp_proc_helper_main(argc, argv, zcp_test_node_dispatch);
 }
 
 static struct zcp_test_cluster tc;
@@ -50,10 +45,7 @@ static struct zcp_proc helper[4];
 static struct zcp_node *self;
 
 static void teardown(void) {
-  zcp_node_close(self);
-  self = NULL;
-  zcp_proc_kill_all();
-  zcp_test_cluster_cleanup(&tc);
+  zcp_test_nodes_down(&tc, &self);
 }
 
 TestSuite(cluster_share, .fini = teardown, .timeout = 90);
@@ -66,48 +58,20 @@ static void start(int n, bool noncoherent, const char *extra) {
   if (emu != NULL && strcmp(emu, "1") == 0) noncoherent = true;
   zcp_test_cluster_write(&tc, n, false, false, noncoherent, extra);
   tc.helper_env = noncoherent ? "ZCP_EMULATE_NONCOHERENT=1" : NULL;
-  struct zcp_config cfg;
-  struct zcp_error err = {0};
-  cr_assert_eq(zcp_config_load(tc.config, &cfg, &err), ZCP_OK, "%s", err.message);
-  cr_assert_eq(zcp_node_open(&cfg, 0, &self, &err), ZCP_OK, "%s", err.message);
-  for (int i = 1; i < n; i++)
-    cr_assert(zcp_test_node_start(&helper[i], &tc, i), "node %d", i);
-  cr_assert_eq(zcp_node_wait_online(self, 10000, &err), ZCP_OK, "%s", err.message);
-  char out[1024];
-  for (int i = 1; i < n; i++) {
-    cr_assert(zcp_test_node_cmd(&helper[i], "online 10000", out, sizeof out, CMD_MS));
-    cr_assert_str_eq(out, "ok ", "node %d: %s", i, out);
-  }
+  zcp_test_nodes_up(&tc, helper, n, &self);
 }
 
 /* Runs cmd on node id (0: here) and checks the answer starts with "st <want>". */
 static void run(int id, const char *cmd, int want, char *out, size_t cap) {
-  if (id == 0) {
-    cr_assert(zcp_test_share_cmd(self, cmd, out, cap), "%s", cmd);
-  } else {
-    cr_assert(zcp_test_node_cmd(&helper[id], cmd, out, (int)cap, CMD_MS),
-              "node %d did not answer %s", id, cmd);
-  }
-  int got = -1;
-  cr_assert_eq(sscanf(out, "st %d", &got), 1, "node %d: %s: %s", id, cmd, out);
-  cr_assert_eq(got, want, "node %d: %s: %s", id, cmd, out);
+  zcp_test_run(self, helper, id, cmd, want, out, cap);
 }
 
 static long long num(const char *out, int field) {
-  long long v = 0;
-  const char *p = out;
-  for (int i = 0; i < field && p != NULL; i++) {
-    p = strchr(p, ' ');
-    if (p != NULL) p++;
-  }
-  cr_assert(p != NULL && sscanf(p, "%lld", &v) == 1, "no field %d in %s", field, out);
-  return v;
+  return zcp_test_answer_num(out, field);
 }
 
 static uint64_t checksum_of(const char *out) {
-  unsigned long long h = 0;
-  cr_assert_eq(sscanf(out, "st 0 %llu", &h), 1, "%s", out);
-  return h;
+  return zcp_test_answer_checksum(out);
 }
 
 Test(cluster_share, share_lookup_list_drop_across_nodes) {
@@ -150,19 +114,6 @@ Test(cluster_share, unsealed_block_is_refused) {
   run(0, "unsealed 1", ZCP_BUSY, out, sizeof out);
 }
 
-struct drop_job {
-  const char *name;
-  int ms;
-  zcp_status_t st;
-  struct zcp_error err;
-};
-
-static void *drop_thread(void *p) {
-  struct drop_job *j = p;
-  j->st = zcp_node_drop(self, j->name, j->ms, &j->err);
-  return NULL;
-}
-
 Test(cluster_share, drop_waits_for_a_lease_then_frees) {
   start(3, false, NULL);
   char out[1024];
@@ -176,9 +127,9 @@ Test(cluster_share, drop_waits_for_a_lease_then_frees) {
   cr_assert(strstr(out, "node(s) 2") != NULL, "%s", out);
   run(2, "lookup t2 0 300", 0, out, sizeof out);
   /* A drop in progress refuses new leases and completes once the lease is released. */
-  struct drop_job job = {"t2", 20000, -1, {0}};
+  struct zcp_test_drop_job job = {self, "t2", false, 20000, -1, {0}};
   pthread_t th;
-  cr_assert_eq(pthread_create(&th, NULL, drop_thread, &job), 0);
+  cr_assert_eq(pthread_create(&th, NULL, zcp_test_drop_thread, &job), 0);
   bool refused = false;
   for (int i = 0; i < 200 && !refused; i++) {
     cr_assert(zcp_test_node_cmd(&helper[1], "lease t2 60000", out, sizeof out, CMD_MS));
@@ -330,6 +281,29 @@ Test(cluster_share, emulated_prewrite_flush_mode) {
   run(2, "lookup p 0 400", 0, out, sizeof out);
   cr_assert_eq(checksum_of(out), zcp_test_fixture_checksum(0, 400));
   run(0, "lookup p 0 400", 0, out, sizeof out);
+}
+
+/* The owner clears a block it hands out again through its own caches: they still hold
+ * the first lines of its region as zeros from writing the header (the emulator's cache
+ * has the whole page), while memory holds what a client wrote there since. Only the
+ * owner's dropping of its lines before clearing, and its write-back after, make the
+ * second client see zeros. Nodes 1 and 2 are the clients, node 3 the owner. */
+static void reused_block(int owner) {
+  char out[1024], cmd[64];
+  snprintf(cmd, sizeof cmd, "fill %d 2048 171", owner);
+  run(1, cmd, 0, out, sizeof out);
+  long long first = num(out, 2);
+  snprintf(cmd, sizeof cmd, "zeros %d 2048", owner);
+  run(2, cmd, 0, out, sizeof out);
+  cr_assert_eq(num(out, 2), first, "the second block reuses the first's memory: %s", out);
+  cr_assert_eq(num(out, 3), 0, "node 2 read what node 1 wrote in a cleared block: %s",
+               out);
+}
+
+Test(cluster_share, emulated_owner_clears_reused_memory) {
+  start(4, true, NULL);
+  reused_block(3);
+  reused_block(3);
 }
 
 Test(cluster_share, incomplete_and_mismatched_huge_tables) {

@@ -394,6 +394,66 @@ static void cmd_hammer(struct zcp_node *node, int peer, int ms, char *out, size_
   snprintf(out, cap, "st %d %lld %lld %s", (int)st, worst, calls, st ? err.message : "");
 }
 
+static void node_command(struct zcp_node *node, const char *line, char *out, size_t cap) {
+  struct zcp_error err = {0};
+  int a = 0, b = 0;
+  long long x = 0, y = 0;
+  int c = 0;
+  if (strncmp(line, "online ", 7) == 0) {
+    zcp_status_t st = zcp_node_wait_online(node, atoi(line + 7), &err);
+    snprintf(out, cap, "%s %s", st ? "fail" : "ok", st ? err.message : "");
+  } else if (strcmp(line, "alloc_all") == 0) {
+    cmd_alloc_all(node, -1, out, cap);
+  } else if (sscanf(line, "alloc_except %d", &a) == 1) {
+    cmd_alloc_all(node, a, out, cap);
+  } else if (sscanf(line, "build %d %lld", &a, &x) == 2) {
+    cmd_build(node, a, x, strstr(line, "nowb") == NULL, out, cap);
+  } else if (strncmp(line, "read ", 5) == 0) {
+    cmd_read(line + 5, out, cap);
+  } else if (sscanf(line, "barrier %d %d", &a, &b) == 2) {
+    zcp_status_t st = ZCP_OK;
+    for (int i = 0; i < a && st == ZCP_OK; i++) st = zcp_node_barrier(node, b, &err);
+    snprintf(out, cap, "%s %s", st ? "fail" : "ok", st ? err.message : "");
+  } else if (sscanf(line, "sync %lli %lli %d", &x, &y, &a) == 3) {
+    zcp_status_t st = zcp_node_sync_wait(node, (uint64_t)x, (uint64_t)y, a, &err);
+    snprintf(out, cap, "st %d %s", (int)st, st ? err.message : "");
+  } else if (sscanf(line, "alloc %d %lld", &a, &x) == 2) {
+    long long t0 = ms_now();
+    void *p = NULL;
+    zcp_status_t st = zcp_node_alloc(node, a, x, &p, &err);
+    snprintf(out, cap, "st %d %lld %s", (int)st, ms_now() - t0, st ? err.message : "");
+  } else if (sscanf(line, "flushown %d", &a) == 1) {
+    /* Thesis mode: a block of ours in node a's region, flushed on every node. */
+    void *p = NULL;
+    zcp_status_t st = zcp_node_alloc(node, a, 4096, &p, &err);
+    if (st == ZCP_OK) st = zcp_node_flush(node, p, 4096, &err);
+    if (st == ZCP_OK) st = zcp_node_free(node, a, p, &err);
+    snprintf(out, cap, "st %d %s", (int)st, st ? err.message : "");
+  } else if (sscanf(line, "grab %d %d", &a, &b) == 2) {
+    /* Blocks granted and never sealed nor freed: what a node that dies leaves. */
+    zcp_status_t st = ZCP_OK;
+    for (int i = 0; i < b && st == ZCP_OK; i++) {
+      void *p = NULL;
+      st = zcp_node_alloc(node, a, 1000, &p, &err);
+    }
+    snprintf(out, cap, "st %d %s", (int)st, st ? err.message : "");
+  } else if (sscanf(line, "hammer %d %d", &a, &b) == 2) {
+    cmd_hammer(node, a, b, out, cap);
+  } else if (sscanf(line, "waitpeer %d %d %d", &a, &b, &c) == 3) {
+    zcp_status_t st = zcp_node_wait_peer(node, a, b != 0, c, &err);
+    struct zcp_node_status s;
+    zcp_node_status(node, &s);
+    snprintf(out, cap, "st %d %llu %s", (int)st, (unsigned long long)s.peers[a].epoch,
+             st ? err.message : "");
+  } else if (zcp_test_share_cmd(node, line, out, cap)) {
+    /* sharing, leases, huge tables: zcp_share_cmds.c */
+  } else if (strcmp(line, "epoch") == 0) {
+    snprintf(out, cap, "%llu", (unsigned long long)zcp_node_epoch(node));
+  } else {
+    snprintf(out, cap, "fail unknown command '%s'", line);
+  }
+}
+
 int zcp_test_node_role(int argc, char **argv) {
   if (argc != 4) return 100;
   signal(SIGPIPE, SIG_IGN);
@@ -402,78 +462,9 @@ int zcp_test_node_role(int argc, char **argv) {
     printf("fail cannot enter namespace %s\n", argv[3]);
     return 101;
   }
-  struct zcp_config cfg;
-  struct zcp_error err = {0};
-  struct zcp_node *node = NULL;
-  if (zcp_config_load(argv[1], &cfg, &err) != ZCP_OK ||
-      zcp_node_open(&cfg, atoi(argv[2]), &node, &err) != ZCP_OK) {
-    printf("fail %s\n", err.message);
-    return 102;
-  }
-  printf("ready\n");
-  char line[512], out[1024];
-  while (fgets(line, sizeof line, stdin) != NULL) {
-    line[strcspn(line, "\n")] = '\0';
-    int a = 0, b = 0;
-    long long x = 0, y = 0;
-    if (strcmp(line, "quit") == 0) break;
-    int c = 0;
-    if (strncmp(line, "online ", 7) == 0) {
-      zcp_status_t st = zcp_node_wait_online(node, atoi(line + 7), &err);
-      snprintf(out, sizeof out, "%s %s", st ? "fail" : "ok", st ? err.message : "");
-    } else if (strcmp(line, "alloc_all") == 0) {
-      cmd_alloc_all(node, -1, out, sizeof out);
-    } else if (sscanf(line, "alloc_except %d", &a) == 1) {
-      cmd_alloc_all(node, a, out, sizeof out);
-    } else if (sscanf(line, "build %d %lld", &a, &x) == 2) {
-      cmd_build(node, a, x, strstr(line, "nowb") == NULL, out, sizeof out);
-    } else if (strncmp(line, "read ", 5) == 0) {
-      cmd_read(line + 5, out, sizeof out);
-    } else if (sscanf(line, "barrier %d %d", &a, &b) == 2) {
-      zcp_status_t st = ZCP_OK;
-      for (int i = 0; i < a && st == ZCP_OK; i++) st = zcp_node_barrier(node, b, &err);
-      snprintf(out, sizeof out, "%s %s", st ? "fail" : "ok", st ? err.message : "");
-    } else if (sscanf(line, "sync %lli %lli %d", &x, &y, &a) == 3) {
-      zcp_status_t st = zcp_node_sync_wait(node, (uint64_t)x, (uint64_t)y, a, &err);
-      snprintf(out, sizeof out, "st %d %s", (int)st, st ? err.message : "");
-    } else if (sscanf(line, "alloc %d %lld", &a, &x) == 2) {
-      long long t0 = ms_now();
-      void *p = NULL;
-      zcp_status_t st = zcp_node_alloc(node, a, x, &p, &err);
-      snprintf(out, sizeof out, "st %d %lld %s", (int)st, ms_now() - t0,
-               st ? err.message : "");
-    } else if (sscanf(line, "flushown %d", &a) == 1) {
-      /* Thesis mode: a block of ours in node a's region, flushed on every node. */
-      void *p = NULL;
-      zcp_status_t st = zcp_node_alloc(node, a, 4096, &p, &err);
-      if (st == ZCP_OK) st = zcp_node_flush(node, p, 4096, &err);
-      if (st == ZCP_OK) st = zcp_node_free(node, a, p, &err);
-      snprintf(out, sizeof out, "st %d %s", (int)st, st ? err.message : "");
-    } else if (sscanf(line, "grab %d %d", &a, &b) == 2) {
-      /* Blocks granted and never sealed nor freed: what a node that dies leaves. */
-      zcp_status_t st = ZCP_OK;
-      for (int i = 0; i < b && st == ZCP_OK; i++) {
-        void *p = NULL;
-        st = zcp_node_alloc(node, a, 1000, &p, &err);
-      }
-      snprintf(out, sizeof out, "st %d %s", (int)st, st ? err.message : "");
-    } else if (sscanf(line, "hammer %d %d", &a, &b) == 2) {
-      cmd_hammer(node, a, b, out, sizeof out);
-    } else if (sscanf(line, "waitpeer %d %d %d", &a, &b, &c) == 3) {
-      zcp_status_t st = zcp_node_wait_peer(node, a, b != 0, c, &err);
-      struct zcp_node_status s;
-      zcp_node_status(node, &s);
-      snprintf(out, sizeof out, "st %d %llu %s", (int)st,
-               (unsigned long long)s.peers[a].epoch, st ? err.message : "");
-    } else if (zcp_test_share_cmd(node, line, out, sizeof out)) {
-      /* sharing, leases, huge tables: zcp_share_cmds.c */
-    } else if (strcmp(line, "epoch") == 0) {
-      snprintf(out, sizeof out, "%llu", (unsigned long long)zcp_node_epoch(node));
-    } else {
-      snprintf(out, sizeof out, "fail unknown command '%s'", line);
-    }
-    printf("%s\n", out);
-  }
+  struct zcp_node *node = zcp_test_role_open(argv[1], atoi(argv[2]));
+  if (node == NULL) return 102;
+  zcp_test_role_serve(node, node_command);
   for (int i = 0; i < kept; i++) keep[i].release(&keep[i]);
   zcp_node_close(node);
   return 0;

@@ -5,6 +5,8 @@
 #define ZCP_CLUSTER_TEST_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "zcp_proc.h"
 #include "zcpool/cluster.h"
@@ -39,5 +41,53 @@ bool zcp_test_node_cmd(struct zcp_proc *p, const char *cmd, char *out, int cap,
 
 /* The "node" role: call from the test binary's helper dispatch. */
 int zcp_test_node_role(int argc, char **argv);
+/* A helper dispatch that knows the "node" role only. */
+int zcp_test_node_dispatch(int argc, char **argv);
+
+/* ---- helper roles and the tests that drive them (zcp_cluster_run.c) ---------------- */
+
+/* How long a test waits for a helper's answer to one command. */
+#define ZCP_TEST_CMD_MS 20000
+
+/* One command of a helper role: a line in, one answer line (without newline) out. */
+typedef void (*zcp_test_command_fn)(struct zcp_node *node, const char *line, char *out,
+                                    size_t cap);
+/* Opens node id of the cluster at config and prints "ready", or prints "fail <why>" and
+ * returns NULL. */
+struct zcp_node *zcp_test_role_open(const char *config, int id);
+/* Answers every line on stdin with command, one line each, until "quit" or the end. */
+void zcp_test_role_serve(struct zcp_node *node, zcp_test_command_fn command);
+
+/* Opens node 0 here (*self) and nodes 1..n-1 of tc (written already) as "node" helpers
+ * in helper[1..n-1], and waits until every node sees every other online. Asserts. */
+void zcp_test_nodes_up(const struct zcp_test_cluster *tc, struct zcp_proc *helper, int n,
+                       struct zcp_node **self);
+/* A suite's teardown: closes *self, kills and reaps every helper, removes tc's files. */
+void zcp_test_nodes_down(struct zcp_test_cluster *tc, struct zcp_node **self);
+/* Kills helper node id, reaps it and waits until self sees it down. Asserts. */
+void zcp_test_node_kill(struct zcp_proc *helper, struct zcp_node *self, int id);
+/* Starts helper node id again (a new life) and waits until it is up for self and sees
+ * every node online. Asserts. */
+void zcp_test_node_restart(const struct zcp_test_cluster *tc, struct zcp_proc *helper,
+                           struct zcp_node *self, int id);
+/* A drop that waits (for leases) on a thread of its own while the test goes on. */
+struct zcp_test_drop_job {
+  struct zcp_node *node;
+  const char *name;
+  bool huge; /* zcp_hugetable_drop, else zcp_node_drop */
+  int ms;
+  zcp_status_t st;
+  struct zcp_error err;
+};
+/* The thread's body: runs the drop of job (a struct zcp_test_drop_job). */
+void *zcp_test_drop_thread(void *job);
+/* Runs a sharing command on node id (0: self here, else helper[id]) and asserts that it
+ * answered and that the answer starts with "st <want>". */
+void zcp_test_run(struct zcp_node *self, struct zcp_proc *helper, int id, const char *cmd,
+                  int want, char *out, size_t cap);
+/* The number in space-separated field `field` (0: the first) of an answer. Asserts. */
+long long zcp_test_answer_num(const char *out, int field);
+/* The checksum of an "st 0 <checksum>" answer. Asserts. */
+uint64_t zcp_test_answer_checksum(const char *out);
 
 #endif

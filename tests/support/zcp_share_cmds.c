@@ -13,6 +13,11 @@
  *   unsealed OWNER               encode a batch in OWNER's region without sealing it and
  *                                import it: the status of the import
  *   used                         "st 0 BYTES BLOCKS" of this node's pool
+ *   fill OWNER BYTES VALUE       a block in OWNER's region set to VALUE (a byte), written
+ *                                back as a writer must, then freed: "st 0 ADDRESS 0"
+ *   zeros OWNER BYTES            a fresh block in OWNER's region, then freed:
+ *                                "st 0 ADDRESS NONZERO", how many of its bytes are not
+ *                                the zeros it must hold
  *   emu                          "st 0 ON FILLED WRITTEN_BACK DROPPED EVICTED": whether
  *                                this process emulates non-coherent caches, and how much
  *                                it did (proves an emulated run really was one) */
@@ -114,7 +119,13 @@ static zcp_status_t build(struct zcp_node *node, int owner, int64_t first, int64
   if (!one) {
     ZCP_RETURN_NOT_OK(zcp_fixture_schema(s, err));
     zcp_status_t st = zcp_fixture_batch(first, n, alloc, a, err);
-    if (st != ZCP_OK) s->release(s);
+    if (st != ZCP_OK) {
+      /* The allocator interface only says NULL: the node knows why. */
+      struct zcp_error why = {0};
+      if (zcp_node_last_error(&why) != ZCP_OK)
+        zcp_error_prefix(err, st, "%s: ", why.message);
+      s->release(s);
+    }
     return st;
   }
   struct ArrowSchema col;
@@ -203,6 +214,31 @@ static void cmd_open_check(struct zcp_node *node, const char *name, int64_t tota
   zcp_sql_result_free(res);
   zcp_sql_close(q, NULL);
   zcp_table_release(t);
+  answer(out, cap, st, extra, &err);
+}
+
+/* fill / zeros: raw blocks, for the owner's clearing of reused memory. */
+static void cmd_block(struct zcp_node *node, int owner, int64_t bytes, int value,
+                      char *out, size_t cap) {
+  struct zcp_error err = {0};
+  uint8_t *p = NULL;
+  zcp_status_t st = zcp_node_alloc(node, owner, bytes, (void **)&p, &err);
+  if (st != ZCP_OK) {
+    answer(out, cap, st, "", &err);
+    return;
+  }
+  int64_t nonzero = 0;
+  if (value >= 0) {
+    memset(p, value, (size_t)bytes);
+    zcp_cache_writeback(p, bytes);
+    zcp_cache_fence();
+  } else {
+    for (int64_t i = 0; i < bytes; i++) nonzero += p[i] != 0;
+  }
+  st = zcp_node_free(node, owner, p, &err);
+  char extra[64];
+  snprintf(extra, sizeof extra, "%llu %lld ", (unsigned long long)(uintptr_t)p,
+           (long long)nonzero);
   answer(out, cap, st, extra, &err);
 }
 
@@ -297,6 +333,10 @@ bool zcp_test_share_cmd(struct zcp_node *node, const char *line, char *out, size
     cmd_open_check(node, name, n, ms, true, out, cap);
   } else if (sscanf(line, "unsealed %d", &owner) == 1) {
     cmd_unsealed(node, owner, out, cap);
+  } else if (sscanf(line, "fill %d %lld %d", &owner, &n, &ms) == 3) {
+    cmd_block(node, owner, n, ms & 0xff, out, cap);
+  } else if (sscanf(line, "zeros %d %lld", &owner, &n) == 2) {
+    cmd_block(node, owner, n, -1, out, cap);
   } else if (strcmp(line, "used") == 0) {
     struct zcp_node_status ns;
     zcp_node_status(node, &ns);

@@ -18,9 +18,7 @@ static struct zcp_test_cluster tc;
 static struct zcp_node *node;
 
 static void teardown(void) {
-  zcp_node_close(node);
-  node = NULL;
-  zcp_test_cluster_cleanup(&tc);
+  zcp_test_nodes_down(&tc, &node);
 }
 
 TestSuite(share, .fini = teardown, .timeout = 60);

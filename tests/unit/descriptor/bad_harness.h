@@ -101,6 +101,21 @@ static inline void run_cases(struct world *w, const struct bad_case *cases, size
   }
 }
 
+/* Marks b absent, with no location, as an encoder writes an absent buffer. */
+static inline void make_absent(pb_buffer *b) {
+  b->present = false;
+  b->region = 0;
+  b->epoch = 0;
+  b->offset = 0;
+  b->length = 0;
+}
+/* Appends an empty (absent) buffer to n. */
+static inline void add_buffer(pb_node *n) {
+  n->buffers = realloc(n->buffers, (n->n_buffers + 1) * sizeof *n->buffers);
+  pb_buffer *b = malloc(sizeof *b);
+  zcpool__descriptor__buffer__init(b);
+  n->buffers[n->n_buffers++] = b;
+}
 /* The first present buffer of a node. */
 static inline pb_buffer *first_present(pb_node *n) {
   for (size_t i = 0; i < n->n_buffers; i++) {

@@ -85,11 +85,7 @@ static void m_too_few_buffers_string(pb_desc *d, struct world *w) {
   shrink(&col(d, STR)->n_buffers, 2);
 }
 static void m_extra_buffer(pb_desc *d, struct world *w) {
-  pb_node *n = col(d, I64);
-  n->buffers = realloc(n->buffers, (n->n_buffers + 1) * sizeof *n->buffers);
-  pb_buffer *b = malloc(sizeof *b);
-  zcpool__descriptor__buffer__init(b);
-  n->buffers[n->n_buffers++] = b;
+  add_buffer(col(d, I64));
 }
 static void m_buffer_too_short(pb_desc *d, struct world *w) {
   pb_buffer *b = col(d, I64)->buffers[1];
@@ -102,24 +98,14 @@ static void m_bitmap_too_short(pb_desc *d, struct world *w) {
   col(d, BOOL)->buffers[1]->length = 1;
 }
 static void m_absent_values(pb_desc *d, struct world *w) {
-  pb_buffer *b = col(d, I64)->buffers[1];
-  b->present = false;
-  b->region = 0;
-  b->epoch = 0;
-  b->offset = 0;
-  b->length = 0;
+  make_absent(col(d, I64)->buffers[1]);
 }
 static void m_absent_with_location(pb_desc *d, struct world *w) {
   col(d, I64)->buffers[1]->present = false;
 }
 static void m_absent_validity_with_nulls(pb_desc *d, struct world *w) {
-  pb_buffer *b = col(d, I32)->buffers[0];
   cr_assert(col(d, I32)->null_count > 0);
-  b->present = false;
-  b->region = 0;
-  b->epoch = 0;
-  b->offset = 0;
-  b->length = 0;
+  make_absent(col(d, I32)->buffers[0]);
 }
 static void m_negative_buffer_offset(pb_desc *d, struct world *w) {
   col(d, I64)->buffers[1]->offset = -128;
@@ -249,11 +235,8 @@ static void m_run_ends_too_few(pb_desc *d, struct world *w) {
   col(d, XRUNS)->children[0]->null_count = 0;
 }
 static void m_null_with_buffer(pb_desc *d, struct world *w) {
-  pb_node *n = col(d, XNULL);
-  n->buffers = malloc(sizeof *n->buffers);
-  n->buffers[0] = malloc(sizeof(pb_buffer));
-  zcpool__descriptor__buffer__init(n->buffers[0]);
-  n->n_buffers = 1;
+  cr_assert_eq(col(d, XNULL)->n_buffers, 0);
+  add_buffer(col(d, XNULL));
 }
 static void m_fsb_too_short(pb_desc *d, struct world *w) {
   col(d, XFSB)->buffers[1]->length = 3 * col(d, XFSB)->length - 1;

@@ -1,6 +1,7 @@
-/* The emulator in one process: the owner's mapping (slot 0) plays memory as other nodes
- * see it, an emulated borrower mapping of the same device (slot 1) plays this node's
- * caches. Every assertion here is about staleness the emulator must produce or undo. */
+/* The emulator in one process: a plain shared mapping of the device plays memory as
+ * other nodes see it; an emulated borrower mapping of it (slot 1) plays this node's
+ * caches, and the owner's mapping (slot 0) is emulated too. Every assertion here is about
+ * staleness the emulator must produce or undo. */
 #define _GNU_SOURCE 1
 #include <criterion/criterion.h>
 #include <fcntl.h>
@@ -19,6 +20,7 @@
 static struct zcp_device *dev;
 static struct zcp_window *win;
 static struct zcp_region *own, *bor;
+static uint8_t *memory; /* the device, mapped plainly */
 
 static void setup_with(const struct zcp_emulator_options *opts) {
   struct zcp_error err = {0};
@@ -34,6 +36,8 @@ static void setup_with(const struct zcp_emulator_options *opts) {
                "%s", err.message);
   cr_assert_eq(zcp_region_map(win, SIZE, dev, ZCP_REGION_BORROWER, &info, &bor, &err),
                ZCP_OK, "%s", err.message);
+  memory = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, zcp_device_fd(dev), 0);
+  cr_assert_neq(memory, MAP_FAILED);
 }
 
 static void setup(void) {
@@ -41,14 +45,19 @@ static void setup(void) {
 }
 
 static void teardown(void) {
+  if (memory != NULL && memory != MAP_FAILED) munmap(memory, SIZE);
+  memory = NULL;
   zcp_region_unmap(bor);
   zcp_region_unmap(own);
   zcp_window_release(win);
   zcp_device_close(dev);
 }
 
-/* The same data byte as memory (owner) and as the borrower's cache see it. */
+/* The same data byte as memory and as the borrower's (or the owner's) cache see it. */
 static volatile uint64_t *mem(int64_t off) {
+  return (volatile uint64_t *)(memory + ZCP_REGION_DATA_OFFSET + off);
+}
+static volatile uint64_t *owned(int64_t off) {
   return (volatile uint64_t *)((uint8_t *)zcp_region_data(own) + off);
 }
 static volatile uint64_t *cached(int64_t off) {
@@ -114,9 +123,20 @@ Test(emulator, coherent_regions_and_plain_memory_are_untouched) {
   zcp_cache_flush(&local, 8);
   zcp_cache_invalidate(&local, 8);
   cr_assert_eq(local, 1);
-  /* The owner's own mapping is memory itself: never emulated. */
-  *mem(64) = 6;
-  cr_assert_eq(*mem(64), 6);
+}
+
+Test(emulator, the_owner_view_is_a_cache_too) {
+  /* The owner clears and copies blocks for others through its caches: its writes reach
+   * memory only when written back, and it reads old data until it drops its lines. */
+  int64_t off = 3 * sysconf(_SC_PAGESIZE);
+  *owned(off) = 6;
+  cr_assert_eq(*mem(off), 0, "the owner's write stays in its cache");
+  zcp_region_writeback(own, (const void *)owned(off), 8);
+  cr_assert_eq(*mem(off), 6);
+  *mem(off) = 7;
+  cr_assert_eq(*owned(off), 6, "the owner's filled page stays stale");
+  zcp_region_invalidate(own, (const void *)owned(off), 8);
+  cr_assert_eq(*owned(off), 7);
 }
 
 Test(emulator_alone, foreign_faults_still_kill) {
