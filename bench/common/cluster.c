@@ -68,7 +68,7 @@ static void write_config(struct zcp_bench_cluster *c, const char *name,
   fprintf(
       f,
       "[cluster]\nname = %s\nid = 0x%x\nwindow_base = 0x520000000000\n"
-      "key_file = key\nprotocol = %s\ncall_timeout_ms = 120000\ndown_after_ms = 30000\n",
+      "key_file = key\nprotocol = %s\ncall_timeout_ms = 120000\n",
       name, 0xbe00 + (int)getpid() % 256,
       o->protocol == ZCP_PROTOCOL_PREWRITE_FLUSH ? "prewrite-flush" : "invalidate");
   if (o->max_frame > 0) fprintf(f, "max_frame = %lld\n", (long long)o->max_frame);

@@ -165,7 +165,10 @@ struct zcp__rpc_peer {
 
 /* Serves one request (anything but WaitState and SetState, which the server keeps).
  * Fills resp->status/message and the result (allocated with malloc; the server frees
- * the result message and its message string after sending). */
+ * the result message and its message string after sending). Called concurrently: from
+ * every connection, and within one connection for a Ping (its reader thread) while one
+ * other call runs (its worker thread); the other calls of a connection come one at a
+ * time, in arrival order. */
 typedef void (*zcp__rpc_handler)(void *ctx, const struct zcp__rpc_peer *peer,
                                  const Zcpool__Request *req, Zcpool__Response *resp);
 /* A client finished its handshake (a new epoch of that node means the old one is dead).
@@ -179,7 +182,7 @@ struct zcp__rpc_server_options {
   uint64_t epoch;
   const uint8_t *key;      /* cluster secret; NULL: authentication off */
   int64_t max_frame;       /* payload bytes */
-  int32_t max_outstanding; /* open WaitState requests per connection */
+  int32_t max_outstanding; /* per connection: calls queued for its worker, open waits */
   int32_t idle_ms;         /* a client silent this long is dropped */
   int32_t max_nodes;       /* node ids 0..max_nodes-1 */
   /* Regions this node lends (sent in Challenge); borrowed, must outlive the server. */

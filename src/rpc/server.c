@@ -1,11 +1,16 @@
 /* The control-plane server of one node: accepts connections, runs the handshake, and
- * answers requests one connection at a time in that connection's thread. It keeps the
- * node's state words itself, because a WaitState must be answered the moment a change
- * makes its condition true (no polling) and must not hold up the connection's other
- * requests (heartbeats among them): an open wait is a record, bounded per connection,
- * answered by the thread that changes the word or, at its deadline, by the accept
- * thread's sweep. A connection that misbehaves is dropped; the server never
- * stops serving the others because of it. */
+ * answers requests. Each connection has two threads: its reader answers Ping (the
+ * heartbeat) at once, and hands every other request to the connection's worker, which
+ * serves them one after another in arrival order. A long request (a Malloc whose block
+ * must be cleared, a Realloc copying, a big Flush, a SendTableFull part being decoded)
+ * therefore never holds up the heartbeat behind it, so a busy peer is not declared down,
+ * while callers that rely on answers in order of arrival (SendTableFull's parts, the
+ * sharing calls) still get them. The server keeps the node's state words itself,
+ * because a WaitState must be answered the moment a change makes its condition true (no
+ * polling) and must not hold up the connection's other requests: an open wait is a
+ * record, bounded per connection, answered by the thread that changes the word or, at
+ * its deadline, by the accept thread's sweep. A connection that misbehaves is dropped;
+ * the server never stops serving the others because of it. */
 #include "common/platform.h"
 
 #include <errno.h>
@@ -36,6 +41,15 @@ struct conn {
   int refs;  /* the connection thread + each open wait; under srv->mu */
   int waits; /* open WaitState requests; under srv->mu */
   bool closed;
+  /* Requests other than Ping, waiting for the worker: a ring of q_cap envelopes. The
+   * one being served is out of the ring, so at most q_cap + 1 requests of a connection
+   * are held at once (the client's limit on calls in flight keeps it below that). */
+  pthread_mutex_t q_mu;
+  pthread_cond_t q_cv; /* a request arrived, or stop */
+  Zcpool__Envelope **q;
+  int q_cap, q_head, q_len; /* under q_mu */
+  bool q_stop;              /* under q_mu: the connection is ending */
+  pthread_t worker;
   struct conn *next;
 };
 
@@ -500,10 +514,97 @@ accepted:;
   return sent;
 }
 
+/* ---- the connection's worker -------------------------------------------------------
+ */
+
+/* Serves the queued requests of c in arrival order until the connection ends. */
+static void *conn_worker(void *arg) {
+  struct conn *c = arg;
+  pthread_mutex_lock(&c->q_mu);
+  for (;;) {
+    while (c->q_len == 0 && !c->q_stop) pthread_cond_wait(&c->q_cv, &c->q_mu);
+    if (c->q_stop) break; /* what is still queued has no one to answer */
+    Zcpool__Envelope *env = c->q[c->q_head];
+    c->q_head = (c->q_head + 1) % c->q_cap;
+    c->q_len--;
+    pthread_mutex_unlock(&c->q_mu);
+    serve_request(c, env->request);
+    zcp__envelope_free(env);
+    pthread_mutex_lock(&c->q_mu);
+  }
+  pthread_mutex_unlock(&c->q_mu);
+  return NULL;
+}
+
+/* Hands env to the worker (which then owns it); false when the queue is full. */
+static bool enqueue(struct conn *c, Zcpool__Envelope *env) {
+  pthread_mutex_lock(&c->q_mu);
+  bool room = c->q_len < c->q_cap;
+  if (room) {
+    c->q[(c->q_head + c->q_len) % c->q_cap] = env;
+    c->q_len++;
+    pthread_cond_signal(&c->q_cv);
+  }
+  pthread_mutex_unlock(&c->q_mu);
+  return room;
+}
+
+/* Answers a request that found the worker's queue full. */
+static void answer_busy(struct conn *c, const Zcpool__Request *req) {
+  struct zcp__rpc_server *srv = c->srv;
+  Zcpool__Response resp = ZCPOOL__RESPONSE__INIT;
+  char msg[256];
+  if (req->header != NULL) resp.request_id = req->header->request_id;
+  atomic_fetch_add(&srv->counters.busy, 1);
+  set_status(&resp, ZCP_BUSY, msg, sizeof msg,
+             "node %d: %s from node %d refused: %d requests of that connection are "
+             "already queued, the limit",
+             (int)srv->opt.node, zcp__rpc_call_name((int)req->call_case),
+             (int)c->peer.node, c->q_cap);
+  send_response(c, &resp);
+}
+
+/* Starts the worker of c; false (nothing to undo) if it cannot. */
+static bool worker_start(struct conn *c) {
+  struct zcp__rpc_server *srv = c->srv;
+  c->q_cap = srv->opt.max_outstanding > 0 ? srv->opt.max_outstanding : 1;
+  c->q = calloc((size_t)c->q_cap, sizeof *c->q);
+  if (c->q == NULL) return false;
+  pthread_mutex_init(&c->q_mu, NULL);
+  pthread_cond_init(&c->q_cv, NULL);
+  if (pthread_create(&c->worker, NULL, conn_worker, c) != 0) {
+    pthread_mutex_destroy(&c->q_mu);
+    pthread_cond_destroy(&c->q_cv);
+    free(c->q);
+    c->q = NULL;
+    return false;
+  }
+  return true;
+}
+
+/* Ends the worker of c: waits for the request it is serving (the socket is shut down
+ * already, so its answer fails at once), then drops what is still queued. */
+static void worker_stop(struct conn *c) {
+  pthread_mutex_lock(&c->q_mu);
+  c->q_stop = true;
+  pthread_cond_signal(&c->q_cv);
+  pthread_mutex_unlock(&c->q_mu);
+  pthread_join(c->worker, NULL);
+  for (; c->q_len > 0; c->q_len--) {
+    zcp__envelope_free(c->q[c->q_head]);
+    c->q_head = (c->q_head + 1) % c->q_cap;
+  }
+  pthread_mutex_destroy(&c->q_mu);
+  pthread_cond_destroy(&c->q_cv);
+  free(c->q);
+  c->q = NULL;
+}
+
 static void *conn_thread(void *arg) {
   struct conn *c = arg;
   struct zcp__rpc_server *srv = c->srv;
-  if (handshake(c)) {
+  bool worker = false;
+  if (handshake(c) && (worker = worker_start(c))) {
     for (;;) {
       /* Sleep in poll until a frame starts (one system call less than a read that would
        * find nothing); a client silent for idle_ms is gone. */
@@ -521,12 +622,22 @@ static void *conn_thread(void *arg) {
         zcp__envelope_free(env);
         break;
       }
-      serve_request(c, env->request);
-      zcp__envelope_free(env);
+      /* A heartbeat is answered now, whatever the worker is busy with: the handler is
+       * reentrant (many connections call it at once), and a Ping reads nothing that the
+       * request being served could change. */
+      if (env->request->call_case == ZCPOOL__REQUEST__CALL_PING) {
+        serve_request(c, env->request);
+        zcp__envelope_free(env);
+      } else if (!enqueue(c, env)) {
+        answer_busy(c, env->request);
+        zcp__envelope_free(env);
+      }
     }
   }
   shutdown(c->fd, SHUT_RDWR);
-  /* Waits of a closed connection have no one to answer: end them now. */
+  if (worker) worker_stop(c);
+  /* Waits of a closed connection have no one to answer: end them now. The worker has
+   * ended, so no new wait of this connection can appear after this. */
   pthread_mutex_lock(&srv->mu);
   c->closed = true;
   pthread_mutex_unlock(&srv->mu);
