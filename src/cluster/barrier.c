@@ -96,6 +96,10 @@ void zcp__barrier_serve_leave(struct zcp_node *node, const struct zcp__rpc_peer 
 }
 
 void zcp__barrier_announce_leave(struct zcp_node *node) {
+  /* An open that failed half way entered no barrier: there is nobody to tell. */
+  if (node->srv == NULL) return;
+  for (int i = 0; i < node->cfg.n_nodes; i++)
+    if (i != node->id && node->peers[i].client == NULL) return;
   Zcpool__Leave lv = ZCPOOL__LEAVE__INIT;
   pthread_mutex_lock(&node->mu);
   lv.barrier_gen = node->barrier_gen;
