@@ -86,7 +86,7 @@ struct zcp__peer {
   char why[200];             /* why it is not up */
   bool left;                 /* it said Leave (closing) in epoch left_epoch ... */
   uint64_t left_epoch;
-  uint64_t left_gen;         /* ... having entered this many barrier rounds */
+  uint64_t left_gen; /* ... having entered this many barrier rounds */
   struct zcp__remote_pool pool;
 };
 
