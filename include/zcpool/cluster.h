@@ -114,8 +114,9 @@ struct zcp_node;
  * background. Errors name the node and what failed (window taken, device, address). */
 ZCP_CHECK_RESULT zcp_status_t zcp_node_open(const struct zcp_config *cfg, int32_t id,
                                             struct zcp_node **out, struct zcp_error *err);
-/* Stops serving, disconnects, unmaps everything and removes its own shm device. Peers
- * see it down. NULL is fine. */
+/* Tells every peer (waiting at most 2 s for their answers) the barrier rounds this node
+ * entered, then stops serving, disconnects, unmaps everything and removes its own shm
+ * device. Peers see it down. NULL is fine. */
 void zcp_node_close(struct zcp_node *node);
 
 int32_t zcp_node_id(const struct zcp_node *node);
@@ -182,7 +183,11 @@ ZCP_CHECK_RESULT zcp_status_t zcp_node_sync_wait(struct zcp_node *node, uint64_t
                                                  uint64_t mask, int timeout_ms,
                                                  struct zcp_error *err);
 /* A reusable barrier over all nodes (a generation counter next to the state word, so
- * that rounds can follow each other without the race of reused flag bits). */
+ * that rounds can follow each other without the race of reused flag bits). A node may
+ * close right after its barrier returns: a peer still in that round counts it as having
+ * entered (zcp_node_close tells every peer the rounds it entered). Errors: ZCP_TIMEOUT,
+ * ZCP_PEER_DOWN (or ZCP_IO_ERROR for a cut connection) naming a node that is down or
+ * closed before entering the round. */
 ZCP_CHECK_RESULT zcp_status_t zcp_node_barrier(struct zcp_node *node, int timeout_ms,
                                                struct zcp_error *err);
 

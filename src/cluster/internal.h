@@ -84,6 +84,9 @@ struct zcp__peer {
   bool up;                   /* connected and its region mapped */
   bool synced;               /* its catalog entries pulled since it came up (share.c) */
   char why[200];             /* why it is not up */
+  bool left;                 /* it said Leave (closing) in epoch left_epoch ... */
+  uint64_t left_epoch;
+  uint64_t left_gen; /* ... having entered this many barrier rounds */
   struct zcp__remote_pool pool;
 };
 
@@ -255,6 +258,11 @@ void zcp__sync_stop(struct zcp_node *node);
 void zcp__serve_list(struct zcp_node *node, const struct zcp__rpc_peer *who,
                      const Zcpool__List *m, Zcpool__Response *resp);
 /* DropChunks (hugetable.c). */
+/* Leave (barrier.c): a peer closing tells the barrier rounds it entered; and the
+ * sending side, called by zcp_node_close before the clients go. */
+void zcp__barrier_serve_leave(struct zcp_node *node, const struct zcp__rpc_peer *who,
+                              const Zcpool__Leave *m);
+void zcp__barrier_announce_leave(struct zcp_node *node);
 void zcp__serve_drop_chunks(struct zcp_node *node, const struct zcp__rpc_peer *who,
                             const Zcpool__DropChunks *m, Zcpool__Response *resp);
 

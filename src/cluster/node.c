@@ -145,6 +145,9 @@ static void serve(void *ctx, const struct zcp__rpc_peer *who, const Zcpool__Requ
     case ZCPOOL__REQUEST__CALL_SEND_TABLE_FULL:
       zcp__copy_serve(node, who, req, resp);
       return;
+    case ZCPOOL__REQUEST__CALL_LEAVE:
+      zcp__barrier_serve_leave(node, who, req->leave);
+      return;
     default:
       if (zcp__share_serve(node, who, req, resp)) return;
       st = zcp_error_set(&err, ZCP_UNSUPPORTED, "call %d is not served here",
@@ -233,6 +236,7 @@ static void on_up(void *ctx, int32_t id, const Zcpool__Challenge *ch) {
     p->epoch = ri->epoch;
     p->up = true;
     p->synced = false; /* until its catalog entries are pulled (share.c) */
+    if (p->left && p->left_epoch != ri->epoch) p->left = false; /* a new life */
     p->why[0] = '\0';
   } else {
     /* Shown by zcp_node_wait_online and calls to that node. */
@@ -684,6 +688,9 @@ zcp_status_t zcp_node_open(const struct zcp_config *cfg, int32_t id,
 
 void zcp_node_close(struct zcp_node *node) {
   if (node == NULL) return;
+  /* Before anything goes: a slower peer still in our last barrier round must be able to
+   * tell that we entered it, once we can no longer answer it ourselves. */
+  zcp__barrier_announce_leave(node);
   /* Shared batches first: freeing one may call its region's owner. */
   zcp__share_close(node);
   /* Clients first: after this no callback touches the peers' mappings. */

@@ -88,6 +88,8 @@ const char *zcp__rpc_call_name(int call_case) {
       return "List";
     case ZCPOOL__REQUEST__CALL_DROP_CHUNKS:
       return "DropChunks";
+    case ZCPOOL__REQUEST__CALL_LEAVE:
+      return "Leave";
     default:
       return "call";
   }

@@ -154,6 +154,37 @@ static void barriers(enum mode mode) {
   cr_assert(strstr(err.message, "node") != NULL, "%s", err.message);
 }
 
+/* Node 2 passes a barrier round and closes at once, while node 0 enters the round last:
+ * node 0 may ask node 2 about the round after node 2 has gone, and must still pass (node
+ * 2 told it the rounds it entered as it closed). A race, so it runs many times. */
+static void barrier_with_a_peer_that_left(void) {
+  char out[600];
+  struct zcp_error err = {0};
+  for (int run = 0; run < 25; run++) {
+    if (!start(3, UNIX_SOCKETS)) return;
+    send_line(&helper[1], "barrier 1 10000");
+    /* Both lines at once: node 2 closes as soon as its barrier returns. */
+    send_line(&helper[2], "barrier 1 10000\nquit");
+    struct timespec late = {0, (20 + run % 5) * 1000 * 1000};
+    nanosleep(&late, NULL);
+    cr_assert_eq(zcp_node_barrier(self, 10000, &err), ZCP_OK, "run %d: %s", run,
+                 err.message);
+    expect_line(&helper[1], 1, "ok", out, sizeof out);
+    expect_line(&helper[2], 2, "ok", out, sizeof out);
+    cr_assert_eq(zcp_proc_wait(&helper[2], 10000), 0, "run %d: node 2 did not exit", run);
+    zcp_test_nodes_down(&tc, &self);
+  }
+  /* A peer that closed before entering the round still fails it, by name. */
+  if (!start(3, UNIX_SOCKETS)) return;
+  send_line(&helper[2], "quit");
+  cr_assert_eq(zcp_proc_wait(&helper[2], 10000), 0, "node 2 did not exit");
+  send_line(&helper[1], "barrier 1 10000");
+  cr_assert_eq(zcp_node_barrier(self, 10000, &err), ZCP_PEER_DOWN, "%s", err.message);
+  cr_assert(strstr(err.message, "node 2") != NULL, "%s", err.message);
+  expect_line(&helper[1], 1, "fail", out, sizeof out);
+  cr_assert(strstr(out, "node 2") != NULL, "node 1: %s", out);
+}
+
 static void killed_node(enum mode mode) {
   if (!start(4, mode)) return;
   const int bound_ms = 700 + 100 + 500; /* down_after + heartbeat + slack */
@@ -272,6 +303,9 @@ Test(cluster_nodes, barriers_and_sync_wait) {
 /* Non-coherent regions, helper nodes under the emulator (DESIGN §9): the column built
  * remotely is right where the protocol is followed, and wrong in memory where the
  * writer skips its write-back. */
+Test(cluster_nodes, barrier_passes_when_a_peer_that_passed_it_has_closed) {
+  barrier_with_a_peer_that_left();
+}
 Test(cluster_nodes, noncoherent_column_needs_the_protocol) {
   noncoherent = true;
   column_across_nodes(UNIX_SOCKETS);
