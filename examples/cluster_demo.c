@@ -1,18 +1,22 @@
 /* The main job: three nodes build one huge Arrow table in pooled memory and use it with
  * zero copies, next to a full IPC copy of the same table.
  *
- *   cluster_demo [rows_per_node]      (default 1000000; DuckDB from $ZCP_DUCKDB_LIB or
- * the interop packages, see README)
+ *   cluster_demo [rows_per_node]
+ *
+ * rows_per_node defaults to 1000000. DuckDB comes from $ZCP_DUCKDB_LIB or the interop
+ * packages (see README).
  *
  * What happens:
  *   1. This process writes a 3-node cluster (config file, key, Unix sockets,
- * shared-memory regions) into a fresh temporary directory and forks one process per node.
- *   2. Every node builds its chunk of the huge table "demo" (rows [i*R, (i+1)*R)): nodes
- * 0 and 1 in their own region, node 2 in node 0's region through a remote pool.
+ *      shared-memory regions) into a fresh temporary directory and forks one process
+ *      per node.
+ *   2. Every node builds its chunk of the huge table "demo" (rows [i*R, (i+1)*R)):
+ *      nodes 0 and 1 in their own region, node 2 in node 0's region through a remote
+ *      pool.
  *   3. Every node seals its chunk and adds it to "demo" (only a descriptor of a few
- * hundred bytes travels); node 0 commits the table.
+ *      hundred bytes travels); node 0 commits the table.
  *   4. Every node opens the table (its buffers stay where they were built) and walks
- * every value into a checksum; all three must agree.
+ *      every value into a checksum; all three must agree.
  *   5. Node 1 hands the table to DuckDB (in place) and checks a GROUP BY against sums it
  *      computed by walking the arrays.
  *   6. For comparison node 0 sends the same table to node 1 as a full Arrow IPC copy over
