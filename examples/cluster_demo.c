@@ -460,11 +460,16 @@ static int write_cluster(struct cluster *c, int64_t region_bytes, struct zcp_err
           "[cluster]\nname = demo\nid = 0x%x\nkey_file = demo.key\n"
           "heartbeat_ms = 500\ndown_after_ms = 5000\ncall_timeout_ms = 60000\n\n",
           0xde0000 + (int)getpid());
+  /* Under the test suite's non-coherent emulator switch the regions are declared
+   * non-coherent, so every node maps them through the emulator (DESIGN §9). */
+  const char *emu = getenv("ZCP_EMULATE_NONCOHERENT");
+  bool emulated = emu != NULL && strcmp(emu, "1") == 0;
   for (int i = 0; i < N_NODES; i++) {
     snprintf(c->shm[i], sizeof c->shm[i], "zcpool-demo-%d-%d", (int)getpid(), i);
     fprintf(f, "[node.%d]\naddress = unix:%s/node%d.sock\ndevice = shm:%s\n", i, c->dir,
             i, c->shm[i]);
-    fprintf(f, "size = %" PRId64 "M\ncoherence = coherent\n\n", region_bytes >> 20);
+    fprintf(f, "size = %" PRId64 "M\ncoherence = %s\n\n", region_bytes >> 20,
+            emulated ? "noncoherent" : "coherent");
   }
   return fclose(f) == 0 ? 0 : -1;
 }

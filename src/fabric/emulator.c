@@ -15,6 +15,12 @@
  * stale lines next to the range; tests that want the strictest staleness keep separate
  * objects on separate pages. The RANDOM_EVICT policy adds such evictions at random.
  *
+ * Threads: a node serves calls on several threads, so filling, writing back and dropping
+ * pages hold one spinlock (taken in the signal handler too, so never a mutex), a page is
+ * filled in a scratch page and moved into place whole (no thread can see it half
+ * copied), and a page being dropped is made read-only first (a racing write faults and
+ * waits, instead of being lost between the write-back and the drop).
+ *
  * Test-only: one process-wide table, not thread-safe against concurrent attach/detach;
  * the kernel does not fault-fill (read(2) into an unfilled view page gets EFAULT). */
 #include "common/platform.h"
@@ -52,6 +58,16 @@ static uint64_t rng;
 static long page_size;
 static struct sigaction previous;
 static _Atomic int64_t st_filled, st_lines, st_dropped, st_evicted;
+static atomic_flag lock = ATOMIC_FLAG_INIT;
+
+static void lock_take(void) {
+  while (atomic_flag_test_and_set_explicit(&lock, memory_order_acquire)) {
+  }
+}
+
+static void lock_give(void) {
+  atomic_flag_clear_explicit(&lock, memory_order_release);
+}
 
 static uint64_t next_random(void) {
   /* xorshift64: reproducible from the seed, good enough to pick pages. */
@@ -68,11 +84,18 @@ static struct view *find_view(uintptr_t a) {
   return NULL;
 }
 
+/* Fills page i (lock held). Copying in place would let another thread read the page
+ * half copied, so the copy is made in a scratch page which then replaces it at once. */
 static void fill_page(struct view *v, int64_t i) {
   uint8_t *page = (uint8_t *)v->start + i * page_size;
-  mprotect(page, (size_t)page_size, PROT_READ | PROT_WRITE);
-  memcpy(page, v->memory + i * page_size, (size_t)page_size);
-  memcpy(v->snapshot + i * page_size, page, (size_t)page_size);
+  uint8_t *scratch = mmap(NULL, (size_t)page_size, PROT_READ | PROT_WRITE,
+                          MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (scratch == MAP_FAILED) abort(); /* test-only: no way to go on */
+  memcpy(scratch, v->memory + i * page_size, (size_t)page_size);
+  memcpy(v->snapshot + i * page_size, scratch, (size_t)page_size);
+  if (mremap(scratch, (size_t)page_size, (size_t)page_size, MREMAP_MAYMOVE | MREMAP_FIXED,
+             page) == MAP_FAILED)
+    abort();
   v->state[i] = PAGE_FILLED;
   atomic_fetch_add_explicit(&st_filled, 1, memory_order_relaxed);
 }
@@ -99,10 +122,13 @@ static void writeback_lines(struct view *v, int64_t i, int64_t lo, int64_t hi) {
  */
 static void drop_page(struct view *v, int64_t i) {
   if (v->state[i] != PAGE_FILLED) return;
-  writeback_lines(v, i, i * page_size, (i + 1) * page_size);
   uint8_t *page = (uint8_t *)v->start + i * page_size;
-  madvise(page, (size_t)page_size, MADV_DONTNEED);
+  /* Read-only first: a write racing the drop faults and waits for the lock, then finds
+   * the page empty and refills it; and no access can see the page zeroed. */
+  mprotect(page, (size_t)page_size, PROT_READ);
+  writeback_lines(v, i, i * page_size, (i + 1) * page_size);
   mprotect(page, (size_t)page_size, PROT_NONE);
+  madvise(page, (size_t)page_size, MADV_DONTNEED);
   madvise(v->snapshot + i * page_size, (size_t)page_size, MADV_DONTNEED);
   v->state[i] = PAGE_EMPTY;
   atomic_fetch_add_explicit(&st_dropped, 1, memory_order_relaxed);
@@ -133,11 +159,15 @@ static void on_segv(int sig, siginfo_t *si, void *uc) {
   struct view *v = find_view(a);
   if (v != NULL) {
     int64_t i = (int64_t)((a - v->start) / (uintptr_t)page_size);
+    lock_take();
     if (v->state[i] == PAGE_EMPTY) {
       fill_page(v, i);
       maybe_evict(v, i);
-      return; /* the faulting access runs again and now finds the page */
     }
+    /* Filled now, by us or by another thread (or this was a write into a page being
+     * dropped, which is empty or refilled by now): the faulting access runs again. */
+    lock_give();
+    return;
   }
   /* Not ours: hand it to whoever had SIGSEGV before (a sanitizer, the default). */
   if (previous.sa_flags & SA_SIGINFO) {
@@ -259,6 +289,7 @@ bool zcp__emulator_cache_op(enum zcp__emu_op op, const void *p, int64_t len) {
     any = true;
     int64_t lo = (int64_t)((a > v->start ? a : v->start) - v->start);
     int64_t hi = (int64_t)((b < v->end ? b : v->end) - v->start);
+    lock_take();
     for (int64_t i = lo / page_size; i * page_size < hi; i++) {
       if (v->state[i] != PAGE_FILLED) continue;
       if (op == ZCP__EMU_WRITEBACK) {
@@ -267,6 +298,7 @@ bool zcp__emulator_cache_op(enum zcp__emu_op op, const void *p, int64_t len) {
         drop_page(v, i); /* writes back first: user-mode invalidation cannot discard */
       }
     }
+    lock_give();
   }
   return any;
 }

@@ -58,6 +58,14 @@ void zcp_test_nodes_up(const struct zcp_test_cluster *tc, struct zcp_proc *helpe
 }
 
 void zcp_test_nodes_down(struct zcp_test_cluster *tc, struct zcp_node **self) {
+  /* In the emulated suite node 0 (this process) must have gone through the emulator:
+   * it is on and filled pages of the non-coherent regions, else the run proved nothing. */
+  if (zcp_test_emulated() && *self != NULL) {
+    struct zcp_emulator_stats es;
+    zcp_emulator_stats_get(&es);
+    cr_assert(zcp_emulator_enabled(), "ZCP_EMULATE_NONCOHERENT=1 but no emulation");
+    cr_assert_gt(es.pages_filled, 0, "the emulator saw no access to the regions");
+  }
   zcp_node_close(*self);
   *self = NULL;
   zcp_proc_kill_all();

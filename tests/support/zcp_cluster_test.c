@@ -35,11 +35,20 @@ static void shm_name(const struct zcp_test_cluster *tc, int i, char *buf, size_t
   snprintf(buf, cap, "zcp-t%d-%s-%d", tag(), strrchr(tc->dir, '-') + 1, i);
 }
 
+bool zcp_test_emulated(void) {
+  const char *on = getenv("ZCP_EMULATE_NONCOHERENT");
+  return on != NULL && strcmp(on, "1") == 0;
+}
+
 void zcp_test_cluster_write(struct zcp_test_cluster *tc, int n, bool tcp, bool netns,
                             bool noncoherent, const char *extra) {
   static int seq;
   zcp_test_cluster_cleanup(tc); /* a test may write a second cluster over its first */
   memset(tc, 0, sizeof *tc);
+  /* The emulated suite (DESIGN §9): with the switch on, every test cluster is
+   * non-coherent, so each process (this one and the helpers, which inherit the
+   * environment) maps its regions through the emulator instead of bypassing it. */
+  if (zcp_test_emulated()) noncoherent = true;
   tc->n = n;
   tc->tcp = tcp;
   snprintf(tc->dir, sizeof tc->dir, "/tmp/zcp-ct%d-%d", tag(), seq++);

@@ -20,9 +20,13 @@ struct zcp_test_cluster {
   const char *helper_env; /* NAME=VALUE for every helper node (e.g. the emulator) */
 };
 
+/* True when ZCP_EMULATE_NONCOHERENT=1: the suite runs under the non-coherent emulator
+ * and every test cluster is written non-coherent whatever the test asked. */
+bool zcp_test_emulated(void);
 /* Writes the config and key of an n-node cluster. tcp: addresses tcp://ip:port, with ip
  * 127.0.0.1 or, when netns is set, each node's namespace address. Extra cluster keys
- * (e.g. "down_after_ms = 600\n") go into [cluster]. noncoherent: every region is. */
+ * (e.g. "down_after_ms = 600\n") go into [cluster]. noncoherent: every region is
+ * (forced on when zcp_test_emulated()). */
 void zcp_test_cluster_write(struct zcp_test_cluster *tc, int n, bool tcp, bool netns,
                             bool noncoherent, const char *extra);
 /* Removes files, shm objects and network namespaces of tc. Safe to call twice. */

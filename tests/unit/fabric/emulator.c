@@ -5,6 +5,8 @@
 #define _GNU_SOURCE 1
 #include <criterion/criterion.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
@@ -93,6 +95,57 @@ Test(emulator, writes_stay_private_until_written_back) {
   zcp_emulator_stats_get(&after);
   cr_assert_eq(after.lines_written_back - before.lines_written_back, 1,
                "only the changed line is copied");
+}
+
+/* A node serves calls on several threads. While one thread invalidates a line of a page
+ * (dropping the page), others keep using other lines of it: a write must not be lost
+ * between the drop's write-back and the drop, and no read may see the page empty
+ * (zeroed) or half refilled. */
+#define RACE_ROUNDS 20000 /* drops of the page */
+#define RACE_PAGE (2 * sysconf(_SC_PAGESIZE)) /* not filled at map time */
+static atomic_int race_done;
+static atomic_long race_lost, race_zero;
+
+static atomic_ullong race_last;
+
+static void *race_writer(void *arg) {
+  (void)arg;
+  uint64_t k = 0;
+  while (!atomic_load(&race_done)) {
+    *cached(RACE_PAGE) = ++k;
+    if (*cached(RACE_PAGE) != k) atomic_fetch_add(&race_lost, 1);
+  }
+  atomic_store(&race_last, k);
+  return NULL;
+}
+
+static void *race_reader(void *arg) {
+  (void)arg;
+  while (!atomic_load(&race_done)) {
+    if (*cached(RACE_PAGE + 64 * 8) != 7) atomic_fetch_add(&race_zero, 1);
+  }
+  return NULL;
+}
+
+Test(emulator, threads_sharing_a_page_lose_nothing) {
+  *mem(RACE_PAGE + 64 * 8) = 7;
+  atomic_store(&race_done, 0);
+  atomic_store(&race_lost, 0);
+  atomic_store(&race_zero, 0);
+  pthread_t w, r;
+  cr_assert_eq(pthread_create(&w, NULL, race_writer, NULL), 0);
+  cr_assert_eq(pthread_create(&r, NULL, race_reader, NULL), 0);
+  for (int i = 0; i < RACE_ROUNDS; i++) {
+    zcp_region_invalidate(bor, (const void *)cached(RACE_PAGE + 32 * 8), 8);
+  }
+  atomic_store(&race_done, 1);
+  pthread_join(w, NULL);
+  pthread_join(r, NULL);
+  cr_assert_eq(atomic_load(&race_lost), 0, "writes lost to a concurrent drop");
+  cr_assert_eq(atomic_load(&race_zero), 0, "reads saw a dropped or half-filled page");
+  zcp_region_writeback(bor, (const void *)cached(RACE_PAGE), 8);
+  zcp_cache_fence();
+  cr_assert_eq(*mem(RACE_PAGE), atomic_load(&race_last), "the last write reaches memory");
 }
 
 Test(emulator, write_back_copies_lines_not_pages) {
