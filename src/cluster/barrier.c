@@ -30,9 +30,16 @@ uint64_t zcp_node_get_state(struct zcp_node *node) {
   return zcp__rpc_server_get_state(node->srv, ZCPOOL__STATE_WORD__STATE_USER);
 }
 
-zcp_status_t zcp__node_broadcast(struct zcp_node *node, Zcpool__Request *req,
-                                 int timeout_ms, const char *what, struct zcp_error *err) {
-  /* All peers at once: the cost is one round trip, not N (the thesis asked in turn). */
+/* What a broadcast makes of peer i's failure st (message in e): a status for the whole
+ * call (ZCP_OK: this failure does not count), with its message in err. */
+typedef zcp_status_t (*peer_fail_fn)(struct zcp_node *node, int i, zcp_status_t st,
+                                     const struct zcp_error *e, const void *ctx,
+                                     struct zcp_error *err);
+
+/* All peers at once: the cost is one round trip, not N (the thesis asked in turn). The
+ * first failure that counts is returned. */
+static zcp_status_t broadcast(struct zcp_node *node, Zcpool__Request *req, int timeout_ms,
+                              peer_fail_fn fail, const void *ctx, struct zcp_error *err) {
   struct zcp__rpc_call calls[ZCP_CLUSTER_MAX_NODES];
   zcp_status_t first = ZCP_OK;
   for (int i = 0; i < node->cfg.n_nodes; i++) {
@@ -44,18 +51,30 @@ zcp_status_t zcp__node_broadcast(struct zcp_node *node, Zcpool__Request *req,
         zcp__rpc_call_start(node->peers[i].client, req, timeout_ms, &calls[i], &e);
     if (st != ZCP_OK) {
       calls[i].client = NULL;
-      if (first == ZCP_OK)
-        first = zcp_error_set(err, st, "node %d: %s: %s", (int)node->id, what, e.message);
+      if (first == ZCP_OK) first = fail(node, i, st, &e, ctx, err);
     }
   }
   for (int i = 0; i < node->cfg.n_nodes; i++) {
     if (calls[i].client == NULL) continue;
     struct zcp_error e = {0};
     zcp_status_t st = zcp__rpc_call_finish(&calls[i], NULL, &e);
-    if (st != ZCP_OK && first == ZCP_OK)
-      first = zcp_error_set(err, st, "node %d: %s: %s", (int)node->id, what, e.message);
+    if (st != ZCP_OK && first == ZCP_OK) first = fail(node, i, st, &e, ctx, err);
   }
   return first;
+}
+
+/* Every failure counts, as "node <id>: <what>: <message>". */
+static zcp_status_t any_failure(struct zcp_node *node, int i, zcp_status_t st,
+                                const struct zcp_error *e, const void *what,
+                                struct zcp_error *err) {
+  return zcp_error_set(err, st, "node %d: %s: %s", (int)node->id, (const char *)what,
+                       e->message);
+}
+
+zcp_status_t zcp__node_broadcast(struct zcp_node *node, Zcpool__Request *req,
+                                 int timeout_ms, const char *what,
+                                 struct zcp_error *err) {
+  return broadcast(node, req, timeout_ms, any_failure, what, err);
 }
 
 /* Asks every peer to answer once its word satisfies the condition; waits for all. */
@@ -113,11 +132,12 @@ void zcp__barrier_announce_leave(struct zcp_node *node) {
   (void)st;
 }
 
-/* Peer i failed round gen's question with st: still a failure of the barrier unless the
- * peer told us, as it closed, that it had entered the round. */
-static zcp_status_t peer_failed(struct zcp_node *node, int i, uint64_t gen,
-                                zcp_status_t st, const struct zcp_error *e,
+/* Peer i failed round *gen's question with st: still a failure of the barrier unless
+ * the peer told us, as it closed, that it had entered the round. */
+static zcp_status_t peer_failed(struct zcp_node *node, int i, zcp_status_t st,
+                                const struct zcp_error *e, const void *ctx,
                                 struct zcp_error *err) {
+  uint64_t gen = *(const uint64_t *)ctx;
   pthread_mutex_lock(&node->mu);
   bool left = node->peers[i].left;
   uint64_t left_gen = node->peers[i].left_gen;
@@ -147,27 +167,7 @@ zcp_status_t zcp_node_barrier(struct zcp_node *node, int timeout_ms,
   Zcpool__Request req = ZCPOOL__REQUEST__INIT;
   req.call_case = ZCPOOL__REQUEST__CALL_WAIT_STATE;
   req.wait_state = &ws;
-  /* As zcp__node_broadcast, but a peer's failure is looked at on its own: the peer may
-   * have passed this round and left (its Leave is recorded before its server stops). */
-  struct zcp__rpc_call calls[ZCP_CLUSTER_MAX_NODES];
-  zcp_status_t first = ZCP_OK;
-  for (int i = 0; i < node->cfg.n_nodes; i++) {
-    calls[i].client = NULL;
-    if (i == node->id) continue;
-    calls[i].request_id = 0;
-    struct zcp_error e = {0};
-    zcp_status_t st =
-        zcp__rpc_call_start(node->peers[i].client, &req, timeout_ms, &calls[i], &e);
-    if (st != ZCP_OK) {
-      calls[i].client = NULL;
-      if (first == ZCP_OK) first = peer_failed(node, i, gen, st, &e, err);
-    }
-  }
-  for (int i = 0; i < node->cfg.n_nodes; i++) {
-    if (calls[i].client == NULL) continue;
-    struct zcp_error e = {0};
-    zcp_status_t st = zcp__rpc_call_finish(&calls[i], NULL, &e);
-    if (st != ZCP_OK && first == ZCP_OK) first = peer_failed(node, i, gen, st, &e, err);
-  }
-  return first;
+  /* A peer's failure is looked at on its own: the peer may have passed this round and
+   * left (its Leave is recorded before its server stops). */
+  return broadcast(node, &req, timeout_ms, peer_failed, &gen, err);
 }
