@@ -281,8 +281,10 @@ static void on_down(void *ctx, int32_t peer, const char *why) {
   atomic_fetch_add(&downs, 1);
 }
 
-/* A client with heartbeats: pings when quiet for heartbeat_ms, down after 5 of them. */
-static struct zcp__rpc_client *monitored_client(int heartbeat_ms, int max_outstanding) {
+/* A client of the test server that pings when quiet for heartbeat_ms. With monitor on it
+ * declares the server down after down_after_ms (on_down counts it) and is waited up. */
+static struct zcp__rpc_client *heartbeat_client(int heartbeat_ms, int down_after_ms,
+                                                int max_outstanding, bool monitor) {
   struct zcp__rpc_client_options co = {0};
   co.address = addr;
   co.peer_node = 0;
@@ -293,15 +295,20 @@ static struct zcp__rpc_client *monitored_client(int heartbeat_ms, int max_outsta
   co.max_frame = 1 << 16;
   co.max_outstanding = max_outstanding;
   co.heartbeat_ms = heartbeat_ms;
-  co.down_after_ms = 5 * heartbeat_ms;
+  co.down_after_ms = down_after_ms;
   co.connect_ms = 1000;
-  co.monitor = true;
-  co.on_down = on_down;
+  co.monitor = monitor;
+  if (monitor) co.on_down = on_down;
   struct zcp__rpc_client *c = NULL;
   struct zcp_error err = {0};
   cr_assert_eq(zcp__rpc_client_open(&co, &c, &err), ZCP_OK, "%s", err.message);
-  cr_assert(zcp__rpc_client_wait_up(c, 5000), "the client never came up");
+  if (monitor) cr_assert(zcp__rpc_client_wait_up(c, 5000), "the client never came up");
   return c;
+}
+
+/* Down after 5 quiet heartbeats. */
+static struct zcp__rpc_client *monitored_client(int heartbeat_ms, int max_outstanding) {
+  return heartbeat_client(heartbeat_ms, 5 * heartbeat_ms, max_outstanding, true);
 }
 
 static void start_flush(struct zcp__rpc_client *c, struct zcp__rpc_call *call) {
@@ -355,21 +362,9 @@ Test(rpc_server, heartbeats_are_answered_while_a_long_call_of_the_connection_run
 Test(rpc_server, calls_of_a_connection_are_served_in_order_and_a_full_queue_is_busy) {
   hold_reset();
   start_server(true, 5000); /* max_outstanding 8 */
-  struct zcp__rpc_client *c = NULL;
   struct zcp_error err = {0};
-  struct zcp__rpc_client_options co = {0};
-  co.address = addr;
-  co.peer_node = 0;
-  co.cluster_id = 0xabc;
-  co.node = 1;
-  co.epoch = 9;
-  co.key = key;
-  co.max_frame = 1 << 16;
-  co.max_outstanding = 16; /* more than the server queues */
-  co.heartbeat_ms = 100;
-  co.down_after_ms = 1000;
-  co.connect_ms = 1000;
-  cr_assert_eq(zcp__rpc_client_open(&co, &c, &err), ZCP_OK, "%s", err.message);
+  /* max_outstanding 16: more than the server queues. */
+  struct zcp__rpc_client *c = heartbeat_client(100, 1000, 16, false);
   struct zcp__rpc_call flush, frees[9];
   start_flush(c, &flush);
   /* The worker is held: eight calls wait in its queue, the ninth finds it full. */
