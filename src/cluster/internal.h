@@ -213,8 +213,6 @@ ZCP_CHECK_RESULT zcp_status_t zcp__share_import(
     struct ArrowSchema *schema, struct ArrowArray *array, struct zcp_error *err);
 /* The current epoch of node i as this node knows it (own or last handshake). */
 uint64_t zcp__node_epoch_of(struct zcp_node *node, int32_t i);
-int64_t zcp__mono_ms(void);
-void zcp__deadline(struct timespec *ts, int64_t ms_from_now);
 
 /* Under mu: the next generation of this node's publications. */
 uint64_t zcp__share_next_generation(struct zcp__share *s);

@@ -99,11 +99,6 @@ struct zcp__rpc_counters *zcp__rpc_client_counters(struct zcp__rpc_client *c) {
   return &c->counters;
 }
 
-static void timespec_at(struct timespec *ts, int64_t deadline_ms) {
-  ts->tv_sec = deadline_ms / 1000;
-  ts->tv_nsec = (deadline_ms % 1000) * 1000000;
-}
-
 /* Under mu. Waking is a system call; on the fast path nobody waits. */
 static void wake_locked(struct zcp__rpc_client *c) {
   if (c->waiters > 0) pthread_cond_broadcast(&c->cv);
@@ -146,7 +141,7 @@ enum zcp__peer_state zcp__rpc_client_state(struct zcp__rpc_client *c) {
 bool zcp__rpc_client_wait_up(struct zcp__rpc_client *c, int timeout_ms) {
   int64_t deadline = zcp__now_ms() + timeout_ms;
   struct timespec ts;
-  timespec_at(&ts, deadline);
+  zcp__deadline_at(&ts, deadline);
   pthread_mutex_lock(&c->mu);
   while (!c->up && !c->closing && zcp__now_ms() < deadline) wait_locked(c, &ts);
   bool up = c->up;
@@ -442,7 +437,7 @@ zcp_status_t zcp__rpc_call_finish(struct zcp__rpc_call *call, Zcpool__Response *
       continue;
     }
     struct timespec ts;
-    timespec_at(&ts, ZCP_MIN(call->deadline_ms, now + READ_SLICE_MS));
+    zcp__deadline_at(&ts, ZCP_MIN(call->deadline_ms, now + READ_SLICE_MS));
     wait_locked(c, &ts);
   }
 }
@@ -562,7 +557,7 @@ static void *monitor_thread(void *arg) {
       continue;
     }
     struct timespec ts;
-    timespec_at(&ts, zcp__now_ms() + ZCP_MAX(retry_ms / 2, 5));
+    zcp__deadline_at(&ts, zcp__now_ms() + ZCP_MAX(retry_ms / 2, 5));
     pthread_mutex_lock(&c->mu);
     if (!c->closing) pthread_cond_timedwait(&c->mon_cv, &c->mu, &ts);
     pthread_mutex_unlock(&c->mu);
@@ -598,12 +593,8 @@ zcp_status_t zcp__rpc_client_open(const struct zcp__rpc_client_options *opt,
   snprintf(c->why, sizeof c->why, "not connected yet");
   pthread_mutex_init(&c->mu, NULL);
   pthread_mutex_init(&c->send_mu, NULL);
-  pthread_condattr_t ca;
-  pthread_condattr_init(&ca);
-  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-  pthread_cond_init(&c->cv, &ca);
-  pthread_cond_init(&c->mon_cv, &ca);
-  pthread_condattr_destroy(&ca);
+  zcp__cond_init_monotonic(&c->cv);
+  zcp__cond_init_monotonic(&c->mon_cv);
   zcp_status_t st = ZCP_OK;
   if (!opt->monitor) {
     st = connect_once(c, err);

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/time.h"
 #include "zcpool.pb-c.h"
 #include "zcpool/status.h"
 
@@ -120,7 +121,6 @@ int zcp__sock_write_all(int fd, const void *buf, size_t n, int timeout_ms);
 int zcp__sock_read_all(int fd, void *buf, size_t n, int timeout_ms);
 /* Waits until fd is readable: 1 readable, 0 timeout, -1 error. */
 int zcp__sock_wait_readable(int fd, int timeout_ms);
-int64_t zcp__now_ms(void);
 
 /* Sends one envelope as a frame (sealed by d). Returns ZCP_IO_ERROR on failure. */
 ZCP_CHECK_RESULT zcp_status_t zcp__frame_send(int fd, struct zcp__auth_dir *d,

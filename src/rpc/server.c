@@ -101,22 +101,12 @@ uint64_t zcp__rpc_server_get_state(struct zcp__rpc_server *srv, int word) {
   return v;
 }
 
-static void deadline_ts(struct timespec *ts, int64_t ms) {
-  clock_gettime(CLOCK_MONOTONIC, ts);
-  ts->tv_sec += ms / 1000;
-  ts->tv_nsec += (ms % 1000) * 1000000;
-  if (ts->tv_nsec >= 1000000000) {
-    ts->tv_sec++;
-    ts->tv_nsec -= 1000000000;
-  }
-}
-
 /* Waits under srv->mu; returns ZCP_OK, ZCP_TIMEOUT or ZCP_PEER_DOWN (stopping). */
 static zcp_status_t wait_locked(struct zcp__rpc_server *srv, int word, uint64_t value,
                                 uint64_t mask, int condition, int64_t timeout_ms,
                                 uint64_t *seen) {
   struct timespec until;
-  deadline_ts(&until, timeout_ms);
+  zcp__deadline(&until, timeout_ms);
   uint64_t *w = &srv->words[word == ZCPOOL__STATE_WORD__STATE_BARRIER];
   for (;;) {
     *seen = *w;
@@ -703,11 +693,7 @@ zcp_status_t zcp__rpc_server_start(const struct zcp__rpc_server_options *opt,
   }
   srv->opt.address = strdup(opt->address);
   pthread_mutex_init(&srv->mu, NULL);
-  pthread_condattr_t ca;
-  pthread_condattr_init(&ca);
-  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-  pthread_cond_init(&srv->cv, &ca);
-  pthread_condattr_destroy(&ca);
+  zcp__cond_init_monotonic(&srv->cv);
   zcp_status_t st = zcp__sock_listen(opt->address, &srv->listen_fd, err);
   if (st != ZCP_OK) {
     zcp_error_prefix(err, st, "node %d: ", (int)opt->node);
@@ -743,7 +729,7 @@ void zcp__rpc_server_stop(struct zcp__rpc_server *srv) {
   /* Connection threads end when their socket does; bounded, so that a wedged thread
    * cannot hang close. */
   struct timespec until;
-  deadline_ts(&until, 10000);
+  zcp__deadline(&until, 10000);
   while (srv->threads > 0) {
     if (pthread_cond_timedwait(&srv->cv, &srv->mu, &until) == ETIMEDOUT) break;
   }

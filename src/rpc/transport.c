@@ -19,12 +19,6 @@
 
 #include "rpc/rpc.h"
 
-int64_t zcp__now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Parsed address: either a Unix path or a resolved TCP endpoint. */
 struct addr {
   struct sockaddr_storage sa;

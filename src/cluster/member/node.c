@@ -657,11 +657,7 @@ zcp_status_t zcp_node_open(const struct zcp_config *cfg, int32_t id,
   zcp__tags_init(&node->tags);
   node->any = (struct zcp__expect){node, -1, 0, 0};
   pthread_mutex_init(&node->mu, NULL);
-  pthread_condattr_t ca;
-  pthread_condattr_init(&ca);
-  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-  pthread_cond_init(&node->cv, &ca);
-  pthread_condattr_destroy(&ca);
+  zcp__cond_init_monotonic(&node->cv);
   zcp_status_t st = ZCP_OK;
   if (cfg->auth) st = zcp_cluster_key_load(cfg->key_file, node->key, err);
   int64_t total = 0;

@@ -75,18 +75,6 @@ struct zcp__copy {
   atomic_ullong ids; /* transfer ids of this node as a sender */
 };
 
-static int64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void abs_time(struct timespec *ts, int64_t at_ms) {
-  /* at_ms is on the monotonic clock of now_ms, which the condition variable uses. */
-  ts->tv_sec = at_ms / 1000;
-  ts->tv_nsec = (at_ms % 1000) * 1000000;
-}
-
 /* ---- receiving -----------------------------------------------------------------------
  */
 
@@ -142,13 +130,13 @@ static zcp_status_t source_read(void *ctx, void *buf, int64_t size, int64_t *got
     }
     if (t->fed_last) break; /* end of input */
     struct timespec ts;
-    abs_time(&ts, t->last_ms + idle_ms);
+    zcp__deadline_at(&ts, t->last_ms + idle_ms);
     t->starved = true;
     pthread_cond_broadcast(&cp->cv);
     int rc = pthread_cond_timedwait(&cp->cv, &cp->mu, &ts);
     t->starved = false;
     if (rc == ETIMEDOUT && t->part_pos == t->part_len && !t->fed_last && !t->cancelled &&
-        now_ms() >= t->last_ms + idle_ms) {
+        zcp__now_ms() >= t->last_ms + idle_ms) {
       t->cancelled = true;
       t->cancel_st = ZCP_TIMEOUT;
       snprintf(t->why, sizeof t->why, "node %d sent no part for %d ms", (int)t->client,
@@ -280,7 +268,7 @@ static zcp_status_t start_locked(struct zcp__copy *cp, const struct zcp__rpc_pee
   t->client_epoch = who->epoch;
   t->id = m->transfer_id;
   memcpy(t->name, m->name, len + 1);
-  t->last_ms = now_ms();
+  t->last_ms = zcp__now_ms();
   pthread_attr_t attr;
   pthread_attr_init(&attr);
   pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
@@ -310,12 +298,12 @@ static zcp_status_t feed_locked(struct zcp__copy *cp, struct transfer *t,
   t->part_pos = 0;
   t->fed_last = m->last;
   t->feeding = true;
-  t->last_ms = now_ms();
+  t->last_ms = zcp__now_ms();
   t->next_seq++;
   t->handlers++;
   pthread_cond_broadcast(&cp->cv);
   struct timespec ts;
-  abs_time(&ts, now_ms() + wait_ms);
+  zcp__deadline(&ts, wait_ms);
   bool timed_out = false;
   /* Until the decoder has decoded all it can with this part and waits for the next, so
    * that an error in its bytes is this part's answer. */
@@ -366,7 +354,7 @@ void zcp__copy_serve(struct zcp_node *node, const struct zcp__rpc_peer *who,
       cancel_locked(cp, t, ZCP_PEER_DOWN, "the sender gave up");
       t->handlers++;
       struct timespec ts;
-      abs_time(&ts, now_ms() + wait_ms);
+      zcp__deadline(&ts, wait_ms);
       while (!t->done)
         if (pthread_cond_timedwait(&cp->cv, &cp->mu, &ts) == ETIMEDOUT) break;
       t->handlers--;
@@ -430,11 +418,7 @@ zcp_status_t zcp__copy_init(struct zcp_node *node, struct zcp_error *err) {
   cp->alloc.free = watch_free;
   cp->alloc.private_data = cp;
   pthread_mutex_init(&cp->mu, NULL);
-  pthread_condattr_t ca;
-  pthread_condattr_init(&ca);
-  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-  pthread_cond_init(&cp->cv, &ca);
-  pthread_condattr_destroy(&ca);
+  zcp__cond_init_monotonic(&cp->cv);
   node->copy = cp;
   return ZCP_OK;
 }
@@ -447,7 +431,7 @@ void zcp__copy_release(struct zcp__copy *cp) {
     cancel_locked(cp, t, ZCP_PEER_DOWN, "the node is closing");
   /* Decoders end at their next read; bounded so that close cannot hang. */
   struct timespec ts;
-  abs_time(&ts, now_ms() + 10000);
+  zcp__deadline(&ts, 10000);
   while (cp->threads > 0)
     if (pthread_cond_timedwait(&cp->cv, &cp->mu, &ts) == ETIMEDOUT) break;
   bool leaked = cp->threads > 0;

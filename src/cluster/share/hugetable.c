@@ -130,7 +130,7 @@ zcp_status_t zcp_hugetable_commit(struct zcp_node *node, const char *name,
                          (int)node->id, name, (long long)total_rows);
   struct zcp__share *s = node->share;
   struct timespec deadline;
-  zcp__deadline(&deadline, timeout_ms < 0 ? 0 : timeout_ms);
+  zcp__deadline(&deadline, timeout_ms);
   const struct zcp__entry **c = NULL;
   int64_t n = 0, gap_from = 0, gap_to = 0;
   zcp_status_t st = ZCP_OK;
@@ -258,7 +258,7 @@ zcp_status_t zcp_hugetable_open(struct zcp_node *node, const char *name,
   ZCP_RETURN_NOT_OK(zcp__share_name_check(node, "open", name, err));
   struct zcp__share *s = node->share;
   struct timespec deadline;
-  zcp__deadline(&deadline, timeout_ms < 0 ? 0 : timeout_ms);
+  zcp__deadline(&deadline, timeout_ms);
   struct chunk_copy *c = NULL;
   int64_t n = 0;
   char why[256] = "not committed (no chunks)";
@@ -398,7 +398,7 @@ static zcp_status_t drop_all(struct zcp_node *node, const char *name, int32_t co
                              struct zcp_error *err) {
   struct zcp__share *s = node->share;
   struct timespec deadline;
-  zcp__deadline(&deadline, timeout_ms < 0 ? 0 : timeout_ms);
+  zcp__deadline(&deadline, timeout_ms);
   /* Every chunk's creator must be there to free its chunk: nothing changes otherwise. */
   pthread_mutex_lock(&node->mu);
   int32_t down = -1;

@@ -18,22 +18,6 @@
 
 #include "cluster/internal.h"
 
-int64_t zcp__mono_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void zcp__deadline(struct timespec *ts, int64_t ms_from_now) {
-  clock_gettime(CLOCK_MONOTONIC, ts);
-  ts->tv_sec += ms_from_now / 1000;
-  ts->tv_nsec += (ms_from_now % 1000) * 1000000;
-  if (ts->tv_nsec >= 1000000000) {
-    ts->tv_sec++;
-    ts->tv_nsec -= 1000000000;
-  }
-}
-
 /* Removes expired leases of o. Under mu. */
 static void purge(struct zcp__owned *o, int64_t now) {
   for (struct zcp__lease **pp = &o->leases; *pp != NULL;) {
@@ -67,7 +51,7 @@ zcp_status_t zcp__lease_grant(struct zcp_node *node, const char *name,
   if (o->dropping)
     return zcp_error_set(err, ZCP_BUSY, "node %d: lease: '%s' is being dropped",
                          (int)node->id, name);
-  int64_t now = zcp__mono_ms();
+  int64_t now = zcp__now_ms();
   purge(o, now);
   for (struct zcp__lease *x = o->leases; x != NULL && request_id != 0; x = x->next)
     if (x->node == holder && x->holder_epoch == holder_epoch &&
@@ -94,7 +78,7 @@ zcp_status_t zcp__lease_end(struct zcp_node *node, const char *name,
   struct zcp__owned *o =
       kind == ZCP_SHARE_CHUNK ? NULL : zcp__owned_find(node->share, name, kind, 0);
   if (o != NULL) {
-    purge(o, zcp__mono_ms());
+    purge(o, zcp__now_ms());
     for (struct zcp__lease **pp = &o->leases; *pp != NULL; pp = &(*pp)->next) {
       /* Only the holder ends its lease. */
       if ((*pp)->id != id || (*pp)->node != holder) continue;
@@ -114,7 +98,7 @@ zcp_status_t zcp__lease_wait_none(struct zcp_node *node, struct zcp__owned *o,
                                   const struct timespec *deadline, int timeout_ms,
                                   struct zcp_error *err) {
   for (;;) {
-    int64_t now = zcp__mono_ms();
+    int64_t now = zcp__now_ms();
     purge(o, now);
     if (o->leases == NULL) return ZCP_OK;
     int64_t next = INT64_MAX;
@@ -127,7 +111,7 @@ zcp_status_t zcp__lease_wait_none(struct zcp_node *node, struct zcp__owned *o,
     if (last) at = *deadline;
     int rc = pthread_cond_timedwait(&node->share->cv, &node->share->mu, &at);
     if (rc == ETIMEDOUT && last) {
-      purge(o, zcp__mono_ms());
+      purge(o, zcp__now_ms());
       if (o->leases == NULL) return ZCP_OK;
       char who[200] = "";
       size_t n = 0;

@@ -647,7 +647,7 @@ zcp_status_t zcp_node_drop(struct zcp_node *node, const char *name, int timeout_
   ZCP_RETURN_NOT_OK(zcp__share_name_check(node, "drop", name, err));
   struct zcp__share *s = node->share;
   struct timespec deadline;
-  zcp__deadline(&deadline, timeout_ms < 0 ? 0 : timeout_ms);
+  zcp__deadline(&deadline, timeout_ms);
   pthread_mutex_lock(&s->mu);
   struct zcp__owned *o = zcp__owned_find(s, name, ZCP_SHARE_TABLE, 0);
   zcp_status_t st = ZCP_OK;
@@ -674,12 +674,8 @@ zcp_status_t zcp__share_init(struct zcp_node *node, struct zcp_error *err) {
   struct zcp__share *s = calloc(1, sizeof *s);
   if (s == NULL) return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "catalog");
   pthread_mutex_init(&s->mu, NULL);
-  pthread_condattr_t ca;
-  pthread_condattr_init(&ca);
-  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-  pthread_cond_init(&s->cv, &ca);
-  pthread_cond_init(&s->sync_cv, &ca);
-  pthread_condattr_destroy(&ca);
+  zcp__cond_init_monotonic(&s->cv);
+  zcp__cond_init_monotonic(&s->sync_cv);
   node->share = s;
   return ZCP_OK;
 }
