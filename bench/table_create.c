@@ -31,7 +31,7 @@
 #include "batch.h"
 #include "bench.h"
 #include "cluster.h"
-#include "cluster/internal.h"
+#include "cluster/share/share.h"
 #include "zcpool/descriptor.h"
 #include "zcpool/fabric.h"
 

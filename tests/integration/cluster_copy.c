@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "arrow_json.h"
-#include "cluster/internal.h"
+#include "cluster/share/share.h"
 #include "zcp_cluster_test.h"
 #include "zcp_fixture.h"
 #include "zcpool/copy.h"

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cluster/internal.h"
+#include "cluster/share/share.h"
 #include "zcp_cluster_test.h"
 #include "zcp_share_cmds.h"
 #include "zcpool/hugetable.h"
@@ -216,15 +216,15 @@ Test(cluster_lifetime, catalog_pull_in_pages) {
 /* A copy of this node's replica entry (name, shared batch). */
 static struct zcp__entry save_entry(const char *name) {
   struct zcp__entry e = {0};
-  pthread_mutex_lock(&self->share->mu);
-  struct zcp__entry *x = zcp__catalog_find(self->share, name, ZCP_SHARE_TABLE, 0);
+  pthread_mutex_lock(&zcp__share_of(self)->mu);
+  struct zcp__entry *x = zcp__catalog_find(zcp__share_of(self), name, ZCP_SHARE_TABLE, 0);
   if (x != NULL) {
     e = *x;
     e.next = NULL;
     e.desc = malloc((size_t)x->desc_size);
     if (e.desc != NULL) memcpy(e.desc, x->desc, (size_t)x->desc_size);
   }
-  pthread_mutex_unlock(&self->share->mu);
+  pthread_mutex_unlock(&zcp__share_of(self)->mu);
   cr_assert(x != NULL && e.desc != NULL, "no entry '%s' here", name);
   return e;
 }
@@ -282,9 +282,9 @@ Test(cluster_lifetime, freed_and_reused_memory_is_refused) {
   /* When node 1 comes up again (here: as if it had reconnected), the pull of its
    * entries takes out those it dropped meanwhile, and only those. */
   pthread_mutex_lock(&self->mu);
-  self->peers[1].synced = false;
+  self->peers[1].ready = false;
   pthread_mutex_unlock(&self->mu);
-  zcp__share_peer_up(self, 1);
+  zcp__sync_peer_up(self, 1);
   struct zcp_error err = {0};
   cr_assert_eq(zcp_node_wait_peer(self, 1, true, 10000, &err), ZCP_OK, "%s", err.message);
   run(0, "list", 0, out, sizeof out);

@@ -13,14 +13,13 @@
  * entered (Leave); a barrier whose question fails counts a peer that left having entered
  * its round as entered. A peer that went down without leaving, or left before the
  * round, still fails the barrier with its name.
- *
- * The broadcast helper below also serves Flush and the sharing layer's Publish / Drop. */
+ */
 #include "common/platform.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "cluster/internal.h"
+#include "cluster/member/member.h"
 
 void zcp_node_set_state(struct zcp_node *node, uint64_t flags, uint64_t mask) {
   zcp__rpc_server_set_state(node->srv, ZCPOOL__STATE_WORD__STATE_USER, flags, mask);
@@ -28,53 +27,6 @@ void zcp_node_set_state(struct zcp_node *node, uint64_t flags, uint64_t mask) {
 
 uint64_t zcp_node_get_state(struct zcp_node *node) {
   return zcp__rpc_server_get_state(node->srv, ZCPOOL__STATE_WORD__STATE_USER);
-}
-
-/* What a broadcast makes of peer i's failure st (message in e): a status for the whole
- * call (ZCP_OK: this failure does not count), with its message in err. */
-typedef zcp_status_t (*peer_fail_fn)(struct zcp_node *node, int i, zcp_status_t st,
-                                     const struct zcp_error *e, const void *ctx,
-                                     struct zcp_error *err);
-
-/* All peers at once: the cost is one round trip, not N (the thesis asked in turn). The
- * first failure that counts is returned. */
-static zcp_status_t broadcast(struct zcp_node *node, Zcpool__Request *req, int timeout_ms,
-                              peer_fail_fn fail, const void *ctx, struct zcp_error *err) {
-  struct zcp__rpc_call calls[ZCP_CLUSTER_MAX_NODES];
-  zcp_status_t first = ZCP_OK;
-  for (int i = 0; i < node->cfg.n_nodes; i++) {
-    calls[i].client = NULL;
-    if (i == node->id) continue;
-    calls[i].request_id = 0;
-    struct zcp_error e = {0};
-    zcp_status_t st =
-        zcp__rpc_call_start(node->peers[i].client, req, timeout_ms, &calls[i], &e);
-    if (st != ZCP_OK) {
-      calls[i].client = NULL;
-      if (first == ZCP_OK) first = fail(node, i, st, &e, ctx, err);
-    }
-  }
-  for (int i = 0; i < node->cfg.n_nodes; i++) {
-    if (calls[i].client == NULL) continue;
-    struct zcp_error e = {0};
-    zcp_status_t st = zcp__rpc_call_finish(&calls[i], NULL, &e);
-    if (st != ZCP_OK && first == ZCP_OK) first = fail(node, i, st, &e, ctx, err);
-  }
-  return first;
-}
-
-/* Every failure counts, as "node <id>: <what>: <message>". */
-static zcp_status_t any_failure(struct zcp_node *node, int i, zcp_status_t st,
-                                const struct zcp_error *e, const void *what,
-                                struct zcp_error *err) {
-  return zcp_error_set(err, st, "node %d: %s: %s", (int)node->id, (const char *)what,
-                       e->message);
-}
-
-zcp_status_t zcp__node_broadcast(struct zcp_node *node, Zcpool__Request *req,
-                                 int timeout_ms, const char *what,
-                                 struct zcp_error *err) {
-  return broadcast(node, req, timeout_ms, any_failure, what, err);
 }
 
 /* Asks every peer to answer once its word satisfies the condition; waits for all. */
@@ -103,8 +55,9 @@ zcp_status_t zcp_node_sync_wait(struct zcp_node *node, uint64_t flags, uint64_t 
  * answer in time is most likely down and waits for no barrier of ours. */
 #define ZCP__LEAVE_TIMEOUT_MS 2000
 
-void zcp__barrier_serve_leave(struct zcp_node *node, const struct zcp__rpc_peer *who,
-                              const Zcpool__Leave *m) {
+static void serve_leave(struct zcp_node *node, const struct zcp__rpc_peer *who,
+                        const Zcpool__Request *req, Zcpool__Response *resp) {
+  const Zcpool__Leave *m = req->leave;
   if (who->node < 0 || who->node >= node->cfg.n_nodes || who->node == node->id) return;
   pthread_mutex_lock(&node->mu);
   struct zcp__peer *p = &node->peers[who->node];
@@ -112,6 +65,10 @@ void zcp__barrier_serve_leave(struct zcp_node *node, const struct zcp__rpc_peer 
   p->left_epoch = who->epoch;
   p->left_gen = m->barrier_gen;
   pthread_mutex_unlock(&node->mu);
+}
+
+void zcp__barrier_attach(struct zcp_node *node) {
+  zcp__member_handle(node, ZCPOOL__REQUEST__CALL_LEAVE, serve_leave);
 }
 
 void zcp__barrier_announce_leave(struct zcp_node *node) {
@@ -169,5 +126,5 @@ zcp_status_t zcp_node_barrier(struct zcp_node *node, int timeout_ms,
   req.wait_state = &ws;
   /* A peer's failure is looked at on its own: the peer may have passed this round and
    * left (its Leave is recorded before its server stops). */
-  return broadcast(node, &req, timeout_ms, peer_failed, &gen, err);
+  return zcp__member_broadcast(node, &req, timeout_ms, peer_failed, &gen, err);
 }

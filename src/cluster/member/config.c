@@ -230,7 +230,8 @@ static int cluster_key(struct parse *p, const char *name, const char *v) {
       break;
     case 12:
       ok = strcmp(v, "invalidate") == 0 || strcmp(v, "prewrite-flush") == 0;
-      c->protocol = ok && v[0] == 'p' ? ZCP_PROTOCOL_PREWRITE_FLUSH : ZCP_PROTOCOL_INVALIDATE;
+      c->protocol =
+          ok && v[0] == 'p' ? ZCP_PROTOCOL_PREWRITE_FLUSH : ZCP_PROTOCOL_INVALIDATE;
       want = "invalidate or prewrite-flush";
       break;
     default:

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cluster/internal.h"
+#include "cluster/memory/memory.h"
 
 static int64_t offset_at(const void *v, size_t elem, size_t i) {
   int64_t offset;

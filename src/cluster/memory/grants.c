@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cluster/internal.h"
+#include "cluster/memory/memory.h"
 
 void zcp__grants_init(struct zcp__grants *g) {
   memset(g, 0, sizeof *g);

@@ -1,7 +1,7 @@
 /* The cluster as memory for descriptors, and the coherence protocol's steps around it
  * (DESIGN §4): sealing a finished batch (step 3: seal at the owner, write back, fence),
- * checking and invalidating what an importer is about to read (step 5), and the thesis
- * mode's pre-write flush.
+ * and checking and invalidating what an importer is about to read (step 5). The thesis
+ * mode's pre-write flush is in flush.c.
  *
  * Addresses are the same on every node, so where a buffer lives is arithmetic over the
  * window's slots; whether it is a live, sealed block only the region's owner knows: one
@@ -20,52 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cluster/internal.h"
+#include "cluster/memory/memory.h"
 #include "common/sites.h"
 #include "common/util.h"
 #include "zcpool/descriptor.h"
-
-/* The node whose slot of the window holds addr, or -1. */
-static int owner_of(struct zcp_node *node, uintptr_t addr) {
-  for (int i = 0; i < node->cfg.n_nodes; i++) {
-    uintptr_t lo = (uintptr_t)node->cfg.window_base + (uintptr_t)node->slot[i];
-    uintptr_t hi =
-        lo + (uintptr_t)zcp__round_up(node->cfg.nodes[i].size, ZCP_WINDOW_ALIGN);
-    if (addr >= lo && addr < hi) return i;
-  }
-  return -1;
-}
-
-/* One owner's mapped data area, as it is now. */
-struct area {
-  uint8_t *data;
-  int64_t size;
-  const struct zcp_region *region;
-  uint64_t epoch;
-};
-
-static zcp_status_t area_of(struct zcp_node *node, int32_t owner, const char *what,
-                            struct area *a, struct zcp_error *err) {
-  if (owner == node->id) {
-    *a = (struct area){zcp_region_data(node->region), zcp_region_data_size(node->region),
-                       node->region, node->epoch};
-    return ZCP_OK;
-  }
-  zcp_status_t st = ZCP_OK;
-  pthread_mutex_lock(&node->mu);
-  struct zcp__peer *p = &node->peers[owner];
-  if (p->region == NULL || !p->up ||
-      zcp__rpc_client_state(p->client) != ZCP_PEER_STATE_UP) {
-    st = zcp_error_set(err, ZCP_PEER_DOWN, "node %d: %s: owner down: node %d (%s)",
-                       (int)node->id, what, (int)owner,
-                       p->why[0] ? p->why : "not connected");
-  } else {
-    *a = (struct area){zcp_region_data(p->region), zcp_region_data_size(p->region),
-                       p->region, p->epoch};
-  }
-  pthread_mutex_unlock(&node->mu);
-  return st;
-}
 
 static bool noncoherent(const struct zcp_region *r) {
   return zcp_region_get_info(r)->coherence == ZCP_NONCOHERENT;
@@ -77,13 +35,13 @@ static bool noncoherent(const struct zcp_region *r) {
 static zcp_status_t locate(void *ctx, const void *p, int64_t length,
                            struct zcp_buffer_ref *out, struct zcp_error *err) {
   struct zcp_node *node = ((struct zcp__expect *)ctx)->node;
-  int o = owner_of(node, (uintptr_t)p);
+  int o = zcp__member_owner_at(node, (uintptr_t)p);
   if (o < 0)
     return zcp_error_set(err, ZCP_NOT_FOUND,
                          "node %d: buffer %p is not in the cluster's memory",
                          (int)node->id, p);
-  struct area a;
-  ZCP_RETURN_NOT_OK(area_of(node, o, "describe", &a, err));
+  struct zcp__area a;
+  ZCP_RETURN_NOT_OK(zcp__member_area(node, o, "describe", &a, err));
   const uint8_t *b = p;
   if (b < a.data || length < 0 || b - a.data > a.size || length > a.size - (b - a.data))
     return zcp_error_set(err, ZCP_INVALID_ARGUMENT,
@@ -100,7 +58,7 @@ static zcp_status_t check_range(struct zcp_node *node, const struct zcp__expect 
                                 int64_t off, int64_t len, struct zcp_error *err) {
   struct zcp_block_info info;
   info.size = -1;
-  zcp_status_t st = zcp_pool_lookup(node->pool, off, len, &info, err);
+  zcp_status_t st = zcp_pool_lookup(zcp__memory_of(node)->pool, off, len, &info, err);
   if (st == ZCP_INVALID_ARGUMENT) {
     bool inside = info.size >= 0 && len <= info.offset + info.size - off;
     st = inside && info.state != ZCP_BLOCK_SEALED ? ZCP_BUSY : ZCP_CORRUPT_INPUT;
@@ -116,7 +74,8 @@ static zcp_status_t check_range(struct zcp_node *node, const struct zcp__expect 
         x->holder_epoch);
   uint64_t gen = 0;
   if (x->gen != 0 &&
-      (!zcp__tags_get(&node->tags, info.offset, info.size, &gen) || gen != x->gen))
+      (!zcp__tags_get(&zcp__memory_of(node)->tags, info.offset, info.size, &gen) ||
+       gen != x->gen))
     return zcp_error_set(err, ZCP_STALE,
                          "block 0x%llx was freed and reused: sealed for publication "
                          "%" PRIu64 ", the entry names publication %" PRIu64,
@@ -125,7 +84,8 @@ static zcp_status_t check_range(struct zcp_node *node, const struct zcp__expect 
 }
 
 void zcp__serve_verify(struct zcp_node *node, const struct zcp__rpc_peer *who,
-                       const Zcpool__Verify *v, Zcpool__Response *resp) {
+                       const Zcpool__Request *req, Zcpool__Response *resp) {
+  const Zcpool__Verify *v = req->verify;
   char msg[ZCP_ERROR_MESSAGE_MAX + 64];
   if (v->epoch != node->epoch) {
     snprintf(msg, sizeof msg,
@@ -171,7 +131,7 @@ void zcp__serve_verify(struct zcp_node *node, const struct zcp__rpc_peer *who,
 struct owner_refs {
   int64_t n;
   int64_t *idx;
-  struct area a;
+  struct zcp__area a;
   int64_t *offsets, *lengths;
   struct zcp__rpc_call call;
 };
@@ -204,7 +164,7 @@ static zcp_status_t resolve(void *ctx, const struct zcp_buffer_ref *refs, int64_
     o[i].offsets = offs + 2 * at;
     o[i].lengths = o[i].offsets + o[i].n;
     at += o[i].n;
-    if (o[i].n > 0) st = area_of(node, i, "import", &o[i].a, err);
+    if (o[i].n > 0) st = zcp__member_area(node, i, "import", &o[i].a, err);
     o[i].n = 0;
   }
   for (int64_t k = 0; k < n && st == ZCP_OK; k++) {
@@ -293,7 +253,7 @@ void zcp__node_memory_expect(struct zcp__expect *ex, struct zcp_descriptor_memor
 }
 
 void zcp_node_memory(struct zcp_node *node, struct zcp_descriptor_memory *out) {
-  zcp__node_memory_expect(&node->any, out);
+  zcp__node_memory_expect(&zcp__memory_of(node)->any, out);
 }
 
 /* ---- sealing ------------------------------------------------------------------------
@@ -342,14 +302,15 @@ static zcp_status_t seal_local(struct zcp_node *node, int64_t off, bool seal,
                                struct zcp_error *err) {
   struct zcp_block_info info;
   info.size = -1;
-  zcp_status_t st = zcp_pool_lookup(node->pool, off, 0, &info, err);
+  zcp_status_t st = zcp_pool_lookup(zcp__memory_of(node)->pool, off, 0, &info, err);
   if (info.size < 0) return st == ZCP_OK ? ZCP_NOT_FOUND : st;
   *boff = info.offset;
   *bsize = info.size;
   bool mine = info.node == node->id && info.epoch == node->epoch;
   /* A sealed block is left alone, but its holder may publish it (again): the tag
    * follows the latest publication. */
-  if (mine && seal) zcp__tags_put(&node->tags, info.offset, info.size, gen);
+  if (mine && seal)
+    zcp__tags_put(&zcp__memory_of(node)->tags, info.offset, info.size, gen);
   if (info.state == ZCP_BLOCK_SEALED) return ZCP_OK;
   if (!mine)
     return zcp_error_set(err, ZCP_INVALID_ARGUMENT,
@@ -357,12 +318,14 @@ static zcp_status_t seal_local(struct zcp_node *node, int64_t off, bool seal,
                          (int)node->id, (unsigned long long)info.offset, (int)node->id,
                          (int)info.node);
   if (!seal) return ZCP_OK;
-  return zcp_pool_seal(node->pool, (uint8_t *)zcp_pool_base(node->pool) + info.offset,
+  return zcp_pool_seal(zcp__memory_of(node)->pool,
+                       (uint8_t *)zcp_pool_base(zcp__memory_of(node)->pool) + info.offset,
                        err);
 }
 
 void zcp__serve_seal(struct zcp_node *node, const struct zcp__rpc_peer *who,
-                     const Zcpool__Seal *v, Zcpool__Response *resp) {
+                     const Zcpool__Request *req, Zcpool__Response *resp) {
+  const Zcpool__Seal *v = req->seal;
   char msg[ZCP_ERROR_MESSAGE_MAX + 64];
   Zcpool__SealReply *r = malloc(sizeof *r);
   int64_t *bo = malloc((v->n_offsets + 1) * sizeof *bo);
@@ -382,7 +345,8 @@ void zcp__serve_seal(struct zcp_node *node, const struct zcp__rpc_peer *who,
     struct zcp_block_info info;
     struct zcp_error e = {0};
     info.size = -1;
-    zcp_status_t st = zcp_pool_lookup(node->pool, v->offsets[i], 0, &info, &e);
+    zcp_status_t st =
+        zcp_pool_lookup(zcp__memory_of(node)->pool, v->offsets[i], 0, &info, &e);
     if (info.size < 0) {
       snprintf(msg, sizeof msg, "node %d: Seal for node %d: %s", (int)node->id,
                (int)who->node, e.message);
@@ -395,13 +359,14 @@ void zcp__serve_seal(struct zcp_node *node, const struct zcp__rpc_peer *who,
     if (v->extents_only) continue;
     if (info.state == ZCP_BLOCK_SEALED) {
       if (info.node == who->node && info.epoch == who->epoch)
-        zcp__tags_put(&node->tags, info.offset, info.size, v->generation);
+        zcp__tags_put(&zcp__memory_of(node)->tags, info.offset, info.size, v->generation);
       continue;
     }
     /* Only the client that holds the block: the table checks node and epoch. */
-    st = zcp_pool_seal_for(node->pool, &rq, info.offset, &e);
+    st = zcp_pool_seal_for(zcp__memory_of(node)->pool, &rq, info.offset, &e);
     /* Tagged once sealed (the table checked the holder): Verify compares the tag. */
-    if (st == ZCP_OK) zcp__tags_put(&node->tags, info.offset, info.size, v->generation);
+    if (st == ZCP_OK)
+      zcp__tags_put(&zcp__memory_of(node)->tags, info.offset, info.size, v->generation);
     if (st != ZCP_OK) {
       snprintf(msg, sizeof msg, "node %d: Seal for node %d: %s", (int)node->id,
                (int)who->node, e.message);
@@ -415,7 +380,7 @@ void zcp__serve_seal(struct zcp_node *node, const struct zcp__rpc_peer *who,
 struct owner_seal {
   int64_t n;
   int64_t *offsets, *boff, *bsize;
-  struct area a;
+  struct zcp__area a;
   struct zcp__rpc_call call;
 };
 
@@ -465,7 +430,7 @@ zcp_status_t zcp__seal_batch(struct zcp_node *node, const struct ArrowArray *bat
     goto out;
   }
   for (int64_t k = 0; k < p.n && st == ZCP_OK; k++) {
-    int i = owner_of(node, p.v[k]);
+    int i = zcp__member_owner_at(node, p.v[k]);
     if (i < 0)
       st = zcp_error_set(err, ZCP_INVALID_ARGUMENT,
                          "node %d: seal: buffer %p is not in the cluster's memory",
@@ -479,12 +444,12 @@ zcp_status_t zcp__seal_batch(struct zcp_node *node, const struct ArrowArray *bat
     o[i].boff = o[i].offsets + o[i].n;
     o[i].bsize = o[i].boff + o[i].n;
     at += o[i].n;
-    if (o[i].n > 0) st = area_of(node, i, "seal", &o[i].a, err);
+    if (o[i].n > 0) st = zcp__member_area(node, i, "seal", &o[i].a, err);
     o[i].n = 0;
   }
   for (int64_t k = 0; k < p.n && st == ZCP_OK; k++) {
     if (k > 0 && p.v[k] == p.v[k - 1]) continue; /* sorted: duplicates are adjacent */
-    struct owner_seal *w = &o[owner_of(node, p.v[k])];
+    struct owner_seal *w = &o[zcp__member_owner_at(node, p.v[k])];
     uint8_t *b = (uint8_t *)p.v[k];
     if (b < w->a.data || b >= w->a.data + w->a.size)
       st = zcp_error_set(err, ZCP_INVALID_ARGUMENT,
@@ -533,15 +498,4 @@ out:
   free(o);
   free(mem);
   return st;
-}
-
-/* ---- thesis mode --------------------------------------------------------------------
- */
-
-zcp_status_t zcp__node_prewrite(struct zcp_node *node, void *p, int64_t size,
-                                struct zcp_error *err) {
-  if (node->cfg.protocol != ZCP_PROTOCOL_PREWRITE_FLUSH || p == NULL ||
-      !zcp__site_enabled("prewrite.flush"))
-    return ZCP_OK;
-  return zcp_node_flush(node, p, size == 0 ? 1 : size, err);
 }

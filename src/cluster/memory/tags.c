@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cluster/internal.h"
+#include "cluster/memory/memory.h"
 
 void zcp__tags_init(struct zcp__tags *t) {
   memset(t, 0, sizeof *t);

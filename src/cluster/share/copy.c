@@ -24,7 +24,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "cluster/internal.h"
+#include "cluster/share/share.h"
 #include "common/util.h"
 #include "zcpool/copy.h"
 #include "zcpool/ipc.h"
@@ -329,9 +329,9 @@ static zcp_status_t feed_locked(struct zcp__copy *cp, struct transfer *t,
   return st;
 }
 
-void zcp__copy_serve(struct zcp_node *node, const struct zcp__rpc_peer *who,
-                     const Zcpool__Request *req, Zcpool__Response *resp) {
-  struct zcp__copy *cp = node->copy;
+static void serve_part(struct zcp_node *node, const struct zcp__rpc_peer *who,
+                       const Zcpool__Request *req, Zcpool__Response *resp) {
+  struct zcp__copy *cp = zcp__share_node_of(node)->copy;
   const Zcpool__SendTableFull *m = req->send_table_full;
   struct zcp_error err = {0};
   zcp_status_t st = ZCP_OK;
@@ -395,7 +395,7 @@ void zcp__copy_serve(struct zcp_node *node, const struct zcp__rpc_peer *who,
 }
 
 void zcp__copy_client_gone(struct zcp_node *node, int32_t client, uint64_t epoch) {
-  struct zcp__copy *cp = node->copy;
+  struct zcp__copy *cp = zcp__share_node_of(node)->copy;
   if (cp == NULL) return;
   char why[96];
   snprintf(why, sizeof why, "node %d %s", (int)client,
@@ -411,7 +411,7 @@ zcp_status_t zcp__copy_init(struct zcp_node *node, struct zcp_error *err) {
   struct zcp__copy *cp = calloc(1, sizeof *cp);
   if (cp == NULL) return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory for copies");
   cp->node = node;
-  cp->pool = zcp_pool_allocator(node->pool);
+  cp->pool = zcp_pool_allocator(zcp__memory_of(node)->pool);
   cp->alloc = *cp->pool;
   cp->alloc.allocate = watch_allocate;
   cp->alloc.reallocate = watch_reallocate;
@@ -419,12 +419,15 @@ zcp_status_t zcp__copy_init(struct zcp_node *node, struct zcp_error *err) {
   cp->alloc.private_data = cp;
   pthread_mutex_init(&cp->mu, NULL);
   zcp__cond_init_monotonic(&cp->cv);
-  node->copy = cp;
+  zcp__share_node_of(node)->copy = cp;
+  zcp__member_handle(node, ZCPOOL__REQUEST__CALL_SEND_TABLE_FULL, serve_part);
   return ZCP_OK;
 }
 
-void zcp__copy_release(struct zcp__copy *cp) {
+void zcp__copy_release(struct zcp_node *node) {
+  struct zcp__copy *cp = zcp__share_node_of(node)->copy;
   if (cp == NULL) return;
+  zcp__share_node_of(node)->copy = NULL;
   pthread_mutex_lock(&cp->mu);
   cp->closing = true;
   for (struct transfer *t = cp->transfers; t != NULL; t = t->next)
@@ -455,7 +458,7 @@ zcp_status_t zcp_node_received_table(struct zcp_node *node, const char *name,
   *out = NULL;
   if (name == NULL)
     return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "node %d: no name", (int)node->id);
-  struct zcp__copy *cp = node->copy;
+  struct zcp__copy *cp = zcp__share_node_of(node)->copy;
   pthread_mutex_lock(&cp->mu);
   for (struct received *r = cp->tables; r != NULL; r = r->next) {
     if (strcmp(r->name, name) == 0) {
@@ -475,7 +478,7 @@ zcp_status_t zcp_node_received_drop(struct zcp_node *node, const char *name,
                                     struct zcp_error *err) {
   if (name == NULL)
     return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "node %d: no name", (int)node->id);
-  struct zcp__copy *cp = node->copy;
+  struct zcp__copy *cp = zcp__share_node_of(node)->copy;
   struct received *found = NULL;
   pthread_mutex_lock(&cp->mu);
   for (struct received **p = &cp->tables; *p != NULL; p = &(*p)->next) {
@@ -580,8 +583,9 @@ zcp_status_t zcp_node_send_table_full(struct zcp_node *node, int32_t peer,
                          "node %d: SendTableFull of '%s': %d is not a peer",
                          (int)node->id, name, (int)peer);
   /* Every node of a cluster has the same max_frame (the config is shared). */
-  struct sender s = {node, peer, name, atomic_fetch_add(&node->copy->ids, 1) + 1,
-                     0,    NULL, 0,    node->cfg.max_frame - ZCP_COPY_PART_OVERHEAD};
+  struct sender s = {
+      node, peer, name, atomic_fetch_add(&zcp__share_node_of(node)->copy->ids, 1) + 1,
+      0,    NULL, 0,    node->cfg.max_frame - ZCP_COPY_PART_OVERHEAD};
   s.buf = malloc((size_t)s.cap);
   if (s.buf == NULL)
     return zcp_error_set(err, ZCP_OUT_OF_MEMORY,

@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cluster/internal.h"
+#include "cluster/share/share.h"
 #include "common/util.h"
 #include "zcpool/descriptor.h"
 #include "zcpool/hugetable.h"
@@ -39,27 +39,13 @@ static uint64_t hash_str(uint64_t h, const char *s) {
   return s == NULL ? hash_bytes(h, "\377", 1) : hash_bytes(h, s, strlen(s) + 1);
 }
 
-static int64_t metadata_size(const char *m) {
-  if (m == NULL) return 0;
-  int32_t n, len;
-  memcpy(&n, m, 4);
-  int64_t at = 4;
-  for (int32_t i = 0; i < n && n < (1 << 20); i++) {
-    memcpy(&len, m + at, 4);
-    at += 4 + (len > 0 ? len : 0);
-    memcpy(&len, m + at, 4);
-    at += 4 + (len > 0 ? len : 0);
-  }
-  return at;
-}
-
 static uint64_t schema_hash(const struct ArrowSchema *s, uint64_t h, int depth) {
   if (s == NULL || depth > ZCP_MAX_DEPTH) return hash_bytes(h, "x", 1);
   h = hash_str(h, s->format);
   h = hash_str(h, s->name);
   h = hash_bytes(h, &s->flags, sizeof s->flags);
-  h = hash_bytes(h, s->metadata == NULL ? "" : s->metadata,
-                 (size_t)metadata_size(s->metadata));
+  int64_t meta = zcp_metadata_size(s->metadata); /* -1: malformed, hashed as none */
+  h = hash_bytes(h, s->metadata == NULL ? "" : s->metadata, meta > 0 ? (size_t)meta : 0);
   h = hash_bytes(h, &s->n_children, sizeof s->n_children);
   for (int64_t i = 0; i < s->n_children; i++)
     h = schema_hash(s->children[i], h, depth + 1);
@@ -128,7 +114,7 @@ zcp_status_t zcp_hugetable_commit(struct zcp_node *node, const char *name,
   if (total_rows < 0)
     return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "node %d: huge table '%s': %lld rows",
                          (int)node->id, name, (long long)total_rows);
-  struct zcp__share *s = node->share;
+  struct zcp__share *s = zcp__share_of(node);
   struct timespec deadline;
   zcp__deadline(&deadline, timeout_ms);
   const struct zcp__entry **c = NULL;
@@ -256,7 +242,7 @@ zcp_status_t zcp_hugetable_open(struct zcp_node *node, const char *name,
                                 struct zcp_table **out, struct zcp_error *err) {
   *out = NULL;
   ZCP_RETURN_NOT_OK(zcp__share_name_check(node, "open", name, err));
-  struct zcp__share *s = node->share;
+  struct zcp__share *s = zcp__share_of(node);
   struct timespec deadline;
   zcp__deadline(&deadline, timeout_ms);
   struct chunk_copy *c = NULL;
@@ -323,7 +309,7 @@ zcp_status_t zcp_hugetable_open(struct zcp_node *node, const char *name,
 
 /* Takes this node's chunks of `name` out of every replica and frees them. */
 static int64_t drop_own_chunks(struct zcp_node *node, const char *name) {
-  struct zcp__share *s = node->share;
+  struct zcp__share *s = zcp__share_of(node);
   struct zcp__owned *mine = NULL;
   pthread_mutex_lock(&s->mu);
   for (struct zcp__owned **pp = &s->owned; *pp != NULL;) {
@@ -371,7 +357,8 @@ static int32_t committer_of(struct zcp__share *s, const char *name,
 }
 
 void zcp__serve_drop_chunks(struct zcp_node *node, const struct zcp__rpc_peer *who,
-                            const Zcpool__DropChunks *m, Zcpool__Response *resp) {
+                            const Zcpool__Request *req, Zcpool__Response *resp) {
+  const Zcpool__DropChunks *m = req->drop_chunks;
   char msg[ZCP_SHARE_NAME_MAX + 128];
   if (m->name == NULL || m->name[0] == '\0' || strlen(m->name) >= ZCP_SHARE_NAME_MAX) {
     zcp__reply_error(resp, ZCP_INVALID_ARGUMENT, "DropChunks: bad name");
@@ -379,9 +366,9 @@ void zcp__serve_drop_chunks(struct zcp_node *node, const struct zcp__rpc_peer *w
   }
   uint64_t epochs[ZCP_CLUSTER_MAX_NODES];
   epochs_now(node, epochs);
-  pthread_mutex_lock(&node->share->mu);
-  int32_t committer = committer_of(node->share, m->name, epochs);
-  pthread_mutex_unlock(&node->share->mu);
+  pthread_mutex_lock(&zcp__share_of(node)->mu);
+  int32_t committer = committer_of(zcp__share_of(node), m->name, epochs);
+  pthread_mutex_unlock(&zcp__share_of(node)->mu);
   if (committer >= 0 && committer != who->node) {
     snprintf(msg, sizeof msg,
              "node %d: DropChunks from node %d: huge table '%s' is committed by node %d",
@@ -396,7 +383,7 @@ void zcp__serve_drop_chunks(struct zcp_node *node, const struct zcp__rpc_peer *w
 static zcp_status_t drop_all(struct zcp_node *node, const char *name, int32_t committer,
                              const bool *creators, int timeout_ms,
                              struct zcp_error *err) {
-  struct zcp__share *s = node->share;
+  struct zcp__share *s = zcp__share_of(node);
   struct timespec deadline;
   zcp__deadline(&deadline, timeout_ms);
   /* Every chunk's creator must be there to free its chunk: nothing changes otherwise. */
@@ -463,7 +450,7 @@ static zcp_status_t drop_all(struct zcp_node *node, const char *name, int32_t co
 zcp_status_t zcp_hugetable_drop(struct zcp_node *node, const char *name, int timeout_ms,
                                 struct zcp_error *err) {
   ZCP_RETURN_NOT_OK(zcp__share_name_check(node, "drop", name, err));
-  struct zcp__share *s = node->share;
+  struct zcp__share *s = zcp__share_of(node);
   bool creators[ZCP_CLUSTER_MAX_NODES] = {false};
   bool any = false;
   uint64_t epochs[ZCP_CLUSTER_MAX_NODES];

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "cluster/internal.h"
+#include "cluster/share/share.h"
 
 /* Removes expired leases of o. Under mu. */
 static void purge(struct zcp__owned *o, int64_t now) {
@@ -43,8 +43,9 @@ zcp_status_t zcp__lease_grant(struct zcp_node *node, const char *name,
                               enum zcp_share_kind kind, int32_t holder,
                               uint64_t holder_epoch, uint64_t request_id, int64_t ttl_ms,
                               uint64_t *id, struct zcp_error *err) {
-  struct zcp__owned *o =
-      kind == ZCP_SHARE_CHUNK ? NULL : zcp__owned_find(node->share, name, kind, 0);
+  struct zcp__owned *o = kind == ZCP_SHARE_CHUNK
+                             ? NULL
+                             : zcp__owned_find(zcp__share_of(node), name, kind, 0);
   if (o == NULL || !o->published)
     return zcp_error_set(err, ZCP_NOT_FOUND, "node %d: lease: node %d has no %s '%s'",
                          (int)node->id, (int)node->id, kind_name(kind), name);
@@ -61,7 +62,7 @@ zcp_status_t zcp__lease_grant(struct zcp_node *node, const char *name,
     }
   struct zcp__lease *l = malloc(sizeof *l);
   if (l == NULL) return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "lease '%s'", name);
-  l->id = ++node->share->next_lease;
+  l->id = ++zcp__share_of(node)->next_lease;
   l->node = holder;
   l->holder_epoch = holder_epoch;
   l->request_id = request_id;
@@ -75,8 +76,9 @@ zcp_status_t zcp__lease_grant(struct zcp_node *node, const char *name,
 zcp_status_t zcp__lease_end(struct zcp_node *node, const char *name,
                             enum zcp_share_kind kind, int32_t holder, uint64_t id,
                             struct zcp_error *err) {
-  struct zcp__owned *o =
-      kind == ZCP_SHARE_CHUNK ? NULL : zcp__owned_find(node->share, name, kind, 0);
+  struct zcp__owned *o = kind == ZCP_SHARE_CHUNK
+                             ? NULL
+                             : zcp__owned_find(zcp__share_of(node), name, kind, 0);
   if (o != NULL) {
     purge(o, zcp__now_ms());
     for (struct zcp__lease **pp = &o->leases; *pp != NULL; pp = &(*pp)->next) {
@@ -85,7 +87,7 @@ zcp_status_t zcp__lease_end(struct zcp_node *node, const char *name,
       struct zcp__lease *l = *pp;
       *pp = l->next;
       free(l);
-      pthread_cond_broadcast(&node->share->cv);
+      pthread_cond_broadcast(&zcp__share_of(node)->cv);
       return ZCP_OK;
     }
   }
@@ -109,7 +111,8 @@ zcp_status_t zcp__lease_wait_none(struct zcp_node *node, struct zcp__owned *o,
     bool last = at.tv_sec > deadline->tv_sec ||
                 (at.tv_sec == deadline->tv_sec && at.tv_nsec >= deadline->tv_nsec);
     if (last) at = *deadline;
-    int rc = pthread_cond_timedwait(&node->share->cv, &node->share->mu, &at);
+    int rc =
+        pthread_cond_timedwait(&zcp__share_of(node)->cv, &zcp__share_of(node)->mu, &at);
     if (rc == ETIMEDOUT && last) {
       purge(o, zcp__now_ms());
       if (o->leases == NULL) return ZCP_OK;
@@ -130,15 +133,15 @@ zcp_status_t zcp__lease_wait_none(struct zcp_node *node, struct zcp__owned *o,
 static zcp_status_t creator_of(struct zcp_node *node, const char *name, int32_t *out,
                                enum zcp_share_kind *kind, struct zcp_error *err) {
   ZCP_RETURN_NOT_OK(zcp__share_name_check(node, "lease", name, err));
-  pthread_mutex_lock(&node->share->mu);
-  struct zcp__entry *e = zcp__catalog_find(node->share, name, ZCP_SHARE_TABLE, 0);
+  pthread_mutex_lock(&zcp__share_of(node)->mu);
+  struct zcp__entry *e = zcp__catalog_find(zcp__share_of(node), name, ZCP_SHARE_TABLE, 0);
   *kind = ZCP_SHARE_TABLE;
   if (e == NULL) {
-    e = zcp__catalog_find(node->share, name, ZCP_SHARE_MANIFEST, 0);
+    e = zcp__catalog_find(zcp__share_of(node), name, ZCP_SHARE_MANIFEST, 0);
     *kind = ZCP_SHARE_MANIFEST;
   }
   *out = e != NULL ? e->creator : -1;
-  pthread_mutex_unlock(&node->share->mu);
+  pthread_mutex_unlock(&zcp__share_of(node)->mu);
   if (*out < 0)
     return zcp_error_set(err, ZCP_NOT_FOUND,
                          "node %d: lease: no shared batch or committed huge table '%s'",
@@ -157,10 +160,10 @@ zcp_status_t zcp_node_lease(struct zcp_node *node, const char *name, int64_t ttl
   enum zcp_share_kind kind;
   ZCP_RETURN_NOT_OK(creator_of(node, name, &c, &kind, err));
   if (c == node->id) {
-    pthread_mutex_lock(&node->share->mu);
+    pthread_mutex_lock(&zcp__share_of(node)->mu);
     zcp_status_t st = zcp__lease_grant(node, name, kind, node->id, node->epoch, 0, ttl_ms,
                                        lease_id, err);
-    pthread_mutex_unlock(&node->share->mu);
+    pthread_mutex_unlock(&zcp__share_of(node)->mu);
     return st;
   }
   Zcpool__Lease m = ZCPOOL__LEASE__INIT;
@@ -187,9 +190,9 @@ zcp_status_t zcp_node_lease_release(struct zcp_node *node, const char *name,
   enum zcp_share_kind kind;
   ZCP_RETURN_NOT_OK(creator_of(node, name, &c, &kind, err));
   if (c == node->id) {
-    pthread_mutex_lock(&node->share->mu);
+    pthread_mutex_lock(&zcp__share_of(node)->mu);
     zcp_status_t st = zcp__lease_end(node, name, kind, node->id, lease_id, err);
-    pthread_mutex_unlock(&node->share->mu);
+    pthread_mutex_unlock(&zcp__share_of(node)->mu);
     return st;
   }
   Zcpool__Release m = ZCPOOL__RELEASE__INIT;

@@ -20,13 +20,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "cluster/internal.h"
+#include "cluster/share/share.h"
 #include "zcpool/descriptor.h"
-
-void zcp__reply_error(Zcpool__Response *resp, zcp_status_t st, const char *msg) {
-  resp->status = (int32_t)st;
-  resp->message = strdup(msg);
-}
 
 zcp_status_t zcp__share_name_check(struct zcp_node *node, const char *what,
                                    const char *name, struct zcp_error *err) {
@@ -35,14 +30,6 @@ zcp_status_t zcp__share_name_check(struct zcp_node *node, const char *what,
                          "node %d: %s: a name must have 1..%d bytes", (int)node->id, what,
                          ZCP_SHARE_NAME_MAX - 1);
   return ZCP_OK;
-}
-
-uint64_t zcp__node_epoch_of(struct zcp_node *node, int32_t i) {
-  if (i == node->id) return node->epoch;
-  pthread_mutex_lock(&node->mu);
-  uint64_t e = node->peers[i].epoch;
-  pthread_mutex_unlock(&node->mu);
-  return e;
 }
 
 /* ---- the replica --------------------------------------------------------------------
@@ -104,7 +91,7 @@ static bool manifest_lists(const struct zcp__entry *m, int64_t first_row) {
  * *holder says who). Under mu. */
 static zcp_status_t catalog_check(struct zcp_node *node, const struct zcp__entry *e,
                                   int32_t *holder, struct zcp_error *err) {
-  struct zcp__share *s = node->share;
+  struct zcp__share *s = zcp__share_of(node);
   *holder = -1;
   const char *kind = e->kind == ZCP_SHARE_TABLE ? "shared batch" : "huge table";
   for (struct zcp__entry *x = s->entries; x != NULL; x = x->next) {
@@ -139,7 +126,7 @@ static zcp_status_t catalog_check(struct zcp_node *node, const struct zcp__entry
 /* Checks and inserts a copy of e (sorted). Under mu. */
 static zcp_status_t catalog_put(struct zcp_node *node, const struct zcp__entry *e,
                                 int32_t *holder, struct zcp_error *err) {
-  struct zcp__share *s = node->share;
+  struct zcp__share *s = zcp__share_of(node);
   ZCP_RETURN_NOT_OK(catalog_check(node, e, holder, err));
   struct zcp__entry *c = calloc(1, sizeof *c);
   uint8_t *d = malloc((size_t)e->desc_size + 1);
@@ -174,7 +161,7 @@ static zcp_status_t catalog_put(struct zcp_node *node, const struct zcp__entry *
 
 void zcp__catalog_merge(struct zcp_node *node, int32_t peer, uint64_t epoch,
                         const struct zcp__entry *v, size_t n, uint64_t gen_at) {
-  struct zcp__share *s = node->share;
+  struct zcp__share *s = zcp__share_of(node);
   pthread_mutex_lock(&s->mu);
   /* Its entries of this epoch that it no longer has were dropped while we did not
    * listen (unless published after it answered). */
@@ -278,13 +265,14 @@ static void unpublish(struct zcp_node *node, const struct zcp__entry *e) {
 
 void zcp__share_unpublish(struct zcp_node *node, const struct zcp__entry *e) {
   unpublish(node, e);
-  pthread_mutex_lock(&node->share->mu);
-  catalog_remove(node->share, e->name, e->kind, e->first_row, e->creator, e->generation);
-  pthread_mutex_unlock(&node->share->mu);
+  pthread_mutex_lock(&zcp__share_of(node)->mu);
+  catalog_remove(zcp__share_of(node), e->name, e->kind, e->first_row, e->creator,
+                 e->generation);
+  pthread_mutex_unlock(&zcp__share_of(node)->mu);
 }
 
 void zcp__owned_retire(struct zcp_node *node, struct zcp__owned *o) {
-  struct zcp__share *s = node->share;
+  struct zcp__share *s = zcp__share_of(node);
   struct zcp__entry e;
   zcp__entry_own(&e, node, o->name, o->kind, o->generation);
   e.first_row = o->first_row;
@@ -303,9 +291,9 @@ zcp_status_t zcp__share_seal_publish(struct zcp_node *node, const char *what,
                                      struct zcp__entry *e,
                                      const struct ArrowSchema *schema,
                                      struct ArrowArray *batch, struct zcp_error *err) {
-  pthread_mutex_lock(&node->share->mu);
-  uint64_t gen = zcp__share_next_generation(node->share);
-  pthread_mutex_unlock(&node->share->mu);
+  pthread_mutex_lock(&zcp__share_of(node)->mu);
+  uint64_t gen = zcp__share_next_generation(zcp__share_of(node));
+  pthread_mutex_unlock(&zcp__share_of(node)->mu);
   ZCP_RETURN_NOT_OK(zcp__seal_batch(node, batch, gen, err));
   struct zcp_descriptor_memory mem;
   zcp_node_memory(node, &mem);
@@ -323,7 +311,7 @@ zcp_status_t zcp__share_seal_publish(struct zcp_node *node, const char *what,
 
 zcp_status_t zcp__share_publish(struct zcp_node *node, const struct zcp__entry *e,
                                 struct ArrowArray *batch, struct zcp_error *err) {
-  struct zcp__share *s = node->share;
+  struct zcp__share *s = zcp__share_of(node);
   /* Every publication has an owned record at its creator (a manifest's holds no batch,
    * only the leases on its huge table). */
   struct zcp__owned *o = calloc(1, sizeof *o);
@@ -382,7 +370,8 @@ zcp_status_t zcp__share_publish(struct zcp_node *node, const struct zcp__entry *
  */
 
 static void serve_publish(struct zcp_node *node, const struct zcp__rpc_peer *who,
-                          const Zcpool__Publish *m, Zcpool__Response *resp) {
+                          const Zcpool__Request *req, Zcpool__Response *resp) {
+  const Zcpool__Publish *m = req->publish;
   char msg[ZCP_ERROR_MESSAGE_MAX + 64];
   struct zcp_error err = {0};
   if (m->name == NULL || m->name[0] == '\0' || strlen(m->name) >= ZCP_SHARE_NAME_MAX ||
@@ -410,7 +399,7 @@ static void serve_publish(struct zcp_node *node, const struct zcp__rpc_peer *who
    * publish is still in flight: the lower node holds its own entry already (it puts it
    * before it sends), so it refuses the higher one, which then undoes its publish. An
    * entry that stays was there first; the wait is bounded. */
-  struct zcp__share *s = node->share;
+  struct zcp__share *s = zcp__share_of(node);
   struct timespec deadline;
   zcp__deadline(&deadline, node->cfg.call_timeout_ms / 2);
   pthread_mutex_lock(&s->mu);
@@ -429,8 +418,9 @@ static void serve_publish(struct zcp_node *node, const struct zcp__rpc_peer *who
 }
 
 static void serve_lease(struct zcp_node *node, const struct zcp__rpc_peer *who,
-                        const Zcpool__Lease *m, uint64_t request_id,
-                        Zcpool__Response *resp) {
+                        const Zcpool__Request *req, Zcpool__Response *resp) {
+  const Zcpool__Lease *m = req->lease;
+  uint64_t request_id = req->header->request_id;
   struct zcp_error err = {0};
   uint64_t id = 0;
   zcp_status_t st = ZCP_OK;
@@ -440,11 +430,11 @@ static void serve_lease(struct zcp_node *node, const struct zcp__rpc_peer *who,
     st = zcp_error_set(&err, ZCP_INVALID_ARGUMENT,
                        "node %d: Lease: bad name, kind or ttl", (int)node->id);
   if (st == ZCP_OK) {
-    pthread_mutex_lock(&node->share->mu);
+    pthread_mutex_lock(&zcp__share_of(node)->mu);
     /* By request id: a retry after a broken connection gets the same lease. */
     st = zcp__lease_grant(node, m->name, (enum zcp_share_kind)m->kind, who->node,
                           who->epoch, request_id, m->ttl_ms, &id, &err);
-    pthread_mutex_unlock(&node->share->mu);
+    pthread_mutex_unlock(&zcp__share_of(node)->mu);
   }
   if (st != ZCP_OK) {
     zcp__reply_error(resp, st, err.message);
@@ -459,66 +449,43 @@ static void serve_lease(struct zcp_node *node, const struct zcp__rpc_peer *who,
   resp->lease = r;
 }
 
-bool zcp__share_serve(struct zcp_node *node, const struct zcp__rpc_peer *who,
-                      const Zcpool__Request *req, Zcpool__Response *resp) {
+static void serve_drop(struct zcp_node *node, const struct zcp__rpc_peer *who,
+                       const Zcpool__Request *req, Zcpool__Response *resp) {
   struct zcp_error err = {0};
-  switch (req->call_case) {
-    case ZCPOOL__REQUEST__CALL_PUBLISH:
-      serve_publish(node, who, req->publish, resp);
-      return true;
-    case ZCPOOL__REQUEST__CALL_DROP: {
-      const Zcpool__Drop *m = req->drop;
-      bool valid = m->name != NULL && m->creator >= 0 && m->creator < node->cfg.n_nodes;
-      uint64_t now = valid ? zcp__node_epoch_of(node, m->creator) : 0;
-      /* The creator takes its entries out of the replicas; anyone may take out an entry
-       * whose creator has restarted since (stale: nothing can read it any more). */
-      pthread_mutex_lock(&node->share->mu);
-      struct zcp__entry *x =
-          valid ? zcp__catalog_find(node->share, m->name, (enum zcp_share_kind)m->kind,
-                                    m->first_row)
-                : NULL;
-      bool may = x != NULL && x->creator == m->creator &&
-                 (m->creator == who->node || x->creator_epoch < now);
-      bool gone =
-          may && catalog_remove(node->share, m->name, (enum zcp_share_kind)m->kind,
-                                m->first_row, m->creator, m->generation);
-      pthread_mutex_unlock(&node->share->mu);
-      if (!gone) {
-        zcp_error_set(&err, ZCP_NOT_FOUND, "node %d: Drop from node %d: no such entry",
-                      (int)node->id, (int)who->node);
-        zcp__reply_error(resp, err.code, err.message);
-      }
-      return true;
-    }
-    case ZCPOOL__REQUEST__CALL_LEASE:
-      serve_lease(node, who, req->lease, req->header->request_id, resp);
-      return true;
-    case ZCPOOL__REQUEST__CALL_RELEASE: {
-      pthread_mutex_lock(&node->share->mu);
-      const Zcpool__Release *m = req->release;
-      zcp_status_t st =
-          m->name == NULL ? zcp_error_set(&err, ZCP_INVALID_ARGUMENT, "Release: no name")
-                          : zcp__lease_end(node, m->name, (enum zcp_share_kind)m->kind,
-                                           who->node, m->lease_id, &err);
-      pthread_mutex_unlock(&node->share->mu);
-      if (st != ZCP_OK) zcp__reply_error(resp, st, err.message);
-      return true;
-    }
-    case ZCPOOL__REQUEST__CALL_VERIFY:
-      zcp__serve_verify(node, who, req->verify, resp);
-      return true;
-    case ZCPOOL__REQUEST__CALL_SEAL:
-      zcp__serve_seal(node, who, req->seal, resp);
-      return true;
-    case ZCPOOL__REQUEST__CALL_LIST:
-      zcp__serve_list(node, who, req->list, resp);
-      return true;
-    case ZCPOOL__REQUEST__CALL_DROP_CHUNKS:
-      zcp__serve_drop_chunks(node, who, req->drop_chunks, resp);
-      return true;
-    default:
-      return false;
+  const Zcpool__Drop *m = req->drop;
+  bool valid = m->name != NULL && m->creator >= 0 && m->creator < node->cfg.n_nodes;
+  uint64_t now = valid ? zcp__node_epoch_of(node, m->creator) : 0;
+  /* The creator takes its entries out of the replicas; anyone may take out an entry
+   * whose creator has restarted since (stale: nothing can read it any more). */
+  pthread_mutex_lock(&zcp__share_of(node)->mu);
+  struct zcp__entry *x =
+      valid ? zcp__catalog_find(zcp__share_of(node), m->name,
+                                (enum zcp_share_kind)m->kind, m->first_row)
+            : NULL;
+  bool may = x != NULL && x->creator == m->creator &&
+             (m->creator == who->node || x->creator_epoch < now);
+  bool gone =
+      may && catalog_remove(zcp__share_of(node), m->name, (enum zcp_share_kind)m->kind,
+                            m->first_row, m->creator, m->generation);
+  pthread_mutex_unlock(&zcp__share_of(node)->mu);
+  if (!gone) {
+    zcp_error_set(&err, ZCP_NOT_FOUND, "node %d: Drop from node %d: no such entry",
+                  (int)node->id, (int)who->node);
+    zcp__reply_error(resp, err.code, err.message);
   }
+}
+
+static void serve_release(struct zcp_node *node, const struct zcp__rpc_peer *who,
+                          const Zcpool__Request *req, Zcpool__Response *resp) {
+  struct zcp_error err = {0};
+  pthread_mutex_lock(&zcp__share_of(node)->mu);
+  const Zcpool__Release *m = req->release;
+  zcp_status_t st = m->name == NULL
+                        ? zcp_error_set(&err, ZCP_INVALID_ARGUMENT, "Release: no name")
+                        : zcp__lease_end(node, m->name, (enum zcp_share_kind)m->kind,
+                                         who->node, m->lease_id, &err);
+  pthread_mutex_unlock(&zcp__share_of(node)->mu);
+  if (st != ZCP_OK) zcp__reply_error(resp, st, err.message);
 }
 
 /* ---- share, lookup, list, drop ------------------------------------------------------
@@ -546,10 +513,10 @@ zcp_status_t zcp_node_share(struct zcp_node *node, const char *name,
   if (schema == NULL || batch == NULL || batch->release == NULL)
     return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "node %d: share '%s': no batch",
                          (int)node->id, name);
-  pthread_mutex_lock(&node->share->mu);
-  struct zcp__entry *x = zcp__catalog_find(node->share, name, ZCP_SHARE_TABLE, 0);
+  pthread_mutex_lock(&zcp__share_of(node)->mu);
+  struct zcp__entry *x = zcp__catalog_find(zcp__share_of(node), name, ZCP_SHARE_TABLE, 0);
   int32_t holder = x != NULL ? x->creator : -1;
-  pthread_mutex_unlock(&node->share->mu);
+  pthread_mutex_unlock(&zcp__share_of(node)->mu);
   if (holder >= 0 && holder != node->id)
     return zcp_error_set(err, ZCP_BUSY,
                          "node %d: shared batch '%s' exists (from node %d)",
@@ -566,8 +533,8 @@ zcp_status_t zcp_node_lookup(struct zcp_node *node, const char *name,
                              struct zcp_error *err) {
   *out = NULL;
   ZCP_RETURN_NOT_OK(zcp__share_name_check(node, "lookup", name, err));
-  pthread_mutex_lock(&node->share->mu);
-  struct zcp__entry *x = zcp__catalog_find(node->share, name, ZCP_SHARE_TABLE, 0);
+  pthread_mutex_lock(&zcp__share_of(node)->mu);
+  struct zcp__entry *x = zcp__catalog_find(zcp__share_of(node), name, ZCP_SHARE_TABLE, 0);
   struct zcp__entry e = {0};
   uint8_t *desc = NULL;
   if (x != NULL) {
@@ -575,7 +542,7 @@ zcp_status_t zcp_node_lookup(struct zcp_node *node, const char *name,
     desc = malloc((size_t)x->desc_size + 1);
     if (desc != NULL) memcpy(desc, x->desc, (size_t)x->desc_size);
   }
-  pthread_mutex_unlock(&node->share->mu);
+  pthread_mutex_unlock(&zcp__share_of(node)->mu);
   if (x == NULL)
     return zcp_error_set(err, ZCP_NOT_FOUND, "node %d: no shared batch '%s'",
                          (int)node->id, name);
@@ -616,16 +583,17 @@ zcp_status_t zcp_node_list(struct zcp_node *node, struct zcp_share_info **out, i
   for (int i = 0; i < node->cfg.n_nodes; i++) epochs[i] = zcp__node_epoch_of(node, i);
   *out = NULL;
   *n = 0;
-  pthread_mutex_lock(&node->share->mu);
+  pthread_mutex_lock(&zcp__share_of(node)->mu);
   int64_t count = 0;
-  for (struct zcp__entry *e = node->share->entries; e != NULL; e = e->next) count++;
+  for (struct zcp__entry *e = zcp__share_of(node)->entries; e != NULL; e = e->next)
+    count++;
   struct zcp_share_info *v = calloc((size_t)count + 1, sizeof *v);
   if (v == NULL) {
-    pthread_mutex_unlock(&node->share->mu);
+    pthread_mutex_unlock(&zcp__share_of(node)->mu);
     return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "node %d: list", (int)node->id);
   }
   int64_t k = 0;
-  for (struct zcp__entry *e = node->share->entries; e != NULL; e = e->next, k++) {
+  for (struct zcp__entry *e = zcp__share_of(node)->entries; e != NULL; e = e->next, k++) {
     struct zcp_share_info *i = &v[k];
     snprintf(i->name, sizeof i->name, "%s", e->name);
     i->kind = e->kind;
@@ -636,7 +604,7 @@ zcp_status_t zcp_node_list(struct zcp_node *node, struct zcp_share_info **out, i
     i->descriptor_size = e->desc_size;
     i->stale = e->creator_epoch < epochs[e->creator];
   }
-  pthread_mutex_unlock(&node->share->mu);
+  pthread_mutex_unlock(&zcp__share_of(node)->mu);
   *out = v;
   *n = count;
   return ZCP_OK;
@@ -645,7 +613,7 @@ zcp_status_t zcp_node_list(struct zcp_node *node, struct zcp_share_info **out, i
 zcp_status_t zcp_node_drop(struct zcp_node *node, const char *name, int timeout_ms,
                            struct zcp_error *err) {
   ZCP_RETURN_NOT_OK(zcp__share_name_check(node, "drop", name, err));
-  struct zcp__share *s = node->share;
+  struct zcp__share *s = zcp__share_of(node);
   struct timespec deadline;
   zcp__deadline(&deadline, timeout_ms);
   pthread_mutex_lock(&s->mu);
@@ -670,18 +638,42 @@ zcp_status_t zcp_node_drop(struct zcp_node *node, const char *name, int timeout_
 
 /* ---- life -------------------------------------------------------------------------- */
 
+/* A peer that came up has its entries pulled; one that went down or restarted finishes
+ * none of the full copies it was sending us. */
+static void peer_down(struct zcp_node *node, int32_t peer) {
+  zcp__copy_client_gone(node, peer, 0);
+}
+
+static void client_restarted(struct zcp_node *node, int32_t client, uint64_t old_epoch,
+                             uint64_t epoch) {
+  zcp__copy_client_gone(node, client, epoch);
+}
+
+static const struct zcp__member_hooks hooks = {.peer_up = zcp__sync_peer_up,
+                                               .peer_down = peer_down,
+                                               .client_restarted = client_restarted};
+
 zcp_status_t zcp__share_init(struct zcp_node *node, struct zcp_error *err) {
   struct zcp__share *s = calloc(1, sizeof *s);
   if (s == NULL) return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "catalog");
   pthread_mutex_init(&s->mu, NULL);
   zcp__cond_init_monotonic(&s->cv);
   zcp__cond_init_monotonic(&s->sync_cv);
-  node->share = s;
+  zcp__share_node_of(node)->share = s;
+  zcp__member_handle(node, ZCPOOL__REQUEST__CALL_PUBLISH, serve_publish);
+  zcp__member_handle(node, ZCPOOL__REQUEST__CALL_DROP, serve_drop);
+  zcp__member_handle(node, ZCPOOL__REQUEST__CALL_LEASE, serve_lease);
+  zcp__member_handle(node, ZCPOOL__REQUEST__CALL_RELEASE, serve_release);
+  zcp__member_handle(node, ZCPOOL__REQUEST__CALL_LIST, zcp__serve_list);
+  zcp__member_handle(node, ZCPOOL__REQUEST__CALL_DROP_CHUNKS, zcp__serve_drop_chunks);
+  zcp__member_hooks_add(node, &hooks);
+  /* A peer that comes up is ready once its catalog entries are in the replica. */
+  zcp__member_gate_ready(node);
   return ZCP_OK;
 }
 
 void zcp__share_close(struct zcp_node *node) {
-  struct zcp__share *s = node->share;
+  struct zcp__share *s = zcp__share_of(node);
   if (s == NULL) return;
   zcp__sync_stop(node); /* before the clients it calls go */
   pthread_mutex_lock(&s->mu);
@@ -698,7 +690,7 @@ void zcp__share_close(struct zcp_node *node) {
 }
 
 void zcp__share_free(struct zcp_node *node) {
-  struct zcp__share *s = node->share;
+  struct zcp__share *s = zcp__share_of(node);
   if (s == NULL) return;
   /* The server has stopped: nothing else touches the replica now. */
   struct zcp__entry *e = s->entries;
@@ -711,5 +703,5 @@ void zcp__share_free(struct zcp_node *node) {
   pthread_cond_destroy(&s->cv);
   pthread_cond_destroy(&s->sync_cv);
   free(s);
-  node->share = NULL;
+  zcp__share_node_of(node)->share = NULL;
 }

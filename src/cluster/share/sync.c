@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cluster/internal.h"
+#include "cluster/share/share.h"
 
 /* Catalog order (share.c keeps entries sorted so): name, kind, first row (chunks). */
 static int after_cmp(const Zcpool__List *m, const struct zcp__entry *e) {
@@ -29,9 +29,10 @@ static int after_cmp(const Zcpool__List *m, const struct zcp__entry *e) {
 }
 
 void zcp__serve_list(struct zcp_node *node, const struct zcp__rpc_peer *who,
-                     const Zcpool__List *m, Zcpool__Response *resp) {
+                     const Zcpool__Request *req, Zcpool__Response *resp) {
+  const Zcpool__List *m = req->list;
   (void)who;
-  struct zcp__share *s = node->share;
+  struct zcp__share *s = zcp__share_of(node);
   Zcpool__ListReply *r = malloc(sizeof *r);
   if (r == NULL) {
     zcp__reply_error(resp, ZCP_OUT_OF_MEMORY, "List: no memory");
@@ -191,16 +192,13 @@ static zcp_status_t pull(struct zcp_node *node, int32_t peer) {
   if (whole) zcp__catalog_merge(node, peer, epoch, pg.e, pg.ne, gen_at);
   pages_free(&pg);
   if (st == ZCP_PEER_DOWN || st == ZCP_TIMEOUT) return st;
-  pthread_mutex_lock(&node->mu);
-  if (node->peers[peer].epoch == epoch) node->peers[peer].synced = true;
-  pthread_cond_broadcast(&node->cv);
-  pthread_mutex_unlock(&node->mu);
+  zcp__member_peer_ready(node, peer, epoch);
   return ZCP_OK;
 }
 
 static void *sync_main(void *arg) {
   struct zcp_node *node = arg;
-  struct zcp__share *s = node->share;
+  struct zcp__share *s = zcp__share_of(node);
   pthread_mutex_lock(&s->mu);
   while (!s->stopping) {
     int32_t peer = -1;
@@ -228,7 +226,7 @@ static void *sync_main(void *arg) {
 }
 
 zcp_status_t zcp__sync_start(struct zcp_node *node, struct zcp_error *err) {
-  struct zcp__share *s = node->share;
+  struct zcp__share *s = zcp__share_of(node);
   if (pthread_create(&s->sync_thread, NULL, sync_main, node) != 0)
     return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "node %d: catalog pull thread",
                          (int)node->id);
@@ -237,7 +235,7 @@ zcp_status_t zcp__sync_start(struct zcp_node *node, struct zcp_error *err) {
 }
 
 void zcp__sync_stop(struct zcp_node *node) {
-  struct zcp__share *s = node->share;
+  struct zcp__share *s = zcp__share_of(node);
   if (!s->sync_started) return;
   pthread_mutex_lock(&s->mu);
   s->stopping = true;
@@ -248,8 +246,8 @@ void zcp__sync_stop(struct zcp_node *node) {
   s->sync_started = false;
 }
 
-void zcp__share_peer_up(struct zcp_node *node, int32_t peer) {
-  struct zcp__share *s = node->share;
+void zcp__sync_peer_up(struct zcp_node *node, int32_t peer) {
+  struct zcp__share *s = zcp__share_of(node);
   if (s == NULL) return;
   pthread_mutex_lock(&s->mu);
   s->sync_pending[peer] = true;

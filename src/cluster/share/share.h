@@ -1,130 +1,34 @@
-/* Shared between the files of the cluster layer: the node handle's insides. */
-#ifndef ZCP_CLUSTER_INTERNAL_H
-#define ZCP_CLUSTER_INTERNAL_H
+/* The share part of the cluster layer, the top of it (above memory and member): the
+ * catalog replica, share / lookup / list / drop, leases, huge tables and the full-copy
+ * baseline; and the public node handle assembled from the three parts (open.c).
+ *
+ * Its state sits after the memory part's in the node's allocation (struct
+ * zcp__share_node), which zcp_node_open makes. */
+#ifndef ZCP_CLUSTER_SHARE_H
+#define ZCP_CLUSTER_SHARE_H
 
-#include <pthread.h>
-#include <stdatomic.h>
-#include <stddef.h>
-
-#include "rpc/rpc.h"
-#include "zcpool/cluster.h"
-#include "zcpool/pool.h"
-
-/* Sorted arrays of records that begin with an int64_t offset (extents.c), for the
- * grants and the seal tags below. */
-/* First index whose offset >= offset among the n records of elem bytes at v. */
-size_t zcp__extents_lower(const void *v, size_t n, size_t elem, int64_t offset);
-/* Makes room for one record at index i (growing the array when full) and counts it in
- * n; returns the array, perhaps moved, or NULL when out of memory (nothing changed). */
-void *zcp__extents_open(void *v, size_t *n, size_t *cap, size_t elem, size_t i);
-/* Removes the records [i, j). */
-void zcp__extents_remove(void *v, size_t *n, size_t elem, size_t i, size_t j);
-
-/* Blocks of this node's region held by remote clients (grants.c). */
-struct zcp__grant_rec {
-  int64_t offset, size;
-  int32_t node;
-  uint64_t epoch;
-};
-_Static_assert(offsetof(struct zcp__grant_rec, offset) == 0, "extents.c keys on it");
-struct zcp__grants {
-  pthread_mutex_t mu;
-  struct zcp__grant_rec *v; /* sorted by offset */
-  size_t n, cap;
-};
-void zcp__grants_init(struct zcp__grants *g);
-void zcp__grants_release(struct zcp__grants *g);
-void zcp__grants_put(struct zcp__grants *g, int64_t offset, int64_t size, int32_t node,
-                     uint64_t epoch);
-void zcp__grants_drop(struct zcp__grants *g, int64_t offset);
-void zcp__grants_drop_epoch(struct zcp__grants *g, int32_t node, uint64_t epoch);
-/* Is [offset, offset + length) inside one block that node holds? */
-bool zcp__grants_owns(struct zcp__grants *g, int32_t node, int64_t offset,
-                      int64_t length);
-
-/* Seal tags (tags.c): the generation each sealed block of this node's region was sealed
- * for, by block extent. */
-struct zcp__tag_rec {
-  int64_t offset, size;
-  uint64_t gen;
-};
-_Static_assert(offsetof(struct zcp__tag_rec, offset) == 0, "extents.c keys on it");
-struct zcp__tags {
-  pthread_mutex_t mu;
-  struct zcp__tag_rec *v; /* sorted by offset, never overlapping */
-  size_t n, cap;
-};
-void zcp__tags_init(struct zcp__tags *t);
-void zcp__tags_release(struct zcp__tags *t);
-/* Records gen for the block [offset, offset + size), replacing overlapping records. */
-void zcp__tags_put(struct zcp__tags *t, int64_t offset, int64_t size, uint64_t gen);
-/* The generation of exactly this block; false when none is recorded. */
-bool zcp__tags_get(struct zcp__tags *t, int64_t offset, int64_t size, uint64_t *gen);
-
-/* What an import expects of the blocks it reads (the descriptor memory's ctx): held by
- * (holder, holder_epoch) and sealed for generation gen. holder < 0: no expectation. */
-struct zcp__expect {
-  struct zcp_node *node;
-  int32_t holder;
-  uint64_t holder_epoch;
-  uint64_t gen;
-};
-
-struct zcp__remote_pool {
-  struct zcp_allocator alloc; /* first: the allocator handed to builders */
-  struct zcp_node *node;
-  int32_t owner;
-};
-
-struct zcp__peer {
-  struct zcp__rpc_client *client;
-  struct zcp_device *dev;
-  struct zcp_region *region; /* mapped as borrower while the peer's epoch is current */
-  uint64_t epoch;            /* the peer's epoch at its last handshake */
-  bool up;                   /* connected and its region mapped */
-  bool synced;               /* its catalog entries pulled since it came up (share.c) */
-  char why[200];             /* why it is not up */
-  bool left;                 /* it said Leave (closing) in epoch left_epoch ... */
-  uint64_t left_epoch;
-  uint64_t left_gen; /* ... having entered this many barrier rounds */
-  struct zcp__remote_pool pool;
-};
-
-struct zcp_node {
-  struct zcp_config cfg;
-  int32_t id;
-  uint64_t epoch;
-  uint8_t key[ZCP_CLUSTER_KEY_SIZE];
-  struct zcp_window *win;
-  int64_t slot[ZCP_CLUSTER_MAX_NODES]; /* byte offset of each region in the window */
-  struct zcp_device *dev;
-  struct zcp_region *region;
-  struct zcp_pool *pool;
-  struct zcp__grants grants; /* what remote clients hold of pool */
-  struct zcp__tags tags;     /* generation each sealed block was sealed for */
-  struct zcp__expect any;    /* zcp_node_memory's ctx: no expectation */
-  struct zcp__rpc_server *srv;
-  Zcpool__RegionInfo region_msg;
-  Zcpool__RegionInfo *region_list[1];
-  atomic_ullong request_ids;
-  atomic_llong reclaimed_blocks, reclaimed_bytes; /* of clients that died */
-  struct zcp__copy *copy; /* full copies received and in progress (copy.c) */
-  uint64_t barrier_gen;   /* rounds of zcp_node_barrier this node has entered */
-  pthread_mutex_t mu; /* guards peers[] state (not the clients, which lock themselves) */
-  pthread_cond_t cv;  /* a peer came up or went down */
-  uint64_t client_epoch[ZCP_CLUSTER_MAX_NODES]; /* last epoch each client showed us */
-  struct zcp__peer peers[ZCP_CLUSTER_MAX_NODES];
-  struct zcp__share *share; /* catalog replica, owned batches, leases (share.c) */
-};
-
-/* Sends req to every peer at once and waits for every answer (one round trip, not N);
- * the first failure is returned, as "node <id>: <what>: <message>". */
-zcp_status_t zcp__node_broadcast(struct zcp_node *node, Zcpool__Request *req,
-                                 int timeout_ms, const char *what, struct zcp_error *err);
-
-/* ---- sharing (share.c, memory.c, lease.c, hugetable.c) ---------------------------- */
+#include "cluster/memory/memory.h"
 
 struct zcp__share;
+struct zcp__copy;
+
+struct zcp__share_node {
+  struct zcp__memory_node base; /* first */
+  struct zcp__share *share;     /* catalog replica, owned batches, leases (share.c) */
+  struct zcp__copy *copy;       /* full copies received and in progress (copy.c) */
+};
+
+static inline struct zcp__share_node *zcp__share_node_of(struct zcp_node *node) {
+  return (struct zcp__share_node *)(void *)node;
+}
+/* The share part's catalog (every node is allocated as a zcp__share_node). */
+static inline struct zcp__share *zcp__share_of(struct zcp_node *node) {
+  return zcp__share_node_of(node)->share;
+}
+
+struct zcp__share;
+/* Makes the catalog replica and registers the sharing calls and hooks; after
+ * zcp__memory_open, before zcp__member_start. */
 ZCP_CHECK_RESULT zcp_status_t zcp__share_init(struct zcp_node *node,
                                               struct zcp_error *err);
 /* Frees every batch this node shared (before the clients close: remote blocks are
@@ -132,10 +36,6 @@ ZCP_CHECK_RESULT zcp_status_t zcp__share_init(struct zcp_node *node,
 void zcp__share_close(struct zcp_node *node);
 /* Frees the replica itself, once the server has stopped. */
 void zcp__share_free(struct zcp_node *node);
-/* Serves the sharing calls; false when req is none of them. */
-bool zcp__share_serve(struct zcp_node *node, const struct zcp__rpc_peer *who,
-                      const Zcpool__Request *req, Zcpool__Response *resp);
-void zcp__reply_error(Zcpool__Response *resp, zcp_status_t st, const char *msg);
 
 /* Catalog replica, under share->mu (share.c). */
 struct zcp__entry {
@@ -211,13 +111,9 @@ ZCP_CHECK_RESULT zcp_status_t zcp__share_import(
     struct zcp_node *node, const char *what, const struct zcp__entry *e,
     const uint8_t *desc, int64_t size, enum zcp_validate_level level,
     struct ArrowSchema *schema, struct ArrowArray *array, struct zcp_error *err);
-/* The current epoch of node i as this node knows it (own or last handshake). */
-uint64_t zcp__node_epoch_of(struct zcp_node *node, int32_t i);
 
 /* Under mu: the next generation of this node's publications. */
 uint64_t zcp__share_next_generation(struct zcp__share *s);
-/* A peer came up (again): its catalog entries are pulled into the replica (share.c). */
-void zcp__share_peer_up(struct zcp_node *node, int32_t peer);
 /* Under mu: this node's owned record (name, kind, first_row), or NULL. */
 struct zcp__owned *zcp__owned_find(struct zcp__share *s, const char *name,
                                    enum zcp_share_kind kind, int64_t first_row);
@@ -253,16 +149,13 @@ void zcp__catalog_merge(struct zcp_node *node, int32_t peer, uint64_t epoch,
 ZCP_CHECK_RESULT zcp_status_t zcp__sync_start(struct zcp_node *node,
                                               struct zcp_error *err);
 void zcp__sync_stop(struct zcp_node *node);
+/* A peer came up (again): its catalog entries are to be pulled into the replica. */
+void zcp__sync_peer_up(struct zcp_node *node, int32_t peer);
 void zcp__serve_list(struct zcp_node *node, const struct zcp__rpc_peer *who,
-                     const Zcpool__List *m, Zcpool__Response *resp);
+                     const Zcpool__Request *req, Zcpool__Response *resp);
 /* DropChunks (hugetable.c). */
-/* Leave (barrier.c): a peer closing tells the barrier rounds it entered; and the
- * sending side, called by zcp_node_close before the clients go. */
-void zcp__barrier_serve_leave(struct zcp_node *node, const struct zcp__rpc_peer *who,
-                              const Zcpool__Leave *m);
-void zcp__barrier_announce_leave(struct zcp_node *node);
 void zcp__serve_drop_chunks(struct zcp_node *node, const struct zcp__rpc_peer *who,
-                            const Zcpool__DropChunks *m, Zcpool__Response *resp);
+                            const Zcpool__Request *req, Zcpool__Response *resp);
 
 /* Lease service at the creator (lease.c), under share->mu. kind is ZCP_SHARE_TABLE or
  * ZCP_SHARE_MANIFEST (a huge table, leased at its committer). request_id (0: none) and
@@ -282,35 +175,14 @@ ZCP_CHECK_RESULT zcp_status_t zcp__lease_wait_none(struct zcp_node *node,
                                                    int timeout_ms, struct zcp_error *err);
 void zcp__lease_free_all(struct zcp__owned *o);
 
-/* zcp_node_seal_batch, sealing for publication gen (0: none) (memory.c). */
-ZCP_CHECK_RESULT zcp_status_t zcp__seal_batch(struct zcp_node *node,
-                                              const struct ArrowArray *batch,
-                                              uint64_t gen, struct zcp_error *err);
-/* The descriptor memory of an import expecting ex (ex outlives the use of out). */
-void zcp__node_memory_expect(struct zcp__expect *ex, struct zcp_descriptor_memory *out);
-
-/* Thesis mode (memory.c): flushes a new block on every node before it is written. */
-ZCP_CHECK_RESULT zcp_status_t zcp__node_prewrite(struct zcp_node *node, void *p,
-                                                 int64_t size, struct zcp_error *err);
-/* The owner's cache work around the pool's clearing and copying (owner.c): the pool's
- * touch hook, with the node as its context. */
-void zcp__owner_touch(void *ctx, bool after, const struct zcp_pool_touch *t);
-/* Serving Verify and Seal (memory.c). */
-void zcp__serve_verify(struct zcp_node *node, const struct zcp__rpc_peer *who,
-                       const Zcpool__Verify *v, Zcpool__Response *resp);
-void zcp__serve_seal(struct zcp_node *node, const struct zcp__rpc_peer *who,
-                     const Zcpool__Seal *v, Zcpool__Response *resp);
-
 /* ---- full copies (copy.c) --------------------------------------------------------- */
 
 struct zcp__copy;
+/* Makes the receiving side and registers SendTableFull. */
 zcp_status_t zcp__copy_init(struct zcp_node *node, struct zcp_error *err);
 /* Ends every transfer (their partial tables are freed) and drops every received table;
- * before the pool goes. NULL ok. */
-void zcp__copy_release(struct zcp__copy *cp);
-/* Serves one SendTableFull part (the server's handler calls it). */
-void zcp__copy_serve(struct zcp_node *node, const struct zcp__rpc_peer *who,
-                     const Zcpool__Request *req, Zcpool__Response *resp);
+ * before the pool goes. Not opened: nothing. */
+void zcp__copy_release(struct zcp_node *node);
 /* Node `client` went down (epoch 0) or came back with epoch: its transfers of an
  * earlier epoch (all, for 0) are dropped and their partial tables freed. */
 void zcp__copy_client_gone(struct zcp_node *node, int32_t client, uint64_t epoch);
