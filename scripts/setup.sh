@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(
-  build-essential cmake pkg-config git
+  build-essential cmake pkg-config git python3
   libcriterion-dev
   liblz4-dev libzstd-dev zlib1g-dev libjansson-dev
   libprotobuf-c-dev protobuf-c-compiler libsodium-dev libinih-dev iproute2
