@@ -68,14 +68,11 @@ static bool create_once(struct zcp_node *node, int owner, bool thesis, bool nonc
   struct zcp_allocator *alloc = NULL;
   if (zcp_node_pool(node, owner, &alloc, &err) != ZCP_OK) goto fail;
   int64_t t0 = zcp_bench_now_ns();
-  uint64_t *p = alloc->allocate(alloc, bytes, alloc->alignment);
+  void *v = NULL;
+  zcp_status_t ast = alloc->allocate(alloc, bytes, alloc->alignment, &v, &err);
   int64_t t1 = zcp_bench_now_ns();
-  if (p == NULL) {
-    zcp_status_t st = zcp_node_last_error(&err);
-    if (st == ZCP_OK)
-      zcp_error_set(&err, ZCP_NO_SPACE, "allocate %lld", (long long)bytes);
-    goto fail;
-  }
+  uint64_t *p = v;
+  if (ast != ZCP_OK) goto fail;
   /* The pre-write step alone, as zcp_node_alloc just did it. */
   if (thesis) {
     if (zcp_node_flush(node, p, bytes, &err) != ZCP_OK) goto fail;

@@ -128,11 +128,9 @@ static zcp_status_t build_chunk(struct zcp_allocator *pool,
     if (st == ZCP_OK) st = zcp_builder_finish_element(b);
   }
   if (st != ZCP_OK) {
-    /* A remote pool says why its Malloc failed through the thread's last error. */
-    struct zcp_error why = {0};
-    if (zcp_node_last_error(&why) != ZCP_OK) st = why.code;
+    /* The builder says why, with the pool's own words (a full region, an owner down). */
     zcp_error_set(err, st, "building the chunk at row %" PRId64 ": %s", first,
-                  why.message[0] ? why.message : "append failed");
+                  zcp_builder_last_error(b));
   } else {
     st = zcp_builder_finish(b, out, NULL, err);
   }

@@ -85,10 +85,11 @@ bool zcp_bench_batch_make(const struct zcp_bench_columns *cols, int64_t rows,
   void *data[ZCP_BENCH_MAX_COLUMNS] = {0};
   for (int i = 0; i < cols->n; i++) {
     int64_t size = rows * cols->width[i];
-    data[i] = alloc->allocate(alloc, size > 0 ? size : 1, alloc->alignment);
-    if (data[i] == NULL) {
-      fprintf(stderr, "bench: cannot allocate %lld bytes for column %d\n",
-              (long long)size, i);
+    struct zcp_error err = {0};
+    if (alloc->allocate(alloc, size > 0 ? size : 1, alloc->alignment, &data[i], &err) !=
+        ZCP_OK) {
+      fprintf(stderr, "bench: cannot allocate %lld bytes for column %d: %s\n",
+              (long long)size, i, err.message);
       for (int j = 0; j < i; j++) alloc->free(alloc, data[j], rows * cols->width[j]);
       return false;
     }

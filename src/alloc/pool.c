@@ -34,9 +34,11 @@ void zcp_pool_options_init(struct zcp_pool_options *opt) {
   opt->local_epoch = 1;
 }
 
-static void *pool_allocate(struct zcp_allocator *self, int64_t size, int64_t alignment);
-static void *pool_reallocate(struct zcp_allocator *self, void *ptr, int64_t old_size,
-                             int64_t new_size, int64_t alignment);
+static zcp_status_t pool_allocate(struct zcp_allocator *self, int64_t size,
+                                  int64_t alignment, void **out, struct zcp_error *err);
+static zcp_status_t pool_reallocate(struct zcp_allocator *self, void *ptr,
+                                    int64_t old_size, int64_t new_size, int64_t alignment,
+                                    void **out, struct zcp_error *err);
 static void pool_free(struct zcp_allocator *self, void *ptr, int64_t size);
 
 zcp_status_t zcp_pool_init(struct zcp_pool **out, void *base, int64_t size,
@@ -233,20 +235,31 @@ zcp_status_t zcp_pool_seal(struct zcp_pool *pool, void *ptr, struct zcp_error *e
 
 /* ---- struct zcp_allocator ---------------------------------------------------------- */
 
-static void *pool_allocate(struct zcp_allocator *self, int64_t size, int64_t alignment) {
-  struct zcp_pool *p = self->private_data;
-  void *out;
-  if (alignment > p->line) return NULL; /* lines are the strongest alignment we give */
-  return zcp_pool_alloc(p, size, &out, NULL) == ZCP_OK ? out : NULL;
+/* Lines are the strongest alignment a pool gives. */
+static zcp_status_t alignment_check(const struct zcp_pool *p, int64_t alignment,
+                                    struct zcp_error *err) {
+  if (alignment <= p->line) return ZCP_OK;
+  return zcp_error_set(err, ZCP_INVALID_ARGUMENT,
+                       "pool: alignment %lld is above its %lld-byte lines",
+                       (long long)alignment, (long long)p->line);
 }
 
-static void *pool_reallocate(struct zcp_allocator *self, void *ptr, int64_t old_size,
-                             int64_t new_size, int64_t alignment) {
+static zcp_status_t pool_allocate(struct zcp_allocator *self, int64_t size,
+                                  int64_t alignment, void **out, struct zcp_error *err) {
   struct zcp_pool *p = self->private_data;
-  void *out;
-  if (ptr == NULL) return pool_allocate(self, new_size, alignment);
-  if (alignment > p->line) return NULL;
-  return zcp_pool_realloc(p, ptr, new_size, &out, NULL) == ZCP_OK ? out : NULL;
+  *out = NULL;
+  ZCP_RETURN_NOT_OK(alignment_check(p, alignment, err));
+  return zcp_pool_alloc(p, size, out, err);
+}
+
+static zcp_status_t pool_reallocate(struct zcp_allocator *self, void *ptr,
+                                    int64_t old_size, int64_t new_size, int64_t alignment,
+                                    void **out, struct zcp_error *err) {
+  struct zcp_pool *p = self->private_data;
+  if (ptr == NULL) return pool_allocate(self, new_size, alignment, out, err);
+  *out = NULL;
+  ZCP_RETURN_NOT_OK(alignment_check(p, alignment, err));
+  return zcp_pool_realloc(p, ptr, new_size, out, err);
 }
 
 static void pool_free(struct zcp_allocator *self, void *ptr, int64_t size) {

@@ -70,17 +70,30 @@ static void raw_free(void *ptr, int64_t size) {
   }
 }
 
-static bool args_ok(int64_t size, int64_t alignment) {
+static zcp_status_t args_check(int64_t size, int64_t alignment, struct zcp_error *err) {
   /* Sizes beyond 2^62 cannot be rounded up without overflow: nobody has that memory. */
-  return size >= 0 && size <= ((int64_t)1 << 62) && zcp__is_pow2(alignment);
+  if (size < 0 || size > ((int64_t)1 << 62))
+    return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "heap: cannot allocate %lld bytes",
+                         (long long)size);
+  if (!zcp__is_pow2(alignment))
+    return zcp_error_set(err, ZCP_INVALID_ARGUMENT,
+                         "heap: alignment %lld is not a power of two",
+                         (long long)alignment);
+  return ZCP_OK;
 }
 
-static void *heap_allocate(struct zcp_allocator *self, int64_t size, int64_t alignment) {
-  if (!args_ok(size, alignment)) return NULL;
+static zcp_status_t heap_allocate(struct zcp_allocator *self, int64_t size,
+                                  int64_t alignment, void **out, struct zcp_error *err) {
+  *out = NULL;
+  ZCP_RETURN_NOT_OK(args_check(size, alignment, err));
   if (alignment < ZCP_ALIGNMENT) alignment = ZCP_ALIGNMENT;
   void *p = raw_alloc(size, alignment);
-  if (p != NULL) atomic_fetch_add_explicit(&live_bytes, size, memory_order_relaxed);
-  return p;
+  if (p == NULL)
+    return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "heap: no memory for %lld bytes",
+                         (long long)size);
+  atomic_fetch_add_explicit(&live_bytes, size, memory_order_relaxed);
+  *out = p;
+  return ZCP_OK;
 }
 
 static void heap_free(struct zcp_allocator *self, void *ptr, int64_t size) {
@@ -89,25 +102,36 @@ static void heap_free(struct zcp_allocator *self, void *ptr, int64_t size) {
   atomic_fetch_sub_explicit(&live_bytes, size, memory_order_relaxed);
 }
 
-static void *heap_reallocate(struct zcp_allocator *self, void *ptr, int64_t old_size,
-                             int64_t new_size, int64_t alignment) {
-  if (ptr == NULL) return heap_allocate(self, new_size, alignment);
-  if (!args_ok(new_size, alignment) || old_size < 0) return NULL;
+static zcp_status_t heap_reallocate(struct zcp_allocator *self, void *ptr,
+                                    int64_t old_size, int64_t new_size, int64_t alignment,
+                                    void **out, struct zcp_error *err) {
+  if (ptr == NULL) return heap_allocate(self, new_size, alignment, out, err);
+  *out = NULL;
+  ZCP_RETURN_NOT_OK(args_check(new_size, alignment, err));
+  if (old_size < 0)
+    return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "heap: old size %lld",
+                         (long long)old_size);
   if (alignment < ZCP_ALIGNMENT) alignment = ZCP_ALIGNMENT;
   void *q = NULL;
   if (is_mapped(old_size) && is_mapped(new_size) && alignment <= page_size()) {
     /* mremap keeps the contents and page alignment; on failure the old mapping stays. */
     q = mremap(ptr, (size_t)mapped_len(old_size), (size_t)mapped_len(new_size),
                MREMAP_MAYMOVE);
-    if (q == MAP_FAILED) return NULL;
+    if (q == MAP_FAILED) q = NULL;
   } else {
     q = raw_alloc(new_size, alignment);
-    if (q == NULL) return NULL;
-    memcpy(q, ptr, (size_t)ZCP_MIN(old_size, new_size));
-    raw_free(ptr, old_size);
+    if (q != NULL) {
+      memcpy(q, ptr, (size_t)ZCP_MIN(old_size, new_size));
+      raw_free(ptr, old_size);
+    }
   }
+  if (q == NULL)
+    return zcp_error_set(err, ZCP_OUT_OF_MEMORY,
+                         "heap: no memory to grow %lld bytes to %lld",
+                         (long long)old_size, (long long)new_size);
   atomic_fetch_add_explicit(&live_bytes, new_size - old_size, memory_order_relaxed);
-  return q;
+  *out = q;
+  return ZCP_OK;
 }
 
 static struct zcp_allocator default_allocator = {

@@ -55,12 +55,17 @@ zcp_status_t zcp__buf_reserve_capped(struct zcp_builder *b, struct zcp__buf *buf
   if (cap < b->align) cap = b->align;
   cap = zcp__round_up(cap, b->align);
   struct zcp_allocator *a = b->alloc;
-  void *p = buf->data == NULL ? a->allocate(a, cap, b->align)
-                              : a->reallocate(a, buf->data, buf->capacity, cap, b->align);
-  if (p == NULL) {
-    return zcp__builder_error(b, ZCP_OUT_OF_MEMORY,
-                              "out of memory growing a buffer from %lld to %lld bytes",
-                              (long long)buf->capacity, (long long)cap);
+  void *p = NULL;
+  struct zcp_error e = {0};
+  /* The allocator says why it failed (a full region, a quota, an owner that is down):
+   * that is the message, not "out of memory". */
+  zcp_status_t st = buf->data == NULL ? a->allocate(a, cap, b->align, &p, &e)
+                                      : a->reallocate(a, buf->data, buf->capacity, cap,
+                                                      b->align, &p, &e);
+  if (st != ZCP_OK) {
+    return zcp__builder_error(b, st, "growing a buffer from %lld to %lld bytes: %s",
+                              (long long)buf->capacity, (long long)cap,
+                              e.message[0] ? e.message : zcp_status_str(st));
   }
   if (((uintptr_t)p & (uintptr_t)(b->align - 1)) != 0) {
     /* An allocator that breaks its contract: keep what we had if we still can. */

@@ -126,11 +126,14 @@ static zcp_status_t concat_rebuild(const struct ArrowArray *a, const struct Arro
 /* ---- flat types: buffer by buffer ----------------------------------------------------
  */
 
-static void *concat_alloc(struct zcp_allocator *a, int64_t size, int64_t *cap) {
+/* A zeroed buffer, or NULL with the allocator's reason in *st and err. */
+static void *concat_alloc(struct zcp_allocator *a, int64_t size, int64_t *cap,
+                          zcp_status_t *st, struct zcp_error *err) {
   int64_t align = ZCP_MAX(a->alignment, ZCP_ALIGNMENT);
   *cap = zcp__round_up(ZCP_MAX(size, 1), align);
-  uint8_t *p = a->allocate(a, *cap, align);
-  if (p != NULL) memset(p, 0, (size_t)*cap);
+  void *p = NULL;
+  *st = a->allocate(a, *cap, align, &p, err);
+  if (*st == ZCP_OK) memset(p, 0, (size_t)*cap);
   return p;
 }
 
@@ -171,16 +174,17 @@ zcp_status_t zcp__ipc_concat(const struct ArrowArray *a, const struct ArrowArray
   dst->length = n;
   dst->null_count = a->null_count + b->null_count;
   int64_t cap;
+  zcp_status_t st = ZCP_OK;
   uint8_t *valid = NULL;
   if (dst->null_count > 0) {
-    valid = concat_alloc(alloc, zcp__bitmap_bytes(n), &cap);
+    valid = concat_alloc(alloc, zcp__bitmap_bytes(n), &cap, &st, err);
     if (valid == NULL) goto oom;
     zcp__array_set_buffer(dst, 0, valid, cap);
     append_bits(valid, 0, a->buffers[0], a->offset, a->length);
     append_bits(valid, a->length, b->buffers[0], b->offset, b->length);
   }
   if (binary) {
-    uint8_t *offs = concat_alloc(alloc, (n + 1) * w, &cap);
+    uint8_t *offs = concat_alloc(alloc, (n + 1) * w, &cap, &st, err);
     if (offs == NULL) goto oom;
     zcp__array_set_buffer(dst, 1, offs, cap);
     const struct ArrowArray *src[2] = {a, b};
@@ -191,7 +195,7 @@ zcp_status_t zcp__ipc_concat(const struct ArrowArray *a, const struct ArrowArray
       bytes +=
           zcp__ipc_load_offset(o, w, src[s]->offset + src[s]->length) - zcp__ipc_load_offset(o, w, src[s]->offset);
     }
-    uint8_t *data = concat_alloc(alloc, bytes, &cap);
+    uint8_t *data = concat_alloc(alloc, bytes, &cap, &st, err);
     if (data == NULL) goto oom;
     zcp__array_set_buffer(dst, 2, data, cap);
     int64_t pos = 0;
@@ -209,14 +213,14 @@ zcp_status_t zcp__ipc_concat(const struct ArrowArray *a, const struct ArrowArray
     }
     zcp__ipc_store_offset(offs, w, at, pos);
   } else if (bits == 1) {
-    uint8_t *vals = concat_alloc(alloc, zcp__bitmap_bytes(n), &cap);
+    uint8_t *vals = concat_alloc(alloc, zcp__bitmap_bytes(n), &cap, &st, err);
     if (vals == NULL) goto oom;
     zcp__array_set_buffer(dst, 1, vals, cap);
     append_bits(vals, 0, a->buffers[1], a->offset, a->length);
     append_bits(vals, a->length, b->buffers[1], b->offset, b->length);
   } else {
     int64_t bytes = bits / 8;
-    uint8_t *vals = concat_alloc(alloc, n * bytes, &cap);
+    uint8_t *vals = concat_alloc(alloc, n * bytes, &cap, &st, err);
     if (vals == NULL) goto oom;
     zcp__array_set_buffer(dst, 1, vals, cap);
     if (a->length)
@@ -230,5 +234,5 @@ zcp_status_t zcp__ipc_concat(const struct ArrowArray *a, const struct ArrowArray
   return ZCP_OK;
 oom:
   zcp_array_release(dst);
-  return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory for a delta dictionary");
+  return zcp_error_prefix(err, st, "delta dictionary: ");
 }

@@ -86,12 +86,20 @@ struct decoder {
   struct zcp_error *err;
 };
 
-static void *alloc_buffer(struct decoder *d, int64_t size, int64_t *cap) {
+/* A buffer of size bytes (padded to *cap) from the body's allocator; its failure, with
+ * the allocator's own reason, goes to d->err. */
+static zcp_status_t alloc_buffer(struct decoder *d, int64_t size, int64_t *cap,
+                                 void **out) {
   struct zcp_allocator *a = d->body->alloc;
   int64_t align = ZCP_MAX(a->alignment, ZCP_ALIGNMENT);
   *cap = zcp__round_up(ZCP_MAX(size, 1), align);
-  uint8_t *p = a->allocate(a, *cap, align);
-  if (p == NULL) return NULL;
+  void *v = NULL;
+  zcp_status_t st = a->allocate(a, *cap, align, &v, d->err);
+  if (st != ZCP_OK) {
+    *out = NULL;
+    return zcp_error_prefix(d->err, st, "a %lld-byte buffer: ", (long long)size);
+  }
+  uint8_t *p = v;
   if (d->keep != NULL) {
     struct zcp__ipc_keep *k = d->keep;
     if (k->n_allocs == k->cap_allocs) {
@@ -99,7 +107,8 @@ static void *alloc_buffer(struct decoder *d, int64_t size, int64_t *cap) {
       void *q = realloc(k->allocs, (size_t)c * sizeof *k->allocs);
       if (q == NULL) {
         a->free(a, p, *cap);
-        return NULL;
+        *out = NULL;
+        return zcp_error_set(d->err, ZCP_OUT_OF_MEMORY, "no memory to track buffers");
       }
       k->allocs = q;
       k->cap_allocs = c;
@@ -107,7 +116,8 @@ static void *alloc_buffer(struct decoder *d, int64_t size, int64_t *cap) {
     k->allocs[k->n_allocs++] = (struct zcp__ipc_alloc){p, *cap};
   }
   memset(p + size, 0, (size_t)(*cap - size));
-  return p;
+  *out = p;
+  return ZCP_OK;
 }
 
 /* Takes the next Buffer; *ptr/size receive its (decompressed) bytes, copied when asked
@@ -159,11 +169,9 @@ static zcp_status_t take_buffer(struct decoder *d, struct ArrowArray *node, int6
     return ZCP_OK;
   }
   int64_t cap;
-  uint8_t *p = alloc_buffer(d, n, &cap);
-  if (p == NULL) {
-    return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory for a %lld-byte buffer",
-                         (long long)n);
-  }
+  void *v = NULL;
+  ZCP_RETURN_NOT_OK(alloc_buffer(d, n, &cap, &v));
+  uint8_t *p = v;
   zcp__array_set_buffer(node, slot, p, b->zero_copy ? n : cap);
   if (compressed) {
     return zcp__ipc_decompress(b->codec, src, len - 8, p, n, err);
@@ -331,8 +339,9 @@ static zcp_status_t decode_node(struct decoder *d, const struct ArrowSchema *sch
   }
   if (views) {
     int64_t cap;
-    int64_t *sz = alloc_buffer(d, 8 * n_variadic, &cap);
-    if (sz == NULL) return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory");
+    void *v = NULL;
+    ZCP_RETURN_NOT_OK(alloc_buffer(d, 8 * n_variadic, &cap, &v));
+    int64_t *sz = v;
     struct zcp__array_private *p = zcp__array_private_of(out);
     for (int64_t k = 0; k < n_variadic; k++) {
       sz[k] = p->capacity[2 + k];

@@ -317,8 +317,7 @@ static void cmd_build(struct zcp_node *node, int owner, int64_t n, bool writebac
     zcp_status_t st =
         i % 7 == 0 ? zcp_builder_append_null(b, 1) : zcp_builder_append_int(b, 3 * i);
     if (st != ZCP_OK) {
-      zcp_node_last_error(&err);
-      snprintf(out, cap, "fail append %lld: %s", (long long)i, err.message);
+      snprintf(out, cap, "fail append %lld: %s", (long long)i, zcp_builder_last_error(b));
       zcp_builder_release(b);
       return;
     }

@@ -59,8 +59,10 @@ static bool remember_block(struct zcp_fake_memory *m, void *p) {
   return true;
 }
 
-static void *fake_allocate(struct zcp_allocator *self, int64_t size, int64_t alignment) {
+static zcp_status_t fake_allocate(struct zcp_allocator *self, int64_t size,
+                                  int64_t alignment, void **out, struct zcp_error *err) {
   struct zcp_fake_memory *m = self->private_data;
+  *out = NULL;
   for (int tries = 0; tries < m->n; tries++) {
     struct fake_region *r = &m->regions[m->next];
     m->next = (m->next + 1) % m->n;
@@ -69,25 +71,30 @@ static void *fake_allocate(struct zcp_allocator *self, int64_t size, int64_t ali
       if (!remember_block(m, p)) {
         if (zcp_pool_free(r->pool, p, NULL) != ZCP_OK) { /* just granted: cannot fail */
         }
-        return NULL;
+        return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "fake memory: no room to record");
       }
-      return p;
+      *out = p;
+      return ZCP_OK;
     }
   }
-  return NULL;
+  return zcp_error_set(err, ZCP_NO_SPACE, "fake memory: every region is full");
 }
 
-static void *fake_reallocate(struct zcp_allocator *self, void *ptr, int64_t old_size,
-                             int64_t new_size, int64_t alignment) {
+static zcp_status_t fake_reallocate(struct zcp_allocator *self, void *ptr,
+                                    int64_t old_size, int64_t new_size, int64_t alignment,
+                                    void **out, struct zcp_error *err) {
   struct zcp_fake_memory *m = self->private_data;
   struct fake_region *r = region_of(m, ptr);
-  void *out = NULL;
-  if (r == NULL || zcp_pool_realloc(r->pool, ptr, new_size, &out, NULL) != ZCP_OK) {
-    return NULL;
-  }
+  *out = NULL;
+  if (r == NULL)
+    return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "fake memory: %p is in no region",
+                         ptr);
+  void *q = NULL;
+  ZCP_RETURN_NOT_OK(zcp_pool_realloc(r->pool, ptr, new_size, &q, err));
   forget_block(m, ptr);
-  (void)remember_block(m, out); /* the slot just freed: cannot fail */
-  return out;
+  (void)remember_block(m, q); /* the slot just freed: cannot fail */
+  *out = q;
+  return ZCP_OK;
 }
 
 static void fake_free(struct zcp_allocator *self, void *ptr, int64_t size) {

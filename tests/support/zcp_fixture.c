@@ -129,7 +129,8 @@ zcp_status_t zcp_fixture_batch(int64_t first, int64_t n, struct zcp_allocator *a
   if (st == ZCP_OK) {
     st = zcp_builder_finish(b, out, NULL, err);
   } else {
-    zcp_error_set(err, st, "fixture: building rows from %lld failed", (long long)first);
+    zcp_error_set(err, st, "fixture: building rows from %lld: %s", (long long)first,
+                  zcp_builder_last_error(b));
   }
   zcp_builder_release(b);
   return st;

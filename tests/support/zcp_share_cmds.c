@@ -119,13 +119,7 @@ static zcp_status_t build(struct zcp_node *node, int owner, int64_t first, int64
   if (!one) {
     ZCP_RETURN_NOT_OK(zcp_fixture_schema(s, err));
     zcp_status_t st = zcp_fixture_batch(first, n, alloc, a, err);
-    if (st != ZCP_OK) {
-      /* The allocator interface only says NULL: the node knows why. */
-      struct zcp_error why = {0};
-      if (zcp_node_last_error(&why) != ZCP_OK)
-        zcp_error_prefix(err, st, "%s: ", why.message);
-      s->release(s);
-    }
+    if (st != ZCP_OK) s->release(s);
     return st;
   }
   struct ArrowSchema col;

@@ -14,42 +14,31 @@
 #include "common/sites.h"
 #include "common/util.h"
 
-static _Thread_local struct zcp_error last_error;
-
-zcp_status_t zcp_node_last_error(struct zcp_error *err) {
-  if (err != NULL) *err = last_error;
-  return last_error.code;
+static zcp_status_t rp_allocate(struct zcp_allocator *self, int64_t size,
+                                int64_t alignment, void **out, struct zcp_error *err) {
+  struct zcp__remote_pool *rp = self->private_data;
+  *out = NULL;
+  if (alignment > ZCP_POOL_LINE_SIZE)
+    return zcp_error_set(err, ZCP_INVALID_ARGUMENT,
+                         "node %d: alignment %lld is above the pool's line size %d",
+                         (int)rp->owner, (long long)alignment, ZCP_POOL_LINE_SIZE);
+  return zcp_node_alloc(rp->node, rp->owner, size, out, err);
 }
 
-static void *rp_allocate(struct zcp_allocator *self, int64_t size, int64_t alignment) {
+static zcp_status_t rp_reallocate(struct zcp_allocator *self, void *ptr, int64_t old_size,
+                                  int64_t new_size, int64_t alignment, void **out,
+                                  struct zcp_error *err) {
   struct zcp__remote_pool *rp = self->private_data;
-  void *out = NULL;
-  if (alignment > ZCP_POOL_LINE_SIZE) {
-    zcp_error_set(&last_error, ZCP_INVALID_ARGUMENT,
-                  "node %d: alignment %lld is above the pool's line size %d",
-                  (int)rp->owner, (long long)alignment, ZCP_POOL_LINE_SIZE);
-    return NULL;
-  }
-  if (zcp_node_alloc(rp->node, rp->owner, size, &out, &last_error) != ZCP_OK) return NULL;
-  return out;
-}
-
-static void *rp_reallocate(struct zcp_allocator *self, void *ptr, int64_t old_size,
-                           int64_t new_size, int64_t alignment) {
-  struct zcp__remote_pool *rp = self->private_data;
-  void *out = NULL;
-  if (ptr == NULL) return rp_allocate(self, new_size, alignment);
-  if (zcp_node_realloc(rp->node, rp->owner, ptr, old_size, new_size, &out, &last_error) !=
-      ZCP_OK)
-    return NULL;
-  return out;
+  if (ptr == NULL) return rp_allocate(self, new_size, alignment, out, err);
+  return zcp_node_realloc(rp->node, rp->owner, ptr, old_size, new_size, out, err);
 }
 
 static void rp_free(struct zcp_allocator *self, void *ptr, int64_t size) {
   struct zcp__remote_pool *rp = self->private_data;
   if (ptr == NULL) return;
-  /* The allocator interface has no way to report this: zcp_node_last_error does. */
-  zcp_status_t st = zcp_node_free(rp->node, rp->owner, ptr, &last_error);
+  /* The interface's free cannot fail: a free the owner did not take (it is down) leaves
+   * the block to the owner's reclaiming when this node's epoch ends. */
+  zcp_status_t st = zcp_node_free(rp->node, rp->owner, ptr, NULL);
   (void)st;
 }
 

@@ -67,9 +67,9 @@ struct zcp__copy {
   struct transfer *transfers;
   struct received *tables;
   int threads; /* decoder threads alive */
-  /* The pool as the decoders' allocator, watched for running out. Arrays keep a pointer
-   * to the allocator that made them: this one lives as long as the node. */
-  struct zcp_allocator alloc;
+  /* The pool as the decoders' allocator (a full region fails a copy with ZCP_NO_SPACE).
+   * Arrays keep a pointer to the allocator that made them: it lives as long as the node.
+   */
   struct zcp_allocator *pool;
   bool closing;
   atomic_ullong ids; /* transfer ids of this node as a sender */
@@ -77,30 +77,6 @@ struct zcp__copy {
 
 /* ---- receiving -----------------------------------------------------------------------
  */
-
-/* Set by the watching allocator when the pool had no room; each decoder is a thread of
- * its own, so this is its transfer's. */
-static _Thread_local bool pool_full;
-
-static void *watch_allocate(struct zcp_allocator *self, int64_t size, int64_t alignment) {
-  struct zcp__copy *cp = self->private_data;
-  void *p = cp->pool->allocate(cp->pool, size, alignment);
-  if (p == NULL) pool_full = true;
-  return p;
-}
-
-static void *watch_reallocate(struct zcp_allocator *self, void *ptr, int64_t old_size,
-                              int64_t new_size, int64_t alignment) {
-  struct zcp__copy *cp = self->private_data;
-  void *p = cp->pool->reallocate(cp->pool, ptr, old_size, new_size, alignment);
-  if (p == NULL) pool_full = true;
-  return p;
-}
-
-static void watch_free(struct zcp_allocator *self, void *ptr, int64_t size) {
-  struct zcp__copy *cp = self->private_data;
-  cp->pool->free(cp->pool, ptr, size);
-}
 
 /* The decoder's byte source: fills buf from the parts as they come (a read may span
  * parts: the reader takes a short read of a message prefix for a truncated stream), and
@@ -168,8 +144,7 @@ static void *decode_thread(void *arg) {
   struct zcp_ipc_source src = {source_read, t};
   struct zcp_ipc_read_options o;
   zcp_ipc_read_options_init(&o);
-  o.alloc = &cp->alloc;
-  pool_full = false;
+  o.alloc = cp->pool;
   o.validation = ZCP_VALIDATE_FULL;
   struct zcp_ipc_reader *r = NULL;
   struct zcp_table *table = NULL;
@@ -187,10 +162,7 @@ static void *decode_thread(void *arg) {
   pthread_mutex_lock(&cp->mu);
   bool cancelled = t->cancelled;
   pthread_mutex_unlock(&cp->mu);
-  if (st != ZCP_OK && pool_full && !cancelled) {
-    st = ZCP_NO_SPACE;
-    zcp_error_prefix(&e, st, "region full: ");
-  }
+  if (st == ZCP_NO_SPACE && !cancelled) zcp_error_prefix(&e, st, "region full: ");
   struct received *rec = NULL;
   if (st == ZCP_OK) {
     rec = calloc(1, sizeof *rec);
@@ -412,11 +384,6 @@ zcp_status_t zcp__copy_init(struct zcp_node *node, struct zcp_error *err) {
   if (cp == NULL) return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory for copies");
   cp->node = node;
   cp->pool = zcp_pool_allocator(zcp__memory_of(node)->pool);
-  cp->alloc = *cp->pool;
-  cp->alloc.allocate = watch_allocate;
-  cp->alloc.reallocate = watch_reallocate;
-  cp->alloc.free = watch_free;
-  cp->alloc.private_data = cp;
   pthread_mutex_init(&cp->mu, NULL);
   zcp__cond_init_monotonic(&cp->cv);
   zcp__share_node_of(node)->copy = cp;

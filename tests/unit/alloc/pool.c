@@ -202,22 +202,54 @@ Test(pool, is_an_arrow_allocator) {
   struct range r = make(1 << 16, true);
   struct zcp_allocator *a = zcp_pool_allocator(r.pool);
   cr_assert_eq(a->alignment, 128);
-  cr_assert_null(a->allocate(a, 100, 256), "lines are the strongest alignment");
-  uint8_t *p = a->allocate(a, 100, 64);
+  void *v = (void *)1;
+  cr_assert_eq(a->allocate(a, 100, 256, &v, &err), ZCP_INVALID_ARGUMENT,
+               "lines are the strongest alignment");
+  cr_assert_null(v);
+  cr_assert(strstr(err.message, "alignment 256") != NULL, "%s", err.message);
+  cr_assert_eq(a->allocate(a, 100, 64, &v, &err), ZCP_OK, "%s", err.message);
+  uint8_t *p = v;
   cr_assert_not_null(p);
   memset(p, 1, 100);
-  uint8_t *q = a->reallocate(a, p, 100, 10000, 128);
+  cr_assert_eq(a->reallocate(a, p, 100, 10000, 128, &v, &err), ZCP_OK, "%s", err.message);
+  uint8_t *q = v;
   cr_assert_not_null(q);
   cr_assert(all(q, 100, 1));
-  cr_assert_null(a->reallocate(a, q, 10000, 1 << 20, 128), "larger than the range");
+  cr_assert_eq(a->reallocate(a, q, 10000, 1 << 20, 128, &v, &err), ZCP_NO_SPACE,
+               "larger than the range");
+  cr_assert_null(v);
   a->free(a, q, 10000); /* q stayed valid */
-  uint8_t *z = a->reallocate(a, NULL, 0, 300, 64);
+  cr_assert_eq(a->reallocate(a, NULL, 0, 300, 64, &v, &err), ZCP_OK, "%s", err.message);
+  uint8_t *z = v;
   cr_assert_not_null(z);
   a->free(a, z, 300);
   a->free(a, NULL, 0);
   struct zcp_pool_stats s;
   zcp_pool_stats(r.pool, &s);
   cr_assert_eq(s.live_blocks, 0);
+  check(r.pool);
+  destroy(&r);
+}
+
+/* A builder writing into a full pool fails with the pool's status and reason, not a bare
+ * "out of memory". */
+Test(pool, builder_passes_the_pools_reason_on) {
+  struct range r = make(1 << 14, true);
+  struct ArrowSchema col;
+  cr_assert_eq(zcp_schema_init(&col, "l", "x", 0, 0, &err), ZCP_OK);
+  struct zcp_builder *b = NULL;
+  cr_assert_eq(zcp_builder_init(&b, &col, zcp_pool_allocator(r.pool), &err), ZCP_OK);
+  zcp_status_t st = ZCP_OK;
+  for (int64_t i = 0; i < (1 << 14) && st == ZCP_OK; i++)
+    st = zcp_builder_append_int(b, i);
+  cr_assert_eq(st, ZCP_NO_SPACE, "%s", zcp_builder_last_error(b));
+  /* The pool's own words ("... by node 0: over the largest-request limit ..." or "...:
+   * region full ..."), after the column's. */
+  cr_assert(strstr(zcp_builder_last_error(b), "column 'x'") != NULL &&
+                strstr(zcp_builder_last_error(b), "bytes by node 0: ") != NULL,
+            "%s", zcp_builder_last_error(b));
+  zcp_builder_release(b);
+  col.release(&col);
   check(r.pool);
   destroy(&r);
 }

@@ -604,6 +604,10 @@ Test(builder, stays_usable_after_out_of_memory) {
   for (int i = 0; i < 16; i++) BOK(b, zcp_builder_append_int(b, i));
   ta.fail_at = ta.calls + 1;
   cr_assert_eq(zcp_builder_append_int(b, 16), ZCP_OUT_OF_MEMORY);
+  /* The allocator's own words reach the caller, with the column. */
+  cr_assert(strstr(zcp_builder_last_error(b), "test allocator: out of memory") != NULL &&
+                strstr(zcp_builder_last_error(b), "column 'x'") != NULL,
+            "%s", zcp_builder_last_error(b));
   ta.fail_at = ta.calls + 1;
   cr_assert_eq(zcp_builder_append_null(b, 1), ZCP_OUT_OF_MEMORY);
   cr_assert_eq(zcp_builder_length(b), 16);

@@ -52,29 +52,40 @@ static inline void *ta_block(int64_t size, int64_t alignment) {
   return aligned_alloc((size_t)alignment, (size_t)(n > 0 ? n : alignment));
 }
 
-static inline void *ta_allocate(struct zcp_allocator *self, int64_t size,
-                                int64_t alignment) {
+/* The failure a test allocator reports: the builder must pass its words on. */
+static inline zcp_status_t ta_refuse(void **out, struct zcp_error *err) {
+  *out = NULL;
+  return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "test allocator: out of memory, as asked");
+}
+
+static inline zcp_status_t ta_allocate(struct zcp_allocator *self, int64_t size,
+                                       int64_t alignment, void **out,
+                                       struct zcp_error *err) {
   struct test_alloc *t = (struct test_alloc *)self;
-  if (ta_fail(t)) return NULL;
+  if (ta_fail(t)) return ta_refuse(out, err);
   void *p = ta_block(size, alignment);
-  if (p == NULL) return NULL;
+  if (p == NULL) return ta_refuse(out, err);
   memset(p, 0xab, (size_t)size); /* poison: padding must be zeroed by the builder */
   t->live += size;
   t->blocks++;
-  return p;
+  *out = p;
+  return ZCP_OK;
 }
 
-static inline void *ta_reallocate(struct zcp_allocator *self, void *ptr, int64_t old_size,
-                                  int64_t new_size, int64_t alignment) {
+static inline zcp_status_t ta_reallocate(struct zcp_allocator *self, void *ptr,
+                                         int64_t old_size, int64_t new_size,
+                                         int64_t alignment, void **out,
+                                         struct zcp_error *err) {
   struct test_alloc *t = (struct test_alloc *)self;
-  if (ta_fail(t)) return NULL;
+  if (ta_fail(t)) return ta_refuse(out, err);
   void *q = ta_block(new_size, alignment);
-  if (q == NULL) return NULL;
+  if (q == NULL) return ta_refuse(out, err);
   memset(q, 0xab, (size_t)new_size);
   memcpy(q, ptr, (size_t)(old_size < new_size ? old_size : new_size));
   free(ptr);
   t->live += new_size - old_size;
-  return q;
+  *out = q;
+  return ZCP_OK;
 }
 
 static inline void ta_free(struct zcp_allocator *self, void *ptr, int64_t size) {

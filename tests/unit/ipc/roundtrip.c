@@ -280,21 +280,23 @@ struct counting {
   int64_t live, allocations;
 };
 
-static void *count_alloc(struct zcp_allocator *self, int64_t size, int64_t alignment) {
+static zcp_status_t count_alloc(struct zcp_allocator *self, int64_t size,
+                                int64_t alignment, void **out, struct zcp_error *err) {
   struct counting *c = (struct counting *)self;
   struct zcp_allocator *heap = zcp_allocator_default();
-  void *p = heap->allocate(heap, size, alignment);
-  if (p != NULL) c->live += size, c->allocations++;
-  return p;
+  zcp_status_t st = heap->allocate(heap, size, alignment, out, err);
+  if (st == ZCP_OK) c->live += size, c->allocations++;
+  return st;
 }
 
-static void *count_realloc(struct zcp_allocator *self, void *ptr, int64_t old_size,
-                           int64_t new_size, int64_t alignment) {
+static zcp_status_t count_realloc(struct zcp_allocator *self, void *ptr, int64_t old_size,
+                                  int64_t new_size, int64_t alignment, void **out,
+                                  struct zcp_error *err) {
   struct counting *c = (struct counting *)self;
   struct zcp_allocator *heap = zcp_allocator_default();
-  void *p = heap->reallocate(heap, ptr, old_size, new_size, alignment);
-  if (p != NULL) c->live += new_size - old_size;
-  return p;
+  zcp_status_t st = heap->reallocate(heap, ptr, old_size, new_size, alignment, out, err);
+  if (st == ZCP_OK) c->live += new_size - old_size;
+  return st;
 }
 
 static void count_free(struct zcp_allocator *self, void *ptr, int64_t size) {
