@@ -106,10 +106,9 @@ void zcp_pool_options_init(struct zcp_pool_options *opt);
 
 /* Creates a pool over [base, base + size). base must be aligned to the line size; size is
  * rounded down to whole lines. opt NULL: defaults. The range is not touched here. */
-ZCP_CHECK_RESULT zcp_status_t zcp_pool_init(struct zcp_pool **out, void *base,
-                                            int64_t size,
+ZCP_CHECK_RESULT zcp_status_t zcp_pool_init(void *base, int64_t size,
                                             const struct zcp_pool_options *opt,
-                                            struct zcp_error *err);
+                                            struct zcp_pool **out, struct zcp_error *err);
 /* Frees the pool's metadata (not the range; live blocks are simply forgotten). NULL ok.
  */
 void zcp_pool_release(struct zcp_pool *pool);

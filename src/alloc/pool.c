@@ -39,8 +39,8 @@ static void *pool_reallocate(struct zcp_allocator *self, void *ptr, int64_t old_
                              int64_t new_size, int64_t alignment);
 static void pool_free(struct zcp_allocator *self, void *ptr, int64_t size);
 
-zcp_status_t zcp_pool_init(struct zcp_pool **out, void *base, int64_t size,
-                           const struct zcp_pool_options *opt, struct zcp_error *err) {
+zcp_status_t zcp_pool_init(void *base, int64_t size, const struct zcp_pool_options *opt,
+                           struct zcp_pool **out, struct zcp_error *err) {
   *out = NULL;
   struct zcp_pool_options defaults;
   if (opt == NULL) {

@@ -199,7 +199,7 @@ zcp_status_t zcp_fake_memory_init(struct zcp_fake_memory **out, int n_regions,
     struct zcp_pool_options opt;
     zcp_pool_options_init(&opt);
     opt.range_is_zero = true;
-    zcp_status_t st = zcp_pool_init(&r->pool, r->base, (int64_t)size, &opt, err);
+    zcp_status_t st = zcp_pool_init(r->base, (int64_t)size, &opt, &r->pool, err);
     if (st != ZCP_OK) {
       zcp_fake_memory_release(m);
       return st;

@@ -577,8 +577,8 @@ static zcp_status_t open_region(struct zcp_node *node, struct zcp_error *err) {
   po.range_is_zero = fresh;
   po.touch = zcp__owner_touch;
   po.touch_ctx = node;
-  return zcp_pool_init(&node->pool, zcp_region_data(node->region),
-                       zcp_region_data_size(node->region), &po, err);
+  return zcp_pool_init(zcp_region_data(node->region), zcp_region_data_size(node->region),
+                       &po, &node->pool, err);
 }
 
 static zcp_status_t start_rpc(struct zcp_node *node, struct zcp_error *err) {

@@ -43,7 +43,7 @@ static struct range make(int64_t size, bool zero) {
   struct zcp_pool_options o;
   zcp_pool_options_init(&o);
   o.range_is_zero = zero;
-  OK(zcp_pool_init(&r.pool, r.mem, size, &o, &err));
+  OK(zcp_pool_init(r.mem, size, &o, &r.pool, &err));
   return r;
 }
 
@@ -167,9 +167,9 @@ Test(pool, misuse_through_pointers_is_a_typed_error) {
   OK(zcp_pool_free(r.pool, a, &err));
   FAILS(zcp_pool_free(r.pool, a, &err), ZCP_NOT_FOUND, "already freed");
   struct zcp_pool *p;
-  FAILS(zcp_pool_init(&p, r.mem + 64, 4096, NULL, &err), ZCP_INVALID_ARGUMENT,
+  FAILS(zcp_pool_init(r.mem + 64, 4096, NULL, &p, &err), ZCP_INVALID_ARGUMENT,
         "not aligned to its 128-byte lines");
-  FAILS(zcp_pool_init(&p, NULL, 4096, NULL, &err), ZCP_INVALID_ARGUMENT, "NULL");
+  FAILS(zcp_pool_init(NULL, 4096, NULL, &p, &err), ZCP_INVALID_ARGUMENT, "NULL");
   destroy(&r);
 }
 
@@ -447,7 +447,7 @@ Test(pool, a_full_pool_fails_the_builder_cleanly) {
 Test(pool, rounds_the_range_down_to_whole_lines) {
   uint8_t *mem = aligned_alloc(4096, 4096);
   struct zcp_pool *p;
-  OK(zcp_pool_init(&p, mem, 1000, NULL, &err));
+  OK(zcp_pool_init(mem, 1000, NULL, &p, &err));
   cr_assert_eq(zcp_pool_size(p), 7 * LINE);
   cr_assert_eq(zcp_pool_line_size(p), LINE);
   cr_assert_eq(zcp_pool_base(p), mem);
@@ -458,12 +458,12 @@ Test(pool, rounds_the_range_down_to_whole_lines) {
   struct zcp_pool_options o;
   zcp_pool_options_init(&o);
   o.line_size = 64;
-  OK(zcp_pool_init(&p, mem, 1000, &o, &err));
+  OK(zcp_pool_init(mem, 1000, &o, &p, &err));
   cr_assert_eq(zcp_pool_size(p), 15 * 64);
   cr_assert_eq(zcp_pool_allocator(p)->alignment, 64);
   zcp_pool_release(p);
   o.local_node = 300;
-  FAILS(zcp_pool_init(&p, mem, 1000, &o, &err), ZCP_INVALID_ARGUMENT, "local node 300");
+  FAILS(zcp_pool_init(mem, 1000, &o, &p, &err), ZCP_INVALID_ARGUMENT, "local node 300");
   zcp_pool_release(NULL);
   free(mem);
 }
