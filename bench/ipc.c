@@ -116,7 +116,8 @@ static struct zcp_table *build_table(int64_t target_bytes) {
   struct zcp_builder *cols[4];
   if (zcp_table_init(&t, &s, &err) != ZCP_OK) die("table", &err);
   for (int c = 0; c < 4; c++) {
-    if (zcp_builder_init(&cols[c], s.children[c], NULL, &err) != ZCP_OK) die("builder", &err);
+    if (zcp_builder_init(s.children[c], NULL, &cols[c], &err) != ZCP_OK)
+      die("builder", &err);
   }
   zcp_schema_release(&s);
   /* ~8 + 8 + 4 + 16 + 4 + 12 bytes a row. */

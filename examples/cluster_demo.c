@@ -107,7 +107,7 @@ static zcp_status_t build_chunk(struct zcp_allocator *pool,
                                 int64_t n, struct ArrowArray *out,
                                 struct zcp_error *err) {
   struct zcp_builder *b;
-  ZCP_RETURN_NOT_OK(zcp_builder_init(&b, schema, pool, err));
+  ZCP_RETURN_NOT_OK(zcp_builder_init(schema, pool, &b, err));
   zcp_status_t st = ZCP_OK;
   for (int c = 0; c < 6 && st == ZCP_OK; c++)
     st = zcp_builder_reserve(zcp_builder_child(b, c), n, c == 1 ? n * 8 : 0);

@@ -107,7 +107,7 @@ int main(int argc, char **argv) {
   struct zcp_table *table;
   struct zcp_builder *b;
   if (zcp_table_init(&table, &schema, &err) != ZCP_OK) die("table", &err);
-  if (zcp_builder_init(&b, &schema, NULL, &err) != ZCP_OK) die("builder", &err);
+  if (zcp_builder_init(&schema, NULL, &b, &err) != ZCP_OK) die("builder", &err);
   zcp_schema_release(&schema);
   struct zcp_builder *dict = zcp_builder_dictionary(zcp_builder_child(b, 1));
   for (int64_t first = 0; first < rows; first += batch_rows) {

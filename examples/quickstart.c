@@ -22,7 +22,7 @@ int main(void) {
   CHECK(zcp_schema_init(schema.children[1], "u", "name", ARROW_FLAG_NULLABLE, 0, &err));
 
   struct zcp_builder *b; /* NULL allocator: the heap; a pool later */
-  CHECK(zcp_builder_init(&b, &schema, NULL, &err));
+  CHECK(zcp_builder_init(&schema, NULL, &b, &err));
   for (int64_t i = 0; i < 3; i++) {
     CHECK(zcp_builder_append_int(zcp_builder_child(b, 0), i));
     CHECK(zcp_builder_append_string(zcp_builder_child(b, 1), i == 1 ? "one" : "other"));

@@ -289,9 +289,9 @@ struct zcp_builder;
 /* Creates a builder for schema (copied; foreign schemas are fine) whose data buffers come
  * from alloc (NULL: the default heap allocator). The allocator must outlive the builder
  * and every array it finishes. */
-ZCP_CHECK_RESULT zcp_status_t zcp_builder_init(struct zcp_builder **out,
-                                               const struct ArrowSchema *schema,
+ZCP_CHECK_RESULT zcp_status_t zcp_builder_init(const struct ArrowSchema *schema,
                                                struct zcp_allocator *alloc,
+                                               struct zcp_builder **out,
                                                struct zcp_error *err);
 /* Frees the builder and any unfinished buffers. NULL is fine. */
 void zcp_builder_release(struct zcp_builder *b);

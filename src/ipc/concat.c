@@ -106,7 +106,7 @@ static zcp_status_t concat_rebuild(const struct ArrowArray *a, const struct Arro
                          "supported");
   }
   struct zcp_builder *bld;
-  ZCP_RETURN_NOT_OK(zcp_builder_init(&bld, schema, alloc, err));
+  ZCP_RETURN_NOT_OK(zcp_builder_init(schema, alloc, &bld, err));
   const struct ArrowArray *parts[2] = {a, b};
   zcp_status_t st = ZCP_OK;
   for (int p = 0; p < 2 && st == ZCP_OK; p++) {

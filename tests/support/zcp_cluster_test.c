@@ -307,7 +307,7 @@ static void cmd_build(struct zcp_node *node, int owner, int64_t n, bool writebac
     return;
   }
   zcp_status_t ist = zcp_node_pool(node, owner, &alloc, &err);
-  if (ist == ZCP_OK) ist = zcp_builder_init(&b, &col, alloc, &err);
+  if (ist == ZCP_OK) ist = zcp_builder_init(&col, alloc, &b, &err);
   col.release(&col);
   if (ist != ZCP_OK) {
     snprintf(out, cap, "fail %s", err.message);

@@ -113,7 +113,7 @@ zcp_status_t zcp_fixture_batch(int64_t first, int64_t n, struct zcp_allocator *a
   struct ArrowSchema schema;
   ZCP_RETURN_NOT_OK(zcp_fixture_schema(&schema, err));
   struct zcp_builder *b = NULL;
-  zcp_status_t st = zcp_builder_init(&b, &schema, alloc, err);
+  zcp_status_t st = zcp_builder_init(&schema, alloc, &b, err);
   zcp_schema_release(&schema);
   if (st != ZCP_OK) return st;
   struct zcp_builder *dict = zcp_builder_dictionary(zcp_builder_child(b, FX_DICT));

@@ -133,7 +133,7 @@ zcp_status_t zcp_fixture_exotic_batch(int64_t n, struct zcp_allocator *alloc,
   struct ArrowSchema schema;
   ZCP_RETURN_NOT_OK(zcp_fixture_exotic_schema(&schema, err));
   struct zcp_builder *b = NULL;
-  zcp_status_t st = zcp_builder_init(&b, &schema, alloc, err);
+  zcp_status_t st = zcp_builder_init(&schema, alloc, &b, err);
   zcp_schema_release(&schema);
   if (st != ZCP_OK) return st;
   for (int c = 0; c < N_EXOTIC && st == ZCP_OK; c++) {

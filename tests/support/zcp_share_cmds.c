@@ -138,7 +138,7 @@ static zcp_status_t build(struct zcp_node *node, int owner, int64_t first, int64
   s->children[0]->flags = ARROW_FLAG_NULLABLE;
   if (st == ZCP_OK) st = zcp_schema_copy(s, &col, err);
   if (st == ZCP_OK) {
-    st = zcp_builder_init(&b, &col, alloc, err);
+    st = zcp_builder_init(&col, alloc, &b, err);
     col.release(&col);
   }
   for (int64_t i = 0; i < n && st == ZCP_OK; i++) {

@@ -391,7 +391,7 @@ Test(pool, builds_arrow_columns_straight_into_the_range) {
   zcp_schema_release(schema.children[1]);
   OK(zcp_schema_init(schema.children[1], "u", "name", ARROW_FLAG_NULLABLE, 0, &err));
   struct zcp_builder *b;
-  OK(zcp_builder_init(&b, &schema, zcp_pool_allocator(r.pool), &err));
+  OK(zcp_builder_init(&schema, zcp_pool_allocator(r.pool), &b, &err));
   struct zcp_builder *ids = zcp_builder_child(b, 0), *names = zcp_builder_child(b, 1);
   for (int64_t i = 0; i < 100000; i++) {
     char s[32];
@@ -430,7 +430,7 @@ Test(pool, a_full_pool_fails_the_builder_cleanly) {
   struct ArrowSchema schema;
   OK(zcp_schema_init(&schema, "l", "x", ARROW_FLAG_NULLABLE, 0, &err));
   struct zcp_builder *b;
-  OK(zcp_builder_init(&b, &schema, zcp_pool_allocator(r.pool), &err));
+  OK(zcp_builder_init(&schema, zcp_pool_allocator(r.pool), &b, &err));
   zcp_status_t st = ZCP_OK;
   int64_t i = 0;
   for (; i < 100000 && st == ZCP_OK; i++) st = zcp_builder_append_int(b, i);

@@ -363,7 +363,7 @@ Test(builder_nested, run_ends_overflow_their_type) {
   child(&s, 1, "u", "values", 0);
   struct zcp_error e;
   struct zcp_builder *bad = NULL;
-  cr_assert_eq(zcp_builder_init(&bad, &s, NULL, &e), ZCP_INVALID_ARGUMENT);
+  cr_assert_eq(zcp_builder_init(&s, NULL, &bad, &e), ZCP_INVALID_ARGUMENT);
   zcp_schema_release(&s);
 }
 

@@ -98,7 +98,7 @@ static inline struct zcp_builder *make_builder(const struct ArrowSchema *s,
                                                struct zcp_allocator *a) {
   struct zcp_builder *b = NULL;
   struct zcp_error e = {0};
-  cr_assert_eq(zcp_builder_init(&b, s, a, &e), ZCP_OK, "%s", e.message);
+  cr_assert_eq(zcp_builder_init(s, a, &b, &e), ZCP_OK, "%s", e.message);
   return b;
 }
 

@@ -117,7 +117,7 @@ Test(print, run_end_encoded_repeats_values_over_runs) {
   cr_assert_eq(zcp_schema_init(s.children[1], "g", "values", ARROW_FLAG_NULLABLE, 0, &err),
                ZCP_OK);
   struct zcp_builder *b;
-  cr_assert_eq(zcp_builder_init(&b, &s, NULL, &err), ZCP_OK, "%s", err.message);
+  cr_assert_eq(zcp_builder_init(&s, NULL, &b, &err), ZCP_OK, "%s", err.message);
   const int64_t runs[] = {3, 1, 4};
   for (int k = 0; k < 3; k++) {
     cr_assert_eq(k == 1 ? zcp_builder_append_null(zcp_builder_child(b, 1), 1)

@@ -544,7 +544,7 @@ Test(validate, builder_output_of_every_type_passes_full) {
   batch_schema(&s);
   struct zcp_builder *root = NULL;
   struct zcp_error err = {0};
-  cr_assert_eq(zcp_builder_init(&root, &s, NULL, &err), ZCP_OK, "%s", err.message);
+  cr_assert_eq(zcp_builder_init(&s, NULL, &root, &err), ZCP_OK, "%s", err.message);
   struct zcp_builder *dict = zcp_builder_dictionary(zcp_builder_child(root, 20));
   const char *words[] = {"red", "green", "blue", "\xE2\x82\xAC"};
   for (int k = 0; k < 4; k++) B(zcp_builder_append_string(dict, words[k]));

@@ -142,7 +142,7 @@ static void dict_batch(const char *const *words, int n, struct ArrowSchema *sche
   cr_assert_eq(zcp_schema_alloc_dictionary(schema->children[0]), ZCP_OK);
   cr_assert_eq(zcp_schema_init(schema->children[0]->dictionary, "u", "", ARROW_FLAG_NULLABLE, 0, &err), ZCP_OK);
   struct zcp_builder *b = NULL;
-  cr_assert_eq(zcp_builder_init(&b, schema, NULL, &err), ZCP_OK, "%s", err.message);
+  cr_assert_eq(zcp_builder_init(schema, NULL, &b, &err), ZCP_OK, "%s", err.message);
   struct zcp_builder *col = zcp_builder_child(b, 0);
   for (int k = 0; k < n; k++) cr_assert_eq(zcp_builder_append_string(zcp_builder_dictionary(col), words[k]), ZCP_OK);
   for (int k = 0; k < n; k++) {

@@ -159,7 +159,7 @@ static void dict_batch(const char *const *values, int n, struct ArrowSchema *sch
                        struct ArrowArray *out) {
   struct zcp_error err = {0};
   struct zcp_builder *b;
-  OKE(zcp_builder_init(&b, schema, NULL, &err), &err);
+  OKE(zcp_builder_init(schema, NULL, &b, &err), &err);
   struct zcp_builder *col = zcp_builder_child(b, 0);
   struct zcp_builder *dict = zcp_builder_dictionary(col);
   for (int i = 0; i < n; i++) {
