@@ -114,7 +114,7 @@ static struct zcp_table *build_table(int64_t target_bytes) {
   if (zcp_schema_init(s.children[3]->children[0], "i", "item", 0, 0, &err) != ZCP_OK) die("schema", &err);
   struct zcp_table *t = NULL;
   struct zcp_builder *cols[4];
-  if (zcp_table_init(&t, &s, &err) != ZCP_OK) die("table", &err);
+  if (zcp_table_init(&s, &t, &err) != ZCP_OK) die("table", &err);
   for (int c = 0; c < 4; c++) {
     if (zcp_builder_init(s.children[c], NULL, &cols[c], &err) != ZCP_OK)
       die("builder", &err);

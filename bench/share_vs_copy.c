@@ -126,7 +126,7 @@ static double copy_once(struct zcp_bench_cluster *c, const struct ArrowSchema *s
                         const struct ArrowArray *big, int64_t rows, const char *name) {
   struct zcp_error err = {0};
   struct zcp_table *t = NULL;
-  if (zcp_table_init(&t, schema, &err) != ZCP_OK) goto fail;
+  if (zcp_table_init(schema, &t, &err) != ZCP_OK) goto fail;
   int64_t per = rows_for(BATCH_BYTES);
   for (int64_t r = 0; r < rows; r += per) {
     struct ArrowArray view;

@@ -106,7 +106,7 @@ int main(int argc, char **argv) {
   double t0 = now_s();
   struct zcp_table *table;
   struct zcp_builder *b;
-  if (zcp_table_init(&table, &schema, &err) != ZCP_OK) die("table", &err);
+  if (zcp_table_init(&schema, &table, &err) != ZCP_OK) die("table", &err);
   if (zcp_builder_init(&schema, NULL, &b, &err) != ZCP_OK) die("builder", &err);
   zcp_schema_release(&schema);
   struct zcp_builder *dict = zcp_builder_dictionary(zcp_builder_child(b, 1));

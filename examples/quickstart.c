@@ -34,7 +34,7 @@ int main(void) {
   CHECK(zcp_array_validate(&batch, &schema, ZCP_VALIDATE_FULL, &err));
 
   struct zcp_table *t;
-  CHECK(zcp_table_init(&t, &schema, &err));
+  CHECK(zcp_table_init(&schema, &t, &err));
   CHECK(zcp_table_append(t, &batch, ZCP_VALIDATE_DEFAULT, &err)); /* batch moved into t */
   CHECK(zcp_batch_print(stdout, zcp_table_batch(t, 0), zcp_table_schema(t), -1, &err));
 

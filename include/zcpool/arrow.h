@@ -468,8 +468,8 @@ bool zcp_utf8_valid(const uint8_t *data, int64_t size);
 struct zcp_table;
 
 /* Creates an empty table with a copy of schema (must be a struct "+s" schema). */
-ZCP_CHECK_RESULT zcp_status_t zcp_table_init(struct zcp_table **out,
-                                             const struct ArrowSchema *schema,
+ZCP_CHECK_RESULT zcp_status_t zcp_table_init(const struct ArrowSchema *schema,
+                                             struct zcp_table **out,
                                              struct zcp_error *err);
 /* Takes one more reference on t; each needs its own zcp_table_release. */
 void zcp_table_retain(struct zcp_table *t);

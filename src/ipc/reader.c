@@ -603,7 +603,7 @@ zcp_status_t zcp_ipc_reader_read_table(struct zcp_ipc_reader *r, struct zcp_tabl
   }
   *out = NULL;
   struct zcp_table *t = NULL;
-  zcp_status_t st = zcp_table_init(&t, &r->schema, err);
+  zcp_status_t st = zcp_table_init(&r->schema, &t, err);
   while (st == ZCP_OK) {
     struct ArrowArray batch;
     st = zcp_ipc_reader_next(r, &batch, err);

@@ -140,7 +140,7 @@ zcp_status_t zcp_fixture_table(int64_t rows, int64_t batch_rows, struct zcp_allo
   struct ArrowSchema schema;
   ZCP_RETURN_NOT_OK(zcp_fixture_schema(&schema, err));
   struct zcp_table *t = NULL;
-  zcp_status_t st = zcp_table_init(&t, &schema, err);
+  zcp_status_t st = zcp_table_init(&schema, &t, err);
   zcp_schema_release(&schema);
   for (int64_t first = 0; st == ZCP_OK && first < rows; first += batch_rows) {
     struct ArrowArray batch;

@@ -100,7 +100,7 @@ uint64_t zcp_test_fixture_checksum(int64_t first, int64_t n) {
   struct zcp_table *t = NULL;
   uint64_t h = 0;
   char why[300] = "";
-  if (zcp_table_init(&t, &rs, &err) == ZCP_OK &&
+  if (zcp_table_init(&rs, &t, &err) == ZCP_OK &&
       zcp_table_append(t, &ra, ZCP_VALIDATE_DEFAULT, &err) == ZCP_OK)
     (void)check_table(t, first, n, &h, why, sizeof why);
   if (ra.release != NULL) ra.release(&ra);

@@ -298,7 +298,7 @@ zcp_status_t zcp_hugetable_open(struct zcp_node *node, const char *name,
     st = zcp__share_import(node, what, &ce, c[i].desc, c[i].size, level, &schema, &array,
                            err);
     if (st != ZCP_OK) break;
-    if (t == NULL) st = zcp_table_init(&t, &schema, err);
+    if (t == NULL) st = zcp_table_init(&schema, &t, err);
     /* decode validated the values at level already */
     if (st == ZCP_OK) st = zcp_table_append(t, &array, ZCP_VALIDATE_MINIMAL, err);
     if (st != ZCP_OK) zcp_error_prefix(err, st, "node %d: %s: ", (int)node->id, what);

@@ -597,7 +597,7 @@ zcp_status_t zcp_node_lookup(struct zcp_node *node, const char *name,
   free(desc);
   if (st != ZCP_OK) return st;
   struct zcp_table *t = NULL;
-  st = zcp_table_init(&t, &schema, err);
+  st = zcp_table_init(&schema, &t, err);
   /* decode validated the values at level already */
   if (st == ZCP_OK) st = zcp_table_append(t, &array, ZCP_VALIDATE_MINIMAL, err);
   if (array.release != NULL) array.release(&array);

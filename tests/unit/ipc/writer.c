@@ -27,7 +27,7 @@ static struct zcp_table *exotic(int64_t rows) {
   struct ArrowArray a;
   struct zcp_table *t;
   OKE(zcp_fixture_exotic_schema(&s, &err), &err);
-  OKE(zcp_table_init(&t, &s, &err), &err);
+  OKE(zcp_table_init(&s, &t, &err), &err);
   OKE(zcp_fixture_exotic_batch(rows, NULL, &a, &err), &err);
   OKE(zcp_table_append(t, &a, ZCP_VALIDATE_FULL, &err), &err);
   zcp_schema_release(&s);
