@@ -150,8 +150,9 @@ static void write_table(struct zcp_table *t, enum zcp_ipc_format format,
                         const struct zcp_ipc_sink *sink) {
   struct zcp_error err = {0};
   struct zcp_ipc_writer *w = NULL;
-  if (zcp_ipc_writer_open(&w, format, zcp_table_schema(t), sink, NULL, &err) != ZCP_OK ||
-      zcp_ipc_writer_write_table(w, t, &err) != ZCP_OK || zcp_ipc_writer_close(w, &err) != ZCP_OK) {
+  if (zcp_ipc_writer_open(format, zcp_table_schema(t), sink, NULL, &w, &err) != ZCP_OK ||
+      zcp_ipc_writer_write_table(w, t, &err) != ZCP_OK ||
+      zcp_ipc_writer_close(w, &err) != ZCP_OK) {
     die("write", &err);
   }
 }
@@ -266,14 +267,16 @@ int main(void) {
           if (c == C_READ_MIN) opts.validation = ZCP_VALIDATE_MINIMAL;
           struct zcp_ipc_reader *r = NULL;
           struct zcp_error err = {0};
-          if (zcp_ipc_stream_reader_open(&r, &src, &opts, &err) != ZCP_OK) die("open", &err);
+          if (zcp_ipc_stream_reader_open(&src, &opts, &r, &err) != ZCP_OK)
+            die("open", &err);
           rows = drain(r);
           break;
         }
         case C_READ_ZC: {
           struct zcp_ipc_reader *r = NULL;
           struct zcp_error err = {0};
-          if (zcp_ipc_file_reader_open(&r, file.data, file.size, ZCP_IPC_ZERO_COPY, NULL, &err) != ZCP_OK) {
+          if (zcp_ipc_file_reader_open(file.data, file.size, ZCP_IPC_ZERO_COPY, NULL, &r,
+                                       &err) != ZCP_OK) {
             die("open", &err);
           }
           rows = drain(r);
@@ -296,7 +299,8 @@ int main(void) {
             struct zcp_ipc_source src = zcp_ipc_source_fd(&b);
             struct zcp_ipc_reader *r = NULL;
             struct zcp_error err = {0};
-            if (zcp_ipc_stream_reader_open(&r, &src, NULL, &err) != ZCP_OK) die("open", &err);
+            if (zcp_ipc_stream_reader_open(&src, NULL, &r, &err) != ZCP_OK)
+              die("open", &err);
             rows = drain(r);
           }
           pthread_join(th, NULL);

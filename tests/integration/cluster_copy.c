@@ -36,7 +36,7 @@ static zcp_status_t fixture_stream(int64_t rows, struct zcp_ipc_buffer *buf,
   struct zcp_ipc_sink sink = zcp_ipc_sink_buffer(buf);
   struct zcp_ipc_writer *w = NULL;
   zcp_status_t st =
-      zcp_ipc_writer_open(&w, ZCP_IPC_STREAM, zcp_table_schema(t), &sink, NULL, err);
+      zcp_ipc_writer_open(ZCP_IPC_STREAM, zcp_table_schema(t), &sink, NULL, &w, err);
   if (st == ZCP_OK) st = zcp_ipc_writer_write_table(w, t, err);
   if (w != NULL) {
     zcp_status_t cst = zcp_ipc_writer_close(w, err);

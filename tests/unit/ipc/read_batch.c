@@ -12,7 +12,7 @@ static void schema_message(const struct ArrowSchema *s, struct zcp_ipc_buffer *o
   struct zcp_ipc_writer *w;
   memset(out, 0, sizeof *out);
   sink = zcp_ipc_sink_buffer(out);
-  OKE(zcp_ipc_writer_open(&w, ZCP_IPC_STREAM, s, &sink, NULL, &err), &err);
+  OKE(zcp_ipc_writer_open(ZCP_IPC_STREAM, s, &sink, NULL, &w, &err), &err);
   OKE(zcp_ipc_writer_close(w, &err), &err);
   out->size -= 8;
 }
@@ -95,7 +95,7 @@ static zcp_status_t read_stream(const struct zcp_ipc_buffer *b, struct zcp_error
   struct zcp_ipc_source src = zcp_ipc_source_memory(&mem);
   struct zcp_ipc_reader *r;
   *batches = 0;
-  zcp_status_t st = zcp_ipc_stream_reader_open(&r, &src, NULL, err);
+  zcp_status_t st = zcp_ipc_stream_reader_open(&src, NULL, &r, err);
   if (st != ZCP_OK) return st;
   for (;;) {
     struct ArrowArray a;
@@ -261,7 +261,7 @@ Test(ipc_read_batch, delta_dictionaries_append_and_replacements_replace) {
   struct zcp_ipc_memory mem = {b.data, b.size, 0};
   struct zcp_ipc_source src = zcp_ipc_source_memory(&mem);
   struct zcp_ipc_reader *r;
-  OKE(zcp_ipc_stream_reader_open(&r, &src, NULL, &err), &err);
+  OKE(zcp_ipc_stream_reader_open(&src, NULL, &r, &err), &err);
   struct ArrowArray kept;
   for (int k = 0; k < 3; k++) {
     struct ArrowArray a;

@@ -133,7 +133,7 @@ Test(ipc_schema_fb, every_type_survives_a_schema_message) {
     struct zcp_ipc_buffer b = {0};
     struct zcp_ipc_sink sink = zcp_ipc_sink_buffer(&b);
     struct zcp_ipc_writer *w;
-    OKE(zcp_ipc_writer_open(&w, f, &s, &sink, NULL, &err), &err);
+    OKE(zcp_ipc_writer_open(f, &s, &sink, NULL, &w, &err), &err);
     OKE(zcp_ipc_writer_close(w, &err), &err);
     struct zcp_table *t;
     OKE(ipc_read_bytes(b.data, b.size, f, ZCP_IPC_COPY, &t, &err), &err);
@@ -156,7 +156,7 @@ Test(ipc_schema_fb, rejects_non_struct_schemas) {
   struct zcp_ipc_sink sink = zcp_ipc_sink_buffer(&b);
   struct zcp_ipc_writer *w;
   struct zcp_error err = {0};
-  cr_assert_eq(zcp_ipc_writer_open(&w, ZCP_IPC_STREAM, &s, &sink, NULL, &err),
+  cr_assert_eq(zcp_ipc_writer_open(ZCP_IPC_STREAM, &s, &sink, NULL, &w, &err),
                ZCP_INVALID_ARGUMENT);
   zcp_ipc_buffer_reset(&b);
   zcp_schema_release(&s);
