@@ -227,7 +227,7 @@ static int query(int id, struct zcp_table *t, const struct walk *w,
   const char *lib = getenv("ZCP_DUCKDB_LIB");
   if (lib == NULL && access(DEFAULT_DUCKDB, R_OK) == 0) lib = DEFAULT_DUCKDB;
   struct zcp_sql *sql = NULL;
-  if (lib == NULL || zcp_sql_open(&sql, lib, err) != ZCP_OK) {
+  if (lib == NULL || zcp_sql_open(lib, &sql, err) != ZCP_OK) {
     printf(
         "node %d: DuckDB not found (%s), query step skipped; scripts/setup.sh installs "
         "it\n",

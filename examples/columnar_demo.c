@@ -139,7 +139,7 @@ int main(int argc, char **argv) {
   const char *lib = getenv("ZCP_DUCKDB_LIB");
   if (lib == NULL && access(DEFAULT_DUCKDB, R_OK) == 0) lib = DEFAULT_DUCKDB;
   struct zcp_sql *sql = NULL;
-  if (lib == NULL || zcp_sql_open(&sql, lib, &err) != ZCP_OK) {
+  if (lib == NULL || zcp_sql_open(lib, &sql, &err) != ZCP_OK) {
     printf("\nDuckDB not available (%s); run scripts/setup.sh for the SQL part\n",
            lib == NULL ? "no libduckdb.so" : err.message);
   } else {

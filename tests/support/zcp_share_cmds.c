@@ -193,7 +193,7 @@ static void cmd_open_check(struct zcp_node *node, const char *name, int64_t tota
   }
   struct zcp_sql *q = NULL;
   struct zcp_sql_result *res = NULL;
-  st = zcp_sql_open(&q, lib, &err);
+  st = zcp_sql_open(lib, &q, &err);
   if (st == ZCP_OK) st = zcp_sql_register(q, "t", t, &err);
   if (st == ZCP_OK)
     st = zcp_sql_query(q,
