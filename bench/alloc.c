@@ -137,7 +137,7 @@ static double build_column(struct zcp_allocator *alloc, int64_t bytes) {
   struct ArrowSchema schema;
   struct zcp_error err = {0};
   struct zcp_builder *b = NULL;
-  if (zcp_schema_init(&schema, "l", "v", 0, 0, &err) != ZCP_OK ||
+  if (zcp_schema_init("l", "v", 0, 0, &schema, &err) != ZCP_OK ||
       zcp_builder_init(&schema, alloc, &b, &err) != ZCP_OK) {
     fprintf(stderr, "bench_alloc: %s\n", err.message);
     exit(1);

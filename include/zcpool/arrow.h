@@ -190,9 +190,10 @@ int32_t zcp_type_n_buffers(enum zcp_type type);
 /* Initialises a schema node owned by zcpool with a copy of format and name (name may be
  * NULL), the given ARROW_FLAG_* flags and n_children children, each initialised as an
  * empty released-safe node ("n" format) to be set up with zcp_schema_set_*. */
-ZCP_CHECK_RESULT zcp_status_t zcp_schema_init(struct ArrowSchema *schema, const char *format,
-                                              const char *name, int64_t flags,
-                                              int64_t n_children, struct zcp_error *err);
+ZCP_CHECK_RESULT zcp_status_t zcp_schema_init(const char *format, const char *name,
+                                              int64_t flags, int64_t n_children,
+                                              struct ArrowSchema *schema,
+                                              struct zcp_error *err);
 
 /* Setters for a schema node created by zcp_schema_init (any node of such a tree). */
 ZCP_CHECK_RESULT zcp_status_t zcp_schema_set_format(struct ArrowSchema *schema,

@@ -95,8 +95,8 @@ oom:
   return ZCP_OUT_OF_MEMORY;
 }
 
-zcp_status_t zcp_schema_init(struct ArrowSchema *schema, const char *format,
-                             const char *name, int64_t flags, int64_t n_children,
+zcp_status_t zcp_schema_init(const char *format, const char *name, int64_t flags,
+                             int64_t n_children, struct ArrowSchema *schema,
                              struct zcp_error *err) {
   if (schema == NULL) return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "schema is NULL");
   memset(schema, 0, sizeof *schema);

@@ -250,7 +250,7 @@ static zcp_status_t build_schema(const zcp__pb_field *fl, struct ArrowSchema *no
     (void)c_string(fl->name, name, fl->name.len + 1);
   }
   zcp_status_t st =
-      zcp_schema_init(node, format, name, fl->flags, (int64_t)fl->n_children, NULL);
+      zcp_schema_init(format, name, fl->flags, (int64_t)fl->n_children, node, NULL);
   free(name);
   if (st != ZCP_OK) return st;
   ZCP_RETURN_NOT_OK(set_metadata(node, fl));

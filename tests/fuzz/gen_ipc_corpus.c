@@ -83,7 +83,7 @@ static int write_columns(const char *prefix, const struct ArrowSchema *schema,
   for (int64_t c = 0; c < schema->n_children; c++) {
     struct ArrowSchema one;
     struct zcp_error err = {0};
-    if (zcp_schema_init(&one, "+s", "", 0, 1, &err) != ZCP_OK) return 1;
+    if (zcp_schema_init("+s", "", 0, 1, &one, &err) != ZCP_OK) return 1;
     zcp_schema_release(one.children[0]);
     if (zcp_schema_copy(schema->children[c], one.children[0], &err) != ZCP_OK) {
       zcp_schema_release(&one);

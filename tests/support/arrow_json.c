@@ -344,7 +344,7 @@ static zcp_status_t field_schema(json_t *field, struct ArrowSchema *out, struct 
   if (dict && json_is_true(json_object_get(dict, "isOrdered"))) flags |= ARROW_FLAG_DICTIONARY_ORDERED;
   const char *name = json_string_value(json_object_get(field, "name"));
   size_t n = dict ? 0 : json_array_size(children);
-  ZCP_RETURN_NOT_OK(zcp_schema_init(out, fmt, name, flags, (int64_t)n, err));
+  ZCP_RETURN_NOT_OK(zcp_schema_init(fmt, name, flags, (int64_t)n, out, err));
   char *md = metadata_blob(json_object_get(field, "metadata"));
   zcp_status_t st = zcp_schema_set_metadata(out, md);
   free(md);
@@ -370,7 +370,7 @@ static zcp_status_t field_schema(json_t *field, struct ArrowSchema *out, struct 
 zcp_status_t zcp_json_file_schema(const struct zcp_json_file *f, struct ArrowSchema *out,
                                   struct zcp_error *err) {
   size_t n = json_array_size(f->fields);
-  ZCP_RETURN_NOT_OK(zcp_schema_init(out, "+s", "", 0, (int64_t)n, err));
+  ZCP_RETURN_NOT_OK(zcp_schema_init("+s", "", 0, (int64_t)n, out, err));
   char *md = metadata_blob(f->metadata);
   zcp_status_t st = zcp_schema_set_metadata(out, md);
   free(md);

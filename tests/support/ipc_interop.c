@@ -32,7 +32,7 @@ zcp_status_t zcp_interop_write(const char *dir, const char *file, enum zcp_ipc_f
     if (wanted(schema->children[c]->name, columns)) pick[n++] = c;
   }
   struct ArrowSchema proj;
-  ZCP_RETURN_NOT_OK(zcp_schema_init(&proj, "+s", "", 0, n, err));
+  ZCP_RETURN_NOT_OK(zcp_schema_init("+s", "", 0, n, &proj, err));
   zcp_status_t st = zcp_schema_set_metadata(&proj, schema->metadata);
   for (int64_t k = 0; k < n && st == ZCP_OK; k++) {
     zcp_schema_release(proj.children[k]);

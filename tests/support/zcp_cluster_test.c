@@ -302,7 +302,7 @@ static void cmd_build(struct zcp_node *node, int owner, int64_t n, bool writebac
   struct ArrowArray arr;
   struct ArrowSchema sch;
   struct ArrowSchema col;
-  if (zcp_schema_init(&col, "l", "x", ARROW_FLAG_NULLABLE, 0, &err) != ZCP_OK) {
+  if (zcp_schema_init("l", "x", ARROW_FLAG_NULLABLE, 0, &col, &err) != ZCP_OK) {
     snprintf(out, cap, "fail %s", err.message);
     return;
   }

@@ -27,11 +27,11 @@ static zcp_status_t child(struct ArrowSchema *parent, int i, const char *format,
                           const char *name, int64_t flags, int64_t n_children,
                           struct zcp_error *err) {
   zcp_schema_release(parent->children[i]);
-  return zcp_schema_init(parent->children[i], format, name, flags, n_children, err);
+  return zcp_schema_init(format, name, flags, n_children, parent->children[i], err);
 }
 
 zcp_status_t zcp_fixture_exotic_schema(struct ArrowSchema *out, struct zcp_error *err) {
-  ZCP_RETURN_NOT_OK(zcp_schema_init(out, "+s", "", 0, N_EXOTIC, err));
+  ZCP_RETURN_NOT_OK(zcp_schema_init("+s", "", 0, N_EXOTIC, out, err));
   zcp_status_t st = ZCP_OK;
   for (int c = 0; c < N_EXOTIC && st == ZCP_OK; c++) {
     const char *fmt = kExotic[c].format;
@@ -54,7 +54,8 @@ zcp_status_t zcp_fixture_exotic_schema(struct ArrowSchema *out, struct zcp_error
       if (st == ZCP_OK) st = child(f, 1, "u", "values", ARROW_FLAG_NULLABLE, 0, err);
     } else if (strcmp(kExotic[c].name, "dict8") == 0) {
       st = zcp_schema_alloc_dictionary(f);
-      if (st == ZCP_OK) st = zcp_schema_init(f->dictionary, "U", "", ARROW_FLAG_NULLABLE, 0, err);
+      if (st == ZCP_OK)
+        st = zcp_schema_init("U", "", ARROW_FLAG_NULLABLE, 0, f->dictionary, err);
     }
   }
   if (st != ZCP_OK) zcp_schema_release(out);

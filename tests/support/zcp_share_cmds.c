@@ -130,7 +130,7 @@ static zcp_status_t build(struct zcp_node *node, int owner, int64_t first, int64
   }
   struct ArrowSchema col;
   struct zcp_builder *b = NULL;
-  ZCP_RETURN_NOT_OK(zcp_schema_init(s, "+s", "", 0, 1, err));
+  ZCP_RETURN_NOT_OK(zcp_schema_init("+s", "", 0, 1, s, err));
   zcp_status_t st = zcp_schema_set_format(s->children[0], "l") == ZCP_OK &&
                             zcp_schema_set_name(s->children[0], "x") == ZCP_OK
                         ? ZCP_OK

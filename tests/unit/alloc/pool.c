@@ -385,11 +385,11 @@ static void assert_buffers_in_pool(const struct range *r, const struct ArrowArra
 Test(pool, builds_arrow_columns_straight_into_the_range) {
   struct range r = make(16 << 20, true);
   struct ArrowSchema schema;
-  OK(zcp_schema_init(&schema, "+s", "batch", 0, 2, &err));
+  OK(zcp_schema_init("+s", "batch", 0, 2, &schema, &err));
   zcp_schema_release(schema.children[0]);
-  OK(zcp_schema_init(schema.children[0], "l", "id", ARROW_FLAG_NULLABLE, 0, &err));
+  OK(zcp_schema_init("l", "id", ARROW_FLAG_NULLABLE, 0, schema.children[0], &err));
   zcp_schema_release(schema.children[1]);
-  OK(zcp_schema_init(schema.children[1], "u", "name", ARROW_FLAG_NULLABLE, 0, &err));
+  OK(zcp_schema_init("u", "name", ARROW_FLAG_NULLABLE, 0, schema.children[1], &err));
   struct zcp_builder *b;
   OK(zcp_builder_init(&schema, zcp_pool_allocator(r.pool), &b, &err));
   struct zcp_builder *ids = zcp_builder_child(b, 0), *names = zcp_builder_child(b, 1);
@@ -428,7 +428,7 @@ Test(pool, builds_arrow_columns_straight_into_the_range) {
 Test(pool, a_full_pool_fails_the_builder_cleanly) {
   struct range r = make(64 * LINE, false);
   struct ArrowSchema schema;
-  OK(zcp_schema_init(&schema, "l", "x", ARROW_FLAG_NULLABLE, 0, &err));
+  OK(zcp_schema_init("l", "x", ARROW_FLAG_NULLABLE, 0, &schema, &err));
   struct zcp_builder *b;
   OK(zcp_builder_init(&schema, zcp_pool_allocator(r.pool), &b, &err));
   zcp_status_t st = ZCP_OK;

@@ -22,7 +22,7 @@
 static inline void node(struct ArrowSchema *s, const char *format, const char *name,
                         int64_t n_children) {
   struct zcp_error e = {0};
-  cr_assert_eq(zcp_schema_init(s, format, name, ARROW_FLAG_NULLABLE, n_children, &e),
+  cr_assert_eq(zcp_schema_init(format, name, ARROW_FLAG_NULLABLE, n_children, s, &e),
                ZCP_OK, "%s", e.message);
 }
 /* Re-makes a placeholder child (made by its parent's init) as a node. */

@@ -13,7 +13,7 @@ static void reinit(struct ArrowSchema *s, const char *format, const char *name,
                    int64_t flags, int64_t n_children) {
   zcp_schema_release(s);
   struct zcp_error e = {0};
-  cr_assert_eq(zcp_schema_init(s, format, name, flags, n_children, &e), ZCP_OK, "%s",
+  cr_assert_eq(zcp_schema_init(format, name, flags, n_children, s, &e), ZCP_OK, "%s",
                e.message);
 }
 
@@ -36,7 +36,7 @@ static char *blob(const char *k, const char *v) {
  *   "": fixed_size_list<3, float> > */
 static void make_tree(struct ArrowSchema *root) {
   struct zcp_error e = {0};
-  cr_assert_eq(zcp_schema_init(root, "+s", "", 0, 5, &e), ZCP_OK, "%s", e.message);
+  cr_assert_eq(zcp_schema_init("+s", "", 0, 5, root, &e), ZCP_OK, "%s", e.message);
   char *md = blob("schema", "root");
   OK(zcp_schema_set_metadata(root, md));
   free(md);
@@ -63,7 +63,7 @@ static void make_tree(struct ArrowSchema *root) {
   OK(zcp_schema_set_metadata(b, md));
   free(md);
   OK(zcp_schema_alloc_dictionary(b));
-  cr_assert_eq(zcp_schema_init(b->dictionary, "u", NULL, ARROW_FLAG_NULLABLE, 0, &e),
+  cr_assert_eq(zcp_schema_init("u", NULL, ARROW_FLAG_NULLABLE, 0, b->dictionary, &e),
                ZCP_OK);
   md = blob("dict", "yes");
   OK(zcp_schema_set_metadata(b->dictionary, md));
@@ -119,7 +119,7 @@ static void assert_same_tree(const struct ArrowSchema *x, const struct ArrowSche
 Test(schema, init_copies_strings_and_makes_placeholder_children) {
   char format[] = "+s", name[] = "batch";
   struct ArrowSchema s;
-  OK(zcp_schema_init(&s, format, name, ARROW_FLAG_NULLABLE, 3, NULL));
+  OK(zcp_schema_init(format, name, ARROW_FLAG_NULLABLE, 3, &s, NULL));
   format[0] = 'X';
   name[0] = 'X';
   cr_assert_str_eq(s.format, "+s");
@@ -141,7 +141,7 @@ Test(schema, init_copies_strings_and_makes_placeholder_children) {
   cr_assert_null(s.release);
   zcp_schema_release(&s); /* released twice is fine through the helper */
 
-  OK(zcp_schema_init(&s, "i", NULL, 0, 0, NULL));
+  OK(zcp_schema_init("i", NULL, 0, 0, &s, NULL));
   cr_assert_null(s.name);
   cr_assert_null(s.children);
   zcp_schema_release(&s);
@@ -150,19 +150,19 @@ Test(schema, init_copies_strings_and_makes_placeholder_children) {
 Test(schema, init_rejects_bad_input) {
   struct ArrowSchema s;
   struct zcp_error e = {0};
-  cr_assert_eq(zcp_schema_init(&s, "+q", "x", 0, 0, &e), ZCP_INVALID_ARGUMENT);
+  cr_assert_eq(zcp_schema_init("+q", "x", 0, 0, &s, &e), ZCP_INVALID_ARGUMENT);
   cr_assert(strstr(e.message, "\"+q\"") != NULL, "%s", e.message);
   cr_assert_null(s.release, "left released");
-  cr_assert_eq(zcp_schema_init(&s, NULL, "x", 0, 0, &e), ZCP_INVALID_ARGUMENT);
-  cr_assert_eq(zcp_schema_init(&s, "+s", "cols", 0, -1, &e), ZCP_INVALID_ARGUMENT);
+  cr_assert_eq(zcp_schema_init(NULL, "x", 0, 0, &s, &e), ZCP_INVALID_ARGUMENT);
+  cr_assert_eq(zcp_schema_init("+s", "cols", 0, -1, &s, &e), ZCP_INVALID_ARGUMENT);
   cr_assert(strstr(e.message, "cols") != NULL, "%s", e.message);
   cr_assert_null(s.release);
-  cr_assert_eq(zcp_schema_init(NULL, "i", NULL, 0, 0, &e), ZCP_INVALID_ARGUMENT);
+  cr_assert_eq(zcp_schema_init("i", NULL, 0, 0, NULL, &e), ZCP_INVALID_ARGUMENT);
 }
 
 Test(schema, setters) {
   struct ArrowSchema s;
-  OK(zcp_schema_init(&s, "i", "a", 0, 0, NULL));
+  OK(zcp_schema_init("i", "a", 0, 0, &s, NULL));
   OK(zcp_schema_set_format(&s, "tsn:Asia/Tokyo"));
   cr_assert_str_eq(s.format, "tsn:Asia/Tokyo");
   cr_assert_eq(zcp_schema_set_format(&s, "tsx:"), ZCP_INVALID_ARGUMENT);
@@ -315,7 +315,7 @@ Test(schema, copy_failure_leaves_dst_released) {
 
 /* A chain of n nested lists ending in int32. */
 static void make_chain(struct ArrowSchema *s, int n) {
-  OK(zcp_schema_init(s, "+l", "l0", 0, 1, NULL));
+  OK(zcp_schema_init("+l", "l0", 0, 1, s, NULL));
   struct ArrowSchema *cur = s->children[0];
   for (int i = 1; i < n; i++) {
     reinit(cur, "+l", "l", 0, 1);
@@ -353,7 +353,7 @@ static void expect_invalid(const struct ArrowSchema *root, const char *want) {
 
 Test(schema, validate_list_child_count_names_path) {
   struct ArrowSchema root;
-  OK(zcp_schema_init(&root, "+s", "", 0, 1, NULL));
+  OK(zcp_schema_init("+s", "", 0, 1, &root, NULL));
   reinit(root.children[0], "+s", "a", 0, 1);
   reinit(root.children[0]->children[0], "+l", "b", 0, 2);
   expect_invalid(&root, "field 'a.b' (list): expected 1 child, found 2");
@@ -368,28 +368,28 @@ Test(schema, validate_list_child_count_names_path) {
 
 Test(schema, validate_primitive_with_children) {
   struct ArrowSchema root;
-  OK(zcp_schema_init(&root, "+s", "", 0, 2, NULL));
+  OK(zcp_schema_init("+s", "", 0, 2, &root, NULL));
   set(root.children[0], "i", "ok");
   reinit(root.children[1], "u", "x", 0, 1);
   expect_invalid(&root, "field 'x' (utf8): expected 0 children, found 1");
   zcp_schema_release(&root);
 
   /* unnamed children are named by index */
-  OK(zcp_schema_init(&root, "+s", NULL, 0, 2, NULL));
+  OK(zcp_schema_init("+s", NULL, 0, 2, &root, NULL));
   reinit(root.children[1], "+s", NULL, 0, 1);
   reinit(root.children[1]->children[0], "g", "", 0, 1);
   expect_invalid(&root, "field '[1][0]' (double)");
   zcp_schema_release(&root);
 
   /* the root itself */
-  OK(zcp_schema_init(&root, "i", NULL, 0, 1, NULL));
+  OK(zcp_schema_init("i", NULL, 0, 1, &root, NULL));
   expect_invalid(&root, "schema root (int32): expected 0 children, found 1");
   zcp_schema_release(&root);
 }
 
 Test(schema, validate_map_layout) {
   struct ArrowSchema root;
-  OK(zcp_schema_init(&root, "+s", "", 0, 1, NULL));
+  OK(zcp_schema_init("+s", "", 0, 1, &root, NULL));
   struct ArrowSchema *m = root.children[0];
 
   reinit(m, "+m", "m", 0, 2);
@@ -416,7 +416,7 @@ Test(schema, validate_map_layout) {
 
 Test(schema, validate_unions_and_run_end_encoded) {
   struct ArrowSchema root;
-  OK(zcp_schema_init(&root, "+s", "", 0, 2, NULL));
+  OK(zcp_schema_init("+s", "", 0, 2, &root, NULL));
   reinit(root.children[0], "+ud:0,1,7", "u", 0, 2);
   expect_invalid(&root, "field 'u' (dense_union): expected 3 children, found 2");
   reinit(root.children[0], "+us:", "u", 0, 1);
@@ -440,7 +440,7 @@ Test(schema, validate_unions_and_run_end_encoded) {
 
 Test(schema, validate_dictionary) {
   struct ArrowSchema root;
-  OK(zcp_schema_init(&root, "+s", "", 0, 1, NULL));
+  OK(zcp_schema_init("+s", "", 0, 1, &root, NULL));
   struct ArrowSchema *col = root.children[0];
   set(col, "u", "cat");
   OK(zcp_schema_alloc_dictionary(col));
@@ -449,10 +449,10 @@ Test(schema, validate_dictionary) {
   expect_invalid(&root, "field 'cat' (double): dictionary indices must be an integer");
   OK(zcp_schema_set_format(col, "S"));
   expect_invalid(&root, "field 'cat.<dictionary>': schema is released");
-  OK(zcp_schema_init(col->dictionary, "+l", "values", 0, 0, NULL));
+  OK(zcp_schema_init("+l", "values", 0, 0, col->dictionary, NULL));
   expect_invalid(&root, "field 'cat.<dictionary>' (list): expected 1 child, found 0");
   zcp_schema_release(col->dictionary);
-  OK(zcp_schema_init(col->dictionary, "u", NULL, 0, 0, NULL));
+  OK(zcp_schema_init("u", NULL, 0, 0, col->dictionary, NULL));
   const char *idx[] = {"c", "C", "s", "S", "i", "I", "l", "L"};
   for (int i = 0; i < 8; i++) {
     OK(zcp_schema_set_format(col, idx[i]));
@@ -463,7 +463,7 @@ Test(schema, validate_dictionary) {
 
 Test(schema, validate_bad_format_metadata_and_released_nodes) {
   struct ArrowSchema root;
-  OK(zcp_schema_init(&root, "+s", "", 0, 2, NULL));
+  OK(zcp_schema_init("+s", "", 0, 2, &root, NULL));
   set(root.children[0], "i", "a");
   set(root.children[1], "l", "b");
 

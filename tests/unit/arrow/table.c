@@ -46,7 +46,7 @@ Test(table, rejects_schema_that_is_not_a_struct) {
   struct ArrowSchema s;
   struct zcp_error err = {0};
   struct zcp_table *t = NULL;
-  cr_assert_eq(zcp_schema_init(&s, "i", "x", 0, 0, &err), ZCP_OK);
+  cr_assert_eq(zcp_schema_init("i", "x", 0, 0, &s, &err), ZCP_OK);
   cr_expect_eq(zcp_table_init(&s, &t, &err), ZCP_INVALID_ARGUMENT);
   cr_expect(strstr(err.message, "struct") != NULL, "%s", err.message);
   cr_expect_null(t);

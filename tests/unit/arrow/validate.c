@@ -404,8 +404,8 @@ Test(validate, unnamed_columns_are_named_by_index) {
 static struct ArrowSchema *field(struct ArrowSchema *s, int64_t i, const char *format,
                                  const char *name, int64_t n_children) {
   zcp_schema_release(s->children[i]);
-  cr_assert_eq(zcp_schema_init(s->children[i], format, name, ARROW_FLAG_NULLABLE,
-                               n_children, NULL),
+  cr_assert_eq(zcp_schema_init(format, name, ARROW_FLAG_NULLABLE, n_children,
+                               s->children[i], NULL),
                ZCP_OK);
   return s->children[i];
 }
@@ -413,7 +413,7 @@ static struct ArrowSchema *field(struct ArrowSchema *s, int64_t i, const char *f
 enum { N_COLUMNS = 21 };
 
 static void batch_schema(struct ArrowSchema *s) {
-  cr_assert_eq(zcp_schema_init(s, "+s", NULL, 0, N_COLUMNS, NULL), ZCP_OK);
+  cr_assert_eq(zcp_schema_init("+s", NULL, 0, N_COLUMNS, s, NULL), ZCP_OK);
   const char *flat[][2] = {
       {"b", "b"},        {"c", "i8"},       {"L", "u64"},   {"e", "h"},    {"g", "g"},
       {"d:20,4", "dec"}, {"tsu:UTC", "ts"}, {"tin", "mdn"}, {"tiD", "dt"}, {"u", "s"},
@@ -436,7 +436,7 @@ static void batch_schema(struct ArrowSchema *s) {
   field(r, 1, "u", "values", 0);
   struct ArrowSchema *d = field(s, 20, "s", "dict", 0);
   cr_assert_eq(zcp_schema_alloc_dictionary(d), ZCP_OK);
-  cr_assert_eq(zcp_schema_init(d->dictionary, "u", NULL, ARROW_FLAG_NULLABLE, 0, NULL),
+  cr_assert_eq(zcp_schema_init("u", NULL, ARROW_FLAG_NULLABLE, 0, d->dictionary, NULL),
                ZCP_OK);
 }
 

@@ -18,7 +18,7 @@ static void schema_message(const struct ArrowSchema *s, struct zcp_ipc_buffer *o
 }
 
 static void int32_schema(struct ArrowSchema *s) {
-  OK(zcp_schema_init(s, "+s", "", 0, 1, NULL));
+  OK(zcp_schema_init("+s", "", 0, 1, s, NULL));
   OK(zcp_schema_set_format(s->children[0], "i"));
   OK(zcp_schema_set_name(s->children[0], "x"));
 }
@@ -241,11 +241,11 @@ static void index_batch_message(struct zcp_ipc_buffer *b, int32_t i0, int32_t i1
 
 Test(ipc_read_batch, delta_dictionaries_append_and_replacements_replace) {
   struct ArrowSchema s;
-  OK(zcp_schema_init(&s, "+s", "", 0, 1, NULL));
+  OK(zcp_schema_init("+s", "", 0, 1, &s, NULL));
   OK(zcp_schema_set_format(s.children[0], "i"));
   OK(zcp_schema_set_name(s.children[0], "d"));
   OK(zcp_schema_alloc_dictionary(s.children[0]));
-  OK(zcp_schema_init(s.children[0]->dictionary, "u", NULL, ARROW_FLAG_NULLABLE, 0, NULL));
+  OK(zcp_schema_init("u", NULL, ARROW_FLAG_NULLABLE, 0, s.children[0]->dictionary, NULL));
   struct zcp_ipc_buffer b;
   schema_message(&s, &b);
   const char *ab[] = {"a", "b"}, *c[] = {"c"}, *xy[] = {"x", "y"};
@@ -290,10 +290,10 @@ Test(ipc_read_batch, delta_dictionaries_append_and_replacements_replace) {
 
 Test(ipc_read_batch, rejects_indices_before_their_dictionary) {
   struct ArrowSchema s;
-  OK(zcp_schema_init(&s, "+s", "", 0, 1, NULL));
+  OK(zcp_schema_init("+s", "", 0, 1, &s, NULL));
   OK(zcp_schema_set_format(s.children[0], "i"));
   OK(zcp_schema_alloc_dictionary(s.children[0]));
-  OK(zcp_schema_init(s.children[0]->dictionary, "u", NULL, ARROW_FLAG_NULLABLE, 0, NULL));
+  OK(zcp_schema_init("u", NULL, ARROW_FLAG_NULLABLE, 0, s.children[0]->dictionary, NULL));
   struct zcp_ipc_buffer b;
   schema_message(&s, &b);
   index_batch_message(&b, 0, 0);
@@ -325,10 +325,10 @@ static void list_dict_message(struct zcp_ipc_buffer *b, const int32_t *offs, int
 
 Test(ipc_read_batch, delta_dictionaries_of_nested_values) {
   struct ArrowSchema s;
-  OK(zcp_schema_init(&s, "+s", "", 0, 1, NULL));
+  OK(zcp_schema_init("+s", "", 0, 1, &s, NULL));
   OK(zcp_schema_set_format(s.children[0], "s"));
   OK(zcp_schema_alloc_dictionary(s.children[0]));
-  OK(zcp_schema_init(s.children[0]->dictionary, "+l", NULL, ARROW_FLAG_NULLABLE, 1,
+  OK(zcp_schema_init("+l", NULL, ARROW_FLAG_NULLABLE, 1, s.children[0]->dictionary,
                      NULL));
   OK(zcp_schema_set_format(s.children[0]->dictionary->children[0], "i"));
   struct zcp_ipc_buffer b;
@@ -357,9 +357,9 @@ Test(ipc_read_batch, delta_dictionaries_of_nested_values) {
 
 Test(ipc_read_batch, v4_unions_carry_a_validity_buffer) {
   struct ArrowSchema s;
-  OK(zcp_schema_init(&s, "+s", "", 0, 1, NULL));
+  OK(zcp_schema_init("+s", "", 0, 1, &s, NULL));
   zcp_schema_release(s.children[0]);
-  OK(zcp_schema_init(s.children[0], "+us:0", "u", 0, 1, NULL));
+  OK(zcp_schema_init("+us:0", "u", 0, 1, s.children[0], NULL));
   OK(zcp_schema_set_format(s.children[0]->children[0], "i"));
   uint8_t body[128] = {0, 0};
   body[64] = 7;

@@ -139,11 +139,15 @@ Test(roundtrip, slices_of_every_rarer_type_read_back_equal) {
 static void dict_batch(const char *const *words, int n, struct ArrowSchema *schema,
                        struct ArrowArray *out) {
   struct zcp_error err = {0};
-  cr_assert_eq(zcp_schema_init(schema, "+s", "", 0, 1, &err), ZCP_OK);
+  cr_assert_eq(zcp_schema_init("+s", "", 0, 1, schema, &err), ZCP_OK);
   zcp_schema_release(schema->children[0]);
-  cr_assert_eq(zcp_schema_init(schema->children[0], "i", "word", ARROW_FLAG_NULLABLE, 0, &err), ZCP_OK);
+  cr_assert_eq(
+      zcp_schema_init("i", "word", ARROW_FLAG_NULLABLE, 0, schema->children[0], &err),
+      ZCP_OK);
   cr_assert_eq(zcp_schema_alloc_dictionary(schema->children[0]), ZCP_OK);
-  cr_assert_eq(zcp_schema_init(schema->children[0]->dictionary, "u", "", ARROW_FLAG_NULLABLE, 0, &err), ZCP_OK);
+  cr_assert_eq(zcp_schema_init("u", "", ARROW_FLAG_NULLABLE, 0,
+                               schema->children[0]->dictionary, &err),
+               ZCP_OK);
   struct zcp_builder *b = NULL;
   cr_assert_eq(zcp_builder_init(schema, NULL, &b, &err), ZCP_OK, "%s", err.message);
   struct zcp_builder *col = zcp_builder_child(b, 0);

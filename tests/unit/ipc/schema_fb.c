@@ -47,13 +47,13 @@ static const char *const flat[] = {"n",
 static void set(struct ArrowSchema *s, const char *format, const char *name,
                 int64_t flags, int64_t n_children) {
   zcp_schema_release(s);
-  cr_assert_eq(zcp_schema_init(s, format, name, flags, n_children, NULL), ZCP_OK, "%s",
+  cr_assert_eq(zcp_schema_init(format, name, flags, n_children, s, NULL), ZCP_OK, "%s",
                format);
 }
 
 static void build(struct ArrowSchema *root) {
   int64_t n = N_FLAT + 12;
-  cr_assert_eq(zcp_schema_init(root, "+s", "", 0, n, NULL), ZCP_OK);
+  cr_assert_eq(zcp_schema_init("+s", "", 0, n, root, NULL), ZCP_OK);
   int64_t k = 0;
   for (; k < N_FLAT; k++) {
     char name[16];
@@ -89,12 +89,12 @@ static void build(struct ArrowSchema *root) {
   struct ArrowSchema *d = root->children[k++];
   set(d, "c", "dict", ARROW_FLAG_NULLABLE | ARROW_FLAG_DICTIONARY_ORDERED, 0);
   cr_assert_eq(zcp_schema_alloc_dictionary(d), ZCP_OK);
-  cr_assert_eq(zcp_schema_init(d->dictionary, "+l", NULL, ARROW_FLAG_NULLABLE, 1, NULL),
+  cr_assert_eq(zcp_schema_init("+l", NULL, ARROW_FLAG_NULLABLE, 1, d->dictionary, NULL),
                ZCP_OK);
   set(d->dictionary->children[0], "I", "item", ARROW_FLAG_NULLABLE, 0);
   cr_assert_eq(zcp_schema_alloc_dictionary(d->dictionary->children[0]), ZCP_OK);
-  cr_assert_eq(zcp_schema_init(d->dictionary->children[0]->dictionary, "u", NULL,
-                               ARROW_FLAG_NULLABLE, 0, NULL),
+  cr_assert_eq(zcp_schema_init("u", NULL, ARROW_FLAG_NULLABLE, 0,
+                               d->dictionary->children[0]->dictionary, NULL),
                ZCP_OK);
   /* an extension type: metadata on an ordinary storage type */
   struct ArrowSchema *x = root->children[k++];
@@ -151,7 +151,7 @@ Test(ipc_schema_fb, every_type_survives_a_schema_message) {
 
 Test(ipc_schema_fb, rejects_non_struct_schemas) {
   struct ArrowSchema s;
-  cr_assert_eq(zcp_schema_init(&s, "i", "x", 0, 0, NULL), ZCP_OK);
+  cr_assert_eq(zcp_schema_init("i", "x", 0, 0, &s, NULL), ZCP_OK);
   struct zcp_ipc_buffer b = {0};
   struct zcp_ipc_sink sink = zcp_ipc_sink_buffer(&b);
   struct zcp_ipc_writer *w;

@@ -172,11 +172,11 @@ static void dict_batch(const char *const *values, int n, struct ArrowSchema *sch
 }
 
 static void dict_schema(struct ArrowSchema *s) {
-  OK(zcp_schema_init(s, "+s", "", 0, 1, NULL));
+  OK(zcp_schema_init("+s", "", 0, 1, s, NULL));
   OK(zcp_schema_set_format(s->children[0], "s"));
   OK(zcp_schema_set_name(s->children[0], "d"));
   OK(zcp_schema_alloc_dictionary(s->children[0]));
-  OK(zcp_schema_init(s->children[0]->dictionary, "u", NULL, ARROW_FLAG_NULLABLE, 0,
+  OK(zcp_schema_init("u", NULL, ARROW_FLAG_NULLABLE, 0, s->children[0]->dictionary,
                      NULL));
 }
 
