@@ -399,9 +399,9 @@ struct zcp_array_view {
 /* Builds a view of array + schema (recursively). Checks the structure (formats parse,
  * buffer and child counts match the type, lengths/offsets non-negative, depth bounded)
  * but not the data: validate for that. Release with zcp_array_view_reset. */
-ZCP_CHECK_RESULT zcp_status_t zcp_array_view_init(struct zcp_array_view *view,
-                                                  const struct ArrowArray *array,
+ZCP_CHECK_RESULT zcp_status_t zcp_array_view_init(const struct ArrowArray *array,
                                                   const struct ArrowSchema *schema,
+                                                  struct zcp_array_view *view,
                                                   struct zcp_error *err);
 void zcp_array_view_reset(struct zcp_array_view *view);
 

@@ -371,7 +371,7 @@ static zcp_status_t decode(const zcp__pb_descriptor *desc,
   st = build_array(desc->schema, desc->batch, r, array);
   if (st != ZCP_OK) return zcp_error_set(err, st, "descriptor: cannot build the array");
   struct zcp_array_view view;
-  st = zcp_array_view_init(&view, array, schema, err);
+  st = zcp_array_view_init(array, schema, &view, err);
   if (st != ZCP_OK) return zcp_error_prefix(err, ZCP_CORRUPT_INPUT, "descriptor: ");
   st = zcp__array_view_validate(&view, level, level == ZCP_VALIDATE_DEFAULT, err);
   zcp_array_view_reset(&view);

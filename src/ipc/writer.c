@@ -577,7 +577,7 @@ zcp_status_t zcp_ipc_writer_write(struct zcp_ipc_writer *w,
   }
   ZCP_RETURN_NOT_OK(zcp_array_validate(batch, &w->schema, ZCP_VALIDATE_DEFAULT, err));
   struct zcp_array_view v;
-  ZCP_RETURN_NOT_OK(zcp_array_view_init(&v, batch, &w->schema, err));
+  ZCP_RETURN_NOT_OK(zcp_array_view_init(batch, &w->schema, &v, err));
   zcp_status_t st = write_dictionaries(w, &v, err);
   struct body b;
   memset(&b, 0, sizeof b);

@@ -48,8 +48,8 @@ static void round_trip(const struct ArrowArray *batch, const struct ArrowSchema 
     abort();
   }
   struct zcp_array_view a, b;
-  if (zcp_array_view_init(&a, batch, schema, NULL) != ZCP_OK ||
-      zcp_array_view_init(&b, &back, zcp_ipc_reader_schema(r), NULL) != ZCP_OK ||
+  if (zcp_array_view_init(batch, schema, &a, NULL) != ZCP_OK ||
+      zcp_array_view_init(&back, zcp_ipc_reader_schema(r), &b, NULL) != ZCP_OK ||
       a.length != b.length || a.n_children != b.n_children) {
     abort();
   }

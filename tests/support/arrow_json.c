@@ -718,7 +718,7 @@ zcp_status_t zcp_json_compare_batch(const struct zcp_json_file *f, int64_t i,
   json_t *jb = json_array_get(f->batches, (size_t)i);
   if (jb == NULL) return zcp_error_set(err, ZCP_NOT_FOUND, "JSON has no batch %lld", (long long)i);
   struct zcp_array_view view;
-  ZCP_RETURN_NOT_OK(zcp_array_view_init(&view, batch, schema, err));
+  ZCP_RETURN_NOT_OK(zcp_array_view_init(batch, schema, &view, err));
   struct cmp *c = calloc(1, sizeof *c);
   c->f = f;
   c->err = err;

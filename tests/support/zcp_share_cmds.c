@@ -58,13 +58,13 @@ static zcp_status_t check_table(struct zcp_table *t, int64_t first, int64_t n,
     return err.code;
   }
   struct zcp_array_view rv, tv;
-  zcp_status_t st = zcp_array_view_init(&rv, &ra, &rs, &err);
+  zcp_status_t st = zcp_array_view_init(&ra, &rs, &rv, &err);
   uint64_t h = 0xcbf29ce484222325ull;
   int64_t row = 0;
   char a[256], b[256];
   for (int64_t k = 0; k < zcp_table_num_batches(t) && st == ZCP_OK; k++) {
     const struct ArrowArray *batch = zcp_table_batch(t, k);
-    st = zcp_array_view_init(&tv, batch, zcp_table_schema(t), &err);
+    st = zcp_array_view_init(batch, zcp_table_schema(t), &tv, &err);
     if (st != ZCP_OK) break;
     for (int64_t i = 0; i < batch->length && st == ZCP_OK; i++, row++) {
       for (int64_t c = 0; c < rv.n_children && st == ZCP_OK; c++) {

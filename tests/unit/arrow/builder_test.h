@@ -146,7 +146,7 @@ static inline void finish(struct zcp_builder *b, struct ArrowArray *a,
   cr_assert_eq(zcp_builder_length(b), 0);
   check_layout(a, 64);
   cr_assert_eq(zcp_array_validate(a, s, ZCP_VALIDATE_FULL, &e), ZCP_OK, "%s", e.message);
-  cr_assert_eq(zcp_array_view_init(v, a, s, &e), ZCP_OK, "%s", e.message);
+  cr_assert_eq(zcp_array_view_init(a, s, v, &e), ZCP_OK, "%s", e.message);
 }
 
 static inline void done(struct ArrowArray *a, struct ArrowSchema *s,

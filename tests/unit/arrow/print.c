@@ -12,7 +12,7 @@ static void cell(const struct ArrowArray *batch, const struct ArrowSchema *schem
                  const char *name, int64_t r, char *out, size_t cap) {
   struct zcp_array_view v;
   struct zcp_error err = {0};
-  cr_assert_eq(zcp_array_view_init(&v, batch, schema, &err), ZCP_OK, "%s", err.message);
+  cr_assert_eq(zcp_array_view_init(batch, schema, &v, &err), ZCP_OK, "%s", err.message);
   int64_t c = 0;
   while (c < schema->n_children && strcmp(schema->children[c]->name, name) != 0) c++;
   cr_assert_lt(c, schema->n_children, "no column %s", name);
@@ -131,7 +131,7 @@ Test(print, run_end_encoded_repeats_values_over_runs) {
   zcp_builder_release(b);
   cr_assert_eq(a.length, 8);
   struct zcp_array_view v;
-  cr_assert_eq(zcp_array_view_init(&v, &a, &s, &err), ZCP_OK, "%s", err.message);
+  cr_assert_eq(zcp_array_view_init(&a, &s, &v, &err), ZCP_OK, "%s", err.message);
   const char *want[] = {"0.5", "0.5", "0.5", "null", "2.5", "2.5", "2.5", "2.5"};
   char got[32];
   for (int i = 0; i < 8; i++) {
@@ -150,7 +150,7 @@ Test(print, format_reports_wanted_length_and_truncates) {
   cr_assert_eq(zcp_fixture_schema(&s, &err), ZCP_OK);
   cr_assert_eq(zcp_fixture_batch(0, 20, NULL, &b, &err), ZCP_OK);
   struct zcp_array_view v;
-  cr_assert_eq(zcp_array_view_init(&v, &b, &s, &err), ZCP_OK);
+  cr_assert_eq(zcp_array_view_init(&b, &s, &v, &err), ZCP_OK);
   char small[5];
   int64_t n = zcp_array_view_format(&v.children[FX_STR], 12, small, sizeof small);
   cr_expect_eq(n, 8); /* "row-12" with quotes */

@@ -20,8 +20,8 @@ static void expect_same_values(const struct ArrowArray *a, const struct ArrowArr
                                const struct ArrowSchema *schema) {
   struct zcp_array_view va, vb;
   struct zcp_error err = {0};
-  cr_assert_eq(zcp_array_view_init(&va, a, schema, &err), ZCP_OK, "%s", err.message);
-  cr_assert_eq(zcp_array_view_init(&vb, b, schema, &err), ZCP_OK, "%s", err.message);
+  cr_assert_eq(zcp_array_view_init(a, schema, &va, &err), ZCP_OK, "%s", err.message);
+  cr_assert_eq(zcp_array_view_init(b, schema, &vb, &err), ZCP_OK, "%s", err.message);
   cr_assert_eq(va.length, vb.length);
   char ta[512], tb[512];
   for (int64_t c = 0; c < va.n_children; c++) {

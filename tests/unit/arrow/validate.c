@@ -153,7 +153,7 @@ Test(validate, rejects_values_buffer_smaller_than_rows_need) {
   zcp__array_set_buffer(&col, 1, values, 80);
   passes(&root);
   struct zcp_array_view v;
-  cr_assert_eq(zcp_array_view_init(&v, &root.array, &root.schema, NULL), ZCP_OK);
+  cr_assert_eq(zcp_array_view_init(&root.array, &root.schema, &v, NULL), ZCP_OK);
   v.children[0].buffer_size[1] = 79;
   struct zcp_error err;
   cr_assert_eq(zcp_array_view_validate(&v, ZCP_VALIDATE_MINIMAL, &err),

@@ -31,8 +31,8 @@ static inline void ipc_expect_same_rows(const struct ArrowArray *a,
                                         const struct ArrowSchema *sb) {
   struct zcp_error err = {0};
   struct zcp_array_view va, vb;
-  OKE(zcp_array_view_init(&va, a, sa, &err), &err);
-  OKE(zcp_array_view_init(&vb, b, sb, &err), &err);
+  OKE(zcp_array_view_init(a, sa, &va, &err), &err);
+  OKE(zcp_array_view_init(b, sb, &vb, &err), &err);
   cr_assert_eq(va.n_children, vb.n_children);
   for (int64_t c = 0; c < vb.n_children; c++) {
     for (int64_t i = 0; i < b->length; i++) {

@@ -268,7 +268,7 @@ Test(ipc_read_batch, delta_dictionaries_append_and_replacements_replace) {
     OKE(zcp_ipc_reader_next(r, &a, &err), &err);
     cr_assert_not_null(a.release);
     struct zcp_array_view v;
-    OKE(zcp_array_view_init(&v, &a, zcp_ipc_reader_schema(r), &err), &err);
+    OKE(zcp_array_view_init(&a, zcp_ipc_reader_schema(r), &v, &err), &err);
     for (int i = 0; i < 2; i++) {
       char buf[64];
       zcp_array_view_format(&v.children[0], i, buf, sizeof buf);
@@ -343,7 +343,7 @@ Test(ipc_read_batch, delta_dictionaries_of_nested_values) {
   struct zcp_table *t;
   OKE(ipc_read_bytes(b.data, b.size, ZCP_IPC_STREAM, ZCP_IPC_COPY, &t, &err), &err);
   struct zcp_array_view v;
-  OKE(zcp_array_view_init(&v, zcp_table_batch(t, 0), zcp_table_schema(t), &err), &err);
+  OKE(zcp_array_view_init(zcp_table_batch(t, 0), zcp_table_schema(t), &v, &err), &err);
   char buf[64];
   zcp_array_view_format(&v.children[0], 0, buf, sizeof buf);
   cr_assert_str_eq(buf, "[4]");
@@ -377,7 +377,7 @@ Test(ipc_read_batch, v4_unions_carry_a_validity_buffer) {
     struct zcp_table *t;
     OKE(ipc_read_bytes(b.data, b.size, ZCP_IPC_STREAM, ZCP_IPC_COPY, &t, &err), &err);
     struct zcp_array_view v;
-    OKE(zcp_array_view_init(&v, zcp_table_batch(t, 0), zcp_table_schema(t), &err), &err);
+    OKE(zcp_array_view_init(zcp_table_batch(t, 0), zcp_table_schema(t), &v, &err), &err);
     char buf[64];
     zcp_array_view_format(&v.children[0], 1, buf, sizeof buf);
     cr_assert_str_eq(buf, "8");

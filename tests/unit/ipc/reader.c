@@ -303,7 +303,7 @@ Test(ipc_reader, mapped_file_lives_as_long_as_its_arrays) {
   struct zcp_array_view v;
   struct ArrowSchema s;
   OKE(zcp_fixture_schema(&s, &err), &err);
-  OKE(zcp_array_view_init(&v, &a, &s, &err), &err);
+  OKE(zcp_array_view_init(&a, &s, &v, &err), &err);
   zcp_array_view_format(&v.children[FX_STR], 2, buf, sizeof buf);
   cr_assert_str_eq(buf, "\"row-2\"");
   zcp_array_view_reset(&v);
