@@ -229,7 +229,7 @@ struct zcp_string_view {
   int64_t size;
 };
 /* Starts reading a blob (NULL means no metadata: zero pairs). */
-void zcp_metadata_reader_init(struct zcp_metadata_reader *r, const char *metadata);
+void zcp_metadata_reader_init(const char *metadata, struct zcp_metadata_reader *r);
 /* Returns true and fills key/value while pairs remain. */
 bool zcp_metadata_reader_next(struct zcp_metadata_reader *r, struct zcp_string_view *key,
                               struct zcp_string_view *value);

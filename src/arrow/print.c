@@ -335,7 +335,7 @@ static void put_type(struct out *o, const struct ArrowSchema *s, int depth) {
 static void print_metadata(FILE *f, const char *md, int indent) {
   struct zcp_metadata_reader r;
   struct zcp_string_view k, v;
-  zcp_metadata_reader_init(&r, md);
+  zcp_metadata_reader_init(md, &r);
   while (zcp_metadata_reader_next(&r, &k, &v)) {
     fprintf(f, "%*s  %.*s = %.*s\n", indent, "", (int)k.size, k.data, (int)v.size, v.data);
   }

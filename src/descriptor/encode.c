@@ -81,7 +81,7 @@ static zcp_status_t encode_field(struct enc *e, const struct zcp_array_view *v,
   }
   struct zcp_metadata_reader r;
   struct zcp_string_view key, value;
-  zcp_metadata_reader_init(&r, s->metadata);
+  zcp_metadata_reader_init(s->metadata, &r);
   size_t n = (size_t)r.remaining;
   if (n > 0) {
     f->metadata = arena_alloc(&e->arena, n * sizeof *f->metadata);

@@ -102,7 +102,7 @@ zcp_fb_ref zcp__ipc_metadata_encode(struct zcp_fb_builder *b, const char *metada
   int64_t n = 0;
   const char *blobs[2] = {metadata, extra};
   for (int j = 0; j < 2; j++) {
-    zcp_metadata_reader_init(&r, blobs[j]);
+    zcp_metadata_reader_init(blobs[j], &r);
     while (zcp_metadata_reader_next(&r, &k, &v)) n++;
   }
   if (n == 0) return 0;
@@ -113,7 +113,7 @@ zcp_fb_ref zcp__ipc_metadata_encode(struct zcp_fb_builder *b, const char *metada
   }
   int64_t i = 0;
   for (int j = 0; j < 2; j++) {
-    zcp_metadata_reader_init(&r, blobs[j]);
+    zcp_metadata_reader_init(blobs[j], &r);
     while (zcp_metadata_reader_next(&r, &k, &v)) {
       zcp_fb_ref key = zcp__fb_string_create(b, k.data, k.size);
       zcp_fb_ref val = zcp__fb_string_create(b, v.data, v.size);

@@ -394,7 +394,7 @@ static zcp_status_t compare_metadata(const char *want, const char *got, const ch
   struct zcp_metadata_reader r;
   struct zcp_string_view k, v, g;
   int32_t nwant = 0, ngot = 0;
-  zcp_metadata_reader_init(&r, want);
+  zcp_metadata_reader_init(want, &r);
   while (zcp_metadata_reader_next(&r, &k, &v)) {
     nwant++;
     char key[256];
@@ -404,7 +404,7 @@ static zcp_status_t compare_metadata(const char *want, const char *got, const ch
                            what, key);
     }
   }
-  zcp_metadata_reader_init(&r, got);
+  zcp_metadata_reader_init(got, &r);
   while (zcp_metadata_reader_next(&r, &k, &v)) ngot++;
   if (ngot != nwant) {
     return zcp_error_set(err, ZCP_CORRUPT_INPUT, "%s: %d metadata pairs, expected %d", what,
