@@ -162,9 +162,9 @@ zcp_status_t zcp_pool_seal_for(struct zcp_pool *pool, const struct zcp_request *
   return zcp__table_seal(pool->table, rq, offset, err);
 }
 
-zcp_status_t zcp_pool_lookup(struct zcp_pool *pool, int64_t offset, int64_t length,
-                             struct zcp_block_info *out, struct zcp_error *err) {
-  return zcp__table_lookup(pool->table, offset, length, out, err);
+zcp_status_t zcp_pool_find_block(struct zcp_pool *pool, int64_t offset, int64_t length,
+                                 struct zcp_block_info *out, struct zcp_error *err) {
+  return zcp__table_find_block(pool->table, offset, length, out, err);
 }
 
 zcp_status_t zcp_pool_reclaim(struct zcp_pool *pool, int32_t node, uint64_t epoch,

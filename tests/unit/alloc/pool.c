@@ -156,12 +156,12 @@ Test(pool, misuse_through_pointers_is_a_typed_error) {
    * "corrupt" by it). */
   struct zcp_block_info info;
   memset(&info, 0xff, sizeof info);
-  FAILS(zcp_pool_lookup(r.pool, a - r.mem + 10, 100, &info, &err), ZCP_INVALID_ARGUMENT,
-        "not sealed");
+  FAILS(zcp_pool_find_block(r.pool, a - r.mem + 10, 100, &info, &err),
+        ZCP_INVALID_ARGUMENT, "not sealed");
   cr_assert_eq(info.offset, a - r.mem);
   cr_assert_eq(info.state, ZCP_BLOCK_GRANTED);
   OK(zcp_pool_seal(r.pool, a, &err));
-  OK(zcp_pool_lookup(r.pool, a - r.mem, 1000, &info, &err));
+  OK(zcp_pool_find_block(r.pool, a - r.mem, 1000, &info, &err));
   cr_assert_eq(info.node, 0);
   cr_assert_eq(info.epoch, 1);
   OK(zcp_pool_free(r.pool, a, &err));
@@ -413,7 +413,7 @@ Test(pool, builds_arrow_columns_straight_into_the_range) {
   void *data = (void *)array.children[1]->buffers[2];
   OK(zcp_pool_seal(r.pool, data, &err));
   struct zcp_block_info info;
-  OK(zcp_pool_lookup(r.pool, (uint8_t *)data - r.mem, 1000, &info, &err));
+  OK(zcp_pool_find_block(r.pool, (uint8_t *)data - r.mem, 1000, &info, &err));
   cr_assert_eq(info.state, ZCP_BLOCK_SEALED);
   check(r.pool);
   array.release(&array);
