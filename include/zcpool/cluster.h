@@ -196,7 +196,7 @@ ZCP_CHECK_RESULT zcp_status_t zcp_node_barrier(struct zcp_node *node, int timeou
  * A shared batch lives where it was built (any node's region); only its descriptor
  * travels. Every node keeps a replica of the catalog (name -> creator node and epoch,
  * kind, descriptor, rows), filled by the creator's parallel Publish to every node, so a
- * lookup is local: decode the descriptor, verify the buffers with their regions' owners
+ * import is local: decode the descriptor, verify the buffers with their regions' owners
  * (one Verify call per owner, in parallel), invalidate them on non-coherent regions and
  * read in place.
  *
@@ -255,7 +255,7 @@ ZCP_CHECK_RESULT zcp_status_t zcp_node_share(struct zcp_node *node, const char *
  * at level) whose buffers point into the regions. Errors: ZCP_NOT_FOUND, ZCP_STALE
  * (creator or region restarted, or the memory freed and reused), ZCP_PEER_DOWN (owner
  * down), ZCP_BUSY (a block not sealed), ZCP_CORRUPT_INPUT. */
-ZCP_CHECK_RESULT zcp_status_t zcp_node_lookup(struct zcp_node *node, const char *name,
+ZCP_CHECK_RESULT zcp_status_t zcp_node_import(struct zcp_node *node, const char *name,
                                               enum zcp_validate_level level,
                                               struct zcp_table **out,
                                               struct zcp_error *err);

@@ -41,7 +41,7 @@ ZCP_CHECK_RESULT zcp_status_t zcp_hugetable_commit(struct zcp_node *node,
                                                    int timeout_ms, struct zcp_error *err);
 /* Waits up to timeout_ms for the manifest and every chunk it lists, then imports them
  * (validated at level) into one table. ZCP_INCOMPLETE after the timeout says what is
- * missing; import errors are those of zcp_node_lookup. */
+ * missing; import errors are those of zcp_node_import. */
 ZCP_CHECK_RESULT zcp_status_t zcp_hugetable_open(struct zcp_node *node, const char *name,
                                                  enum zcp_validate_level level,
                                                  int timeout_ms, struct zcp_table **out,

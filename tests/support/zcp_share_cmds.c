@@ -289,7 +289,7 @@ bool zcp_test_share_cmd(struct zcp_node *node, const char *line, char *out, size
     answer(out, cap, st, "", &err);
   } else if (sscanf(line, "lookup %127s %lld %lld", name, &first, &n) == 3) {
     struct zcp_table *t = NULL;
-    st = zcp_node_lookup(node, name, ZCP_VALIDATE_FULL, &t, &err);
+    st = zcp_node_import(node, name, ZCP_VALIDATE_FULL, &t, &err);
     if (st != ZCP_OK) return answer(out, cap, st, "", &err), true;
     char why[300] = "";
     uint64_t h = 0;
