@@ -133,7 +133,7 @@ int main(int argc, char **argv) {
   struct zcp_error err = {0};
   struct zcp_allocator *alloc = NULL;
   struct ArrowSchema schema;
-  if (zcp_node_pool(c.node, 0, &alloc, &err) != ZCP_OK) die("pool", &err);
+  if (zcp_node_allocator(c.node, 0, &alloc, &err) != ZCP_OK) die("pool", &err);
   if (!zcp_bench_schema(cols, &schema)) return 1;
   struct zcp_descriptor_memory mem;
   zcp_node_memory(c.node, &mem);

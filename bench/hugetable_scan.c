@@ -37,7 +37,7 @@ __attribute__((noinline)) static int64_t sum(const int64_t *p, int64_t n) {
 static zcp_status_t add_chunk(struct zcp_node *node, int64_t first, int64_t rows,
                               struct zcp_error *err) {
   struct zcp_allocator *alloc = NULL;
-  ZCP_RETURN_NOT_OK(zcp_node_pool(node, zcp_node_id(node), &alloc, err));
+  ZCP_RETURN_NOT_OK(zcp_node_allocator(node, zcp_node_id(node), &alloc, err));
   int64_t *p = alloc->allocate(alloc, rows * 8, alloc->alignment);
   if (p == NULL)
     return zcp_error_set(err, ZCP_NO_SPACE, "chunk of %lld rows", (long long)rows);

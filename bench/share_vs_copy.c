@@ -180,7 +180,7 @@ int main(int argc, char **argv) {
   struct zcp_allocator *alloc = NULL;
   struct ArrowSchema schema;
   struct ArrowArray big;
-  if (zcp_node_pool(c.node, 0, &alloc, &err) != ZCP_OK ||
+  if (zcp_node_allocator(c.node, 0, &alloc, &err) != ZCP_OK ||
       !zcp_bench_schema(cols, &schema)) {
     zcp_bench_cluster_stop(&c);
     return 1;

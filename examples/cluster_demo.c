@@ -319,7 +319,7 @@ static int run_node(const char *config_path, int id, int64_t rows, struct report
   int32_t owner = id == 2 ? 0 : id;
   struct zcp_allocator *pool;
   t0 = now_s();
-  CHECK(zcp_node_pool(node, owner, &pool, &err), "pool");
+  CHECK(zcp_node_allocator(node, owner, &pool, &err), "pool");
   CHECK(build_chunk(pool, &schema, id * rows, rows, &chunk, &err), "build");
   rep->seconds[BUILD] = now_s() - t0;
   printf("node %d: built rows [%" PRId64 ", %" PRId64 ") in %s: %.3f s\n", id, id * rows,

@@ -136,9 +136,9 @@ ZCP_CHECK_RESULT zcp_status_t zcp_node_wait_peer(struct zcp_node *node, int32_t 
 /* The pool of node `owner`'s region, as an allocator for builders. Local when owner is
  * this node, remote otherwise. Borrowed: valid until zcp_node_close. A remote pool's
  * allocate returns NULL when the call fails; zcp_node_last_error tells why. */
-ZCP_CHECK_RESULT zcp_status_t zcp_node_pool(struct zcp_node *node, int32_t owner,
-                                            struct zcp_allocator **out,
-                                            struct zcp_error *err);
+ZCP_CHECK_RESULT zcp_status_t zcp_node_allocator(struct zcp_node *node, int32_t owner,
+                                                 struct zcp_allocator **out,
+                                                 struct zcp_error *err);
 /* The last failure of a pool call made by this thread (remote pools), or ZCP_OK. */
 zcp_status_t zcp_node_last_error(struct zcp_error *err);
 

@@ -534,7 +534,7 @@ Test(cluster_security, flush_accepts_only_ranges_the_caller_holds) {
   cr_assert_eq(flush(base + (uint64_t)off, 4096 + 128, &err), ZCP_INVALID_ARGUMENT);
   cr_assert(strstr(err.message, "node 1") != NULL, "%s", err.message);
   struct zcp_allocator *local = NULL;
-  cr_assert_eq(zcp_node_pool(node, 0, &local, &err), ZCP_OK);
+  cr_assert_eq(zcp_node_allocator(node, 0, &local, &err), ZCP_OK);
   void *mine = local->allocate(local, 4096, 128);
   cr_assert_not_null(mine);
   cr_assert_eq(flush((uint64_t)(uintptr_t)mine, 128, &err), ZCP_INVALID_ARGUMENT);

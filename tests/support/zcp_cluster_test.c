@@ -306,7 +306,7 @@ static void cmd_build(struct zcp_node *node, int owner, int64_t n, bool writebac
     snprintf(out, cap, "fail %s", err.message);
     return;
   }
-  zcp_status_t ist = zcp_node_pool(node, owner, &alloc, &err);
+  zcp_status_t ist = zcp_node_allocator(node, owner, &alloc, &err);
   if (ist == ZCP_OK) ist = zcp_builder_init(&col, alloc, &b, &err);
   col.release(&col);
   if (ist != ZCP_OK) {

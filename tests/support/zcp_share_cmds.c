@@ -115,7 +115,7 @@ static zcp_status_t build(struct zcp_node *node, int owner, int64_t first, int64
                           bool one, struct ArrowSchema *s, struct ArrowArray *a,
                           struct zcp_error *err) {
   struct zcp_allocator *alloc = NULL;
-  ZCP_RETURN_NOT_OK(zcp_node_pool(node, owner, &alloc, err));
+  ZCP_RETURN_NOT_OK(zcp_node_allocator(node, owner, &alloc, err));
   if (!one) {
     ZCP_RETURN_NOT_OK(zcp_fixture_schema(s, err));
     zcp_status_t st = zcp_fixture_batch(first, n, alloc, a, err);

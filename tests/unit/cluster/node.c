@@ -91,10 +91,10 @@ Test(node, absent_peers_give_typed_errors_and_bounded_waits) {
   cr_assert_eq(zcp_node_alloc(node, 2, 64, &p, &err), ZCP_PEER_DOWN);
   cr_assert(strstr(err.message, "node 2") != NULL, "%s", err.message);
   struct zcp_allocator *remote = NULL;
-  cr_assert_eq(zcp_node_pool(node, 1, &remote, &err), ZCP_OK);
+  cr_assert_eq(zcp_node_allocator(node, 1, &remote, &err), ZCP_OK);
   cr_assert_null(remote->allocate(remote, 64, 64));
   cr_assert_eq(zcp_node_last_error(&err), ZCP_PEER_DOWN);
-  cr_assert_eq(zcp_node_pool(node, 3, &remote, &err), ZCP_NOT_FOUND);
+  cr_assert_eq(zcp_node_allocator(node, 3, &remote, &err), ZCP_NOT_FOUND);
   cr_assert_eq(zcp_node_ping(node, 0, 0, &err), ZCP_INVALID_ARGUMENT, "not a peer");
   cr_assert_eq(zcp_node_barrier(node, 300, &err), ZCP_PEER_DOWN);
   cr_assert_eq(zcp_node_wait_peer(node, 1, true, 100, &err), ZCP_TIMEOUT);
@@ -107,7 +107,7 @@ Test(node, local_pool_state_word_and_status) {
   cr_assert_eq(zcp_node_open(&cfg, 0, &node, &err), ZCP_OK, "%s", err.message);
   cr_assert_eq(zcp_node_wait_online(node, 100, &err), ZCP_OK, "alone: online at once");
   struct zcp_allocator *local = NULL;
-  cr_assert_eq(zcp_node_pool(node, 0, &local, &err), ZCP_OK);
+  cr_assert_eq(zcp_node_allocator(node, 0, &local, &err), ZCP_OK);
   void *p = local->allocate(local, 1000, 64);
   cr_assert_not_null(p);
   cr_assert_eq((uintptr_t)p % 128, 0);
