@@ -15,7 +15,7 @@
  *      pool.
  *   3. Every node seals its chunk and adds it to "demo" (only a descriptor of a few
  *      hundred bytes travels); node 0 commits the table.
- *   4. Every node opens the table (its buffers stay where they were built) and walks
+ *   4. Every node imports the table (its buffers stay where they were built) and walks
  *      every value into a checksum; all three must agree.
  *   5. Node 1 hands the table to DuckDB (in place) and checks a GROUP BY against sums it
  *      computed by walking the arrays.
@@ -346,7 +346,7 @@ static int run_node(const char *config_path, int id, int64_t rows, struct report
 
   /* 4. every node assembles the table from the descriptors and reads it in place. */
   t0 = now_s();
-  CHECK(zcp_hugetable_open(node, TABLE, ZCP_VALIDATE_DEFAULT, WAIT_MS, &table, &err),
+  CHECK(zcp_hugetable_import(node, TABLE, ZCP_VALIDATE_DEFAULT, WAIT_MS, &table, &err),
         "open table");
   rep->seconds[OPEN] = now_s() - t0;
   struct walk w;

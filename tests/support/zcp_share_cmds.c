@@ -162,7 +162,7 @@ static void cmd_open_check(struct zcp_node *node, const char *name, int64_t tota
                            bool sql, char *out, size_t cap) {
   struct zcp_error err = {0};
   struct zcp_table *t = NULL;
-  zcp_status_t st = zcp_hugetable_open(node, name, ZCP_VALIDATE_FULL, ms, &t, &err);
+  zcp_status_t st = zcp_hugetable_import(node, name, ZCP_VALIDATE_FULL, ms, &t, &err);
   if (st != ZCP_OK) return answer(out, cap, st, "", &err);
   char why[300] = "", extra[64];
   uint64_t h = 0;

@@ -64,7 +64,7 @@ Test(share, bad_arguments_are_typed_and_leave_the_batch) {
   cr_assert_eq(zcp_node_import(node, "x", ZCP_VALIDATE_FULL, &t, &err), ZCP_NOT_FOUND);
   cr_assert_null(t);
   cr_assert_eq(zcp_hugetable_commit(node, "h", -5, 0, &err), ZCP_INVALID_ARGUMENT);
-  cr_assert_eq(zcp_hugetable_open(node, "h", ZCP_VALIDATE_FULL, 0, &t, &err),
+  cr_assert_eq(zcp_hugetable_import(node, "h", ZCP_VALIDATE_FULL, 0, &t, &err),
                ZCP_INCOMPLETE);
   uint64_t id = 0;
   cr_assert_eq(zcp_node_lease(node, "x", 1000, &id, &err), ZCP_NOT_FOUND);
