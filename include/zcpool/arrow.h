@@ -188,12 +188,29 @@ int32_t zcp_type_n_buffers(enum zcp_type type);
  * ------------------------------------------------------------------------------------- */
 
 /* Initialises a schema node owned by zcpool with a copy of format and name (name may be
- * NULL), the given ARROW_FLAG_* flags and n_children children, each initialised as an
- * empty released-safe node ("n" format) to be set up with zcp_schema_set_*. */
+ * NULL), the given ARROW_FLAG_* flags and n_children children. Each child starts as a
+ * live placeholder ("n", the null type) owned by the node, so that at every step of the
+ * construction the tree is valid and one zcp_schema_release of the root frees all of it.
+ * Give the children their types with zcp_schema_set_child. */
 ZCP_CHECK_RESULT zcp_status_t zcp_schema_init(const char *format, const char *name,
                                               int64_t flags, int64_t n_children,
                                               struct ArrowSchema *schema,
                                               struct zcp_error *err);
+/* Makes child i of parent (a node zcpool made: zcp_schema_init, zcp_schema_copy) a new
+ * node, as zcp_schema_init makes one, and releases what the child held before (its
+ * placeholder, or an earlier child with all of its own children). The parent owns the
+ * new child: it is released with the parent, never on its own. On error (a bad format,
+ * i out of range, a parent zcpool did not make) the child is left as it was. A record
+ * batch struct<id: int64, tags: list<utf8>>:
+ *   zcp_schema_init("+s", "", 0, 2, &schema, &err);
+ *   zcp_schema_set_child(&schema, 0, "l", "id", 0, 0, &err);
+ *   zcp_schema_set_child(&schema, 1, "+l", "tags", ARROW_FLAG_NULLABLE, 1, &err);
+ *   zcp_schema_set_child(schema.children[1], 0, "u", "item", ARROW_FLAG_NULLABLE, 0,
+ *                        &err); */
+ZCP_CHECK_RESULT zcp_status_t zcp_schema_set_child(struct ArrowSchema *parent, int64_t i,
+                                                   const char *format, const char *name,
+                                                   int64_t flags, int64_t n_children,
+                                                   struct zcp_error *err);
 
 /* Setters for a schema node created by zcp_schema_init (any node of such a tree). */
 ZCP_CHECK_RESULT zcp_status_t zcp_schema_set_format(struct ArrowSchema *schema,

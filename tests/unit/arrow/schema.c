@@ -202,6 +202,126 @@ Test(schema, setters) {
   cr_assert_eq(zcp_schema_alloc_dictionary(&foreign), ZCP_INVALID_ARGUMENT);
 }
 
+/* The release callback of a schema another library made. */
+static void not_ours_release(struct ArrowSchema *s) {
+  s->release = NULL;
+}
+
+Test(schema, set_child_builds_a_tree_in_place_with_one_release) {
+  struct ArrowSchema s;
+  struct zcp_error e = {0};
+  OK(zcp_schema_init("+s", "batch", 0, 3, &s, &e));
+  struct ArrowSchema *slots[3] = {s.children[0], s.children[1], s.children[2]};
+  OK(zcp_schema_set_child(&s, 0, "l", "id", 0, 0, &e));
+  OK(zcp_schema_set_child(&s, 1, "+l", "tags", ARROW_FLAG_NULLABLE, 1, &e));
+  OK(zcp_schema_set_child(s.children[1], 0, "u", "item", ARROW_FLAG_NULLABLE, 0, &e));
+  for (int i = 0; i < 3; i++) {
+    cr_assert_eq(s.children[i], slots[i], "child %d is filled where it was", i);
+    cr_assert_not_null(s.children[i]->release, "child %d is live", i);
+  }
+  cr_assert_str_eq(s.children[0]->format, "l");
+  cr_assert_str_eq(s.children[0]->name, "id");
+  cr_assert_eq(s.children[0]->flags, 0);
+  cr_assert_str_eq(s.children[1]->format, "+l");
+  cr_assert_eq(s.children[1]->flags, ARROW_FLAG_NULLABLE);
+  cr_assert_eq(s.children[1]->n_children, 1);
+  cr_assert_str_eq(s.children[1]->children[0]->format, "u");
+  cr_assert_str_eq(s.children[1]->children[0]->name, "item");
+  /* a child never set keeps its placeholder: the tree is valid at every step */
+  cr_assert_str_eq(s.children[2]->format, "n");
+  OK(zcp_schema_validate(&s, &e));
+
+  /* the tree is the parent's: a copy and a builder see the children, and one release
+   * of the root frees every node (the sanitizer build checks for leaks and double
+   * frees) */
+  struct ArrowSchema copy;
+  OK(zcp_schema_copy(&s, &copy, &e));
+  cr_assert_str_eq(copy.children[1]->children[0]->name, "item");
+  zcp_schema_release(&copy);
+  struct zcp_builder *b = NULL;
+  OK(zcp_builder_init(&s, NULL, &b, &e));
+  cr_assert_not_null(zcp_builder_child(zcp_builder_child(b, 1), 0));
+  zcp_builder_release(b);
+  zcp_schema_release(&s);
+  cr_assert_null(s.release);
+}
+
+Test(schema, set_child_replaces_a_child_and_everything_under_it) {
+  struct ArrowSchema s;
+  OK(zcp_schema_init("+s", "", 0, 1, &s, NULL));
+  OK(zcp_schema_set_child(&s, 0, "+s", "old", 0, 2, NULL));
+  OK(zcp_schema_set_child(s.children[0], 1, "+l", "deep", 0, 1, NULL));
+  char *md = blob("k", "v");
+  OK(zcp_schema_set_metadata(s.children[0], md));
+  free(md);
+  OK(zcp_schema_alloc_dictionary(s.children[0]->children[0]));
+  /* the old subtree (children, metadata, an uninitialised dictionary) goes */
+  OK(zcp_schema_set_child(&s, 0, "tsu:UTC", "new", ARROW_FLAG_NULLABLE, 0, NULL));
+  cr_assert_str_eq(s.children[0]->format, "tsu:UTC");
+  cr_assert_str_eq(s.children[0]->name, "new");
+  cr_assert_null(s.children[0]->metadata);
+  cr_assert_eq(s.children[0]->n_children, 0);
+  OK(zcp_schema_validate(&s, NULL));
+  zcp_schema_release(&s);
+
+  /* a slot a consumer moved out (released) is filled again */
+  OK(zcp_schema_init("+s", "", 0, 1, &s, NULL));
+  struct ArrowSchema taken;
+  zcp_schema_move(s.children[0], &taken);
+  cr_assert_null(s.children[0]->release);
+  OK(zcp_schema_set_child(&s, 0, "g", "x", 0, 0, NULL));
+  cr_assert_str_eq(s.children[0]->format, "g");
+  OK(zcp_schema_validate(&s, NULL));
+  zcp_schema_release(&taken);
+  zcp_schema_release(&s);
+}
+
+Test(schema, set_child_errors_leave_the_child_as_it_was) {
+  struct ArrowSchema s;
+  struct zcp_error e = {0};
+  OK(zcp_schema_init("+s", "batch", 0, 2, &s, NULL));
+  OK(zcp_schema_set_child(&s, 0, "i", "kept", 0, 0, NULL));
+
+  /* an invalid format for a child: named, with the parent and the index */
+  cr_assert_eq(zcp_schema_set_child(&s, 0, "+q", "bad", 0, 0, &e), ZCP_INVALID_ARGUMENT);
+  cr_assert_eq(e.code, ZCP_INVALID_ARGUMENT);
+  cr_assert(strstr(e.message, "\"+q\"") != NULL, "%s", e.message);
+  cr_assert(strstr(e.message, "'batch'") != NULL, "%s", e.message);
+  cr_assert(strstr(e.message, "child 0") != NULL, "%s", e.message);
+  cr_assert_str_eq(s.children[0]->format, "i", "the old child stays");
+  cr_assert_str_eq(s.children[0]->name, "kept");
+  cr_assert_eq(zcp_schema_set_child(&s, 1, NULL, "x", 0, 0, &e), ZCP_INVALID_ARGUMENT);
+  cr_assert_eq(zcp_schema_set_child(&s, 1, "+s", "cols", 0, -1, &e),
+               ZCP_INVALID_ARGUMENT);
+  cr_assert(strstr(e.message, "cols") != NULL, "%s", e.message);
+  cr_assert_str_eq(s.children[1]->format, "n", "the placeholder stays");
+  cr_assert_eq(zcp_schema_set_child(&s, 1, "+q", "x", 0, 0, NULL), ZCP_INVALID_ARGUMENT,
+               "without an error struct too");
+
+  /* no such child */
+  cr_assert_eq(zcp_schema_set_child(&s, 2, "i", "x", 0, 0, &e), ZCP_INVALID_ARGUMENT);
+  cr_assert(strstr(e.message, "no child 2, it has 2") != NULL, "%s", e.message);
+  cr_assert_eq(zcp_schema_set_child(&s, -1, "i", "x", 0, 0, &e), ZCP_INVALID_ARGUMENT);
+  cr_assert_eq(zcp_schema_set_child(s.children[0], 0, "i", "x", 0, 0, &e),
+               ZCP_INVALID_ARGUMENT, "a leaf has no children");
+  OK(zcp_schema_validate(&s, &e));
+  zcp_schema_release(&s);
+
+  /* a parent zcpool did not make, a released one, none */
+  cr_assert_eq(zcp_schema_set_child(&s, 0, "i", "x", 0, 0, &e), ZCP_INVALID_ARGUMENT);
+  cr_assert(strstr(e.message, "released") != NULL, "%s", e.message);
+  struct ArrowSchema child = {.format = "n", .release = not_ours_release};
+  struct ArrowSchema *children[1] = {&child};
+  struct ArrowSchema foreign = {
+      .format = "+s", .n_children = 1, .children = children, .release = not_ours_release};
+  cr_assert_eq(zcp_schema_set_child(&foreign, 0, "i", "x", 0, 0, &e),
+               ZCP_INVALID_ARGUMENT);
+  cr_assert(strstr(e.message, "not a node zcpool made") != NULL, "%s", e.message);
+  cr_assert_str_eq(child.format, "n", "a foreign child is not touched");
+  cr_assert_not_null(child.release);
+  cr_assert_eq(zcp_schema_set_child(NULL, 0, "i", "x", 0, 0, &e), ZCP_INVALID_ARGUMENT);
+}
+
 Test(schema, deep_tree_validates_and_copies) {
   struct ArrowSchema root, copy;
   make_tree(&root);
