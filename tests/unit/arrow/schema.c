@@ -8,13 +8,13 @@
 
 #define OK(expr) cr_assert_eq((expr), ZCP_OK, "%s failed", #expr)
 
-/* Re-makes a placeholder child as a node with its own children. */
-static void reinit(struct ArrowSchema *s, const char *format, const char *name,
-                   int64_t flags, int64_t n_children) {
-  zcp_schema_release(s);
+/* Re-makes child i of parent (a placeholder or an earlier child) as a node with its own
+ * children. The child stays at the same address. */
+static void reinit(struct ArrowSchema *parent, int64_t i, const char *format,
+                   const char *name, int64_t flags, int64_t n_children) {
   struct zcp_error e = {0};
-  cr_assert_eq(zcp_schema_init(format, name, flags, n_children, s, &e), ZCP_OK, "%s",
-               e.message);
+  cr_assert_eq(zcp_schema_set_child(parent, i, format, name, flags, n_children, &e),
+               ZCP_OK, "%s", e.message);
 }
 
 static void set(struct ArrowSchema *s, const char *format, const char *name) {
@@ -42,17 +42,17 @@ static void make_tree(struct ArrowSchema *root) {
   free(md);
 
   struct ArrowSchema *a = root->children[0];
-  reinit(a, "+l", "a", ARROW_FLAG_NULLABLE, 1);
+  reinit(root, 0, "+l", "a", ARROW_FLAG_NULLABLE, 1);
   md = blob("doc", "a list");
   OK(zcp_schema_set_metadata(a, md));
   free(md);
   struct ArrowSchema *item = a->children[0];
-  reinit(item, "+s", "item", ARROW_FLAG_NULLABLE, 2);
+  reinit(a, 0, "+s", "item", ARROW_FLAG_NULLABLE, 2);
   set(item->children[0], "i", "x");
   struct ArrowSchema *y = item->children[1];
-  reinit(y, "+m", "y", ARROW_FLAG_NULLABLE | ARROW_FLAG_MAP_KEYS_SORTED, 1);
+  reinit(item, 1, "+m", "y", ARROW_FLAG_NULLABLE | ARROW_FLAG_MAP_KEYS_SORTED, 1);
   struct ArrowSchema *entries = y->children[0];
-  reinit(entries, "+s", "entries", 0, 2);
+  reinit(y, 0, "+s", "entries", 0, 2);
   set(entries->children[0], "u", "key");
   entries->children[0]->flags = 0;
   set(entries->children[1], "l", "value");
@@ -70,18 +70,18 @@ static void make_tree(struct ArrowSchema *root) {
   free(md);
 
   struct ArrowSchema *c = root->children[2];
-  reinit(c, "+ud:0,5", "c", 0, 2);
+  reinit(root, 2, "+ud:0,5", "c", 0, 2);
   set(c->children[0], "g", "f");
   set(c->children[1], "u", "s");
 
   struct ArrowSchema *d = root->children[3];
-  reinit(d, "+r", "d", 0, 2);
+  reinit(root, 3, "+r", "d", 0, 2);
   set(d->children[0], "i", "run_ends");
   d->children[0]->flags = 0;
   set(d->children[1], "tsu:UTC", "values");
 
   struct ArrowSchema *fsl = root->children[4];
-  reinit(fsl, "+w:3", NULL, 0, 1);
+  reinit(root, 4, "+w:3", NULL, 0, 1);
   set(fsl->children[0], "f", "item");
 }
 
@@ -436,12 +436,12 @@ Test(schema, copy_failure_leaves_dst_released) {
 /* A chain of n nested lists ending in int32. */
 static void make_chain(struct ArrowSchema *s, int n) {
   OK(zcp_schema_init("+l", "l0", 0, 1, s, NULL));
-  struct ArrowSchema *cur = s->children[0];
+  struct ArrowSchema *list = s;
   for (int i = 1; i < n; i++) {
-    reinit(cur, "+l", "l", 0, 1);
-    cur = cur->children[0];
+    reinit(list, 0, "+l", "l", 0, 1);
+    list = list->children[0];
   }
-  set(cur, "i", "leaf");
+  set(list->children[0], "i", "leaf");
 }
 
 Test(schema, depth_is_bounded) {
@@ -474,14 +474,14 @@ static void expect_invalid(const struct ArrowSchema *root, const char *want) {
 Test(schema, validate_list_child_count_names_path) {
   struct ArrowSchema root;
   OK(zcp_schema_init("+s", "", 0, 1, &root, NULL));
-  reinit(root.children[0], "+s", "a", 0, 1);
-  reinit(root.children[0]->children[0], "+l", "b", 0, 2);
+  reinit(&root, 0, "+s", "a", 0, 1);
+  reinit(root.children[0], 0, "+l", "b", 0, 2);
   expect_invalid(&root, "field 'a.b' (list): expected 1 child, found 2");
-  reinit(root.children[0]->children[0], "+vL", "b", 0, 0);
+  reinit(root.children[0], 0, "+vL", "b", 0, 0);
   expect_invalid(&root, "field 'a.b' (large_list_view): expected 1 child, found 0");
-  reinit(root.children[0]->children[0], "+w:2", "b", 0, 3);
+  reinit(root.children[0], 0, "+w:2", "b", 0, 3);
   expect_invalid(&root, "field 'a.b' (fixed_size_list): expected 1 child, found 3");
-  reinit(root.children[0]->children[0], "+L", "b", 0, 1);
+  reinit(root.children[0], 0, "+L", "b", 0, 1);
   OK(zcp_schema_validate(&root, NULL));
   zcp_schema_release(&root);
 }
@@ -490,14 +490,14 @@ Test(schema, validate_primitive_with_children) {
   struct ArrowSchema root;
   OK(zcp_schema_init("+s", "", 0, 2, &root, NULL));
   set(root.children[0], "i", "ok");
-  reinit(root.children[1], "u", "x", 0, 1);
+  reinit(&root, 1, "u", "x", 0, 1);
   expect_invalid(&root, "field 'x' (utf8): expected 0 children, found 1");
   zcp_schema_release(&root);
 
   /* unnamed children are named by index */
   OK(zcp_schema_init("+s", NULL, 0, 2, &root, NULL));
-  reinit(root.children[1], "+s", NULL, 0, 1);
-  reinit(root.children[1]->children[0], "g", "", 0, 1);
+  reinit(&root, 1, "+s", NULL, 0, 1);
+  reinit(root.children[1], 0, "g", "", 0, 1);
   expect_invalid(&root, "field '[1][0]' (double)");
   zcp_schema_release(&root);
 
@@ -512,20 +512,20 @@ Test(schema, validate_map_layout) {
   OK(zcp_schema_init("+s", "", 0, 1, &root, NULL));
   struct ArrowSchema *m = root.children[0];
 
-  reinit(m, "+m", "m", 0, 2);
+  reinit(&root, 0, "+m", "m", 0, 2);
   expect_invalid(&root, "field 'm' (map): expected 1 child, found 2");
 
-  reinit(m, "+m", "m", 0, 1);
+  reinit(&root, 0, "+m", "m", 0, 1);
   set(m->children[0], "+l", "entries");
   expect_invalid(&root, "field 'm' (map): entries child must be a struct");
 
-  reinit(m->children[0], "+s", "entries", ARROW_FLAG_NULLABLE, 2);
+  reinit(m, 0, "+s", "entries", ARROW_FLAG_NULLABLE, 2);
   expect_invalid(&root, "field 'm' (map): entries struct must not be nullable");
 
-  reinit(m->children[0], "+s", "entries", 0, 3);
+  reinit(m, 0, "+s", "entries", 0, 3);
   expect_invalid(&root, "field 'm' (map): entries struct must have 2 children");
 
-  reinit(m->children[0], "+s", "entries", 0, 2);
+  reinit(m, 0, "+s", "entries", 0, 2);
   set(m->children[0]->children[0], "u", "key");
   set(m->children[0]->children[1], "+l", "value");
   expect_invalid(&root, "field 'm.entries.value' (list): expected 1 child, found 0");
@@ -537,15 +537,15 @@ Test(schema, validate_map_layout) {
 Test(schema, validate_unions_and_run_end_encoded) {
   struct ArrowSchema root;
   OK(zcp_schema_init("+s", "", 0, 2, &root, NULL));
-  reinit(root.children[0], "+ud:0,1,7", "u", 0, 2);
+  reinit(&root, 0, "+ud:0,1,7", "u", 0, 2);
   expect_invalid(&root, "field 'u' (dense_union): expected 3 children, found 2");
-  reinit(root.children[0], "+us:", "u", 0, 1);
+  reinit(&root, 0, "+us:", "u", 0, 1);
   expect_invalid(&root, "field 'u' (sparse_union): expected 0 children, found 1");
-  reinit(root.children[0], "+us:3", "u", 0, 1);
+  reinit(&root, 0, "+us:3", "u", 0, 1);
 
-  reinit(root.children[1], "+r", "r", 0, 1);
+  reinit(&root, 1, "+r", "r", 0, 1);
   expect_invalid(&root, "field 'r' (run_end_encoded): expected 2 children, found 1");
-  reinit(root.children[1], "+r", "r", 0, 2);
+  reinit(&root, 1, "+r", "r", 0, 2);
   set(root.children[1]->children[0], "I", "run_ends");
   expect_invalid(&root, "field 'r' (run_end_encoded): run ends (child 0) must be int16");
   set(root.children[1]->children[0], "u", "run_ends");
