@@ -80,9 +80,8 @@ static zcp_status_t make_schema(struct ArrowSchema *s, struct zcp_error *err) {
               {"tsu:", "at", 0}};
   ZCP_RETURN_NOT_OK(zcp_schema_init("+s", "", 0, 6, s, err));
   for (int c = 0; c < 6; c++) {
-    zcp_schema_release(s->children[c]);
-    zcp_status_t st = zcp_schema_init(cols[c].format, cols[c].name, cols[c].flags, 0,
-                                      s->children[c], err);
+    zcp_status_t st =
+        zcp_schema_set_child(s, c, cols[c].format, cols[c].name, cols[c].flags, 0, err);
     if (st != ZCP_OK) {
       zcp_schema_release(s);
       return st;

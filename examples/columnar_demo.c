@@ -43,15 +43,12 @@ static void make_schema(struct ArrowSchema *s, struct zcp_error *err) {
               {"b", "ok", ARROW_FLAG_NULLABLE, 0}};
   if (zcp_schema_init("+s", "", 0, 6, s, err) != ZCP_OK) die("schema", err);
   for (int c = 0; c < 6; c++) {
-    zcp_schema_release(s->children[c]);
-    if (zcp_schema_init(cols[c].format, cols[c].name, cols[c].flags, cols[c].children,
-                        s->children[c], err) != ZCP_OK) {
+    if (zcp_schema_set_child(s, c, cols[c].format, cols[c].name, cols[c].flags,
+                             cols[c].children, err) != ZCP_OK) {
       die("schema", err);
     }
   }
-  struct ArrowSchema *tags = s->children[4];
-  zcp_schema_release(tags->children[0]);
-  if (zcp_schema_init("u", "item", ARROW_FLAG_NULLABLE, 0, tags->children[0], err) !=
+  if (zcp_schema_set_child(s->children[4], 0, "u", "item", ARROW_FLAG_NULLABLE, 0, err) !=
           ZCP_OK ||
       zcp_schema_alloc_dictionary(s->children[1]) != ZCP_OK ||
       zcp_schema_init("u", "", 0, 0, s->children[1]->dictionary, err) != ZCP_OK) {

@@ -16,10 +16,9 @@ int main(void) {
   struct zcp_error err = {0};
   struct ArrowSchema schema; /* a record batch: struct<id: int64, name: utf8> */
   CHECK(zcp_schema_init("+s", "", 0, 2, &schema, &err));
-  zcp_schema_release(schema.children[0]);
-  CHECK(zcp_schema_init("l", "id", 0, 0, schema.children[0], &err));
-  zcp_schema_release(schema.children[1]);
-  CHECK(zcp_schema_init("u", "name", ARROW_FLAG_NULLABLE, 0, schema.children[1], &err));
+  /* the two children start as placeholders; each gets its type in place */
+  CHECK(zcp_schema_set_child(&schema, 0, "l", "id", 0, 0, &err));
+  CHECK(zcp_schema_set_child(&schema, 1, "u", "name", ARROW_FLAG_NULLABLE, 0, &err));
 
   struct zcp_builder *b; /* NULL allocator: the heap; a pool later */
   CHECK(zcp_builder_init(&schema, NULL, &b, &err));
