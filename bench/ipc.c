@@ -107,12 +107,10 @@ static struct zcp_table *build_table(int64_t target_bytes) {
   const char *names[] = {"id", "score", "name", "tags"}, *formats[] = {"l", "g", "u", "+l"};
   if (zcp_schema_init("+s", "", 0, 4, &s, &err) != ZCP_OK) die("schema", &err);
   for (int c = 0; c < 4; c++) {
-    zcp_schema_release(s.children[c]);
-    if (zcp_schema_init(formats[c], names[c], 0, c == 3, s.children[c], &err) != ZCP_OK)
+    if (zcp_schema_set_child(&s, c, formats[c], names[c], 0, c == 3, &err) != ZCP_OK)
       die("schema", &err);
   }
-  zcp_schema_release(s.children[3]->children[0]);
-  if (zcp_schema_init("i", "item", 0, 0, s.children[3]->children[0], &err) != ZCP_OK)
+  if (zcp_schema_set_child(s.children[3], 0, "i", "item", 0, 0, &err) != ZCP_OK)
     die("schema", &err);
   struct zcp_table *t = NULL;
   struct zcp_builder *cols[4];

@@ -38,19 +38,14 @@ zcp_status_t zcp_fixture_schema(struct ArrowSchema *out, struct zcp_error *err) 
     struct ArrowSchema *f = out->children[c];
     int64_t flags = c == FX_I64 ? 0 : ARROW_FLAG_NULLABLE;
     int64_t nchild = c == FX_LIST ? 1 : c == FX_STRUCT ? 2 : 0;
-    zcp_schema_release(f);
-    st = zcp_schema_init(kCols[c].format, kCols[c].name, flags, nchild, f, err);
+    st = zcp_schema_set_child(out, c, kCols[c].format, kCols[c].name, flags, nchild, err);
     if (st != ZCP_OK) break;
     if (c == FX_LIST) {
-      zcp_schema_release(f->children[0]);
-      st = zcp_schema_init("i", "item", ARROW_FLAG_NULLABLE, 0, f->children[0], err);
+      st = zcp_schema_set_child(f, 0, "i", "item", ARROW_FLAG_NULLABLE, 0, err);
     } else if (c == FX_STRUCT) {
-      zcp_schema_release(f->children[0]);
-      st = zcp_schema_init("i", "a", ARROW_FLAG_NULLABLE, 0, f->children[0], err);
-      if (st == ZCP_OK) {
-        zcp_schema_release(f->children[1]);
-        st = zcp_schema_init("u", "b", ARROW_FLAG_NULLABLE, 0, f->children[1], err);
-      }
+      st = zcp_schema_set_child(f, 0, "i", "a", ARROW_FLAG_NULLABLE, 0, err);
+      if (st == ZCP_OK)
+        st = zcp_schema_set_child(f, 1, "u", "b", ARROW_FLAG_NULLABLE, 0, err);
     } else if (c == FX_DICT) {
       st = zcp_schema_alloc_dictionary(f);
       if (st == ZCP_OK)

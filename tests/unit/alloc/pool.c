@@ -386,10 +386,8 @@ Test(pool, builds_arrow_columns_straight_into_the_range) {
   struct range r = make(16 << 20, true);
   struct ArrowSchema schema;
   OK(zcp_schema_init("+s", "batch", 0, 2, &schema, &err));
-  zcp_schema_release(schema.children[0]);
-  OK(zcp_schema_init("l", "id", ARROW_FLAG_NULLABLE, 0, schema.children[0], &err));
-  zcp_schema_release(schema.children[1]);
-  OK(zcp_schema_init("u", "name", ARROW_FLAG_NULLABLE, 0, schema.children[1], &err));
+  OK(zcp_schema_set_child(&schema, 0, "l", "id", ARROW_FLAG_NULLABLE, 0, &err));
+  OK(zcp_schema_set_child(&schema, 1, "u", "name", ARROW_FLAG_NULLABLE, 0, &err));
   struct zcp_builder *b;
   OK(zcp_builder_init(&schema, zcp_pool_allocator(r.pool), &b, &err));
   struct zcp_builder *ids = zcp_builder_child(b, 0), *names = zcp_builder_child(b, 1);

@@ -25,11 +25,13 @@ static inline void node(struct ArrowSchema *s, const char *format, const char *n
   cr_assert_eq(zcp_schema_init(format, name, ARROW_FLAG_NULLABLE, n_children, s, &e),
                ZCP_OK, "%s", e.message);
 }
-/* Re-makes a placeholder child (made by its parent's init) as a node. */
+/* Makes placeholder child i (made by its parent's init) a node. */
 static inline void child(struct ArrowSchema *parent, int64_t i, const char *format,
                          const char *name, int64_t n_children) {
-  zcp_schema_release(parent->children[i]);
-  node(parent->children[i], format, name, n_children);
+  struct zcp_error e = {0};
+  cr_assert_eq(
+      zcp_schema_set_child(parent, i, format, name, ARROW_FLAG_NULLABLE, n_children, &e),
+      ZCP_OK, "%s", e.message);
 }
 
 /* ---- allocator ---- */

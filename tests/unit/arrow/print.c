@@ -111,12 +111,9 @@ Test(print, run_end_encoded_repeats_values_over_runs) {
   struct ArrowSchema s;
   struct zcp_error err = {0};
   cr_assert_eq(zcp_schema_init("+r", "runs", 0, 2, &s, &err), ZCP_OK);
-  zcp_schema_release(s.children[0]);
-  cr_assert_eq(zcp_schema_init("s", "run_ends", 0, 0, s.children[0], &err), ZCP_OK);
-  zcp_schema_release(s.children[1]);
-  cr_assert_eq(
-      zcp_schema_init("g", "values", ARROW_FLAG_NULLABLE, 0, s.children[1], &err),
-      ZCP_OK);
+  cr_assert_eq(zcp_schema_set_child(&s, 0, "s", "run_ends", 0, 0, &err), ZCP_OK);
+  cr_assert_eq(zcp_schema_set_child(&s, 1, "g", "values", ARROW_FLAG_NULLABLE, 0, &err),
+               ZCP_OK);
   struct zcp_builder *b;
   cr_assert_eq(zcp_builder_init(&s, NULL, &b, &err), ZCP_OK, "%s", err.message);
   const int64_t runs[] = {3, 1, 4};

@@ -403,10 +403,9 @@ Test(validate, unnamed_columns_are_named_by_index) {
 /* Replaces placeholder child i of s with a node of `format`. */
 static struct ArrowSchema *field(struct ArrowSchema *s, int64_t i, const char *format,
                                  const char *name, int64_t n_children) {
-  zcp_schema_release(s->children[i]);
-  cr_assert_eq(zcp_schema_init(format, name, ARROW_FLAG_NULLABLE, n_children,
-                               s->children[i], NULL),
-               ZCP_OK);
+  cr_assert_eq(
+      zcp_schema_set_child(s, i, format, name, ARROW_FLAG_NULLABLE, n_children, NULL),
+      ZCP_OK);
   return s->children[i];
 }
 

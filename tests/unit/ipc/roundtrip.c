@@ -140,10 +140,8 @@ static void dict_batch(const char *const *words, int n, struct ArrowSchema *sche
                        struct ArrowArray *out) {
   struct zcp_error err = {0};
   cr_assert_eq(zcp_schema_init("+s", "", 0, 1, schema, &err), ZCP_OK);
-  zcp_schema_release(schema->children[0]);
-  cr_assert_eq(
-      zcp_schema_init("i", "word", ARROW_FLAG_NULLABLE, 0, schema->children[0], &err),
-      ZCP_OK);
+  cr_assert_eq(zcp_schema_set_child(schema, 0, "i", "word", ARROW_FLAG_NULLABLE, 0, &err),
+               ZCP_OK);
   cr_assert_eq(zcp_schema_alloc_dictionary(schema->children[0]), ZCP_OK);
   cr_assert_eq(zcp_schema_init("u", "", ARROW_FLAG_NULLABLE, 0,
                                schema->children[0]->dictionary, &err),
