@@ -157,9 +157,9 @@ ZCP_CHECK_RESULT zcp_status_t zcp_node_free(struct zcp_node *node, int32_t owner
                                             void *ptr, struct zcp_error *err);
 /* The data area of owner's region (where its pool's offsets start) and its size;
  * ZCP_PEER_DOWN while a peer's region is not mapped. */
-ZCP_CHECK_RESULT zcp_status_t zcp_node_region(struct zcp_node *node, int32_t owner,
-                                              void **data, int64_t *size,
-                                              struct zcp_error *err);
+ZCP_CHECK_RESULT zcp_status_t zcp_node_region_data(struct zcp_node *node, int32_t owner,
+                                                   void **data, int64_t *size,
+                                                   struct zcp_error *err);
 /* Round trip to a peer (its server), payload_size bytes each way. */
 ZCP_CHECK_RESULT zcp_status_t zcp_node_ping(struct zcp_node *node, int32_t peer,
                                             int64_t payload_size, struct zcp_error *err);

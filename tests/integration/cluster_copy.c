@@ -267,7 +267,8 @@ Test(cluster_copy, values_identical_in_own_region) {
   same_values(t, 2500);
   void *data = NULL;
   int64_t size = 0;
-  cr_assert_eq(zcp_node_region(self, 0, &data, &size, &err), ZCP_OK, "%s", err.message);
+  cr_assert_eq(zcp_node_region_data(self, 0, &data, &size, &err), ZCP_OK, "%s",
+               err.message);
   int64_t n = 0;
   for (int64_t i = 0; i < zcp_table_num_batches(t); i++)
     n += buffers_inside(zcp_table_batch(t, i), (uintptr_t)data, (uintptr_t)data + size);

@@ -486,8 +486,8 @@ zcp_status_t zcp_node_ping(struct zcp_node *node, int32_t peer, int64_t payload_
   return st;
 }
 
-zcp_status_t zcp_node_region(struct zcp_node *node, int32_t owner, void **data,
-                             int64_t *size, struct zcp_error *err) {
+zcp_status_t zcp_node_region_data(struct zcp_node *node, int32_t owner, void **data,
+                                  int64_t *size, struct zcp_error *err) {
   *data = NULL;
   *size = 0;
   if (owner == node->id) {
