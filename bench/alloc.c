@@ -137,8 +137,8 @@ static double build_column(struct zcp_allocator *alloc, int64_t bytes) {
   struct ArrowSchema schema;
   struct zcp_error err = {0};
   struct zcp_builder *b = NULL;
-  if (zcp_schema_init(&schema, "l", "v", 0, 0, &err) != ZCP_OK ||
-      zcp_builder_init(&b, &schema, alloc, &err) != ZCP_OK) {
+  if (zcp_schema_init("l", "v", 0, 0, &schema, &err) != ZCP_OK ||
+      zcp_builder_init(&schema, alloc, &b, &err) != ZCP_OK) {
     fprintf(stderr, "bench_alloc: %s\n", err.message);
     exit(1);
   }
@@ -186,7 +186,7 @@ static void column(FILE *csv, int64_t bytes) {
     o.range_is_zero = true; /* a fresh anonymous mapping */
     struct zcp_pool *p;
     struct zcp_error err = {0};
-    if (zcp_pool_init(&p, mem, range, &o, &err) != ZCP_OK) {
+    if (zcp_pool_init(mem, range, &o, &p, &err) != ZCP_OK) {
       fprintf(stderr, "bench_alloc: %s\n", err.message);
       exit(1);
     }
@@ -214,7 +214,7 @@ int main(int argc, char **argv) {
   struct zcp_error err = {0};
   /* Like a region: its first page holds the region header (DESIGN §3), the pool gets
    * the rest. */
-  if (zcp_pool_init(&g_pool, range + 4096, range_size - 4096, NULL, &err) != ZCP_OK) {
+  if (zcp_pool_init(range + 4096, range_size - 4096, NULL, &g_pool, &err) != ZCP_OK) {
     fprintf(stderr, "bench_alloc: %s\n", err.message);
     return 1;
   }

@@ -30,8 +30,8 @@ static struct zcp_builder *new_builder(void) {
   struct ArrowSchema s;
   struct zcp_error err = {0};
   struct zcp_builder *b;
-  check(zcp_schema_init(&s, "l", "v", 0, 0, &err), &err);
-  check(zcp_builder_init(&b, &s, NULL, &err), &err);
+  check(zcp_schema_init("l", "v", 0, 0, &s, &err), &err);
+  check(zcp_builder_init(&s, NULL, &b, &err), &err);
   zcp_schema_release(&s);
   return b;
 }

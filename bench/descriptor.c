@@ -92,7 +92,7 @@ static void time_ipc(const struct ArrowSchema *schema, const struct ArrowArray *
     struct zcp_ipc_sink sink = zcp_ipc_sink_buffer(&buf);
     struct zcp_ipc_writer *w = NULL;
     int64_t t0 = zcp_bench_now_ns();
-    if (zcp_ipc_writer_open(&w, ZCP_IPC_STREAM, schema, &sink, NULL, &err) != ZCP_OK ||
+    if (zcp_ipc_writer_open(ZCP_IPC_STREAM, schema, &sink, NULL, &w, &err) != ZCP_OK ||
         zcp_ipc_writer_write(w, batch, &err) != ZCP_OK ||
         zcp_ipc_writer_close(w, &err) != ZCP_OK)
       die("IPC write", &err);
@@ -106,7 +106,7 @@ static void time_ipc(const struct ArrowSchema *schema, const struct ArrowArray *
     struct zcp_ipc_reader *r = NULL;
     struct ArrowArray a;
     int64_t t0 = zcp_bench_now_ns();
-    if (zcp_ipc_stream_reader_open(&r, &src, NULL, &err) != ZCP_OK ||
+    if (zcp_ipc_stream_reader_open(&src, NULL, &r, &err) != ZCP_OK ||
         zcp_ipc_reader_next(r, &a, &err) != ZCP_OK)
       die("IPC read", &err);
     int64_t t1 = zcp_bench_now_ns();
@@ -133,7 +133,7 @@ int main(int argc, char **argv) {
   struct zcp_error err = {0};
   struct zcp_allocator *alloc = NULL;
   struct ArrowSchema schema;
-  if (zcp_node_pool(c.node, 0, &alloc, &err) != ZCP_OK) die("pool", &err);
+  if (zcp_node_allocator(c.node, 0, &alloc, &err) != ZCP_OK) die("pool", &err);
   if (!zcp_bench_schema(cols, &schema)) return 1;
   struct zcp_descriptor_memory mem;
   zcp_node_memory(c.node, &mem);

@@ -1,8 +1,8 @@
 /* Does a huge table read as fast as local memory? A table of one int64 column whose
  * chunks are built by 4 node processes, each in its own region (zcp_hugetable_add_chunk),
- * committed by node 0 and opened there (zcp_hugetable_open, DEFAULT validation); node 0
- * then sums every value, chunk by chunk, in place. The baseline, in the same run: the
- * same sum, by the same function, over one local array of the same length.
+ * committed by node 0 and imported there (zcp_hugetable_import, DEFAULT validation);
+ * node 0 then sums every value, chunk by chunk, in place. The baseline, in the same run:
+ * the same sum, by the same function, over one local array of the same length.
  *
  * Both are warmed the same way (one untimed pass each: first touches on this VM cost
  * about 1 GB/s and would otherwise dominate), then timed in alternation; medians. The
@@ -37,7 +37,7 @@ __attribute__((noinline)) static int64_t sum(const int64_t *p, int64_t n) {
 static zcp_status_t add_chunk(struct zcp_node *node, int64_t first, int64_t rows,
                               struct zcp_error *err) {
   struct zcp_allocator *alloc = NULL;
-  ZCP_RETURN_NOT_OK(zcp_node_pool(node, zcp_node_id(node), &alloc, err));
+  ZCP_RETURN_NOT_OK(zcp_node_allocator(node, zcp_node_id(node), &alloc, err));
   void *v = NULL;
   ZCP_RETURN_NOT_OK(alloc->allocate(alloc, rows * 8, alloc->alignment, &v, err));
   int64_t *p = v;
@@ -107,8 +107,8 @@ int main(int argc, char **argv) {
   struct zcp_table *t = NULL;
   ok = ok && zcp_hugetable_commit(c.node, table_name, total, 60000, &err) == ZCP_OK;
   int64_t t2 = zcp_bench_now_ns();
-  ok = ok && zcp_hugetable_open(c.node, table_name, ZCP_VALIDATE_DEFAULT, 60000, &t,
-                                &err) == ZCP_OK;
+  ok = ok && zcp_hugetable_import(c.node, table_name, ZCP_VALIDATE_DEFAULT, 60000, &t,
+                                  &err) == ZCP_OK;
   int64_t t3 = zcp_bench_now_ns();
   struct zcp_chunked_column col;
   ok = ok && zcp_table_column(t, 0, &col, &err) == ZCP_OK;

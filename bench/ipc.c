@@ -105,18 +105,19 @@ static struct zcp_table *build_table(int64_t target_bytes) {
   struct zcp_error err = {0};
   struct ArrowSchema s;
   const char *names[] = {"id", "score", "name", "tags"}, *formats[] = {"l", "g", "u", "+l"};
-  if (zcp_schema_init(&s, "+s", "", 0, 4, &err) != ZCP_OK) die("schema", &err);
+  if (zcp_schema_init("+s", "", 0, 4, &s, &err) != ZCP_OK) die("schema", &err);
   for (int c = 0; c < 4; c++) {
-    zcp_schema_release(s.children[c]);
-    if (zcp_schema_init(s.children[c], formats[c], names[c], 0, c == 3, &err) != ZCP_OK) die("schema", &err);
+    if (zcp_schema_set_child(&s, c, formats[c], names[c], 0, c == 3, &err) != ZCP_OK)
+      die("schema", &err);
   }
-  zcp_schema_release(s.children[3]->children[0]);
-  if (zcp_schema_init(s.children[3]->children[0], "i", "item", 0, 0, &err) != ZCP_OK) die("schema", &err);
+  if (zcp_schema_set_child(s.children[3], 0, "i", "item", 0, 0, &err) != ZCP_OK)
+    die("schema", &err);
   struct zcp_table *t = NULL;
   struct zcp_builder *cols[4];
-  if (zcp_table_init(&t, &s, &err) != ZCP_OK) die("table", &err);
+  if (zcp_table_init(&s, &t, &err) != ZCP_OK) die("table", &err);
   for (int c = 0; c < 4; c++) {
-    if (zcp_builder_init(&cols[c], s.children[c], NULL, &err) != ZCP_OK) die("builder", &err);
+    if (zcp_builder_init(s.children[c], NULL, &cols[c], &err) != ZCP_OK)
+      die("builder", &err);
   }
   zcp_schema_release(&s);
   /* ~8 + 8 + 4 + 16 + 4 + 12 bytes a row. */
@@ -149,8 +150,9 @@ static void write_table(struct zcp_table *t, enum zcp_ipc_format format,
                         const struct zcp_ipc_sink *sink) {
   struct zcp_error err = {0};
   struct zcp_ipc_writer *w = NULL;
-  if (zcp_ipc_writer_open(&w, format, zcp_table_schema(t), sink, NULL, &err) != ZCP_OK ||
-      zcp_ipc_writer_write_table(w, t, &err) != ZCP_OK || zcp_ipc_writer_close(w, &err) != ZCP_OK) {
+  if (zcp_ipc_writer_open(format, zcp_table_schema(t), sink, NULL, &w, &err) != ZCP_OK ||
+      zcp_ipc_writer_write_table(w, t, &err) != ZCP_OK ||
+      zcp_ipc_writer_close(w, &err) != ZCP_OK) {
     die("write", &err);
   }
 }
@@ -265,14 +267,16 @@ int main(void) {
           if (c == C_READ_MIN) opts.validation = ZCP_VALIDATE_MINIMAL;
           struct zcp_ipc_reader *r = NULL;
           struct zcp_error err = {0};
-          if (zcp_ipc_stream_reader_open(&r, &src, &opts, &err) != ZCP_OK) die("open", &err);
+          if (zcp_ipc_stream_reader_open(&src, &opts, &r, &err) != ZCP_OK)
+            die("open", &err);
           rows = drain(r);
           break;
         }
         case C_READ_ZC: {
           struct zcp_ipc_reader *r = NULL;
           struct zcp_error err = {0};
-          if (zcp_ipc_file_reader_open(&r, file.data, file.size, ZCP_IPC_ZERO_COPY, NULL, &err) != ZCP_OK) {
+          if (zcp_ipc_file_reader_open(file.data, file.size, ZCP_IPC_ZERO_COPY, NULL, &r,
+                                       &err) != ZCP_OK) {
             die("open", &err);
           }
           rows = drain(r);
@@ -295,7 +299,8 @@ int main(void) {
             struct zcp_ipc_source src = zcp_ipc_source_fd(&b);
             struct zcp_ipc_reader *r = NULL;
             struct zcp_error err = {0};
-            if (zcp_ipc_stream_reader_open(&r, &src, NULL, &err) != ZCP_OK) die("open", &err);
+            if (zcp_ipc_stream_reader_open(&src, NULL, &r, &err) != ZCP_OK)
+              die("open", &err);
             rows = drain(r);
           }
           pthread_join(th, NULL);

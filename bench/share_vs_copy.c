@@ -2,7 +2,7 @@
  * the thesis's three columns (int64, int8, uint16; 11 bytes a row) built in node 0's
  * region, made readable on node 1 (another process) in two ways:
  *
- *   share  zcp_node_share on node 0 (seal, describe, publish) + zcp_node_lookup on node 1
+ *   share  zcp_node_share on node 0 (seal, describe, publish) + zcp_node_import on node 1
  *          (decode, Verify with the owner, DEFAULT validation): only the descriptor
  *          travels; node 1 then reads the data in place.
  *   copy   zcp_node_send_table_full (the baseline): an Arrow IPC stream over the control
@@ -14,7 +14,7 @@
  * is lowered when /dev/shm or free memory cannot hold the table twice). The share time
  * should not depend on the size; the ratio copy / share is printed per size. Every size
  * is a prefix (a view) of one batch built once. Also printed: the bytes that crossed
- * the control connection between the two nodes for one share (share, lookup, drop) and
+ * the control connection between the two nodes for one share (share, import, drop) and
  * one copy (frames, headers and MACs included). CSV: share_vs_copy.csv; the plot
  * (log-log) share_vs_copy.png.
  *
@@ -53,7 +53,7 @@ static void child(struct zcp_node *node, int in, int out, void *ctx) {
     double ns = 0;
     if (m.op == 'l') {
       int64_t t0 = zcp_bench_now_ns();
-      st = zcp_node_lookup(node, m.text, ZCP_VALIDATE_DEFAULT, &t, &err);
+      st = zcp_node_import(node, m.text, ZCP_VALIDATE_DEFAULT, &t, &err);
       ns = (double)(zcp_bench_now_ns() - t0);
     } else {
       st = zcp_node_received_table(node, m.text, &t, &err);
@@ -126,7 +126,7 @@ static double copy_once(struct zcp_bench_cluster *c, const struct ArrowSchema *s
                         const struct ArrowArray *big, int64_t rows, const char *name) {
   struct zcp_error err = {0};
   struct zcp_table *t = NULL;
-  if (zcp_table_init(&t, schema, &err) != ZCP_OK) goto fail;
+  if (zcp_table_init(schema, &t, &err) != ZCP_OK) goto fail;
   int64_t per = rows_for(BATCH_BYTES);
   for (int64_t r = 0; r < rows; r += per) {
     struct ArrowArray view;
@@ -180,7 +180,7 @@ int main(int argc, char **argv) {
   struct zcp_allocator *alloc = NULL;
   struct ArrowSchema schema;
   struct ArrowArray big;
-  if (zcp_node_pool(c.node, 0, &alloc, &err) != ZCP_OK ||
+  if (zcp_node_allocator(c.node, 0, &alloc, &err) != ZCP_OK ||
       !zcp_bench_schema(cols, &schema)) {
     zcp_bench_cluster_stop(&c);
     return 1;
@@ -248,7 +248,7 @@ int main(int argc, char **argv) {
   zcp_bench_cluster_stop(&c);
   if (!ok) return 1;
   printf(
-      "share: zcp_node_share + the peer's zcp_node_lookup (DEFAULT validation); copy: "
+      "share: zcp_node_share + the peer's zcp_node_import (DEFAULT validation); copy: "
       "zcp_node_send_table_full until the peer has rebuilt it; medians\n");
   zcp_bench_plot(
       "share_vs_copy",
@@ -257,6 +257,6 @@ int main(int argc, char **argv) {
       "set xlabel 'table size (MiB)'\nset ylabel 'time (ms)'\n"
       "plot dir.'/share_vs_copy.dat' using 1:3 with linespoints lw 2 title "
       "'full copy (SendTableFull, IPC stream)', "
-      "'' using 1:2 with linespoints lw 2 title 'descriptor share (share + lookup)'");
+      "'' using 1:2 with linespoints lw 2 title 'descriptor share (share + import)'");
   return 0;
 }

@@ -1,7 +1,7 @@
 /* What does it cost to create a table that other nodes can read? Thesis Table 5.5 on
  * this machine: a 1 GiB uint64 column (one record batch) created
  *   (a) in local memory (this node's region) and
- *   (b) in remote memory (a peer node process's region, through zcp_node_pool),
+ *   (b) in remote memory (a peer node process's region, through zcp_node_allocator),
  * broken down into the steps of the coherence protocol (DESIGN §4):
  *   allocate   the pool's allocate (remote: the Malloc RPC). It includes the pre-write
  *              step, and the zeroing of a reused block (DESIGN §4: blocks are zeroed);
@@ -66,7 +66,7 @@ static bool create_once(struct zcp_node *node, int owner, bool thesis, bool nonc
                         int round, double *ms) {
   struct zcp_error err = {0};
   struct zcp_allocator *alloc = NULL;
-  if (zcp_node_pool(node, owner, &alloc, &err) != ZCP_OK) goto fail;
+  if (zcp_node_allocator(node, owner, &alloc, &err) != ZCP_OK) goto fail;
   int64_t t0 = zcp_bench_now_ns();
   void *v = NULL;
   zcp_status_t ast = alloc->allocate(alloc, bytes, alloc->alignment, &v, &err);

@@ -15,7 +15,7 @@
  *      pool.
  *   3. Every node seals its chunk and adds it to "demo" (only a descriptor of a few
  *      hundred bytes travels); node 0 commits the table.
- *   4. Every node opens the table (its buffers stay where they were built) and walks
+ *   4. Every node imports the table (its buffers stay where they were built) and walks
  *      every value into a checksum; all three must agree.
  *   5. Node 1 hands the table to DuckDB (in place) and checks a GROUP BY against sums it
  *      computed by walking the arrays.
@@ -78,11 +78,10 @@ static zcp_status_t make_schema(struct ArrowSchema *s, struct zcp_error *err) {
               {"g", "price", 0},
               {"b", "ok", 0},
               {"tsu:", "at", 0}};
-  ZCP_RETURN_NOT_OK(zcp_schema_init(s, "+s", "", 0, 6, err));
+  ZCP_RETURN_NOT_OK(zcp_schema_init("+s", "", 0, 6, s, err));
   for (int c = 0; c < 6; c++) {
-    zcp_schema_release(s->children[c]);
-    zcp_status_t st = zcp_schema_init(s->children[c], cols[c].format, cols[c].name,
-                                      cols[c].flags, 0, err);
+    zcp_status_t st =
+        zcp_schema_set_child(s, c, cols[c].format, cols[c].name, cols[c].flags, 0, err);
     if (st != ZCP_OK) {
       zcp_schema_release(s);
       return st;
@@ -107,7 +106,7 @@ static zcp_status_t build_chunk(struct zcp_allocator *pool,
                                 int64_t n, struct ArrowArray *out,
                                 struct zcp_error *err) {
   struct zcp_builder *b;
-  ZCP_RETURN_NOT_OK(zcp_builder_init(&b, schema, pool, err));
+  ZCP_RETURN_NOT_OK(zcp_builder_init(schema, pool, &b, err));
   zcp_status_t st = ZCP_OK;
   for (int c = 0; c < 6 && st == ZCP_OK; c++)
     st = zcp_builder_reserve(zcp_builder_child(b, c), n, c == 1 ? n * 8 : 0);
@@ -225,7 +224,7 @@ static int query(int id, struct zcp_table *t, const struct walk *w,
   const char *lib = getenv("ZCP_DUCKDB_LIB");
   if (lib == NULL && access(DEFAULT_DUCKDB, R_OK) == 0) lib = DEFAULT_DUCKDB;
   struct zcp_sql *sql = NULL;
-  if (lib == NULL || zcp_sql_open(&sql, lib, err) != ZCP_OK) {
+  if (lib == NULL || zcp_sql_open(lib, &sql, err) != ZCP_OK) {
     printf(
         "node %d: DuckDB not found (%s), query step skipped; scripts/setup.sh installs "
         "it\n",
@@ -317,7 +316,7 @@ static int run_node(const char *config_path, int id, int64_t rows, struct report
   int32_t owner = id == 2 ? 0 : id;
   struct zcp_allocator *pool;
   t0 = now_s();
-  CHECK(zcp_node_pool(node, owner, &pool, &err), "pool");
+  CHECK(zcp_node_allocator(node, owner, &pool, &err), "pool");
   CHECK(build_chunk(pool, &schema, id * rows, rows, &chunk, &err), "build");
   rep->seconds[BUILD] = now_s() - t0;
   printf("node %d: built rows [%" PRId64 ", %" PRId64 ") in %s: %.3f s\n", id, id * rows,
@@ -344,7 +343,7 @@ static int run_node(const char *config_path, int id, int64_t rows, struct report
 
   /* 4. every node assembles the table from the descriptors and reads it in place. */
   t0 = now_s();
-  CHECK(zcp_hugetable_open(node, TABLE, ZCP_VALIDATE_DEFAULT, WAIT_MS, &table, &err),
+  CHECK(zcp_hugetable_import(node, TABLE, ZCP_VALIDATE_DEFAULT, WAIT_MS, &table, &err),
         "open table");
   rep->seconds[OPEN] = now_s() - t0;
   struct walk w;

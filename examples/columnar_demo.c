@@ -41,19 +41,17 @@ static void make_schema(struct ArrowSchema *s, struct zcp_error *err) {
               {"g", "reading", ARROW_FLAG_NULLABLE, 0},
               {"+l", "tags", ARROW_FLAG_NULLABLE, 1},
               {"b", "ok", ARROW_FLAG_NULLABLE, 0}};
-  if (zcp_schema_init(s, "+s", "", 0, 6, err) != ZCP_OK) die("schema", err);
+  if (zcp_schema_init("+s", "", 0, 6, s, err) != ZCP_OK) die("schema", err);
   for (int c = 0; c < 6; c++) {
-    zcp_schema_release(s->children[c]);
-    if (zcp_schema_init(s->children[c], cols[c].format, cols[c].name, cols[c].flags,
-                        cols[c].children, err) != ZCP_OK) {
+    if (zcp_schema_set_child(s, c, cols[c].format, cols[c].name, cols[c].flags,
+                             cols[c].children, err) != ZCP_OK) {
       die("schema", err);
     }
   }
-  struct ArrowSchema *tags = s->children[4];
-  zcp_schema_release(tags->children[0]);
-  if (zcp_schema_init(tags->children[0], "u", "item", ARROW_FLAG_NULLABLE, 0, err) != ZCP_OK ||
+  if (zcp_schema_set_child(s->children[4], 0, "u", "item", ARROW_FLAG_NULLABLE, 0, err) !=
+          ZCP_OK ||
       zcp_schema_alloc_dictionary(s->children[1]) != ZCP_OK ||
-      zcp_schema_init(s->children[1]->dictionary, "u", "", 0, 0, err) != ZCP_OK) {
+      zcp_schema_init("u", "", 0, 0, s->children[1]->dictionary, err) != ZCP_OK) {
     die("schema", err);
   }
 }
@@ -106,8 +104,8 @@ int main(int argc, char **argv) {
   double t0 = now_s();
   struct zcp_table *table;
   struct zcp_builder *b;
-  if (zcp_table_init(&table, &schema, &err) != ZCP_OK) die("table", &err);
-  if (zcp_builder_init(&b, &schema, NULL, &err) != ZCP_OK) die("builder", &err);
+  if (zcp_table_init(&schema, &table, &err) != ZCP_OK) die("table", &err);
+  if (zcp_builder_init(&schema, NULL, &b, &err) != ZCP_OK) die("builder", &err);
   zcp_schema_release(&schema);
   struct zcp_builder *dict = zcp_builder_dictionary(zcp_builder_child(b, 1));
   for (int64_t first = 0; first < rows; first += batch_rows) {
@@ -139,7 +137,7 @@ int main(int argc, char **argv) {
   const char *lib = getenv("ZCP_DUCKDB_LIB");
   if (lib == NULL && access(DEFAULT_DUCKDB, R_OK) == 0) lib = DEFAULT_DUCKDB;
   struct zcp_sql *sql = NULL;
-  if (lib == NULL || zcp_sql_open(&sql, lib, &err) != ZCP_OK) {
+  if (lib == NULL || zcp_sql_open(lib, &sql, &err) != ZCP_OK) {
     printf("\nDuckDB not available (%s); run scripts/setup.sh for the SQL part\n",
            lib == NULL ? "no libduckdb.so" : err.message);
   } else {

@@ -15,14 +15,13 @@
 int main(void) {
   struct zcp_error err = {0};
   struct ArrowSchema schema; /* a record batch: struct<id: int64, name: utf8> */
-  CHECK(zcp_schema_init(&schema, "+s", "", 0, 2, &err));
-  zcp_schema_release(schema.children[0]);
-  CHECK(zcp_schema_init(schema.children[0], "l", "id", 0, 0, &err));
-  zcp_schema_release(schema.children[1]);
-  CHECK(zcp_schema_init(schema.children[1], "u", "name", ARROW_FLAG_NULLABLE, 0, &err));
+  CHECK(zcp_schema_init("+s", "", 0, 2, &schema, &err));
+  /* the two children start as placeholders; each gets its type in place */
+  CHECK(zcp_schema_set_child(&schema, 0, "l", "id", 0, 0, &err));
+  CHECK(zcp_schema_set_child(&schema, 1, "u", "name", ARROW_FLAG_NULLABLE, 0, &err));
 
   struct zcp_builder *b; /* NULL allocator: the heap; a pool later */
-  CHECK(zcp_builder_init(&b, &schema, NULL, &err));
+  CHECK(zcp_builder_init(&schema, NULL, &b, &err));
   for (int64_t i = 0; i < 3; i++) {
     CHECK(zcp_builder_append_int(zcp_builder_child(b, 0), i));
     CHECK(zcp_builder_append_string(zcp_builder_child(b, 1), i == 1 ? "one" : "other"));
@@ -34,7 +33,7 @@ int main(void) {
   CHECK(zcp_array_validate(&batch, &schema, ZCP_VALIDATE_FULL, &err));
 
   struct zcp_table *t;
-  CHECK(zcp_table_init(&t, &schema, &err));
+  CHECK(zcp_table_init(&schema, &t, &err));
   CHECK(zcp_table_append(t, &batch, ZCP_VALIDATE_DEFAULT, &err)); /* batch moved into t */
   CHECK(zcp_batch_print(stdout, zcp_table_batch(t, 0), zcp_table_schema(t), -1, &err));
 

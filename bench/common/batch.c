@@ -10,7 +10,7 @@ const struct zcp_bench_columns zcp_bench_thesis_columns = {
 
 bool zcp_bench_schema(const struct zcp_bench_columns *cols, struct ArrowSchema *out) {
   struct zcp_error err = {0};
-  if (zcp_schema_init(out, "+s", NULL, 0, cols->n, &err) != ZCP_OK) {
+  if (zcp_schema_init("+s", NULL, 0, cols->n, out, &err) != ZCP_OK) {
     fprintf(stderr, "bench: schema: %s\n", err.message);
     return false;
   }

@@ -188,11 +188,29 @@ int32_t zcp_type_n_buffers(enum zcp_type type);
  * ------------------------------------------------------------------------------------- */
 
 /* Initialises a schema node owned by zcpool with a copy of format and name (name may be
- * NULL), the given ARROW_FLAG_* flags and n_children children, each initialised as an
- * empty released-safe node ("n" format) to be set up with zcp_schema_set_*. */
-ZCP_CHECK_RESULT zcp_status_t zcp_schema_init(struct ArrowSchema *schema, const char *format,
-                                              const char *name, int64_t flags,
-                                              int64_t n_children, struct zcp_error *err);
+ * NULL), the given ARROW_FLAG_* flags and n_children children. Each child starts as a
+ * live placeholder ("n", the null type) owned by the node, so that at every step of the
+ * construction the tree is valid and one zcp_schema_release of the root frees all of it.
+ * Give the children their types with zcp_schema_set_child. */
+ZCP_CHECK_RESULT zcp_status_t zcp_schema_init(const char *format, const char *name,
+                                              int64_t flags, int64_t n_children,
+                                              struct ArrowSchema *schema,
+                                              struct zcp_error *err);
+/* Makes child i of parent (a node zcpool made: zcp_schema_init, zcp_schema_copy) a new
+ * node, as zcp_schema_init makes one, and releases what the child held before (its
+ * placeholder, or an earlier child with all of its own children). The parent owns the
+ * new child: it is released with the parent, never on its own. On error (a bad format,
+ * i out of range, a parent zcpool did not make) the child is left as it was. A record
+ * batch struct<id: int64, tags: list<utf8>>:
+ *   zcp_schema_init("+s", "", 0, 2, &schema, &err);
+ *   zcp_schema_set_child(&schema, 0, "l", "id", 0, 0, &err);
+ *   zcp_schema_set_child(&schema, 1, "+l", "tags", ARROW_FLAG_NULLABLE, 1, &err);
+ *   zcp_schema_set_child(schema.children[1], 0, "u", "item", ARROW_FLAG_NULLABLE, 0,
+ *                        &err); */
+ZCP_CHECK_RESULT zcp_status_t zcp_schema_set_child(struct ArrowSchema *parent, int64_t i,
+                                                   const char *format, const char *name,
+                                                   int64_t flags, int64_t n_children,
+                                                   struct zcp_error *err);
 
 /* Setters for a schema node created by zcp_schema_init (any node of such a tree). */
 ZCP_CHECK_RESULT zcp_status_t zcp_schema_set_format(struct ArrowSchema *schema,
@@ -228,7 +246,7 @@ struct zcp_string_view {
   int64_t size;
 };
 /* Starts reading a blob (NULL means no metadata: zero pairs). */
-void zcp_metadata_reader_init(struct zcp_metadata_reader *r, const char *metadata);
+void zcp_metadata_reader_init(const char *metadata, struct zcp_metadata_reader *r);
 /* Returns true and fills key/value while pairs remain. */
 bool zcp_metadata_reader_next(struct zcp_metadata_reader *r, struct zcp_string_view *key,
                               struct zcp_string_view *value);
@@ -289,9 +307,9 @@ struct zcp_builder;
 /* Creates a builder for schema (copied; foreign schemas are fine) whose data buffers come
  * from alloc (NULL: the default heap allocator). The allocator must outlive the builder
  * and every array it finishes. */
-ZCP_CHECK_RESULT zcp_status_t zcp_builder_init(struct zcp_builder **out,
-                                               const struct ArrowSchema *schema,
+ZCP_CHECK_RESULT zcp_status_t zcp_builder_init(const struct ArrowSchema *schema,
                                                struct zcp_allocator *alloc,
+                                               struct zcp_builder **out,
                                                struct zcp_error *err);
 /* Frees the builder and any unfinished buffers. NULL is fine. */
 void zcp_builder_release(struct zcp_builder *b);
@@ -398,9 +416,9 @@ struct zcp_array_view {
 /* Builds a view of array + schema (recursively). Checks the structure (formats parse,
  * buffer and child counts match the type, lengths/offsets non-negative, depth bounded)
  * but not the data: validate for that. Release with zcp_array_view_reset. */
-ZCP_CHECK_RESULT zcp_status_t zcp_array_view_init(struct zcp_array_view *view,
-                                                  const struct ArrowArray *array,
+ZCP_CHECK_RESULT zcp_status_t zcp_array_view_init(const struct ArrowArray *array,
                                                   const struct ArrowSchema *schema,
+                                                  struct zcp_array_view *view,
                                                   struct zcp_error *err);
 void zcp_array_view_reset(struct zcp_array_view *view);
 
@@ -468,8 +486,8 @@ bool zcp_utf8_valid(const uint8_t *data, int64_t size);
 struct zcp_table;
 
 /* Creates an empty table with a copy of schema (must be a struct "+s" schema). */
-ZCP_CHECK_RESULT zcp_status_t zcp_table_init(struct zcp_table **out,
-                                             const struct ArrowSchema *schema,
+ZCP_CHECK_RESULT zcp_status_t zcp_table_init(const struct ArrowSchema *schema,
+                                             struct zcp_table **out,
                                              struct zcp_error *err);
 /* Takes one more reference on t; each needs its own zcp_table_release. */
 void zcp_table_retain(struct zcp_table *t);

@@ -137,7 +137,7 @@ ZCP_CHECK_RESULT zcp_status_t zcp_node_wait_peer(struct zcp_node *node, int32_t 
  * this node, remote otherwise. Borrowed: valid until zcp_node_close. A remote pool's
  * allocate fails with the call's status and message ("owner down: node 2 ...", a quota,
  * a full region), which builders pass on. */
-ZCP_CHECK_RESULT zcp_status_t zcp_node_pool(struct zcp_node *node, int32_t owner,
+ZCP_CHECK_RESULT zcp_status_t zcp_node_allocator(struct zcp_node *node, int32_t owner,
                                             struct zcp_allocator **out,
                                             struct zcp_error *err);
 
@@ -156,9 +156,9 @@ ZCP_CHECK_RESULT zcp_status_t zcp_node_free(struct zcp_node *node, int32_t owner
                                             void *ptr, struct zcp_error *err);
 /* The data area of owner's region (where its pool's offsets start) and its size;
  * ZCP_PEER_DOWN while a peer's region is not mapped. */
-ZCP_CHECK_RESULT zcp_status_t zcp_node_region(struct zcp_node *node, int32_t owner,
-                                              void **data, int64_t *size,
-                                              struct zcp_error *err);
+ZCP_CHECK_RESULT zcp_status_t zcp_node_region_data(struct zcp_node *node, int32_t owner,
+                                                   void **data, int64_t *size,
+                                                   struct zcp_error *err);
 /* Round trip to a peer (its server), payload_size bytes each way. */
 ZCP_CHECK_RESULT zcp_status_t zcp_node_ping(struct zcp_node *node, int32_t peer,
                                             int64_t payload_size, struct zcp_error *err);
@@ -195,7 +195,7 @@ ZCP_CHECK_RESULT zcp_status_t zcp_node_barrier(struct zcp_node *node, int timeou
  * A shared batch lives where it was built (any node's region); only its descriptor
  * travels. Every node keeps a replica of the catalog (name -> creator node and epoch,
  * kind, descriptor, rows), filled by the creator's parallel Publish to every node, so a
- * lookup is local: decode the descriptor, verify the buffers with their regions' owners
+ * import is local: decode the descriptor, verify the buffers with their regions' owners
  * (one Verify call per owner, in parallel), invalidate them on non-coherent regions and
  * read in place.
  *
@@ -254,7 +254,7 @@ ZCP_CHECK_RESULT zcp_status_t zcp_node_share(struct zcp_node *node, const char *
  * at level) whose buffers point into the regions. Errors: ZCP_NOT_FOUND, ZCP_STALE
  * (creator or region restarted, or the memory freed and reused), ZCP_PEER_DOWN (owner
  * down), ZCP_BUSY (a block not sealed), ZCP_CORRUPT_INPUT. */
-ZCP_CHECK_RESULT zcp_status_t zcp_node_lookup(struct zcp_node *node, const char *name,
+ZCP_CHECK_RESULT zcp_status_t zcp_node_import(struct zcp_node *node, const char *name,
                                               enum zcp_validate_level level,
                                               struct zcp_table **out,
                                               struct zcp_error *err);

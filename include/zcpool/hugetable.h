@@ -6,7 +6,7 @@
  * shared batch, and its node frees it when the table is dropped or that node closes.
  * One node commits: it waits until the chunks cover [0, total_rows), checks that they
  * neither overlap nor leave a gap and share one schema, and publishes a manifest to
- * every node. Any node then opens the table: it waits for the manifest (woken by its
+ * every node. Any node then imports the table: it waits for the manifest (woken by its
  * arrival, never polling) and imports every chunk, in row order, into one struct
  * zcp_table; zcp_table_export_stream gives every node the same ArrowArrayStream, read
  * in place. Readers may lease the committed table (zcp_node_lease on its name); its
@@ -41,11 +41,12 @@ ZCP_CHECK_RESULT zcp_status_t zcp_hugetable_commit(struct zcp_node *node,
                                                    int timeout_ms, struct zcp_error *err);
 /* Waits up to timeout_ms for the manifest and every chunk it lists, then imports them
  * (validated at level) into one table. ZCP_INCOMPLETE after the timeout says what is
- * missing; import errors are those of zcp_node_lookup. */
-ZCP_CHECK_RESULT zcp_status_t zcp_hugetable_open(struct zcp_node *node, const char *name,
-                                                 enum zcp_validate_level level,
-                                                 int timeout_ms, struct zcp_table **out,
-                                                 struct zcp_error *err);
+ * missing; import errors are those of zcp_node_import. */
+ZCP_CHECK_RESULT zcp_status_t zcp_hugetable_import(struct zcp_node *node,
+                                                   const char *name,
+                                                   enum zcp_validate_level level,
+                                                   int timeout_ms, struct zcp_table **out,
+                                                   struct zcp_error *err);
 
 /* Drops huge table `name`: takes it out of every replica and has every chunk's creator
  * free its chunk (the creator frees). A committed table is dropped by its committer only

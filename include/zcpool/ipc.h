@@ -96,12 +96,10 @@ struct zcp_ipc_writer;
 /* Starts writing `format` with schema (a "+s" record batch schema) to sink: writes the
  * schema message (and the file magic). opts may be NULL for defaults. The sink's context
  * must outlive the writer. */
-ZCP_CHECK_RESULT zcp_status_t zcp_ipc_writer_open(struct zcp_ipc_writer **out,
-                                                  enum zcp_ipc_format format,
-                                                  const struct ArrowSchema *schema,
-                                                  const struct zcp_ipc_sink *sink,
-                                                  const struct zcp_ipc_write_options *opts,
-                                                  struct zcp_error *err);
+ZCP_CHECK_RESULT zcp_status_t zcp_ipc_writer_open(
+    enum zcp_ipc_format format, const struct ArrowSchema *schema,
+    const struct zcp_ipc_sink *sink, const struct zcp_ipc_write_options *opts,
+    struct zcp_ipc_writer **out, struct zcp_error *err);
 /* Writes one record batch (dictionary batches first when a dictionary-encoded column has
  * a dictionary not yet written: a new dictionary replaces the old one in a stream; in a
  * file a changed dictionary is an error, as the format requires). The batch stays the
@@ -135,10 +133,9 @@ struct zcp_ipc_reader;
 /* Reads the IPC stream format from source, batch by batch. Reads the schema message at
  * once; ZCP_CORRUPT_INPUT / ZCP_VERSION_MISMATCH / ZCP_IO_ERROR with a message naming the
  * byte offset when the input is not a valid stream. */
-ZCP_CHECK_RESULT zcp_status_t zcp_ipc_stream_reader_open(struct zcp_ipc_reader **out,
-                                                         const struct zcp_ipc_source *src,
-                                                         const struct zcp_ipc_read_options *opts,
-                                                         struct zcp_error *err);
+ZCP_CHECK_RESULT zcp_status_t zcp_ipc_stream_reader_open(
+    const struct zcp_ipc_source *src, const struct zcp_ipc_read_options *opts,
+    struct zcp_ipc_reader **out, struct zcp_error *err);
 
 enum zcp_ipc_file_mode {
   ZCP_IPC_COPY = 0,      /* bodies are copied into buffers from the allocator */
@@ -148,18 +145,16 @@ enum zcp_ipc_file_mode {
 };
 
 /* Reads the IPC file format from bytes in memory, with random access to its batches. */
-ZCP_CHECK_RESULT zcp_status_t zcp_ipc_file_reader_open(struct zcp_ipc_reader **out,
-                                                       const uint8_t *data, int64_t size,
-                                                       enum zcp_ipc_file_mode mode,
-                                                       const struct zcp_ipc_read_options *opts,
-                                                       struct zcp_error *err);
+ZCP_CHECK_RESULT zcp_status_t
+zcp_ipc_file_reader_open(const uint8_t *data, int64_t size, enum zcp_ipc_file_mode mode,
+                         const struct zcp_ipc_read_options *opts,
+                         struct zcp_ipc_reader **out, struct zcp_error *err);
 /* Same on a file it maps read-only; in ZERO_COPY mode the mapping lives until the reader
  * and every array read from it are released. */
-ZCP_CHECK_RESULT zcp_status_t zcp_ipc_file_reader_open_path(struct zcp_ipc_reader **out,
-                                                            const char *path,
-                                                            enum zcp_ipc_file_mode mode,
-                                                            const struct zcp_ipc_read_options *opts,
-                                                            struct zcp_error *err);
+ZCP_CHECK_RESULT zcp_status_t
+zcp_ipc_file_reader_open_path(const char *path, enum zcp_ipc_file_mode mode,
+                              const struct zcp_ipc_read_options *opts,
+                              struct zcp_ipc_reader **out, struct zcp_error *err);
 
 /* The schema (owned by the reader). */
 const struct ArrowSchema *zcp_ipc_reader_schema(const struct zcp_ipc_reader *r);

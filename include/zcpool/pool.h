@@ -106,10 +106,9 @@ void zcp_pool_options_init(struct zcp_pool_options *opt);
 
 /* Creates a pool over [base, base + size). base must be aligned to the line size; size is
  * rounded down to whole lines. opt NULL: defaults. The range is not touched here. */
-ZCP_CHECK_RESULT zcp_status_t zcp_pool_init(struct zcp_pool **out, void *base,
-                                            int64_t size,
+ZCP_CHECK_RESULT zcp_status_t zcp_pool_init(void *base, int64_t size,
                                             const struct zcp_pool_options *opt,
-                                            struct zcp_error *err);
+                                            struct zcp_pool **out, struct zcp_error *err);
 /* Frees the pool's metadata (not the range; live blocks are simply forgotten). NULL ok.
  */
 void zcp_pool_release(struct zcp_pool *pool);
@@ -161,13 +160,15 @@ ZCP_CHECK_RESULT zcp_status_t zcp_pool_seal_for(struct zcp_pool *pool,
                                                 const struct zcp_request *rq,
                                                 int64_t offset, struct zcp_error *err);
 
-/* Is [offset, offset + length) inside one live, sealed block? ZCP_OK and *out (may be
- * NULL) describes it; ZCP_NOT_FOUND when the range starts outside every live block,
- * ZCP_INVALID_ARGUMENT when it runs past its block's end or the block is not sealed
- * (then *out still describes the block the range starts in). */
-ZCP_CHECK_RESULT zcp_status_t zcp_pool_lookup(struct zcp_pool *pool, int64_t offset,
-                                              int64_t length, struct zcp_block_info *out,
-                                              struct zcp_error *err);
+/* Finds the block that holds [offset, offset + length), which must lie inside one live,
+ * sealed block: ZCP_OK and *out (may be NULL) describes it; ZCP_NOT_FOUND when the range
+ * starts outside every live block, ZCP_INVALID_ARGUMENT when it runs past its block's
+ * end or the block is not sealed (then *out still describes the block the range starts
+ * in). */
+ZCP_CHECK_RESULT zcp_status_t zcp_pool_find_block(struct zcp_pool *pool, int64_t offset,
+                                                  int64_t length,
+                                                  struct zcp_block_info *out,
+                                                  struct zcp_error *err);
 
 /* Frees every granted (not sealed) block of (node, epoch): a client that died. Counts go
  * to *blocks and *bytes (either may be NULL). */

@@ -31,8 +31,8 @@ struct zcp_sql_result;
 /* Loads DuckDB from libduckdb_path (NULL: the ZCP_DUCKDB_LIB environment variable) and
  * opens an in-memory database with one connection. ZCP_NOT_FOUND when the library cannot
  * be loaded or lacks a symbol, with the reason. */
-ZCP_CHECK_RESULT zcp_status_t zcp_sql_open(struct zcp_sql **out, const char *libduckdb_path,
-                                           struct zcp_error *err);
+ZCP_CHECK_RESULT zcp_status_t zcp_sql_open(const char *libduckdb_path,
+                                           struct zcp_sql **out, struct zcp_error *err);
 /* Closes DuckDB, then releases every table reference and every schema DuckDB kept.
  * final_stats (may be NULL) receives the accounting of the whole session. */
 struct zcp_sql_stats;

@@ -41,8 +41,8 @@ static zcp_status_t pool_reallocate(struct zcp_allocator *self, void *ptr,
                                     void **out, struct zcp_error *err);
 static void pool_free(struct zcp_allocator *self, void *ptr, int64_t size);
 
-zcp_status_t zcp_pool_init(struct zcp_pool **out, void *base, int64_t size,
-                           const struct zcp_pool_options *opt, struct zcp_error *err) {
+zcp_status_t zcp_pool_init(void *base, int64_t size, const struct zcp_pool_options *opt,
+                           struct zcp_pool **out, struct zcp_error *err) {
   *out = NULL;
   struct zcp_pool_options defaults;
   if (opt == NULL) {
@@ -164,9 +164,9 @@ zcp_status_t zcp_pool_seal_for(struct zcp_pool *pool, const struct zcp_request *
   return zcp__table_seal(pool->table, rq, offset, err);
 }
 
-zcp_status_t zcp_pool_lookup(struct zcp_pool *pool, int64_t offset, int64_t length,
-                             struct zcp_block_info *out, struct zcp_error *err) {
-  return zcp__table_lookup(pool->table, offset, length, out, err);
+zcp_status_t zcp_pool_find_block(struct zcp_pool *pool, int64_t offset, int64_t length,
+                                 struct zcp_block_info *out, struct zcp_error *err) {
+  return zcp__table_find_block(pool->table, offset, length, out, err);
 }
 
 zcp_status_t zcp_pool_reclaim(struct zcp_pool *pool, int32_t node, uint64_t epoch,

@@ -541,8 +541,8 @@ zcp_status_t zcp__table_seal(struct zcp__table *t, const struct zcp_request *rq,
   return st;
 }
 
-zcp_status_t zcp__table_lookup(struct zcp__table *t, int64_t offset, int64_t length,
-                               struct zcp_block_info *out, struct zcp_error *err) {
+zcp_status_t zcp__table_find_block(struct zcp__table *t, int64_t offset, int64_t length,
+                                   struct zcp_block_info *out, struct zcp_error *err) {
   int64_t end;
   if (offset < 0 || length < 0 || !zcp__add_i64(offset, length, &end) ||
       offset >= t->size) {

@@ -51,10 +51,10 @@ ZCP_CHECK_RESULT zcp_status_t zcp__table_free(struct zcp__table *t,
 ZCP_CHECK_RESULT zcp_status_t zcp__table_seal(struct zcp__table *t,
                                               const struct zcp_request *rq,
                                               int64_t offset, struct zcp_error *err);
-ZCP_CHECK_RESULT zcp_status_t zcp__table_lookup(struct zcp__table *t, int64_t offset,
-                                                int64_t length,
-                                                struct zcp_block_info *out,
-                                                struct zcp_error *err);
+ZCP_CHECK_RESULT zcp_status_t zcp__table_find_block(struct zcp__table *t, int64_t offset,
+                                                    int64_t length,
+                                                    struct zcp_block_info *out,
+                                                    struct zcp_error *err);
 ZCP_CHECK_RESULT zcp_status_t zcp__table_reclaim(struct zcp__table *t, int32_t node,
                                                  uint64_t epoch, int64_t *blocks,
                                                  int64_t *bytes, struct zcp_error *err);

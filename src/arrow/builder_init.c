@@ -149,8 +149,9 @@ static zcp_status_t setup(struct zcp_builder *b, struct zcp_builder *root,
   return ZCP_OK;
 }
 
-zcp_status_t zcp_builder_init(struct zcp_builder **out, const struct ArrowSchema *schema,
-                              struct zcp_allocator *alloc, struct zcp_error *err) {
+zcp_status_t zcp_builder_init(const struct ArrowSchema *schema,
+                              struct zcp_allocator *alloc, struct zcp_builder **out,
+                              struct zcp_error *err) {
   if (out == NULL) return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "out is NULL");
   *out = NULL;
   if (schema == NULL || schema->release == NULL) {

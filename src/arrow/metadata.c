@@ -68,7 +68,7 @@ zcp_status_t zcp__metadata_check(const char *md, int64_t max_size, int64_t *size
   return ZCP_OK;
 }
 
-void zcp_metadata_reader_init(struct zcp_metadata_reader *r, const char *metadata) {
+void zcp_metadata_reader_init(const char *metadata, struct zcp_metadata_reader *r) {
   r->next = metadata;
   r->remaining = 0;
   if (metadata == NULL) return;
@@ -112,7 +112,7 @@ bool zcp_metadata_get(const char *metadata, const char *key,
   size_t klen = strlen(key);
   struct zcp_metadata_reader r;
   struct zcp_string_view k, v;
-  zcp_metadata_reader_init(&r, metadata);
+  zcp_metadata_reader_init(metadata, &r);
   while (zcp_metadata_reader_next(&r, &k, &v)) {
     if ((size_t)k.size == klen && memcmp(k.data, key, klen) == 0) {
       if (value != NULL) *value = v;

@@ -335,7 +335,7 @@ static void put_type(struct out *o, const struct ArrowSchema *s, int depth) {
 static void print_metadata(FILE *f, const char *md, int indent) {
   struct zcp_metadata_reader r;
   struct zcp_string_view k, v;
-  zcp_metadata_reader_init(&r, md);
+  zcp_metadata_reader_init(md, &r);
   while (zcp_metadata_reader_next(&r, &k, &v)) {
     fprintf(f, "%*s  %.*s = %.*s\n", indent, "", (int)k.size, k.data, (int)v.size, v.data);
   }
@@ -369,7 +369,7 @@ zcp_status_t zcp_batch_print(FILE *f, const struct ArrowArray *batch,
                              const struct ArrowSchema *schema, int64_t max_rows,
                              struct zcp_error *err) {
   struct zcp_array_view view;
-  ZCP_RETURN_NOT_OK(zcp_array_view_init(&view, batch, schema, err));
+  ZCP_RETURN_NOT_OK(zcp_array_view_init(batch, schema, &view, err));
   if (view.format.type != ZCP_TYPE_STRUCT) {
     zcp_array_view_reset(&view);
     return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "print: a batch must be a struct array");

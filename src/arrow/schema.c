@@ -4,9 +4,10 @@
  * Invariant of every node we create: it is live (release set) and releasable at every
  * moment, including half-way through construction, so that a failure anywhere is
  * cleaned up by one zcp_schema_release. Children made by zcp_schema_init are live "n"
- * placeholders; a dictionary from zcp_schema_alloc_dictionary starts released (zeroed)
- * until zcp_schema_init fills it. Release tolerates released children and dictionaries:
- * a consumer may move them out, as the C Data Interface allows. */
+ * placeholders, which zcp_schema_set_child replaces in place; a dictionary from
+ * zcp_schema_alloc_dictionary starts released (zeroed) until zcp_schema_init fills it.
+ * Release tolerates released children and dictionaries: a consumer may move them out, as
+ * the C Data Interface allows. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,8 +96,8 @@ oom:
   return ZCP_OUT_OF_MEMORY;
 }
 
-zcp_status_t zcp_schema_init(struct ArrowSchema *schema, const char *format,
-                             const char *name, int64_t flags, int64_t n_children,
+zcp_status_t zcp_schema_init(const char *format, const char *name, int64_t flags,
+                             int64_t n_children, struct ArrowSchema *schema,
                              struct zcp_error *err) {
   if (schema == NULL) return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "schema is NULL");
   memset(schema, 0, sizeof *schema);
@@ -113,6 +114,35 @@ zcp_status_t zcp_schema_init(struct ArrowSchema *schema, const char *format,
                          name ? name : "", zcp_type_name(f.type), (long long)n_children,
                          zcp_status_str(st));
   }
+  return ZCP_OK;
+}
+
+zcp_status_t zcp_schema_set_child(struct ArrowSchema *parent, int64_t i,
+                                  const char *format, const char *name, int64_t flags,
+                                  int64_t n_children, struct zcp_error *err) {
+  if (!is_ours(parent)) {
+    return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "set child %lld: the parent is %s",
+                         (long long)i,
+                         parent == NULL            ? "NULL"
+                         : parent->release == NULL ? "released"
+                                                   : "not a node zcpool made");
+  }
+  const char *pname = parent->name != NULL ? parent->name : "";
+  if (i < 0 || i >= parent->n_children) {
+    return zcp_error_set(err, ZCP_INVALID_ARGUMENT,
+                         "schema '%s' (%s): no child %lld, it has %lld", pname,
+                         parent->format, (long long)i, (long long)parent->n_children);
+  }
+  /* Built aside first, so that a failure leaves the old child in place and the tree
+   * valid. */
+  struct ArrowSchema child;
+  zcp_status_t st = zcp_schema_init(format, name, flags, n_children, &child, err);
+  if (st != ZCP_OK) {
+    return zcp_error_prefix(err, st, "schema '%s' (%s) child %lld: ", pname,
+                            parent->format, (long long)i);
+  }
+  zcp_schema_release(parent->children[i]);
+  zcp_schema_move(&child, parent->children[i]);
   return ZCP_OK;
 }
 

@@ -42,7 +42,7 @@ static void table_unref(void *ctx) {
   free(t);
 }
 
-zcp_status_t zcp_table_init(struct zcp_table **out, const struct ArrowSchema *schema,
+zcp_status_t zcp_table_init(const struct ArrowSchema *schema, struct zcp_table **out,
                             struct zcp_error *err) {
   if (out == NULL || schema == NULL || schema->release == NULL) {
     return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "table: schema is NULL or released");
@@ -243,7 +243,7 @@ zcp_status_t zcp_table_import_stream(struct ArrowArrayStream *stream,
     st = stream_failed(stream, rc, "get_schema", err);
     goto done;
   }
-  st = zcp_table_init(&t, &schema, err);
+  st = zcp_table_init(&schema, &t, err);
   zcp_schema_release(&schema);
   if (st != ZCP_OK) goto done;
   for (;;) {

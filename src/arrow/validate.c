@@ -347,7 +347,7 @@ zcp_status_t zcp_array_validate(const struct ArrowArray *array,
                          (int)level);
   }
   struct zcp_array_view view;
-  ZCP_RETURN_NOT_OK(zcp_array_view_init(&view, array, schema, err));
+  ZCP_RETURN_NOT_OK(zcp_array_view_init(array, schema, &view, err));
   zcp_status_t st = zcp_array_view_validate(&view, level, err);
   zcp_array_view_reset(&view);
   return st;

@@ -271,10 +271,9 @@ static zcp_status_t init_node(struct zcp_array_view *v, const struct ArrowArray 
 
 #undef FAIL
 
-zcp_status_t zcp_array_view_init(struct zcp_array_view *view,
-                                 const struct ArrowArray *array,
+zcp_status_t zcp_array_view_init(const struct ArrowArray *array,
                                  const struct ArrowSchema *schema,
-                                 struct zcp_error *err) {
+                                 struct zcp_array_view *view, struct zcp_error *err) {
   if (view == NULL) return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "view is NULL");
   memset(view, 0, sizeof *view);
   if (array == NULL || schema == NULL) {

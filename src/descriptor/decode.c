@@ -250,7 +250,7 @@ static zcp_status_t build_schema(const zcp__pb_field *fl, struct ArrowSchema *no
     (void)c_string(fl->name, name, fl->name.len + 1);
   }
   zcp_status_t st =
-      zcp_schema_init(node, format, name, fl->flags, (int64_t)fl->n_children, NULL);
+      zcp_schema_init(format, name, fl->flags, (int64_t)fl->n_children, node, NULL);
   free(name);
   if (st != ZCP_OK) return st;
   ZCP_RETURN_NOT_OK(set_metadata(node, fl));
@@ -371,7 +371,7 @@ static zcp_status_t decode(const zcp__pb_descriptor *desc,
   st = build_array(desc->schema, desc->batch, r, array);
   if (st != ZCP_OK) return zcp_error_set(err, st, "descriptor: cannot build the array");
   struct zcp_array_view view;
-  st = zcp_array_view_init(&view, array, schema, err);
+  st = zcp_array_view_init(array, schema, &view, err);
   if (st != ZCP_OK) return zcp_error_prefix(err, ZCP_CORRUPT_INPUT, "descriptor: ");
   st = zcp__array_view_validate(&view, level, level == ZCP_VALIDATE_DEFAULT, err);
   zcp_array_view_reset(&view);

@@ -81,7 +81,7 @@ static zcp_status_t encode_field(struct enc *e, const struct zcp_array_view *v,
   }
   struct zcp_metadata_reader r;
   struct zcp_string_view key, value;
-  zcp_metadata_reader_init(&r, s->metadata);
+  zcp_metadata_reader_init(s->metadata, &r);
   size_t n = (size_t)r.remaining;
   if (n > 0) {
     f->metadata = arena_alloc(&e->arena, n * sizeof *f->metadata);
@@ -231,7 +231,7 @@ zcp_status_t zcp_descriptor_encode(const struct ArrowSchema *schema,
         schema->format ? schema->format : "(null)");
   }
   struct zcp_array_view view;
-  zcp_status_t st = zcp_array_view_init(&view, array, schema, err);
+  zcp_status_t st = zcp_array_view_init(array, schema, &view, err);
   if (st != ZCP_OK) return zcp_error_prefix(err, st, "descriptor encode: ");
   struct enc e = {.mem = mem, .err = err};
   zcp__path_init(&e.path, NULL);

@@ -106,12 +106,12 @@ static zcp_status_t concat_rebuild(const struct ArrowArray *a, const struct Arro
                          "supported");
   }
   struct zcp_builder *bld;
-  ZCP_RETURN_NOT_OK(zcp_builder_init(&bld, schema, alloc, err));
+  ZCP_RETURN_NOT_OK(zcp_builder_init(schema, alloc, &bld, err));
   const struct ArrowArray *parts[2] = {a, b};
   zcp_status_t st = ZCP_OK;
   for (int p = 0; p < 2 && st == ZCP_OK; p++) {
     struct zcp_array_view v;
-    st = zcp_array_view_init(&v, parts[p], schema, err);
+    st = zcp_array_view_init(parts[p], schema, &v, err);
     for (int64_t i = 0; st == ZCP_OK && i < v.length; i++) st = append_value(bld, &v, i);
     if (st != ZCP_OK && err != NULL && err->code == ZCP_OK) {
       zcp_error_set(err, st, "delta dictionary: %s", zcp_builder_last_error(bld));

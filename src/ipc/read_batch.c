@@ -388,7 +388,7 @@ static zcp_status_t finish(struct decoder *d, struct ArrowArray *out,
         (long long)d->next_node, (long long)d->next_buffer, (long long)d->next_variadic);
   }
   struct zcp_array_view view;
-  ZCP_RETURN_NOT_OK(zcp_array_view_init(&view, out, schema, err));
+  ZCP_RETURN_NOT_OK(zcp_array_view_init(out, schema, &view, err));
   int64_t next = has_root ? -1 : 0;
   if (has_root) {
     view.buffer_size[0] = 0;

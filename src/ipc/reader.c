@@ -296,9 +296,9 @@ static zcp_status_t read_schema(struct zcp_ipc_reader *r,
 /* ---- stream -------------------------------------------------------------------------
  */
 
-zcp_status_t zcp_ipc_stream_reader_open(struct zcp_ipc_reader **out,
-                                        const struct zcp_ipc_source *src,
+zcp_status_t zcp_ipc_stream_reader_open(const struct zcp_ipc_source *src,
                                         const struct zcp_ipc_read_options *opts,
+                                        struct zcp_ipc_reader **out,
                                         struct zcp_error *err) {
   if (out == NULL || src == NULL || src->read == NULL) {
     return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "IPC stream reader: bad argument");
@@ -506,17 +506,18 @@ static zcp_status_t file_reader_make(struct zcp_ipc_reader **out, const uint8_t 
   return ZCP_OK;
 }
 
-zcp_status_t zcp_ipc_file_reader_open(struct zcp_ipc_reader **out, const uint8_t *data,
-                                      int64_t size, enum zcp_ipc_file_mode mode,
+zcp_status_t zcp_ipc_file_reader_open(const uint8_t *data, int64_t size,
+                                      enum zcp_ipc_file_mode mode,
                                       const struct zcp_ipc_read_options *opts,
+                                      struct zcp_ipc_reader **out,
                                       struct zcp_error *err) {
   if (out == NULL) return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "out is NULL");
   return file_reader_make(out, data, size, mode, opts, NULL, err);
 }
 
-zcp_status_t zcp_ipc_file_reader_open_path(struct zcp_ipc_reader **out, const char *path,
-                                           enum zcp_ipc_file_mode mode,
+zcp_status_t zcp_ipc_file_reader_open_path(const char *path, enum zcp_ipc_file_mode mode,
                                            const struct zcp_ipc_read_options *opts,
+                                           struct zcp_ipc_reader **out,
                                            struct zcp_error *err) {
   if (out == NULL || path == NULL) {
     return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "IPC file reader: NULL argument");
@@ -603,7 +604,7 @@ zcp_status_t zcp_ipc_reader_read_table(struct zcp_ipc_reader *r, struct zcp_tabl
   }
   *out = NULL;
   struct zcp_table *t = NULL;
-  zcp_status_t st = zcp_table_init(&t, &r->schema, err);
+  zcp_status_t st = zcp_table_init(&r->schema, &t, err);
   while (st == ZCP_OK) {
     struct ArrowArray batch;
     st = zcp_ipc_reader_next(r, &batch, err);

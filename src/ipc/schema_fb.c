@@ -102,7 +102,7 @@ zcp_fb_ref zcp__ipc_metadata_encode(struct zcp_fb_builder *b, const char *metada
   int64_t n = 0;
   const char *blobs[2] = {metadata, extra};
   for (int j = 0; j < 2; j++) {
-    zcp_metadata_reader_init(&r, blobs[j]);
+    zcp_metadata_reader_init(blobs[j], &r);
     while (zcp_metadata_reader_next(&r, &k, &v)) n++;
   }
   if (n == 0) return 0;
@@ -113,7 +113,7 @@ zcp_fb_ref zcp__ipc_metadata_encode(struct zcp_fb_builder *b, const char *metada
   }
   int64_t i = 0;
   for (int j = 0; j < 2; j++) {
-    zcp_metadata_reader_init(&r, blobs[j]);
+    zcp_metadata_reader_init(blobs[j], &r);
     while (zcp_metadata_reader_next(&r, &k, &v)) {
       zcp_fb_ref key = zcp__fb_string_create(b, k.data, k.size);
       zcp_fb_ref val = zcp__fb_string_create(b, v.data, v.size);
@@ -390,7 +390,7 @@ static zcp_status_t decode_node(struct decoder *d, const struct zcp_fb_table *fi
   ZCP_RETURN_NOT_OK(
       zcp__fb_vector(field, ZCP_FB_FIELD_CHILDREN, 4, &children, "Field.children", err));
   int64_t n = with_children ? children.n : 0;
-  zcp_status_t st = zcp_schema_init(node, format, name, flags, n, NULL);
+  zcp_status_t st = zcp_schema_init(format, name, flags, n, node, NULL);
   if (st != ZCP_OK) {
     return zcp_error_set(err, st, "field '%s': cannot make its schema node: %s",
                          name ? name : "", zcp_status_str(st));
@@ -498,7 +498,7 @@ zcp_status_t zcp__ipc_schema_decode(const struct zcp_fb_table *schema,
   }
   ZCP_RETURN_NOT_OK(zcp__fb_vector(schema, 1, 4, &fields, "Schema.fields", err));
   ZCP_RETURN_NOT_OK(zcp__fb_vector(schema, 2, 4, &kv, "Schema.custom_metadata", err));
-  ZCP_RETURN_NOT_OK(zcp_schema_init(out, "+s", "", 0, fields.n, err));
+  ZCP_RETURN_NOT_OK(zcp_schema_init("+s", "", 0, fields.n, out, err));
   struct decoder d = {dicts, err};
   zcp_status_t st =
       zcp__ipc_metadata_decode(&kv, &metadata, "Schema.custom_metadata", err);

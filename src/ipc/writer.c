@@ -519,11 +519,11 @@ static zcp_status_t write_schema_message(struct zcp_ipc_writer *w,
   return st;
 }
 
-zcp_status_t zcp_ipc_writer_open(struct zcp_ipc_writer **out, enum zcp_ipc_format format,
+zcp_status_t zcp_ipc_writer_open(enum zcp_ipc_format format,
                                  const struct ArrowSchema *schema,
                                  const struct zcp_ipc_sink *sink,
                                  const struct zcp_ipc_write_options *opts,
-                                 struct zcp_error *err) {
+                                 struct zcp_ipc_writer **out, struct zcp_error *err) {
   if (out == NULL || schema == NULL || sink == NULL || sink->write == NULL ||
       (format != ZCP_IPC_STREAM && format != ZCP_IPC_FILE)) {
     return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "IPC writer: bad argument");
@@ -577,7 +577,7 @@ zcp_status_t zcp_ipc_writer_write(struct zcp_ipc_writer *w,
   }
   ZCP_RETURN_NOT_OK(zcp_array_validate(batch, &w->schema, ZCP_VALIDATE_DEFAULT, err));
   struct zcp_array_view v;
-  ZCP_RETURN_NOT_OK(zcp_array_view_init(&v, batch, &w->schema, err));
+  ZCP_RETURN_NOT_OK(zcp_array_view_init(batch, &w->schema, &v, err));
   zcp_status_t st = write_dictionaries(w, &v, err);
   struct body b;
   memset(&b, 0, sizeof b);

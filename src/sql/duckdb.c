@@ -127,7 +127,7 @@ static zcp_status_t load_api(struct duck_api *api, const char *path, struct zcp_
   return ZCP_OK;
 }
 
-zcp_status_t zcp_sql_open(struct zcp_sql **out, const char *path, struct zcp_error *err) {
+zcp_status_t zcp_sql_open(const char *path, struct zcp_sql **out, struct zcp_error *err) {
   if (out == NULL) return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "sql: out is NULL");
   *out = NULL;
   if (path == NULL) path = getenv("ZCP_DUCKDB_LIB");

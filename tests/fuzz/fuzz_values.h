@@ -15,7 +15,7 @@
 static inline void zcp_fuzz_touch_values(const struct ArrowArray *batch,
                                          const struct ArrowSchema *schema) {
   struct zcp_array_view view;
-  if (zcp_array_view_init(&view, batch, schema, NULL) != ZCP_OK) abort();
+  if (zcp_array_view_init(batch, schema, &view, NULL) != ZCP_OK) abort();
   char buf[256];
   int64_t n = view.length, stride = n > 4096 ? n / 1024 : 1;
   for (int64_t c = 0; c < view.n_children; c++) {

@@ -43,7 +43,7 @@ static int write_one(const char *name, const struct ArrowSchema *schema,
   opts.compression = comp;
   struct zcp_error err = {0};
   struct zcp_ipc_writer *w = NULL;
-  zcp_status_t st = zcp_ipc_writer_open(&w, format, schema, &sink, &opts, &err);
+  zcp_status_t st = zcp_ipc_writer_open(format, schema, &sink, &opts, &w, &err);
   for (int k = 0; k < n && st == ZCP_OK; k++) st = zcp_ipc_writer_write(w, batches[k], &err);
   if (w != NULL) {
     zcp_status_t cst = zcp_ipc_writer_close(w, st == ZCP_OK ? &err : NULL);
@@ -83,7 +83,7 @@ static int write_columns(const char *prefix, const struct ArrowSchema *schema,
   for (int64_t c = 0; c < schema->n_children; c++) {
     struct ArrowSchema one;
     struct zcp_error err = {0};
-    if (zcp_schema_init(&one, "+s", "", 0, 1, &err) != ZCP_OK) return 1;
+    if (zcp_schema_init("+s", "", 0, 1, &one, &err) != ZCP_OK) return 1;
     zcp_schema_release(one.children[0]);
     if (zcp_schema_copy(schema->children[c], one.children[0], &err) != ZCP_OK) {
       zcp_schema_release(&one);

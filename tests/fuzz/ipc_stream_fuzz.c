@@ -32,8 +32,9 @@ static void round_trip(const struct ArrowArray *batch, const struct ArrowSchema 
   struct zcp_ipc_sink sink = zcp_ipc_sink_buffer(&buf);
   struct zcp_ipc_writer *w = NULL;
   struct zcp_error err = {0};
-  if (zcp_ipc_writer_open(&w, ZCP_IPC_STREAM, schema, &sink, NULL, &err) != ZCP_OK ||
-      zcp_ipc_writer_write(w, batch, &err) != ZCP_OK || zcp_ipc_writer_close(w, &err) != ZCP_OK) {
+  if (zcp_ipc_writer_open(ZCP_IPC_STREAM, schema, &sink, NULL, &w, &err) != ZCP_OK ||
+      zcp_ipc_writer_write(w, batch, &err) != ZCP_OK ||
+      zcp_ipc_writer_close(w, &err) != ZCP_OK) {
     fprintf(stderr, "writer refused a batch the reader accepted: %s\n", err.message);
     abort();
   }
@@ -41,14 +42,14 @@ static void round_trip(const struct ArrowArray *batch, const struct ArrowSchema 
   struct zcp_ipc_source src = zcp_ipc_source_memory(&mem);
   struct zcp_ipc_reader *r = NULL;
   struct ArrowArray back = {0};
-  if (zcp_ipc_stream_reader_open(&r, &src, NULL, &err) != ZCP_OK ||
+  if (zcp_ipc_stream_reader_open(&src, NULL, &r, &err) != ZCP_OK ||
       zcp_ipc_reader_next(r, &back, &err) != ZCP_OK || back.release == NULL) {
     fprintf(stderr, "reader refused what the writer wrote: %s\n", err.message);
     abort();
   }
   struct zcp_array_view a, b;
-  if (zcp_array_view_init(&a, batch, schema, NULL) != ZCP_OK ||
-      zcp_array_view_init(&b, &back, zcp_ipc_reader_schema(r), NULL) != ZCP_OK ||
+  if (zcp_array_view_init(batch, schema, &a, NULL) != ZCP_OK ||
+      zcp_array_view_init(&back, zcp_ipc_reader_schema(r), &b, NULL) != ZCP_OK ||
       a.length != b.length || a.n_children != b.n_children) {
     abort();
   }
@@ -92,11 +93,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   struct zcp_ipc_memory mem = {data, (int64_t)size, 0};
   struct zcp_ipc_source src = zcp_ipc_source_memory(&mem);
   struct zcp_ipc_reader *r = NULL;
-  if (zcp_ipc_stream_reader_open(&r, &src, &opts, NULL) == ZCP_OK) drain(r);
+  if (zcp_ipc_stream_reader_open(&src, &opts, &r, NULL) == ZCP_OK) drain(r);
   if (size >= 6 && memcmp(data, "ARROW1", 6) == 0) {
     for (int mode = 0; mode < 2; mode++) {
-      if (zcp_ipc_file_reader_open(&r, data, (int64_t)size, (enum zcp_ipc_file_mode)mode,
-                                   &opts, NULL) == ZCP_OK) {
+      if (zcp_ipc_file_reader_open(data, (int64_t)size, (enum zcp_ipc_file_mode)mode,
+                                   &opts, &r, NULL) == ZCP_OK) {
         drain(r);
       }
     }

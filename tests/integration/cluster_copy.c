@@ -36,7 +36,7 @@ static zcp_status_t fixture_stream(int64_t rows, struct zcp_ipc_buffer *buf,
   struct zcp_ipc_sink sink = zcp_ipc_sink_buffer(buf);
   struct zcp_ipc_writer *w = NULL;
   zcp_status_t st =
-      zcp_ipc_writer_open(&w, ZCP_IPC_STREAM, zcp_table_schema(t), &sink, NULL, err);
+      zcp_ipc_writer_open(ZCP_IPC_STREAM, zcp_table_schema(t), &sink, NULL, &w, err);
   if (st == ZCP_OK) st = zcp_ipc_writer_write_table(w, t, err);
   if (w != NULL) {
     zcp_status_t cst = zcp_ipc_writer_close(w, err);
@@ -267,7 +267,8 @@ Test(cluster_copy, values_identical_in_own_region) {
   same_values(t, 2500);
   void *data = NULL;
   int64_t size = 0;
-  cr_assert_eq(zcp_node_region(self, 0, &data, &size, &err), ZCP_OK, "%s", err.message);
+  cr_assert_eq(zcp_node_region_data(self, 0, &data, &size, &err), ZCP_OK, "%s",
+               err.message);
   int64_t n = 0;
   for (int64_t i = 0; i < zcp_table_num_batches(t); i++)
     n += buffers_inside(zcp_table_batch(t, i), (uintptr_t)data, (uintptr_t)data + size);

@@ -123,7 +123,7 @@ static void column_across_nodes(enum mode mode) {
   cr_assert_geq(st.live_blocks, 2);
   struct zcp_allocator *local = NULL;
   struct zcp_error err = {0};
-  cr_assert_eq(zcp_node_pool(self, 0, &local, &err), ZCP_OK);
+  cr_assert_eq(zcp_node_allocator(self, 0, &local, &err), ZCP_OK);
   /* ...and node 2 reads them at the same address, validated in full. */
   snprintf(cmd, sizeof cmd, "read %s", out + 3);
   cr_assert(zcp_test_node_cmd(&helper[2], cmd, out, sizeof out, CMD_MS));

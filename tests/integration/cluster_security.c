@@ -515,7 +515,7 @@ Test(cluster_security, flush_accepts_only_ranges_the_caller_holds) {
   struct zcp_error err = {0};
   void *data = NULL;
   int64_t size = 0;
-  cr_assert_eq(zcp_node_region(node, 0, &data, &size, &err), ZCP_OK);
+  cr_assert_eq(zcp_node_region_data(node, 0, &data, &size, &err), ZCP_OK);
   uint64_t base = (uint64_t)(uintptr_t)data;
   /* Node 1 (the correct client) takes a block... */
   Zcpool__Request req = ZCPOOL__REQUEST__INIT;
@@ -534,7 +534,7 @@ Test(cluster_security, flush_accepts_only_ranges_the_caller_holds) {
   cr_assert_eq(flush(base + (uint64_t)off, 4096 + 128, &err), ZCP_INVALID_ARGUMENT);
   cr_assert(strstr(err.message, "node 1") != NULL, "%s", err.message);
   struct zcp_allocator *local = NULL;
-  cr_assert_eq(zcp_node_pool(node, 0, &local, &err), ZCP_OK);
+  cr_assert_eq(zcp_node_allocator(node, 0, &local, &err), ZCP_OK);
   void *mine = NULL;
   cr_assert_eq(local->allocate(local, 4096, 128, &mine, &err), ZCP_OK, "%s", err.message);
   cr_assert_not_null(mine);

@@ -233,7 +233,7 @@ static void huge_table(bool noncoherent, const char *extra) {
   /* The same stream on node 0. */
   struct zcp_error err = {0};
   struct zcp_table *t = NULL;
-  cr_assert_eq(zcp_hugetable_open(self, "h", ZCP_VALIDATE_DEFAULT, 1000, &t, &err),
+  cr_assert_eq(zcp_hugetable_import(self, "h", ZCP_VALIDATE_DEFAULT, 1000, &t, &err),
                ZCP_OK, "%s", err.message);
   struct ArrowArrayStream s;
   cr_assert_eq(zcp_table_export_stream(t, &s, &err), ZCP_OK, "%s", err.message);

@@ -27,7 +27,7 @@ static void setup(void) {
   struct zcp_error err = {0};
   live_before = zcp_allocator_default_live_bytes();
   cr_assert_eq(zcp_fixture_table(ROWS, BATCH, NULL, &table, &err), ZCP_OK, "%s", err.message);
-  cr_assert_eq(zcp_sql_open(&sql, lib, &err), ZCP_OK, "%s", err.message);
+  cr_assert_eq(zcp_sql_open(lib, &sql, &err), ZCP_OK, "%s", err.message);
   cr_assert_eq(zcp_sql_register(sql, "t", table, &err), ZCP_OK, "%s", err.message);
 }
 

@@ -344,7 +344,7 @@ static zcp_status_t field_schema(json_t *field, struct ArrowSchema *out, struct 
   if (dict && json_is_true(json_object_get(dict, "isOrdered"))) flags |= ARROW_FLAG_DICTIONARY_ORDERED;
   const char *name = json_string_value(json_object_get(field, "name"));
   size_t n = dict ? 0 : json_array_size(children);
-  ZCP_RETURN_NOT_OK(zcp_schema_init(out, fmt, name, flags, (int64_t)n, err));
+  ZCP_RETURN_NOT_OK(zcp_schema_init(fmt, name, flags, (int64_t)n, out, err));
   char *md = metadata_blob(json_object_get(field, "metadata"));
   zcp_status_t st = zcp_schema_set_metadata(out, md);
   free(md);
@@ -370,7 +370,7 @@ static zcp_status_t field_schema(json_t *field, struct ArrowSchema *out, struct 
 zcp_status_t zcp_json_file_schema(const struct zcp_json_file *f, struct ArrowSchema *out,
                                   struct zcp_error *err) {
   size_t n = json_array_size(f->fields);
-  ZCP_RETURN_NOT_OK(zcp_schema_init(out, "+s", "", 0, (int64_t)n, err));
+  ZCP_RETURN_NOT_OK(zcp_schema_init("+s", "", 0, (int64_t)n, out, err));
   char *md = metadata_blob(f->metadata);
   zcp_status_t st = zcp_schema_set_metadata(out, md);
   free(md);
@@ -394,7 +394,7 @@ static zcp_status_t compare_metadata(const char *want, const char *got, const ch
   struct zcp_metadata_reader r;
   struct zcp_string_view k, v, g;
   int32_t nwant = 0, ngot = 0;
-  zcp_metadata_reader_init(&r, want);
+  zcp_metadata_reader_init(want, &r);
   while (zcp_metadata_reader_next(&r, &k, &v)) {
     nwant++;
     char key[256];
@@ -404,7 +404,7 @@ static zcp_status_t compare_metadata(const char *want, const char *got, const ch
                            what, key);
     }
   }
-  zcp_metadata_reader_init(&r, got);
+  zcp_metadata_reader_init(got, &r);
   while (zcp_metadata_reader_next(&r, &k, &v)) ngot++;
   if (ngot != nwant) {
     return zcp_error_set(err, ZCP_CORRUPT_INPUT, "%s: %d metadata pairs, expected %d", what,
@@ -718,7 +718,7 @@ zcp_status_t zcp_json_compare_batch(const struct zcp_json_file *f, int64_t i,
   json_t *jb = json_array_get(f->batches, (size_t)i);
   if (jb == NULL) return zcp_error_set(err, ZCP_NOT_FOUND, "JSON has no batch %lld", (long long)i);
   struct zcp_array_view view;
-  ZCP_RETURN_NOT_OK(zcp_array_view_init(&view, batch, schema, err));
+  ZCP_RETURN_NOT_OK(zcp_array_view_init(batch, schema, &view, err));
   struct cmp *c = calloc(1, sizeof *c);
   c->f = f;
   c->err = err;

@@ -161,7 +161,7 @@ zcp_status_t zcp_json_build_batch(const struct zcp_json_file *f, int64_t i,
   struct ArrowSchema schema;
   ZCP_RETURN_NOT_OK(zcp_json_file_schema(f, &schema, err));
   struct zcp_builder *root = NULL;
-  zcp_status_t st = zcp_builder_init(&root, &schema, NULL, err);
+  zcp_status_t st = zcp_builder_init(&schema, NULL, &root, err);
   zcp_schema_release(&schema);
   if (st != ZCP_OK) return st;
   struct build b = {f, err};

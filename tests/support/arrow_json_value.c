@@ -139,7 +139,7 @@ zcp_status_t zcp_json_batch_values(const struct ArrowArray *batch,
                                    const struct ArrowSchema *schema, json_t **columns,
                                    struct zcp_error *err) {
   struct zcp_array_view view;
-  ZCP_RETURN_NOT_OK(zcp_array_view_init(&view, batch, schema, err));
+  ZCP_RETURN_NOT_OK(zcp_array_view_init(batch, schema, &view, err));
   if (*columns == NULL) *columns = json_object();
   for (int64_t c = 0; c < view.n_children; c++) {
     const char *name = schema->children[c]->name ? schema->children[c]->name : "";

@@ -32,7 +32,7 @@ zcp_status_t zcp_interop_write(const char *dir, const char *file, enum zcp_ipc_f
     if (wanted(schema->children[c]->name, columns)) pick[n++] = c;
   }
   struct ArrowSchema proj;
-  ZCP_RETURN_NOT_OK(zcp_schema_init(&proj, "+s", "", 0, n, err));
+  ZCP_RETURN_NOT_OK(zcp_schema_init("+s", "", 0, n, &proj, err));
   zcp_status_t st = zcp_schema_set_metadata(&proj, schema->metadata);
   for (int64_t k = 0; k < n && st == ZCP_OK; k++) {
     zcp_schema_release(proj.children[k]);
@@ -48,7 +48,7 @@ zcp_status_t zcp_interop_write(const char *dir, const char *file, enum zcp_ipc_f
   zcp_ipc_write_options_init(&opts);
   opts.compression = compression;
   struct zcp_ipc_writer *w = NULL;
-  if (st == ZCP_OK) st = zcp_ipc_writer_open(&w, format, &proj, &sink, &opts, err);
+  if (st == ZCP_OK) st = zcp_ipc_writer_open(format, &proj, &sink, &opts, &w, err);
   json_t *values = NULL;
   int64_t rows = 0;
   for (int b = 0; b < n_batches && st == ZCP_OK; b++) {
@@ -106,14 +106,14 @@ zcp_status_t zcp_interop_read(const char *path, bool is_file, json_t **columns,
   *columns = NULL;
   *rows = *batches = 0;
   if (is_file) {
-    ZCP_RETURN_NOT_OK(zcp_ipc_file_reader_open_path(&r, path, ZCP_IPC_COPY, NULL, err));
+    ZCP_RETURN_NOT_OK(zcp_ipc_file_reader_open_path(path, ZCP_IPC_COPY, NULL, &r, err));
   } else {
     FILE *f = fopen(path, "rb");
     if (f == NULL) return zcp_error_set(err, ZCP_IO_ERROR, "cannot open %s", path);
     fd = dup(fileno(f));
     fclose(f);
     struct zcp_ipc_source src = zcp_ipc_source_fd(&fd);
-    zcp_status_t st = zcp_ipc_stream_reader_open(&r, &src, NULL, err);
+    zcp_status_t st = zcp_ipc_stream_reader_open(&src, NULL, &r, err);
     if (st != ZCP_OK) {
       close(fd);
       return st;

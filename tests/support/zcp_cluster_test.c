@@ -302,12 +302,12 @@ static void cmd_build(struct zcp_node *node, int owner, int64_t n, bool writebac
   struct ArrowArray arr;
   struct ArrowSchema sch;
   struct ArrowSchema col;
-  if (zcp_schema_init(&col, "l", "x", ARROW_FLAG_NULLABLE, 0, &err) != ZCP_OK) {
+  if (zcp_schema_init("l", "x", ARROW_FLAG_NULLABLE, 0, &col, &err) != ZCP_OK) {
     snprintf(out, cap, "fail %s", err.message);
     return;
   }
-  zcp_status_t ist = zcp_node_pool(node, owner, &alloc, &err);
-  if (ist == ZCP_OK) ist = zcp_builder_init(&b, &col, alloc, &err);
+  zcp_status_t ist = zcp_node_allocator(node, owner, &alloc, &err);
+  if (ist == ZCP_OK) ist = zcp_builder_init(&col, alloc, &b, &err);
   col.release(&col);
   if (ist != ZCP_OK) {
     snprintf(out, cap, "fail %s", err.message);

@@ -144,11 +144,11 @@ static zcp_status_t resolve_one(struct zcp_fake_memory *m,
         err, ZCP_CORRUPT_INPUT, "[%lld, +%lld) is outside region %d (%lld bytes)",
         (long long)ref->offset, (long long)ref->length, ref->region, (long long)size);
   }
-  zcp_status_t st = zcp_pool_lookup(r->pool, ref->offset, ref->length, NULL, err);
+  zcp_status_t st = zcp_pool_find_block(r->pool, ref->offset, ref->length, NULL, err);
   if (st == ZCP_INVALID_ARGUMENT) {
     /* past its block, or not sealed: the start alone tells them apart */
     struct zcp_error e2;
-    zcp_status_t at_start = zcp_pool_lookup(r->pool, ref->offset, 0, NULL, &e2);
+    zcp_status_t at_start = zcp_pool_find_block(r->pool, ref->offset, 0, NULL, &e2);
     st = at_start == ZCP_INVALID_ARGUMENT ? ZCP_BUSY : ZCP_CORRUPT_INPUT;
     if (err != NULL) err->code = st;
   }
@@ -206,7 +206,7 @@ zcp_status_t zcp_fake_memory_init(struct zcp_fake_memory **out, int n_regions,
     struct zcp_pool_options opt;
     zcp_pool_options_init(&opt);
     opt.range_is_zero = true;
-    zcp_status_t st = zcp_pool_init(&r->pool, r->base, (int64_t)size, &opt, err);
+    zcp_status_t st = zcp_pool_init(r->base, (int64_t)size, &opt, &r->pool, err);
     if (st != ZCP_OK) {
       zcp_fake_memory_release(m);
       return st;

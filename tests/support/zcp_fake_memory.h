@@ -3,7 +3,7 @@
  * read past a region faults at once) and a real zcp_pool managing it. Its allocator
  * places builder buffers in the regions (round robin), remembers the blocks so that they
  * can be sealed, and its zcp_descriptor_memory answers locate and resolve the way a
- * cluster would: resolve checks regions, epochs and zcp_pool_lookup. */
+ * cluster would: resolve checks regions, epochs and zcp_pool_find_block. */
 #ifndef ZCP_FAKE_MEMORY_H
 #define ZCP_FAKE_MEMORY_H
 

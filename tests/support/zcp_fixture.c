@@ -32,28 +32,24 @@ static const struct {
 };
 
 zcp_status_t zcp_fixture_schema(struct ArrowSchema *out, struct zcp_error *err) {
-  ZCP_RETURN_NOT_OK(zcp_schema_init(out, "+s", "", 0, FX_NCOLS, err));
+  ZCP_RETURN_NOT_OK(zcp_schema_init("+s", "", 0, FX_NCOLS, out, err));
   zcp_status_t st = ZCP_OK;
   for (int c = 0; c < FX_NCOLS && st == ZCP_OK; c++) {
     struct ArrowSchema *f = out->children[c];
     int64_t flags = c == FX_I64 ? 0 : ARROW_FLAG_NULLABLE;
     int64_t nchild = c == FX_LIST ? 1 : c == FX_STRUCT ? 2 : 0;
-    zcp_schema_release(f);
-    st = zcp_schema_init(f, kCols[c].format, kCols[c].name, flags, nchild, err);
+    st = zcp_schema_set_child(out, c, kCols[c].format, kCols[c].name, flags, nchild, err);
     if (st != ZCP_OK) break;
     if (c == FX_LIST) {
-      zcp_schema_release(f->children[0]);
-      st = zcp_schema_init(f->children[0], "i", "item", ARROW_FLAG_NULLABLE, 0, err);
+      st = zcp_schema_set_child(f, 0, "i", "item", ARROW_FLAG_NULLABLE, 0, err);
     } else if (c == FX_STRUCT) {
-      zcp_schema_release(f->children[0]);
-      st = zcp_schema_init(f->children[0], "i", "a", ARROW_FLAG_NULLABLE, 0, err);
-      if (st == ZCP_OK) {
-        zcp_schema_release(f->children[1]);
-        st = zcp_schema_init(f->children[1], "u", "b", ARROW_FLAG_NULLABLE, 0, err);
-      }
+      st = zcp_schema_set_child(f, 0, "i", "a", ARROW_FLAG_NULLABLE, 0, err);
+      if (st == ZCP_OK)
+        st = zcp_schema_set_child(f, 1, "u", "b", ARROW_FLAG_NULLABLE, 0, err);
     } else if (c == FX_DICT) {
       st = zcp_schema_alloc_dictionary(f);
-      if (st == ZCP_OK) st = zcp_schema_init(f->dictionary, "u", "", ARROW_FLAG_NULLABLE, 0, err);
+      if (st == ZCP_OK)
+        st = zcp_schema_init("u", "", ARROW_FLAG_NULLABLE, 0, f->dictionary, err);
     }
   }
   if (st == ZCP_OK) {
@@ -113,7 +109,7 @@ zcp_status_t zcp_fixture_batch(int64_t first, int64_t n, struct zcp_allocator *a
   struct ArrowSchema schema;
   ZCP_RETURN_NOT_OK(zcp_fixture_schema(&schema, err));
   struct zcp_builder *b = NULL;
-  zcp_status_t st = zcp_builder_init(&b, &schema, alloc, err);
+  zcp_status_t st = zcp_builder_init(&schema, alloc, &b, err);
   zcp_schema_release(&schema);
   if (st != ZCP_OK) return st;
   struct zcp_builder *dict = zcp_builder_dictionary(zcp_builder_child(b, FX_DICT));
@@ -141,7 +137,7 @@ zcp_status_t zcp_fixture_table(int64_t rows, int64_t batch_rows, struct zcp_allo
   struct ArrowSchema schema;
   ZCP_RETURN_NOT_OK(zcp_fixture_schema(&schema, err));
   struct zcp_table *t = NULL;
-  zcp_status_t st = zcp_table_init(&t, &schema, err);
+  zcp_status_t st = zcp_table_init(&schema, &t, err);
   zcp_schema_release(&schema);
   for (int64_t first = 0; st == ZCP_OK && first < rows; first += batch_rows) {
     struct ArrowArray batch;

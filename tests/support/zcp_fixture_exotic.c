@@ -23,38 +23,39 @@ static const struct col kExotic[] = {
 };
 #define N_EXOTIC (int)(sizeof kExotic / sizeof kExotic[0])
 
-static zcp_status_t child(struct ArrowSchema *parent, int i, const char *format,
-                          const char *name, int64_t flags, int64_t n_children,
-                          struct zcp_error *err) {
-  zcp_schema_release(parent->children[i]);
-  return zcp_schema_init(parent->children[i], format, name, flags, n_children, err);
-}
-
 zcp_status_t zcp_fixture_exotic_schema(struct ArrowSchema *out, struct zcp_error *err) {
-  ZCP_RETURN_NOT_OK(zcp_schema_init(out, "+s", "", 0, N_EXOTIC, err));
+  ZCP_RETURN_NOT_OK(zcp_schema_init("+s", "", 0, N_EXOTIC, out, err));
   zcp_status_t st = ZCP_OK;
   for (int c = 0; c < N_EXOTIC && st == ZCP_OK; c++) {
     const char *fmt = kExotic[c].format;
     bool unions_or_runs = fmt[0] == '+' && (fmt[1] == 'u' || fmt[1] == 'r');
-    st = child(out, c, fmt, kExotic[c].name, unions_or_runs ? 0 : ARROW_FLAG_NULLABLE,
-               kExotic[c].n_children, err);
+    st = zcp_schema_set_child(out, c, fmt, kExotic[c].name,
+                              unions_or_runs ? 0 : ARROW_FLAG_NULLABLE,
+                              kExotic[c].n_children, err);
     if (st != ZCP_OK) break;
     struct ArrowSchema *f = out->children[c];
     if (strcmp(fmt, "+L") == 0 || strcmp(fmt, "+vl") == 0 || strcmp(fmt, "+w:2") == 0) {
-      st = child(f, 0, "i", "item", ARROW_FLAG_NULLABLE, 0, err);
+      st = zcp_schema_set_child(f, 0, "i", "item", ARROW_FLAG_NULLABLE, 0, err);
     } else if (strcmp(fmt, "+m") == 0) {
-      st = child(f, 0, "+s", "entries", 0, 2, err);
-      if (st == ZCP_OK) st = child(f->children[0], 0, "u", "key", 0, 0, err);
-      if (st == ZCP_OK) st = child(f->children[0], 1, "i", "value", ARROW_FLAG_NULLABLE, 0, err);
+      st = zcp_schema_set_child(f, 0, "+s", "entries", 0, 2, err);
+      if (st == ZCP_OK)
+        st = zcp_schema_set_child(f->children[0], 0, "u", "key", 0, 0, err);
+      if (st == ZCP_OK)
+        st = zcp_schema_set_child(f->children[0], 1, "i", "value", ARROW_FLAG_NULLABLE, 0,
+                                  err);
     } else if (fmt[1] == 'u') {
-      st = child(f, 0, fmt[2] == 's' ? "i" : "l", "num", ARROW_FLAG_NULLABLE, 0, err);
-      if (st == ZCP_OK) st = child(f, 1, "u", "text", ARROW_FLAG_NULLABLE, 0, err);
+      st = zcp_schema_set_child(f, 0, fmt[2] == 's' ? "i" : "l", "num",
+                                ARROW_FLAG_NULLABLE, 0, err);
+      if (st == ZCP_OK)
+        st = zcp_schema_set_child(f, 1, "u", "text", ARROW_FLAG_NULLABLE, 0, err);
     } else if (strcmp(fmt, "+r") == 0) {
-      st = child(f, 0, "i", "run_ends", 0, 0, err);
-      if (st == ZCP_OK) st = child(f, 1, "u", "values", ARROW_FLAG_NULLABLE, 0, err);
+      st = zcp_schema_set_child(f, 0, "i", "run_ends", 0, 0, err);
+      if (st == ZCP_OK)
+        st = zcp_schema_set_child(f, 1, "u", "values", ARROW_FLAG_NULLABLE, 0, err);
     } else if (strcmp(kExotic[c].name, "dict8") == 0) {
       st = zcp_schema_alloc_dictionary(f);
-      if (st == ZCP_OK) st = zcp_schema_init(f->dictionary, "U", "", ARROW_FLAG_NULLABLE, 0, err);
+      if (st == ZCP_OK)
+        st = zcp_schema_init("U", "", ARROW_FLAG_NULLABLE, 0, f->dictionary, err);
     }
   }
   if (st != ZCP_OK) zcp_schema_release(out);
@@ -133,7 +134,7 @@ zcp_status_t zcp_fixture_exotic_batch(int64_t n, struct zcp_allocator *alloc,
   struct ArrowSchema schema;
   ZCP_RETURN_NOT_OK(zcp_fixture_exotic_schema(&schema, err));
   struct zcp_builder *b = NULL;
-  zcp_status_t st = zcp_builder_init(&b, &schema, alloc, err);
+  zcp_status_t st = zcp_builder_init(&schema, alloc, &b, err);
   zcp_schema_release(&schema);
   if (st != ZCP_OK) return st;
   for (int c = 0; c < N_EXOTIC && st == ZCP_OK; c++) {

@@ -58,13 +58,13 @@ static zcp_status_t check_table(struct zcp_table *t, int64_t first, int64_t n,
     return err.code;
   }
   struct zcp_array_view rv, tv;
-  zcp_status_t st = zcp_array_view_init(&rv, &ra, &rs, &err);
+  zcp_status_t st = zcp_array_view_init(&ra, &rs, &rv, &err);
   uint64_t h = 0xcbf29ce484222325ull;
   int64_t row = 0;
   char a[256], b[256];
   for (int64_t k = 0; k < zcp_table_num_batches(t) && st == ZCP_OK; k++) {
     const struct ArrowArray *batch = zcp_table_batch(t, k);
-    st = zcp_array_view_init(&tv, batch, zcp_table_schema(t), &err);
+    st = zcp_array_view_init(batch, zcp_table_schema(t), &tv, &err);
     if (st != ZCP_OK) break;
     for (int64_t i = 0; i < batch->length && st == ZCP_OK; i++, row++) {
       for (int64_t c = 0; c < rv.n_children && st == ZCP_OK; c++) {
@@ -100,7 +100,7 @@ uint64_t zcp_test_fixture_checksum(int64_t first, int64_t n) {
   struct zcp_table *t = NULL;
   uint64_t h = 0;
   char why[300] = "";
-  if (zcp_table_init(&t, &rs, &err) == ZCP_OK &&
+  if (zcp_table_init(&rs, &t, &err) == ZCP_OK &&
       zcp_table_append(t, &ra, ZCP_VALIDATE_DEFAULT, &err) == ZCP_OK)
     (void)check_table(t, first, n, &h, why, sizeof why);
   if (ra.release != NULL) ra.release(&ra);
@@ -115,7 +115,7 @@ static zcp_status_t build(struct zcp_node *node, int owner, int64_t first, int64
                           bool one, struct ArrowSchema *s, struct ArrowArray *a,
                           struct zcp_error *err) {
   struct zcp_allocator *alloc = NULL;
-  ZCP_RETURN_NOT_OK(zcp_node_pool(node, owner, &alloc, err));
+  ZCP_RETURN_NOT_OK(zcp_node_allocator(node, owner, &alloc, err));
   if (!one) {
     ZCP_RETURN_NOT_OK(zcp_fixture_schema(s, err));
     zcp_status_t st = zcp_fixture_batch(first, n, alloc, a, err);
@@ -124,7 +124,7 @@ static zcp_status_t build(struct zcp_node *node, int owner, int64_t first, int64
   }
   struct ArrowSchema col;
   struct zcp_builder *b = NULL;
-  ZCP_RETURN_NOT_OK(zcp_schema_init(s, "+s", "", 0, 1, err));
+  ZCP_RETURN_NOT_OK(zcp_schema_init("+s", "", 0, 1, s, err));
   zcp_status_t st = zcp_schema_set_format(s->children[0], "l") == ZCP_OK &&
                             zcp_schema_set_name(s->children[0], "x") == ZCP_OK
                         ? ZCP_OK
@@ -132,7 +132,7 @@ static zcp_status_t build(struct zcp_node *node, int owner, int64_t first, int64
   s->children[0]->flags = ARROW_FLAG_NULLABLE;
   if (st == ZCP_OK) st = zcp_schema_copy(s, &col, err);
   if (st == ZCP_OK) {
-    st = zcp_builder_init(&b, &col, alloc, err);
+    st = zcp_builder_init(&col, alloc, &b, err);
     col.release(&col);
   }
   for (int64_t i = 0; i < n && st == ZCP_OK; i++) {
@@ -156,7 +156,7 @@ static void cmd_open_check(struct zcp_node *node, const char *name, int64_t tota
                            bool sql, char *out, size_t cap) {
   struct zcp_error err = {0};
   struct zcp_table *t = NULL;
-  zcp_status_t st = zcp_hugetable_open(node, name, ZCP_VALIDATE_FULL, ms, &t, &err);
+  zcp_status_t st = zcp_hugetable_import(node, name, ZCP_VALIDATE_FULL, ms, &t, &err);
   if (st != ZCP_OK) return answer(out, cap, st, "", &err);
   char why[300] = "", extra[64];
   uint64_t h = 0;
@@ -187,7 +187,7 @@ static void cmd_open_check(struct zcp_node *node, const char *name, int64_t tota
   }
   struct zcp_sql *q = NULL;
   struct zcp_sql_result *res = NULL;
-  st = zcp_sql_open(&q, lib, &err);
+  st = zcp_sql_open(lib, &q, &err);
   if (st == ZCP_OK) st = zcp_sql_register(q, "t", t, &err);
   if (st == ZCP_OK)
     st = zcp_sql_query(q,
@@ -283,7 +283,7 @@ bool zcp_test_share_cmd(struct zcp_node *node, const char *line, char *out, size
     answer(out, cap, st, "", &err);
   } else if (sscanf(line, "lookup %127s %lld %lld", name, &first, &n) == 3) {
     struct zcp_table *t = NULL;
-    st = zcp_node_lookup(node, name, ZCP_VALIDATE_FULL, &t, &err);
+    st = zcp_node_import(node, name, ZCP_VALIDATE_FULL, &t, &err);
     if (st != ZCP_OK) return answer(out, cap, st, "", &err), true;
     char why[300] = "";
     uint64_t h = 0;

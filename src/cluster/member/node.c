@@ -92,7 +92,7 @@ uint64_t zcp__node_epoch_of(struct zcp_node *node, int32_t i) {
   return e;
 }
 
-zcp_status_t zcp_node_region(struct zcp_node *node, int32_t owner, void **data,
+zcp_status_t zcp_node_region_data(struct zcp_node *node, int32_t owner, void **data,
                              int64_t *size, struct zcp_error *err) {
   *data = NULL;
   *size = 0;

@@ -58,7 +58,7 @@ static zcp_status_t check_range(struct zcp_node *node, const struct zcp__expect 
                                 int64_t off, int64_t len, struct zcp_error *err) {
   struct zcp_block_info info;
   info.size = -1;
-  zcp_status_t st = zcp_pool_lookup(zcp__memory_of(node)->pool, off, len, &info, err);
+  zcp_status_t st = zcp_pool_find_block(zcp__memory_of(node)->pool, off, len, &info, err);
   if (st == ZCP_INVALID_ARGUMENT) {
     bool inside = info.size >= 0 && len <= info.offset + info.size - off;
     st = inside && info.state != ZCP_BLOCK_SEALED ? ZCP_BUSY : ZCP_CORRUPT_INPUT;
@@ -302,7 +302,7 @@ static zcp_status_t seal_local(struct zcp_node *node, int64_t off, bool seal,
                                struct zcp_error *err) {
   struct zcp_block_info info;
   info.size = -1;
-  zcp_status_t st = zcp_pool_lookup(zcp__memory_of(node)->pool, off, 0, &info, err);
+  zcp_status_t st = zcp_pool_find_block(zcp__memory_of(node)->pool, off, 0, &info, err);
   if (info.size < 0) return st == ZCP_OK ? ZCP_NOT_FOUND : st;
   *boff = info.offset;
   *bsize = info.size;
@@ -346,7 +346,7 @@ void zcp__serve_seal(struct zcp_node *node, const struct zcp__rpc_peer *who,
     struct zcp_error e = {0};
     info.size = -1;
     zcp_status_t st =
-        zcp_pool_lookup(zcp__memory_of(node)->pool, v->offsets[i], 0, &info, &e);
+        zcp_pool_find_block(zcp__memory_of(node)->pool, v->offsets[i], 0, &info, &e);
     if (info.size < 0) {
       snprintf(msg, sizeof msg, "node %d: Seal for node %d: %s", (int)node->id,
                (int)who->node, e.message);

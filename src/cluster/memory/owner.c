@@ -142,8 +142,8 @@ zcp_status_t zcp__memory_open(struct zcp_node *node, struct zcp_error *err) {
   po.range_is_zero = node->region_fresh;
   po.touch = zcp__owner_touch;
   po.touch_ctx = node;
-  ZCP_RETURN_NOT_OK(zcp_pool_init(&m->pool, zcp_region_data(node->region),
-                                  zcp_region_data_size(node->region), &po, err));
+  ZCP_RETURN_NOT_OK(zcp_pool_init(zcp_region_data(node->region),
+                                  zcp_region_data_size(node->region), &po, &m->pool, err));
   zcp__member_handle(node, ZCPOOL__REQUEST__CALL_MALLOC, serve_alloc);
   zcp__member_handle(node, ZCPOOL__REQUEST__CALL_REALLOC, serve_alloc);
   zcp__member_handle(node, ZCPOOL__REQUEST__CALL_FREE, serve_alloc);

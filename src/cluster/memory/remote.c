@@ -42,7 +42,7 @@ static void rp_free(struct zcp_allocator *self, void *ptr, int64_t size) {
   (void)st;
 }
 
-zcp_status_t zcp_node_pool(struct zcp_node *node, int32_t owner,
+zcp_status_t zcp_node_allocator(struct zcp_node *node, int32_t owner,
                            struct zcp_allocator **out, struct zcp_error *err) {
   *out = NULL;
   if (owner < 0 || owner >= node->cfg.n_nodes)

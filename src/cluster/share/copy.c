@@ -149,7 +149,7 @@ static void *decode_thread(void *arg) {
   struct zcp_ipc_reader *r = NULL;
   struct zcp_table *table = NULL;
   struct zcp_error e = {0};
-  zcp_status_t st = zcp_ipc_stream_reader_open(&r, &src, &o, &e);
+  zcp_status_t st = zcp_ipc_stream_reader_open(&src, &o, &r, &e);
   if (st == ZCP_OK) st = zcp_ipc_reader_read_table(r, &table, &e);
   if (st == ZCP_OK) {
     /* The end-of-stream marker must end the input too. */
@@ -561,7 +561,7 @@ zcp_status_t zcp_node_send_table_full(struct zcp_node *node, int32_t peer,
   struct zcp_ipc_sink sink = {sink_write, &s};
   struct zcp_ipc_writer *w = NULL;
   zcp_status_t st =
-      zcp_ipc_writer_open(&w, ZCP_IPC_STREAM, zcp_table_schema(table), &sink, NULL, err);
+      zcp_ipc_writer_open(ZCP_IPC_STREAM, zcp_table_schema(table), &sink, NULL, &w, err);
   if (st == ZCP_OK) st = zcp_ipc_writer_write_table(w, table, err);
   if (w != NULL) {
     zcp_status_t cst = zcp_ipc_writer_close(w, st == ZCP_OK ? err : NULL);

@@ -1,9 +1,9 @@
 /* Huge tables (thesis §3.6, §4.7; DESIGN §7): chunks added by any node, assembled and
- * committed by one, opened by every node as one table.
+ * committed by one, imported by every node as one table.
  *
  * Chunks and the manifest are catalog entries like shared batches (share.c), so they
  * reach every replica with one parallel Publish; a replica refuses a chunk that overlaps
- * one it holds. Commit and open wait on the catalog's condition variable, which every
+ * one it holds. Commit and import wait on the catalog's condition variable, which every
  * arriving entry signals: no polling. The manifest lists the first row of every chunk,
  * so a reader imports exactly the chunks the committer checked. A chunk's schema is
  * compared by a fingerprint taken when it was added (the committer cannot decode every
@@ -237,11 +237,11 @@ static bool gather(struct zcp__share *s, const char *name, struct chunk_copy **o
   return true;
 }
 
-zcp_status_t zcp_hugetable_open(struct zcp_node *node, const char *name,
-                                enum zcp_validate_level level, int timeout_ms,
-                                struct zcp_table **out, struct zcp_error *err) {
+zcp_status_t zcp_hugetable_import(struct zcp_node *node, const char *name,
+                                  enum zcp_validate_level level, int timeout_ms,
+                                  struct zcp_table **out, struct zcp_error *err) {
   *out = NULL;
-  ZCP_RETURN_NOT_OK(zcp__share_name_check(node, "open", name, err));
+  ZCP_RETURN_NOT_OK(zcp__share_name_check(node, "import", name, err));
   struct zcp__share *s = zcp__share_of(node);
   struct timespec deadline;
   zcp__deadline(&deadline, timeout_ms);
@@ -284,7 +284,7 @@ zcp_status_t zcp_hugetable_open(struct zcp_node *node, const char *name,
     st = zcp__share_import(node, what, &ce, c[i].desc, c[i].size, level, &schema, &array,
                            err);
     if (st != ZCP_OK) break;
-    if (t == NULL) st = zcp_table_init(&t, &schema, err);
+    if (t == NULL) st = zcp_table_init(&schema, &t, err);
     /* decode validated the values at level already */
     if (st == ZCP_OK) st = zcp_table_append(t, &array, ZCP_VALIDATE_MINIMAL, err);
     if (st != ZCP_OK) zcp_error_prefix(err, st, "node %d: %s: ", (int)node->id, what);

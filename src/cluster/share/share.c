@@ -1,8 +1,8 @@
 /* Sharing: every node's replica of the catalog, publishing to all nodes at once, and
- * the calls a reader and a creator make (share, lookup, list, drop).
+ * the calls a reader and a creator make (share, import, list, drop).
  *
  * The catalog is replicated, not asked for: the creator publishes an entry to every
- * node in parallel (one round trip), so a lookup reads the local replica and talks only
+ * node in parallel (one round trip), so an import reads the local replica and talks only
  * to the owners of the memory it imports (memory.c). An entry is refused by any replica
  * that holds the same name from a live creator, and a refusal anywhere undoes the
  * publish everywhere, so two nodes cannot both win a name; when two publish it at the
@@ -488,7 +488,7 @@ static void serve_release(struct zcp_node *node, const struct zcp__rpc_peer *who
   if (st != ZCP_OK) zcp__reply_error(resp, st, err.message);
 }
 
-/* ---- share, lookup, list, drop ------------------------------------------------------
+/* ---- share, import, list, drop ------------------------------------------------------
  */
 
 zcp_status_t zcp__share_import(struct zcp_node *node, const char *what,
@@ -528,11 +528,11 @@ zcp_status_t zcp_node_share(struct zcp_node *node, const char *name,
   return zcp__share_seal_publish(node, what, &e, schema, batch, err);
 }
 
-zcp_status_t zcp_node_lookup(struct zcp_node *node, const char *name,
+zcp_status_t zcp_node_import(struct zcp_node *node, const char *name,
                              enum zcp_validate_level level, struct zcp_table **out,
                              struct zcp_error *err) {
   *out = NULL;
-  ZCP_RETURN_NOT_OK(zcp__share_name_check(node, "lookup", name, err));
+  ZCP_RETURN_NOT_OK(zcp__share_name_check(node, "import", name, err));
   pthread_mutex_lock(&zcp__share_of(node)->mu);
   struct zcp__entry *x = zcp__catalog_find(zcp__share_of(node), name, ZCP_SHARE_TABLE, 0);
   struct zcp__entry e = {0};
@@ -546,7 +546,7 @@ zcp_status_t zcp_node_lookup(struct zcp_node *node, const char *name,
   if (x == NULL)
     return zcp_error_set(err, ZCP_NOT_FOUND, "node %d: no shared batch '%s'",
                          (int)node->id, name);
-  if (desc == NULL) return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "lookup '%s'", name);
+  if (desc == NULL) return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "import '%s'", name);
   zcp_status_t st = ZCP_OK;
   uint64_t now = zcp__node_epoch_of(node, e.creator);
   if (e.creator_epoch < now)
@@ -564,7 +564,7 @@ zcp_status_t zcp_node_lookup(struct zcp_node *node, const char *name,
   free(desc);
   if (st != ZCP_OK) return st;
   struct zcp_table *t = NULL;
-  st = zcp_table_init(&t, &schema, err);
+  st = zcp_table_init(&schema, &t, err);
   /* decode validated the values at level already */
   if (st == ZCP_OK) st = zcp_table_append(t, &array, ZCP_VALIDATE_MINIMAL, err);
   if (array.release != NULL) array.release(&array);

@@ -8,7 +8,7 @@
  *
  * The pulls run in one thread of their own: the peer-up callback comes from a client's
  * monitor thread, which must not wait for a call. zcp_node_wait_online and
- * zcp_node_wait_peer wait until a peer's pull is done, so that a lookup right after them
+ * zcp_node_wait_peer wait until a peer's pull is done, so that an import right after them
  * sees what the cluster shares. */
 #include "common/platform.h"
 

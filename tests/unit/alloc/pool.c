@@ -43,7 +43,7 @@ static struct range make(int64_t size, bool zero) {
   struct zcp_pool_options o;
   zcp_pool_options_init(&o);
   o.range_is_zero = zero;
-  OK(zcp_pool_init(&r.pool, r.mem, size, &o, &err));
+  OK(zcp_pool_init(r.mem, size, &o, &r.pool, &err));
   return r;
 }
 
@@ -156,20 +156,20 @@ Test(pool, misuse_through_pointers_is_a_typed_error) {
    * "corrupt" by it). */
   struct zcp_block_info info;
   memset(&info, 0xff, sizeof info);
-  FAILS(zcp_pool_lookup(r.pool, a - r.mem + 10, 100, &info, &err), ZCP_INVALID_ARGUMENT,
-        "not sealed");
+  FAILS(zcp_pool_find_block(r.pool, a - r.mem + 10, 100, &info, &err),
+        ZCP_INVALID_ARGUMENT, "not sealed");
   cr_assert_eq(info.offset, a - r.mem);
   cr_assert_eq(info.state, ZCP_BLOCK_GRANTED);
   OK(zcp_pool_seal(r.pool, a, &err));
-  OK(zcp_pool_lookup(r.pool, a - r.mem, 1000, &info, &err));
+  OK(zcp_pool_find_block(r.pool, a - r.mem, 1000, &info, &err));
   cr_assert_eq(info.node, 0);
   cr_assert_eq(info.epoch, 1);
   OK(zcp_pool_free(r.pool, a, &err));
   FAILS(zcp_pool_free(r.pool, a, &err), ZCP_NOT_FOUND, "already freed");
   struct zcp_pool *p;
-  FAILS(zcp_pool_init(&p, r.mem + 64, 4096, NULL, &err), ZCP_INVALID_ARGUMENT,
+  FAILS(zcp_pool_init(r.mem + 64, 4096, NULL, &p, &err), ZCP_INVALID_ARGUMENT,
         "not aligned to its 128-byte lines");
-  FAILS(zcp_pool_init(&p, NULL, 4096, NULL, &err), ZCP_INVALID_ARGUMENT, "NULL");
+  FAILS(zcp_pool_init(NULL, 4096, NULL, &p, &err), ZCP_INVALID_ARGUMENT, "NULL");
   destroy(&r);
 }
 
@@ -236,9 +236,9 @@ Test(pool, is_an_arrow_allocator) {
 Test(pool, builder_passes_the_pools_reason_on) {
   struct range r = make(1 << 14, true);
   struct ArrowSchema col;
-  cr_assert_eq(zcp_schema_init(&col, "l", "x", 0, 0, &err), ZCP_OK);
+  cr_assert_eq(zcp_schema_init("l", "x", 0, 0, &col, &err), ZCP_OK);
   struct zcp_builder *b = NULL;
-  cr_assert_eq(zcp_builder_init(&b, &col, zcp_pool_allocator(r.pool), &err), ZCP_OK);
+  cr_assert_eq(zcp_builder_init(&col, zcp_pool_allocator(r.pool), &b, &err), ZCP_OK);
   zcp_status_t st = ZCP_OK;
   for (int64_t i = 0; i < (1 << 14) && st == ZCP_OK; i++)
     st = zcp_builder_append_int(b, i);
@@ -417,13 +417,11 @@ static void assert_buffers_in_pool(const struct range *r, const struct ArrowArra
 Test(pool, builds_arrow_columns_straight_into_the_range) {
   struct range r = make(16 << 20, true);
   struct ArrowSchema schema;
-  OK(zcp_schema_init(&schema, "+s", "batch", 0, 2, &err));
-  zcp_schema_release(schema.children[0]);
-  OK(zcp_schema_init(schema.children[0], "l", "id", ARROW_FLAG_NULLABLE, 0, &err));
-  zcp_schema_release(schema.children[1]);
-  OK(zcp_schema_init(schema.children[1], "u", "name", ARROW_FLAG_NULLABLE, 0, &err));
+  OK(zcp_schema_init("+s", "batch", 0, 2, &schema, &err));
+  OK(zcp_schema_set_child(&schema, 0, "l", "id", ARROW_FLAG_NULLABLE, 0, &err));
+  OK(zcp_schema_set_child(&schema, 1, "u", "name", ARROW_FLAG_NULLABLE, 0, &err));
   struct zcp_builder *b;
-  OK(zcp_builder_init(&b, &schema, zcp_pool_allocator(r.pool), &err));
+  OK(zcp_builder_init(&schema, zcp_pool_allocator(r.pool), &b, &err));
   struct zcp_builder *ids = zcp_builder_child(b, 0), *names = zcp_builder_child(b, 1);
   for (int64_t i = 0; i < 100000; i++) {
     char s[32];
@@ -445,7 +443,7 @@ Test(pool, builds_arrow_columns_straight_into_the_range) {
   void *data = (void *)array.children[1]->buffers[2];
   OK(zcp_pool_seal(r.pool, data, &err));
   struct zcp_block_info info;
-  OK(zcp_pool_lookup(r.pool, (uint8_t *)data - r.mem, 1000, &info, &err));
+  OK(zcp_pool_find_block(r.pool, (uint8_t *)data - r.mem, 1000, &info, &err));
   cr_assert_eq(info.state, ZCP_BLOCK_SEALED);
   check(r.pool);
   array.release(&array);
@@ -460,9 +458,9 @@ Test(pool, builds_arrow_columns_straight_into_the_range) {
 Test(pool, a_full_pool_fails_the_builder_cleanly) {
   struct range r = make(64 * LINE, false);
   struct ArrowSchema schema;
-  OK(zcp_schema_init(&schema, "l", "x", ARROW_FLAG_NULLABLE, 0, &err));
+  OK(zcp_schema_init("l", "x", ARROW_FLAG_NULLABLE, 0, &schema, &err));
   struct zcp_builder *b;
-  OK(zcp_builder_init(&b, &schema, zcp_pool_allocator(r.pool), &err));
+  OK(zcp_builder_init(&schema, zcp_pool_allocator(r.pool), &b, &err));
   zcp_status_t st = ZCP_OK;
   int64_t i = 0;
   for (; i < 100000 && st == ZCP_OK; i++) st = zcp_builder_append_int(b, i);
@@ -479,7 +477,7 @@ Test(pool, a_full_pool_fails_the_builder_cleanly) {
 Test(pool, rounds_the_range_down_to_whole_lines) {
   uint8_t *mem = aligned_alloc(4096, 4096);
   struct zcp_pool *p;
-  OK(zcp_pool_init(&p, mem, 1000, NULL, &err));
+  OK(zcp_pool_init(mem, 1000, NULL, &p, &err));
   cr_assert_eq(zcp_pool_size(p), 7 * LINE);
   cr_assert_eq(zcp_pool_line_size(p), LINE);
   cr_assert_eq(zcp_pool_base(p), mem);
@@ -490,12 +488,12 @@ Test(pool, rounds_the_range_down_to_whole_lines) {
   struct zcp_pool_options o;
   zcp_pool_options_init(&o);
   o.line_size = 64;
-  OK(zcp_pool_init(&p, mem, 1000, &o, &err));
+  OK(zcp_pool_init(mem, 1000, &o, &p, &err));
   cr_assert_eq(zcp_pool_size(p), 15 * 64);
   cr_assert_eq(zcp_pool_allocator(p)->alignment, 64);
   zcp_pool_release(p);
   o.local_node = 300;
-  FAILS(zcp_pool_init(&p, mem, 1000, &o, &err), ZCP_INVALID_ARGUMENT, "local node 300");
+  FAILS(zcp_pool_init(mem, 1000, &o, &p, &err), ZCP_INVALID_ARGUMENT, "local node 300");
   zcp_pool_release(NULL);
   free(mem);
 }

@@ -187,25 +187,27 @@ Test(table, seal_and_lookup_answer_whose_block_holds_a_range) {
   struct zcp_request r = rq(4, 9, 33);
   int64_t off = alloc(t, r, 1000); /* 8 lines */
   struct zcp_block_info info;
-  FAILS(zcp__table_lookup(t, off, 100, &info, &err), ZCP_INVALID_ARGUMENT, "not sealed");
+  FAILS(zcp__table_find_block(t, off, 100, &info, &err), ZCP_INVALID_ARGUMENT,
+        "not sealed");
   struct zcp_request other = rq(5, 1, 0);
   FAILS(zcp__table_seal(t, &other, off, &err), ZCP_INVALID_ARGUMENT, "belongs to node 4");
   OK(zcp__table_seal(t, &r, off, &err));
   OK(zcp__table_seal(t, &r, off, &err));
-  OK(zcp__table_lookup(t, off + 10, 1014, &info, &err));
+  OK(zcp__table_find_block(t, off + 10, 1014, &info, &err));
   cr_assert_eq(info.offset, off);
   cr_assert_eq(info.size, 1024);
   cr_assert_eq(info.node, 4);
   cr_assert_eq(info.epoch, 9);
   cr_assert_eq(info.request_id, 33);
   cr_assert_eq(info.state, ZCP_BLOCK_SEALED);
-  FAILS(zcp__table_lookup(t, off + 1024, 0, NULL, &err), ZCP_NOT_FOUND, "live block");
-  FAILS(zcp__table_lookup(t, off + 10, 1015, &info, &err), ZCP_INVALID_ARGUMENT,
+  FAILS(zcp__table_find_block(t, off + 1024, 0, NULL, &err), ZCP_NOT_FOUND, "live block");
+  FAILS(zcp__table_find_block(t, off + 10, 1015, &info, &err), ZCP_INVALID_ARGUMENT,
         "runs past the end of block");
-  FAILS(zcp__table_lookup(t, off + 4096, 1, &info, &err), ZCP_NOT_FOUND,
+  FAILS(zcp__table_find_block(t, off + 4096, 1, &info, &err), ZCP_NOT_FOUND,
         "not inside any live block");
-  FAILS(zcp__table_lookup(t, -1, 1, &info, &err), ZCP_NOT_FOUND, "not inside the region");
-  FAILS(zcp__table_lookup(t, INT64_MAX, 1, &info, &err), ZCP_NOT_FOUND, "region");
+  FAILS(zcp__table_find_block(t, -1, 1, &info, &err), ZCP_NOT_FOUND,
+        "not inside the region");
+  FAILS(zcp__table_find_block(t, INT64_MAX, 1, &info, &err), ZCP_NOT_FOUND, "region");
   struct zcp_request r0 = rq(4, 9, 0);
   FAILS(zcp__table_realloc(t, &r0, off, 5000, &(struct zcp__grant){0}, &err),
         ZCP_INVALID_ARGUMENT, "block is sealed");
@@ -367,7 +369,7 @@ Test(table, random_multi_node_stress_matches_model) {
       OK(zcp__table_seal(t, &q, live[k].off, &err));
       live[k].sealed = true;
       struct zcp_block_info info;
-      OK(zcp__table_lookup(t, live[k].off + 1, live[k].size - 1, &info, &err));
+      OK(zcp__table_find_block(t, live[k].off + 1, live[k].size - 1, &info, &err));
       cr_assert_eq(info.node, live[k].node);
       cr_assert_eq(info.offset, live[k].off);
     }
@@ -487,10 +489,11 @@ Test(table, lookup_accepts_empty_ranges_inside_a_sealed_block) {
   struct zcp_request r = rq(1, 1, 0);
   int64_t a = alloc(t, r, 3 * LINE);
   OK(zcp__table_seal(t, &r, a, &err));
-  OK(zcp__table_lookup(t, a, 0, NULL, &err));
-  OK(zcp__table_lookup(t, a + 3 * LINE - 1, 1, NULL, &err));
-  OK(zcp__table_lookup(t, a, 3 * LINE, NULL, &err));
-  FAILS(zcp__table_lookup(t, a, -1, NULL, &err), ZCP_NOT_FOUND, "not inside the region");
+  OK(zcp__table_find_block(t, a, 0, NULL, &err));
+  OK(zcp__table_find_block(t, a + 3 * LINE - 1, 1, NULL, &err));
+  OK(zcp__table_find_block(t, a, 3 * LINE, NULL, &err));
+  FAILS(zcp__table_find_block(t, a, -1, NULL, &err), ZCP_NOT_FOUND,
+        "not inside the region");
   check(t);
   zcp__table_release(t);
 }

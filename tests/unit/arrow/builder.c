@@ -388,24 +388,24 @@ Test(builder, init_rejects_bad_schemas_and_allocators) {
   node(&s, "+l", "l", 0); /* a list without its child */
   struct zcp_builder *b = NULL;
   struct zcp_error e = {0};
-  cr_assert_eq(zcp_builder_init(&b, &s, NULL, &e), ZCP_INVALID_ARGUMENT);
+  cr_assert_eq(zcp_builder_init(&s, NULL, &b, &e), ZCP_INVALID_ARGUMENT);
   cr_assert_null(b);
   cr_assert(strstr(e.message, "column 'l' (list)") != NULL, "%s", e.message);
   zcp_schema_release(&s);
   node(&s, "g", "f", 0);
   OK(zcp_schema_alloc_dictionary(&s));
   node(s.dictionary, "u", NULL, 0);
-  cr_assert_eq(zcp_builder_init(&b, &s, NULL, &e), ZCP_INVALID_ARGUMENT);
+  cr_assert_eq(zcp_builder_init(&s, NULL, &b, &e), ZCP_INVALID_ARGUMENT);
   cr_assert(strstr(e.message, "dictionary indices") != NULL, "%s", e.message);
   zcp_schema_release(&s);
   node(&s, "i", "x", 0);
   struct test_alloc ta;
   ta_init(&ta, 96);
-  cr_assert_eq(zcp_builder_init(&b, &s, &ta.base, &e), ZCP_INVALID_ARGUMENT);
+  cr_assert_eq(zcp_builder_init(&s, &ta.base, &b, &e), ZCP_INVALID_ARGUMENT);
   ta_init(&ta, 64);
   ta.base.free = NULL;
-  cr_assert_eq(zcp_builder_init(&b, &s, &ta.base, &e), ZCP_INVALID_ARGUMENT);
-  cr_assert_eq(zcp_builder_init(&b, NULL, NULL, &e), ZCP_INVALID_ARGUMENT);
+  cr_assert_eq(zcp_builder_init(&s, &ta.base, &b, &e), ZCP_INVALID_ARGUMENT);
+  cr_assert_eq(zcp_builder_init(NULL, NULL, &b, &e), ZCP_INVALID_ARGUMENT);
   zcp_schema_release(&s);
 }
 

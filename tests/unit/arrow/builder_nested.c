@@ -363,7 +363,7 @@ Test(builder_nested, run_ends_overflow_their_type) {
   child(&s, 1, "u", "values", 0);
   struct zcp_error e;
   struct zcp_builder *bad = NULL;
-  cr_assert_eq(zcp_builder_init(&bad, &s, NULL, &e), ZCP_INVALID_ARGUMENT);
+  cr_assert_eq(zcp_builder_init(&s, NULL, &bad, &e), ZCP_INVALID_ARGUMENT);
   zcp_schema_release(&s);
 }
 
@@ -410,7 +410,7 @@ Test(builder_nested, deep_tree_finishes_and_reuses) {
     cr_assert_eq(zcp_array_validate(&a, &os, ZCP_VALIDATE_FULL, &e), ZCP_OK, "%s",
                  e.message);
     struct zcp_array_view v;
-    cr_assert_eq(zcp_array_view_init(&v, &a, &os, &e), ZCP_OK, "%s", e.message);
+    cr_assert_eq(zcp_array_view_init(&a, &os, &v, &e), ZCP_OK, "%s", e.message);
     cr_assert_eq(a.length, 50);
     const struct ArrowArray *items = a.children[0];
     cr_assert_eq(items->length, 49 + 8);

@@ -22,14 +22,16 @@
 static inline void node(struct ArrowSchema *s, const char *format, const char *name,
                         int64_t n_children) {
   struct zcp_error e = {0};
-  cr_assert_eq(zcp_schema_init(s, format, name, ARROW_FLAG_NULLABLE, n_children, &e),
+  cr_assert_eq(zcp_schema_init(format, name, ARROW_FLAG_NULLABLE, n_children, s, &e),
                ZCP_OK, "%s", e.message);
 }
-/* Re-makes a placeholder child (made by its parent's init) as a node. */
+/* Makes placeholder child i (made by its parent's init) a node. */
 static inline void child(struct ArrowSchema *parent, int64_t i, const char *format,
                          const char *name, int64_t n_children) {
-  zcp_schema_release(parent->children[i]);
-  node(parent->children[i], format, name, n_children);
+  struct zcp_error e = {0};
+  cr_assert_eq(
+      zcp_schema_set_child(parent, i, format, name, ARROW_FLAG_NULLABLE, n_children, &e),
+      ZCP_OK, "%s", e.message);
 }
 
 /* ---- allocator ---- */
@@ -109,7 +111,7 @@ static inline struct zcp_builder *make_builder(const struct ArrowSchema *s,
                                                struct zcp_allocator *a) {
   struct zcp_builder *b = NULL;
   struct zcp_error e = {0};
-  cr_assert_eq(zcp_builder_init(&b, s, a, &e), ZCP_OK, "%s", e.message);
+  cr_assert_eq(zcp_builder_init(s, a, &b, &e), ZCP_OK, "%s", e.message);
   return b;
 }
 
@@ -157,7 +159,7 @@ static inline void finish(struct zcp_builder *b, struct ArrowArray *a,
   cr_assert_eq(zcp_builder_length(b), 0);
   check_layout(a, 64);
   cr_assert_eq(zcp_array_validate(a, s, ZCP_VALIDATE_FULL, &e), ZCP_OK, "%s", e.message);
-  cr_assert_eq(zcp_array_view_init(v, a, s, &e), ZCP_OK, "%s", e.message);
+  cr_assert_eq(zcp_array_view_init(a, s, v, &e), ZCP_OK, "%s", e.message);
 }
 
 static inline void done(struct ArrowArray *a, struct ArrowSchema *s,

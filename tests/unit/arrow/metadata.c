@@ -51,7 +51,7 @@ Test(metadata, build_then_get_and_iterate) {
 
   struct zcp_metadata_reader r;
   struct zcp_string_view k;
-  zcp_metadata_reader_init(&r, md);
+  zcp_metadata_reader_init(md, &r);
   for (int i = 0; i < 3; i++) {
     cr_assert(zcp_metadata_reader_next(&r, &k, &v), "pair %d", i);
     cr_assert_eq(k.size, (int64_t)strlen(keys[i]));
@@ -68,7 +68,7 @@ Test(metadata, null_and_empty_blobs) {
   cr_assert_eq(zcp_metadata_size(NULL), 0);
   struct zcp_metadata_reader r;
   struct zcp_string_view k, v;
-  zcp_metadata_reader_init(&r, NULL);
+  zcp_metadata_reader_init(NULL, &r);
   cr_assert_not(zcp_metadata_reader_next(&r, &k, &v));
   cr_assert_not(zcp_metadata_get(NULL, "a", &v));
   int64_t size = 99;
@@ -79,7 +79,7 @@ Test(metadata, null_and_empty_blobs) {
   cr_assert_eq(zcp_metadata_build(0, NULL, NULL, &md), ZCP_OK);
   cr_assert_not_null(md);
   cr_assert_eq(zcp_metadata_size(md), 4);
-  zcp_metadata_reader_init(&r, md);
+  zcp_metadata_reader_init(md, &r);
   cr_assert_not(zcp_metadata_reader_next(&r, &k, &v));
   free(md);
 }
@@ -126,7 +126,7 @@ Test(metadata, negative_lengths_are_corrupt) {
   cr_assert_eq(zcp__metadata_check(blob, sizeof blob, NULL, &e), ZCP_CORRUPT_INPUT);
   cr_assert(strstr(e.message, "negative pair count -1") != NULL, "%s", e.message);
   cr_assert_eq(zcp_metadata_size(blob), -1);
-  zcp_metadata_reader_init(&r, blob);
+  zcp_metadata_reader_init(blob, &r);
   cr_assert_not(zcp_metadata_reader_next(&r, &k, &v));
 
   /* second pair's key length is negative */
@@ -137,7 +137,7 @@ Test(metadata, negative_lengths_are_corrupt) {
   cr_assert_eq(zcp__metadata_check(blob, sizeof blob, NULL, &e), ZCP_CORRUPT_INPUT);
   cr_assert(strstr(e.message, "pair 1: negative key length -7") != NULL, "%s", e.message);
   cr_assert_eq(zcp_metadata_size(blob), -1);
-  zcp_metadata_reader_init(&r, blob);
+  zcp_metadata_reader_init(blob, &r);
   cr_assert(zcp_metadata_reader_next(&r, &k, &v), "the good first pair is readable");
   cr_assert_not(zcp_metadata_reader_next(&r, &k, &v), "then the reader stops");
   cr_assert_not(zcp_metadata_reader_next(&r, &k, &v));
@@ -149,7 +149,7 @@ Test(metadata, negative_lengths_are_corrupt) {
   put32(p, INT32_MIN);
   cr_assert_eq(zcp__metadata_check(blob, sizeof blob, NULL, &e), ZCP_CORRUPT_INPUT);
   cr_assert(strstr(e.message, "pair 0: negative value length") != NULL, "%s", e.message);
-  zcp_metadata_reader_init(&r, blob);
+  zcp_metadata_reader_init(blob, &r);
   cr_assert_not(zcp_metadata_reader_next(&r, &k, &v));
 }
 

@@ -8,13 +8,13 @@
 
 #define OK(expr) cr_assert_eq((expr), ZCP_OK, "%s failed", #expr)
 
-/* Re-makes a placeholder child as a node with its own children. */
-static void reinit(struct ArrowSchema *s, const char *format, const char *name,
-                   int64_t flags, int64_t n_children) {
-  zcp_schema_release(s);
+/* Re-makes child i of parent (a placeholder or an earlier child) as a node with its own
+ * children. The child stays at the same address. */
+static void reinit(struct ArrowSchema *parent, int64_t i, const char *format,
+                   const char *name, int64_t flags, int64_t n_children) {
   struct zcp_error e = {0};
-  cr_assert_eq(zcp_schema_init(s, format, name, flags, n_children, &e), ZCP_OK, "%s",
-               e.message);
+  cr_assert_eq(zcp_schema_set_child(parent, i, format, name, flags, n_children, &e),
+               ZCP_OK, "%s", e.message);
 }
 
 static void set(struct ArrowSchema *s, const char *format, const char *name) {
@@ -36,23 +36,23 @@ static char *blob(const char *k, const char *v) {
  *   "": fixed_size_list<3, float> > */
 static void make_tree(struct ArrowSchema *root) {
   struct zcp_error e = {0};
-  cr_assert_eq(zcp_schema_init(root, "+s", "", 0, 5, &e), ZCP_OK, "%s", e.message);
+  cr_assert_eq(zcp_schema_init("+s", "", 0, 5, root, &e), ZCP_OK, "%s", e.message);
   char *md = blob("schema", "root");
   OK(zcp_schema_set_metadata(root, md));
   free(md);
 
   struct ArrowSchema *a = root->children[0];
-  reinit(a, "+l", "a", ARROW_FLAG_NULLABLE, 1);
+  reinit(root, 0, "+l", "a", ARROW_FLAG_NULLABLE, 1);
   md = blob("doc", "a list");
   OK(zcp_schema_set_metadata(a, md));
   free(md);
   struct ArrowSchema *item = a->children[0];
-  reinit(item, "+s", "item", ARROW_FLAG_NULLABLE, 2);
+  reinit(a, 0, "+s", "item", ARROW_FLAG_NULLABLE, 2);
   set(item->children[0], "i", "x");
   struct ArrowSchema *y = item->children[1];
-  reinit(y, "+m", "y", ARROW_FLAG_NULLABLE | ARROW_FLAG_MAP_KEYS_SORTED, 1);
+  reinit(item, 1, "+m", "y", ARROW_FLAG_NULLABLE | ARROW_FLAG_MAP_KEYS_SORTED, 1);
   struct ArrowSchema *entries = y->children[0];
-  reinit(entries, "+s", "entries", 0, 2);
+  reinit(y, 0, "+s", "entries", 0, 2);
   set(entries->children[0], "u", "key");
   entries->children[0]->flags = 0;
   set(entries->children[1], "l", "value");
@@ -63,25 +63,25 @@ static void make_tree(struct ArrowSchema *root) {
   OK(zcp_schema_set_metadata(b, md));
   free(md);
   OK(zcp_schema_alloc_dictionary(b));
-  cr_assert_eq(zcp_schema_init(b->dictionary, "u", NULL, ARROW_FLAG_NULLABLE, 0, &e),
+  cr_assert_eq(zcp_schema_init("u", NULL, ARROW_FLAG_NULLABLE, 0, b->dictionary, &e),
                ZCP_OK);
   md = blob("dict", "yes");
   OK(zcp_schema_set_metadata(b->dictionary, md));
   free(md);
 
   struct ArrowSchema *c = root->children[2];
-  reinit(c, "+ud:0,5", "c", 0, 2);
+  reinit(root, 2, "+ud:0,5", "c", 0, 2);
   set(c->children[0], "g", "f");
   set(c->children[1], "u", "s");
 
   struct ArrowSchema *d = root->children[3];
-  reinit(d, "+r", "d", 0, 2);
+  reinit(root, 3, "+r", "d", 0, 2);
   set(d->children[0], "i", "run_ends");
   d->children[0]->flags = 0;
   set(d->children[1], "tsu:UTC", "values");
 
   struct ArrowSchema *fsl = root->children[4];
-  reinit(fsl, "+w:3", NULL, 0, 1);
+  reinit(root, 4, "+w:3", NULL, 0, 1);
   set(fsl->children[0], "f", "item");
 }
 
@@ -119,7 +119,7 @@ static void assert_same_tree(const struct ArrowSchema *x, const struct ArrowSche
 Test(schema, init_copies_strings_and_makes_placeholder_children) {
   char format[] = "+s", name[] = "batch";
   struct ArrowSchema s;
-  OK(zcp_schema_init(&s, format, name, ARROW_FLAG_NULLABLE, 3, NULL));
+  OK(zcp_schema_init(format, name, ARROW_FLAG_NULLABLE, 3, &s, NULL));
   format[0] = 'X';
   name[0] = 'X';
   cr_assert_str_eq(s.format, "+s");
@@ -141,7 +141,7 @@ Test(schema, init_copies_strings_and_makes_placeholder_children) {
   cr_assert_null(s.release);
   zcp_schema_release(&s); /* released twice is fine through the helper */
 
-  OK(zcp_schema_init(&s, "i", NULL, 0, 0, NULL));
+  OK(zcp_schema_init("i", NULL, 0, 0, &s, NULL));
   cr_assert_null(s.name);
   cr_assert_null(s.children);
   zcp_schema_release(&s);
@@ -150,19 +150,19 @@ Test(schema, init_copies_strings_and_makes_placeholder_children) {
 Test(schema, init_rejects_bad_input) {
   struct ArrowSchema s;
   struct zcp_error e = {0};
-  cr_assert_eq(zcp_schema_init(&s, "+q", "x", 0, 0, &e), ZCP_INVALID_ARGUMENT);
+  cr_assert_eq(zcp_schema_init("+q", "x", 0, 0, &s, &e), ZCP_INVALID_ARGUMENT);
   cr_assert(strstr(e.message, "\"+q\"") != NULL, "%s", e.message);
   cr_assert_null(s.release, "left released");
-  cr_assert_eq(zcp_schema_init(&s, NULL, "x", 0, 0, &e), ZCP_INVALID_ARGUMENT);
-  cr_assert_eq(zcp_schema_init(&s, "+s", "cols", 0, -1, &e), ZCP_INVALID_ARGUMENT);
+  cr_assert_eq(zcp_schema_init(NULL, "x", 0, 0, &s, &e), ZCP_INVALID_ARGUMENT);
+  cr_assert_eq(zcp_schema_init("+s", "cols", 0, -1, &s, &e), ZCP_INVALID_ARGUMENT);
   cr_assert(strstr(e.message, "cols") != NULL, "%s", e.message);
   cr_assert_null(s.release);
-  cr_assert_eq(zcp_schema_init(NULL, "i", NULL, 0, 0, &e), ZCP_INVALID_ARGUMENT);
+  cr_assert_eq(zcp_schema_init("i", NULL, 0, 0, NULL, &e), ZCP_INVALID_ARGUMENT);
 }
 
 Test(schema, setters) {
   struct ArrowSchema s;
-  OK(zcp_schema_init(&s, "i", "a", 0, 0, NULL));
+  OK(zcp_schema_init("i", "a", 0, 0, &s, NULL));
   OK(zcp_schema_set_format(&s, "tsn:Asia/Tokyo"));
   cr_assert_str_eq(s.format, "tsn:Asia/Tokyo");
   cr_assert_eq(zcp_schema_set_format(&s, "tsx:"), ZCP_INVALID_ARGUMENT);
@@ -200,6 +200,126 @@ Test(schema, setters) {
   cr_assert_eq(zcp_schema_set_format(&foreign, "l"), ZCP_INVALID_ARGUMENT);
   cr_assert_eq(zcp_schema_set_metadata(&foreign, NULL), ZCP_INVALID_ARGUMENT);
   cr_assert_eq(zcp_schema_alloc_dictionary(&foreign), ZCP_INVALID_ARGUMENT);
+}
+
+/* The release callback of a schema another library made. */
+static void not_ours_release(struct ArrowSchema *s) {
+  s->release = NULL;
+}
+
+Test(schema, set_child_builds_a_tree_in_place_with_one_release) {
+  struct ArrowSchema s;
+  struct zcp_error e = {0};
+  OK(zcp_schema_init("+s", "batch", 0, 3, &s, &e));
+  struct ArrowSchema *slots[3] = {s.children[0], s.children[1], s.children[2]};
+  OK(zcp_schema_set_child(&s, 0, "l", "id", 0, 0, &e));
+  OK(zcp_schema_set_child(&s, 1, "+l", "tags", ARROW_FLAG_NULLABLE, 1, &e));
+  OK(zcp_schema_set_child(s.children[1], 0, "u", "item", ARROW_FLAG_NULLABLE, 0, &e));
+  for (int i = 0; i < 3; i++) {
+    cr_assert_eq(s.children[i], slots[i], "child %d is filled where it was", i);
+    cr_assert_not_null(s.children[i]->release, "child %d is live", i);
+  }
+  cr_assert_str_eq(s.children[0]->format, "l");
+  cr_assert_str_eq(s.children[0]->name, "id");
+  cr_assert_eq(s.children[0]->flags, 0);
+  cr_assert_str_eq(s.children[1]->format, "+l");
+  cr_assert_eq(s.children[1]->flags, ARROW_FLAG_NULLABLE);
+  cr_assert_eq(s.children[1]->n_children, 1);
+  cr_assert_str_eq(s.children[1]->children[0]->format, "u");
+  cr_assert_str_eq(s.children[1]->children[0]->name, "item");
+  /* a child never set keeps its placeholder: the tree is valid at every step */
+  cr_assert_str_eq(s.children[2]->format, "n");
+  OK(zcp_schema_validate(&s, &e));
+
+  /* the tree is the parent's: a copy and a builder see the children, and one release
+   * of the root frees every node (the sanitizer build checks for leaks and double
+   * frees) */
+  struct ArrowSchema copy;
+  OK(zcp_schema_copy(&s, &copy, &e));
+  cr_assert_str_eq(copy.children[1]->children[0]->name, "item");
+  zcp_schema_release(&copy);
+  struct zcp_builder *b = NULL;
+  OK(zcp_builder_init(&s, NULL, &b, &e));
+  cr_assert_not_null(zcp_builder_child(zcp_builder_child(b, 1), 0));
+  zcp_builder_release(b);
+  zcp_schema_release(&s);
+  cr_assert_null(s.release);
+}
+
+Test(schema, set_child_replaces_a_child_and_everything_under_it) {
+  struct ArrowSchema s;
+  OK(zcp_schema_init("+s", "", 0, 1, &s, NULL));
+  OK(zcp_schema_set_child(&s, 0, "+s", "old", 0, 2, NULL));
+  OK(zcp_schema_set_child(s.children[0], 1, "+l", "deep", 0, 1, NULL));
+  char *md = blob("k", "v");
+  OK(zcp_schema_set_metadata(s.children[0], md));
+  free(md);
+  OK(zcp_schema_alloc_dictionary(s.children[0]->children[0]));
+  /* the old subtree (children, metadata, an uninitialised dictionary) goes */
+  OK(zcp_schema_set_child(&s, 0, "tsu:UTC", "new", ARROW_FLAG_NULLABLE, 0, NULL));
+  cr_assert_str_eq(s.children[0]->format, "tsu:UTC");
+  cr_assert_str_eq(s.children[0]->name, "new");
+  cr_assert_null(s.children[0]->metadata);
+  cr_assert_eq(s.children[0]->n_children, 0);
+  OK(zcp_schema_validate(&s, NULL));
+  zcp_schema_release(&s);
+
+  /* a slot a consumer moved out (released) is filled again */
+  OK(zcp_schema_init("+s", "", 0, 1, &s, NULL));
+  struct ArrowSchema taken;
+  zcp_schema_move(s.children[0], &taken);
+  cr_assert_null(s.children[0]->release);
+  OK(zcp_schema_set_child(&s, 0, "g", "x", 0, 0, NULL));
+  cr_assert_str_eq(s.children[0]->format, "g");
+  OK(zcp_schema_validate(&s, NULL));
+  zcp_schema_release(&taken);
+  zcp_schema_release(&s);
+}
+
+Test(schema, set_child_errors_leave_the_child_as_it_was) {
+  struct ArrowSchema s;
+  struct zcp_error e = {0};
+  OK(zcp_schema_init("+s", "batch", 0, 2, &s, NULL));
+  OK(zcp_schema_set_child(&s, 0, "i", "kept", 0, 0, NULL));
+
+  /* an invalid format for a child: named, with the parent and the index */
+  cr_assert_eq(zcp_schema_set_child(&s, 0, "+q", "bad", 0, 0, &e), ZCP_INVALID_ARGUMENT);
+  cr_assert_eq(e.code, ZCP_INVALID_ARGUMENT);
+  cr_assert(strstr(e.message, "\"+q\"") != NULL, "%s", e.message);
+  cr_assert(strstr(e.message, "'batch'") != NULL, "%s", e.message);
+  cr_assert(strstr(e.message, "child 0") != NULL, "%s", e.message);
+  cr_assert_str_eq(s.children[0]->format, "i", "the old child stays");
+  cr_assert_str_eq(s.children[0]->name, "kept");
+  cr_assert_eq(zcp_schema_set_child(&s, 1, NULL, "x", 0, 0, &e), ZCP_INVALID_ARGUMENT);
+  cr_assert_eq(zcp_schema_set_child(&s, 1, "+s", "cols", 0, -1, &e),
+               ZCP_INVALID_ARGUMENT);
+  cr_assert(strstr(e.message, "cols") != NULL, "%s", e.message);
+  cr_assert_str_eq(s.children[1]->format, "n", "the placeholder stays");
+  cr_assert_eq(zcp_schema_set_child(&s, 1, "+q", "x", 0, 0, NULL), ZCP_INVALID_ARGUMENT,
+               "without an error struct too");
+
+  /* no such child */
+  cr_assert_eq(zcp_schema_set_child(&s, 2, "i", "x", 0, 0, &e), ZCP_INVALID_ARGUMENT);
+  cr_assert(strstr(e.message, "no child 2, it has 2") != NULL, "%s", e.message);
+  cr_assert_eq(zcp_schema_set_child(&s, -1, "i", "x", 0, 0, &e), ZCP_INVALID_ARGUMENT);
+  cr_assert_eq(zcp_schema_set_child(s.children[0], 0, "i", "x", 0, 0, &e),
+               ZCP_INVALID_ARGUMENT, "a leaf has no children");
+  OK(zcp_schema_validate(&s, &e));
+  zcp_schema_release(&s);
+
+  /* a parent zcpool did not make, a released one, none */
+  cr_assert_eq(zcp_schema_set_child(&s, 0, "i", "x", 0, 0, &e), ZCP_INVALID_ARGUMENT);
+  cr_assert(strstr(e.message, "released") != NULL, "%s", e.message);
+  struct ArrowSchema child = {.format = "n", .release = not_ours_release};
+  struct ArrowSchema *children[1] = {&child};
+  struct ArrowSchema foreign = {
+      .format = "+s", .n_children = 1, .children = children, .release = not_ours_release};
+  cr_assert_eq(zcp_schema_set_child(&foreign, 0, "i", "x", 0, 0, &e),
+               ZCP_INVALID_ARGUMENT);
+  cr_assert(strstr(e.message, "not a node zcpool made") != NULL, "%s", e.message);
+  cr_assert_str_eq(child.format, "n", "a foreign child is not touched");
+  cr_assert_not_null(child.release);
+  cr_assert_eq(zcp_schema_set_child(NULL, 0, "i", "x", 0, 0, &e), ZCP_INVALID_ARGUMENT);
 }
 
 Test(schema, deep_tree_validates_and_copies) {
@@ -315,13 +435,13 @@ Test(schema, copy_failure_leaves_dst_released) {
 
 /* A chain of n nested lists ending in int32. */
 static void make_chain(struct ArrowSchema *s, int n) {
-  OK(zcp_schema_init(s, "+l", "l0", 0, 1, NULL));
-  struct ArrowSchema *cur = s->children[0];
+  OK(zcp_schema_init("+l", "l0", 0, 1, s, NULL));
+  struct ArrowSchema *list = s;
   for (int i = 1; i < n; i++) {
-    reinit(cur, "+l", "l", 0, 1);
-    cur = cur->children[0];
+    reinit(list, 0, "+l", "l", 0, 1);
+    list = list->children[0];
   }
-  set(cur, "i", "leaf");
+  set(list->children[0], "i", "leaf");
 }
 
 Test(schema, depth_is_bounded) {
@@ -353,59 +473,59 @@ static void expect_invalid(const struct ArrowSchema *root, const char *want) {
 
 Test(schema, validate_list_child_count_names_path) {
   struct ArrowSchema root;
-  OK(zcp_schema_init(&root, "+s", "", 0, 1, NULL));
-  reinit(root.children[0], "+s", "a", 0, 1);
-  reinit(root.children[0]->children[0], "+l", "b", 0, 2);
+  OK(zcp_schema_init("+s", "", 0, 1, &root, NULL));
+  reinit(&root, 0, "+s", "a", 0, 1);
+  reinit(root.children[0], 0, "+l", "b", 0, 2);
   expect_invalid(&root, "field 'a.b' (list): expected 1 child, found 2");
-  reinit(root.children[0]->children[0], "+vL", "b", 0, 0);
+  reinit(root.children[0], 0, "+vL", "b", 0, 0);
   expect_invalid(&root, "field 'a.b' (large_list_view): expected 1 child, found 0");
-  reinit(root.children[0]->children[0], "+w:2", "b", 0, 3);
+  reinit(root.children[0], 0, "+w:2", "b", 0, 3);
   expect_invalid(&root, "field 'a.b' (fixed_size_list): expected 1 child, found 3");
-  reinit(root.children[0]->children[0], "+L", "b", 0, 1);
+  reinit(root.children[0], 0, "+L", "b", 0, 1);
   OK(zcp_schema_validate(&root, NULL));
   zcp_schema_release(&root);
 }
 
 Test(schema, validate_primitive_with_children) {
   struct ArrowSchema root;
-  OK(zcp_schema_init(&root, "+s", "", 0, 2, NULL));
+  OK(zcp_schema_init("+s", "", 0, 2, &root, NULL));
   set(root.children[0], "i", "ok");
-  reinit(root.children[1], "u", "x", 0, 1);
+  reinit(&root, 1, "u", "x", 0, 1);
   expect_invalid(&root, "field 'x' (utf8): expected 0 children, found 1");
   zcp_schema_release(&root);
 
   /* unnamed children are named by index */
-  OK(zcp_schema_init(&root, "+s", NULL, 0, 2, NULL));
-  reinit(root.children[1], "+s", NULL, 0, 1);
-  reinit(root.children[1]->children[0], "g", "", 0, 1);
+  OK(zcp_schema_init("+s", NULL, 0, 2, &root, NULL));
+  reinit(&root, 1, "+s", NULL, 0, 1);
+  reinit(root.children[1], 0, "g", "", 0, 1);
   expect_invalid(&root, "field '[1][0]' (double)");
   zcp_schema_release(&root);
 
   /* the root itself */
-  OK(zcp_schema_init(&root, "i", NULL, 0, 1, NULL));
+  OK(zcp_schema_init("i", NULL, 0, 1, &root, NULL));
   expect_invalid(&root, "schema root (int32): expected 0 children, found 1");
   zcp_schema_release(&root);
 }
 
 Test(schema, validate_map_layout) {
   struct ArrowSchema root;
-  OK(zcp_schema_init(&root, "+s", "", 0, 1, NULL));
+  OK(zcp_schema_init("+s", "", 0, 1, &root, NULL));
   struct ArrowSchema *m = root.children[0];
 
-  reinit(m, "+m", "m", 0, 2);
+  reinit(&root, 0, "+m", "m", 0, 2);
   expect_invalid(&root, "field 'm' (map): expected 1 child, found 2");
 
-  reinit(m, "+m", "m", 0, 1);
+  reinit(&root, 0, "+m", "m", 0, 1);
   set(m->children[0], "+l", "entries");
   expect_invalid(&root, "field 'm' (map): entries child must be a struct");
 
-  reinit(m->children[0], "+s", "entries", ARROW_FLAG_NULLABLE, 2);
+  reinit(m, 0, "+s", "entries", ARROW_FLAG_NULLABLE, 2);
   expect_invalid(&root, "field 'm' (map): entries struct must not be nullable");
 
-  reinit(m->children[0], "+s", "entries", 0, 3);
+  reinit(m, 0, "+s", "entries", 0, 3);
   expect_invalid(&root, "field 'm' (map): entries struct must have 2 children");
 
-  reinit(m->children[0], "+s", "entries", 0, 2);
+  reinit(m, 0, "+s", "entries", 0, 2);
   set(m->children[0]->children[0], "u", "key");
   set(m->children[0]->children[1], "+l", "value");
   expect_invalid(&root, "field 'm.entries.value' (list): expected 1 child, found 0");
@@ -416,16 +536,16 @@ Test(schema, validate_map_layout) {
 
 Test(schema, validate_unions_and_run_end_encoded) {
   struct ArrowSchema root;
-  OK(zcp_schema_init(&root, "+s", "", 0, 2, NULL));
-  reinit(root.children[0], "+ud:0,1,7", "u", 0, 2);
+  OK(zcp_schema_init("+s", "", 0, 2, &root, NULL));
+  reinit(&root, 0, "+ud:0,1,7", "u", 0, 2);
   expect_invalid(&root, "field 'u' (dense_union): expected 3 children, found 2");
-  reinit(root.children[0], "+us:", "u", 0, 1);
+  reinit(&root, 0, "+us:", "u", 0, 1);
   expect_invalid(&root, "field 'u' (sparse_union): expected 0 children, found 1");
-  reinit(root.children[0], "+us:3", "u", 0, 1);
+  reinit(&root, 0, "+us:3", "u", 0, 1);
 
-  reinit(root.children[1], "+r", "r", 0, 1);
+  reinit(&root, 1, "+r", "r", 0, 1);
   expect_invalid(&root, "field 'r' (run_end_encoded): expected 2 children, found 1");
-  reinit(root.children[1], "+r", "r", 0, 2);
+  reinit(&root, 1, "+r", "r", 0, 2);
   set(root.children[1]->children[0], "I", "run_ends");
   expect_invalid(&root, "field 'r' (run_end_encoded): run ends (child 0) must be int16");
   set(root.children[1]->children[0], "u", "run_ends");
@@ -440,7 +560,7 @@ Test(schema, validate_unions_and_run_end_encoded) {
 
 Test(schema, validate_dictionary) {
   struct ArrowSchema root;
-  OK(zcp_schema_init(&root, "+s", "", 0, 1, NULL));
+  OK(zcp_schema_init("+s", "", 0, 1, &root, NULL));
   struct ArrowSchema *col = root.children[0];
   set(col, "u", "cat");
   OK(zcp_schema_alloc_dictionary(col));
@@ -449,10 +569,10 @@ Test(schema, validate_dictionary) {
   expect_invalid(&root, "field 'cat' (double): dictionary indices must be an integer");
   OK(zcp_schema_set_format(col, "S"));
   expect_invalid(&root, "field 'cat.<dictionary>': schema is released");
-  OK(zcp_schema_init(col->dictionary, "+l", "values", 0, 0, NULL));
+  OK(zcp_schema_init("+l", "values", 0, 0, col->dictionary, NULL));
   expect_invalid(&root, "field 'cat.<dictionary>' (list): expected 1 child, found 0");
   zcp_schema_release(col->dictionary);
-  OK(zcp_schema_init(col->dictionary, "u", NULL, 0, 0, NULL));
+  OK(zcp_schema_init("u", NULL, 0, 0, col->dictionary, NULL));
   const char *idx[] = {"c", "C", "s", "S", "i", "I", "l", "L"};
   for (int i = 0; i < 8; i++) {
     OK(zcp_schema_set_format(col, idx[i]));
@@ -463,7 +583,7 @@ Test(schema, validate_dictionary) {
 
 Test(schema, validate_bad_format_metadata_and_released_nodes) {
   struct ArrowSchema root;
-  OK(zcp_schema_init(&root, "+s", "", 0, 2, NULL));
+  OK(zcp_schema_init("+s", "", 0, 2, &root, NULL));
   set(root.children[0], "i", "a");
   set(root.children[1], "l", "b");
 

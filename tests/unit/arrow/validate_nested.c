@@ -431,7 +431,7 @@ Test(validate_nested, random_corruption_is_rejected_or_safe_to_read) {
       zcp_array_validate(&f->root, &f->schemas[0].schema, ZCP_VALIDATE_FULL, &err),
       ZCP_OK, "%s", err.message);
   struct zcp_array_view v;
-  cr_assert_eq(zcp_array_view_init(&v, &f->root, &f->schemas[0].schema, NULL), ZCP_OK);
+  cr_assert_eq(zcp_array_view_init(&f->root, &f->schemas[0].schema, &v, NULL), ZCP_OK);
   touch(&v);
   zcp_array_view_reset(&v);
   fixture_free(f);
@@ -478,7 +478,7 @@ Test(validate_nested, random_corruption_is_rejected_or_safe_to_read) {
       if (l == ZCP_VALIDATE_FULL) {
         if (st == ZCP_OK) {
           accepted++;
-          cr_assert_eq(zcp_array_view_init(&v, &f->root, &f->schemas[0].schema, NULL),
+          cr_assert_eq(zcp_array_view_init(&f->root, &f->schemas[0].schema, &v, NULL),
                        ZCP_OK);
           touch(&v);
           zcp_array_view_reset(&v);

@@ -11,7 +11,7 @@
 static struct zcp_array_view view_of(struct hand *h) {
   struct zcp_array_view v;
   struct zcp_error err = {0};
-  zcp_status_t st = zcp_array_view_init(&v, &h->array, &h->schema, &err);
+  zcp_status_t st = zcp_array_view_init(&h->array, &h->schema, &v, &err);
   cr_assert_eq(st, ZCP_OK, "view init: %s", err.message);
   return v;
 }
@@ -19,7 +19,7 @@ static struct zcp_array_view view_of(struct hand *h) {
 static zcp_status_t init_fails(struct hand *h, const char *needle) {
   struct zcp_array_view v;
   struct zcp_error err = {0};
-  zcp_status_t st = zcp_array_view_init(&v, &h->array, &h->schema, &err);
+  zcp_status_t st = zcp_array_view_init(&h->array, &h->schema, &v, &err);
   cr_assert_neq(st, ZCP_OK, "expected failure containing '%s'", needle);
   cr_assert(strstr(err.message, needle) != NULL, "message '%s' lacks '%s'", err.message,
             needle);
@@ -426,7 +426,7 @@ Test(view, buffer_sizes_from_our_arrays_follow_the_roles) {
   a.length = 0;
   struct ArrowSchema s = {.format = "+ud:", .release = hand_release_schema};
   struct zcp_array_view v;
-  cr_assert_eq(zcp_array_view_init(&v, &a, &s, NULL), ZCP_OK);
+  cr_assert_eq(zcp_array_view_init(&a, &s, &v, NULL), ZCP_OK);
   cr_assert_eq(v.buffer_size[0], -1);
   cr_assert_eq(v.buffer_size[1], 64);
   cr_assert_eq(v.buffer_size[2], 64);
@@ -553,11 +553,11 @@ Test(view, rejects_null_and_released_arguments) {
   struct hand h;
   struct zcp_array_view v;
   hand_init(&h, "i", "x", 0, 2, NULL, NULL);
-  cr_assert_eq(zcp_array_view_init(&v, NULL, &h.schema, NULL), ZCP_INVALID_ARGUMENT);
-  cr_assert_eq(zcp_array_view_init(&v, &h.array, NULL, NULL), ZCP_INVALID_ARGUMENT);
-  cr_assert_eq(zcp_array_view_init(NULL, &h.array, &h.schema, NULL),
+  cr_assert_eq(zcp_array_view_init(NULL, &h.schema, &v, NULL), ZCP_INVALID_ARGUMENT);
+  cr_assert_eq(zcp_array_view_init(&h.array, NULL, &v, NULL), ZCP_INVALID_ARGUMENT);
+  cr_assert_eq(zcp_array_view_init(&h.array, &h.schema, NULL, NULL),
                ZCP_INVALID_ARGUMENT);
   h.array.release = NULL;
-  cr_assert_eq(zcp_array_view_init(&v, &h.array, &h.schema, NULL), ZCP_INVALID_ARGUMENT);
+  cr_assert_eq(zcp_array_view_init(&h.array, &h.schema, &v, NULL), ZCP_INVALID_ARGUMENT);
   zcp_array_view_reset(NULL);
 }

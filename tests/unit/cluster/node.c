@@ -91,22 +91,22 @@ Test(node, absent_peers_give_typed_errors_and_bounded_waits) {
   cr_assert_eq(zcp_node_alloc(node, 2, 64, &p, &err), ZCP_PEER_DOWN);
   cr_assert(strstr(err.message, "node 2") != NULL, "%s", err.message);
   struct zcp_allocator *remote = NULL;
-  cr_assert_eq(zcp_node_pool(node, 1, &remote, &err), ZCP_OK);
+  cr_assert_eq(zcp_node_allocator(node, 1, &remote, &err), ZCP_OK);
   p = (void *)1;
   cr_assert_eq(remote->allocate(remote, 64, 64, &p, &err), ZCP_PEER_DOWN);
   cr_assert_null(p);
   cr_assert(strstr(err.message, "node 1") != NULL, "%s", err.message);
   /* A builder over that pool passes the pool's reason on, not "out of memory". */
   struct ArrowSchema col;
-  cr_assert_eq(zcp_schema_init(&col, "l", "x", 0, 0, &err), ZCP_OK);
+  cr_assert_eq(zcp_schema_init("l", "x", 0, 0, &col, &err), ZCP_OK);
   struct zcp_builder *b = NULL;
-  cr_assert_eq(zcp_builder_init(&b, &col, remote, &err), ZCP_OK, "%s", err.message);
+  cr_assert_eq(zcp_builder_init(&col, remote, &b, &err), ZCP_OK, "%s", err.message);
   cr_assert_eq(zcp_builder_append_int(b, 1), ZCP_PEER_DOWN);
   cr_assert(strstr(zcp_builder_last_error(b), "owner down: node 1") != NULL, "%s",
             zcp_builder_last_error(b));
   zcp_builder_release(b);
   col.release(&col);
-  cr_assert_eq(zcp_node_pool(node, 3, &remote, &err), ZCP_NOT_FOUND);
+  cr_assert_eq(zcp_node_allocator(node, 3, &remote, &err), ZCP_NOT_FOUND);
   cr_assert_eq(zcp_node_ping(node, 0, 0, &err), ZCP_INVALID_ARGUMENT, "not a peer");
   cr_assert_eq(zcp_node_barrier(node, 300, &err), ZCP_PEER_DOWN);
   cr_assert_eq(zcp_node_wait_peer(node, 1, true, 100, &err), ZCP_TIMEOUT);
@@ -119,7 +119,7 @@ Test(node, local_pool_state_word_and_status) {
   cr_assert_eq(zcp_node_open(&cfg, 0, &node, &err), ZCP_OK, "%s", err.message);
   cr_assert_eq(zcp_node_wait_online(node, 100, &err), ZCP_OK, "alone: online at once");
   struct zcp_allocator *local = NULL;
-  cr_assert_eq(zcp_node_pool(node, 0, &local, &err), ZCP_OK);
+  cr_assert_eq(zcp_node_allocator(node, 0, &local, &err), ZCP_OK);
   void *p = NULL;
   cr_assert_eq(local->allocate(local, 1000, 64, &p, &err), ZCP_OK, "%s", err.message);
   cr_assert_not_null(p);

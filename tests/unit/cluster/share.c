@@ -1,6 +1,6 @@
 /* Sharing on a node alone in this process (its own region, no peers): bad arguments are
  * typed errors and leave the batch with the caller; a batch outside the cluster's memory
- * is refused; share, lookup, lease, drop and a one-chunk huge table work locally and the
+ * is refused; share, import, lease, drop and a one-chunk huge table work locally and the
  * pool gets its bytes back. The multi-node behaviour is in
  * tests/integration/cluster_share.c. */
 #define _GNU_SOURCE 1
@@ -61,10 +61,10 @@ Test(share, bad_arguments_are_typed_and_leave_the_batch) {
   a.release(&a);
   s.release(&s);
   struct zcp_table *t = NULL;
-  cr_assert_eq(zcp_node_lookup(node, "x", ZCP_VALIDATE_FULL, &t, &err), ZCP_NOT_FOUND);
+  cr_assert_eq(zcp_node_import(node, "x", ZCP_VALIDATE_FULL, &t, &err), ZCP_NOT_FOUND);
   cr_assert_null(t);
   cr_assert_eq(zcp_hugetable_commit(node, "h", -5, 0, &err), ZCP_INVALID_ARGUMENT);
-  cr_assert_eq(zcp_hugetable_open(node, "h", ZCP_VALIDATE_FULL, 0, &t, &err),
+  cr_assert_eq(zcp_hugetable_import(node, "h", ZCP_VALIDATE_FULL, 0, &t, &err),
                ZCP_INCOMPLETE);
   uint64_t id = 0;
   cr_assert_eq(zcp_node_lease(node, "x", 1000, &id, &err), ZCP_NOT_FOUND);

@@ -29,7 +29,7 @@ static void m_past_its_block(pb_desc *d, struct world *w) {
   struct zcp_block_info info;
   int idx = b->region - zcp_fake_memory_region_id(w->fm, 0);
   cr_assert_eq(
-      zcp_pool_lookup(zcp_fake_memory_pool(w->fm, idx), b->offset, 0, &info, NULL),
+      zcp_pool_find_block(zcp_fake_memory_pool(w->fm, idx), b->offset, 0, &info, NULL),
       ZCP_OK);
   b->length = info.offset + info.size - b->offset + 64;
 }
@@ -40,8 +40,8 @@ static void m_straddles_two_blocks(pb_desc *d, struct world *w) {
   struct zcp_block_info info;
   int idx = b->region - zcp_fake_memory_region_id(w->fm, 0);
   struct zcp_pool *pool = zcp_fake_memory_pool(w->fm, idx);
-  cr_assert_eq(zcp_pool_lookup(pool, b->offset, 0, &info, NULL), ZCP_OK);
-  cr_assert_eq(zcp_pool_lookup(pool, info.offset + info.size, 1, NULL, NULL), ZCP_OK,
+  cr_assert_eq(zcp_pool_find_block(pool, b->offset, 0, &info, NULL), ZCP_OK);
+  cr_assert_eq(zcp_pool_find_block(pool, info.offset + info.size, 1, NULL, NULL), ZCP_OK,
                "the next block is live and sealed");
   b->offset = info.offset + info.size - 8;
   b->length = 64; /* validity of 200 rows needs 25 bytes */

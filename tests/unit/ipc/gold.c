@@ -102,7 +102,7 @@ static zcp_status_t check_stream_bytes(const uint8_t *data, int64_t size,
   struct zcp_ipc_memory mem = {data, size, 0};
   struct zcp_ipc_source src = zcp_ipc_source_memory(&mem);
   struct zcp_ipc_reader *r = NULL;
-  ZCP_RETURN_NOT_OK(zcp_ipc_stream_reader_open(&r, &src, NULL, err));
+  ZCP_RETURN_NOT_OK(zcp_ipc_stream_reader_open(&src, NULL, &r, err));
   return check_reader(r, f, err);
 }
 
@@ -111,7 +111,7 @@ static zcp_status_t check_file_bytes(const uint8_t *data, int64_t size,
                                      enum zcp_ipc_file_mode mode, struct zcp_json_file *f,
                                      struct zcp_error *err) {
   struct zcp_ipc_reader *r = NULL;
-  ZCP_RETURN_NOT_OK(zcp_ipc_file_reader_open(&r, data, size, mode, NULL, err));
+  ZCP_RETURN_NOT_OK(zcp_ipc_file_reader_open(data, size, mode, NULL, &r, err));
   int64_t n = zcp_ipc_reader_num_batches(r);
   zcp_status_t st = ZCP_OK;
   if (n != zcp_json_file_num_batches(f)) {
@@ -127,7 +127,7 @@ static zcp_status_t check_file_bytes(const uint8_t *data, int64_t size,
   }
   zcp_ipc_reader_close(r);
   if (st != ZCP_OK) return st;
-  ZCP_RETURN_NOT_OK(zcp_ipc_file_reader_open(&r, data, size, mode, NULL, err));
+  ZCP_RETURN_NOT_OK(zcp_ipc_file_reader_open(data, size, mode, NULL, &r, err));
   return check_reader(r, f, err);
 }
 
@@ -179,7 +179,8 @@ static zcp_status_t file_path_case(const char *name, struct zcp_json_file *f,
   char path[4200];
   snprintf(path, sizeof path, "%s/%s.arrow_file", zcp_json_gold_dir(), name);
   struct zcp_ipc_reader *r = NULL;
-  ZCP_RETURN_NOT_OK(zcp_ipc_file_reader_open_path(&r, path, ZCP_IPC_ZERO_COPY, NULL, err));
+  ZCP_RETURN_NOT_OK(
+      zcp_ipc_file_reader_open_path(path, ZCP_IPC_ZERO_COPY, NULL, &r, err));
   /* Batches read zero-copy must stay readable after the reader is closed. */
   struct ArrowArray last = {0};
   int64_t n = zcp_ipc_reader_num_batches(r);
@@ -204,7 +205,7 @@ static zcp_status_t round_trip(const char *name, struct zcp_json_file *f,
   struct zcp_ipc_source src = zcp_ipc_source_memory(&mem);
   struct zcp_ipc_reader *r = NULL;
   struct zcp_table *t = NULL;
-  zcp_status_t st = zcp_ipc_stream_reader_open(&r, &src, NULL, err);
+  zcp_status_t st = zcp_ipc_stream_reader_open(&src, NULL, &r, err);
   if (st == ZCP_OK) st = zcp_ipc_reader_read_table(r, &t, err);
   free(data);
   if (st != ZCP_OK) return zcp_error_prefix(err, st, "reading the gold stream: ");
@@ -214,7 +215,7 @@ static zcp_status_t round_trip(const char *name, struct zcp_json_file *f,
   zcp_ipc_write_options_init(&opts);
   opts.compression = comp;
   struct zcp_ipc_writer *w = NULL;
-  st = zcp_ipc_writer_open(&w, format, zcp_table_schema(t), &sink, &opts, err);
+  st = zcp_ipc_writer_open(format, zcp_table_schema(t), &sink, &opts, &w, err);
   if (st == ZCP_OK) {
     st = zcp_ipc_writer_write_table(w, t, err);
     zcp_status_t cst = zcp_ipc_writer_close(w, st == ZCP_OK ? err : NULL);

@@ -31,8 +31,8 @@ static inline void ipc_expect_same_rows(const struct ArrowArray *a,
                                         const struct ArrowSchema *sb) {
   struct zcp_error err = {0};
   struct zcp_array_view va, vb;
-  OKE(zcp_array_view_init(&va, a, sa, &err), &err);
-  OKE(zcp_array_view_init(&vb, b, sb, &err), &err);
+  OKE(zcp_array_view_init(a, sa, &va, &err), &err);
+  OKE(zcp_array_view_init(b, sb, &vb, &err), &err);
   cr_assert_eq(va.n_children, vb.n_children);
   for (int64_t c = 0; c < vb.n_children; c++) {
     for (int64_t i = 0; i < b->length; i++) {
@@ -75,7 +75,7 @@ static inline void ipc_write_table(const struct zcp_table *t, enum zcp_ipc_forma
   memset(out, 0, sizeof *out);
   struct zcp_ipc_sink sink = zcp_ipc_sink_buffer(out);
   struct zcp_ipc_writer *w;
-  OKE(zcp_ipc_writer_open(&w, format, zcp_table_schema(t), &sink, &o, &err), &err);
+  OKE(zcp_ipc_writer_open(format, zcp_table_schema(t), &sink, &o, &w, &err), &err);
   OKE(zcp_ipc_writer_write_table(w, t, &err), &err);
   OKE(zcp_ipc_writer_close(w, &err), &err);
 }
@@ -90,11 +90,11 @@ static inline zcp_status_t ipc_read_bytes(const uint8_t *data, int64_t size,
   if (format == ZCP_IPC_STREAM) {
     struct zcp_ipc_memory mem = {data, size, 0};
     struct zcp_ipc_source src = zcp_ipc_source_memory(&mem);
-    st = zcp_ipc_stream_reader_open(&r, &src, NULL, err);
+    st = zcp_ipc_stream_reader_open(&src, NULL, &r, err);
     if (st != ZCP_OK) return st;
     return zcp_ipc_reader_read_table(r, out, err);
   }
-  st = zcp_ipc_file_reader_open(&r, data, size, mode, NULL, err);
+  st = zcp_ipc_file_reader_open(data, size, mode, NULL, &r, err);
   if (st != ZCP_OK) return st;
   return zcp_ipc_reader_read_table(r, out, err);
 }

@@ -20,8 +20,8 @@ static void write_fixture(struct zcp_ipc_buffer *buf, enum zcp_ipc_format format
   cr_assert_eq(zcp_fixture_table(6, 3, NULL, &t, &err), ZCP_OK, "%s", err.message);
   struct zcp_ipc_sink sink = zcp_ipc_sink_buffer(buf);
   struct zcp_ipc_writer *w = NULL;
-  cr_assert_eq(zcp_ipc_writer_open(&w, format, zcp_table_schema(t), &sink, NULL, &err), ZCP_OK,
-               "%s", err.message);
+  cr_assert_eq(zcp_ipc_writer_open(format, zcp_table_schema(t), &sink, NULL, &w, &err),
+               ZCP_OK, "%s", err.message);
   cr_assert_eq(zcp_ipc_writer_write_table(w, t, &err), ZCP_OK, "%s", err.message);
   cr_assert_eq(zcp_ipc_writer_close(w, &err), ZCP_OK, "%s", err.message);
   zcp_table_release(t);
@@ -70,7 +70,7 @@ static zcp_status_t read_stream(const uint8_t *data, int64_t size, int64_t *batc
   struct zcp_ipc_source src = zcp_ipc_source_memory(&mem);
   struct zcp_ipc_reader *r = NULL;
   *batches = 0;
-  zcp_status_t st = zcp_ipc_stream_reader_open(&r, &src, NULL, err);
+  zcp_status_t st = zcp_ipc_stream_reader_open(&src, NULL, &r, err);
   return st != ZCP_OK ? st : drain(r, batches, err);
 }
 
@@ -78,7 +78,7 @@ static zcp_status_t read_file(const uint8_t *data, int64_t size, int64_t *batche
                               struct zcp_error *err) {
   struct zcp_ipc_reader *r = NULL;
   *batches = 0;
-  zcp_status_t st = zcp_ipc_file_reader_open(&r, data, size, ZCP_IPC_COPY, NULL, err);
+  zcp_status_t st = zcp_ipc_file_reader_open(data, size, ZCP_IPC_COPY, NULL, &r, err);
   return st != ZCP_OK ? st : drain(r, batches, err);
 }
 
@@ -189,7 +189,7 @@ Test(malformed, a_message_larger_than_the_limit_is_refused_before_allocating) {
   struct zcp_ipc_source src = zcp_ipc_source_memory(&mem);
   struct zcp_ipc_reader *r = NULL;
   struct zcp_error err = {0};
-  zcp_status_t st = zcp_ipc_stream_reader_open(&r, &src, &opts, &err);
+  zcp_status_t st = zcp_ipc_stream_reader_open(&src, &opts, &r, &err);
   if (st == ZCP_OK) {
     int64_t n;
     st = drain(r, &n, &err);

@@ -70,14 +70,14 @@ Test(ipc_reader, gold_files_read_with_full_validation) {
       uint8_t *data = slurp(path, &size);
       struct zcp_ipc_memory mem = {data, size, 0};
       struct zcp_ipc_source src = zcp_ipc_source_memory(&mem);
-      zcp_status_t st = zcp_ipc_stream_reader_open(&r, &src, NULL, &err);
+      zcp_status_t st = zcp_ipc_stream_reader_open(&src, NULL, &r, &err);
       cr_assert_eq(st, ZCP_OK, "%s: %s", path, err.message);
       cr_log_info("%s: %lld batches", e->d_name, (long long)read_all(r, path));
       free(data);
       files++;
     } else if (ends_with(e->d_name, ".arrow_file")) {
       for (int mode = 0; mode < 2; mode++) {
-        zcp_status_t st = zcp_ipc_file_reader_open_path(&r, path, mode, NULL, &err);
+        zcp_status_t st = zcp_ipc_file_reader_open_path(path, mode, NULL, &r, &err);
         cr_assert_eq(st, ZCP_OK, "%s: %s", path, err.message);
         int64_t n = zcp_ipc_reader_num_batches(r);
         cr_assert_eq(read_all(r, path), n);
@@ -118,9 +118,9 @@ static zcp_status_t try_read(const uint8_t *data, int64_t size, enum zcp_ipc_for
   struct zcp_ipc_memory mem = {data, size, 0};
   if (f == ZCP_IPC_STREAM) {
     struct zcp_ipc_source src = zcp_ipc_source_memory(&mem);
-    st = zcp_ipc_stream_reader_open(&r, &src, NULL, &err);
+    st = zcp_ipc_stream_reader_open(&src, NULL, &r, &err);
   } else {
-    st = zcp_ipc_file_reader_open(&r, data, size, mode, NULL, &err);
+    st = zcp_ipc_file_reader_open(data, size, mode, NULL, &r, &err);
   }
   if (st != ZCP_OK) return st;
   for (;;) {
@@ -198,17 +198,17 @@ Test(ipc_reader, rejects_bad_magic) {
   struct zcp_error err = {0};
   struct zcp_ipc_reader *r;
   b.data[0] = 'X';
-  cr_assert_eq(zcp_ipc_file_reader_open(&r, b.data, b.size, ZCP_IPC_COPY, NULL, &err),
+  cr_assert_eq(zcp_ipc_file_reader_open(b.data, b.size, ZCP_IPC_COPY, NULL, &r, &err),
                ZCP_CORRUPT_INPUT);
   cr_assert(strstr(err.message, "magic") != NULL, "%s", err.message);
   b.data[0] = 'A';
   b.data[b.size - 1] = 0;
-  cr_assert_eq(zcp_ipc_file_reader_open(&r, b.data, b.size, ZCP_IPC_COPY, NULL, &err),
+  cr_assert_eq(zcp_ipc_file_reader_open(b.data, b.size, ZCP_IPC_COPY, NULL, &r, &err),
                ZCP_CORRUPT_INPUT);
   /* a stream is not a file, and a file is not a stream */
   zcp_ipc_buffer_reset(&b);
   b = small(ZCP_IPC_STREAM, ZCP_IPC_COMPRESSION_NONE);
-  cr_assert_eq(zcp_ipc_file_reader_open(&r, b.data, b.size, ZCP_IPC_COPY, NULL, &err),
+  cr_assert_eq(zcp_ipc_file_reader_open(b.data, b.size, ZCP_IPC_COPY, NULL, &r, &err),
                ZCP_CORRUPT_INPUT);
   zcp_ipc_buffer_reset(&b);
   b = small(ZCP_IPC_FILE, ZCP_IPC_COMPRESSION_NONE);
@@ -267,7 +267,7 @@ Test(ipc_reader, zero_copy_points_into_the_input_and_copy_does_not) {
   struct zcp_error err = {0};
   for (int mode = 0; mode < 2; mode++) {
     struct zcp_ipc_reader *r;
-    OKE(zcp_ipc_file_reader_open(&r, b.data, b.size, mode, NULL, &err), &err);
+    OKE(zcp_ipc_file_reader_open(b.data, b.size, mode, NULL, &r, &err), &err);
     cr_assert_eq(zcp_ipc_reader_num_batches(r), 2);
     struct ArrowArray a;
     OKE(zcp_ipc_reader_read_batch(r, 1, &a, &err), &err);
@@ -292,7 +292,7 @@ Test(ipc_reader, mapped_file_lives_as_long_as_its_arrays) {
   close(fd);
   struct zcp_error err = {0};
   struct zcp_ipc_reader *r;
-  OKE(zcp_ipc_file_reader_open_path(&r, path, ZCP_IPC_ZERO_COPY, NULL, &err), &err);
+  OKE(zcp_ipc_file_reader_open_path(path, ZCP_IPC_ZERO_COPY, NULL, &r, &err), &err);
   struct ArrowArray a;
   OKE(zcp_ipc_reader_read_batch(r, 0, &a, &err), &err);
   struct ArrowArray none;
@@ -303,13 +303,13 @@ Test(ipc_reader, mapped_file_lives_as_long_as_its_arrays) {
   struct zcp_array_view v;
   struct ArrowSchema s;
   OKE(zcp_fixture_schema(&s, &err), &err);
-  OKE(zcp_array_view_init(&v, &a, &s, &err), &err);
+  OKE(zcp_array_view_init(&a, &s, &v, &err), &err);
   zcp_array_view_format(&v.children[FX_STR], 2, buf, sizeof buf);
   cr_assert_str_eq(buf, "\"row-2\"");
   zcp_array_view_reset(&v);
   zcp_schema_release(&s);
   zcp_array_release(&a);
-  cr_assert_eq(zcp_ipc_file_reader_open_path(&r, path, ZCP_IPC_COPY, NULL, &err),
+  cr_assert_eq(zcp_ipc_file_reader_open_path(path, ZCP_IPC_COPY, NULL, &r, &err),
                ZCP_IO_ERROR);
   zcp_ipc_buffer_reset(&b);
 }
@@ -320,7 +320,7 @@ Test(ipc_reader, random_access_is_for_files_only) {
   struct zcp_ipc_memory mem = {b.data, b.size, 0};
   struct zcp_ipc_source src = zcp_ipc_source_memory(&mem);
   struct zcp_ipc_reader *r;
-  OKE(zcp_ipc_stream_reader_open(&r, &src, NULL, &err), &err);
+  OKE(zcp_ipc_stream_reader_open(&src, NULL, &r, &err), &err);
   cr_assert_eq(zcp_ipc_reader_num_batches(r), -1);
   struct ArrowArray a;
   cr_assert_eq(zcp_ipc_reader_read_batch(r, 0, &a, &err), ZCP_INVALID_ARGUMENT);
@@ -355,7 +355,7 @@ Test(ipc_reader, custom_metadata_and_progress) {
   struct zcp_ipc_buffer b = {0};
   struct zcp_ipc_sink sink = zcp_ipc_sink_buffer(&b);
   struct zcp_ipc_writer *w;
-  OKE(zcp_ipc_writer_open(&w, ZCP_IPC_FILE, &s, &sink, &o, &err), &err);
+  OKE(zcp_ipc_writer_open(ZCP_IPC_FILE, &s, &sink, &o, &w, &err), &err);
   struct ArrowArray a;
   OKE(zcp_fixture_batch(0, 3, NULL, &a, &err), &err);
   OKE(zcp_ipc_writer_write(w, &a, &err), &err);
@@ -363,7 +363,7 @@ Test(ipc_reader, custom_metadata_and_progress) {
   OKE(zcp_ipc_writer_close(w, &err), &err);
   cr_assert_geq(calls, 3);
   struct zcp_ipc_reader *r;
-  OKE(zcp_ipc_file_reader_open(&r, b.data, b.size, ZCP_IPC_COPY, NULL, &err), &err);
+  OKE(zcp_ipc_file_reader_open(b.data, b.size, ZCP_IPC_COPY, NULL, &r, &err), &err);
   struct zcp_string_view got;
   cr_assert(zcp_metadata_get(zcp_ipc_reader_metadata(r), "writer", &got));
   cr_assert_eq(got.size, 6);
@@ -384,7 +384,7 @@ Test(ipc_reader, zero_copy_copies_misaligned_buffers) {
   struct zcp_ipc_buffer view = {odd + 1, b.size, b.size};
   struct zcp_error err = {0};
   struct zcp_ipc_reader *r;
-  OKE(zcp_ipc_file_reader_open(&r, odd + 1, b.size, ZCP_IPC_ZERO_COPY, NULL, &err), &err);
+  OKE(zcp_ipc_file_reader_open(odd + 1, b.size, ZCP_IPC_ZERO_COPY, NULL, &r, &err), &err);
   struct ArrowArray a;
   OKE(zcp_ipc_reader_read_batch(r, 0, &a, &err), &err);
   const void *values = a.children[FX_I64]->buffers[1];
@@ -409,7 +409,7 @@ Test(ipc_reader, file_descriptor_sink_and_source) {
   int fd = fileno(tmp);
   struct zcp_ipc_sink sink = zcp_ipc_sink_fd(&fd);
   struct zcp_ipc_writer *w;
-  OKE(zcp_ipc_writer_open(&w, ZCP_IPC_STREAM, zcp_table_schema(t), &sink, NULL, &err),
+  OKE(zcp_ipc_writer_open(ZCP_IPC_STREAM, zcp_table_schema(t), &sink, NULL, &w, &err),
       &err);
   OKE(zcp_ipc_writer_write_table(w, t, &err), &err);
   OKE(zcp_ipc_writer_close(w, &err), &err);
@@ -421,7 +421,7 @@ Test(ipc_reader, file_descriptor_sink_and_source) {
   zcp_ipc_read_options_init(&o);
   o.progress = count_progress;
   o.progress_ctx = &calls;
-  OKE(zcp_ipc_stream_reader_open(&r, &src, &o, &err), &err);
+  OKE(zcp_ipc_stream_reader_open(&src, &o, &r, &err), &err);
   struct zcp_table *back;
   OKE(zcp_ipc_reader_read_table(r, &back, &err), &err);
   ipc_expect_same_table(t, back);

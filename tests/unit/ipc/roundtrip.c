@@ -36,7 +36,8 @@ static void write_batches(struct zcp_ipc_buffer *buf, enum zcp_ipc_format format
   opts.custom_metadata = md;
   struct zcp_error err = {0};
   struct zcp_ipc_writer *w = NULL;
-  cr_assert_eq(zcp_ipc_writer_open(&w, format, schema, &sink, &opts, &err), ZCP_OK, "%s", err.message);
+  cr_assert_eq(zcp_ipc_writer_open(format, schema, &sink, &opts, &w, &err), ZCP_OK, "%s",
+               err.message);
   for (int k = 0; k < n; k++) {
     cr_assert_eq(zcp_ipc_writer_write(w, batches[k], &err), ZCP_OK, "batch %d: %s", k, err.message);
   }
@@ -51,10 +52,12 @@ static struct zcp_ipc_reader *open_reader(const struct zcp_ipc_buffer *buf,
   if (format == ZCP_IPC_STREAM) {
     *mem = (struct zcp_ipc_memory){buf->data, buf->size, 0};
     struct zcp_ipc_source src = zcp_ipc_source_memory(mem);
-    cr_assert_eq(zcp_ipc_stream_reader_open(&r, &src, NULL, &err), ZCP_OK, "%s", err.message);
+    cr_assert_eq(zcp_ipc_stream_reader_open(&src, NULL, &r, &err), ZCP_OK, "%s",
+                 err.message);
   } else {
-    cr_assert_eq(zcp_ipc_file_reader_open(&r, buf->data, buf->size, ZCP_IPC_COPY, NULL, &err),
-                 ZCP_OK, "%s", err.message);
+    cr_assert_eq(
+        zcp_ipc_file_reader_open(buf->data, buf->size, ZCP_IPC_COPY, NULL, &r, &err),
+        ZCP_OK, "%s", err.message);
   }
   return r;
 }
@@ -136,13 +139,15 @@ Test(roundtrip, slices_of_every_rarer_type_read_back_equal) {
 static void dict_batch(const char *const *words, int n, struct ArrowSchema *schema,
                        struct ArrowArray *out) {
   struct zcp_error err = {0};
-  cr_assert_eq(zcp_schema_init(schema, "+s", "", 0, 1, &err), ZCP_OK);
-  zcp_schema_release(schema->children[0]);
-  cr_assert_eq(zcp_schema_init(schema->children[0], "i", "word", ARROW_FLAG_NULLABLE, 0, &err), ZCP_OK);
+  cr_assert_eq(zcp_schema_init("+s", "", 0, 1, schema, &err), ZCP_OK);
+  cr_assert_eq(zcp_schema_set_child(schema, 0, "i", "word", ARROW_FLAG_NULLABLE, 0, &err),
+               ZCP_OK);
   cr_assert_eq(zcp_schema_alloc_dictionary(schema->children[0]), ZCP_OK);
-  cr_assert_eq(zcp_schema_init(schema->children[0]->dictionary, "u", "", ARROW_FLAG_NULLABLE, 0, &err), ZCP_OK);
+  cr_assert_eq(zcp_schema_init("u", "", ARROW_FLAG_NULLABLE, 0,
+                               schema->children[0]->dictionary, &err),
+               ZCP_OK);
   struct zcp_builder *b = NULL;
-  cr_assert_eq(zcp_builder_init(&b, schema, NULL, &err), ZCP_OK, "%s", err.message);
+  cr_assert_eq(zcp_builder_init(schema, NULL, &b, &err), ZCP_OK, "%s", err.message);
   struct zcp_builder *col = zcp_builder_child(b, 0);
   for (int k = 0; k < n; k++) cr_assert_eq(zcp_builder_append_string(zcp_builder_dictionary(col), words[k]), ZCP_OK);
   for (int k = 0; k < n; k++) {
@@ -185,7 +190,7 @@ Test(roundtrip, a_stream_carries_a_replaced_dictionary_to_the_next_batch) {
   /* The file format cannot replace a dictionary: the writer must say so. */
   struct zcp_ipc_sink sink = zcp_ipc_sink_buffer(&buf);
   struct zcp_ipc_writer *w = NULL;
-  cr_assert_eq(zcp_ipc_writer_open(&w, ZCP_IPC_FILE, &schema, &sink, NULL, &err), ZCP_OK);
+  cr_assert_eq(zcp_ipc_writer_open(ZCP_IPC_FILE, &schema, &sink, NULL, &w, &err), ZCP_OK);
   cr_assert_eq(zcp_ipc_writer_write(w, &a, &err), ZCP_OK, "%s", err.message);
   zcp_status_t st = zcp_ipc_writer_write(w, &b, &err);
   cr_expect_neq(st, ZCP_OK, "a file accepted a replaced dictionary");
@@ -245,8 +250,8 @@ Test(roundtrip, a_file_at_an_unaligned_address_reads_back_equal_in_both_modes) {
   memcpy(odd + 1, buf.data, (size_t)buf.size);
   for (int mode = 0; mode < 2; mode++) {
     struct zcp_ipc_reader *r = NULL;
-    zcp_status_t st = zcp_ipc_file_reader_open(&r, odd + 1, buf.size, (enum zcp_ipc_file_mode)mode,
-                                               NULL, &err);
+    zcp_status_t st = zcp_ipc_file_reader_open(
+        odd + 1, buf.size, (enum zcp_ipc_file_mode)mode, NULL, &r, &err);
     cr_assert_eq(st, ZCP_OK, "mode %d: %s", mode, err.message);
     struct ArrowArray back;
     cr_assert_eq(zcp_ipc_reader_read_batch(r, 0, &back, &err), ZCP_OK, "mode %d: %s", mode, err.message);
@@ -327,7 +332,9 @@ Test(roundtrip, batches_read_land_in_the_callers_allocator_and_report_progress) 
   zcp_ipc_write_options_init(&wopts);
   wopts.progress = progress;
   wopts.progress_ctx = wprog;
-  cr_assert_eq(zcp_ipc_writer_open(&w, ZCP_IPC_FILE, zcp_table_schema(t), &sink, &wopts, &err), ZCP_OK);
+  cr_assert_eq(
+      zcp_ipc_writer_open(ZCP_IPC_FILE, zcp_table_schema(t), &sink, &wopts, &w, &err),
+      ZCP_OK);
   cr_assert_eq(zcp_ipc_writer_write_table(w, t, &err), ZCP_OK, "%s", err.message);
   cr_assert_eq(zcp_ipc_writer_close(w, &err), ZCP_OK, "%s", err.message);
   zcp_table_release(t);
@@ -342,8 +349,9 @@ Test(roundtrip, batches_read_land_in_the_callers_allocator_and_report_progress) 
   opts.progress_ctx = rprog;
   int64_t heap_before = zcp_allocator_default_live_bytes();
   struct zcp_ipc_reader *r = NULL;
-  cr_assert_eq(zcp_ipc_file_reader_open(&r, buf.data, buf.size, ZCP_IPC_COPY, &opts, &err), ZCP_OK,
-               "%s", err.message);
+  cr_assert_eq(
+      zcp_ipc_file_reader_open(buf.data, buf.size, ZCP_IPC_COPY, &opts, &r, &err), ZCP_OK,
+      "%s", err.message);
   struct zcp_table *back = NULL;
   cr_assert_eq(zcp_ipc_reader_read_table(r, &back, &err), ZCP_OK, "%s", err.message);
   cr_expect_eq(zcp_table_num_rows(back), 3000);

@@ -44,61 +44,60 @@ static const char *const flat[] = {"n",
                                    "tin"};
 #define N_FLAT ((int64_t)(sizeof flat / sizeof flat[0]))
 
-static void set(struct ArrowSchema *s, const char *format, const char *name,
-                int64_t flags, int64_t n_children) {
-  zcp_schema_release(s);
-  cr_assert_eq(zcp_schema_init(s, format, name, flags, n_children, NULL), ZCP_OK, "%s",
-               format);
+static void set(struct ArrowSchema *parent, int64_t i, const char *format,
+                const char *name, int64_t flags, int64_t n_children) {
+  cr_assert_eq(zcp_schema_set_child(parent, i, format, name, flags, n_children, NULL),
+               ZCP_OK, "%s", format);
 }
 
 static void build(struct ArrowSchema *root) {
   int64_t n = N_FLAT + 12;
-  cr_assert_eq(zcp_schema_init(root, "+s", "", 0, n, NULL), ZCP_OK);
+  cr_assert_eq(zcp_schema_init("+s", "", 0, n, root, NULL), ZCP_OK);
   int64_t k = 0;
   for (; k < N_FLAT; k++) {
     char name[16];
     snprintf(name, sizeof name, "f%lld", (long long)k);
-    set(root->children[k], flat[k], name, k % 2 ? ARROW_FLAG_NULLABLE : 0, 0);
+    set(root, k, flat[k], name, k % 2 ? ARROW_FLAG_NULLABLE : 0, 0);
   }
   const char *lists[] = {"+l", "+L", "+vl", "+vL", "+w:3"};
   for (int i = 0; i < 5; i++, k++) {
-    set(root->children[k], lists[i], lists[i], ARROW_FLAG_NULLABLE, 1);
-    set(root->children[k]->children[0], "i", "item", ARROW_FLAG_NULLABLE, 0);
+    set(root, k, lists[i], lists[i], ARROW_FLAG_NULLABLE, 1);
+    set(root->children[k], 0, "i", "item", ARROW_FLAG_NULLABLE, 0);
   }
-  struct ArrowSchema *st = root->children[k++];
-  set(st, "+s", "struct", ARROW_FLAG_NULLABLE, 2);
-  set(st->children[0], "u", "a", 0, 0);
-  set(st->children[1], "tsu:UTC", "b", ARROW_FLAG_NULLABLE, 0);
-  struct ArrowSchema *m = root->children[k++];
-  set(m, "+m", "map", ARROW_FLAG_NULLABLE | ARROW_FLAG_MAP_KEYS_SORTED, 1);
-  set(m->children[0], "+s", "entries", 0, 2);
-  set(m->children[0]->children[0], "u", "key", 0, 0);
-  set(m->children[0]->children[1], "l", "value", ARROW_FLAG_NULLABLE, 0);
+  struct ArrowSchema *st = root->children[k];
+  set(root, k++, "+s", "struct", ARROW_FLAG_NULLABLE, 2);
+  set(st, 0, "u", "a", 0, 0);
+  set(st, 1, "tsu:UTC", "b", ARROW_FLAG_NULLABLE, 0);
+  struct ArrowSchema *m = root->children[k];
+  set(root, k++, "+m", "map", ARROW_FLAG_NULLABLE | ARROW_FLAG_MAP_KEYS_SORTED, 1);
+  set(m, 0, "+s", "entries", 0, 2);
+  set(m->children[0], 0, "u", "key", 0, 0);
+  set(m->children[0], 1, "l", "value", ARROW_FLAG_NULLABLE, 0);
   const char *unions[] = {"+us:0,1", "+ud:5,7"};
   for (int i = 0; i < 2; i++, k++) {
-    set(root->children[k], unions[i], unions[i], 0, 2);
-    set(root->children[k]->children[0], "i", "x", ARROW_FLAG_NULLABLE, 0);
-    set(root->children[k]->children[1], "u", "y", ARROW_FLAG_NULLABLE, 0);
+    set(root, k, unions[i], unions[i], 0, 2);
+    set(root->children[k], 0, "i", "x", ARROW_FLAG_NULLABLE, 0);
+    set(root->children[k], 1, "u", "y", ARROW_FLAG_NULLABLE, 0);
   }
-  struct ArrowSchema *r = root->children[k++];
-  set(r, "+r", "ree", 0, 2);
-  set(r->children[0], "s", "run_ends", 0, 0);
-  set(r->children[1], "U", "values", ARROW_FLAG_NULLABLE, 0);
+  struct ArrowSchema *r = root->children[k];
+  set(root, k++, "+r", "ree", 0, 2);
+  set(r, 0, "s", "run_ends", 0, 0);
+  set(r, 1, "U", "values", ARROW_FLAG_NULLABLE, 0);
   /* dictionary-encoded, ordered, with int8 indices, its values a list of dictionary-
    * encoded strings (a nested dictionary) */
-  struct ArrowSchema *d = root->children[k++];
-  set(d, "c", "dict", ARROW_FLAG_NULLABLE | ARROW_FLAG_DICTIONARY_ORDERED, 0);
+  struct ArrowSchema *d = root->children[k];
+  set(root, k++, "c", "dict", ARROW_FLAG_NULLABLE | ARROW_FLAG_DICTIONARY_ORDERED, 0);
   cr_assert_eq(zcp_schema_alloc_dictionary(d), ZCP_OK);
-  cr_assert_eq(zcp_schema_init(d->dictionary, "+l", NULL, ARROW_FLAG_NULLABLE, 1, NULL),
+  cr_assert_eq(zcp_schema_init("+l", NULL, ARROW_FLAG_NULLABLE, 1, d->dictionary, NULL),
                ZCP_OK);
-  set(d->dictionary->children[0], "I", "item", ARROW_FLAG_NULLABLE, 0);
+  set(d->dictionary, 0, "I", "item", ARROW_FLAG_NULLABLE, 0);
   cr_assert_eq(zcp_schema_alloc_dictionary(d->dictionary->children[0]), ZCP_OK);
-  cr_assert_eq(zcp_schema_init(d->dictionary->children[0]->dictionary, "u", NULL,
-                               ARROW_FLAG_NULLABLE, 0, NULL),
+  cr_assert_eq(zcp_schema_init("u", NULL, ARROW_FLAG_NULLABLE, 0,
+                               d->dictionary->children[0]->dictionary, NULL),
                ZCP_OK);
   /* an extension type: metadata on an ordinary storage type */
-  struct ArrowSchema *x = root->children[k++];
-  set(x, "w:16", "uuid", ARROW_FLAG_NULLABLE, 0);
+  struct ArrowSchema *x = root->children[k];
+  set(root, k++, "w:16", "uuid", ARROW_FLAG_NULLABLE, 0);
   char *md;
   const char *keys[] = {"ARROW:extension:name", "ARROW:extension:metadata"};
   const char *vals[] = {"arrow.uuid", ""};
@@ -133,7 +132,7 @@ Test(ipc_schema_fb, every_type_survives_a_schema_message) {
     struct zcp_ipc_buffer b = {0};
     struct zcp_ipc_sink sink = zcp_ipc_sink_buffer(&b);
     struct zcp_ipc_writer *w;
-    OKE(zcp_ipc_writer_open(&w, f, &s, &sink, NULL, &err), &err);
+    OKE(zcp_ipc_writer_open(f, &s, &sink, NULL, &w, &err), &err);
     OKE(zcp_ipc_writer_close(w, &err), &err);
     struct zcp_table *t;
     OKE(ipc_read_bytes(b.data, b.size, f, ZCP_IPC_COPY, &t, &err), &err);
@@ -151,12 +150,12 @@ Test(ipc_schema_fb, every_type_survives_a_schema_message) {
 
 Test(ipc_schema_fb, rejects_non_struct_schemas) {
   struct ArrowSchema s;
-  cr_assert_eq(zcp_schema_init(&s, "i", "x", 0, 0, NULL), ZCP_OK);
+  cr_assert_eq(zcp_schema_init("i", "x", 0, 0, &s, NULL), ZCP_OK);
   struct zcp_ipc_buffer b = {0};
   struct zcp_ipc_sink sink = zcp_ipc_sink_buffer(&b);
   struct zcp_ipc_writer *w;
   struct zcp_error err = {0};
-  cr_assert_eq(zcp_ipc_writer_open(&w, ZCP_IPC_STREAM, &s, &sink, NULL, &err),
+  cr_assert_eq(zcp_ipc_writer_open(ZCP_IPC_STREAM, &s, &sink, NULL, &w, &err),
                ZCP_INVALID_ARGUMENT);
   zcp_ipc_buffer_reset(&b);
   zcp_schema_release(&s);

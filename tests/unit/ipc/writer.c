@@ -27,7 +27,7 @@ static struct zcp_table *exotic(int64_t rows) {
   struct ArrowArray a;
   struct zcp_table *t;
   OKE(zcp_fixture_exotic_schema(&s, &err), &err);
-  OKE(zcp_table_init(&t, &s, &err), &err);
+  OKE(zcp_table_init(&s, &t, &err), &err);
   OKE(zcp_fixture_exotic_batch(rows, NULL, &a, &err), &err);
   OKE(zcp_table_append(t, &a, ZCP_VALIDATE_FULL, &err), &err);
   zcp_schema_release(&s);
@@ -93,7 +93,7 @@ static void sliced(struct zcp_table *t, int64_t first, int64_t n, enum zcp_ipc_f
   struct zcp_ipc_buffer buf = {0};
   struct zcp_ipc_sink sink = zcp_ipc_sink_buffer(&buf);
   struct zcp_ipc_writer *w;
-  OKE(zcp_ipc_writer_open(&w, f, s, &sink, NULL, &err), &err);
+  OKE(zcp_ipc_writer_open(f, s, &sink, NULL, &w, &err), &err);
   OKE(zcp_ipc_writer_write(w, &slice, &err), &err);
   OKE(zcp_ipc_writer_close(w, &err), &err);
   struct zcp_table *back;
@@ -141,7 +141,7 @@ Test(ipc_writer, gold_files_round_trip_through_every_format) {
     struct zcp_error err = {0};
     struct zcp_ipc_reader *r;
     struct zcp_table *t;
-    OKE(zcp_ipc_file_reader_open_path(&r, path, ZCP_IPC_COPY, NULL, &err), &err);
+    OKE(zcp_ipc_file_reader_open_path(path, ZCP_IPC_COPY, NULL, &r, &err), &err);
     OKE(zcp_ipc_reader_read_table(r, &t, &err), &err);
     cr_log_info("%s: %lld rows", e->d_name, (long long)zcp_table_num_rows(t));
     round_trip(t, ZCP_IPC_STREAM, ZCP_IPC_COMPRESSION_NONE, ZCP_IPC_COPY);
@@ -159,7 +159,7 @@ static void dict_batch(const char *const *values, int n, struct ArrowSchema *sch
                        struct ArrowArray *out) {
   struct zcp_error err = {0};
   struct zcp_builder *b;
-  OKE(zcp_builder_init(&b, schema, NULL, &err), &err);
+  OKE(zcp_builder_init(schema, NULL, &b, &err), &err);
   struct zcp_builder *col = zcp_builder_child(b, 0);
   struct zcp_builder *dict = zcp_builder_dictionary(col);
   for (int i = 0; i < n; i++) {
@@ -172,11 +172,11 @@ static void dict_batch(const char *const *values, int n, struct ArrowSchema *sch
 }
 
 static void dict_schema(struct ArrowSchema *s) {
-  OK(zcp_schema_init(s, "+s", "", 0, 1, NULL));
+  OK(zcp_schema_init("+s", "", 0, 1, s, NULL));
   OK(zcp_schema_set_format(s->children[0], "s"));
   OK(zcp_schema_set_name(s->children[0], "d"));
   OK(zcp_schema_alloc_dictionary(s->children[0]));
-  OK(zcp_schema_init(s->children[0]->dictionary, "u", NULL, ARROW_FLAG_NULLABLE, 0,
+  OK(zcp_schema_init("u", NULL, ARROW_FLAG_NULLABLE, 0, s->children[0]->dictionary,
                      NULL));
 }
 
@@ -193,7 +193,7 @@ Test(ipc_writer, stream_replaces_changed_dictionaries_file_refuses_them) {
     struct zcp_ipc_buffer buf = {0};
     struct zcp_ipc_sink sink = zcp_ipc_sink_buffer(&buf);
     struct zcp_ipc_writer *w;
-    OKE(zcp_ipc_writer_open(&w, f, &s, &sink, NULL, &err), &err);
+    OKE(zcp_ipc_writer_open(f, &s, &sink, NULL, &w, &err), &err);
     OKE(zcp_ipc_writer_write(w, &b1, &err), &err);
     OKE(zcp_ipc_writer_write(w, &b3, &err), &err);
     zcp_status_t st = zcp_ipc_writer_write(w, &b2, &err);
@@ -232,7 +232,7 @@ Test(ipc_writer, rejects_batches_that_do_not_match_the_schema) {
   struct zcp_ipc_buffer buf = {0};
   struct zcp_ipc_sink sink = zcp_ipc_sink_buffer(&buf);
   struct zcp_ipc_writer *w;
-  OKE(zcp_ipc_writer_open(&w, ZCP_IPC_STREAM, &s, &sink, NULL, &err), &err);
+  OKE(zcp_ipc_writer_open(ZCP_IPC_STREAM, &s, &sink, NULL, &w, &err), &err);
   cr_assert_neq(zcp_ipc_writer_write(w, &a, &err), ZCP_OK);
   OKE(zcp_ipc_writer_close(w, &err), &err);
   zcp_array_release(&a);
