@@ -82,6 +82,36 @@ ZCP_CHECK_RESULT zcp_status_t zcp_descriptor_decode(
     enum zcp_validate_level level, struct ArrowSchema *schema_out,
     struct ArrowArray *array_out, struct zcp_error *err);
 
+/* What a batch's values were checked for before it was shared (DESIGN §7): the sealing
+ * node walks them once, and its publication records the level that passed. */
+enum zcp_checked {
+  ZCP_CHECKED_NONE = 0,    /* nobody walked the values: an importer walks what it asks */
+  ZCP_CHECKED_DEFAULT = 1, /* DEFAULT's data checks passed (offsets, indices, ids, ends) */
+  ZCP_CHECKED_FULL = 2,    /* FULL passed (and UTF-8, and everything else) */
+};
+
+/* The checks that walk a batch's values, run once by the node that seals it for sharing
+ * (DESIGN §7): DEFAULT walks every value a reader addresses memory with (every offset
+ * monotonic and in range, list view ranges, dictionary indices, union type ids and
+ * offsets, run ends, view references), FULL everything zcp_array_validate FULL checks
+ * (UTF-8 too). *checked_out is what passed (ZCP_CHECKED_NONE for MINIMAL, which walks
+ * nothing). A failure is ZCP_CORRUPT_INPUT naming the column and row. */
+ZCP_CHECK_RESULT zcp_status_t zcp_descriptor_check_values(
+    const struct ArrowSchema *schema, const struct ArrowArray *batch,
+    enum zcp_validate_level level, enum zcp_checked *checked_out, struct zcp_error *err);
+
+/* zcp_descriptor_decode for a batch whose values were checked at seal as `checked` says
+ * (the publication's record, taken from an authenticated member, never from the
+ * descriptor's own bytes). Opening costs O(columns) where the record covers the level
+ * asked: DEFAULT over ZCP_CHECKED_DEFAULT or FULL runs only the structure, memory and
+ * first/last-offset checks; an import asking for more than was recorded walks the data,
+ * and FULL always walks everything again (the reader that trusts no one). A member that
+ * rewrites sealed memory afterwards is not caught below FULL: see docs/security.md. */
+ZCP_CHECK_RESULT zcp_status_t zcp_descriptor_decode_checked(
+    const uint8_t *buf, int64_t size, const struct zcp_descriptor_memory *mem,
+    enum zcp_validate_level level, enum zcp_checked checked,
+    struct ArrowSchema *schema_out, struct ArrowArray *array_out, struct zcp_error *err);
+
 /* The buffer refs only (the present ones, depth-first in tree order, a node's buffers
  * before its children and dictionary), without building or resolving anything; for
  * leases and tools. *refs is malloc'd (free()); NULL when *n is 0. */

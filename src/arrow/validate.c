@@ -209,6 +209,7 @@ static zcp_status_t check_views(struct zcp__vctx *c, const struct zcp_array_view
   ZCP_RETURN_NOT_OK(zcp__check_buffer(c, v, 1, "views", v->offset + v->length, 128));
   ZCP_RETURN_NOT_OK(check_variadic(c, v));
   if (v->length == 0 || c->level < ZCP_VALIDATE_DEFAULT) return ZCP_OK;
+  if (c->sealed && c->level < ZCP_VALIDATE_FULL) return ZCP_OK; /* walked at seal */
   /* References are checked on every row, null or not, so that a getter never leaves the
    * buffers; padding, prefixes and UTF-8 only on valid rows. */
   bool full = c->level >= ZCP_VALIDATE_FULL;
@@ -318,12 +319,12 @@ zcp_status_t zcp__validate_node(struct zcp__vctx *c, const struct zcp_array_view
 zcp_status_t zcp_array_view_validate(const struct zcp_array_view *view,
                                      enum zcp_validate_level level,
                                      struct zcp_error *err) {
-  return zcp__array_view_validate(view, level, false, err);
+  return zcp__array_view_validate(view, level, false, false, err);
 }
 
 zcp_status_t zcp__array_view_validate(const struct zcp_array_view *view,
                                       enum zcp_validate_level level, bool bounds,
-                                      struct zcp_error *err) {
+                                      bool sealed, struct zcp_error *err) {
   if (view == NULL || view->array == NULL || view->schema == NULL) {
     return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "view is NULL or not initialised");
   }
@@ -334,6 +335,7 @@ zcp_status_t zcp__array_view_validate(const struct zcp_array_view *view,
   struct zcp__vctx c;
   c.level = level;
   c.bounds = bounds;
+  c.sealed = sealed;
   c.err = err;
   zcp__path_init(&c.path, view->schema);
   return zcp__validate_node(&c, view);

@@ -12,6 +12,9 @@ struct zcp__vctx {
    * list view ranges, union type ids and offsets, run ends, dictionary indices (what
    * descriptors from other processes need at their DEFAULT level). */
   bool bounds;
+  /* The values were walked when the batch was sealed (a shared batch whose publication
+   * records it): below FULL no check walks the rows, not even the view references. */
+  bool sealed;
   struct zcp_error *err;
   struct zcp__path path; /* of the node being checked */
 };
@@ -21,11 +24,11 @@ static inline bool zcp__vctx_bounds(const struct zcp__vctx *c) {
   return c->bounds || c->level >= ZCP_VALIDATE_FULL;
 }
 
-/* zcp_array_view_validate with the bounds checks of struct zcp__vctx switched on or off
+/* zcp_array_view_validate with the bounds and sealed switches of struct zcp__vctx set
  * independently of the level. */
 zcp_status_t zcp__array_view_validate(const struct zcp_array_view *view,
                                       enum zcp_validate_level level, bool bounds,
-                                      struct zcp_error *err);
+                                      bool sealed, struct zcp_error *err);
 
 /* Fails the node being checked with ZCP_CORRUPT_INPUT and a message naming its column. */
 #define ZCP_VFAIL(c, v, ...) \

@@ -11,7 +11,9 @@
  *      one live sealed block; coherence work of the import);
  *   4. values: the array tree is built privately, buffers recorded with the lengths the
  *      descriptor gave, and zcp array validation runs at the caller's level (DEFAULT
- *      here includes every check that keeps readers inside their buffers).
+ *      here includes every check that keeps readers inside their buffers, O(rows),
+ *      unless the publication records that the sealing node ran them: then only the
+ *      O(columns) checks of DESIGN §7 run).
  * Only then does the caller get the arrays. Releasing them frees what decode allocated,
  * never region memory. */
 #include <stdarg.h>
@@ -331,9 +333,12 @@ static zcp_status_t build_array(const zcp__pb_field *fl, const zcp__pb_node *n,
 /* ---- the whole ------------------------------------------------------------------------
  */
 
+/* bounds: walk every value a reader addresses memory with (else the seal did, and no
+ * check below FULL walks the rows). */
 static zcp_status_t decode(const zcp__pb_descriptor *desc,
                            const struct zcp_descriptor_memory *mem,
-                           enum zcp_validate_level level, struct ArrowSchema *schema,
+                           enum zcp_validate_level level, bool bounds,
+                           struct ArrowSchema *schema,
                            struct ArrowArray *array, struct resolved *r,
                            struct zcp_error *err) {
   struct dec d = {.err = err};
@@ -373,9 +378,34 @@ static zcp_status_t decode(const zcp__pb_descriptor *desc,
   struct zcp_array_view view;
   st = zcp_array_view_init(array, schema, &view, err);
   if (st != ZCP_OK) return zcp_error_prefix(err, ZCP_CORRUPT_INPUT, "descriptor: ");
-  st = zcp__array_view_validate(&view, level, level == ZCP_VALIDATE_DEFAULT, err);
+  st = zcp__array_view_validate(&view, level, bounds, !bounds && level < ZCP_VALIDATE_FULL,
+                                err);
   zcp_array_view_reset(&view);
   if (st != ZCP_OK) return zcp_error_prefix(err, ZCP_CORRUPT_INPUT, "descriptor ");
+  return ZCP_OK;
+}
+
+zcp_status_t zcp_descriptor_check_values(const struct ArrowSchema *schema,
+                                         const struct ArrowArray *batch,
+                                         enum zcp_validate_level level,
+                                         enum zcp_checked *checked_out,
+                                         struct zcp_error *err) {
+  *checked_out = ZCP_CHECKED_NONE;
+  if (level < ZCP_VALIDATE_MINIMAL || level > ZCP_VALIDATE_FULL)
+    return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "check values: unknown level %d",
+                         (int)level);
+  if (schema == NULL || batch == NULL || batch->release == NULL)
+    return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "check values: no batch");
+  struct zcp_array_view view;
+  ZCP_RETURN_NOT_OK(zcp_array_view_init(batch, schema, &view, err));
+  /* What decode's DEFAULT walks when nobody did (bounds), so that an import relying on
+   * the record checks nothing less. */
+  zcp_status_t st = zcp__array_view_validate(&view, level, true, false, err);
+  zcp_array_view_reset(&view);
+  if (st != ZCP_OK) return st;
+  *checked_out = level == ZCP_VALIDATE_FULL      ? ZCP_CHECKED_FULL
+                 : level == ZCP_VALIDATE_DEFAULT ? ZCP_CHECKED_DEFAULT
+                                                 : ZCP_CHECKED_NONE;
   return ZCP_OK;
 }
 
@@ -384,6 +414,17 @@ zcp_status_t zcp_descriptor_decode(const uint8_t *buf, int64_t size,
                                    enum zcp_validate_level level,
                                    struct ArrowSchema *schema_out,
                                    struct ArrowArray *array_out, struct zcp_error *err) {
+  return zcp_descriptor_decode_checked(buf, size, mem, level, ZCP_CHECKED_NONE, schema_out,
+                                       array_out, err);
+}
+
+zcp_status_t zcp_descriptor_decode_checked(const uint8_t *buf, int64_t size,
+                                           const struct zcp_descriptor_memory *mem,
+                                           enum zcp_validate_level level,
+                                           enum zcp_checked checked,
+                                           struct ArrowSchema *schema_out,
+                                           struct ArrowArray *array_out,
+                                           struct zcp_error *err) {
   if (schema_out == NULL || array_out == NULL) {
     return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "descriptor decode: NULL output");
   }
@@ -397,10 +438,17 @@ zcp_status_t zcp_descriptor_decode(const uint8_t *buf, int64_t size,
     return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "descriptor decode: unknown level %d",
                          (int)level);
   }
+  if (checked < ZCP_CHECKED_NONE || checked > ZCP_CHECKED_FULL) {
+    return zcp_error_set(err, ZCP_INVALID_ARGUMENT,
+                         "descriptor decode: unknown checked level %d", (int)checked);
+  }
+  /* DEFAULT walks every value a reader addresses memory with (bounds) unless the seal
+   * did; FULL walks everything whatever was recorded. */
+  bool bounds = level == ZCP_VALIDATE_DEFAULT && checked == ZCP_CHECKED_NONE;
   zcp__pb_descriptor *desc;
   ZCP_RETURN_NOT_OK(zcp__descriptor_unpack(buf, size, &desc, err));
   struct resolved r = {0};
-  zcp_status_t st = decode(desc, mem, level, schema_out, array_out, &r, err);
+  zcp_status_t st = decode(desc, mem, level, bounds, schema_out, array_out, &r, err);
   zcp__descriptor_unpacked_free(desc);
   free(r.refs);
   free(r.addrs);
