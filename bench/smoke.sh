@@ -6,7 +6,7 @@ set -eu
 bin=$1
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-for b in table_create share_vs_copy descriptor hugetable_scan; do
+for b in table_create share_vs_copy descriptor hugetable_scan open_rows; do
   echo "== $b (quick)"
   ZCP_BENCH_QUICK=1 ZCP_BENCH_OUT=$out "$bin/bench_$b"
 done

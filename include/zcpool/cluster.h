@@ -242,16 +242,29 @@ ZCP_CHECK_RESULT zcp_status_t zcp_node_seal_batch(struct zcp_node *node,
                                                   struct zcp_error *err);
 
 /* Seals, describes and publishes batch (a "+s" record batch over schema) under name on
- * every node. On success the batch is moved into the node (batch->release is NULL
- * afterwards); on failure it stays with the caller. A name in use is ZCP_BUSY (also for
- * the loser of two shares at once: the higher node id); a peer that is down fails the
- * call with ZCP_PEER_DOWN (nothing stays published). */
+ * every node. Before it seals, the node walks the batch's values once at its seal check
+ * level (zcp_node_set_seal_check; DEFAULT unless set): a batch that fails is neither
+ * sealed nor shared (ZCP_CORRUPT_INPUT naming the column and row), and the publication
+ * records what passed so that importers need not walk the values again. On success the
+ * batch is moved into the node (batch->release is NULL afterwards); on failure it stays
+ * with the caller. A name in use is ZCP_BUSY (also for the loser of two shares at once:
+ * the higher node id); a peer that is down fails the call with ZCP_PEER_DOWN (nothing
+ * stays published). */
 ZCP_CHECK_RESULT zcp_status_t zcp_node_share(struct zcp_node *node, const char *name,
                                              const struct ArrowSchema *schema,
                                              struct ArrowArray *batch,
                                              struct zcp_error *err);
+/* The level at which this node walks the values of every batch it shares or adds as a
+ * huge-table chunk, before sealing it: DEFAULT (every value a reader addresses memory
+ * with: offsets, dictionary indices, union ids, run ends; the default), FULL (UTF-8 and
+ * everything else too), or MINIMAL (none: importers then walk what they ask for). */
+ZCP_CHECK_RESULT zcp_status_t zcp_node_set_seal_check(struct zcp_node *node,
+                                                      enum zcp_validate_level level,
+                                                      struct zcp_error *err);
 /* Imports the shared batch `name` from this node's replica into a new table (validated
- * at level) whose buffers point into the regions. Errors: ZCP_NOT_FOUND, ZCP_STALE
+ * at level) whose buffers point into the regions. At DEFAULT the cost is O(columns) when
+ * the creator checked the values at seal (zcp_descriptor_decode_checked); FULL walks
+ * everything again. Errors: ZCP_NOT_FOUND, ZCP_STALE
  * (creator or region restarted, or the memory freed and reused), ZCP_PEER_DOWN (owner
  * down), ZCP_BUSY (a block not sealed), ZCP_CORRUPT_INPUT. */
 ZCP_CHECK_RESULT zcp_status_t zcp_node_import(struct zcp_node *node, const char *name,

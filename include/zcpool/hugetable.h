@@ -23,8 +23,10 @@
 extern "C" {
 #endif
 
-/* Adds rows [first_row, first_row + batch->length) of huge table `name`. The batch is
- * moved into the node on success (left with the caller on failure). Errors: a chunk
+/* Adds rows [first_row, first_row + batch->length) of huge table `name`. Its values are
+ * walked once before the seal, as zcp_node_share does (zcp_node_set_seal_check), so that
+ * zcp_hugetable_import at DEFAULT costs O(columns). The batch is moved into the node on
+ * success (left with the caller on failure). Errors: a chunk
  * overlapping one already added, ZCP_CORRUPT_INPUT naming both; a committed table,
  * ZCP_BUSY; ZCP_PEER_DOWN when a node cannot be told. */
 ZCP_CHECK_RESULT zcp_status_t zcp_hugetable_add_chunk(struct zcp_node *node,

@@ -194,6 +194,7 @@ struct chunk_copy {
   int64_t size, first_row;
   int32_t creator;
   uint64_t creator_epoch, generation;
+  enum zcp_checked checked;
 };
 
 static bool gather(struct zcp__share *s, const char *name, struct chunk_copy **out,
@@ -229,7 +230,8 @@ static bool gather(struct zcp__share *s, const char *name, struct chunk_copy **o
                                row,
                                e->creator,
                                e->creator_epoch,
-                               e->generation};
+                               e->generation,
+                               e->checked};
     if (v[i].desc != NULL) memcpy(v[i].desc, e->desc, (size_t)e->desc_size);
   }
   *out = v;
@@ -281,6 +283,7 @@ zcp_status_t zcp_hugetable_import(struct zcp_node *node, const char *name,
     ce.creator = c[i].creator;
     ce.creator_epoch = c[i].creator_epoch;
     ce.generation = c[i].generation;
+    ce.checked = c[i].checked;
     st = zcp__share_import(node, what, &ce, c[i].desc, c[i].size, level, &schema, &array,
                            err);
     if (st != ZCP_OK) break;

@@ -291,6 +291,11 @@ zcp_status_t zcp__share_seal_publish(struct zcp_node *node, const char *what,
                                      struct zcp__entry *e,
                                      const struct ArrowSchema *schema,
                                      struct ArrowArray *batch, struct zcp_error *err) {
+  /* The values are walked once, here, by the sealing node (DESIGN §7): a batch that
+   * fails is neither sealed nor shared, and importers rely on what passed. */
+  enum zcp_validate_level check = atomic_load(&zcp__share_of(node)->seal_check);
+  zcp_status_t cs = zcp_descriptor_check_values(schema, batch, check, &e->checked, err);
+  if (cs != ZCP_OK) return zcp_error_prefix(err, cs, "node %d: %s: ", (int)node->id, what);
   pthread_mutex_lock(&zcp__share_of(node)->mu);
   uint64_t gen = zcp__share_next_generation(zcp__share_of(node));
   pthread_mutex_unlock(&zcp__share_of(node)->mu);
@@ -333,16 +338,7 @@ zcp_status_t zcp__share_publish(struct zcp_node *node, const struct zcp__entry *
     return st;
   }
   Zcpool__Publish m = ZCPOOL__PUBLISH__INIT;
-  m.name = (char *)e->name;
-  m.kind = (Zcpool__EntryKind)e->kind;
-  m.creator = e->creator;
-  m.creator_epoch = e->creator_epoch;
-  m.descriptor.data = e->desc;
-  m.descriptor.len = (size_t)e->desc_size;
-  m.rows = e->rows;
-  m.first_row = e->first_row;
-  m.schema_hash = e->schema_hash;
-  m.generation = e->generation;
+  zcp__entry_to_msg(e, &m);
   Zcpool__Request req = ZCPOOL__REQUEST__INIT;
   req.call_case = ZCPOOL__REQUEST__CALL_PUBLISH;
   req.publish = &m;
@@ -369,31 +365,54 @@ zcp_status_t zcp__share_publish(struct zcp_node *node, const struct zcp__entry *
 /* ---- serving ------------------------------------------------------------------------
  */
 
+void zcp__entry_to_msg(const struct zcp__entry *e, Zcpool__Publish *m) {
+  m->name = (char *)e->name;
+  m->kind = (Zcpool__EntryKind)e->kind;
+  m->creator = e->creator;
+  m->creator_epoch = e->creator_epoch;
+  m->descriptor.data = e->desc;
+  m->descriptor.len = (size_t)e->desc_size;
+  m->rows = e->rows;
+  m->first_row = e->first_row;
+  m->schema_hash = e->schema_hash;
+  m->generation = e->generation;
+  m->checked = (uint32_t)e->checked;
+}
+
+bool zcp__entry_from_msg(const Zcpool__Publish *m, struct zcp__entry *e) {
+  if (m->name == NULL || m->name[0] == '\0' || strlen(m->name) >= ZCP_SHARE_NAME_MAX ||
+      m->kind < 0 || m->kind > ZCPOOL__ENTRY_KIND__ENTRY_MANIFEST || m->rows < 0 ||
+      m->first_row < 0 || m->descriptor.len > (size_t)INT64_MAX / 2 ||
+      m->checked > ZCP_CHECKED_FULL)
+    return false;
+  memset(e, 0, sizeof *e);
+  snprintf(e->name, sizeof e->name, "%s", m->name);
+  e->kind = (enum zcp_share_kind)m->kind;
+  e->creator = m->creator;
+  e->creator_epoch = m->creator_epoch;
+  e->desc = m->descriptor.data;
+  e->desc_size = (int64_t)m->descriptor.len;
+  e->rows = m->rows;
+  e->first_row = m->first_row;
+  e->schema_hash = m->schema_hash;
+  e->generation = m->generation;
+  e->checked = (enum zcp_checked)m->checked;
+  return true;
+}
+
 static void serve_publish(struct zcp_node *node, const struct zcp__rpc_peer *who,
                           const Zcpool__Request *req, Zcpool__Response *resp) {
   const Zcpool__Publish *m = req->publish;
   char msg[ZCP_ERROR_MESSAGE_MAX + 64];
   struct zcp_error err = {0};
-  if (m->name == NULL || m->name[0] == '\0' || strlen(m->name) >= ZCP_SHARE_NAME_MAX ||
-      m->kind < 0 || m->kind > ZCPOOL__ENTRY_KIND__ENTRY_MANIFEST ||
-      m->creator != who->node || m->creator_epoch != who->epoch || m->rows < 0 ||
-      m->first_row < 0 || m->descriptor.len > (size_t)INT64_MAX / 2) {
+  struct zcp__entry e = {0};
+  if (!zcp__entry_from_msg(m, &e) || m->creator != who->node ||
+      m->creator_epoch != who->epoch) {
     snprintf(msg, sizeof msg, "node %d: Publish from node %d: malformed entry",
              (int)node->id, (int)who->node);
     zcp__reply_error(resp, ZCP_INVALID_ARGUMENT, msg);
     return;
   }
-  struct zcp__entry e = {0};
-  snprintf(e.name, sizeof e.name, "%s", m->name);
-  e.kind = (enum zcp_share_kind)m->kind;
-  e.creator = m->creator;
-  e.creator_epoch = m->creator_epoch;
-  e.desc = m->descriptor.data;
-  e.desc_size = (int64_t)m->descriptor.len;
-  e.rows = m->rows;
-  e.first_row = m->first_row;
-  e.schema_hash = m->schema_hash;
-  e.generation = m->generation;
   /* Two nodes publishing one name at once: the lower node id wins. Held here by a higher
    * node id's entry, the Publish waits for that entry to go, which it will if that
    * publish is still in flight: the lower node holds its own entry already (it puts it
@@ -501,7 +520,8 @@ zcp_status_t zcp__share_import(struct zcp_node *node, const char *what,
   struct zcp__expect ex = {node, e->creator, e->creator_epoch, e->generation};
   struct zcp_descriptor_memory mem;
   zcp__node_memory_expect(&ex, &mem);
-  zcp_status_t st = zcp_descriptor_decode(desc, size, &mem, level, schema, array, err);
+  zcp_status_t st = zcp_descriptor_decode_checked(desc, size, &mem, level, e->checked, schema,
+                                                   array, err);
   if (st != ZCP_OK) zcp_error_prefix(err, st, "node %d: %s: ", (int)node->id, what);
   return st;
 }
@@ -636,6 +656,15 @@ zcp_status_t zcp_node_drop(struct zcp_node *node, const char *name, int timeout_
   return ZCP_OK;
 }
 
+zcp_status_t zcp_node_set_seal_check(struct zcp_node *node, enum zcp_validate_level level,
+                                     struct zcp_error *err) {
+  if (level < ZCP_VALIDATE_MINIMAL || level > ZCP_VALIDATE_FULL)
+    return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "node %d: seal check: no level %d",
+                         (int)node->id, (int)level);
+  atomic_store(&zcp__share_of(node)->seal_check, (int)level);
+  return ZCP_OK;
+}
+
 /* ---- life -------------------------------------------------------------------------- */
 
 /* A peer that came up has its entries pulled; one that went down or restarted finishes
@@ -659,6 +688,7 @@ zcp_status_t zcp__share_init(struct zcp_node *node, struct zcp_error *err) {
   pthread_mutex_init(&s->mu, NULL);
   zcp__cond_init_monotonic(&s->cv);
   zcp__cond_init_monotonic(&s->sync_cv);
+  atomic_init(&s->seal_check, ZCP_VALIDATE_DEFAULT);
   zcp__share_node_of(node)->share = s;
   zcp__member_handle(node, ZCPOOL__REQUEST__CALL_PUBLISH, serve_publish);
   zcp__member_handle(node, ZCPOOL__REQUEST__CALL_DROP, serve_drop);

@@ -48,8 +48,14 @@ struct zcp__entry {
   int64_t rows, first_row;
   uint64_t schema_hash;
   uint64_t generation; /* the creator's publication counter */
+  enum zcp_checked checked; /* what the creator checked of the values before sealing */
   struct zcp__entry *next;
 };
+/* The entry as its Publish message (m's strings and bytes point into e). */
+void zcp__entry_to_msg(const struct zcp__entry *e, Zcpool__Publish *m);
+/* A Publish message from the network as an entry (e's name is copied, its desc points
+ * into m); false when m is malformed (the caller checks who may publish it). */
+bool zcp__entry_from_msg(const Zcpool__Publish *m, struct zcp__entry *e);
 /* A lease on one of this node's shared batches (lease.c). */
 struct zcp__lease {
   uint64_t id;
@@ -77,6 +83,7 @@ struct zcp__share {
   struct zcp__owned *owned;
   uint64_t next_lease;
   uint64_t generation; /* last publication's generation of this node */
+  _Atomic int seal_check; /* enum zcp_validate_level of the values check before a seal */
   /* Catalog pulls (List) from peers that came up, done by one thread. */
   pthread_t sync_thread;
   bool sync_started, stopping;

@@ -70,17 +70,10 @@ void zcp__serve_list(struct zcp_node *node, const struct zcp__rpc_peer *who,
       break;
     }
     zcpool__publish__init(p);
-    p->name = name;
-    p->kind = (Zcpool__EntryKind)e->kind;
-    p->creator = e->creator;
-    p->creator_epoch = e->creator_epoch;
+    zcp__entry_to_msg(e, p);
     if (e->desc_size > 0) memcpy(d, e->desc, (size_t)e->desc_size);
+    p->name = name; /* the message owns copies: it outlives mu */
     p->descriptor.data = d;
-    p->descriptor.len = (size_t)e->desc_size;
-    p->rows = e->rows;
-    p->first_row = e->first_row;
-    p->schema_hash = e->schema_hash;
-    p->generation = e->generation;
     r->entries[r->n_entries++] = p;
   }
   pthread_mutex_unlock(&s->mu);
@@ -121,23 +114,11 @@ static bool take_page(struct pages *pg, Zcpool__Response *resp, int32_t peer,
   }
   for (size_t i = 0; i < r->n_entries; i++) {
     const Zcpool__Publish *p = r->entries[i];
-    if (p->name == NULL || p->name[0] == '\0' || strlen(p->name) >= ZCP_SHARE_NAME_MAX ||
-        p->kind < 0 || p->kind > ZCPOOL__ENTRY_KIND__ENTRY_MANIFEST ||
-        p->creator != peer || p->creator_epoch != epoch || p->rows < 0 ||
-        p->first_row < 0 || p->generation == 0 || p->generation > r->generation)
+    struct zcp__entry *e = &pg->e[pg->ne];
+    if (!zcp__entry_from_msg(p, e) || p->creator != peer || p->creator_epoch != epoch ||
+        p->generation == 0 || p->generation > r->generation)
       continue;
-    struct zcp__entry *e = &pg->e[pg->ne++];
-    memset(e, 0, sizeof *e);
-    snprintf(e->name, sizeof e->name, "%s", p->name);
-    e->kind = (enum zcp_share_kind)p->kind;
-    e->creator = p->creator;
-    e->creator_epoch = p->creator_epoch;
-    e->desc = p->descriptor.data;
-    e->desc_size = (int64_t)p->descriptor.len;
-    e->rows = p->rows;
-    e->first_row = p->first_row;
-    e->schema_hash = p->schema_hash;
-    e->generation = p->generation;
+    pg->ne++;
   }
   return true;
 }

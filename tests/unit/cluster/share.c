@@ -144,3 +144,70 @@ Test(share, manifest_before_its_own_chunk_is_not_a_late_chunk) {
   cr_assert_eq(n, 3, "two chunks and the manifest");
   free(info);
 }
+
+/* DESIGN §7: the sealing node walks the values once; a batch that fails is neither
+ * sealed nor shared; importers at DEFAULT rely on the record (a rogue writer's later
+ * change is not seen there), FULL walks again and sees it. */
+Test(share, values_are_checked_once_when_sealed) {
+  open_one();
+  struct zcp_error err = {0};
+  struct zcp_allocator *pool = NULL;
+  cr_assert_eq(zcp_node_allocator(node, 0, &pool, &err), ZCP_OK, "%s", err.message);
+  struct ArrowSchema s;
+  struct ArrowArray a;
+  cr_assert_eq(zcp_fixture_schema(&s, &err), ZCP_OK);
+  cr_assert_eq(zcp_fixture_batch(0, 200, pool, &a, &err), ZCP_OK, "%s", err.message);
+  int32_t *loffs = (int32_t *)a.children[FX_LIST]->buffers[1];
+  int32_t saved = loffs[100];
+  loffs[100] = loffs[102] + 1; /* first and last fine, the middle goes backwards */
+  cr_assert_eq(zcp_node_share(node, "bad", &s, &a, &err), ZCP_CORRUPT_INPUT);
+  cr_assert(strstr(err.message, "not monotonic") != NULL, "%s", err.message);
+  cr_assert_not_null(a.release, "a refused batch stays with the caller");
+  cr_assert_eq(zcp_hugetable_add_chunk(node, "badh", 0, &s, &a, &err), ZCP_CORRUPT_INPUT);
+  cr_assert(strstr(err.message, "not monotonic") != NULL, "%s", err.message);
+  struct zcp_table *t = NULL;
+  cr_assert_eq(zcp_node_import(node, "bad", ZCP_VALIDATE_MINIMAL, &t, &err),
+               ZCP_NOT_FOUND, "nothing was published");
+  struct zcp_block_info info;
+  struct zcp_pool *mine = zcp__memory_of(node)->pool;
+  zcp_status_t fb = zcp_pool_find_block(
+      mine, (uint8_t *)loffs - (uint8_t *)zcp_pool_base(mine), 0, &info, &err);
+  cr_assert(fb == ZCP_INVALID_ARGUMENT && strstr(err.message, "not sealed") != NULL,
+            "nothing was sealed: %s", err.message);
+
+  loffs[100] = saved;
+  cr_assert_eq(zcp_node_share(node, "good", &s, &a, &err), ZCP_OK, "%s", err.message);
+  /* A rogue writer changes the sealed offsets afterwards. */
+  loffs[100] = loffs[102] + 1;
+  cr_assert_eq(zcp_node_import(node, "good", ZCP_VALIDATE_DEFAULT, &t, &err), ZCP_OK,
+               "DEFAULT relies on the seal's walk: %s", err.message);
+  zcp_table_release(t);
+  cr_assert_eq(zcp_node_import(node, "good", ZCP_VALIDATE_FULL, &t, &err),
+               ZCP_CORRUPT_INPUT, "FULL walks everything again");
+  cr_assert(strstr(err.message, "not monotonic") != NULL, "%s", err.message);
+  loffs[100] = saved;
+
+  /* Sealed without a walk (MINIMAL): an import at DEFAULT walks what it asks for. */
+  cr_assert_eq(zcp_node_set_seal_check(node, ZCP_VALIDATE_MINIMAL, &err), ZCP_OK);
+  cr_assert_eq(zcp_fixture_batch(0, 200, pool, &a, &err), ZCP_OK, "%s", err.message);
+  int32_t *moffs = (int32_t *)a.children[FX_LIST]->buffers[1];
+  moffs[100] = moffs[102] + 1;
+  cr_assert_eq(zcp_node_share(node, "unchecked", &s, &a, &err), ZCP_OK, "%s",
+               err.message);
+  cr_assert_eq(zcp_node_import(node, "unchecked", ZCP_VALIDATE_DEFAULT, &t, &err),
+               ZCP_CORRUPT_INPUT);
+  cr_assert(strstr(err.message, "not monotonic") != NULL, "%s", err.message);
+
+  /* FULL at seal refuses what only FULL sees (UTF-8). */
+  cr_assert_eq(zcp_node_set_seal_check(node, ZCP_VALIDATE_FULL, &err), ZCP_OK);
+  cr_assert_eq(zcp_fixture_batch(0, 200, pool, &a, &err), ZCP_OK, "%s", err.message);
+  struct ArrowArray *str = a.children[FX_STR];
+  ((uint8_t *)str->buffers[2])[((int32_t *)str->buffers[1])[1]] = 0xff;
+  cr_assert_eq(zcp_node_share(node, "utf8", &s, &a, &err), ZCP_CORRUPT_INPUT);
+  cr_assert(strstr(err.message, "UTF-8") != NULL, "%s", err.message);
+  cr_assert_eq(zcp_node_set_seal_check(node, ZCP_VALIDATE_DEFAULT, &err), ZCP_OK);
+  cr_assert_eq(zcp_node_share(node, "utf8", &s, &a, &err), ZCP_OK, "DEFAULT: %s",
+               err.message);
+  cr_assert_eq(zcp_node_set_seal_check(node, 5, &err), ZCP_INVALID_ARGUMENT);
+  s.release(&s);
+}
