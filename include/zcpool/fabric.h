@@ -226,9 +226,10 @@ struct zcp_emulator_options {
 
 /* Turns the emulator on for regions mapped from now on in this process (borrowed,
  * non-coherent ones). Installs a SIGSEGV handler that fills pages; faults elsewhere go to
- * the previous handler. Also turned on at the first region map when the environment has
- * ZCP_EMULATE_NONCOHERENT=1 (policy from ZCP_EMULATE_POLICY=stale|random, seed from
- * ZCP_EMULATE_SEED). */
+ * the previous handler. The test build of the library (libzcpool_test.a) also turns it
+ * on at the first region map when the environment has ZCP_EMULATE_NONCOHERENT=1 (policy
+ * from ZCP_EMULATE_POLICY=stale|random, seed from ZCP_EMULATE_SEED); the installed
+ * library reads no environment. */
 ZCP_API ZCP_CHECK_RESULT zcp_status_t
 zcp_emulator_enable(const struct zcp_emulator_options *opts, struct zcp_error *err);
 ZCP_API bool zcp_emulator_enabled(void);
