@@ -3,6 +3,8 @@
 #   make test       build and run the tests, plain, under the non-coherent emulator and
 #                   under ASan+UBSan (build-asan/)
 #   make test-emulated  the plain build's whole suite with every test cluster non-coherent
+#                   (the tests link libzcpool_test.a, the library with the test hooks:
+#                   ZCP_EMULATE_*, ZCP_DISABLE_SITE; the installed library has none)
 #   make demo       the main job: three node processes share one huge table
 #   make demo-columnar  the columnar core alone (build, validate, print, DuckDB)
 #   make bench      the benchmarks (results in bench/results/)
@@ -37,7 +39,9 @@ test-asan: asan
 
 # DESIGN §9 as a standing check: the whole plain suite again with ZCP_EMULATE_NONCOHERENT=1
 # (every test cluster non-coherent, every process emulating its caches), once keeping
-# stale lines and once with random eviction (seed 1). Left out, because they cannot apply:
+# stale lines and once with random eviction (seed 1). Only the test build of the library
+# (libzcpool_test.a, with ZCP_TEST_HOOKS) reads the switch: the test programs link it,
+# and the cluster demo turns the emulator on itself. Left out, because they cannot apply:
 #   integration/cluster_share_emulated_*  already run under the emulator, per policy/seed
 #   integration/site_matrix               sets its own emulator switches per site
 #   integration/fabric_emulator           the emulator's own test; picks each process's

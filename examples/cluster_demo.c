@@ -434,7 +434,32 @@ static void on_signal(int sig) {
   g_stop = sig;
 }
 
-static int write_cluster(struct cluster *c, int64_t region_bytes, struct zcp_error *err) {
+/* The test suite's emulator switch (DESIGN §9): ZCP_EMULATE_NONCOHERENT=1, with the
+ * policy from ZCP_EMULATE_POLICY=stale|random and the seed from ZCP_EMULATE_SEED as
+ * `make test-emulated` sets them. The regions are then declared non-coherent and the
+ * emulator is turned on here, before the nodes are forked, so that every node maps them
+ * through it: the library itself reads no such variable, a program asks for the
+ * emulator. Returns 1 when emulating, 0 when not, -1 when it would not start. */
+static int emulate_from_env(struct zcp_error *err) {
+  const char *on = getenv("ZCP_EMULATE_NONCOHERENT");
+  if (on == NULL || strcmp(on, "1") != 0) return 0;
+  struct zcp_emulator_options o = {ZCP_EMULATOR_KEEP_STALE, 1, 0.0};
+  const char *policy = getenv("ZCP_EMULATE_POLICY");
+  if (policy != NULL && strcmp(policy, "random") == 0) {
+    o.policy = ZCP_EMULATOR_RANDOM_EVICT;
+    o.evict_per_fault = 0.25;
+  }
+  const char *seed = getenv("ZCP_EMULATE_SEED");
+  if (seed != NULL) o.seed = strtoull(seed, NULL, 0);
+  if (zcp_emulator_enable(&o, err) != ZCP_OK) {
+    fprintf(stderr, "cluster_demo: %s\n", err->message);
+    return -1;
+  }
+  return 1;
+}
+
+static int write_cluster(struct cluster *c, int64_t region_bytes, bool emulated,
+                         struct zcp_error *err) {
   snprintf(c->dir, sizeof c->dir, "/tmp/zcpool-demo-XXXXXX");
   if (mkdtemp(c->dir) == NULL) {
     fprintf(stderr, "cluster_demo: cannot create a temporary directory: %s\n",
@@ -457,10 +482,6 @@ static int write_cluster(struct cluster *c, int64_t region_bytes, struct zcp_err
           "[cluster]\nname = demo\nid = 0x%x\nkey_file = demo.key\n"
           "heartbeat_ms = 500\ndown_after_ms = 5000\ncall_timeout_ms = 60000\n\n",
           0xde0000 + (int)getpid());
-  /* Under the test suite's non-coherent emulator switch the regions are declared
-   * non-coherent, so every node maps them through the emulator (DESIGN §9). */
-  const char *emu = getenv("ZCP_EMULATE_NONCOHERENT");
-  bool emulated = emu != NULL && strcmp(emu, "1") == 0;
   for (int i = 0; i < N_NODES; i++) {
     snprintf(c->shm[i], sizeof c->shm[i], "zcpool-demo-%d-%d", (int)getpid(), i);
     fprintf(f, "[node.%d]\naddress = unix:%s/node%d.sock\ndevice = shm:%s\n", i, c->dir,
@@ -570,10 +591,12 @@ int main(int argc, char **argv) {
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
 
-  if (write_cluster(&c, region_bytes, &err) != 0) goto out;
+  int emulated = emulate_from_env(&err);
+  if (emulated < 0) goto out;
+  if (write_cluster(&c, region_bytes, emulated == 1, &err) != 0) goto out;
   printf("zcpool cluster demo: %d node processes, %" PRId64
-         " rows each, huge table \"%s\"\n",
-         N_NODES, rows, TABLE);
+         " rows each, huge table \"%s\"%s\n",
+         N_NODES, rows, TABLE, emulated ? " (non-coherent regions, emulated)" : "");
   printf("cluster files in %s, regions shm:%s..%d of %" PRId64 " MiB\n\n", c.dir,
          c.shm[0], N_NODES - 1, region_bytes >> 20);
   fflush(stdout);

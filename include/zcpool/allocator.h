@@ -43,8 +43,8 @@ struct zcp_allocator {
 /* The process heap, 64-byte aligned (blocks of 1 MiB and more are anonymous mappings,
  * grown with mremap). Static: never freed. Counts live bytes so that tests can check
  * for leaks: see zcp_allocator_default_live_bytes. */
-struct zcp_allocator *zcp_allocator_default(void);
-int64_t zcp_allocator_default_live_bytes(void);
+ZCP_API struct zcp_allocator *zcp_allocator_default(void);
+ZCP_API int64_t zcp_allocator_default_live_bytes(void);
 
 #ifdef __cplusplus
 }

@@ -77,14 +77,14 @@ struct ArrowArrayStream {
 #endif /* ARROW_C_STREAM_INTERFACE */
 
 /* Moves: dst takes ownership, src is left released. dst must not hold a live struct. */
-void zcp_schema_move(struct ArrowSchema *src, struct ArrowSchema *dst);
-void zcp_array_move(struct ArrowArray *src, struct ArrowArray *dst);
-void zcp_stream_move(struct ArrowArrayStream *src, struct ArrowArrayStream *dst);
+ZCP_API void zcp_schema_move(struct ArrowSchema *src, struct ArrowSchema *dst);
+ZCP_API void zcp_array_move(struct ArrowArray *src, struct ArrowArray *dst);
+ZCP_API void zcp_stream_move(struct ArrowArrayStream *src, struct ArrowArrayStream *dst);
 
 /* Release if live (release != NULL); NULL and already released structs are fine. */
-void zcp_schema_release(struct ArrowSchema *schema);
-void zcp_array_release(struct ArrowArray *array);
-void zcp_stream_release(struct ArrowArrayStream *stream);
+ZCP_API void zcp_schema_release(struct ArrowSchema *schema);
+ZCP_API void zcp_array_release(struct ArrowArray *array);
+ZCP_API void zcp_stream_release(struct ArrowArrayStream *stream);
 
 /* ---------------------------------------------------------------------------------------
  * Types and format strings
@@ -161,27 +161,29 @@ struct zcp_format {
 
 /* Parses a C Data Interface format string ("i", "tsu:UTC", "d:38,10", "+us:0,1", ...).
  * Errors are ZCP_INVALID_ARGUMENT with a message quoting the format. */
-ZCP_CHECK_RESULT zcp_status_t zcp_format_parse(const char *format, struct zcp_format *out,
-                                               struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_format_parse(const char *format,
+                                                       struct zcp_format *out,
+                                                       struct zcp_error *err);
 
 /* Writes the format string for f into buf (NUL-terminated). ZCP_NO_SPACE if cap is too
  * small; ZCP_INVALID_ARGUMENT for an impossible f. */
-ZCP_CHECK_RESULT zcp_status_t zcp_format_write(const struct zcp_format *f, char *buf,
-                                               size_t cap, struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_format_write(const struct zcp_format *f,
+                                                       char *buf, size_t cap,
+                                                       struct zcp_error *err);
 
 /* "int32", "timestamp", "large_utf8", ... Never NULL. */
-const char *zcp_type_name(enum zcp_type type);
+ZCP_API const char *zcp_type_name(enum zcp_type type);
 
 /* Bits per value of a fixed-width type (1 for bool, 128 for decimal128, 64 for
  * interval-day-time as two int32, ...); fixed-size binary needs the format: use
  * zcp_format_bit_width. 0 for variable-width and nested types. */
-int32_t zcp_type_bit_width(enum zcp_type type);
-int32_t zcp_format_bit_width(const struct zcp_format *f);
+ZCP_API int32_t zcp_type_bit_width(enum zcp_type type);
+ZCP_API int32_t zcp_format_bit_width(const struct zcp_format *f);
 
 /* Number of buffers the C Data Interface layout prescribes for a type (validity
  * included); for binary/string views this is the minimum (3: validity, views, sizes of
  * variadic buffers) without the variadic data buffers. */
-int32_t zcp_type_n_buffers(enum zcp_type type);
+ZCP_API int32_t zcp_type_n_buffers(enum zcp_type type);
 
 /* ---------------------------------------------------------------------------------------
  * Schemas
@@ -192,10 +194,11 @@ int32_t zcp_type_n_buffers(enum zcp_type type);
  * live placeholder ("n", the null type) owned by the node, so that at every step of the
  * construction the tree is valid and one zcp_schema_release of the root frees all of it.
  * Give the children their types with zcp_schema_set_child. */
-ZCP_CHECK_RESULT zcp_status_t zcp_schema_init(const char *format, const char *name,
-                                              int64_t flags, int64_t n_children,
-                                              struct ArrowSchema *schema,
-                                              struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_schema_init(const char *format,
+                                                      const char *name, int64_t flags,
+                                                      int64_t n_children,
+                                                      struct ArrowSchema *schema,
+                                                      struct zcp_error *err);
 /* Makes child i of parent (a node zcpool made: zcp_schema_init, zcp_schema_copy) a new
  * node, as zcp_schema_init makes one, and releases what the child held before (its
  * placeholder, or an earlier child with all of its own children). The parent owns the
@@ -207,33 +210,33 @@ ZCP_CHECK_RESULT zcp_status_t zcp_schema_init(const char *format, const char *na
  *   zcp_schema_set_child(&schema, 1, "+l", "tags", ARROW_FLAG_NULLABLE, 1, &err);
  *   zcp_schema_set_child(schema.children[1], 0, "u", "item", ARROW_FLAG_NULLABLE, 0,
  *                        &err); */
-ZCP_CHECK_RESULT zcp_status_t zcp_schema_set_child(struct ArrowSchema *parent, int64_t i,
-                                                   const char *format, const char *name,
-                                                   int64_t flags, int64_t n_children,
-                                                   struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_schema_set_child(
+    struct ArrowSchema *parent, int64_t i, const char *format, const char *name,
+    int64_t flags, int64_t n_children, struct zcp_error *err);
 
 /* Setters for a schema node created by zcp_schema_init (any node of such a tree). */
-ZCP_CHECK_RESULT zcp_status_t zcp_schema_set_format(struct ArrowSchema *schema,
-                                                    const char *format);
-ZCP_CHECK_RESULT zcp_status_t zcp_schema_set_name(struct ArrowSchema *schema,
-                                                  const char *name);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_schema_set_format(struct ArrowSchema *schema,
+                                                            const char *format);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_schema_set_name(struct ArrowSchema *schema,
+                                                          const char *name);
 /* Copies a metadata blob in the C Data Interface encoding (NULL clears it). */
-ZCP_CHECK_RESULT zcp_status_t zcp_schema_set_metadata(struct ArrowSchema *schema,
-                                                      const char *metadata);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_schema_set_metadata(struct ArrowSchema *schema,
+                                                              const char *metadata);
 /* Gives the node a dictionary schema node ("u" etc. are set on the node itself as the
  * index type); the returned node is to be initialised with zcp_schema_init. */
-ZCP_CHECK_RESULT zcp_status_t zcp_schema_alloc_dictionary(struct ArrowSchema *schema);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t
+zcp_schema_alloc_dictionary(struct ArrowSchema *schema);
 
 /* Deep copy of any valid schema (ours or foreign). dst is initialised by the call. */
-ZCP_CHECK_RESULT zcp_status_t zcp_schema_copy(const struct ArrowSchema *src,
-                                              struct ArrowSchema *dst,
-                                              struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_schema_copy(const struct ArrowSchema *src,
+                                                      struct ArrowSchema *dst,
+                                                      struct zcp_error *err);
 
 /* Checks a schema tree: every format parses, child counts match the type (struct any,
  * list 1, map 1 struct of 2, union == type ids, run-end encoded 2 with integer run ends),
  * dictionary index types are integers, metadata is well formed, depth is bounded. */
-ZCP_CHECK_RESULT zcp_status_t zcp_schema_validate(const struct ArrowSchema *schema,
-                                                  struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t
+zcp_schema_validate(const struct ArrowSchema *schema, struct zcp_error *err);
 
 /* Metadata blobs: int32 count, then per pair int32 key length, key bytes, int32 value
  * length, value bytes (native endian, as the C Data Interface says). */
@@ -246,17 +249,22 @@ struct zcp_string_view {
   int64_t size;
 };
 /* Starts reading a blob (NULL means no metadata: zero pairs). */
-void zcp_metadata_reader_init(const char *metadata, struct zcp_metadata_reader *r);
+ZCP_API void zcp_metadata_reader_init(const char *metadata,
+                                      struct zcp_metadata_reader *r);
 /* Returns true and fills key/value while pairs remain. */
-bool zcp_metadata_reader_next(struct zcp_metadata_reader *r, struct zcp_string_view *key,
-                              struct zcp_string_view *value);
+ZCP_API bool zcp_metadata_reader_next(struct zcp_metadata_reader *r,
+                                      struct zcp_string_view *key,
+                                      struct zcp_string_view *value);
 /* Total size in bytes of a blob (0 for NULL, -1 when a count or length is negative). */
-int64_t zcp_metadata_size(const char *metadata);
+ZCP_API int64_t zcp_metadata_size(const char *metadata);
 /* Finds key; returns true and fills value when present. */
-bool zcp_metadata_get(const char *metadata, const char *key, struct zcp_string_view *value);
+ZCP_API bool zcp_metadata_get(const char *metadata, const char *key,
+                              struct zcp_string_view *value);
 /* Builds a blob from n pairs into a malloc'd buffer (*out, free() it). */
-ZCP_CHECK_RESULT zcp_status_t zcp_metadata_build(int32_t n, const char *const *keys,
-                                                 const char *const *values, char **out);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_metadata_build(int32_t n,
+                                                         const char *const *keys,
+                                                         const char *const *values,
+                                                         char **out);
 
 /* The allocator interface (struct zcp_allocator, the default heap allocator) is in
  * zcpool/allocator.h: builders allocate every data buffer through it. */
@@ -307,82 +315,91 @@ struct zcp_builder;
 /* Creates a builder for schema (copied; foreign schemas are fine) whose data buffers come
  * from alloc (NULL: the default heap allocator). The allocator must outlive the builder
  * and every array it finishes. */
-ZCP_CHECK_RESULT zcp_status_t zcp_builder_init(const struct ArrowSchema *schema,
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_builder_init(const struct ArrowSchema *schema,
                                                struct zcp_allocator *alloc,
                                                struct zcp_builder **out,
                                                struct zcp_error *err);
 /* Frees the builder and any unfinished buffers. NULL is fine. */
-void zcp_builder_release(struct zcp_builder *b);
+ZCP_API void zcp_builder_release(struct zcp_builder *b);
 
 /* The schema node this builder builds (owned by the builder). */
-const struct ArrowSchema *zcp_builder_schema(const struct zcp_builder *b);
-const struct zcp_format *zcp_builder_format(const struct zcp_builder *b);
+ZCP_API const struct ArrowSchema *zcp_builder_schema(const struct zcp_builder *b);
+ZCP_API const struct zcp_format *zcp_builder_format(const struct zcp_builder *b);
 /* Number of elements appended since init/finish. */
-int64_t zcp_builder_length(const struct zcp_builder *b);
+ZCP_API int64_t zcp_builder_length(const struct zcp_builder *b);
 /* Child builders (borrowed; NULL when out of range), the union child of a type id, and
  * the builder of the dictionary values (NULL when the column is not dictionary-encoded). */
-struct zcp_builder *zcp_builder_child(struct zcp_builder *b, int64_t i);
-struct zcp_builder *zcp_builder_union_child(struct zcp_builder *b, int8_t type_id);
-struct zcp_builder *zcp_builder_dictionary(struct zcp_builder *b);
+ZCP_API struct zcp_builder *zcp_builder_child(struct zcp_builder *b, int64_t i);
+ZCP_API struct zcp_builder *zcp_builder_union_child(struct zcp_builder *b,
+                                                    int8_t type_id);
+ZCP_API struct zcp_builder *zcp_builder_dictionary(struct zcp_builder *b);
 
 /* Makes room for `additional` more elements (and, for binary types, `additional_bytes`
  * more data bytes) so that the next appends do not reallocate. */
-ZCP_CHECK_RESULT zcp_status_t zcp_builder_reserve(struct zcp_builder *b, int64_t additional,
-                                                  int64_t additional_bytes);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_builder_reserve(struct zcp_builder *b,
+                                                          int64_t additional,
+                                                          int64_t additional_bytes);
 
-ZCP_CHECK_RESULT zcp_status_t zcp_builder_append_null(struct zcp_builder *b, int64_t n);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_builder_append_null(struct zcp_builder *b,
+                                                              int64_t n);
 /* Appends n valid "zero" values (0, empty string, empty list, struct of empties). */
-ZCP_CHECK_RESULT zcp_status_t zcp_builder_append_empty(struct zcp_builder *b, int64_t n);
-ZCP_CHECK_RESULT zcp_status_t zcp_builder_append_int(struct zcp_builder *b, int64_t value);
-ZCP_CHECK_RESULT zcp_status_t zcp_builder_append_uint(struct zcp_builder *b, uint64_t value);
-ZCP_CHECK_RESULT zcp_status_t zcp_builder_append_double(struct zcp_builder *b, double value);
-ZCP_CHECK_RESULT zcp_status_t zcp_builder_append_bytes(struct zcp_builder *b,
-                                                       const void *data, int64_t size);
-ZCP_CHECK_RESULT zcp_status_t zcp_builder_append_string(struct zcp_builder *b,
-                                                        const char *str);
-ZCP_CHECK_RESULT zcp_status_t zcp_builder_append_interval(struct zcp_builder *b,
-                                                          int32_t months, int32_t days,
-                                                          int64_t sub_day);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_builder_append_empty(struct zcp_builder *b,
+                                                               int64_t n);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_builder_append_int(struct zcp_builder *b,
+                                                             int64_t value);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_builder_append_uint(struct zcp_builder *b,
+                                                              uint64_t value);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_builder_append_double(struct zcp_builder *b,
+                                                                double value);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_builder_append_bytes(struct zcp_builder *b,
+                                                               const void *data,
+                                                               int64_t size);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_builder_append_string(struct zcp_builder *b,
+                                                                const char *str);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_builder_append_interval(struct zcp_builder *b,
+                                                                  int32_t months,
+                                                                  int32_t days,
+                                                                  int64_t sub_day);
 
 /* Bulk append of n fixed-width values laid out as in the Arrow values buffer (memcpy
  * fast path; bool takes one byte per value). `validity` may be NULL (all valid) or point
  * to n bytes, nonzero = valid. */
-ZCP_CHECK_RESULT zcp_status_t zcp_builder_append_values(struct zcp_builder *b,
-                                                        const void *values,
-                                                        const uint8_t *validity,
-                                                        int64_t n);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_builder_append_values(struct zcp_builder *b,
+                                                                const void *values,
+                                                                const uint8_t *validity,
+                                                                int64_t n);
 /* Bulk append of n binary/string values given as n+1 int32 offsets into data (offsets
  * need not start at 0). validity as above. */
-ZCP_CHECK_RESULT zcp_status_t zcp_builder_append_binaries(struct zcp_builder *b,
-                                                          const int32_t *offsets,
-                                                          const void *data,
-                                                          const uint8_t *validity,
-                                                          int64_t n);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_builder_append_binaries(struct zcp_builder *b,
+                                                                  const int32_t *offsets,
+                                                                  const void *data,
+                                                                  const uint8_t *validity,
+                                                                  int64_t n);
 
 /* Closes one element of a list / large list / list view / fixed-size list / map / struct
  * after its children were appended; checks the children agree (struct: every child one
  * longer; fixed-size list: exactly fixed_size more items). */
-ZCP_CHECK_RESULT zcp_status_t zcp_builder_finish_element(struct zcp_builder *b);
-ZCP_CHECK_RESULT zcp_status_t zcp_builder_append_union(struct zcp_builder *b,
-                                                       int8_t type_id);
-ZCP_CHECK_RESULT zcp_status_t zcp_builder_append_run(struct zcp_builder *b,
-                                                     int64_t run_length);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_builder_finish_element(struct zcp_builder *b);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_builder_append_union(struct zcp_builder *b,
+                                                               int8_t type_id);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_builder_append_run(struct zcp_builder *b,
+                                                             int64_t run_length);
 
 /* Finishes: *out receives the array (and *out_schema, when non-NULL, a copy of the
  * schema); the builder is reset to length 0 with the same schema. */
-ZCP_CHECK_RESULT zcp_status_t zcp_builder_finish(struct zcp_builder *b,
-                                                 struct ArrowArray *out,
-                                                 struct ArrowSchema *out_schema,
-                                                 struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_builder_finish(struct zcp_builder *b,
+                                                         struct ArrowArray *out,
+                                                         struct ArrowSchema *out_schema,
+                                                         struct zcp_error *err);
 
 /* The message of the last failed call on any builder of b's tree ("" if none), e.g.
  * "column 'tags' (fixed_size_list): fixed-size list expects 3 items per element, got 2".
  * Appends take no struct zcp_error; this is where their messages go. */
-const char *zcp_builder_last_error(const struct zcp_builder *b);
+ZCP_API const char *zcp_builder_last_error(const struct zcp_builder *b);
 
 /* Allocated size in bytes of buffer i of an array that zcpool made (builder output or a
  * node of one), or -1 for arrays we did not make. Used by validation and descriptors. */
-int64_t zcp_array_buffer_capacity(const struct ArrowArray *array, int64_t i);
+ZCP_API int64_t zcp_array_buffer_capacity(const struct ArrowArray *array, int64_t i);
 
 /* ---------------------------------------------------------------------------------------
  * Array views: read access to any ArrowArray + ArrowSchema pair (ours or foreign) without
@@ -416,36 +433,38 @@ struct zcp_array_view {
 /* Builds a view of array + schema (recursively). Checks the structure (formats parse,
  * buffer and child counts match the type, lengths/offsets non-negative, depth bounded)
  * but not the data: validate for that. Release with zcp_array_view_reset. */
-ZCP_CHECK_RESULT zcp_status_t zcp_array_view_init(const struct ArrowArray *array,
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_array_view_init(const struct ArrowArray *array,
                                                   const struct ArrowSchema *schema,
                                                   struct zcp_array_view *view,
                                                   struct zcp_error *err);
-void zcp_array_view_reset(struct zcp_array_view *view);
+ZCP_API void zcp_array_view_reset(struct zcp_array_view *view);
 
-bool zcp_array_view_is_null(const struct zcp_array_view *v, int64_t i);
+ZCP_API bool zcp_array_view_is_null(const struct zcp_array_view *v, int64_t i);
 /* Integer-like (bool, ints, dates, times, timestamps, durations, interval months,
  * dictionary indices). */
-int64_t zcp_array_view_get_int(const struct zcp_array_view *v, int64_t i);
-uint64_t zcp_array_view_get_uint(const struct zcp_array_view *v, int64_t i);
+ZCP_API int64_t zcp_array_view_get_int(const struct zcp_array_view *v, int64_t i);
+ZCP_API uint64_t zcp_array_view_get_uint(const struct zcp_array_view *v, int64_t i);
 /* Floats (half float widened), and integers converted. */
-double zcp_array_view_get_double(const struct zcp_array_view *v, int64_t i);
+ZCP_API double zcp_array_view_get_double(const struct zcp_array_view *v, int64_t i);
 /* Binary, string (every offset width and views), fixed-size binary, decimals (16/32
  * raw bytes). */
-struct zcp_string_view zcp_array_view_get_bytes(const struct zcp_array_view *v, int64_t i);
+ZCP_API struct zcp_string_view zcp_array_view_get_bytes(const struct zcp_array_view *v,
+                                                        int64_t i);
 /* interval day-time (months = 0, sub_day = ms) and month-day-nano. */
-void zcp_array_view_get_interval(const struct zcp_array_view *v, int64_t i,
-                                 int32_t *months, int32_t *days, int64_t *sub_day);
+ZCP_API void zcp_array_view_get_interval(const struct zcp_array_view *v, int64_t i,
+                                         int32_t *months, int32_t *days,
+                                         int64_t *sub_day);
 /* List-likes (list, large list, list views, fixed-size list, map): the range of child
  * items of element i. */
-void zcp_array_view_get_list(const struct zcp_array_view *v, int64_t i, int64_t *start,
-                             int64_t *size);
+ZCP_API void zcp_array_view_get_list(const struct zcp_array_view *v, int64_t i,
+                                     int64_t *start, int64_t *size);
 /* Unions: the type id of element i, the child index it selects and the index in that
  * child. */
-int8_t zcp_array_view_union_type_id(const struct zcp_array_view *v, int64_t i);
-int64_t zcp_array_view_union_child(const struct zcp_array_view *v, int64_t i,
-                                   int64_t *child_index);
+ZCP_API int8_t zcp_array_view_union_type_id(const struct zcp_array_view *v, int64_t i);
+ZCP_API int64_t zcp_array_view_union_child(const struct zcp_array_view *v, int64_t i,
+                                           int64_t *child_index);
 /* Run-end encoded: the index in the values child of logical element i (binary search). */
-int64_t zcp_array_view_run_index(const struct zcp_array_view *v, int64_t i);
+ZCP_API int64_t zcp_array_view_run_index(const struct zcp_array_view *v, int64_t i);
 
 /* ---------------------------------------------------------------------------------------
  * Validation
@@ -464,16 +483,16 @@ enum zcp_validate_level {
 
 /* Validates array against schema. Errors are ZCP_CORRUPT_INPUT (or ZCP_INVALID_ARGUMENT
  * for structural misuse) with a message naming the column path and row. */
-ZCP_CHECK_RESULT zcp_status_t zcp_array_validate(const struct ArrowArray *array,
-                                                 const struct ArrowSchema *schema,
-                                                 enum zcp_validate_level level,
-                                                 struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_array_validate(const struct ArrowArray *array,
+                                                         const struct ArrowSchema *schema,
+                                                         enum zcp_validate_level level,
+                                                         struct zcp_error *err);
 /* Same on a view whose buffer sizes the caller may have filled in. */
-ZCP_CHECK_RESULT zcp_status_t zcp_array_view_validate(const struct zcp_array_view *view,
-                                                      enum zcp_validate_level level,
-                                                      struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t
+zcp_array_view_validate(const struct zcp_array_view *view, enum zcp_validate_level level,
+                        struct zcp_error *err);
 /* True when the bytes are well-formed UTF-8. */
-bool zcp_utf8_valid(const uint8_t *data, int64_t size);
+ZCP_API bool zcp_utf8_valid(const uint8_t *data, int64_t size);
 
 /* ---------------------------------------------------------------------------------------
  * Record batches, chunked columns, tables, streams
@@ -486,25 +505,26 @@ bool zcp_utf8_valid(const uint8_t *data, int64_t size);
 struct zcp_table;
 
 /* Creates an empty table with a copy of schema (must be a struct "+s" schema). */
-ZCP_CHECK_RESULT zcp_status_t zcp_table_init(const struct ArrowSchema *schema,
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_table_init(const struct ArrowSchema *schema,
                                              struct zcp_table **out,
                                              struct zcp_error *err);
 /* Takes one more reference on t; each needs its own zcp_table_release. */
-void zcp_table_retain(struct zcp_table *t);
+ZCP_API void zcp_table_retain(struct zcp_table *t);
 /* Drops the caller's reference; the table is freed when no exported stream or batch
  * uses it any more. NULL is fine. */
-void zcp_table_release(struct zcp_table *t);
+ZCP_API void zcp_table_release(struct zcp_table *t);
 /* Appends a batch (moved into the table) after checking it against the table's schema
  * at the given validation level. On error the batch is left with the caller. */
-ZCP_CHECK_RESULT zcp_status_t zcp_table_append(struct zcp_table *t, struct ArrowArray *batch,
-                                               enum zcp_validate_level level,
-                                               struct zcp_error *err);
-const struct ArrowSchema *zcp_table_schema(const struct zcp_table *t);
-int64_t zcp_table_num_rows(const struct zcp_table *t);
-int64_t zcp_table_num_columns(const struct zcp_table *t);
-int64_t zcp_table_num_batches(const struct zcp_table *t);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_table_append(struct zcp_table *t,
+                                                       struct ArrowArray *batch,
+                                                       enum zcp_validate_level level,
+                                                       struct zcp_error *err);
+ZCP_API const struct ArrowSchema *zcp_table_schema(const struct zcp_table *t);
+ZCP_API int64_t zcp_table_num_rows(const struct zcp_table *t);
+ZCP_API int64_t zcp_table_num_columns(const struct zcp_table *t);
+ZCP_API int64_t zcp_table_num_batches(const struct zcp_table *t);
 /* Borrowed batch i (owned by the table). */
-const struct ArrowArray *zcp_table_batch(const struct zcp_table *t, int64_t i);
+ZCP_API const struct ArrowArray *zcp_table_batch(const struct zcp_table *t, int64_t i);
 
 /* A chunked column: borrowed pointers into the table, valid while it lives. */
 struct zcp_chunked_column {
@@ -513,43 +533,44 @@ struct zcp_chunked_column {
   int64_t n_chunks;
   const struct ArrowArray *const *chunks;
 };
-ZCP_CHECK_RESULT zcp_status_t zcp_table_column(const struct zcp_table *t, int64_t i,
-                                               struct zcp_chunked_column *out,
-                                               struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_table_column(const struct zcp_table *t,
+                                                       int64_t i,
+                                                       struct zcp_chunked_column *out,
+                                                       struct zcp_error *err);
 
 /* Exports the table as a C stream: one ArrowArray per batch, in order, each sharing the
  * table's buffers (no copy). The stream holds a reference to the table: the caller may
  * release its own right away. Every exported batch may outlive the stream. */
-ZCP_CHECK_RESULT zcp_status_t zcp_table_export_stream(struct zcp_table *t,
-                                                      struct ArrowArrayStream *out,
-                                                      struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_table_export_stream(
+    struct zcp_table *t, struct ArrowArrayStream *out, struct zcp_error *err);
 /* Exports batch i alone (shared, no copy) with a copy of the schema. */
-ZCP_CHECK_RESULT zcp_status_t zcp_table_export_batch(struct zcp_table *t, int64_t i,
-                                                     struct ArrowArray *out,
-                                                     struct ArrowSchema *out_schema,
-                                                     struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t
+zcp_table_export_batch(struct zcp_table *t, int64_t i, struct ArrowArray *out,
+                       struct ArrowSchema *out_schema, struct zcp_error *err);
 /* Drains a stream into a new table (batches moved, fully validated at `level`); the
  * stream is released either way. */
-ZCP_CHECK_RESULT zcp_status_t zcp_table_import_stream(struct ArrowArrayStream *stream,
-                                                      enum zcp_validate_level level,
-                                                      struct zcp_table **out,
-                                                      struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t
+zcp_table_import_stream(struct ArrowArrayStream *stream, enum zcp_validate_level level,
+                        struct zcp_table **out, struct zcp_error *err);
 
 /* ---------------------------------------------------------------------------------------
  * Printing
  * ------------------------------------------------------------------------------------- */
 
 /* "name: type not null {key: value}" lines, nested types indented. */
-ZCP_CHECK_RESULT zcp_status_t zcp_schema_print(FILE *f, const struct ArrowSchema *schema,
-                                               struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_schema_print(FILE *f,
+                                                       const struct ArrowSchema *schema,
+                                                       struct zcp_error *err);
 /* A text table of up to max_rows rows (all when < 0) of a record batch. */
-ZCP_CHECK_RESULT zcp_status_t zcp_batch_print(FILE *f, const struct ArrowArray *batch,
-                                              const struct ArrowSchema *schema,
-                                              int64_t max_rows, struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_batch_print(FILE *f,
+                                                      const struct ArrowArray *batch,
+                                                      const struct ArrowSchema *schema,
+                                                      int64_t max_rows,
+                                                      struct zcp_error *err);
 /* Formats element i of a view ("null", "42", "\"abc\"", "[1, 2]", "{a: 1}", timestamps as
  * ISO 8601) into buf; returns the length it wanted (like snprintf). */
-int64_t zcp_array_view_format(const struct zcp_array_view *v, int64_t i, char *buf,
-                              size_t cap);
+ZCP_API int64_t zcp_array_view_format(const struct zcp_array_view *v, int64_t i,
+                                      char *buf, size_t cap);
 
 #ifdef __cplusplus
 }

@@ -84,25 +84,26 @@ struct zcp_config {
 };
 
 /* Reads and checks a config file into *out (a value struct, nothing to release). */
-ZCP_CHECK_RESULT zcp_status_t zcp_config_load(const char *path, struct zcp_config *out,
-                                              struct zcp_error *err);
-/* The same from text; name stands for the file in messages and relative paths. */
-ZCP_CHECK_RESULT zcp_status_t zcp_config_parse_string(const char *text, const char *name,
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_config_load(const char *path,
                                                       struct zcp_config *out,
                                                       struct zcp_error *err);
+/* The same from text; name stands for the file in messages and relative paths. */
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_config_parse_string(const char *text,
+                                                              const char *name,
+                                                              struct zcp_config *out,
+                                                              struct zcp_error *err);
 
 /* ---- cluster key --------------------------------------------------------------------
  */
 
 /* Creates a key file with a fresh random secret, mode 0600. Fails with ZCP_BUSY if the
  * file exists (a key is never overwritten). */
-ZCP_CHECK_RESULT zcp_status_t zcp_cluster_key_create(const char *path,
-                                                     struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_cluster_key_create(const char *path,
+                                                             struct zcp_error *err);
 /* Reads a key file. Refuses (ZCP_AUTH_FAILED) a file that group or others may read or
  * write, and (ZCP_CORRUPT_INPUT) one that does not hold a key. */
-ZCP_CHECK_RESULT zcp_status_t zcp_cluster_key_load(const char *path,
-                                                   uint8_t key[ZCP_CLUSTER_KEY_SIZE],
-                                                   struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_cluster_key_load(
+    const char *path, uint8_t key[ZCP_CLUSTER_KEY_SIZE], struct zcp_error *err);
 
 /* ---- nodes --------------------------------------------------------------------------
  */
@@ -112,83 +113,91 @@ struct zcp_node;
 /* Opens node `id` of the cluster described by cfg (copied). Creates its region's device
  * afresh (a new epoch), maps it, and starts serving; peers are connected in the
  * background. Errors name the node and what failed (window taken, device, address). */
-ZCP_CHECK_RESULT zcp_status_t zcp_node_open(const struct zcp_config *cfg, int32_t id,
-                                            struct zcp_node **out, struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_node_open(const struct zcp_config *cfg,
+                                                    int32_t id, struct zcp_node **out,
+                                                    struct zcp_error *err);
 /* Tells every peer (waiting at most 2 s for their answers) the barrier rounds this node
  * entered, then stops serving, disconnects, unmaps everything and removes its own shm
  * device. Peers see it down. NULL is fine. */
-void zcp_node_close(struct zcp_node *node);
+ZCP_API void zcp_node_close(struct zcp_node *node);
 
-int32_t zcp_node_id(const struct zcp_node *node);
-uint64_t zcp_node_epoch(const struct zcp_node *node);
-const struct zcp_config *zcp_node_config(const struct zcp_node *node);
+ZCP_API int32_t zcp_node_id(const struct zcp_node *node);
+ZCP_API uint64_t zcp_node_epoch(const struct zcp_node *node);
+ZCP_API const struct zcp_config *zcp_node_config(const struct zcp_node *node);
 
 /* Waits until every peer is up (connected, authenticated, region mapped, and the
  * catalog entries it created pulled into this node's replica). ZCP_TIMEOUT names the
  * peers still missing. */
-ZCP_CHECK_RESULT zcp_status_t zcp_node_wait_online(struct zcp_node *node, int timeout_ms,
-                                                   struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_node_wait_online(struct zcp_node *node,
+                                                           int timeout_ms,
+                                                           struct zcp_error *err);
 /* Waits until peer is up as zcp_node_wait_online means it (or, with up false, down). */
-ZCP_CHECK_RESULT zcp_status_t zcp_node_wait_peer(struct zcp_node *node, int32_t peer,
-                                                 bool up, int timeout_ms,
-                                                 struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_node_wait_peer(struct zcp_node *node,
+                                                         int32_t peer, bool up,
+                                                         int timeout_ms,
+                                                         struct zcp_error *err);
 
 /* The pool of node `owner`'s region, as an allocator for builders. Local when owner is
  * this node, remote otherwise. Borrowed: valid until zcp_node_close. A remote pool's
  * allocate fails with the call's status and message ("owner down: node 2 ...", a quota,
  * a full region), which builders pass on. */
-ZCP_CHECK_RESULT zcp_status_t zcp_node_allocator(struct zcp_node *node, int32_t owner,
-                                            struct zcp_allocator **out,
-                                            struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_node_allocator(struct zcp_node *node,
+                                                         int32_t owner,
+                                                         struct zcp_allocator **out,
+                                                         struct zcp_error *err);
 
 /* Direct calls with status (what the allocator interface wraps). */
-ZCP_CHECK_RESULT zcp_status_t zcp_node_alloc(struct zcp_node *node, int32_t owner,
-                                             int64_t size, void **out,
-                                             struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_node_alloc(struct zcp_node *node, int32_t owner,
+                                                     int64_t size, void **out,
+                                                     struct zcp_error *err);
 /* Remote allocation keeps the coherence protocol (DESIGN §4) on non-coherent regions:
  * a new block's lines are invalidated here before it is handed out, and realloc writes
  * back the old_size bytes written so far before the owner copies them. */
-ZCP_CHECK_RESULT zcp_status_t zcp_node_realloc(struct zcp_node *node, int32_t owner,
-                                               void *ptr, int64_t old_size,
-                                               int64_t new_size, void **out,
-                                               struct zcp_error *err);
-ZCP_CHECK_RESULT zcp_status_t zcp_node_free(struct zcp_node *node, int32_t owner,
-                                            void *ptr, struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_node_realloc(struct zcp_node *node,
+                                                       int32_t owner, void *ptr,
+                                                       int64_t old_size, int64_t new_size,
+                                                       void **out, struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_node_free(struct zcp_node *node, int32_t owner,
+                                                    void *ptr, struct zcp_error *err);
 /* The data area of owner's region (where its pool's offsets start) and its size;
  * ZCP_PEER_DOWN while a peer's region is not mapped. */
-ZCP_CHECK_RESULT zcp_status_t zcp_node_region_data(struct zcp_node *node, int32_t owner,
-                                                   void **data, int64_t *size,
-                                                   struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_node_region_data(struct zcp_node *node,
+                                                           int32_t owner, void **data,
+                                                           int64_t *size,
+                                                           struct zcp_error *err);
 /* Round trip to a peer (its server), payload_size bytes each way. */
-ZCP_CHECK_RESULT zcp_status_t zcp_node_ping(struct zcp_node *node, int32_t peer,
-                                            int64_t payload_size, struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_node_ping(struct zcp_node *node, int32_t peer,
+                                                    int64_t payload_size,
+                                                    struct zcp_error *err);
 /* Thesis mode: asks every peer, in parallel, to flush [p, p + len) from its caches (p
  * inside a mapped region), and flushes it here too. The region's owner accepts only a
  * range inside a block this node holds; the other peers check that the range lies in a
  * region they map (only the owner knows who holds what). */
-ZCP_CHECK_RESULT zcp_status_t zcp_node_flush(struct zcp_node *node, const void *p,
-                                             int64_t len, struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_node_flush(struct zcp_node *node, const void *p,
+                                                     int64_t len, struct zcp_error *err);
 
 /* ---- state words and barriers (barrier.c) ------------------------------------------ */
 
 /* Sets this node's state word: state = (state & ~mask) | (flags & mask). */
-void zcp_node_set_state(struct zcp_node *node, uint64_t flags, uint64_t mask);
-uint64_t zcp_node_get_state(struct zcp_node *node);
+ZCP_API void zcp_node_set_state(struct zcp_node *node, uint64_t flags, uint64_t mask);
+ZCP_API uint64_t zcp_node_get_state(struct zcp_node *node);
 /* Thesis sync_wait: sets this node's bits under mask to flags, then waits until every
  * node's state word has (word & mask) == (flags & mask). Asks all peers in parallel;
  * each answers when its word matches (no polling). Errors: ZCP_TIMEOUT, ZCP_PEER_DOWN
  * naming the node. */
-ZCP_CHECK_RESULT zcp_status_t zcp_node_sync_wait(struct zcp_node *node, uint64_t flags,
-                                                 uint64_t mask, int timeout_ms,
-                                                 struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_node_sync_wait(struct zcp_node *node,
+                                                         uint64_t flags, uint64_t mask,
+                                                         int timeout_ms,
+                                                         struct zcp_error *err);
 /* A reusable barrier over all nodes (a generation counter next to the state word, so
  * that rounds can follow each other without the race of reused flag bits). A node may
  * close right after its barrier returns: a peer still in that round counts it as having
  * entered (zcp_node_close tells every peer the rounds it entered). Errors: ZCP_TIMEOUT,
  * ZCP_PEER_DOWN (or ZCP_IO_ERROR for a cut connection) naming a node that is down or
  * closed before entering the round. */
-ZCP_CHECK_RESULT zcp_status_t zcp_node_barrier(struct zcp_node *node, int timeout_ms,
-                                               struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_node_barrier(struct zcp_node *node,
+                                                       int timeout_ms,
+                                                       struct zcp_error *err);
 
 /* ---- sharing (share.c, memory.c, lease.c) -------------------------------------------
  *
@@ -230,16 +239,16 @@ struct zcp_descriptor_memory;
 /* The cluster's memory for descriptors (include/zcpool/descriptor.h): locate turns an
  * address into (owner's region, its epoch, offset from its data area) by the window's
  * layout; resolve checks the ranges with their owners (see above). Borrowed. */
-void zcp_node_memory(struct zcp_node *node, struct zcp_descriptor_memory *out);
+ZCP_API void zcp_node_memory(struct zcp_node *node, struct zcp_descriptor_memory *out);
 
 /* Seals every block a buffer of batch lies in (children, dictionaries and variadic
  * buffers included): locally, or with one Seal call per other owner, in parallel. Only
  * the node that holds a block may seal it; sealed blocks are left alone. Then writes
  * each block back to memory on non-coherent regions and fences (protocol step 3). A
  * buffer outside the cluster's memory is ZCP_INVALID_ARGUMENT. */
-ZCP_CHECK_RESULT zcp_status_t zcp_node_seal_batch(struct zcp_node *node,
-                                                  const struct ArrowArray *batch,
-                                                  struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_node_seal_batch(struct zcp_node *node,
+                                                          const struct ArrowArray *batch,
+                                                          struct zcp_error *err);
 
 /* Seals, describes and publishes batch (a "+s" record batch over schema) under name on
  * every node. Before it seals, the node walks the batch's values once at its seal check
@@ -250,15 +259,16 @@ ZCP_CHECK_RESULT zcp_status_t zcp_node_seal_batch(struct zcp_node *node,
  * with the caller. A name in use is ZCP_BUSY (also for the loser of two shares at once:
  * the higher node id); a peer that is down fails the call with ZCP_PEER_DOWN (nothing
  * stays published). */
-ZCP_CHECK_RESULT zcp_status_t zcp_node_share(struct zcp_node *node, const char *name,
-                                             const struct ArrowSchema *schema,
-                                             struct ArrowArray *batch,
-                                             struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_node_share(struct zcp_node *node,
+                                                     const char *name,
+                                                     const struct ArrowSchema *schema,
+                                                     struct ArrowArray *batch,
+                                                     struct zcp_error *err);
 /* The level at which this node walks the values of every batch it shares or adds as a
  * huge-table chunk, before sealing it: DEFAULT (every value a reader addresses memory
  * with: offsets, dictionary indices, union ids, run ends; the default), FULL (UTF-8 and
  * everything else too), or MINIMAL (none: importers then walk what they ask for). */
-ZCP_CHECK_RESULT zcp_status_t zcp_node_set_seal_check(struct zcp_node *node,
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_node_set_seal_check(struct zcp_node *node,
                                                       enum zcp_validate_level level,
                                                       struct zcp_error *err);
 /* Imports the shared batch `name` from this node's replica into a new table (validated
@@ -267,10 +277,11 @@ ZCP_CHECK_RESULT zcp_status_t zcp_node_set_seal_check(struct zcp_node *node,
  * everything again. Errors: ZCP_NOT_FOUND, ZCP_STALE
  * (creator or region restarted, or the memory freed and reused), ZCP_PEER_DOWN (owner
  * down), ZCP_BUSY (a block not sealed), ZCP_CORRUPT_INPUT. */
-ZCP_CHECK_RESULT zcp_status_t zcp_node_import(struct zcp_node *node, const char *name,
-                                              enum zcp_validate_level level,
-                                              struct zcp_table **out,
-                                              struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_node_import(struct zcp_node *node,
+                                                      const char *name,
+                                                      enum zcp_validate_level level,
+                                                      struct zcp_table **out,
+                                                      struct zcp_error *err);
 
 enum zcp_share_kind {
   ZCP_SHARE_TABLE = 0,    /* zcp_node_share */
@@ -291,13 +302,14 @@ struct zcp_share_info {
 
 /* Every entry of this node's replica, sorted by name (then kind, first row). Free *out
  * with free(). */
-ZCP_CHECK_RESULT zcp_status_t zcp_node_list(struct zcp_node *node,
-                                            struct zcp_share_info **out, int64_t *n,
-                                            struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_node_list(struct zcp_node *node,
+                                                    struct zcp_share_info **out,
+                                                    int64_t *n, struct zcp_error *err);
 /* Drops a shared batch; only its creator may (ZCP_INVALID_ARGUMENT elsewhere). Waits up
  * to timeout_ms for leases (then ZCP_TIMEOUT naming the holders; the batch stays). */
-ZCP_CHECK_RESULT zcp_status_t zcp_node_drop(struct zcp_node *node, const char *name,
-                                            int timeout_ms, struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_node_drop(struct zcp_node *node,
+                                                    const char *name, int timeout_ms,
+                                                    struct zcp_error *err);
 
 /* Leases (explicit, not tied to a table): pins the shared batch `name` at its creator,
  * or the committed huge table `name` at its committer, for ttl_ms (1 ms .. 1 h);
@@ -305,14 +317,15 @@ ZCP_CHECK_RESULT zcp_status_t zcp_node_drop(struct zcp_node *node, const char *n
  * being dropped refuses new leases with ZCP_BUSY. A lease that is never released
  * expires. A Lease the RPC layer retries after a broken connection gets the lease the
  * first attempt made, never a second one. */
-ZCP_CHECK_RESULT zcp_status_t zcp_node_lease(struct zcp_node *node, const char *name,
-                                             int64_t ttl_ms, uint64_t *lease_id,
-                                             struct zcp_error *err);
-/* ZCP_NOT_FOUND when the lease is unknown (released or expired). */
-ZCP_CHECK_RESULT zcp_status_t zcp_node_lease_release(struct zcp_node *node,
-                                                     const char *name,
-                                                     uint64_t lease_id,
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_node_lease(struct zcp_node *node,
+                                                     const char *name, int64_t ttl_ms,
+                                                     uint64_t *lease_id,
                                                      struct zcp_error *err);
+/* ZCP_NOT_FOUND when the lease is unknown (released or expired). */
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_node_lease_release(struct zcp_node *node,
+                                                             const char *name,
+                                                             uint64_t lease_id,
+                                                             struct zcp_error *err);
 
 /* ---- status --------------------------------------------------------------------------
  */
@@ -346,7 +359,7 @@ struct zcp_node_status {
   struct zcp_node_peer_status peers[ZCP_CLUSTER_MAX_NODES];
 };
 
-void zcp_node_status(struct zcp_node *node, struct zcp_node_status *out);
+ZCP_API void zcp_node_status(struct zcp_node *node, struct zcp_node_status *out);
 
 #ifdef __cplusplus
 }

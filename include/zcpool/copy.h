@@ -32,21 +32,22 @@ extern "C" {
  * transfers open), ZCP_NO_SPACE (its region is full; nothing of the copy is left
  * allocated there), ZCP_PEER_DOWN, ZCP_TIMEOUT, ZCP_CORRUPT_INPUT. The table stays the
  * caller's. */
-ZCP_CHECK_RESULT zcp_status_t zcp_node_send_table_full(struct zcp_node *node,
-                                                       int32_t peer, const char *name,
-                                                       struct zcp_table *table,
-                                                       struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_node_send_table_full(struct zcp_node *node,
+                                                               int32_t peer,
+                                                               const char *name,
+                                                               struct zcp_table *table,
+                                                               struct zcp_error *err);
 /* A table this node received under name: a new reference (zcp_table_release it, before
  * zcp_node_close: its buffers live in this node's region). ZCP_NOT_FOUND if none. */
-ZCP_CHECK_RESULT zcp_status_t zcp_node_received_table(struct zcp_node *node,
-                                                      const char *name,
-                                                      struct zcp_table **out,
-                                                      struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_node_received_table(struct zcp_node *node,
+                                                              const char *name,
+                                                              struct zcp_table **out,
+                                                              struct zcp_error *err);
 /* Forgets the table received under name (its memory goes back to the pool when the
  * last reference is released) and frees the name. ZCP_NOT_FOUND if none. */
-ZCP_CHECK_RESULT zcp_status_t zcp_node_received_drop(struct zcp_node *node,
-                                                     const char *name,
-                                                     struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_node_received_drop(struct zcp_node *node,
+                                                             const char *name,
+                                                             struct zcp_error *err);
 
 #ifdef __cplusplus
 }

@@ -57,12 +57,12 @@ struct zcp_descriptor_memory {
  * buffer lies in a region mem->locate knows. *out (free with zcp_descriptor_free) holds
  * *out_size bytes. Errors: ZCP_INVALID_ARGUMENT for a batch that is not well formed,
  * ZCP_NOT_FOUND (from locate) naming the column whose buffer is in no region. */
-ZCP_CHECK_RESULT zcp_status_t
+ZCP_API ZCP_CHECK_RESULT zcp_status_t
 zcp_descriptor_encode(const struct ArrowSchema *schema, const struct ArrowArray *array,
                       const struct zcp_descriptor_memory *mem, uint8_t **out,
                       int64_t *out_size, struct zcp_error *err);
 /* Frees what encode returned. NULL is fine. */
-void zcp_descriptor_free(uint8_t *buf);
+ZCP_API void zcp_descriptor_free(uint8_t *buf);
 
 /* Parses and checks structure, resolves all buffers (one resolve call), checks sizes
  * against type and length, then validates values at `level`:
@@ -77,7 +77,7 @@ void zcp_descriptor_free(uint8_t *buf);
  * On success the caller owns *schema_out and *array_out; their release frees only what
  * decode allocated (struct trees, names, the variadic sizes), never region memory. On
  * failure both are left released. */
-ZCP_CHECK_RESULT zcp_status_t zcp_descriptor_decode(
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_descriptor_decode(
     const uint8_t *buf, int64_t size, const struct zcp_descriptor_memory *mem,
     enum zcp_validate_level level, struct ArrowSchema *schema_out,
     struct ArrowArray *array_out, struct zcp_error *err);
@@ -96,7 +96,7 @@ enum zcp_checked {
  * offsets, run ends, view references), FULL everything zcp_array_validate FULL checks
  * (UTF-8 too). *checked_out is what passed (ZCP_CHECKED_NONE for MINIMAL, which walks
  * nothing). A failure is ZCP_CORRUPT_INPUT naming the column and row. */
-ZCP_CHECK_RESULT zcp_status_t zcp_descriptor_check_values(
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_descriptor_check_values(
     const struct ArrowSchema *schema, const struct ArrowArray *batch,
     enum zcp_validate_level level, enum zcp_checked *checked_out, struct zcp_error *err);
 
@@ -107,7 +107,7 @@ ZCP_CHECK_RESULT zcp_status_t zcp_descriptor_check_values(
  * first/last-offset checks; an import asking for more than was recorded walks the data,
  * and FULL always walks everything again (the reader that trusts no one). A member that
  * rewrites sealed memory afterwards is not caught below FULL: see docs/security.md. */
-ZCP_CHECK_RESULT zcp_status_t zcp_descriptor_decode_checked(
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_descriptor_decode_checked(
     const uint8_t *buf, int64_t size, const struct zcp_descriptor_memory *mem,
     enum zcp_validate_level level, enum zcp_checked checked,
     struct ArrowSchema *schema_out, struct ArrowArray *array_out, struct zcp_error *err);
@@ -115,9 +115,11 @@ ZCP_CHECK_RESULT zcp_status_t zcp_descriptor_decode_checked(
 /* The buffer refs only (the present ones, depth-first in tree order, a node's buffers
  * before its children and dictionary), without building or resolving anything; for
  * leases and tools. *refs is malloc'd (free()); NULL when *n is 0. */
-ZCP_CHECK_RESULT zcp_status_t zcp_descriptor_refs(const uint8_t *buf, int64_t size,
-                                                  struct zcp_buffer_ref **refs,
-                                                  int64_t *n, struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_descriptor_refs(const uint8_t *buf,
+                                                          int64_t size,
+                                                          struct zcp_buffer_ref **refs,
+                                                          int64_t *n,
+                                                          struct zcp_error *err);
 
 #ifdef __cplusplus
 }

@@ -54,24 +54,24 @@ struct zcp_device_options {
 };
 
 /* Fills opts with the defaults: size 0, no create, group -1. */
-void zcp_device_options_init(struct zcp_device_options *opts);
+ZCP_API void zcp_device_options_init(struct zcp_device_options *opts);
 
 /* Opens (or creates) the device named by spec ("shm:NAME", "shm:", "file:PATH"). opts may
  * be NULL (open, whole size). On success *out is a handle the caller closes. */
-ZCP_CHECK_RESULT zcp_status_t zcp_device_open(const char *spec,
-                                              const struct zcp_device_options *opts,
-                                              struct zcp_device **out,
-                                              struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t
+zcp_device_open(const char *spec, const struct zcp_device_options *opts,
+                struct zcp_device **out, struct zcp_error *err);
 /* Closes the handle (the device itself stays). NULL is fine. */
-void zcp_device_close(struct zcp_device *dev);
+ZCP_API void zcp_device_close(struct zcp_device *dev);
 /* Removes a named device (shm:NAME or a regular file:PATH); mappings stay valid. */
-ZCP_CHECK_RESULT zcp_status_t zcp_device_unlink(const char *spec, struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_device_unlink(const char *spec,
+                                                        struct zcp_error *err);
 
 /* Usable size in bytes, the spec it was opened with, and its file descriptor (owned by
  * the handle; valid until close). */
-int64_t zcp_device_size(const struct zcp_device *dev);
-const char *zcp_device_spec(const struct zcp_device *dev);
-int zcp_device_fd(const struct zcp_device *dev);
+ZCP_API int64_t zcp_device_size(const struct zcp_device *dev);
+ZCP_API const char *zcp_device_spec(const struct zcp_device *dev);
+ZCP_API int zcp_device_fd(const struct zcp_device *dev);
 
 /* ---------------------------------------------------------------------------------------
  * Address windows
@@ -91,14 +91,14 @@ struct zcp_window;
 /* Reserves [base, base + size) (size rounded up to ZCP_WINDOW_ALIGN) with no access.
  * base must be ZCP_WINDOW_ALIGN-aligned. If any part of the range is in use, fails with
  * ZCP_BUSY and a message naming the range (and what holds it, when known). */
-ZCP_CHECK_RESULT zcp_status_t zcp_window_reserve(uint64_t base, int64_t size,
-                                                 struct zcp_window **out,
-                                                 struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_window_reserve(uint64_t base, int64_t size,
+                                                         struct zcp_window **out,
+                                                         struct zcp_error *err);
 /* Unmaps everything in the window and frees the handle. NULL is fine. Regions mapped in
  * it must be unmapped first (their handles are not freed here). */
-void zcp_window_release(struct zcp_window *win);
-void *zcp_window_base(const struct zcp_window *win);
-int64_t zcp_window_size(const struct zcp_window *win);
+ZCP_API void zcp_window_release(struct zcp_window *win);
+ZCP_API void *zcp_window_base(const struct zcp_window *win);
+ZCP_API int64_t zcp_window_size(const struct zcp_window *win);
 
 /* ---------------------------------------------------------------------------------------
  * Regions
@@ -127,16 +127,15 @@ struct zcp_region_info {
 };
 
 /* Writes a header for info at base (the first ZCP_REGION_DATA_OFFSET bytes). */
-ZCP_CHECK_RESULT zcp_status_t zcp_region_header_write(void *base,
-                                                      const struct zcp_region_info *info,
-                                                      struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_region_header_write(
+    void *base, const struct zcp_region_info *info, struct zcp_error *err);
 /* Checks the header at base, mapped_size bytes being mapped there, against expect
  * (expect->size 0: any size that fits the mapping; expect->epoch 0: any epoch). Fills
  * *found (may be NULL) with what the header says. Errors: ZCP_CORRUPT_INPUT (magic,
  * checksum, size), ZCP_VERSION_MISMATCH (layout), ZCP_INVALID_ARGUMENT (cluster, owner,
  * epoch or coherence differs), each naming the field with the expected and found value.
  */
-ZCP_CHECK_RESULT zcp_status_t zcp_region_header_check(
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_region_header_check(
     const void *base, int64_t mapped_size, const struct zcp_region_info *expect,
     struct zcp_region_info *found, struct zcp_error *err);
 
@@ -151,24 +150,28 @@ enum zcp_region_role {
  * bytes. The owner writes a fresh header (and, when non-coherent, writes it back); a
  * borrower invalidates and checks it. A borrower of a non-coherent region goes through
  * the emulator when it is on. */
-ZCP_CHECK_RESULT zcp_status_t zcp_region_map(struct zcp_window *win, int64_t slot,
-                                             struct zcp_device *dev,
-                                             enum zcp_region_role role,
-                                             const struct zcp_region_info *info,
-                                             struct zcp_region **out,
-                                             struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_region_map(struct zcp_window *win, int64_t slot,
+                                                     struct zcp_device *dev,
+                                                     enum zcp_region_role role,
+                                                     const struct zcp_region_info *info,
+                                                     struct zcp_region **out,
+                                                     struct zcp_error *err);
 /* Unmaps the region (its slot returns to the window's reservation). NULL is fine. */
-void zcp_region_unmap(struct zcp_region *region);
+ZCP_API void zcp_region_unmap(struct zcp_region *region);
 
-void *zcp_region_base(const struct zcp_region *region);
-void *zcp_region_data(const struct zcp_region *region);
-int64_t zcp_region_data_size(const struct zcp_region *region);
-const struct zcp_region_info *zcp_region_get_info(const struct zcp_region *region);
+ZCP_API void *zcp_region_base(const struct zcp_region *region);
+ZCP_API void *zcp_region_data(const struct zcp_region *region);
+ZCP_API int64_t zcp_region_data_size(const struct zcp_region *region);
+ZCP_API const struct zcp_region_info *zcp_region_get_info(
+    const struct zcp_region *region);
 
 /* Protocol primitives on a range of a region: no-ops when the region is coherent. */
-void zcp_region_flush(const struct zcp_region *region, const void *p, int64_t len);
-void zcp_region_writeback(const struct zcp_region *region, const void *p, int64_t len);
-void zcp_region_invalidate(const struct zcp_region *region, const void *p, int64_t len);
+ZCP_API void zcp_region_flush(const struct zcp_region *region, const void *p,
+                              int64_t len);
+ZCP_API void zcp_region_writeback(const struct zcp_region *region, const void *p,
+                                  int64_t len);
+ZCP_API void zcp_region_invalidate(const struct zcp_region *region, const void *p,
+                                   int64_t len);
 
 /* ---------------------------------------------------------------------------------------
  * Cache control (always acts; see the region variants above for the coherent no-op)
@@ -176,24 +179,24 @@ void zcp_region_invalidate(const struct zcp_region *region, const void *p, int64
  */
 
 /* Write back every dirty line of [p, p + len) and drop it from the caches. */
-void zcp_cache_flush(const void *p, int64_t len);
+ZCP_API void zcp_cache_flush(const void *p, int64_t len);
 /* Write back every dirty line of [p, p + len); lines may stay cached. Where the CPU has
  * no write-back-only instruction this is a flush. */
-void zcp_cache_writeback(const void *p, int64_t len);
+ZCP_API void zcp_cache_writeback(const void *p, int64_t len);
 /* Drop [p, p + len) from the caches, so the next read comes from memory. User space can
  * only do this with a flush on the supported CPUs, so dirty lines are written back too.
  */
-void zcp_cache_invalidate(const void *p, int64_t len);
+ZCP_API void zcp_cache_invalidate(const void *p, int64_t len);
 /* Orders every earlier flush, write-back, invalidation, load and store before every later
  * one (x86 mfence, POWER hwsync, Arm dsb sy). */
-void zcp_cache_fence(void);
+ZCP_API void zcp_cache_fence(void);
 
 /* Cache line size the primitives step by (64 on x86-64 and Arm, 128 on POWER). */
-int64_t zcp_cache_line_size(void);
+ZCP_API int64_t zcp_cache_line_size(void);
 /* Name of the flush instruction chosen at start-up ("clflushopt", "clflush", "dcbf"...).
  */
-const char *zcp_cache_flush_method(void);
-const char *zcp_cache_writeback_method(void);
+ZCP_API const char *zcp_cache_flush_method(void);
+ZCP_API const char *zcp_cache_writeback_method(void);
 
 /* Counters since start or the last reset (process-wide, relaxed). */
 struct zcp_cache_stats {
@@ -202,8 +205,8 @@ struct zcp_cache_stats {
   int64_t lines_invalidated;
   int64_t fences;
 };
-void zcp_cache_stats_get(struct zcp_cache_stats *out);
-void zcp_cache_stats_reset(void);
+ZCP_API void zcp_cache_stats_get(struct zcp_cache_stats *out);
+ZCP_API void zcp_cache_stats_reset(void);
 
 /* ---------------------------------------------------------------------------------------
  * Non-coherent emulator (tests only; DESIGN §9)
@@ -223,12 +226,13 @@ struct zcp_emulator_options {
 
 /* Turns the emulator on for regions mapped from now on in this process (borrowed,
  * non-coherent ones). Installs a SIGSEGV handler that fills pages; faults elsewhere go to
- * the previous handler. Also turned on at the first region map when the environment has
- * ZCP_EMULATE_NONCOHERENT=1 (policy from ZCP_EMULATE_POLICY=stale|random, seed from
- * ZCP_EMULATE_SEED). */
-ZCP_CHECK_RESULT zcp_status_t zcp_emulator_enable(const struct zcp_emulator_options *opts,
-                                                  struct zcp_error *err);
-bool zcp_emulator_enabled(void);
+ * the previous handler. The test build of the library (libzcpool_test.a) also turns it
+ * on at the first region map when the environment has ZCP_EMULATE_NONCOHERENT=1 (policy
+ * from ZCP_EMULATE_POLICY=stale|random, seed from ZCP_EMULATE_SEED); the installed
+ * library reads no environment. */
+ZCP_API ZCP_CHECK_RESULT zcp_status_t
+zcp_emulator_enable(const struct zcp_emulator_options *opts, struct zcp_error *err);
+ZCP_API bool zcp_emulator_enabled(void);
 
 /* Pages filled, lines copied back to memory and pages dropped by the emulator. */
 struct zcp_emulator_stats {
@@ -237,7 +241,7 @@ struct zcp_emulator_stats {
   int64_t pages_dropped;
   int64_t pages_evicted;
 };
-void zcp_emulator_stats_get(struct zcp_emulator_stats *out);
+ZCP_API void zcp_emulator_stats_get(struct zcp_emulator_stats *out);
 
 #ifdef __cplusplus
 }

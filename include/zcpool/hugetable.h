@@ -29,22 +29,22 @@ extern "C" {
  * success (left with the caller on failure). Errors: a chunk
  * overlapping one already added, ZCP_CORRUPT_INPUT naming both; a committed table,
  * ZCP_BUSY; ZCP_PEER_DOWN when a node cannot be told. */
-ZCP_CHECK_RESULT zcp_status_t zcp_hugetable_add_chunk(struct zcp_node *node,
-                                                      const char *name, int64_t first_row,
-                                                      const struct ArrowSchema *schema,
-                                                      struct ArrowArray *batch,
-                                                      struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_hugetable_add_chunk(
+    struct zcp_node *node, const char *name, int64_t first_row,
+    const struct ArrowSchema *schema, struct ArrowArray *batch, struct zcp_error *err);
 /* Assembles and commits the table: waits up to timeout_ms for the chunks to cover
  * [0, total_rows). ZCP_INCOMPLETE names the first missing row range; overlapping chunks,
  * a chunk past total_rows or chunks of different schemas are ZCP_CORRUPT_INPUT; an
  * already committed table is ZCP_BUSY. */
-ZCP_CHECK_RESULT zcp_status_t zcp_hugetable_commit(struct zcp_node *node,
-                                                   const char *name, int64_t total_rows,
-                                                   int timeout_ms, struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_hugetable_commit(struct zcp_node *node,
+                                                           const char *name,
+                                                           int64_t total_rows,
+                                                           int timeout_ms,
+                                                           struct zcp_error *err);
 /* Waits up to timeout_ms for the manifest and every chunk it lists, then imports them
  * (validated at level) into one table. ZCP_INCOMPLETE after the timeout says what is
  * missing; import errors are those of zcp_node_import. */
-ZCP_CHECK_RESULT zcp_status_t zcp_hugetable_import(struct zcp_node *node,
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_hugetable_import(struct zcp_node *node,
                                                    const char *name,
                                                    enum zcp_validate_level level,
                                                    int timeout_ms, struct zcp_table **out,
@@ -59,8 +59,9 @@ ZCP_CHECK_RESULT zcp_status_t zcp_hugetable_import(struct zcp_node *node,
  * any node drops it (stale entries go out of every replica too). A chunk's creator that
  * is down fails the drop before anything changes (ZCP_PEER_DOWN). ZCP_NOT_FOUND: no
  * chunk and no manifest of that name here. */
-ZCP_CHECK_RESULT zcp_status_t zcp_hugetable_drop(struct zcp_node *node, const char *name,
-                                                 int timeout_ms, struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_hugetable_drop(struct zcp_node *node,
+                                                         const char *name, int timeout_ms,
+                                                         struct zcp_error *err);
 
 #ifdef __cplusplus
 }

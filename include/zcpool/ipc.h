@@ -45,8 +45,8 @@ struct zcp_ipc_source {
 
 /* A file descriptor (file, pipe, socket): writes and reads retry on EINTR and short
  * transfers. The descriptor stays the caller's. */
-struct zcp_ipc_sink zcp_ipc_sink_fd(int *fd);
-struct zcp_ipc_source zcp_ipc_source_fd(int *fd);
+ZCP_API struct zcp_ipc_sink zcp_ipc_sink_fd(int *fd);
+ZCP_API struct zcp_ipc_source zcp_ipc_source_fd(int *fd);
 
 /* A growable heap buffer to write into; data/size are valid after the writer closes and
  * until zcp_ipc_buffer_reset. */
@@ -54,15 +54,15 @@ struct zcp_ipc_buffer {
   uint8_t *data;
   int64_t size, capacity;
 };
-struct zcp_ipc_sink zcp_ipc_sink_buffer(struct zcp_ipc_buffer *buf);
-void zcp_ipc_buffer_reset(struct zcp_ipc_buffer *buf);
+ZCP_API struct zcp_ipc_sink zcp_ipc_sink_buffer(struct zcp_ipc_buffer *buf);
+ZCP_API void zcp_ipc_buffer_reset(struct zcp_ipc_buffer *buf);
 
 /* Reads from memory (the bytes must outlive the reader). */
 struct zcp_ipc_memory {
   const uint8_t *data;
   int64_t size, pos;
 };
-struct zcp_ipc_source zcp_ipc_source_memory(struct zcp_ipc_memory *mem);
+ZCP_API struct zcp_ipc_source zcp_ipc_source_memory(struct zcp_ipc_memory *mem);
 
 /* Progress of a long read or write: bytes so far and in all (-1 when unknown). */
 typedef void (*zcp_ipc_progress_fn)(void *ctx, int64_t done, int64_t total);
@@ -89,14 +89,14 @@ struct zcp_ipc_write_options {
   void *progress_ctx;
 };
 /* Defaults: no compression, no extra metadata, no progress. */
-void zcp_ipc_write_options_init(struct zcp_ipc_write_options *opts);
+ZCP_API void zcp_ipc_write_options_init(struct zcp_ipc_write_options *opts);
 
 struct zcp_ipc_writer;
 
 /* Starts writing `format` with schema (a "+s" record batch schema) to sink: writes the
  * schema message (and the file magic). opts may be NULL for defaults. The sink's context
  * must outlive the writer. */
-ZCP_CHECK_RESULT zcp_status_t zcp_ipc_writer_open(
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_ipc_writer_open(
     enum zcp_ipc_format format, const struct ArrowSchema *schema,
     const struct zcp_ipc_sink *sink, const struct zcp_ipc_write_options *opts,
     struct zcp_ipc_writer **out, struct zcp_error *err);
@@ -104,17 +104,16 @@ ZCP_CHECK_RESULT zcp_status_t zcp_ipc_writer_open(
  * a dictionary not yet written: a new dictionary replaces the old one in a stream; in a
  * file a changed dictionary is an error, as the format requires). The batch stays the
  * caller's. */
-ZCP_CHECK_RESULT zcp_status_t zcp_ipc_writer_write(struct zcp_ipc_writer *w,
-                                                   const struct ArrowArray *batch,
-                                                   struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_ipc_writer_write(struct zcp_ipc_writer *w,
+                                                           const struct ArrowArray *batch,
+                                                           struct zcp_error *err);
 /* Writes every batch of a table. */
-ZCP_CHECK_RESULT zcp_status_t zcp_ipc_writer_write_table(struct zcp_ipc_writer *w,
-                                                         const struct zcp_table *t,
-                                                         struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_ipc_writer_write_table(
+    struct zcp_ipc_writer *w, const struct zcp_table *t, struct zcp_error *err);
 /* Finishes (end-of-stream marker; file footer and magic) and frees the writer, also on
  * error. */
-ZCP_CHECK_RESULT zcp_status_t zcp_ipc_writer_close(struct zcp_ipc_writer *w,
-                                                   struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_ipc_writer_close(struct zcp_ipc_writer *w,
+                                                           struct zcp_error *err);
 
 /* ---- reading ------------------------------------------------------------------------- */
 
@@ -126,14 +125,14 @@ struct zcp_ipc_read_options {
   zcp_ipc_progress_fn progress;
   void *progress_ctx;
 };
-void zcp_ipc_read_options_init(struct zcp_ipc_read_options *opts);
+ZCP_API void zcp_ipc_read_options_init(struct zcp_ipc_read_options *opts);
 
 struct zcp_ipc_reader;
 
 /* Reads the IPC stream format from source, batch by batch. Reads the schema message at
  * once; ZCP_CORRUPT_INPUT / ZCP_VERSION_MISMATCH / ZCP_IO_ERROR with a message naming the
  * byte offset when the input is not a valid stream. */
-ZCP_CHECK_RESULT zcp_status_t zcp_ipc_stream_reader_open(
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_ipc_stream_reader_open(
     const struct zcp_ipc_source *src, const struct zcp_ipc_read_options *opts,
     struct zcp_ipc_reader **out, struct zcp_error *err);
 
@@ -145,38 +144,39 @@ enum zcp_ipc_file_mode {
 };
 
 /* Reads the IPC file format from bytes in memory, with random access to its batches. */
-ZCP_CHECK_RESULT zcp_status_t
+ZCP_API ZCP_CHECK_RESULT zcp_status_t
 zcp_ipc_file_reader_open(const uint8_t *data, int64_t size, enum zcp_ipc_file_mode mode,
                          const struct zcp_ipc_read_options *opts,
                          struct zcp_ipc_reader **out, struct zcp_error *err);
 /* Same on a file it maps read-only; in ZERO_COPY mode the mapping lives until the reader
  * and every array read from it are released. */
-ZCP_CHECK_RESULT zcp_status_t
+ZCP_API ZCP_CHECK_RESULT zcp_status_t
 zcp_ipc_file_reader_open_path(const char *path, enum zcp_ipc_file_mode mode,
                               const struct zcp_ipc_read_options *opts,
                               struct zcp_ipc_reader **out, struct zcp_error *err);
 
 /* The schema (owned by the reader). */
-const struct ArrowSchema *zcp_ipc_reader_schema(const struct zcp_ipc_reader *r);
+ZCP_API const struct ArrowSchema *zcp_ipc_reader_schema(const struct zcp_ipc_reader *r);
 /* Number of record batches of a file; -1 for a stream. */
-int64_t zcp_ipc_reader_num_batches(const struct zcp_ipc_reader *r);
+ZCP_API int64_t zcp_ipc_reader_num_batches(const struct zcp_ipc_reader *r);
 /* Custom metadata of the schema message / footer (NULL if none; owned by the reader). */
-const char *zcp_ipc_reader_metadata(const struct zcp_ipc_reader *r);
+ZCP_API const char *zcp_ipc_reader_metadata(const struct zcp_ipc_reader *r);
 /* Next record batch in order; at the end *out is left released (out->release == NULL). */
-ZCP_CHECK_RESULT zcp_status_t zcp_ipc_reader_next(struct zcp_ipc_reader *r,
-                                                  struct ArrowArray *out,
-                                                  struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_ipc_reader_next(struct zcp_ipc_reader *r,
+                                                          struct ArrowArray *out,
+                                                          struct zcp_error *err);
 /* Record batch i of a file (ZCP_INVALID_ARGUMENT on a stream, ZCP_NOT_FOUND out of
  * range). */
-ZCP_CHECK_RESULT zcp_status_t zcp_ipc_reader_read_batch(struct zcp_ipc_reader *r, int64_t i,
-                                                        struct ArrowArray *out,
-                                                        struct zcp_error *err);
-void zcp_ipc_reader_close(struct zcp_ipc_reader *r);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_ipc_reader_read_batch(struct zcp_ipc_reader *r,
+                                                                int64_t i,
+                                                                struct ArrowArray *out,
+                                                                struct zcp_error *err);
+ZCP_API void zcp_ipc_reader_close(struct zcp_ipc_reader *r);
 
 /* Reads everything into a new table (the reader is closed either way). */
-ZCP_CHECK_RESULT zcp_status_t zcp_ipc_reader_read_table(struct zcp_ipc_reader *r,
-                                                        struct zcp_table **out,
-                                                        struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_ipc_reader_read_table(struct zcp_ipc_reader *r,
+                                                                struct zcp_table **out,
+                                                                struct zcp_error *err);
 
 #ifdef __cplusplus
 }

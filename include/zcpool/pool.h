@@ -102,90 +102,92 @@ struct zcp_pool_stats {
 struct zcp_pool;
 
 /* Fills opt with the defaults above. */
-void zcp_pool_options_init(struct zcp_pool_options *opt);
+ZCP_API void zcp_pool_options_init(struct zcp_pool_options *opt);
 
 /* Creates a pool over [base, base + size). base must be aligned to the line size; size is
  * rounded down to whole lines. opt NULL: defaults. The range is not touched here. */
-ZCP_CHECK_RESULT zcp_status_t zcp_pool_init(void *base, int64_t size,
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_pool_init(void *base, int64_t size,
                                             const struct zcp_pool_options *opt,
                                             struct zcp_pool **out, struct zcp_error *err);
 /* Frees the pool's metadata (not the range; live blocks are simply forgotten). NULL ok.
  */
-void zcp_pool_release(struct zcp_pool *pool);
+ZCP_API void zcp_pool_release(struct zcp_pool *pool);
 
-void *zcp_pool_base(const struct zcp_pool *pool);
+ZCP_API void *zcp_pool_base(const struct zcp_pool *pool);
 /* Managed bytes (size rounded down to lines). */
-int64_t zcp_pool_size(const struct zcp_pool *pool);
-int64_t zcp_pool_line_size(const struct zcp_pool *pool);
+ZCP_API int64_t zcp_pool_size(const struct zcp_pool *pool);
+ZCP_API int64_t zcp_pool_line_size(const struct zcp_pool *pool);
 
 /* The pool as an Arrow allocator (alignment = line size), acting as the local node.
  * Borrowed: valid until zcp_pool_release. */
-struct zcp_allocator *zcp_pool_allocator(struct zcp_pool *pool);
+ZCP_API struct zcp_allocator *zcp_pool_allocator(struct zcp_pool *pool);
 
 /* Local calls, as (local_node, local_epoch), no request id. size 0 gets one line. */
-ZCP_CHECK_RESULT zcp_status_t zcp_pool_alloc(struct zcp_pool *pool, int64_t size,
-                                             void **out, struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_pool_alloc(struct zcp_pool *pool, int64_t size,
+                                                     void **out, struct zcp_error *err);
 /* Grows or shrinks a granted block: in place when the next block is free, else moved
  * (the copy runs here, on the owner). On failure *out is NULL and ptr stays valid. */
-ZCP_CHECK_RESULT zcp_status_t zcp_pool_realloc(struct zcp_pool *pool, void *ptr,
-                                               int64_t new_size, void **out,
-                                               struct zcp_error *err);
-ZCP_CHECK_RESULT zcp_status_t zcp_pool_free(struct zcp_pool *pool, void *ptr,
-                                            struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_pool_realloc(struct zcp_pool *pool, void *ptr,
+                                                       int64_t new_size, void **out,
+                                                       struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_pool_free(struct zcp_pool *pool, void *ptr,
+                                                    struct zcp_error *err);
 /* granted -> sealed (sealing a sealed block is fine). */
-ZCP_CHECK_RESULT zcp_status_t zcp_pool_seal(struct zcp_pool *pool, void *ptr,
-                                            struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_pool_seal(struct zcp_pool *pool, void *ptr,
+                                                    struct zcp_error *err);
 
 /* The same on behalf of rq->node, with offsets from base. A retried request id gets the
  * first answer (the same offset, memory not cleared again). A realloc is checked against
  * the quota by its net growth; while a moving realloc copies, the node briefly holds both
  * blocks (the old one answers ZCP_BUSY to free and seal until the copy is done). */
-ZCP_CHECK_RESULT zcp_status_t zcp_pool_alloc_for(struct zcp_pool *pool,
-                                                 const struct zcp_request *rq,
-                                                 int64_t size, int64_t *offset,
-                                                 struct zcp_error *err);
-ZCP_CHECK_RESULT zcp_status_t zcp_pool_realloc_for(struct zcp_pool *pool,
-                                                   const struct zcp_request *rq,
-                                                   int64_t offset, int64_t new_size,
-                                                   int64_t *new_offset,
-                                                   struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_pool_alloc_for(struct zcp_pool *pool,
+                                                         const struct zcp_request *rq,
+                                                         int64_t size, int64_t *offset,
+                                                         struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t
+zcp_pool_realloc_for(struct zcp_pool *pool, const struct zcp_request *rq, int64_t offset,
+                     int64_t new_size, int64_t *new_offset, struct zcp_error *err);
 /* Errors: ZCP_NOT_FOUND when no live block starts at offset (unknown or double free),
  * ZCP_INVALID_ARGUMENT when offset is inside a block (interior), outside the range, or
  * the block belongs to another node (a node's newer epoch may free its older sealed
  * blocks), ZCP_BUSY while the block is being moved by a realloc. */
-ZCP_CHECK_RESULT zcp_status_t zcp_pool_free_for(struct zcp_pool *pool,
-                                                const struct zcp_request *rq,
-                                                int64_t offset, struct zcp_error *err);
-ZCP_CHECK_RESULT zcp_status_t zcp_pool_seal_for(struct zcp_pool *pool,
-                                                const struct zcp_request *rq,
-                                                int64_t offset, struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_pool_free_for(struct zcp_pool *pool,
+                                                        const struct zcp_request *rq,
+                                                        int64_t offset,
+                                                        struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_pool_seal_for(struct zcp_pool *pool,
+                                                        const struct zcp_request *rq,
+                                                        int64_t offset,
+                                                        struct zcp_error *err);
 
 /* Finds the block that holds [offset, offset + length), which must lie inside one live,
  * sealed block: ZCP_OK and *out (may be NULL) describes it; ZCP_NOT_FOUND when the range
  * starts outside every live block, ZCP_INVALID_ARGUMENT when it runs past its block's
  * end or the block is not sealed (then *out still describes the block the range starts
  * in). */
-ZCP_CHECK_RESULT zcp_status_t zcp_pool_find_block(struct zcp_pool *pool, int64_t offset,
-                                                  int64_t length,
-                                                  struct zcp_block_info *out,
-                                                  struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_pool_find_block(struct zcp_pool *pool,
+                                                          int64_t offset, int64_t length,
+                                                          struct zcp_block_info *out,
+                                                          struct zcp_error *err);
 
 /* Frees every granted (not sealed) block of (node, epoch): a client that died. Counts go
  * to *blocks and *bytes (either may be NULL). */
-ZCP_CHECK_RESULT zcp_status_t zcp_pool_reclaim(struct zcp_pool *pool, int32_t node,
-                                               uint64_t epoch, int64_t *blocks,
-                                               int64_t *bytes, struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_pool_reclaim(struct zcp_pool *pool,
+                                                       int32_t node, uint64_t epoch,
+                                                       int64_t *blocks, int64_t *bytes,
+                                                       struct zcp_error *err);
 
 /* Sets the bytes node may hold (INT64_MAX: unlimited). Blocks it already holds stay. */
-ZCP_CHECK_RESULT zcp_status_t zcp_pool_set_quota(struct zcp_pool *pool, int32_t node,
-                                                 int64_t bytes, struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_pool_set_quota(struct zcp_pool *pool,
+                                                         int32_t node, int64_t bytes,
+                                                         struct zcp_error *err);
 
-void zcp_pool_stats(struct zcp_pool *pool, struct zcp_pool_stats *out);
+ZCP_API void zcp_pool_stats(struct zcp_pool *pool, struct zcp_pool_stats *out);
 
 /* Walks all metadata (allocator and table) and verifies every invariant; the first
  * violation comes back as ZCP_CORRUPT_INPUT with a message. O(blocks + size / 8 KiB). */
-ZCP_CHECK_RESULT zcp_status_t zcp_pool_check(struct zcp_pool *pool,
-                                             struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_pool_check(struct zcp_pool *pool,
+                                                     struct zcp_error *err);
 
 #ifdef __cplusplus
 }

@@ -40,29 +40,34 @@ struct zcp_error {
   char message[ZCP_ERROR_MESSAGE_MAX];
 };
 
+/* ZCP_API marks every function of the public API: the library is built with hidden
+ * visibility, so only these are exported from libzcpool.so. Every public header includes
+ * this one. */
 #if defined(__GNUC__)
+#define ZCP_API __attribute__((visibility("default")))
 #define ZCP_CHECK_RESULT __attribute__((warn_unused_result))
 #define ZCP_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #else
+#define ZCP_API
 #define ZCP_CHECK_RESULT
 #define ZCP_PRINTF(f, a)
 #endif
 
 /* Returns a short constant name for a status ("corrupt input"). Never NULL. */
-const char *zcp_status_str(zcp_status_t status);
+ZCP_API const char *zcp_status_str(zcp_status_t status);
 
 /* Records code and a printf-style message in err (if non-NULL) and returns code, so that
  * `return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "...")` reads naturally. */
-zcp_status_t zcp_error_set(struct zcp_error *err, zcp_status_t code, const char *fmt, ...)
-    ZCP_PRINTF(3, 4);
+ZCP_API zcp_status_t zcp_error_set(struct zcp_error *err, zcp_status_t code,
+                                   const char *fmt, ...) ZCP_PRINTF(3, 4);
 
 /* Prefixes the message already in err with more context ("column 2: " + message), sets
  * err->code to code and returns code. */
-zcp_status_t zcp_error_prefix(struct zcp_error *err, zcp_status_t code, const char *fmt, ...)
-    ZCP_PRINTF(3, 4);
+ZCP_API zcp_status_t zcp_error_prefix(struct zcp_error *err, zcp_status_t code,
+                                      const char *fmt, ...) ZCP_PRINTF(3, 4);
 
 /* Clears err to ZCP_OK with an empty message. NULL is fine. */
-void zcp_error_clear(struct zcp_error *err);
+ZCP_API void zcp_error_clear(struct zcp_error *err);
 
 /* Evaluate expr; if it is not ZCP_OK, return it from the enclosing function. */
 #define ZCP_RETURN_NOT_OK(expr)              \

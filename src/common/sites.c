@@ -1,5 +1,10 @@
-/* Switchable protocol call sites (see sites.h). Never consulted on a read path. */
+/* Switchable protocol call sites (see sites.h). Never consulted on a read path.
+ * Compiled into the test build of the library only. */
 #include "common/sites.h"
+
+#ifndef ZCP_TEST_HOOKS
+#error "sites.c is part of the test build of the library only (ZCP_TEST_HOOKS)"
+#endif
 
 #include <pthread.h>
 #include <stdlib.h>

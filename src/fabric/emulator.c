@@ -52,7 +52,6 @@ struct view {
 _Atomic int zcp__emulator_active;
 static struct view views[MAX_VIEWS];
 static int enabled;
-static int env_checked;
 static struct zcp_emulator_options options;
 static uint64_t rng;
 static long page_size;
@@ -196,7 +195,6 @@ zcp_status_t zcp_emulator_enable(const struct zcp_emulator_options *opts,
   }
   options = o;
   rng = o.seed != 0 ? o.seed : 0x9e3779b97f4a7c15ull;
-  env_checked = 1;
   if (enabled) return ZCP_OK;
   page_size = sysconf(_SC_PAGESIZE);
   struct sigaction sa;
@@ -214,23 +212,6 @@ zcp_status_t zcp_emulator_enable(const struct zcp_emulator_options *opts,
 
 bool zcp_emulator_enabled(void) {
   return enabled != 0;
-}
-
-void zcp__emulator_from_env(void) {
-  if (env_checked) return;
-  env_checked = 1;
-  const char *on = getenv("ZCP_EMULATE_NONCOHERENT");
-  if (on == NULL || strcmp(on, "1") != 0) return;
-  struct zcp_emulator_options o = {ZCP_EMULATOR_KEEP_STALE, 1, 0.0};
-  const char *policy = getenv("ZCP_EMULATE_POLICY");
-  if (policy != NULL && strcmp(policy, "random") == 0) {
-    o.policy = ZCP_EMULATOR_RANDOM_EVICT;
-    o.evict_per_fault = 0.25;
-  }
-  const char *seed = getenv("ZCP_EMULATE_SEED");
-  if (seed != NULL) o.seed = strtoull(seed, NULL, 0);
-  /* A test switch: if it cannot be honoured, run coherent rather than fail the map. */
-  if (zcp_emulator_enable(&o, NULL) != ZCP_OK) return;
 }
 
 zcp_status_t zcp__emulator_attach(void *addr, int64_t length, int fd,

@@ -49,8 +49,15 @@ zcp_status_t zcp__window_map_fixed(struct zcp_window *win, void *addr, int64_t l
 void zcp__window_unmap_fixed(struct zcp_window *win, void *addr, int64_t length);
 bool zcp__window_contains(const struct zcp_window *win, const void *addr, int64_t length);
 
-/* Emulator (emulator.c). Reads the environment once and enables the emulator if asked. */
+/* Emulator switches (emulator_env.c, test build of the library only): at the first region
+ * map, reads the environment once and enables the emulator if asked. A no-op in the
+ * installed library, which reads no environment variable. */
+#ifdef ZCP_TEST_HOOKS
 void zcp__emulator_from_env(void);
+#else
+static inline void zcp__emulator_from_env(void) {}
+#endif
+/* Emulator (emulator.c). */
 /* Makes [addr, addr + length) an emulated view of fd (the view must already be an
  * inaccessible private mapping inside a window). */
 zcp_status_t zcp__emulator_attach(void *addr, int64_t length, int fd,

@@ -5,7 +5,8 @@ an object file of a layer uses must be defined in that layer or in one below it.
 A call graph, not only an include graph: `nm` lists what each object defines and what it
 leaves undefined, so a call through a declaration copied into the wrong file is caught as
 well as an include that reaches up. Usage: layers.py SOURCE_DIR OBJECT_DIR, where OBJECT_DIR
-holds one object per source as <OBJECT_DIR>/src/<path>.o (CMake's object library)."""
+holds one object per source as <OBJECT_DIR>/src/<path>.o (CMake's object library); more
+OBJECT_DIRs may follow, each searched in turn (the release build's hooked files)."""
 import os
 import subprocess
 import sys
@@ -38,7 +39,8 @@ def layer_of(rel):
 
 
 def main():
-    src_dir, obj_dir = sys.argv[1], sys.argv[2]
+    src_dir, obj_dirs = sys.argv[1], sys.argv[2:]
+    obj_dir = obj_dirs[0]
     objects = {}
     for root, _, files in os.walk(os.path.join(src_dir, "src")):
         for f in files:
@@ -47,9 +49,11 @@ def main():
             rel = os.path.relpath(os.path.join(root, f), os.path.join(src_dir, "src"))
             if rel.startswith("tools/"):
                 continue
-            obj = os.path.join(obj_dir, "src", rel + ".o")
-            if os.path.exists(obj):  # per-architecture files of other machines are absent
-                objects[rel] = obj
+            for d in obj_dirs:
+                obj = os.path.join(d, "src", rel + ".o")
+                if os.path.exists(obj):  # files of other machines' architectures are not
+                    objects[rel] = obj
+                    break
     for f in os.listdir(os.path.join(obj_dir, "proto")) if os.path.isdir(
             os.path.join(obj_dir, "proto")) else []:
         if f.endswith(".o"):
