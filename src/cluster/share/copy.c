@@ -309,8 +309,7 @@ static void serve_part(struct zcp_node *node, const struct zcp__rpc_peer *who,
   zcp_status_t st = ZCP_OK;
   Zcpool__SendTableFullReply *reply = malloc(sizeof *reply);
   if (reply == NULL) {
-    resp->status = ZCP_OUT_OF_MEMORY;
-    resp->message = strdup("no memory for a reply");
+    zcp__reply_error(resp, ZCP_OUT_OF_MEMORY, "no memory for a reply");
     return;
   }
   zcpool__send_table_full_reply__init(reply);
@@ -358,8 +357,7 @@ static void serve_part(struct zcp_node *node, const struct zcp__rpc_peer *who,
     char msg[ZCP_ERROR_MESSAGE_MAX + 96];
     snprintf(msg, sizeof msg, "node %d: SendTableFull from node %d: %s", (int)node->id,
              (int)who->node, err.message);
-    resp->status = (int32_t)st;
-    resp->message = strdup(msg);
+    zcp__reply_error(resp, st, msg);
     return;
   }
   resp->result_case = ZCPOOL__RESPONSE__RESULT_SEND_TABLE_FULL;
