@@ -80,6 +80,7 @@ struct zcp__remote_pool {
 };
 
 struct zcp__memory {
+  bool opened;               /* zcp__memory_open ran: the records below exist */
   struct zcp_pool *pool;     /* over this node's own region */
   struct zcp__grants grants; /* what remote clients hold of pool */
   struct zcp__tags tags;     /* generation each sealed block was sealed for */

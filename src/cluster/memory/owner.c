@@ -131,6 +131,7 @@ zcp_status_t zcp__memory_open(struct zcp_node *node, struct zcp_error *err) {
   struct zcp__memory *m = zcp__memory_of(node);
   zcp__grants_init(&m->grants);
   zcp__tags_init(&m->tags);
+  m->opened = true;
   m->any = (struct zcp__expect){node, -1, 0, 0};
   zcp__remote_init(node);
   struct zcp_pool_options po;
@@ -156,10 +157,12 @@ zcp_status_t zcp__memory_open(struct zcp_node *node, struct zcp_error *err) {
 
 void zcp__memory_close(struct zcp_node *node) {
   struct zcp__memory *m = zcp__memory_of(node);
+  if (!m->opened) return; /* an open that failed before this part */
   zcp_pool_release(m->pool);
   m->pool = NULL;
   zcp__grants_release(&m->grants);
   zcp__tags_release(&m->tags);
+  m->opened = false;
 }
 
 void zcp_node_status(struct zcp_node *node, struct zcp_node_status *out) {
