@@ -66,11 +66,11 @@ static void spawn_node(const char *config, int id, int rounds, int *cmd_fd) {
   if (pid < 0) die("fork", NULL);
   if (pid == 0) {
     close(p[1]);
-    struct zcp_config cfg;
+    struct zcp_config *cfg = NULL;
     struct zcp_error err = {0};
     struct zcp_node *node = NULL;
     if (zcp_config_load(config, &cfg, &err) != ZCP_OK ||
-        zcp_node_open(&cfg, id, &node, &err) != ZCP_OK ||
+        zcp_node_open(cfg, id, &node, &err) != ZCP_OK ||
         zcp_node_wait_online(node, 20000, &err) != ZCP_OK) {
       fprintf(stderr, "bench_rpc: node %d: %s\n", id, err.message);
       _exit(1);
@@ -205,10 +205,10 @@ int main(int argc, char **argv) {
   /* Cluster over Unix sockets: nodes 1..3 in children, node 0 here. */
   int cmd[4];
   for (int i = 1; i < 4; i++) spawn_node(unix_cfg, i, rounds, &cmd[i]);
-  struct zcp_config cfg;
+  struct zcp_config *cfg = NULL;
   struct zcp_node *node = NULL;
   if (zcp_config_load(unix_cfg, &cfg, &err) != ZCP_OK ||
-      zcp_node_open(&cfg, 0, &node, &err) != ZCP_OK ||
+      zcp_node_open(cfg, 0, &node, &err) != ZCP_OK ||
       zcp_node_wait_online(node, 20000, &err) != ZCP_OK)
     die("unix cluster", &err);
   struct stats ping_u = rpc_pings(node, 1, iters);
@@ -238,8 +238,10 @@ int main(int argc, char **argv) {
 
   /* Two nodes over TCP loopback. */
   spawn_node(tcp_cfg, 1, 0, &cmd[1]);
+  zcp_config_free(cfg);
+  cfg = NULL;
   if (zcp_config_load(tcp_cfg, &cfg, &err) != ZCP_OK ||
-      zcp_node_open(&cfg, 0, &node, &err) != ZCP_OK ||
+      zcp_node_open(cfg, 0, &node, &err) != ZCP_OK ||
       zcp_node_wait_online(node, 20000, &err) != ZCP_OK)
     die("tcp cluster", &err);
   struct stats ping_t = rpc_pings(node, 1, iters);
@@ -255,6 +257,7 @@ int main(int argc, char **argv) {
   close(cmd[1]);
   zcp_node_close(node);
   reap_all();
+  zcp_config_free(cfg);
   free(ns);
 
   printf("control plane round trips (frame of %zu bytes, %d calls, authenticated)\n",

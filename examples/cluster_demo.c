@@ -281,7 +281,7 @@ done:
  * barrier, so the steps' times and bytes do not overlap. */
 static int run_node(const char *config_path, int id, int64_t rows, struct report *rep) {
   struct zcp_error err = {0};
-  struct zcp_config cfg;
+  struct zcp_config *cfg = NULL;
   struct zcp_node *node = NULL;
   struct zcp_table *table = NULL;
   struct ArrowSchema schema = {0};
@@ -304,7 +304,9 @@ static int run_node(const char *config_path, int id, int64_t rows, struct report
   } while (0)
 
   CHECK(zcp_config_load(config_path, &cfg, &err), "config");
-  CHECK(zcp_node_open(&cfg, id, &node, &err), "open");
+  CHECK(zcp_node_open(cfg, id, &node, &err), "open");
+  zcp_config_free(cfg); /* the node keeps its own copy */
+  cfg = NULL;
   CHECK(zcp_node_wait_online(node, WAIT_MS, &err), "waiting for the other nodes");
   printf("node %d: online, pid %d\n", id, (int)getpid());
   CHECK(make_schema(&schema, &err), "schema");
@@ -415,6 +417,7 @@ static int run_node(const char *config_path, int id, int64_t rows, struct report
 
 fail:
   fprintf(stderr, "node %d: %s: %s\n", id, what, err.message[0] ? err.message : "failed");
+  zcp_config_free(cfg);
   if (chunk.release != NULL) chunk.release(&chunk);
   zcp_table_release(table);
   if (schema.release != NULL) zcp_schema_release(&schema);

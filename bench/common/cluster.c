@@ -85,19 +85,21 @@ static void write_config(struct zcp_bench_cluster *c, const char *name,
 static void child_main(struct zcp_bench_cluster *c, int id, int in_fd, int out_fd,
                        zcp_bench_child_fn fn, void *ctx) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
-  struct zcp_config cfg;
+  struct zcp_config *cfg = NULL;
   struct zcp_error err = {0};
   struct zcp_node *node = NULL;
   struct zcp_bench_msg ready = {.op = 'r'};
   if (zcp_config_load(c->config, &cfg, &err) != ZCP_OK ||
-      zcp_node_open(&cfg, id, &node, &err) != ZCP_OK ||
+      zcp_node_open(cfg, id, &node, &err) != ZCP_OK ||
       zcp_node_wait_online(node, 60000, &err) != ZCP_OK) {
     ready.status = err.code != ZCP_OK ? err.code : ZCP_IO_ERROR;
     snprintf(ready.text, sizeof ready.text, "node %d: %.140s", id, err.message);
     zcp_bench_msg_write(out_fd, &ready);
     zcp_node_close(node);
+    zcp_config_free(cfg);
     _exit(1);
   }
+  zcp_config_free(cfg);
   zcp_bench_msg_write(out_fd, &ready);
   fn(node, in_fd, out_fd, ctx);
   zcp_node_close(node);
@@ -152,10 +154,11 @@ bool zcp_bench_cluster_start(struct zcp_bench_cluster *c, const char *name,
     c->to[i] = down[1];
     c->from[i] = up[0];
   }
-  struct zcp_config cfg;
-  if (zcp_config_load(c->config, &cfg, &err) != ZCP_OK ||
-      zcp_node_open(&cfg, 0, &c->node, &err) != ZCP_OK ||
-      zcp_node_wait_online(c->node, 60000, &err) != ZCP_OK) {
+  struct zcp_config *cfg = NULL;
+  zcp_status_t st = zcp_config_load(c->config, &cfg, &err);
+  if (st == ZCP_OK) st = zcp_node_open(cfg, 0, &c->node, &err);
+  zcp_config_free(cfg);
+  if (st != ZCP_OK || zcp_node_wait_online(c->node, 60000, &err) != ZCP_OK) {
     fprintf(stderr, "bench: node 0: %s\n", err.message);
     zcp_bench_cluster_stop(c);
     return false;
@@ -200,17 +203,20 @@ void zcp_bench_cluster_stop(struct zcp_bench_cluster *c) {
   zcp_node_close(c->node);
   c->node = NULL;
   /* Regions of children that had to be killed. */
-  struct zcp_config cfg;
+  struct zcp_config *cfg = NULL;
   struct zcp_error err = {0};
   if (zcp_config_load(c->config, &cfg, &err) == ZCP_OK)
-    for (int i = 0; i < cfg.n_nodes; i++) {
+    for (int i = 0; i < zcp_config_n_nodes(cfg); i++) {
       char path[300];
-      if (zcp_device_unlink(cfg.nodes[i].device, NULL) != ZCP_OK) {
+      struct zcp_config_node n;
+      if (zcp_config_get_node(cfg, i, &n, NULL) != ZCP_OK ||
+          zcp_device_unlink(n.device, NULL) != ZCP_OK) {
         /* already gone: the usual case */
       }
       snprintf(path, sizeof path, "%s/%d.sock", c->dir, i);
       unlink(path);
     }
+  zcp_config_free(cfg);
   char key[192];
   snprintf(key, sizeof key, "%s/key", c->dir);
   unlink(key);

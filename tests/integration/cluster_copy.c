@@ -65,7 +65,7 @@ static void copier_command(struct zcp_node *node, const char *line, char *out,
     /* The first `bytes` of the stream, as a sender would send them, and no more. */
     struct zcp_ipc_buffer buf = {0};
     st = fixture_stream(rows, &buf, &err);
-    int64_t part = zcp_node_config(node)->max_frame - ZCP_COPY_PART_OVERHEAD;
+    int64_t part = zcp_config_max_frame(zcp_node_config(node)) - ZCP_COPY_PART_OVERHEAD;
     if (st == ZCP_OK && bytes > buf.size)
       st = zcp_error_set(&err, ZCP_INVALID_ARGUMENT, "the stream has %lld bytes",
                          (long long)buf.size);
@@ -162,10 +162,12 @@ static void start_with(const char *extra, int call_timeout_ms) {
     snprintf(to, sizeof to, "call_timeout_ms = %d", call_timeout_ms);
     config_replace("call_timeout_ms = 8000", to);
   }
-  struct zcp_config cfg;
+  struct zcp_config *cfg = NULL;
   struct zcp_error err = {0};
   cr_assert_eq(zcp_config_load(tc.config, &cfg, &err), ZCP_OK, "%s", err.message);
-  cr_assert_eq(zcp_node_open(&cfg, 0, &self, &err), ZCP_OK, "%s", err.message);
+  zcp_status_t st = zcp_node_open(cfg, 0, &self, &err);
+  zcp_config_free(cfg);
+  cr_assert_eq(st, ZCP_OK, "%s", err.message);
   const char *args[] = {tc.config, "1", NULL};
   cr_assert(zcp_proc_spawn(&helper, NULL, "copier", args));
   char out[1200];

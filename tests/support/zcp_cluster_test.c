@@ -247,7 +247,7 @@ static uint8_t pattern(int64_t i, int seed) {
 static void cmd_alloc_all(struct zcp_node *node, int skip, char *out, size_t cap) {
   const struct zcp_config *cfg = zcp_node_config(node);
   struct zcp_error err = {0};
-  for (int owner = 0; owner < cfg->n_nodes; owner++) {
+  for (int owner = 0; owner < zcp_config_n_nodes(cfg); owner++) {
     if (owner == zcp_node_id(node) || owner == skip) continue;
     void *p[3] = {0};
     const int64_t sizes[3] = {1, 1000, 70000};

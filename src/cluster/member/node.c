@@ -206,7 +206,7 @@ static void unmap_peer(struct zcp__peer *p) {
 static void on_up(void *ctx, int32_t id, const Zcpool__Challenge *ch) {
   struct zcp_node *node = ctx;
   struct zcp__peer *p = &node->peers[id];
-  const struct zcp_node_config *nc = &node->cfg.nodes[id];
+  const struct zcp__node_config *nc = &node->cfg.nodes[id];
   const Zcpool__RegionInfo *ri = NULL;
   for (size_t i = 0; ch != NULL && i < ch->n_regions; i++)
     if (ch->regions[i]->owner == (uint32_t)id) ri = ch->regions[i];
@@ -539,7 +539,7 @@ static uint64_t fresh_epoch(void) {
  * removed first; a file device (a DAX device, a BAR) is opened as it is. */
 static zcp_status_t create_device(struct zcp_node *node, bool *fresh,
                                   struct zcp_error *err) {
-  const struct zcp_node_config *nc = &node->cfg.nodes[node->id];
+  const struct zcp__node_config *nc = &node->cfg.nodes[node->id];
   struct zcp_device_options o;
   zcp_device_options_init(&o);
   o.size = nc->size;
@@ -561,7 +561,7 @@ static zcp_status_t create_device(struct zcp_node *node, bool *fresh,
 }
 
 static zcp_status_t open_region(struct zcp_node *node, struct zcp_error *err) {
-  const struct zcp_node_config *nc = &node->cfg.nodes[node->id];
+  const struct zcp__node_config *nc = &node->cfg.nodes[node->id];
   bool fresh = false;
   ZCP_RETURN_NOT_OK(create_device(node, &fresh, err));
   struct zcp_region_info info = {node->cfg.cluster_id, (uint32_t)node->id, node->epoch,
@@ -583,7 +583,7 @@ static zcp_status_t open_region(struct zcp_node *node, struct zcp_error *err) {
 
 static zcp_status_t start_rpc(struct zcp_node *node, struct zcp_error *err) {
   const struct zcp_config *c = &node->cfg;
-  const struct zcp_node_config *nc = &c->nodes[node->id];
+  const struct zcp__node_config *nc = &c->nodes[node->id];
   zcpool__region_info__init(&node->region_msg);
   node->region_msg.owner = (uint32_t)node->id;
   node->region_msg.epoch = node->epoch;
@@ -644,10 +644,15 @@ static zcp_status_t start_rpc(struct zcp_node *node, struct zcp_error *err) {
 
 zcp_status_t zcp_node_open(const struct zcp_config *cfg, int32_t id,
                            struct zcp_node **out, struct zcp_error *err) {
-  *out = NULL;
+  if (out != NULL) *out = NULL;
+  if (cfg == NULL || out == NULL)
+    return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "zcp_node_open: %s is NULL",
+                         cfg == NULL ? "the config" : "out");
+  const char *where = cfg->path[0] != '\0' ? cfg->path : "config";
+  ZCP_RETURN_NOT_OK(zcp__config_check(cfg, where, 0, NULL, err));
   if (id < 0 || id >= cfg->n_nodes)
-    return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "%s: no node %d (nodes 0..%d)",
-                         cfg->path, (int)id, (int)cfg->n_nodes - 1);
+    return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "%s: no node %d (nodes 0..%d)", where,
+                         (int)id, (int)cfg->n_nodes - 1);
   struct zcp_node *node = calloc(1, sizeof *node);
   if (node == NULL) return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "node %d", (int)id);
   node->cfg = *cfg;
@@ -663,7 +668,7 @@ zcp_status_t zcp_node_open(const struct zcp_config *cfg, int32_t id,
   pthread_cond_init(&node->cv, &ca);
   pthread_condattr_destroy(&ca);
   zcp_status_t st = ZCP_OK;
-  if (cfg->auth) st = zcp_cluster_key_load(cfg->key_file, node->key, err);
+  if (cfg->auth) st = zcp_cluster_key_load(cfg->key_path, node->key, err);
   int64_t total = 0;
   for (int i = 0; i < cfg->n_nodes; i++) {
     node->slot[i] = total;
@@ -678,7 +683,7 @@ zcp_status_t zcp_node_open(const struct zcp_config *cfg, int32_t id,
    * queued already). */
   if (st == ZCP_OK) st = zcp__sync_start(node, err);
   if (st != ZCP_OK) {
-    zcp_error_prefix(err, st, "node %d of %s: ", (int)id, cfg->path);
+    zcp_error_prefix(err, st, "node %d of %s: ", (int)id, where);
     zcp_node_close(node);
     return st;
   }
