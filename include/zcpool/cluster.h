@@ -387,12 +387,6 @@ ZCP_CHECK_RESULT zcp_status_t zcp_node_lease_release(struct zcp_node *node,
 /* ---- status --------------------------------------------------------------------------
  */
 
-struct zcp_node_peer_status {
-  bool up;
-  uint64_t epoch; /* the peer's epoch when last seen */
-  bool region_mapped;
-};
-
 struct zcp_node_status {
   int32_t id;
   uint64_t epoch;
@@ -413,10 +407,21 @@ struct zcp_node_status {
    * every peer connection in both roles (calls this node made, calls it served). Summed
    * over all nodes, bytes_sent is every byte that crossed the control connections. */
   int64_t bytes_sent, bytes_received;
-  struct zcp_node_peer_status peers[ZCP_CLUSTER_MAX_NODES];
 };
 
 void zcp_node_status(struct zcp_node *node, struct zcp_node_status *out);
+
+/* How this node sees one peer (itself: up, its own epoch, mapped). */
+struct zcp_node_peer_status {
+  bool up;            /* connected, authenticated and its region mapped */
+  uint64_t epoch;     /* the peer's epoch when last seen (0: never) */
+  bool region_mapped; /* a mapping of its region is in place (also while it is down) */
+  char why[200];      /* why it is not up ("" when up) */
+};
+/* The state of peer as this node sees it. ZCP_NOT_FOUND for an id outside 0..n-1. */
+ZCP_CHECK_RESULT zcp_status_t zcp_node_peer_status(struct zcp_node *node, int32_t peer,
+                                                   struct zcp_node_peer_status *out,
+                                                   struct zcp_error *err);
 
 #ifdef __cplusplus
 }

@@ -450,9 +450,9 @@ static void node_command(struct zcp_node *node, const char *line, char *out, siz
     cmd_hammer(node, a, b, out, cap);
   } else if (sscanf(line, "waitpeer %d %d %d", &a, &b, &c) == 3) {
     zcp_status_t st = zcp_node_wait_peer(node, a, b != 0, c, &err);
-    struct zcp_node_status s;
-    zcp_node_status(node, &s);
-    snprintf(out, cap, "st %d %llu %s", (int)st, (unsigned long long)s.peers[a].epoch,
+    struct zcp_node_peer_status s = {0};
+    if (zcp_node_peer_status(node, a, &s, NULL) != ZCP_OK) s.epoch = 0;
+    snprintf(out, cap, "st %d %llu %s", (int)st, (unsigned long long)s.epoch,
              st ? err.message : "");
   } else if (zcp_test_share_cmd(node, line, out, cap)) {
     /* sharing, leases, huge tables: zcp_share_cmds.c */

@@ -815,17 +815,35 @@ void zcp_node_status(struct zcp_node *node, struct zcp_node_status *out) {
     out->bytes_received += atomic_load(&pc->bytes_in);
   }
   pthread_mutex_lock(&node->mu);
-  for (int i = 0; i < node->cfg.n_nodes; i++) {
-    if (i == node->id) {
-      out->peers[i].up = true;
-      out->peers[i].epoch = node->epoch;
-      out->peers[i].region_mapped = true;
-      continue;
-    }
-    out->peers[i].up = peer_up_locked(node, i);
-    out->peers[i].epoch = node->peers[i].epoch;
-    out->peers[i].region_mapped = node->peers[i].region != NULL;
-    out->peers_up += out->peers[i].up;
-  }
+  for (int i = 0; i < node->cfg.n_nodes; i++)
+    if (i != node->id) out->peers_up += peer_up_locked(node, i);
   pthread_mutex_unlock(&node->mu);
+}
+
+zcp_status_t zcp_node_peer_status(struct zcp_node *node, int32_t peer,
+                                  struct zcp_node_peer_status *out,
+                                  struct zcp_error *err) {
+  if (node == NULL || out == NULL)
+    return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "zcp_node_peer_status: %s is NULL",
+                         node == NULL ? "the node" : "out");
+  memset(out, 0, sizeof *out);
+  if (peer < 0 || peer >= node->cfg.n_nodes)
+    return zcp_error_set(err, ZCP_NOT_FOUND, "node %d: no node %d in cluster %s (0..%d)",
+                         (int)node->id, (int)peer, node->cfg.name,
+                         (int)node->cfg.n_nodes - 1);
+  if (peer == node->id) {
+    *out = (struct zcp_node_peer_status){.up = true, .epoch = node->epoch,
+                                         .region_mapped = true};
+    return ZCP_OK;
+  }
+  pthread_mutex_lock(&node->mu);
+  const struct zcp__peer *p = &node->peers[peer];
+  out->up = peer_up_locked(node, peer);
+  out->epoch = p->epoch;
+  out->region_mapped = p->region != NULL;
+  if (!out->up)
+    snprintf(out->why, sizeof out->why, "%s",
+             p->why[0] != '\0' ? p->why : "its connection is not up");
+  pthread_mutex_unlock(&node->mu);
+  return ZCP_OK;
 }

@@ -123,6 +123,16 @@ Test(node, absent_peers_give_typed_errors_and_bounded_waits) {
   cr_assert_eq(zcp_node_ping(node, 0, 0, &err), ZCP_INVALID_ARGUMENT, "not a peer");
   cr_assert_eq(zcp_node_barrier(node, 300, &err), ZCP_PEER_DOWN);
   cr_assert_eq(zcp_node_wait_peer(node, 1, true, 100, &err), ZCP_TIMEOUT);
+  /* Each peer says why it is down; ids outside the cluster are not found. */
+  struct zcp_node_peer_status ps;
+  cr_assert_eq(zcp_node_peer_status(node, 2, &ps, &err), ZCP_OK, "%s", err.message);
+  cr_assert(!ps.up && !ps.region_mapped && ps.epoch == 0);
+  cr_assert(ps.why[0] != '\0', "no reason given");
+  cr_assert_eq(zcp_node_peer_status(node, 3, &ps, &err), ZCP_NOT_FOUND);
+  cr_assert(strstr(err.message, "no node 3") != NULL, "%s", err.message);
+  cr_assert_eq(zcp_node_peer_status(node, -1, &ps, &err), ZCP_NOT_FOUND);
+  cr_assert_eq(zcp_node_peer_status(node, 1, NULL, &err), ZCP_INVALID_ARGUMENT);
+  cr_assert_eq(zcp_node_peer_status(NULL, 1, &ps, &err), ZCP_INVALID_ARGUMENT);
 }
 
 Test(node, local_pool_state_word_and_status) {
@@ -142,7 +152,9 @@ Test(node, local_pool_state_word_and_status) {
   cr_assert_eq(st.live_blocks, 1);
   cr_assert_eq(st.bytes_used, 1024);
   cr_assert_eq(st.epoch, zcp_node_epoch(node));
-  cr_assert(st.peers[0].up && st.peers[0].region_mapped);
+  struct zcp_node_peer_status ps;
+  cr_assert_eq(zcp_node_peer_status(node, 0, &ps, &err), ZCP_OK, "%s", err.message);
+  cr_assert(ps.up && ps.region_mapped && ps.epoch == st.epoch && ps.why[0] == '\0');
   local->free(local, p, 1000);
   zcp_node_set_state(node, 0x5, 0xf);
   cr_assert_eq(zcp_node_get_state(node), 0x5u);
