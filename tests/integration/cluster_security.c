@@ -23,9 +23,10 @@ static uint8_t key[ZCP_KEY_SIZE];
 static struct zcp__rpc_client *good;
 
 static void setup(void) {
-  zcp_test_cluster_write(&tc, 2, false, false, false,
-                         "max_frame = 64K\nmax_outstanding = 4\n"
-                         "quota = 1M\n");
+  zcp_test_cluster_write(
+      &tc, 2, false, false, false,
+      &(struct zcp_test_keys){
+          .max_frame = 64 << 10, .max_outstanding = 4, .quota = 1 << 20});
   struct zcp_error err = {0};
   cr_assert_eq(zcp_config_load(tc.config, &cfg, &err), ZCP_OK, "%s", err.message);
   cr_assert_eq(zcp_config_get_node(cfg, 0, &node0, &err), ZCP_OK, "%s", err.message);
