@@ -20,7 +20,8 @@
  *   size = 64M
  *   coherence = coherent                     ; or noncoherent
  *
- * Node ids run 0..N-1. Every error names the file, the line and the key.
+ * Node ids run 0..N-1. Every error names the file, the line and the key. Programs that
+ * write such a file build it with zcp_config_new and the setters below.
  *
  * A node (struct zcp_node) is one member of the cluster in this process: it reserves
  * the window, creates and maps its own region (a fresh epoch each time it opens), starts
@@ -87,7 +88,9 @@ ZCP_CHECK_RESULT zcp_status_t zcp_config_new(struct zcp_config **out,
 /* [cluster] keys, as the file spells them. name: 1..63 bytes; id: non-zero; window_base:
  * 2 MiB-aligned; key_file: a path, relative to the config file's directory (NULL: none,
  * for auth off); the *_ms keys: > 0; max_frame: 1K..1G; max_outstanding: 1..4096;
- * quota: bytes per peer, 0 unlimited. */
+ * quota: bytes per peer, 0 unlimited. A string (here and in zcp_config_add_node) is at
+ * most 180 bytes, so that its line fits the reader's 200, and holds no control
+ * character, no blank at either end and no " ;" (a comment in the file). */
 ZCP_CHECK_RESULT zcp_status_t zcp_config_set_name(struct zcp_config *cfg,
                                                   const char *name,
                                                   struct zcp_error *err);
