@@ -76,6 +76,11 @@ static int echo_once(int in_fd, int out_fd, void *ctx) {
 Test(proc, a_forked_child_keeps_only_its_own_pipes) {
   int extra[2];
   cr_assert_eq(pipe(extra), 0);
+  /* Above the child's own 3 and 4, whatever this process has open. */
+  int high = fcntl(extra[1], F_DUPFD, 50);
+  cr_assert_geq(high, 50);
+  close(extra[1]);
+  extra[1] = high;
   struct zcp_proc p;
   struct zcp_error err = {0};
   cr_assert_eq(zcp_proc_fork(&p, echo_once, &extra[1], &err), ZCP_OK, "%s", err.message);
