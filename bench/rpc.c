@@ -7,7 +7,8 @@
  * 3. A barrier across 4 nodes (zcp_node_barrier: every node asks all others in parallel).
  *
  * The thesis measured 3.23 ms for an empty gRPC call and 4.99 ms for a remote malloc
- * (§4.3-4.4); they are printed next to ours. Nodes are forked before any thread starts.
+ * (§4.3-4.4); they are printed next to ours. The clusters are local clusters of the
+ * harness (src/tools/local); nodes are forked before any thread starts.
  *
  * Usage: bench_rpc [quick]. CSV rows go to <results>/rpc.csv. */
 #define _GNU_SOURCE 1
@@ -17,86 +18,82 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "bench.h"
+#include "local.h"
 #include "rpc/rpc.h"
 #include "zcpool/cluster.h"
 
 #define THESIS_EMPTY_CALL_MS 3.23
 #define THESIS_REMOTE_MALLOC_MS 4.99
 
-static char dir[128];
-static pid_t children[8];
-static int n_children;
+static struct zcp_local *clusters[2]; /* Unix sockets, TCP loopback */
 
 static void die(const char *what, const struct zcp_error *err) {
   fprintf(stderr, "bench_rpc: %s: %s\n", what,
           err != NULL ? err->message : strerror(errno));
-  for (int i = 0; i < n_children; i++) kill(children[i], SIGKILL);
+  for (int i = 0; i < 2; i++) zcp_local_close(clusters[i]); /* kills their nodes */
+  zcp_proc_kill_all();                                      /* the echo server */
   exit(1);
 }
 
-/* A cluster of n nodes on one transport; returns the config path. */
-static void write_config(const char *name, int n, bool tcp, uint64_t base, char *path,
-                         size_t cap) {
-  snprintf(path, cap, "%s/%s.ini", dir, name);
-  FILE *f = fopen(path, "w");
-  if (f == NULL) die("config", NULL);
-  fprintf(f, "[cluster]\nname = %s\nid = 0x%x\nwindow_base = %#llx\nkey_file = key\n",
-          name, 0xbe00 + (int)getpid() % 256, (unsigned long long)base);
+/* A cluster of n nodes on one transport, its config written. */
+static struct zcp_local *make_cluster(int which, const char *name, int n, bool tcp,
+                                      uint64_t base) {
+  struct zcp_error err = {0};
+  if (zcp_local_open(name, &clusters[which], &err) != ZCP_OK) die("cluster", &err);
+  struct zcp_local *lc = clusters[which];
+  if (zcp_config_set_window_base(zcp_local_config(lc), base, &err) != ZCP_OK)
+    die("config", &err);
   for (int i = 0; i < n; i++) {
-    if (tcp)
-      fprintf(f, "[node.%d]\naddress = tcp://127.0.0.1:%d\n", i,
-              31000 + (int)getpid() % 1000 * 8 + i);
-    else
-      fprintf(f, "[node.%d]\naddress = unix:%s/%s-%d.sock\n", i, dir, name, i);
-    fprintf(f, "device = shm:zcp-bench-%d-%s-%d\nsize = 16M\n", (int)getpid(), name, i);
+    char address[64];
+    snprintf(address, sizeof address, "tcp://127.0.0.1:%d",
+             31000 + (int)getpid() % 1000 * 8 + i);
+    if (zcp_local_add_node(lc, tcp ? address : NULL, 16 << 20, ZCP_COHERENT, &err) !=
+        ZCP_OK)
+      die("config", &err);
   }
-  fclose(f);
+  if (zcp_local_write(lc, &err) != ZCP_OK) die("config", &err);
+  return lc;
 }
 
 /* A node in a child process: serves, runs `rounds` barriers on 'b', leaves on 'q'. */
-static void spawn_node(const char *config, int id, int rounds, int *cmd_fd) {
-  int p[2];
-  if (pipe(p) != 0) die("pipe", NULL);
-  pid_t pid = fork();
-  if (pid < 0) die("fork", NULL);
-  if (pid == 0) {
-    close(p[1]);
-    struct zcp_config cfg;
-    struct zcp_error err = {0};
-    struct zcp_node *node = NULL;
-    if (zcp_config_load(config, &cfg, &err) != ZCP_OK ||
-        zcp_node_open(&cfg, id, &node, &err) != ZCP_OK ||
-        zcp_node_wait_online(node, 20000, &err) != ZCP_OK) {
-      fprintf(stderr, "bench_rpc: node %d: %s\n", id, err.message);
-      _exit(1);
-    }
-    char c;
-    while (read(p[0], &c, 1) == 1 && c != 'q') {
-      for (int r = 0; r < rounds; r++)
-        if (zcp_node_barrier(node, 20000, &err) != ZCP_OK) {
-          fprintf(stderr, "bench_rpc: node %d: %s\n", id, err.message);
-          _exit(1);
-        }
-    }
-    zcp_node_close(node);
-    _exit(0);
+static int node_main(struct zcp_local *lc, int32_t id, int in_fd, int out_fd, void *ctx) {
+  int rounds = *(const int *)ctx;
+  struct zcp_error err = {0};
+  struct zcp_node *node = NULL;
+  if (zcp_node_open(zcp_local_config(lc), id, &node, &err) != ZCP_OK ||
+      zcp_node_wait_online(node, 20000, &err) != ZCP_OK) {
+    fprintf(stderr, "bench_rpc: node %d: %s\n", (int)id, err.message);
+    return 1;
   }
-  close(p[0]);
-  children[n_children++] = pid;
-  *cmd_fd = p[1];
+  char c;
+  while (read(in_fd, &c, 1) == 1 && c != 'q') {
+    for (int r = 0; r < rounds; r++)
+      if (zcp_node_barrier(node, 20000, &err) != ZCP_OK) {
+        fprintf(stderr, "bench_rpc: node %d: %s\n", (int)id, err.message);
+        return 1;
+      }
+  }
+  zcp_node_close(node);
+  return 0;
 }
 
-static void reap_all(void) {
-  for (int i = 0; i < n_children; i++) {
-    int st;
-    waitpid(children[i], &st, 0);
-  }
-  n_children = 0;
+static void spawn_node(struct zcp_local *lc, int id, int *rounds) {
+  struct zcp_error err = {0};
+  if (zcp_local_fork(lc, id, node_main, rounds, &err) != ZCP_OK) die("fork", &err);
+}
+
+static void command(struct zcp_local *lc, int id, char c) {
+  if (!zcp_proc_write_byte(zcp_local_proc(lc, id), c)) die("command", NULL);
+}
+
+/* Tells nodes 1..n-1 to leave and reaps them. */
+static void stop_nodes(struct zcp_local *lc, int n) {
+  for (int i = 1; i < n; i++) command(lc, i, 'q');
+  for (int i = 1; i < n; i++)
+    if (zcp_local_wait(lc, i, 20000) != 0) die("a node did not leave cleanly", NULL);
 }
 
 struct stats {
@@ -113,23 +110,35 @@ static struct stats summarize(double *ns, int n) {
 /* ---- raw socket ping-pong -----------------------------------------------------------
  */
 
-static void echo_server(int lfd, size_t size) {
+struct echo {
+  const char *address;
+  size_t size;
+};
+
+/* The raw server: listens, says 'r', echoes frames of e->size bytes until the client
+ * goes. */
+static int echo_main(int in_fd, int out_fd, void *ctx) {
+  const struct echo *e = ctx;
+  int lfd = -1;
+  if (zcp__sock_listen(e->address, &lfd, NULL) != ZCP_OK) return 1;
+  if (write(out_fd, "r", 1) != 1) return 1;
   int fd = accept(lfd, NULL, NULL);
-  if (fd < 0) _exit(1);
+  if (fd < 0) return 1;
   uint8_t buf[4096];
   for (;;) {
-    if (zcp__sock_read_all(fd, buf, size, 60000) != 1) _exit(0);
-    if (zcp__sock_write_all(fd, buf, size, 60000) != 0) _exit(0);
+    if (zcp__sock_read_all(fd, buf, e->size, 60000) != 1) return 0;
+    if (zcp__sock_write_all(fd, buf, e->size, 60000) != 0) return 0;
   }
 }
 
 static struct stats raw_pingpong(const char *address, size_t size, int iters) {
-  int lfd = -1, fd = -1;
+  int fd = -1;
   struct zcp_error err = {0};
-  if (zcp__sock_listen(address, &lfd, &err) != ZCP_OK) die("listen", &err);
-  pid_t pid = fork();
-  if (pid == 0) echo_server(lfd, size);
-  close(lfd);
+  struct echo e = {address, size};
+  struct zcp_proc server;
+  char ready = 0;
+  if (zcp_proc_fork(&server, echo_main, &e, &err) != ZCP_OK) die("fork", &err);
+  if (!zcp_proc_read_byte(&server, &ready, 5000) || ready != 'r') die("listen", NULL);
   if (zcp__sock_connect(address, 5000, &fd, &err) != ZCP_OK) die("connect", &err);
   uint8_t buf[4096] = {0};
   double *ns = malloc(sizeof(double) * (size_t)iters);
@@ -141,7 +150,7 @@ static struct stats raw_pingpong(const char *address, size_t size, int iters) {
     if (i >= 0) ns[i] = (double)(zcp_bench_now_ns() - t0);
   }
   close(fd);
-  waitpid(pid, NULL, 0);
+  if (zcp_proc_wait(&server, 5000) != 0) die("the echo server", NULL);
   if (strncmp(address, "unix:", 5) == 0) unlink(address + 5);
   struct stats s = summarize(ns, iters);
   free(ns);
@@ -185,30 +194,22 @@ int main(int argc, char **argv) {
   int mallocs = quick ? 1000 : 10000;
   int rounds = quick ? 200 : 2000;
   signal(SIGPIPE, SIG_IGN);
-  snprintf(dir, sizeof dir, "/tmp/zcp-bench-rpc-%d", (int)getpid());
-  mkdir(dir, 0700);
-  char key[192], unix_cfg[192], tcp_cfg[192];
-  snprintf(key, sizeof key, "%s/key", dir);
   struct zcp_error err = {0};
-  if (zcp_cluster_key_create(key, &err) != ZCP_OK) die("key", &err);
-  write_config("unix", 4, false, 0x500000000000ull, unix_cfg, sizeof unix_cfg);
-  write_config("tcp", 2, true, 0x510000000000ull, tcp_cfg, sizeof tcp_cfg);
+  struct zcp_local *unix_lc = make_cluster(0, "rpc-unix", 4, false, 0x500000000000ull);
+  struct zcp_local *tcp_lc = make_cluster(1, "rpc-tcp", 2, true, 0x510000000000ull);
   size_t frame = ping_frame_size();
 
   /* Baselines first, before any thread exists in this process. */
   char raw_unix[256], raw_tcp[64];
-  snprintf(raw_unix, sizeof raw_unix, "unix:%s/raw.sock", dir);
+  snprintf(raw_unix, sizeof raw_unix, "unix:%s/raw.sock", zcp_local_dir(unix_lc));
   snprintf(raw_tcp, sizeof raw_tcp, "tcp://127.0.0.1:%d", 39000 + (int)getpid() % 1000);
   struct stats raw_u = raw_pingpong(raw_unix, frame, iters);
   struct stats raw_t = raw_pingpong(raw_tcp, frame, iters);
 
   /* Cluster over Unix sockets: nodes 1..3 in children, node 0 here. */
-  int cmd[4];
-  for (int i = 1; i < 4; i++) spawn_node(unix_cfg, i, rounds, &cmd[i]);
-  struct zcp_config cfg;
+  for (int i = 1; i < 4; i++) spawn_node(unix_lc, i, &rounds);
   struct zcp_node *node = NULL;
-  if (zcp_config_load(unix_cfg, &cfg, &err) != ZCP_OK ||
-      zcp_node_open(&cfg, 0, &node, &err) != ZCP_OK ||
+  if (zcp_node_open(zcp_local_config(unix_lc), 0, &node, &err) != ZCP_OK ||
       zcp_node_wait_online(node, 20000, &err) != ZCP_OK)
     die("unix cluster", &err);
   struct stats ping_u = rpc_pings(node, 1, iters);
@@ -221,25 +222,20 @@ int main(int argc, char **argv) {
     if (zcp_node_free(node, 1, p, &err) != ZCP_OK) die("remote free", &err);
   }
   struct stats malloc_u = summarize(ns, mallocs);
-  for (int i = 1; i < 4; i++)
-    if (write(cmd[i], "b", 1) != 1) die("command", NULL);
+  for (int i = 1; i < 4; i++) command(unix_lc, i, 'b');
   for (int r = 0; r < rounds; r++) {
     int64_t t0 = zcp_bench_now_ns();
     if (zcp_node_barrier(node, 20000, &err) != ZCP_OK) die("barrier", &err);
     ns[r] = (double)(zcp_bench_now_ns() - t0);
   }
   struct stats barrier_u = summarize(ns, rounds);
-  for (int i = 1; i < 4; i++) {
-    if (write(cmd[i], "q", 1) != 1) die("command", NULL);
-    close(cmd[i]);
-  }
+  stop_nodes(unix_lc, 4);
   zcp_node_close(node);
-  reap_all();
 
   /* Two nodes over TCP loopback. */
-  spawn_node(tcp_cfg, 1, 0, &cmd[1]);
-  if (zcp_config_load(tcp_cfg, &cfg, &err) != ZCP_OK ||
-      zcp_node_open(&cfg, 0, &node, &err) != ZCP_OK ||
+  int no_rounds = 0;
+  spawn_node(tcp_lc, 1, &no_rounds);
+  if (zcp_node_open(zcp_local_config(tcp_lc), 0, &node, &err) != ZCP_OK ||
       zcp_node_wait_online(node, 20000, &err) != ZCP_OK)
     die("tcp cluster", &err);
   struct stats ping_t = rpc_pings(node, 1, iters);
@@ -251,10 +247,8 @@ int main(int argc, char **argv) {
     if (zcp_node_free(node, 1, p, &err) != ZCP_OK) die("remote free", &err);
   }
   struct stats malloc_t = summarize(ns, mallocs);
-  if (write(cmd[1], "q", 1) != 1) die("command", NULL);
-  close(cmd[1]);
+  stop_nodes(tcp_lc, 2);
   zcp_node_close(node);
-  reap_all();
   free(ns);
 
   printf("control plane round trips (frame of %zu bytes, %d calls, authenticated)\n",
@@ -297,9 +291,9 @@ int main(int argc, char **argv) {
             barrier_u.p99_us);
     fclose(csv);
   }
-  unlink(key);
-  unlink(unix_cfg);
-  unlink(tcp_cfg);
-  rmdir(dir);
+  for (int i = 0; i < 2; i++) {
+    zcp_local_close(clusters[i]);
+    clusters[i] = NULL;
+  }
   return 0;
 }

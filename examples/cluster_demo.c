@@ -7,9 +7,10 @@
  * packages (see README).
  *
  * What happens:
- *   1. This process writes a 3-node cluster (config file, key, Unix sockets,
- *      shared-memory regions) into a fresh temporary directory and forks one process
- *      per node.
+ *   1. This process makes a 3-node local cluster (src/tools/local: a fresh temporary
+ *      directory with the key, the config file written with the config builder, Unix
+ *      sockets, shared-memory regions) and forks one process per node, which reads the
+ *      config file as a node on another host would.
  *   2. Every node builds its chunk of the huge table "demo" (rows [i*R, (i+1)*R)):
  *      nodes 0 and 1 in their own region, node 2 in node 0's region through a remote
  *      pool.
@@ -31,10 +32,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "local.h"
 #include "zcpool/zcpool.h"
 
 #define N_NODES 3
@@ -278,7 +279,7 @@ done:
  * barrier, so the steps' times and bytes do not overlap. */
 static int run_node(const char *config_path, int id, int64_t rows, struct report *rep) {
   struct zcp_error err = {0};
-  struct zcp_config cfg;
+  struct zcp_config *cfg = NULL;
   struct zcp_node *node = NULL;
   struct zcp_table *table = NULL;
   struct ArrowSchema schema = {0};
@@ -301,7 +302,9 @@ static int run_node(const char *config_path, int id, int64_t rows, struct report
   } while (0)
 
   CHECK(zcp_config_load(config_path, &cfg, &err), "config");
-  CHECK(zcp_node_open(&cfg, id, &node, &err), "open");
+  CHECK(zcp_node_open(cfg, id, &node, &err), "open");
+  zcp_config_free(cfg); /* the node keeps its own copy */
+  cfg = NULL;
   CHECK(zcp_node_wait_online(node, WAIT_MS, &err), "waiting for the other nodes");
   printf("node %d: online, pid %d\n", id, (int)getpid());
   CHECK(make_schema(&schema, &err), "schema");
@@ -412,6 +415,7 @@ static int run_node(const char *config_path, int id, int64_t rows, struct report
 
 fail:
   fprintf(stderr, "node %d: %s: %s\n", id, what, err.message[0] ? err.message : "failed");
+  zcp_config_free(cfg);
   if (chunk.release != NULL) chunk.release(&chunk);
   zcp_table_release(table);
   if (schema.release != NULL) zcp_schema_release(&schema);
@@ -424,16 +428,12 @@ fail:
 /* ---- the parent: cluster files, node processes, summary ------------------------------
  */
 
-struct cluster {
-  char dir[64], config[96], key[96];
-  char shm[N_NODES][64];
-};
-
 static volatile sig_atomic_t g_stop; /* SIGINT/SIGTERM: kill the nodes, clean up */
 static void on_signal(int sig) {
   g_stop = sig;
 }
 
+/* The cluster: its config built key by key and written into the cluster's directory. */
 /* The test suite's emulator switch (DESIGN §9): ZCP_EMULATE_NONCOHERENT=1, with the
  * policy from ZCP_EMULATE_POLICY=stale|random and the seed from ZCP_EMULATE_SEED as
  * `make test-emulated` sets them. The regions are then declared non-coherent and the
@@ -458,53 +458,30 @@ static int emulate_from_env(struct zcp_error *err) {
   return 1;
 }
 
-static int write_cluster(struct cluster *c, int64_t region_bytes, bool emulated,
-                         struct zcp_error *err) {
-  snprintf(c->dir, sizeof c->dir, "/tmp/zcpool-demo-XXXXXX");
-  if (mkdtemp(c->dir) == NULL) {
-    fprintf(stderr, "cluster_demo: cannot create a temporary directory: %s\n",
-            strerror(errno));
-    c->dir[0] = '\0';
-    return -1;
-  }
-  snprintf(c->config, sizeof c->config, "%s/demo.ini", c->dir);
-  snprintf(c->key, sizeof c->key, "%s/demo.key", c->dir);
-  if (zcp_cluster_key_create(c->key, err) != ZCP_OK) {
-    fprintf(stderr, "cluster_demo: %s\n", err->message);
-    return -1;
-  }
-  FILE *f = fopen(c->config, "w");
-  if (f == NULL) {
-    fprintf(stderr, "cluster_demo: cannot write %s: %s\n", c->config, strerror(errno));
-    return -1;
-  }
-  fprintf(f,
-          "[cluster]\nname = demo\nid = 0x%x\nkey_file = demo.key\n"
-          "heartbeat_ms = 500\ndown_after_ms = 5000\ncall_timeout_ms = 60000\n\n",
-          0xde0000 + (int)getpid());
-  for (int i = 0; i < N_NODES; i++) {
-    snprintf(c->shm[i], sizeof c->shm[i], "zcpool-demo-%d-%d", (int)getpid(), i);
-    fprintf(f, "[node.%d]\naddress = unix:%s/node%d.sock\ndevice = shm:%s\n", i, c->dir,
-            i, c->shm[i]);
-    fprintf(f, "size = %" PRId64 "M\ncoherence = %s\n\n", region_bytes >> 20,
-            emulated ? "noncoherent" : "coherent");
-  }
-  return fclose(f) == 0 ? 0 : -1;
+static zcp_status_t make_cluster(struct zcp_local **lc, int64_t region_bytes,
+                                 bool emulated, struct zcp_error *err) {
+  ZCP_RETURN_NOT_OK(zcp_local_open("demo", lc, err));
+  struct zcp_config *cfg = zcp_local_config(*lc);
+  ZCP_RETURN_NOT_OK(zcp_config_set_heartbeat_ms(cfg, 500, err));
+  ZCP_RETURN_NOT_OK(zcp_config_set_down_after_ms(cfg, 5000, err));
+  ZCP_RETURN_NOT_OK(zcp_config_set_call_timeout_ms(cfg, 60000, err));
+  /* Under the emulator (emulate_from_env) the regions are declared non-coherent, so
+   * every node maps them through it (DESIGN §9). */
+  for (int i = 0; i < N_NODES; i++)
+    ZCP_RETURN_NOT_OK(zcp_local_add_node(*lc, NULL, region_bytes,
+                                         emulated ? ZCP_NONCOHERENT : ZCP_COHERENT, err));
+  return zcp_local_write(*lc, err);
 }
 
-/* Removes what the nodes may have left (a killed node cannot remove its region). */
-static void remove_cluster(const struct cluster *c) {
-  if (c->dir[0] == '\0') return;
-  char path[160];
-  for (int i = 0; i < N_NODES; i++) {
-    snprintf(path, sizeof path, "/dev/shm/%s", c->shm[i]);
-    unlink(path);
-    snprintf(path, sizeof path, "%s/node%d.sock", c->dir, i);
-    unlink(path);
-  }
-  unlink(c->key);
-  unlink(c->config);
-  rmdir(c->dir);
+/* A node process: runs node id to the end and sends the parent its report. */
+static int node_process(struct zcp_local *lc, int32_t id, int in_fd, int out_fd,
+                        void *ctx) {
+  const int64_t *rows = ctx;
+  setvbuf(stdout, NULL, _IOLBF, 0); /* whole lines from each node */
+  struct report r = {0};
+  int code = run_node(zcp_local_config_path(lc), id, *rows, &r);
+  ssize_t n = write(out_fd, &r, sizeof r);
+  return n == (ssize_t)sizeof r ? code : 1;
 }
 
 static void print_time(double s) {
@@ -580,10 +557,8 @@ int main(int argc, char **argv) {
    * row each, with room to spare. */
   int64_t region_bytes = ((rows * 3 * 64 + (64 << 20)) >> 20) << 20;
   struct zcp_error err = {0};
-  struct cluster c = {0};
+  struct zcp_local *lc = NULL;
   int rc = 1;
-  pid_t pid[N_NODES] = {0};
-  int fd[N_NODES] = {-1, -1, -1};
   struct report rep[N_NODES];
   memset(rep, 0, sizeof rep);
   struct sigaction sa = {0};
@@ -593,48 +568,34 @@ int main(int argc, char **argv) {
 
   int emulated = emulate_from_env(&err);
   if (emulated < 0) goto out;
-  if (write_cluster(&c, region_bytes, emulated == 1, &err) != 0) goto out;
+  if (make_cluster(&lc, region_bytes, emulated == 1, &err) != ZCP_OK) {
+    fprintf(stderr, "cluster_demo: %s\n", err.message);
+    goto out;
+  }
+  struct zcp_config_node first;
+  if (zcp_config_get_node(zcp_local_config(lc), 0, &first, &err) != ZCP_OK) goto out;
   printf("zcpool cluster demo: %d node processes, %" PRId64
          " rows each, huge table \"%s\"%s\n",
          N_NODES, rows, TABLE, emulated ? " (non-coherent regions, emulated)" : "");
-  printf("cluster files in %s, regions shm:%s..%d of %" PRId64 " MiB\n\n", c.dir,
-         c.shm[0], N_NODES - 1, region_bytes >> 20);
+  printf("cluster files in %s, regions %s..%d of %" PRId64 " MiB\n\n", zcp_local_dir(lc),
+         first.device, N_NODES - 1, region_bytes >> 20);
   fflush(stdout);
 
   for (int i = 0; i < N_NODES; i++) {
-    int p[2];
-    if (pipe(p) != 0) {
-      perror("cluster_demo: pipe");
+    if (zcp_local_fork(lc, i, node_process, &rows, &err) != ZCP_OK) {
+      fprintf(stderr, "cluster_demo: node %d: %s\n", i, err.message);
       goto out;
     }
-    pid[i] = fork();
-    if (pid[i] < 0) {
-      perror("cluster_demo: fork");
-      close(p[0]);
-      close(p[1]);
-      goto out;
-    }
-    if (pid[i] == 0) {
-      signal(SIGINT, SIG_DFL);
-      signal(SIGTERM, SIG_DFL);
-      close(p[0]);
-      for (int j = 0; j < i; j++) close(fd[j]);
-      setvbuf(stdout, NULL, _IOLBF, 0); /* whole lines from each node */
-      struct report r = {0};
-      int code = run_node(c.config, i, rows, &r);
-      ssize_t n = write(p[1], &r, sizeof r);
-      _exit(n == (ssize_t)sizeof r ? code : 1);
-    }
-    close(p[1]);
-    fd[i] = p[0];
   }
 
   /* Collect every node's report, bounded by DEADLINE_S. */
-  bool got[N_NODES] = {false};
+  bool got[N_NODES] = {false}, done[N_NODES] = {false};
   double deadline = now_s() + DEADLINE_S;
   for (int left = N_NODES; left > 0 && !g_stop;) {
     struct pollfd pf[N_NODES];
-    for (int i = 0; i < N_NODES; i++) pf[i] = (struct pollfd){fd[i], POLLIN, 0};
+    for (int i = 0; i < N_NODES; i++)
+      pf[i] =
+          (struct pollfd){done[i] ? -1 : zcp_local_proc(lc, i)->from_child, POLLIN, 0};
     int ms = (int)((deadline - now_s()) * 1000);
     if (ms <= 0) {
       fprintf(stderr, "cluster_demo: the nodes did not finish within %d s\n", DEADLINE_S);
@@ -642,10 +603,10 @@ int main(int argc, char **argv) {
     }
     if (poll(pf, N_NODES, ms) < 0 && errno != EINTR) break;
     for (int i = 0; i < N_NODES; i++) {
-      if (fd[i] < 0 || !(pf[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-      got[i] = read(fd[i], &rep[i], sizeof rep[i]) == (ssize_t)sizeof rep[i];
-      close(fd[i]);
-      fd[i] = -1;
+      if (done[i] || !(pf[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      got[i] =
+          zcp_proc_read_exact(zcp_local_proc(lc, i), &rep[i], sizeof rep[i], 1000) == 1;
+      done[i] = true;
       left--;
     }
   }
@@ -653,12 +614,10 @@ int main(int argc, char **argv) {
 
   bool ok = true;
   for (int i = 0; i < N_NODES; i++) {
-    if (fd[i] >= 0) kill(pid[i], SIGKILL); /* no report in time */
-    int status = 0;
-    while (waitpid(pid[i], &status, 0) < 0 && errno == EINTR) {
-    }
-    pid[i] = 0;
-    if (!got[i] || !rep[i].ok || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    /* No report in time: killed. Otherwise the node is closing and exits shortly. */
+    if (!got[i]) zcp_proc_kill(zcp_local_proc(lc, i));
+    int code = got[i] ? zcp_local_wait(lc, i, 30000) : -1;
+    if (!got[i] || !rep[i].ok || code != 0) {
       fprintf(stderr, "cluster_demo: node %d failed\n", i);
       ok = false;
     }
@@ -667,13 +626,6 @@ int main(int argc, char **argv) {
   rc = ok ? 0 : 1;
 
 out:
-  for (int i = 0; i < N_NODES; i++) {
-    if (pid[i] > 0) {
-      kill(pid[i], SIGKILL);
-      waitpid(pid[i], NULL, 0);
-    }
-    if (fd[i] >= 0) close(fd[i]);
-  }
-  remove_cluster(&c);
+  zcp_local_close(lc); /* kills what still runs, removes regions, sockets and files */
   return rc;
 }

@@ -4,18 +4,12 @@
 
 #include <errno.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "bench.h"
-#include "zcpool/fabric.h"
 
 int zcp_bench_msg_read(int fd, struct zcp_bench_msg *m, int timeout_ms) {
   uint8_t *p = (uint8_t *)m;
@@ -61,47 +55,50 @@ double zcp_bench_load(void) {
   return getloadavg(l, 1) == 1 ? l[0] : -1;
 }
 
-static void write_config(struct zcp_bench_cluster *c, const char *name,
-                         const struct zcp_bench_cluster_options *o) {
-  FILE *f = fopen(c->config, "w");
-  if (f == NULL) return;
-  fprintf(
-      f,
-      "[cluster]\nname = %s\nid = 0x%x\nwindow_base = 0x520000000000\n"
-      "key_file = key\nprotocol = %s\ncall_timeout_ms = 120000\n",
-      name, 0xbe00 + (int)getpid() % 256,
-      o->protocol == ZCP_PROTOCOL_PREWRITE_FLUSH ? "prewrite-flush" : "invalidate");
-  if (o->max_frame > 0) fprintf(f, "max_frame = %lld\n", (long long)o->max_frame);
-  for (int i = 0; i < o->n_nodes; i++)
-    fprintf(f,
-            "[node.%d]\naddress = unix:%s/%d.sock\ndevice = shm:zcp-bench-%d-%s-%d\n"
-            "size = %lld\ncoherence = %s\n",
-            i, c->dir, i, (int)getpid(), name, i,
-            (long long)((o->region_size[i] + (2 << 20) - 1) / (2 << 20) * (2 << 20)),
-            o->noncoherent ? "noncoherent" : "coherent");
-  fclose(f);
-}
+struct child {
+  zcp_bench_child_fn fn;
+  void *ctx;
+};
 
-static void child_main(struct zcp_bench_cluster *c, int id, int in_fd, int out_fd,
-                       zcp_bench_child_fn fn, void *ctx) {
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
-  struct zcp_config cfg;
+/* A child node: opens its node from the cluster's config, waits for every other node,
+ * says it is ready and runs the benchmark's loop. */
+static int child_main(struct zcp_local *lc, int32_t id, int in_fd, int out_fd,
+                      void *ctx) {
+  const struct child *ch = ctx;
   struct zcp_error err = {0};
   struct zcp_node *node = NULL;
   struct zcp_bench_msg ready = {.op = 'r'};
-  if (zcp_config_load(c->config, &cfg, &err) != ZCP_OK ||
-      zcp_node_open(&cfg, id, &node, &err) != ZCP_OK ||
+  if (zcp_node_open(zcp_local_config(lc), id, &node, &err) != ZCP_OK ||
       zcp_node_wait_online(node, 60000, &err) != ZCP_OK) {
     ready.status = err.code != ZCP_OK ? err.code : ZCP_IO_ERROR;
-    snprintf(ready.text, sizeof ready.text, "node %d: %.140s", id, err.message);
+    snprintf(ready.text, sizeof ready.text, "node %d: %.140s", (int)id, err.message);
     zcp_bench_msg_write(out_fd, &ready);
     zcp_node_close(node);
-    _exit(1);
+    return 1;
   }
   zcp_bench_msg_write(out_fd, &ready);
-  fn(node, in_fd, out_fd, ctx);
+  if (ch->fn != NULL) ch->fn(node, in_fd, out_fd, ch->ctx);
   zcp_node_close(node);
-  _exit(0);
+  return 0;
+}
+
+/* Writes the cluster's config: regions rounded up to 2 MiB, a long call timeout (a
+ * remote Malloc of a GiB block clears it first). */
+static zcp_status_t configure(struct zcp_bench_cluster *c,
+                              const struct zcp_bench_cluster_options *o,
+                              struct zcp_error *err) {
+  struct zcp_config *cfg = zcp_local_config(c->lc);
+  ZCP_RETURN_NOT_OK(zcp_config_set_window_base(cfg, 0x520000000000ull, err));
+  ZCP_RETURN_NOT_OK(zcp_config_set_protocol(cfg, o->protocol, err));
+  ZCP_RETURN_NOT_OK(zcp_config_set_call_timeout_ms(cfg, 120000, err));
+  if (o->max_frame > 0)
+    ZCP_RETURN_NOT_OK(zcp_config_set_max_frame(cfg, o->max_frame, err));
+  for (int i = 0; i < o->n_nodes; i++) {
+    int64_t size = (o->region_size[i] + (2 << 20) - 1) / (2 << 20) * (2 << 20);
+    ZCP_RETURN_NOT_OK(zcp_local_add_node(
+        c->lc, NULL, size, o->noncoherent ? ZCP_NONCOHERENT : ZCP_COHERENT, err));
+  }
+  return zcp_local_write(c->lc, err);
 }
 
 bool zcp_bench_cluster_start(struct zcp_bench_cluster *c, const char *name,
@@ -109,60 +106,26 @@ bool zcp_bench_cluster_start(struct zcp_bench_cluster *c, const char *name,
                              zcp_bench_child_fn child, void *ctx) {
   memset(c, 0, sizeof *c);
   c->n = o->n_nodes;
-  for (int i = 0; i < c->n; i++) c->to[i] = c->from[i] = -1;
-  snprintf(c->dir, sizeof c->dir, "/tmp/zcp-bench-%s-%d", name, (int)getpid());
-  if (mkdir(c->dir, 0700) != 0 && errno != EEXIST) {
-    fprintf(stderr, "bench: cannot create %s: %s\n", c->dir, strerror(errno));
-    return false;
-  }
-  char key[192];
-  snprintf(key, sizeof key, "%s/key", c->dir);
-  snprintf(c->config, sizeof c->config, "%s/cluster.ini", c->dir);
+  char local_name[40];
+  snprintf(local_name, sizeof local_name, "bench-%s", name);
   struct zcp_error err = {0};
-  unlink(key);
-  if (zcp_cluster_key_create(key, &err) != ZCP_OK) {
-    fprintf(stderr, "bench: %s\n", err.message);
-    return false;
-  }
-  write_config(c, name, o);
-  fflush(stdout);
-  fflush(stderr);
-  for (int i = 1; i < c->n; i++) {
-    int down[2], up[2];
-    if (pipe(down) != 0 || pipe(up) != 0) {
-      perror("bench: pipe");
-      zcp_bench_cluster_stop(c);
-      return false;
-    }
-    pid_t pid = fork();
-    if (pid < 0) {
-      perror("bench: fork");
-      zcp_bench_cluster_stop(c);
-      return false;
-    }
-    if (pid == 0) {
-      close(down[1]);
-      close(up[0]);
-      for (int j = 1; j < i; j++) close(c->to[j]), close(c->from[j]);
-      child_main(c, i, down[0], up[1], child, ctx);
-    }
-    close(down[0]);
-    close(up[1]);
-    c->pid[i] = pid;
-    c->to[i] = down[1];
-    c->from[i] = up[0];
-  }
-  struct zcp_config cfg;
-  if (zcp_config_load(c->config, &cfg, &err) != ZCP_OK ||
-      zcp_node_open(&cfg, 0, &c->node, &err) != ZCP_OK ||
-      zcp_node_wait_online(c->node, 60000, &err) != ZCP_OK) {
-    fprintf(stderr, "bench: node 0: %s\n", err.message);
+  struct child ch = {child, ctx};
+  zcp_status_t st = zcp_local_open(local_name, &c->lc, &err);
+  if (st == ZCP_OK) st = configure(c, o, &err);
+  /* Each child runs on its own copy of ch, taken at the fork. */
+  for (int i = 1; i < c->n && st == ZCP_OK; i++)
+    st = zcp_local_fork(c->lc, i, child_main, &ch, &err);
+  if (st == ZCP_OK) st = zcp_node_open(zcp_local_config(c->lc), 0, &c->node, &err);
+  if (st == ZCP_OK) st = zcp_node_wait_online(c->node, 60000, &err);
+  if (st != ZCP_OK) {
+    fprintf(stderr, "bench: cluster %s: %s\n", name, err.message);
     zcp_bench_cluster_stop(c);
     return false;
   }
   for (int i = 1; i < c->n; i++) {
-    struct zcp_bench_msg m;
-    if (zcp_bench_msg_read(c->from[i], &m, 60000) != 1 || m.status != ZCP_OK) {
+    struct zcp_bench_msg m = {0};
+    if (zcp_bench_msg_read(zcp_local_proc(c->lc, i)->from_child, &m, 60000) != 1 ||
+        m.status != ZCP_OK) {
       fprintf(stderr, "bench: node %d did not come up%s%s\n", i, m.text[0] ? ": " : "",
               m.text);
       zcp_bench_cluster_stop(c);
@@ -174,57 +137,25 @@ bool zcp_bench_cluster_start(struct zcp_bench_cluster *c, const char *name,
 
 void zcp_bench_cluster_stop(struct zcp_bench_cluster *c) {
   struct zcp_bench_msg q = {.op = 'q'};
-  for (int i = 1; i < c->n; i++)
-    if (c->to[i] >= 0) zcp_bench_msg_write(c->to[i], &q);
+  for (int i = 1; i < c->n; i++) {
+    struct zcp_proc *p = zcp_local_proc(c->lc, i);
+    if (p != NULL && p->pid > 0) zcp_proc_write(p, &q, sizeof q);
+  }
   /* Children first: the parent's node holds nothing they need to close cleanly. */
-  for (int i = 1; i < c->n; i++) {
-    if (c->pid[i] <= 0) continue;
-    int64_t deadline = zcp_bench_now_ns() + 30 * 1000000000LL;
-    int st;
-    while (waitpid(c->pid[i], &st, WNOHANG) == 0) {
-      if (zcp_bench_now_ns() > deadline) {
-        kill(c->pid[i], SIGKILL);
-        waitpid(c->pid[i], &st, 0);
-        break;
-      }
-      struct timespec ts = {0, 5000000};
-      nanosleep(&ts, NULL);
-    }
-    c->pid[i] = 0;
-  }
-  for (int i = 1; i < c->n; i++) {
-    if (c->to[i] >= 0) close(c->to[i]);
-    if (c->from[i] >= 0) close(c->from[i]);
-    c->to[i] = c->from[i] = -1;
-  }
+  for (int i = 1; i < c->n; i++) zcp_local_wait(c->lc, i, 30000);
   zcp_node_close(c->node);
   c->node = NULL;
-  /* Regions of children that had to be killed. */
-  struct zcp_config cfg;
-  struct zcp_error err = {0};
-  if (zcp_config_load(c->config, &cfg, &err) == ZCP_OK)
-    for (int i = 0; i < cfg.n_nodes; i++) {
-      char path[300];
-      if (zcp_device_unlink(cfg.nodes[i].device, NULL) != ZCP_OK) {
-        /* already gone: the usual case */
-      }
-      snprintf(path, sizeof path, "%s/%d.sock", c->dir, i);
-      unlink(path);
-    }
-  char key[192];
-  snprintf(key, sizeof key, "%s/key", c->dir);
-  unlink(key);
-  unlink(c->config);
-  rmdir(c->dir);
+  zcp_local_close(c->lc); /* and the regions of children that had to be killed */
+  c->lc = NULL;
 }
 
 bool zcp_bench_send(struct zcp_bench_cluster *c, int i, const struct zcp_bench_msg *cmd) {
-  return zcp_bench_msg_write(c->to[i], cmd);
+  return zcp_proc_write(zcp_local_proc(c->lc, i), cmd, sizeof *cmd);
 }
 
 bool zcp_bench_answer(struct zcp_bench_cluster *c, int i, struct zcp_bench_msg *answer,
                       int timeout_ms) {
-  if (zcp_bench_msg_read(c->from[i], answer, timeout_ms) != 1) {
+  if (zcp_bench_msg_read(zcp_local_proc(c->lc, i)->from_child, answer, timeout_ms) != 1) {
     fprintf(stderr, "bench: node %d did not answer\n", i);
     return false;
   }

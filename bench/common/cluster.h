@@ -1,22 +1,24 @@
-/* A small cluster for the sharing benchmarks: node 0 in the benchmark process, nodes
- * 1..n-1 in forked child processes on Unix sockets and shm regions with pid-based names.
- * Each child opens its node, waits for the others and then runs the benchmark's command
- * loop; the parent talks to it over a pair of pipes with fixed-size messages.
+/* A small cluster for the sharing benchmarks, a local cluster of the harness
+ * (src/tools/local): node 0 in the benchmark process, nodes 1..n-1 in forked child
+ * processes on Unix sockets and shm regions named after the cluster's directory. Each
+ * child opens its node, waits for the others and then runs the benchmark's command
+ * loop; the parent talks to it over the harness's pipes with fixed-size messages.
  *
  * Children are forked before the parent opens its node (no thread exists yet), die with
- * the parent (PR_SET_PDEATHSIG), give up after a long silence on their command pipe, and
- * are reaped (killed after a timeout) by zcp_bench_cluster_stop.
+ * the parent, give up after a long silence on their command pipe, and are reaped
+ * (killed after a timeout) by zcp_bench_cluster_stop, which also removes the config,
+ * the key and any region left behind.
  *
- * A peer counts as down only after 30 s without an answer (the default is 1 s): an owner
- * that clears or flushes a GiB-sized block on this VM can be silent for longer than a
- * second, and a benchmark should measure that, not fail on it. */
+ * Peers are declared down after the default 1 s of silence: heartbeats are answered
+ * while a connection serves a long call, so an owner that clears or flushes a GiB-sized
+ * block is not taken for dead. */
 #ifndef ZCP_BENCH_CLUSTER_H
 #define ZCP_BENCH_CLUSTER_H
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <sys/types.h>
 
+#include "local.h"
 #include "zcpool/cluster.h"
 
 #define ZCP_BENCH_MAX_NODES 8
@@ -33,12 +35,8 @@ struct zcp_bench_msg {
 };
 
 struct zcp_bench_cluster {
-  char dir[128];
-  char config[192];
+  struct zcp_local *lc;
   int n;
-  int64_t sizes[ZCP_BENCH_MAX_NODES];
-  pid_t pid[ZCP_BENCH_MAX_NODES];
-  int to[ZCP_BENCH_MAX_NODES], from[ZCP_BENCH_MAX_NODES];
   struct zcp_node *node; /* node 0, in this process */
 };
 
@@ -60,8 +58,8 @@ typedef void (*zcp_bench_child_fn)(struct zcp_node *node, int in_fd, int out_fd,
 bool zcp_bench_cluster_start(struct zcp_bench_cluster *c, const char *name,
                              const struct zcp_bench_cluster_options *opts,
                              zcp_bench_child_fn child, void *ctx);
-/* Tells every child to quit, closes node 0, reaps the children (SIGKILL after 30 s) and
- * removes the config, key and any region left behind. */
+/* Tells every child to quit, reaps the children (SIGKILL after 30 s), closes node 0
+ * and removes the config, key and any region left behind (zcp_local_close). */
 void zcp_bench_cluster_stop(struct zcp_bench_cluster *c);
 
 /* Sends a command to child node i and waits (up to timeout_ms) for its answer. */

@@ -20,7 +20,8 @@
  *   size = 64M
  *   coherence = coherent                     ; or noncoherent
  *
- * Node ids run 0..N-1. Every error names the file, the line and the key.
+ * Node ids run 0..N-1. Every error names the file, the line and the key. Programs that
+ * write such a file build it with zcp_config_new and the setters below.
  *
  * A node (struct zcp_node) is one member of the cluster in this process: it reserves
  * the window, creates and maps its own region (a fresh epoch each time it opens), starts
@@ -45,15 +46,16 @@ extern "C" {
 #define ZCP_CLUSTER_MAX_NODES 64
 #define ZCP_CLUSTER_KEY_SIZE 32
 
-/* ---- config ----------------------------------------------------------------------- */
-
-struct zcp_node_config {
-  int32_t id;
-  char address[256]; /* tcp://host:port or unix:/path */
-  char device[256];  /* shm:NAME or file:PATH */
-  int64_t size;      /* region bytes, header included */
-  enum zcp_coherence coherence;
-};
+/* ---- config -------------------------------------------------------------------------
+ *
+ * struct zcp_config is an opaque handle. zcp_config_load and zcp_config_parse_string
+ * allocate one from a file; zcp_config_new starts an empty one that the setters fill
+ * and zcp_config_write writes out. Either way the caller owns it and releases it with
+ * zcp_config_free. Setters check a value as the loader checks the same key in a file
+ * (an out-of-range value leaves the config unchanged and names the key); what no single
+ * key can say (required keys, heartbeat below down_after, the window fitting the user
+ * address space) is checked by zcp_config_write and zcp_node_open. String accessors
+ * return memory of the config: valid until it is freed. */
 
 /* The coherence protocol on non-coherent regions (DESIGN §4). */
 enum zcp_protocol {
@@ -64,34 +66,113 @@ enum zcp_protocol {
   ZCP_PROTOCOL_PREWRITE_FLUSH = 1,
 };
 
-struct zcp_config {
-  char path[512]; /* the file it came from (or the name given to _parse_string) */
-  char name[64];
-  uint64_t cluster_id;
-  uint64_t window_base;
-  char key_file[512]; /* resolved against the config file's directory */
-  bool auth;
-  int32_t heartbeat_ms;
-  int32_t down_after_ms;
-  int32_t connect_ms;
-  int32_t call_timeout_ms;
-  int64_t max_frame;
-  int32_t max_outstanding;
-  int64_t quota;
-  enum zcp_protocol protocol;
-  int32_t n_nodes;
-  struct zcp_node_config nodes[ZCP_CLUSTER_MAX_NODES];
-};
+struct zcp_config;
 
-/* Reads and checks a config file into *out (a value struct, nothing to release). */
-ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_config_load(const char *path,
-                                                      struct zcp_config *out,
-                                                      struct zcp_error *err);
+/* Reads and checks a config file into a new config (*out; NULL on failure). */
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_config_load(const char *path, struct zcp_config **out,
+                                              struct zcp_error *err);
 /* The same from text; name stands for the file in messages and relative paths. */
-ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_config_parse_string(const char *text,
-                                                              const char *name,
-                                                              struct zcp_config *out,
-                                                              struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_config_parse_string(const char *text, const char *name,
+                                                      struct zcp_config **out,
+                                                      struct zcp_error *err);
+/* Releases a config. NULL is fine. */
+ZCP_API void zcp_config_free(struct zcp_config *cfg);
+
+/* A new config holding only the defaults (no name, id or nodes yet): window_base
+ * ZCP_WINDOW_BASE_DEFAULT, auth on, heartbeat_ms 200, down_after_ms 1000, connect_ms
+ * 1000, call_timeout_ms 10000, max_frame 1M, max_outstanding 64, quota 0, protocol
+ * invalidate. */
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_config_new(struct zcp_config **out,
+                                             struct zcp_error *err);
+
+/* [cluster] keys, as the file spells them. name: 1..63 bytes; id: non-zero; window_base:
+ * 2 MiB-aligned; key_file: a path, relative to the config file's directory (NULL: none,
+ * for auth off); the *_ms keys: > 0; max_frame: 1K..1G; max_outstanding: 1..4096;
+ * quota: bytes per peer, 0 unlimited. A string (here and in zcp_config_add_node) is at
+ * most 180 bytes, so that its line fits the reader's 200, and holds no control
+ * character, no blank at either end and no " ;" (a comment in the file). */
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_config_set_name(struct zcp_config *cfg,
+                                                  const char *name,
+                                                  struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_config_set_id(struct zcp_config *cfg, uint64_t id,
+                                                struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_config_set_window_base(struct zcp_config *cfg,
+                                                         uint64_t base,
+                                                         struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_config_set_key_file(struct zcp_config *cfg,
+                                                      const char *path,
+                                                      struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_config_set_auth(struct zcp_config *cfg, bool on,
+                                                  struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_config_set_heartbeat_ms(struct zcp_config *cfg,
+                                                          int32_t ms,
+                                                          struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_config_set_down_after_ms(struct zcp_config *cfg,
+                                                           int32_t ms,
+                                                           struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_config_set_connect_ms(struct zcp_config *cfg,
+                                                        int32_t ms,
+                                                        struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_config_set_call_timeout_ms(struct zcp_config *cfg,
+                                                             int32_t ms,
+                                                             struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_config_set_max_frame(struct zcp_config *cfg,
+                                                       int64_t bytes,
+                                                       struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_config_set_max_outstanding(struct zcp_config *cfg,
+                                                             int32_t n,
+                                                             struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_config_set_quota(struct zcp_config *cfg, int64_t bytes,
+                                                   struct zcp_error *err);
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_config_set_protocol(struct zcp_config *cfg,
+                                                      enum zcp_protocol protocol,
+                                                      struct zcp_error *err);
+/* Adds [node.N], N = the number of nodes so far: address tcp://host:port or unix:/path,
+ * device shm:NAME or file:/PATH (neither another node's), size 2M..1T (header
+ * included). ZCP_NO_SPACE past ZCP_CLUSTER_MAX_NODES. */
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_config_add_node(struct zcp_config *cfg,
+                                                  const char *address, const char *device,
+                                                  int64_t size,
+                                                  enum zcp_coherence coherence,
+                                                  struct zcp_error *err);
+
+/* Checks the whole config and writes it to path as an INI file that zcp_config_load
+ * reads back with every value the same (written to a temporary file, then renamed over
+ * path). Afterwards cfg stands for that file: zcp_config_path is path and a relative
+ * key file is relative to its directory, as when loading it. */
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_config_write(struct zcp_config *cfg, const char *path,
+                                               struct zcp_error *err);
+
+/* What the config says. The file it came from or was written to ("" for a new config
+ * not yet written); the key file resolved against that file's directory ("" when
+ * none). NULL cfg reads as empty (NULL strings, zeros). */
+ZCP_API const char *zcp_config_path(const struct zcp_config *cfg);
+ZCP_API const char *zcp_config_name(const struct zcp_config *cfg);
+ZCP_API uint64_t zcp_config_id(const struct zcp_config *cfg);
+ZCP_API uint64_t zcp_config_window_base(const struct zcp_config *cfg);
+ZCP_API const char *zcp_config_key_file(const struct zcp_config *cfg);
+ZCP_API bool zcp_config_auth(const struct zcp_config *cfg);
+ZCP_API int32_t zcp_config_heartbeat_ms(const struct zcp_config *cfg);
+ZCP_API int32_t zcp_config_down_after_ms(const struct zcp_config *cfg);
+ZCP_API int32_t zcp_config_connect_ms(const struct zcp_config *cfg);
+ZCP_API int32_t zcp_config_call_timeout_ms(const struct zcp_config *cfg);
+ZCP_API int64_t zcp_config_max_frame(const struct zcp_config *cfg);
+ZCP_API int32_t zcp_config_max_outstanding(const struct zcp_config *cfg);
+ZCP_API int64_t zcp_config_quota(const struct zcp_config *cfg);
+ZCP_API enum zcp_protocol zcp_config_protocol(const struct zcp_config *cfg);
+ZCP_API int32_t zcp_config_n_nodes(const struct zcp_config *cfg);
+
+/* One [node.N] section. The strings belong to the config. */
+struct zcp_config_node {
+  const char *address;
+  const char *device;
+  int64_t size; /* region bytes, header included */
+  enum zcp_coherence coherence;
+};
+/* Node id's section; ZCP_NOT_FOUND for an id outside 0..n-1. */
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_config_get_node(const struct zcp_config *cfg,
+                                                  int32_t id, struct zcp_config_node *out,
+                                                  struct zcp_error *err);
 
 /* ---- cluster key --------------------------------------------------------------------
  */
@@ -110,8 +191,9 @@ ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_cluster_key_load(
 
 struct zcp_node;
 
-/* Opens node `id` of the cluster described by cfg (copied). Creates its region's device
- * afresh (a new epoch), maps it, and starts serving; peers are connected in the
+/* Opens node `id` of the cluster described by cfg. The node keeps a copy of cfg: the
+ * caller may free it at once. Checks cfg as zcp_config_write does, creates the region's
+ * device afresh (a new epoch), maps it, and starts serving; peers are connected in the
  * background. Errors name the node and what failed (window taken, device, address). */
 ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_node_open(const struct zcp_config *cfg,
                                                     int32_t id, struct zcp_node **out,
@@ -123,6 +205,7 @@ ZCP_API void zcp_node_close(struct zcp_node *node);
 
 ZCP_API int32_t zcp_node_id(const struct zcp_node *node);
 ZCP_API uint64_t zcp_node_epoch(const struct zcp_node *node);
+/* The node's copy of its config. Borrowed: valid until zcp_node_close. */
 ZCP_API const struct zcp_config *zcp_node_config(const struct zcp_node *node);
 
 /* Waits until every peer is up (connected, authenticated, region mapped, and the
@@ -330,12 +413,6 @@ ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_node_lease_release(struct zcp_node *no
 /* ---- status --------------------------------------------------------------------------
  */
 
-struct zcp_node_peer_status {
-  bool up;
-  uint64_t epoch; /* the peer's epoch when last seen */
-  bool region_mapped;
-};
-
 struct zcp_node_status {
   int32_t id;
   uint64_t epoch;
@@ -356,10 +433,21 @@ struct zcp_node_status {
    * every peer connection in both roles (calls this node made, calls it served). Summed
    * over all nodes, bytes_sent is every byte that crossed the control connections. */
   int64_t bytes_sent, bytes_received;
-  struct zcp_node_peer_status peers[ZCP_CLUSTER_MAX_NODES];
 };
 
 ZCP_API void zcp_node_status(struct zcp_node *node, struct zcp_node_status *out);
+
+/* How this node sees one peer (itself: up, its own epoch, mapped). */
+struct zcp_node_peer_status {
+  bool up;            /* connected, authenticated and its region mapped */
+  uint64_t epoch;     /* the peer's epoch when last seen (0: never) */
+  bool region_mapped; /* a mapping of its region is in place (also while it is down) */
+  char why[200];      /* why it is not up ("" when up) */
+};
+/* The state of peer as this node sees it. ZCP_NOT_FOUND for an id outside 0..n-1. */
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_node_peer_status(struct zcp_node *node, int32_t peer,
+                                                   struct zcp_node_peer_status *out,
+                                                   struct zcp_error *err);
 
 #ifdef __cplusplus
 }

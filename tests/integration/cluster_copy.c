@@ -65,7 +65,7 @@ static void copier_command(struct zcp_node *node, const char *line, char *out,
     /* The first `bytes` of the stream, as a sender would send them, and no more. */
     struct zcp_ipc_buffer buf = {0};
     st = fixture_stream(rows, &buf, &err);
-    int64_t part = zcp_node_config(node)->max_frame - ZCP_COPY_PART_OVERHEAD;
+    int64_t part = zcp_config_max_frame(zcp_node_config(node)) - ZCP_COPY_PART_OVERHEAD;
     if (st == ZCP_OK && bytes > buf.size)
       st = zcp_error_set(&err, ZCP_INVALID_ARGUMENT, "the stream has %lld bytes",
                          (long long)buf.size);
@@ -139,33 +139,16 @@ static void teardown(void) {
 
 TestSuite(cluster_copy, .fini = teardown, .timeout = 60);
 
-/* Replaces `from` with `to` in the config file (a key the cluster writer sets itself). */
-static void config_replace(const char *from, const char *to) {
-  char text[4096];
-  FILE *f = fopen(tc.config, "r");
-  cr_assert_not_null(f);
-  size_t n = fread(text, 1, sizeof text - 1, f);
-  fclose(f);
-  text[n] = '\0';
-  char *at = strstr(text, from);
-  cr_assert_not_null(at, "%s has no '%s'", tc.config, from);
-  f = fopen(tc.config, "w");
-  cr_assert_not_null(f);
-  fprintf(f, "%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
-  fclose(f);
-}
-
-static void start_with(const char *extra, int call_timeout_ms) {
-  zcp_test_cluster_write(&tc, 2, false, false, false, extra);
-  if (call_timeout_ms > 0) {
-    char to[64];
-    snprintf(to, sizeof to, "call_timeout_ms = %d", call_timeout_ms);
-    config_replace("call_timeout_ms = 8000", to);
-  }
-  struct zcp_config cfg;
+static void start_with(const struct zcp_test_keys *extra, int call_timeout_ms) {
+  struct zcp_test_keys keys = extra != NULL ? *extra : (struct zcp_test_keys){0};
+  if (call_timeout_ms > 0) keys.call_timeout_ms = call_timeout_ms;
+  zcp_test_cluster_write(&tc, 2, false, false, false, &keys);
+  struct zcp_config *cfg = NULL;
   struct zcp_error err = {0};
   cr_assert_eq(zcp_config_load(tc.config, &cfg, &err), ZCP_OK, "%s", err.message);
-  cr_assert_eq(zcp_node_open(&cfg, 0, &self, &err), ZCP_OK, "%s", err.message);
+  zcp_status_t st = zcp_node_open(cfg, 0, &self, &err);
+  zcp_config_free(cfg);
+  cr_assert_eq(st, ZCP_OK, "%s", err.message);
   const char *args[] = {tc.config, "1", NULL};
   cr_assert(zcp_proc_spawn(&helper, NULL, "copier", args));
   char out[1200];
@@ -176,7 +159,7 @@ static void start_with(const char *extra, int call_timeout_ms) {
   cr_assert_str_eq(out, "st 0 ", "%s", out);
 }
 
-static void start(const char *extra) {
+static void start(const struct zcp_test_keys *extra) {
   start_with(extra, 0);
 }
 
@@ -283,7 +266,7 @@ Test(cluster_copy, values_identical_in_own_region) {
 }
 
 Test(cluster_copy, many_parts) {
-  start("max_frame = 16K");
+  start(&(struct zcp_test_keys){.max_frame = 16 << 10});
   char out[1200];
   struct zcp_ipc_buffer buf = {0};
   struct zcp_error err = {0};
@@ -380,7 +363,7 @@ static void send_half(int id, const char *name, char *out, size_t cap) {
 }
 
 Test(cluster_copy, killed_sender_partial_freed) {
-  start("max_frame = 64K");
+  start(&(struct zcp_test_keys){.max_frame = 64 << 10});
   char out[1200];
   int64_t base = used_bytes();
   /* Several whole batches are built here, then the sender dies. */
@@ -395,7 +378,7 @@ Test(cluster_copy, killed_sender_partial_freed) {
 }
 
 Test(cluster_copy, quiet_sender_times_out) {
-  start_with("max_frame = 64K", 1500);
+  start_with(&(struct zcp_test_keys){.max_frame = 64 << 10}, 1500);
   char out[1200];
   int64_t base = used_bytes();
   send_half(8, "quiet", out, sizeof out);
@@ -407,7 +390,7 @@ Test(cluster_copy, quiet_sender_times_out) {
 }
 
 Test(cluster_copy, bad_parts_refused) {
-  start("max_frame = 16K");
+  start(&(struct zcp_test_keys){.max_frame = 16 << 10});
   char out[1200];
   int64_t base = used_bytes();
   cr_assert_eq(copier(out, sizeof out, "part 0 1 0 0 0 p1"), ZCP_OK, "%s", out);

@@ -37,7 +37,7 @@ static void teardown(void) {
 TestSuite(cluster_lifetime, .fini = teardown, .timeout = 120);
 
 /* n nodes, 1..n-1 as helpers, all online. extra: more [cluster] keys. */
-static void start_with(int n, const char *extra) {
+static void start_with(int n, const struct zcp_test_keys *extra) {
   zcp_test_cluster_write(&tc, n, false, false, false, extra);
   zcp_test_nodes_up(&tc, helper, n, &self);
 }
@@ -194,7 +194,7 @@ Test(cluster_lifetime, restarted_node_pulls_the_catalog) {
 
 /* Frames of 8 KiB: node 1's entries come to a restarted node in many List pages. */
 Test(cluster_lifetime, catalog_pull_in_pages) {
-  start_with(3, "max_frame = 8K\n");
+  start_with(3, &(struct zcp_test_keys){.max_frame = 8 << 10});
   char out[1024], cmd[128];
   for (int i = 0; i < 24; i++) {
     snprintf(cmd, sizeof cmd, "share p%02d %d %d 5", i, i % 3, i * 5);

@@ -190,8 +190,9 @@ static void killed_node(enum mode mode) {
   const int bound_ms = 700 + 100 + 500; /* down_after + heartbeat + slack */
   char out[600];
   struct zcp_node_status st;
-  zcp_node_status(self, &st);
-  uint64_t old_epoch = st.peers[3].epoch;
+  struct zcp_node_peer_status peer;
+  cr_assert_eq(zcp_node_peer_status(self, 3, &peer, NULL), ZCP_OK);
+  uint64_t old_epoch = peer.epoch;
   /* Node 3 holds blocks in node 0's region that it will never seal or free. */
   cr_assert(zcp_test_node_cmd(&helper[3], "grab 0 5", out, sizeof out, CMD_MS));
   cr_assert(strncmp(out, "st 0", 4) == 0, "node 3: %s", out);
@@ -231,8 +232,9 @@ static void killed_node(enum mode mode) {
   /* Node 3 comes back with a new epoch and rejoins. */
   cr_assert(zcp_test_node_start(&helper[3], &tc, 3));
   cr_assert_eq(zcp_node_wait_peer(self, 3, true, 10000, &err), ZCP_OK, "%s", err.message);
+  cr_assert_eq(zcp_node_peer_status(self, 3, &peer, NULL), ZCP_OK);
+  cr_assert_gt(peer.epoch, old_epoch);
   zcp_node_status(self, &st);
-  cr_assert_gt(st.peers[3].epoch, old_epoch);
   /* Its new epoch told node 0 the old one is dead: its blocks were reclaimed. */
   for (int i = 0; i < 200 && st.live_blocks != 0; i++) {
     struct timespec ts = {0, 10 * 1000 * 1000};

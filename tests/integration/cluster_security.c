@@ -16,28 +16,32 @@
 #include "zcp_cluster_test.h"
 
 static struct zcp_test_cluster tc;
-static struct zcp_config cfg;
+static struct zcp_config *cfg;
+static struct zcp_config_node node0; /* its strings belong to cfg */
 static struct zcp_node *node;
 static uint8_t key[ZCP_KEY_SIZE];
 static struct zcp__rpc_client *good;
 
 static void setup(void) {
-  zcp_test_cluster_write(&tc, 2, false, false, false,
-                         "max_frame = 64K\nmax_outstanding = 4\n"
-                         "quota = 1M\n");
+  zcp_test_cluster_write(
+      &tc, 2, false, false, false,
+      &(struct zcp_test_keys){
+          .max_frame = 64 << 10, .max_outstanding = 4, .quota = 1 << 20});
   struct zcp_error err = {0};
   cr_assert_eq(zcp_config_load(tc.config, &cfg, &err), ZCP_OK, "%s", err.message);
-  cr_assert_eq(zcp_cluster_key_load(cfg.key_file, key, &err), ZCP_OK, "%s", err.message);
-  cr_assert_eq(zcp_node_open(&cfg, 0, &node, &err), ZCP_OK, "%s", err.message);
+  cr_assert_eq(zcp_config_get_node(cfg, 0, &node0, &err), ZCP_OK, "%s", err.message);
+  cr_assert_eq(zcp_cluster_key_load(zcp_config_key_file(cfg), key, &err), ZCP_OK, "%s",
+               err.message);
+  cr_assert_eq(zcp_node_open(cfg, 0, &node, &err), ZCP_OK, "%s", err.message);
   /* The correct client: node 1's identity and key. */
   struct zcp__rpc_client_options co = {0};
-  co.address = cfg.nodes[0].address;
+  co.address = node0.address;
   co.peer_node = 0;
-  co.cluster_id = cfg.cluster_id;
+  co.cluster_id = zcp_config_id(cfg);
   co.node = 1;
   co.epoch = 42;
   co.key = key;
-  co.max_frame = cfg.max_frame;
+  co.max_frame = zcp_config_max_frame(cfg);
   co.max_outstanding = 4;
   co.heartbeat_ms = 100;
   co.down_after_ms = 2000;
@@ -52,6 +56,8 @@ static void teardown(void) {
   good = NULL;
   zcp_node_close(node);
   node = NULL;
+  zcp_config_free(cfg);
+  cfg = NULL;
   zcp_test_cluster_cleanup(&tc);
 }
 
@@ -137,12 +143,12 @@ static zcp_status_t raw_connect(const uint8_t *secret, int *fd, struct zcp__auth
                                 struct zcp__auth_dir *out) {
   memset(in, 0, sizeof *in);
   memset(out, 0, sizeof *out);
-  cr_assert_eq(zcp__sock_connect(cfg.nodes[0].address, 2000, fd, NULL), ZCP_OK);
+  cr_assert_eq(zcp__sock_connect(node0.address, 2000, fd, NULL), ZCP_OK);
   uint8_t cn[ZCP_NONCE_SIZE];
   zcp__auth_random(cn, sizeof cn);
   Zcpool__Hello h = ZCPOOL__HELLO__INIT;
   h.protocol_version = ZCP_RPC_PROTOCOL_VERSION;
-  h.cluster_id = cfg.cluster_id;
+  h.cluster_id = zcp_config_id(cfg);
   h.node = 1;
   h.epoch = 42;
   h.auth = true;
@@ -159,7 +165,7 @@ static zcp_status_t raw_connect(const uint8_t *secret, int *fd, struct zcp__auth
   uint8_t sn[ZCP_NONCE_SIZE], proof[ZCP_KEY_SIZE];
   memcpy(sn, rx->challenge->nonce.data, sizeof sn);
   zcp__envelope_free(rx);
-  zcp__auth_proof(secret, "client", cn, sn, cfg.cluster_id, proof);
+  zcp__auth_proof(secret, "client", cn, sn, zcp_config_id(cfg), proof);
   Zcpool__Proof p = ZCPOOL__PROOF__INIT;
   p.proof.data = proof;
   p.proof.len = sizeof proof;
@@ -216,7 +222,7 @@ Test(cluster_security, calls_without_credentials_are_dropped_and_counted) {
   for (int i = 0; i < N_CALLS; i++) {
     int64_t before = status().frames_auth_failed;
     int fd;
-    cr_assert_eq(zcp__sock_connect(cfg.nodes[0].address, 2000, &fd, NULL), ZCP_OK);
+    cr_assert_eq(zcp__sock_connect(node0.address, 2000, &fd, NULL), ZCP_OK);
     struct zcp__auth_dir none = {0};
     struct call_msg m;
     make_call(&m, CALLS[i], 1);
@@ -241,10 +247,10 @@ Test(cluster_security, calls_without_credentials_are_dropped_and_counted) {
   }
   /* A Hello that declines to authenticate is refused too. */
   int fd;
-  cr_assert_eq(zcp__sock_connect(cfg.nodes[0].address, 2000, &fd, NULL), ZCP_OK);
+  cr_assert_eq(zcp__sock_connect(node0.address, 2000, &fd, NULL), ZCP_OK);
   Zcpool__Hello h = ZCPOOL__HELLO__INIT;
   h.protocol_version = ZCP_RPC_PROTOCOL_VERSION;
-  h.cluster_id = cfg.cluster_id;
+  h.cluster_id = zcp_config_id(cfg);
   h.node = 1;
   h.epoch = 42;
   Zcpool__Envelope env = ZCPOOL__ENVELOPE__INIT;
@@ -287,13 +293,13 @@ Test(cluster_security, wrong_key_fails_the_handshake_for_every_call) {
   /* And a client holding the wrong key refuses a server that cannot prove the right one;
    * the error says so. */
   struct zcp__rpc_client_options co = {0};
-  co.address = cfg.nodes[0].address;
+  co.address = node0.address;
   co.peer_node = 0;
-  co.cluster_id = cfg.cluster_id;
+  co.cluster_id = zcp_config_id(cfg);
   co.node = 1;
   co.epoch = 43;
   co.key = wrong;
-  co.max_frame = cfg.max_frame;
+  co.max_frame = zcp_config_max_frame(cfg);
   co.max_outstanding = 4;
   co.heartbeat_ms = 100;
   co.down_after_ms = 1000;
@@ -396,7 +402,7 @@ Test(cluster_security, oversized_and_garbage_frames_close_only_that_connection) 
   }
   /* Garbage instead of a Hello. */
   int fd;
-  cr_assert_eq(zcp__sock_connect(cfg.nodes[0].address, 2000, &fd, NULL), ZCP_OK);
+  cr_assert_eq(zcp__sock_connect(node0.address, 2000, &fd, NULL), ZCP_OK);
   const char *tls = "\x16\x03\x01 this is not zcpool at all ..................";
   cr_assert_eq(write(fd, tls, strlen(tls)), (ssize_t)strlen(tls));
   struct zcp__auth_dir in = {0};

@@ -51,7 +51,7 @@ static void teardown(void) {
 TestSuite(cluster_share, .fini = teardown, .timeout = 90);
 
 /* n nodes, 1..n-1 as helpers, all online. extra: more [cluster] keys. */
-static void start(int n, bool noncoherent, const char *extra) {
+static void start(int n, bool noncoherent, const struct zcp_test_keys *extra) {
   /* Under the emulator (the emulated CTest runs, the site matrix) every test runs with
    * non-coherent regions, and every node emulates, this one too. */
   const char *emu = getenv("ZCP_EMULATE_NONCOHERENT");
@@ -186,7 +186,7 @@ static long long emulated(int id, bool wrote) {
  * region, and node 1 writes one more chunk into node 3's region; every node opens the
  * table, checks every value and the checksum; DuckDB on node 2 answers the right
  * aggregates. */
-static void huge_table(bool noncoherent, const char *extra) {
+static void huge_table(bool noncoherent, const struct zcp_test_keys *extra) {
   start(4, noncoherent, extra);
   char out[1024], cmd[128];
   for (int i = 0; i < 4; i++) {
@@ -258,7 +258,7 @@ Test(cluster_share, emulated_noncoherent_huge_table) {
 
 /* Memory freed by a drop is reused: the reader's emulated cache still holds the first
  * batch's lines, the writer's too; only the protocol makes both see the second. */
-static void reuse(bool noncoherent, const char *extra) {
+static void reuse(bool noncoherent, const struct zcp_test_keys *extra) {
   start(3, noncoherent, extra);
   char out[1024];
   run(1, "share a 0 0 300", 0, out, sizeof out);
@@ -275,7 +275,7 @@ Test(cluster_share, emulated_reused_memory_is_read_fresh) {
 }
 
 Test(cluster_share, emulated_prewrite_flush_mode) {
-  reuse(true, "protocol = prewrite-flush");
+  reuse(true, &(struct zcp_test_keys){.prewrite_flush = true});
   char out[1024];
   run(1, "share p 2 0 400", 0, out, sizeof out);
   run(2, "lookup p 0 400", 0, out, sizeof out);

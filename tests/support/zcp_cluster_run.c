@@ -13,14 +13,16 @@
 #include "zcpool/hugetable.h"
 
 struct zcp_node *zcp_test_role_open(const char *config, int id) {
-  struct zcp_config cfg;
+  struct zcp_config *cfg = NULL;
   struct zcp_error err = {0};
   struct zcp_node *node = NULL;
   if (zcp_config_load(config, &cfg, &err) != ZCP_OK ||
-      zcp_node_open(&cfg, id, &node, &err) != ZCP_OK) {
+      zcp_node_open(cfg, id, &node, &err) != ZCP_OK) {
+    zcp_config_free(cfg);
     printf("fail %s\n", err.message);
     return NULL;
   }
+  zcp_config_free(cfg);
   printf("ready\n");
   return node;
 }
@@ -42,10 +44,12 @@ int zcp_test_node_dispatch(int argc, char **argv) {
 
 void zcp_test_nodes_up(const struct zcp_test_cluster *tc, struct zcp_proc *helper, int n,
                        struct zcp_node **self) {
-  struct zcp_config cfg;
+  struct zcp_config *cfg = NULL;
   struct zcp_error err = {0};
   cr_assert_eq(zcp_config_load(tc->config, &cfg, &err), ZCP_OK, "%s", err.message);
-  cr_assert_eq(zcp_node_open(&cfg, 0, self, &err), ZCP_OK, "%s", err.message);
+  zcp_status_t st = zcp_node_open(cfg, 0, self, &err);
+  zcp_config_free(cfg);
+  cr_assert_eq(st, ZCP_OK, "%s", err.message);
   for (int i = 1; i < n; i++)
     cr_assert(zcp_test_node_start(&helper[i], tc, i), "node %d", i);
   cr_assert_eq(zcp_node_wait_online(*self, 10000, &err), ZCP_OK, "%s", err.message);

@@ -1,6 +1,9 @@
 /* See zcp_cluster_test.h. */
 #define _GNU_SOURCE 1
 #include "zcp_cluster_test.h"
+
+#include <criterion/criterion.h>
+
 #include "zcp_share_cmds.h"
 
 #include <dirent.h>
@@ -26,13 +29,9 @@ static long long ms_now(void) {
   return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Names of files, devices and namespaces carry the test process's pid. */
+/* Names of network namespaces and bridges carry the test process's pid. */
 static int tag(void) {
   return (int)getpid();
-}
-
-static void shm_name(const struct zcp_test_cluster *tc, int i, char *buf, size_t cap) {
-  snprintf(buf, cap, "zcp-t%d-%s-%d", tag(), strrchr(tc->dir, '-') + 1, i);
 }
 
 bool zcp_test_emulated(void) {
@@ -40,8 +39,15 @@ bool zcp_test_emulated(void) {
   return on != NULL && strcmp(on, "1") == 0;
 }
 
+#define CHECK(call)                                                        \
+  do {                                                                     \
+    struct zcp_error e_ = {0};                                             \
+    zcp_status_t st_ = (call);                                             \
+    cr_assert_eq(st_, ZCP_OK, "writing the test cluster: %s", e_.message); \
+  } while (0)
+
 void zcp_test_cluster_write(struct zcp_test_cluster *tc, int n, bool tcp, bool netns,
-                            bool noncoherent, const char *extra) {
+                            bool noncoherent, const struct zcp_test_keys *extra) {
   static int seq;
   zcp_test_cluster_cleanup(tc); /* a test may write a second cluster over its first */
   memset(tc, 0, sizeof *tc);
@@ -51,35 +57,33 @@ void zcp_test_cluster_write(struct zcp_test_cluster *tc, int n, bool tcp, bool n
   if (zcp_test_emulated()) noncoherent = true;
   tc->n = n;
   tc->tcp = tcp;
-  snprintf(tc->dir, sizeof tc->dir, "/tmp/zcp-ct%d-%d", tag(), seq++);
-  mkdir(tc->dir, 0700);
-  snprintf(tc->config, sizeof tc->config, "%s/cluster.ini", tc->dir);
-  char key[192];
-  snprintf(key, sizeof key, "%s/cluster.key", tc->dir);
-  unlink(key);
-  if (zcp_cluster_key_create(key, NULL) != ZCP_OK)
-    fprintf(stderr, "cannot create %s\n", key);
-  FILE *f = fopen(tc->config, "w");
-  if (f == NULL) return;
-  fprintf(f, "[cluster]\nname = test\nid = 0x%x\nkey_file = cluster.key\n",
-          0xc100 + tag());
-  fprintf(f, "heartbeat_ms = 100\ndown_after_ms = 700\ncall_timeout_ms = 8000\n%s\n",
-          extra != NULL ? extra : "");
-  int port = 20000 + (tag() * 7 + seq * 13) % 30000;
+  CHECK(zcp_local_open("test", &tc->lc, &e_));
+  tc->dir = zcp_local_dir(tc->lc);
+  tc->config = zcp_local_config_path(tc->lc);
+  struct zcp_config *cfg = zcp_local_config(tc->lc);
+  const struct zcp_test_keys none = {0}, *k = extra != NULL ? extra : &none;
+  CHECK(zcp_config_set_heartbeat_ms(cfg, 100, &e_));
+  CHECK(zcp_config_set_down_after_ms(cfg, 700, &e_));
+  CHECK(zcp_config_set_call_timeout_ms(
+      cfg, k->call_timeout_ms ? k->call_timeout_ms : 8000, &e_));
+  if (k->max_frame != 0) CHECK(zcp_config_set_max_frame(cfg, k->max_frame, &e_));
+  if (k->max_outstanding != 0)
+    CHECK(zcp_config_set_max_outstanding(cfg, k->max_outstanding, &e_));
+  if (k->quota != 0) CHECK(zcp_config_set_quota(cfg, k->quota, &e_));
+  if (k->prewrite_flush)
+    CHECK(zcp_config_set_protocol(cfg, ZCP_PROTOCOL_PREWRITE_FLUSH, &e_));
+  int port = 20000 + (tag() * 7 + ++seq * 13) % 30000;
   for (int i = 0; i < n; i++) {
-    char dev[96];
-    shm_name(tc, i, dev, sizeof dev);
-    fprintf(f, "[node.%d]\n", i);
-    if (!tcp)
-      fprintf(f, "address = unix:%s/node%d.sock\n", tc->dir, i);
-    else if (netns)
-      fprintf(f, "address = tcp://10.%d.%d.%d:%d\n", 200, tag() % 250, i + 2, port);
+    char address[64];
+    if (netns)
+      snprintf(address, sizeof address, "tcp://10.%d.%d.%d:%d", 200, tag() % 250, i + 2,
+               port);
     else
-      fprintf(f, "address = tcp://127.0.0.1:%d\n", port + i);
-    fprintf(f, "device = shm:%s\nsize = 8M\ncoherence = %s\n\n", dev,
-            noncoherent ? "noncoherent" : "coherent");
+      snprintf(address, sizeof address, "tcp://127.0.0.1:%d", port + i);
+    CHECK(zcp_local_add_node(tc->lc, tcp ? address : NULL, 8 << 20,
+                             noncoherent ? ZCP_NONCOHERENT : ZCP_COHERENT, &e_));
   }
-  fclose(f);
+  CHECK(zcp_local_write(tc->lc, &e_));
 }
 
 static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -110,22 +114,11 @@ static void netns_down(struct zcp_test_cluster *tc) {
 }
 
 void zcp_test_cluster_cleanup(struct zcp_test_cluster *tc) {
-  if (tc->dir[0] == '\0') return;
+  if (tc->lc == NULL) return;
   netns_down(tc);
-  for (int i = 0; i < tc->n; i++) {
-    char dev[96], path[256];
-    shm_name(tc, i, dev, sizeof dev);
-    snprintf(path, sizeof path, "/dev/shm/%s", dev);
-    unlink(path);
-    snprintf(path, sizeof path, "%s/node%d.sock", tc->dir, i);
-    unlink(path);
-  }
-  char path[256];
-  snprintf(path, sizeof path, "%s/cluster.key", tc->dir);
-  unlink(path);
-  unlink(tc->config);
-  rmdir(tc->dir);
-  tc->dir[0] = '\0';
+  zcp_local_close(tc->lc);
+  tc->lc = NULL;
+  tc->dir = tc->config = NULL;
 }
 
 /* Namespaces and bridges left by a test process that died before its cleanup (a crash
@@ -203,23 +196,10 @@ bool zcp_test_netns_enter(const char *name) {
 
 bool zcp_test_node_cmd(struct zcp_proc *p, const char *cmd, char *out, int cap,
                        int timeout_ms) {
-  if (cmd != NULL) {
-    size_t n = strlen(cmd);
-    if (write(p->to_child, cmd, n) != (ssize_t)n || write(p->to_child, "\n", 1) != 1)
-      return false;
-  }
-  long long deadline = ms_now() + timeout_ms;
-  int len = 0;
-  out[0] = '\0';
-  while (len < cap - 1) {
-    long long left = deadline - ms_now();
-    char c;
-    if (left <= 0 || !zcp_proc_read_byte(p, &c, (int)left)) return false;
-    if (c == '\n') break;
-    out[len++] = c;
-  }
-  out[len] = '\0';
-  return true;
+  if (cmd != NULL &&
+      (!zcp_proc_write(p, cmd, strlen(cmd)) || !zcp_proc_write(p, "\n", 1)))
+    return false;
+  return zcp_proc_read_line(p, out, cap, timeout_ms);
 }
 
 bool zcp_test_node_start(struct zcp_proc *p, const struct zcp_test_cluster *tc, int id) {
@@ -247,7 +227,7 @@ static uint8_t pattern(int64_t i, int seed) {
 static void cmd_alloc_all(struct zcp_node *node, int skip, char *out, size_t cap) {
   const struct zcp_config *cfg = zcp_node_config(node);
   struct zcp_error err = {0};
-  for (int owner = 0; owner < cfg->n_nodes; owner++) {
+  for (int owner = 0; owner < zcp_config_n_nodes(cfg); owner++) {
     if (owner == zcp_node_id(node) || owner == skip) continue;
     void *p[3] = {0};
     const int64_t sizes[3] = {1, 1000, 70000};
@@ -449,9 +429,9 @@ static void node_command(struct zcp_node *node, const char *line, char *out, siz
     cmd_hammer(node, a, b, out, cap);
   } else if (sscanf(line, "waitpeer %d %d %d", &a, &b, &c) == 3) {
     zcp_status_t st = zcp_node_wait_peer(node, a, b != 0, c, &err);
-    struct zcp_node_status s;
-    zcp_node_status(node, &s);
-    snprintf(out, cap, "st %d %llu %s", (int)st, (unsigned long long)s.peers[a].epoch,
+    struct zcp_node_peer_status s = {0};
+    if (zcp_node_peer_status(node, a, &s, NULL) != ZCP_OK) s.epoch = 0;
+    snprintf(out, cap, "st %d %llu %s", (int)st, (unsigned long long)s.epoch,
              st ? err.message : "");
   } else if (zcp_test_share_cmd(node, line, out, cap)) {
     /* sharing, leases, huge tables: zcp_share_cmds.c */

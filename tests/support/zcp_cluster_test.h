@@ -1,6 +1,7 @@
-/* Multi-node tests: write a cluster's config and key, start nodes as helper processes
- * that obey one-line commands on stdin and answer one line on stdout, and (as root) put
- * nodes in network namespaces of their own joined by a bridge. */
+/* Multi-node tests: a local cluster (the harness's struct zcp_local: a directory with
+ * the config and key, regions named after it) built for a test, nodes started as helper
+ * processes that obey one-line commands on stdin and answer one line on stdout, and (as
+ * root) nodes in network namespaces of their own joined by a bridge. */
 #ifndef ZCP_CLUSTER_TEST_H
 #define ZCP_CLUSTER_TEST_H
 
@@ -8,12 +9,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "local.h"
 #include "zcp_proc.h"
 #include "zcpool/cluster.h"
 
 struct zcp_test_cluster {
-  char dir[128];    /* holds the config and key files */
-  char config[192]; /* config file path */
+  struct zcp_local *lc;
+  const char *dir;    /* holds the config and key files (lc's) */
+  const char *config; /* config file path (lc's) */
   int n;
   bool tcp;
   char netns[4][32];      /* per node, empty: the test's own namespace */
@@ -23,13 +26,24 @@ struct zcp_test_cluster {
 /* True when ZCP_EMULATE_NONCOHERENT=1: the suite runs under the non-coherent emulator
  * and every test cluster is written non-coherent whatever the test asked. */
 bool zcp_test_emulated(void);
-/* Writes the config and key of an n-node cluster. tcp: addresses tcp://ip:port, with ip
- * 127.0.0.1 or, when netns is set, each node's namespace address. Extra cluster keys
- * (e.g. "down_after_ms = 600\n") go into [cluster]. noncoherent: every region is
- * (forced on when zcp_test_emulated()). */
+/* [cluster] keys a test sets beyond the suite's (heartbeat_ms 100, down_after_ms 700,
+ * call_timeout_ms 8000, the rest at the defaults); 0 or false keeps a key as it is. */
+struct zcp_test_keys {
+  int64_t max_frame;
+  int32_t max_outstanding;
+  int64_t quota;
+  int32_t call_timeout_ms;
+  bool prewrite_flush; /* protocol = prewrite-flush */
+};
+
+/* Writes the config and key of an n-node cluster (8 MiB regions). tcp: addresses
+ * tcp://ip:port, with ip 127.0.0.1 or, when netns is set, each node's namespace
+ * address. extra (may be NULL): more [cluster] keys. noncoherent: every region is
+ * (forced on when zcp_test_emulated()). Asserts. */
 void zcp_test_cluster_write(struct zcp_test_cluster *tc, int n, bool tcp, bool netns,
-                            bool noncoherent, const char *extra);
-/* Removes files, shm objects and network namespaces of tc. Safe to call twice. */
+                            bool noncoherent, const struct zcp_test_keys *extra);
+/* Removes files, shm regions and network namespaces of tc (zcp_local_close). Safe to
+ * call twice. */
 void zcp_test_cluster_cleanup(struct zcp_test_cluster *tc);
 
 /* Network namespaces: false (and a message saying why) when not root or `ip` fails. */

@@ -18,6 +18,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
+#include "cluster/member/config.h"
 #include "rpc/rpc.h"
 #include "zcpool/cluster.h"
 #include "zcpool/fabric.h"

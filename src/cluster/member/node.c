@@ -147,7 +147,7 @@ static void unmap_peer(struct zcp__peer *p) {
 static void on_up(void *ctx, int32_t id, const Zcpool__Challenge *ch) {
   struct zcp_node *node = ctx;
   struct zcp__peer *p = &node->peers[id];
-  const struct zcp_node_config *nc = &node->cfg.nodes[id];
+  const struct zcp__node_config *nc = &node->cfg.nodes[id];
   const Zcpool__RegionInfo *ri = NULL;
   for (size_t i = 0; ch != NULL && i < ch->n_regions; i++)
     if (ch->regions[i]->owner == (uint32_t)id) ri = ch->regions[i];
@@ -261,7 +261,7 @@ static uint64_t fresh_epoch(void) {
  * removed first; a file device (a DAX device, a BAR) is opened as it is. */
 static zcp_status_t create_device(struct zcp_node *node, bool *fresh,
                                   struct zcp_error *err) {
-  const struct zcp_node_config *nc = &node->cfg.nodes[node->id];
+  const struct zcp__node_config *nc = &node->cfg.nodes[node->id];
   struct zcp_device_options o;
   zcp_device_options_init(&o);
   o.size = nc->size;
@@ -283,7 +283,7 @@ static zcp_status_t create_device(struct zcp_node *node, bool *fresh,
 }
 
 static zcp_status_t open_region(struct zcp_node *node, struct zcp_error *err) {
-  const struct zcp_node_config *nc = &node->cfg.nodes[node->id];
+  const struct zcp__node_config *nc = &node->cfg.nodes[node->id];
   ZCP_RETURN_NOT_OK(create_device(node, &node->region_fresh, err));
   struct zcp_region_info info = {node->cfg.cluster_id, (uint32_t)node->id, node->epoch,
                                  nc->size, nc->coherence};
@@ -293,7 +293,7 @@ static zcp_status_t open_region(struct zcp_node *node, struct zcp_error *err) {
 
 zcp_status_t zcp__member_start(struct zcp_node *node, struct zcp_error *err) {
   const struct zcp_config *c = &node->cfg;
-  const struct zcp_node_config *nc = &c->nodes[node->id];
+  const struct zcp__node_config *nc = &c->nodes[node->id];
   zcpool__region_info__init(&node->region_msg);
   node->region_msg.owner = (uint32_t)node->id;
   node->region_msg.epoch = node->epoch;
@@ -354,10 +354,10 @@ zcp_status_t zcp__member_init(struct zcp_node *node, const struct zcp_config *cf
   node->epoch = fresh_epoch();
   zcp__member_handle(node, ZCPOOL__REQUEST__CALL_PING, serve_ping);
   zcp__barrier_attach(node);
-  if (id < 0 || id >= cfg->n_nodes)
-    return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "%s: no node %d (nodes 0..%d)",
-                         cfg->path, (int)id, (int)cfg->n_nodes - 1);
-  if (cfg->auth) ZCP_RETURN_NOT_OK(zcp_cluster_key_load(cfg->key_file, node->key, err));
+  if (id < 0 || id >= cfg->n_nodes) /* zcp_node_open checked; this is the invariant */
+    return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "no node %d (nodes 0..%d)", (int)id,
+                         (int)cfg->n_nodes - 1);
+  if (cfg->auth) ZCP_RETURN_NOT_OK(zcp_cluster_key_load(cfg->key_path, node->key, err));
   int64_t total = 0;
   for (int i = 0; i < cfg->n_nodes; i++) {
     node->slot[i] = total;
@@ -482,17 +482,35 @@ void zcp__member_status(struct zcp_node *node, struct zcp_node_status *out) {
     out->bytes_received += atomic_load(&pc->bytes_in);
   }
   pthread_mutex_lock(&node->mu);
-  for (int i = 0; i < node->cfg.n_nodes; i++) {
-    if (i == node->id) {
-      out->peers[i].up = true;
-      out->peers[i].epoch = node->epoch;
-      out->peers[i].region_mapped = true;
-      continue;
-    }
-    out->peers[i].up = peer_up_locked(node, i);
-    out->peers[i].epoch = node->peers[i].epoch;
-    out->peers[i].region_mapped = node->peers[i].region != NULL;
-    out->peers_up += out->peers[i].up;
-  }
+  for (int i = 0; i < node->cfg.n_nodes; i++)
+    if (i != node->id) out->peers_up += peer_up_locked(node, i);
   pthread_mutex_unlock(&node->mu);
+}
+
+zcp_status_t zcp_node_peer_status(struct zcp_node *node, int32_t peer,
+                                  struct zcp_node_peer_status *out,
+                                  struct zcp_error *err) {
+  if (node == NULL || out == NULL)
+    return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "zcp_node_peer_status: %s is NULL",
+                         node == NULL ? "the node" : "out");
+  memset(out, 0, sizeof *out);
+  if (peer < 0 || peer >= node->cfg.n_nodes)
+    return zcp_error_set(err, ZCP_NOT_FOUND, "node %d: no node %d in cluster %s (0..%d)",
+                         (int)node->id, (int)peer, node->cfg.name,
+                         (int)node->cfg.n_nodes - 1);
+  if (peer == node->id) {
+    *out = (struct zcp_node_peer_status){.up = true, .epoch = node->epoch,
+                                         .region_mapped = true};
+    return ZCP_OK;
+  }
+  pthread_mutex_lock(&node->mu);
+  const struct zcp__peer *p = &node->peers[peer];
+  out->up = peer_up_locked(node, peer);
+  out->epoch = p->epoch;
+  out->region_mapped = p->region != NULL;
+  if (!out->up)
+    snprintf(out->why, sizeof out->why, "%s",
+             p->why[0] != '\0' ? p->why : "its connection is not up");
+  pthread_mutex_unlock(&node->mu);
+  return ZCP_OK;
 }

@@ -11,7 +11,16 @@
 
 zcp_status_t zcp_node_open(const struct zcp_config *cfg, int32_t id,
                            struct zcp_node **out, struct zcp_error *err) {
-  *out = NULL;
+  if (out != NULL) *out = NULL;
+  if (cfg == NULL || out == NULL)
+    return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "zcp_node_open: %s is NULL",
+                         cfg == NULL ? "the config" : "out");
+  /* A config made by the builder is checked as a whole only here (or when written). */
+  const char *where = cfg->path[0] != '\0' ? cfg->path : "config";
+  ZCP_RETURN_NOT_OK(zcp__config_check(cfg, where, 0, NULL, err));
+  if (id < 0 || id >= cfg->n_nodes)
+    return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "%s: no node %d (nodes 0..%d)", where,
+                         (int)id, (int)cfg->n_nodes - 1);
   struct zcp__share_node *sn = calloc(1, sizeof *sn);
   if (sn == NULL) return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "node %d", (int)id);
   struct zcp_node *node = &sn->base.node;
@@ -24,7 +33,7 @@ zcp_status_t zcp_node_open(const struct zcp_config *cfg, int32_t id,
    * queued already). */
   if (st == ZCP_OK) st = zcp__sync_start(node, err);
   if (st != ZCP_OK) {
-    zcp_error_prefix(err, st, "node %d of %s: ", (int)id, cfg->path);
+    zcp_error_prefix(err, st, "node %d of %s: ", (int)id, where);
     zcp_node_close(node);
     return st;
   }

@@ -24,11 +24,13 @@ static void teardown(void) {
 TestSuite(share, .fini = teardown, .timeout = 60);
 
 static void open_one(void) {
-  struct zcp_config cfg;
+  struct zcp_config *cfg = NULL;
   struct zcp_error err = {0};
   zcp_test_cluster_write(&tc, 1, false, false, false, NULL);
   cr_assert_eq(zcp_config_load(tc.config, &cfg, &err), ZCP_OK, "%s", err.message);
-  cr_assert_eq(zcp_node_open(&cfg, 0, &node, &err), ZCP_OK, "%s", err.message);
+  zcp_status_t st = zcp_node_open(cfg, 0, &node, &err);
+  zcp_config_free(cfg);
+  cr_assert_eq(st, ZCP_OK, "%s", err.message);
 }
 
 static void cmd(const char *line, const char *want_prefix) {
@@ -128,11 +130,13 @@ static zcp_status_t publish_from(int32_t from, enum zcp_share_kind kind, int64_t
  * chunk does. That chunk must still be taken there; a chunk the manifest does not list
  * is refused as too late. */
 Test(share, manifest_before_its_own_chunk_is_not_a_late_chunk) {
-  struct zcp_config cfg;
+  struct zcp_config *cfg = NULL;
   struct zcp_error err = {0};
   zcp_test_cluster_write(&tc, 3, false, false, false, NULL);
   cr_assert_eq(zcp_config_load(tc.config, &cfg, &err), ZCP_OK, "%s", err.message);
-  cr_assert_eq(zcp_node_open(&cfg, 0, &node, &err), ZCP_OK, "%s", err.message);
+  zcp_status_t st = zcp_node_open(cfg, 0, &node, &err);
+  zcp_config_free(cfg);
+  cr_assert_eq(st, ZCP_OK, "%s", err.message);
   int64_t first_rows[] = {0, 100};
   cr_assert_eq(publish_from(1, ZCP_SHARE_CHUNK, 0, 100, NULL, 0), ZCP_OK);
   cr_assert_eq(publish_from(1, ZCP_SHARE_MANIFEST, 0, 150, first_rows, 2), ZCP_OK);
