@@ -106,6 +106,8 @@ enum zcp_type {
   ZCP_TYPE_HALF_FLOAT,
   ZCP_TYPE_FLOAT,
   ZCP_TYPE_DOUBLE,
+  ZCP_TYPE_DECIMAL32,
+  ZCP_TYPE_DECIMAL64,
   ZCP_TYPE_DECIMAL128,
   ZCP_TYPE_DECIMAL256,
   ZCP_TYPE_DATE32,
@@ -160,6 +162,8 @@ struct zcp_format {
 };
 
 /* Parses a C Data Interface format string ("i", "tsu:UTC", "d:38,10", "+us:0,1", ...).
+ * Decimals take 32, 64, 128 (the default) or 256 bits with a precision of at most 9, 18,
+ * 38 or 76 digits.
  * Errors are ZCP_INVALID_ARGUMENT with a message quoting the format. */
 ZCP_CHECK_RESULT zcp_status_t zcp_format_parse(const char *format, struct zcp_format *out,
                                                struct zcp_error *err);
@@ -172,9 +176,9 @@ ZCP_CHECK_RESULT zcp_status_t zcp_format_write(const struct zcp_format *f, char 
 /* "int32", "timestamp", "large_utf8", ... Never NULL. */
 const char *zcp_type_name(enum zcp_type type);
 
-/* Bits per value of a fixed-width type (1 for bool, 128 for decimal128, 64 for
- * interval-day-time as two int32, ...); fixed-size binary needs the format: use
- * zcp_format_bit_width. 0 for variable-width and nested types. */
+/* Bits per value of a fixed-width type (1 for bool, 32 for decimal32, 128 for
+ * decimal128, 64 for interval-day-time as two int32, ...); fixed-size binary needs the
+ * format: use zcp_format_bit_width. 0 for variable-width and nested types. */
 int32_t zcp_type_bit_width(enum zcp_type type);
 int32_t zcp_format_bit_width(const struct zcp_format *f);
 

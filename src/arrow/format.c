@@ -14,8 +14,6 @@
 
 /* Fixed-size binary widths are limited so that the bit width (8 * bytes) fits int32. */
 #define MAX_FIXED_BINARY (INT32_MAX / 8)
-#define MAX_DECIMAL128_PRECISION 38
-#define MAX_DECIMAL256_PRECISION 76
 
 /* The format of every type whose format has no parameters (NULL for the others), and
  * the name of every type. Indexed by enum zcp_type. */
@@ -67,6 +65,8 @@ static const char *const type_names[ZCP_TYPE_COUNT_] = {
     [ZCP_TYPE_HALF_FLOAT] = "half_float",
     [ZCP_TYPE_FLOAT] = "float",
     [ZCP_TYPE_DOUBLE] = "double",
+    [ZCP_TYPE_DECIMAL32] = "decimal32",
+    [ZCP_TYPE_DECIMAL64] = "decimal64",
     [ZCP_TYPE_DECIMAL128] = "decimal128",
     [ZCP_TYPE_DECIMAL256] = "decimal256",
     [ZCP_TYPE_DATE32] = "date32",
@@ -153,7 +153,8 @@ static bool unit_of(char c, enum zcp_time_unit *unit) {
   return true;
 }
 
-/* "d:P,S" or "d:P,S,BITS" after the 'd'. */
+/* "d:P,S" or "d:P,S,BITS" after the 'd'. The specification knows four widths (32, 64,
+ * 128 and 256 bits); a width without a bit count is 128, as it always was. */
 static bool parse_decimal(const char **p, struct zcp_format *f, char *why, size_t cap) {
   int64_t precision, scale, bits = 128;
   if (!expect(p, ':')) return fail(why, cap, "expected ':' after 'd'");
@@ -170,20 +171,27 @@ static bool parse_decimal(const char **p, struct zcp_format *f, char *why, size_
       return fail(why, cap, "expected a decimal bit width");
     }
   }
-  int64_t max_precision;
-  if (bits == 128) {
-    f->type = ZCP_TYPE_DECIMAL128;
-    max_precision = MAX_DECIMAL128_PRECISION;
-  } else if (bits == 256) {
-    f->type = ZCP_TYPE_DECIMAL256;
-    max_precision = MAX_DECIMAL256_PRECISION;
-  } else {
-    return fail(why, cap, "decimal bit width %lld is not supported (expected 128 or 256)",
-                (long long)bits);
+  switch (bits) {
+    case 32:
+      f->type = ZCP_TYPE_DECIMAL32;
+      break;
+    case 64:
+      f->type = ZCP_TYPE_DECIMAL64;
+      break;
+    case 128:
+      f->type = ZCP_TYPE_DECIMAL128;
+      break;
+    case 256:
+      f->type = ZCP_TYPE_DECIMAL256;
+      break;
+    default:
+      return fail(why, cap, "decimal bit width %lld is not one of 32, 64, 128 and 256",
+                  (long long)bits);
   }
+  int32_t max_precision = zcp__decimal_max_precision(f->type);
   if (precision < 1 || precision > max_precision) {
-    return fail(why, cap, "decimal%lld precision %lld is outside 1..%lld",
-                (long long)bits, (long long)precision, (long long)max_precision);
+    return fail(why, cap, "decimal%lld precision %lld is outside 1..%d", (long long)bits,
+                (long long)precision, (int)max_precision);
   }
   f->precision = (int32_t)precision;
   f->scale = (int32_t)scale;
@@ -398,15 +406,17 @@ static void put_int(struct writer *w, int64_t v) {
 /* Checks the fields of f that the type uses; NULL when f can be written. */
 static const char *check_format(const struct zcp_format *f) {
   switch (f->type) {
+    case ZCP_TYPE_DECIMAL32:
+      if (f->precision < 1 || f->precision > 9) return "decimal32 precision outside 1..9";
+      return NULL;
+    case ZCP_TYPE_DECIMAL64:
+      if (f->precision < 1 || f->precision > 18) return "decimal64 precision outside 1..18";
+      return NULL;
     case ZCP_TYPE_DECIMAL128:
-      if (f->precision < 1 || f->precision > MAX_DECIMAL128_PRECISION) {
-        return "decimal128 precision outside 1..38";
-      }
+      if (f->precision < 1 || f->precision > 38) return "decimal128 precision outside 1..38";
       return NULL;
     case ZCP_TYPE_DECIMAL256:
-      if (f->precision < 1 || f->precision > MAX_DECIMAL256_PRECISION) {
-        return "decimal256 precision outside 1..76";
-      }
+      if (f->precision < 1 || f->precision > 76) return "decimal256 precision outside 1..76";
       return NULL;
     case ZCP_TYPE_TIME32:
       if (f->unit != ZCP_TIME_SECOND && f->unit != ZCP_TIME_MILLI) {
@@ -470,6 +480,8 @@ zcp_status_t zcp_format_write(const struct zcp_format *f, char *buf, size_t cap,
   }
   struct writer w = {buf, cap, 0};
   switch (f->type) {
+    case ZCP_TYPE_DECIMAL32:
+    case ZCP_TYPE_DECIMAL64:
     case ZCP_TYPE_DECIMAL128:
     case ZCP_TYPE_DECIMAL256:
       put_str(&w, "d:");
@@ -477,7 +489,10 @@ zcp_status_t zcp_format_write(const struct zcp_format *f, char *buf, size_t cap,
       put_str(&w, ",");
       put_int(&w, f->scale);
       /* decimal128 is written without its (default) bit width, as most producers do */
-      if (f->type == ZCP_TYPE_DECIMAL256) put_str(&w, ",256");
+      if (f->type != ZCP_TYPE_DECIMAL128) {
+        put_str(&w, ",");
+        put_int(&w, zcp_type_bit_width(f->type));
+      }
       break;
     case ZCP_TYPE_TIME32:
     case ZCP_TYPE_TIME64:
@@ -546,6 +561,7 @@ int32_t zcp_type_bit_width(enum zcp_type type) {
     case ZCP_TYPE_INT32:
     case ZCP_TYPE_UINT32:
     case ZCP_TYPE_FLOAT:
+    case ZCP_TYPE_DECIMAL32:
     case ZCP_TYPE_DATE32:
     case ZCP_TYPE_TIME32:
     case ZCP_TYPE_INTERVAL_MONTHS:
@@ -553,6 +569,7 @@ int32_t zcp_type_bit_width(enum zcp_type type) {
     case ZCP_TYPE_INT64:
     case ZCP_TYPE_UINT64:
     case ZCP_TYPE_DOUBLE:
+    case ZCP_TYPE_DECIMAL64:
     case ZCP_TYPE_DATE64:
     case ZCP_TYPE_TIME64:
     case ZCP_TYPE_TIMESTAMP:
@@ -566,6 +583,22 @@ int32_t zcp_type_bit_width(enum zcp_type type) {
       return 256;
     default:
       return 0; /* null, variable-width, fixed-size binary (needs the format), nested */
+  }
+}
+
+int32_t zcp__decimal_max_precision(enum zcp_type type) {
+  /* the most decimal digits every value of the width can hold: 10^p - 1 < 2^(bits-1) */
+  switch (type) {
+    case ZCP_TYPE_DECIMAL32:
+      return 9;
+    case ZCP_TYPE_DECIMAL64:
+      return 18;
+    case ZCP_TYPE_DECIMAL128:
+      return 38;
+    case ZCP_TYPE_DECIMAL256:
+      return 76;
+    default:
+      return 0;
   }
 }
 

@@ -69,6 +69,9 @@ zcp_status_t zcp__metadata_check(const char *md, int64_t max_size, int64_t *size
  * run-end encoded, the number of type ids for unions, -1 for structs (any), else 0. */
 int64_t zcp__format_n_children(const struct zcp_format *f);
 
+/* Largest precision of a decimal type (9, 18, 38, 76); 0 for any other type. */
+int32_t zcp__decimal_max_precision(enum zcp_type type);
+
 /* Bytes needed for n values of `bits` bits each; -1 when negative or overflowing. */
 int64_t zcp__bytes_for_bits(int64_t n, int64_t bits);
 
