@@ -279,8 +279,11 @@ ZCP_CHECK_RESULT zcp_status_t zcp_metadata_build(int32_t n, const char *const *k
  *   timestamp, duration,     zcp_builder_append_values (native-endian values; for bool one
  *   interval months          byte per value, nonzero = true)
  *   half float, float,double zcp_builder_append_double (half float is rounded), or bulk
- *   decimal128/256           zcp_builder_append_int (sign-extended) or _append_bytes
- *                            (16 / 32 little-endian two's-complement bytes)
+ *   decimal32/64/128/256     the unscaled value: zcp_builder_append_int / _uint (sign-
+ *                            extended; must fit the width: int32 for decimal32) or
+ *                            _append_bytes (4 / 8 / 16 / 32 little-endian two's-
+ *                            complement bytes). Precision is not enforced on values
+ *                            (Arrow's own files exceed it), only on the type
  *   interval day-time        zcp_builder_append_interval(b, 0, days, ms)
  *   interval month-day-nano  zcp_builder_append_interval(b, months, days, nanos)
  *   binary/string (all       zcp_builder_append_bytes / _append_string; strings are not
@@ -433,8 +436,8 @@ int64_t zcp_array_view_get_int(const struct zcp_array_view *v, int64_t i);
 uint64_t zcp_array_view_get_uint(const struct zcp_array_view *v, int64_t i);
 /* Floats (half float widened), and integers converted. */
 double zcp_array_view_get_double(const struct zcp_array_view *v, int64_t i);
-/* Binary, string (every offset width and views), fixed-size binary, decimals (16/32
- * raw bytes). */
+/* Binary, string (every offset width and views), fixed-size binary, decimals (4, 8,
+ * 16 or 32 raw bytes: the unscaled value, little-endian two's complement). */
 struct zcp_string_view zcp_array_view_get_bytes(const struct zcp_array_view *v, int64_t i);
 /* interval day-time (months = 0, sub_day = ms) and month-day-nano. */
 void zcp_array_view_get_interval(const struct zcp_array_view *v, int64_t i,

@@ -71,7 +71,14 @@ int64_t zcp__format_n_children(const struct zcp_format *f);
 
 /* Largest precision of a decimal type (9, 18, 38, 76); 0 for any other type. */
 int32_t zcp__decimal_max_precision(enum zcp_type type);
+/* Same by value width in bytes (4, 8, 16, 32); 0 for any other width. */
+int32_t zcp__decimal_max_precision_of_width(int64_t width);
 
+/* Decimal values (decimal.c). A value of `width` bytes widened to 64-bit limbs
+ * (sign-extended to at least one limb); returns the number of limbs (1, 1, 2, 4). */
+int zcp__decimal_limbs(const uint8_t *bytes, int64_t width, uint64_t limbs[4]);
+/* Replaces a negative value by its magnitude; returns whether it was negative. */
+bool zcp__decimal_negate_if_negative(uint64_t *limbs, int n);
 /* Bytes needed for n values of `bits` bits each; -1 when negative or overflowing. */
 int64_t zcp__bytes_for_bits(int64_t n, int64_t bits);
 

@@ -87,18 +87,16 @@ static void put_timestamp(struct out *o, int64_t v, enum zcp_time_unit unit, boo
 
 /* ---- decimals ------------------------------------------------------------------------ */
 
-/* Two's-complement little-endian integer of n 64-bit limbs to decimal text with scale. */
-static void put_decimal(struct out *o, const uint8_t *bytes, int limbs, int32_t scale) {
+/* A decimal's unscaled value (two's-complement little-endian, `width` bytes) as decimal
+ * text with `scale` digits after the point. */
+static void put_decimal(struct out *o, const uint8_t *bytes, int64_t width, int32_t scale) {
   uint64_t w[4];
-  for (int i = 0; i < limbs; i++) w[i] = zcp__load_le64(bytes + 8 * i);
-  bool neg = (w[limbs - 1] >> 63) != 0;
-  if (neg) { /* negate: invert and add one */
-    unsigned carry = 1;
-    for (int i = 0; i < limbs; i++) {
-      w[i] = ~w[i] + carry;
-      carry = carry && w[i] == 0;
-    }
+  if (zcp__decimal_max_precision_of_width(width) == 0) {
+    puts_(o, "?"); /* no values buffer to read from */
+    return;
   }
+  int limbs = zcp__decimal_limbs(bytes, width, w);
+  bool neg = zcp__decimal_negate_if_negative(w, limbs);
   char digits[80];
   int n = 0;
   for (;;) {
@@ -212,9 +210,10 @@ static void put_value(struct out *o, const struct zcp_array_view *v, int64_t i) 
       putf(o, "%.7g", zcp_array_view_get_double(v, i));
       break;
     case ZCP_TYPE_DOUBLE: putf(o, "%.15g", zcp_array_view_get_double(v, i)); break;
+    case ZCP_TYPE_DECIMAL32: case ZCP_TYPE_DECIMAL64:
     case ZCP_TYPE_DECIMAL128: case ZCP_TYPE_DECIMAL256: {
       struct zcp_string_view b = zcp_array_view_get_bytes(v, i);
-      put_decimal(o, (const uint8_t *)b.data, f->type == ZCP_TYPE_DECIMAL128 ? 2 : 4, f->scale);
+      put_decimal(o, (const uint8_t *)b.data, b.size, f->scale);
       break;
     }
     case ZCP_TYPE_DATE32: put_date(o, zcp_array_view_get_int(v, i)); break;
@@ -304,6 +303,7 @@ static void put_type(struct out *o, const struct ArrowSchema *s, int depth) {
   }
   puts_(o, zcp_type_name(f.type));
   switch (f.type) {
+    case ZCP_TYPE_DECIMAL32: case ZCP_TYPE_DECIMAL64:
     case ZCP_TYPE_DECIMAL128: case ZCP_TYPE_DECIMAL256:
       putf(o, "(%d, %d)", f.precision, f.scale);
       break;
