@@ -50,6 +50,8 @@ static zcp_status_t append_value(struct zcp_builder *b, const struct zcp_array_v
     case ZCP_TYPE_FLOAT:
     case ZCP_TYPE_DOUBLE:
       return zcp_builder_append_double(b, zcp_array_view_get_double(v, i));
+    case ZCP_TYPE_DECIMAL32:
+    case ZCP_TYPE_DECIMAL64:
     case ZCP_TYPE_DECIMAL128:
     case ZCP_TYPE_DECIMAL256:
     case ZCP_TYPE_BINARY:

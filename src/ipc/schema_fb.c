@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "arrow/internal.h"
+#include "arrow/view_internal.h"
 #include "common/util.h"
 #include "ipc/internal.h"
 
@@ -174,6 +175,8 @@ zcp_status_t zcp__ipc_metadata_decode(const struct zcp_fb_vector *kv, char **out
 struct decoder {
   struct zcp__ipc_dict_fields *dicts;
   struct zcp_error *err;
+  struct zcp__path path; /* of the field being decoded, for messages */
+  bool named;            /* the error message already names its field */
 };
 
 /* Fills f from an Int table (dictionary index types too). */
@@ -267,8 +270,22 @@ static zcp_status_t field_type(const struct zcp_fb_table *field, int64_t n_child
       ZCP_RETURN_NOT_OK(zcp__fb_i32(&t, 0, 0, &f->precision, "Decimal.precision", err));
       ZCP_RETURN_NOT_OK(zcp__fb_i32(&t, 1, 0, &f->scale, "Decimal.scale", err));
       ZCP_RETURN_NOT_OK(zcp__fb_i32(&t, 2, 128, &i32, "Decimal.bitWidth", err));
-      if (i32 != 128 && i32 != 256) return CORRUPT("Decimal.bitWidth %d", (int)i32);
-      f->type = i32 == 128 ? ZCP_TYPE_DECIMAL128 : ZCP_TYPE_DECIMAL256;
+      switch (i32) {
+        case 32:
+          f->type = ZCP_TYPE_DECIMAL32;
+          break;
+        case 64:
+          f->type = ZCP_TYPE_DECIMAL64;
+          break;
+        case 128:
+          f->type = ZCP_TYPE_DECIMAL128;
+          break;
+        case 256:
+          f->type = ZCP_TYPE_DECIMAL256;
+          break;
+        default: /* Schema.fbs: "The accepted widths are 32, 64, 128 and 256" */
+          return CORRUPT("Decimal.bitWidth %d is not 32, 64, 128 or 256", (int)i32);
+      }
       break;
     case ZCP_FB_T_DATE:
       ZCP_RETURN_NOT_OK(zcp__fb_i16(&t, 0, 1, &s16, "Date.unit", err));
@@ -372,7 +389,7 @@ static zcp_status_t field_type(const struct zcp_fb_table *field, int64_t n_child
 }
 
 static zcp_status_t decode_field(struct decoder *d, const struct zcp_fb_table *field,
-                                 struct ArrowSchema *node, int depth);
+                                 struct ArrowSchema *node, int64_t index, int depth);
 
 /* Makes node a schema node with format f, the field's name and metadata, and decodes
  * the field's children into it. */
@@ -383,8 +400,7 @@ static zcp_status_t decode_node(struct decoder *d, const struct zcp_fb_table *fi
   struct zcp_error *err = d->err;
   char format[1024];
   if (zcp_format_write(f, format, sizeof format, NULL) != ZCP_OK) {
-    return CORRUPT("field '%s': type %s has impossible parameters", name ? name : "",
-                   zcp_type_name(f->type));
+    return CORRUPT("type %s has impossible parameters", zcp_type_name(f->type));
   }
   struct zcp_fb_vector children;
   ZCP_RETURN_NOT_OK(
@@ -392,29 +408,24 @@ static zcp_status_t decode_node(struct decoder *d, const struct zcp_fb_table *fi
   int64_t n = with_children ? children.n : 0;
   zcp_status_t st = zcp_schema_init(format, name, flags, n, node, NULL);
   if (st != ZCP_OK) {
-    return zcp_error_set(err, st, "field '%s': cannot make its schema node: %s",
-                         name ? name : "", zcp_status_str(st));
+    return zcp_error_set(err, st, "cannot make its schema node: %s", zcp_status_str(st));
   }
   for (int64_t i = 0; i < n; i++) {
     struct zcp_fb_table child;
     ZCP_RETURN_NOT_OK(zcp__fb_vector_table(&children, i, &child, "Field.children", err));
     zcp_schema_release(node->children[i]);
-    ZCP_RETURN_NOT_OK(decode_field(d, &child, node->children[i], depth + 1));
+    ZCP_RETURN_NOT_OK(decode_field(d, &child, node->children[i], i, depth + 1));
   }
   return ZCP_OK;
 }
 
-static zcp_status_t decode_field(struct decoder *d, const struct zcp_fb_table *field,
-                                 struct ArrowSchema *node, int depth) {
+/* The field's type, dictionary encoding, children and metadata into node; name is its
+ * own (NUL-terminated) copy of Field.name. */
+static zcp_status_t decode_field_as(struct decoder *d, const struct zcp_fb_table *field,
+                                    struct ArrowSchema *node, const char *name,
+                                    int depth) {
   struct zcp_error *err = d->err;
-  memset(node, 0, sizeof *node);
-  if (depth > ZCP_MAX_DEPTH)
-    return CORRUPT("fields nested deeper than %d", ZCP_MAX_DEPTH);
-  const char *name_data;
-  int64_t name_len;
   uint8_t nullable;
-  ZCP_RETURN_NOT_OK(
-      zcp__fb_string(field, ZCP_FB_FIELD_NAME, &name_data, &name_len, "Field.name", err));
   ZCP_RETURN_NOT_OK(
       zcp__fb_u8(field, ZCP_FB_FIELD_NULLABLE, 0, &nullable, "Field.nullable", err));
   struct zcp_fb_vector children, kv;
@@ -432,12 +443,7 @@ static zcp_status_t decode_field(struct decoder *d, const struct zcp_fb_table *f
         zcp__fb_table(field, ZCP_FB_FIELD_TYPE, &t, &present, "Field.type", err));
     if (present) ZCP_RETURN_NOT_OK(zcp__fb_u8(&t, 0, 0, &sorted, "Map.keysSorted", err));
   }
-  char *name = malloc((size_t)name_len + 1);
   char *metadata = NULL;
-  if (name == NULL)
-    return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory for a field name");
-  if (name_len) memcpy(name, name_data, (size_t)name_len);
-  name[name_len] = '\0';
   int64_t flags =
       (nullable ? ARROW_FLAG_NULLABLE : 0) | (sorted ? ARROW_FLAG_MAP_KEYS_SORTED : 0);
   struct zcp_fb_table enc;
@@ -451,6 +457,7 @@ static zcp_status_t decode_field(struct decoder *d, const struct zcp_fb_table *f
   } else if (st == ZCP_OK) {
     int64_t id;
     uint8_t ordered;
+    int16_t kind;
     struct zcp_fb_table index;
     bool has_index;
     struct zcp_format fi;
@@ -461,6 +468,15 @@ static zcp_status_t decode_field(struct decoder *d, const struct zcp_fb_table *f
           zcp__fb_table(&enc, 1, &index, &has_index, "DictionaryEncoding.indexType", err);
     if (st == ZCP_OK)
       st = zcp__fb_u8(&enc, 2, 0, &ordered, "DictionaryEncoding.isOrdered", err);
+    if (st == ZCP_OK)
+      st = zcp__fb_i16(&enc, 3, 0, &kind, "DictionaryEncoding.dictionaryKind", err);
+    if (st == ZCP_OK && kind != 0) {
+      /* DenseArray (0) is the only kind Schema.fbs defines so far */
+      st = zcp_error_set(err, ZCP_UNSUPPORTED,
+                         "DictionaryEncoding.dictionaryKind %d is not supported (only "
+                         "DenseArray, 0)",
+                         (int)kind);
+    }
     if (st == ZCP_OK) st = int_type(&index, has_index, &fi, err);
     if (ordered) flags |= ARROW_FLAG_DICTIONARY_ORDERED;
     if (st == ZCP_OK) st = decode_node(d, field, node, &fi, name, flags, false, depth);
@@ -468,8 +484,10 @@ static zcp_status_t decode_field(struct decoder *d, const struct zcp_fb_table *f
       st = ZCP_OUT_OF_MEMORY;
     if (st == ZCP_OK) st = zcp__ipc_dict_add(d->dicts, id, node);
     if (st == ZCP_OK) {
+      size_t saved = zcp__path_push_dictionary(&d->path);
       st = decode_node(d, field, node->dictionary, &f, NULL, ARROW_FLAG_NULLABLE, true,
                        depth + 1);
+      if (st == ZCP_OK) zcp__path_pop(&d->path, saved);
     }
   }
   if (st == ZCP_OK && metadata != NULL &&
@@ -477,10 +495,39 @@ static zcp_status_t decode_field(struct decoder *d, const struct zcp_fb_table *f
     st = zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory for field metadata");
   }
   if (st != ZCP_OK && (err == NULL || err->code == ZCP_OK)) {
-    st = zcp_error_set(err, st, "field '%s': %s", name, zcp_status_str(st));
+    st = zcp_error_set(err, st, "%s", zcp_status_str(st));
   }
-  free(name);
   free(metadata);
+  return st;
+}
+
+static zcp_status_t decode_field(struct decoder *d, const struct zcp_fb_table *field,
+                                 struct ArrowSchema *node, int64_t index, int depth) {
+  struct zcp_error *err = d->err;
+  memset(node, 0, sizeof *node);
+  if (depth > ZCP_MAX_DEPTH) {
+    return zcp_error_set(err, ZCP_UNSUPPORTED,
+                         "fields nested deeper than %d levels are not supported",
+                         ZCP_MAX_DEPTH);
+  }
+  const char *name_data;
+  int64_t name_len;
+  ZCP_RETURN_NOT_OK(
+      zcp__fb_string(field, ZCP_FB_FIELD_NAME, &name_data, &name_len, "Field.name", err));
+  char *name = malloc((size_t)name_len + 1);
+  if (name == NULL)
+    return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory for a field name");
+  if (name_len) memcpy(name, name_data, (size_t)name_len);
+  name[name_len] = '\0';
+  size_t saved = zcp__path_push(&d->path, name, index);
+  zcp_status_t st = decode_field_as(d, field, node, name, depth);
+  if (st != ZCP_OK && !d->named) {
+    /* the innermost field names the whole path, once */
+    zcp_error_prefix(err, st, "field '%s': ", zcp__path_str(&d->path));
+    d->named = true;
+  }
+  zcp__path_pop(&d->path, saved);
+  free(name);
   return st;
 }
 
@@ -499,7 +546,8 @@ zcp_status_t zcp__ipc_schema_decode(const struct zcp_fb_table *schema,
   ZCP_RETURN_NOT_OK(zcp__fb_vector(schema, 1, 4, &fields, "Schema.fields", err));
   ZCP_RETURN_NOT_OK(zcp__fb_vector(schema, 2, 4, &kv, "Schema.custom_metadata", err));
   ZCP_RETURN_NOT_OK(zcp_schema_init("+s", "", 0, fields.n, out, err));
-  struct decoder d = {dicts, err};
+  struct decoder d = {.dicts = dicts, .err = err};
+  zcp__path_init(&d.path, NULL);
   zcp_status_t st =
       zcp__ipc_metadata_decode(&kv, &metadata, "Schema.custom_metadata", err);
   for (int64_t i = 0; st == ZCP_OK && i < fields.n; i++) {
@@ -507,7 +555,7 @@ zcp_status_t zcp__ipc_schema_decode(const struct zcp_fb_table *schema,
     st = zcp__fb_vector_table(&fields, i, &field, "Schema.fields", err);
     if (st != ZCP_OK) break;
     zcp_schema_release(out->children[i]);
-    st = decode_field(&d, &field, out->children[i], 1);
+    st = decode_field(&d, &field, out->children[i], i, 1);
   }
   if (st == ZCP_OK && metadata != NULL &&
       zcp_schema_set_metadata(out, metadata) != ZCP_OK) {

@@ -65,12 +65,14 @@ static zcp_status_t encode_type(struct zcp_fb_builder *b, const struct zcp_forma
       *tt = ZCP_FB_T_FLOAT;
       zcp__fb_add_scalar(b, 0, 2, (uint32_t)(f->type - ZCP_TYPE_HALF_FLOAT));
       break;
+    case ZCP_TYPE_DECIMAL32:
+    case ZCP_TYPE_DECIMAL64:
     case ZCP_TYPE_DECIMAL128:
     case ZCP_TYPE_DECIMAL256:
       *tt = ZCP_FB_T_DECIMAL;
       zcp__fb_add_scalar(b, 0, 4, (uint32_t)f->precision);
       zcp__fb_add_scalar(b, 1, 4, (uint32_t)f->scale);
-      zcp__fb_add_scalar(b, 2, 4, f->type == ZCP_TYPE_DECIMAL128 ? 128 : 256);
+      zcp__fb_add_scalar(b, 2, 4, (uint32_t)zcp_type_bit_width(f->type));
       break;
     case ZCP_TYPE_DATE32:
     case ZCP_TYPE_DATE64:

@@ -1,7 +1,7 @@
 /* Schema <-> flatbuffer: every type of the columnar core, nullability, map key order,
  * union type ids, dictionary encodings (index type, ordering) and metadata survive a
  * trip through a schema message. */
-#include "ipc_test.h"
+#include "ipc_messages.h"
 
 static const char *const flat[] = {"n",
                                    "b",
@@ -24,6 +24,8 @@ static const char *const flat[] = {"n",
                                    "vu",
                                    "d:38,10",
                                    "d:40,3,256",
+                                   "d:9,2,32",
+                                   "d:18,-3,64",
                                    "w:5",
                                    "tdD",
                                    "tdm",
@@ -159,4 +161,58 @@ Test(ipc_schema_fb, rejects_non_struct_schemas) {
                ZCP_INVALID_ARGUMENT);
   zcp_ipc_buffer_reset(&b);
   zcp_schema_release(&s);
+}
+
+/* A schema whose one field is a Decimal table of the given width (0: absent, which
+ * Schema.fbs makes 128). */
+static zcp_status_t read_decimal_schema(int32_t bits, struct zcp_ipc_reader **r,
+                                        struct zcp_ipc_buffer *b, struct zcp_error *err) {
+  struct zcp_fb_builder fb;
+  zcp__fb_builder_init(&fb);
+  zcp__fb_table_start(&fb);
+  zcp__fb_add_scalar(&fb, 0, 4, 7);
+  zcp__fb_add_scalar(&fb, 1, 4, 3);
+  if (bits != 0) zcp__fb_add_scalar(&fb, 2, 4, (uint64_t)(uint32_t)bits);
+  zcp_fb_ref dec = zcp__fb_table_end(&fb);
+  zcp_fb_ref field = msg_field(&fb, "amount", ZCP_FB_T_DECIMAL, dec, 0, NULL, 0);
+  memset(b, 0, sizeof *b);
+  msg_schema(b, &fb, &field, 1, NULL, 0);
+  msg_eos(b);
+  zcp__fb_builder_reset(&fb);
+  static struct zcp_ipc_memory mem;
+  return msg_open(b, &mem, r, err);
+}
+
+Test(ipc_schema_fb, decimal_bit_widths_32_64_128_256_are_read) {
+  const struct {
+    int32_t bits;
+    const char *format;
+  } cases[] = {{32, "d:7,3,32"}, {64, "d:7,3,64"}, {0, "d:7,3"}, {128, "d:7,3"},
+               {256, "d:7,3,256"}};
+  for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+    struct zcp_ipc_reader *r;
+    struct zcp_ipc_buffer b;
+    struct zcp_error err = {0};
+    OKE(read_decimal_schema(cases[k].bits, &r, &b, &err), &err);
+    cr_assert_str_eq(zcp_ipc_reader_schema(r)->children[0]->format, cases[k].format);
+    zcp_ipc_reader_close(r);
+    zcp_ipc_buffer_reset(&b);
+  }
+}
+
+Test(ipc_schema_fb, decimal_bit_widths_the_format_does_not_define_are_corrupt) {
+  const int32_t bad[] = {16, 96, 512, -32, 1};
+  for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+    struct zcp_ipc_reader *r = NULL;
+    struct zcp_ipc_buffer b;
+    struct zcp_error err = {0};
+    cr_assert_eq(read_decimal_schema(bad[k], &r, &b, &err), ZCP_CORRUPT_INPUT, "%d: %s",
+                 (int)bad[k], err.message);
+    cr_assert_null(r);
+    char want[64];
+    snprintf(want, sizeof want, "Decimal.bitWidth %d is not 32, 64, 128 or 256", (int)bad[k]);
+    cr_assert(strstr(err.message, want) != NULL, "%s", err.message);
+    cr_assert(strstr(err.message, "amount") != NULL, "the field is named: %s", err.message);
+    zcp_ipc_buffer_reset(&b);
+  }
 }
