@@ -60,7 +60,17 @@ zcp_status_t zcp_fixture_table(int64_t rows, int64_t batch_rows, struct zcp_allo
  * day-time, month-day-nano, fixed-size binary(3), binary view, large binary, large list,
  * list view, fixed-size list[2], map<utf8,int32>, sparse union<int32,utf8>, dense
  * union<int64,utf8>, run-end encoded<int32 run ends, utf8>, date64, time32[ms],
- * timestamp[ns] without time zone, dictionary<large_utf8> with int8 indices. */
+ * timestamp[ns] without time zone, dictionary<large_utf8> with int8 indices,
+ * decimal32(9,2) and decimal64(18,4) (fx_dec32 / fx_dec64: the widest values of their
+ * precision at rows 1 and 2). */
+static inline int64_t fx_dec32(int64_t r) {
+  return r % 5 == 1 ? 999999999 : r % 5 == 2 ? -999999999 : (r % 80000) * 12345 - 99999;
+}
+static inline int64_t fx_dec64(int64_t r) {
+  return r % 5 == 1   ? 999999999999999999LL
+         : r % 5 == 2 ? -999999999999999999LL
+                      : 3 - (r % 1000000) * 1000000007LL;
+}
 zcp_status_t zcp_fixture_exotic_schema(struct ArrowSchema *out, struct zcp_error *err);
 zcp_status_t zcp_fixture_exotic_batch(int64_t n, struct zcp_allocator *alloc,
                                       struct ArrowArray *out, struct zcp_error *err);

@@ -20,6 +20,7 @@ static const struct col kExotic[] = {
     {"pair", "+w:2", 1},    {"attrs", "+m", 1},    {"sunion", "+us:0,1", 2},
     {"dunion", "+ud:5,7", 2}, {"runs", "+r", 2},   {"d64", "tdm", 0},
     {"t32", "ttm", 0},      {"tsn", "tsn:", 0},    {"dict8", "c", 0},
+    {"dec32", "d:9,2,32", 0}, {"dec64", "d:18,4,64", 0},
 };
 #define N_EXOTIC (int)(sizeof kExotic / sizeof kExotic[0])
 
@@ -126,6 +127,8 @@ static zcp_status_t append_exotic(struct zcp_builder *b, int c, int64_t r) {
   if (strcmp(name, "t32") == 0) return zcp_builder_append_int(b, (r % 86400) * 1000 + 5);
   if (strcmp(name, "tsn") == 0) return zcp_builder_append_int(b, r * 1000000000LL + 1);
   if (strcmp(name, "dict8") == 0) return zcp_builder_append_int(b, r % 3);
+  if (strcmp(name, "dec32") == 0) return zcp_builder_append_int(b, fx_dec32(r));
+  if (strcmp(name, "dec64") == 0) return zcp_builder_append_int(b, fx_dec64(r));
   return ZCP_INVALID_ARGUMENT;
 }
 

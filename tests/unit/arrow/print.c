@@ -101,6 +101,13 @@ Test(print, formats_rare_types_exactly) {
       {"t32", 1, "00:00:01.005"},
       {"tsn", 2, "1970-01-01T00:00:02.000000001"},
       {"dict8", 2, "\"gamma\""},
+      {"dec32", 1, "9999999.99"},
+      {"dec32", 2, "-9999999.99"},
+      {"dec32", 4, "-506.19"}, /* 4 * 12345 - 99999 */
+      {"dec32", 3, "null"},
+      {"dec64", 1, "99999999999999.9999"},
+      {"dec64", 2, "-99999999999999.9999"},
+      {"dec64", 5, "-500000.0032"}, /* 3 - 5 * 1000000007 */
   };
   expect_cells(&b, &s, cases, sizeof cases / sizeof cases[0]);
   b.release(&b);
@@ -202,6 +209,22 @@ Test(print, schema_and_batch_tables) {
   cr_expect(strstr(text, "\"row-2\"") != NULL, "%s", text);
   cr_expect(strstr(text, "\"row-5\"") == NULL, "printed past max_rows: %s", text);
   cr_expect(strstr(text, "(10 rows, first ones shown)") != NULL, "%s", text);
+  free(text);
+  b.release(&b);
+  s.release(&s);
+}
+
+Test(print, schema_names_every_decimal_width) {
+  struct ArrowSchema s;
+  struct ArrowArray b;
+  struct zcp_error err = {0};
+  cr_assert_eq(zcp_fixture_exotic_schema(&s, &err), ZCP_OK, "%s", err.message);
+  cr_assert_eq(zcp_fixture_exotic_batch(3, NULL, &b, &err), ZCP_OK, "%s", err.message);
+  struct pair p = {&s, &b};
+  char *text = capture(print_schema, &p);
+  cr_expect(strstr(text, "dec32: decimal32(9, 2)\n") != NULL, "%s", text);
+  cr_expect(strstr(text, "dec64: decimal64(18, 4)\n") != NULL, "%s", text);
+  cr_expect(strstr(text, "big: decimal256(40, 3)\n") != NULL, "%s", text);
   free(text);
   b.release(&b);
   s.release(&s);
