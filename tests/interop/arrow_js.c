@@ -2,7 +2,8 @@
  * reads the fixture tables our writer makes (stream and file; every type it knows) and
  * checks every value against the values our side held; and our reader reads the stream
  * (with a replacement dictionary) and the file Arrow JS writes, every value checked
- * against what Arrow JS held. The scripts are tests/interop/arrow_js.mjs. */
+ * against what Arrow JS held. Both ways include decimal32 and decimal64 columns. The
+ * scripts are tests/interop/arrow_js.mjs. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
@@ -33,7 +34,8 @@ TestSuite(arrow_js, .init = setup, .fini = teardown, .timeout = 120);
  * encoding, and reads no compressed bodies. */
 static const char *const kExoticForJs[] = {
     "nothing", "half", "big",    "dur",   "months", "daytime", "mdn", "fsb",  "bview", "lbin",
-    "llist",   "pair", "attrs",  "sunion", "dunion", "d64",    "t32", "tsn",  "dict8", NULL};
+    "llist",   "pair", "attrs",  "sunion", "dunion", "d64",    "t32", "tsn",  "dict8", "dec32",
+    "dec64",   NULL};
 
 Test(arrow_js, reads_every_value_of_the_fixture_streams_and_files_we_write) {
   struct zcp_error err = {0};
@@ -85,6 +87,37 @@ static void expect_same_as_js(const char *file, bool is_file, json_t *want) {
   json_decref(got);
 }
 
+/* The format string our reader gives column `name` of a stream or file. */
+static void expect_format(const char *file, bool is_file, const char *name, const char *want) {
+  char path[4200];
+  snprintf(path, sizeof path, "%s/%s", dir, file);
+  struct zcp_error err = {0};
+  struct zcp_ipc_reader *r = NULL;
+  if (is_file) {
+    cr_assert_eq(zcp_ipc_file_reader_open_path(path, ZCP_IPC_COPY, NULL, &r, &err), ZCP_OK,
+                 "%s", err.message);
+  } else {
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f);
+    static uint8_t bytes[1 << 20];
+    size_t n = fread(bytes, 1, sizeof bytes, f);
+    fclose(f);
+    static struct zcp_ipc_memory mem;
+    mem = (struct zcp_ipc_memory){bytes, (int64_t)n, 0};
+    struct zcp_ipc_source src = zcp_ipc_source_memory(&mem);
+    cr_assert_eq(zcp_ipc_stream_reader_open(&src, NULL, &r, &err), ZCP_OK, "%s", err.message);
+  }
+  const struct ArrowSchema *s = zcp_ipc_reader_schema(r);
+  bool found = false;
+  for (int64_t c = 0; c < s->n_children; c++) {
+    if (strcmp(s->children[c]->name, name) != 0) continue;
+    cr_expect_str_eq(s->children[c]->format, want, "%s: column %s", file, name);
+    found = true;
+  }
+  cr_expect(found, "%s: no column %s", file, name);
+  zcp_ipc_reader_close(r);
+}
+
 Test(arrow_js, we_read_every_value_arrow_js_writes) {
   const char *args[] = {"write", dir, NULL};
   int rc = zcp_node_run("arrow_js.mjs", args, out, sizeof out, 60000);
@@ -97,5 +130,11 @@ Test(arrow_js, we_read_every_value_arrow_js_writes) {
   cr_assert_not_null(want, "%s", jerr.text);
   expect_same_as_js("js.arrows", false, want);
   expect_same_as_js("js.arrow", true, want);
+  /* Arrow JS writes decimal32 and decimal64 as such (Decimal.bitWidth 32 and 64) */
+  for (int k = 0; k < 2; k++) {
+    const char *file = k ? "js.arrow" : "js.arrows";
+    expect_format(file, k == 1, "dec32", "d:9,2,32");
+    expect_format(file, k == 1, "dec64", "d:18,3,64");
+  }
   json_decref(want);
 }
