@@ -47,24 +47,43 @@ enum { ZCP_FB_FIELD_NODE_SIZE = 16, ZCP_FB_BUFFER_SIZE = 16, ZCP_FB_BLOCK_SIZE =
 #define ZCP_IPC_MAX_METADATA ((int64_t)1 << 30)
 #define ZCP_IPC_MAX_BODY ((int64_t)1 << 36)
 
-/* A dictionary-encoded schema node and its id; ids are given in pre-order (the node
- * before its dictionary's own fields, before its later siblings). */
+/* The dictionary-encoded fields of a schema (dict_fields.c). Every such field in
+ * pre-order (a field before its dictionary's own fields, before its later siblings), with
+ * the id of its dictionary. Ids may repeat: fields that share an id share one dictionary.
+ * Once indexed, each distinct id has a slot (its position in `ids`, ascending), which is
+ * what readers and writers keep one dictionary per. */
 struct zcp__ipc_dict_field {
   int64_t id;
   const struct ArrowSchema *node; /* node->dictionary is the value schema */
+  int64_t slot;                   /* index into ids; -1 until indexed */
+};
+struct zcp__ipc_dict_id {
+  int64_t id;
+  int64_t first; /* the first field with this id: its value schema reads and writes it */
 };
 struct zcp__ipc_dict_fields {
-  struct zcp__ipc_dict_field *items; /* ascending ids */
+  struct zcp__ipc_dict_field *items; /* pre-order */
   int64_t n, cap;
-  /* decoded schemas: (node, index into items) sorted by node address */
+  struct zcp__ipc_dict_id *ids; /* distinct, ascending */
+  int64_t n_ids;
+  /* (node, slot) of every item, sorted by node address */
   struct zcp__ipc_dict_node {
     uintptr_t node;
-    int64_t index;
+    int64_t slot;
   } * by_node;
 };
 void zcp__ipc_dict_fields_reset(struct zcp__ipc_dict_fields *d);
-/* Index of the dictionary field with id / whose node is `node` (decoded schemas only);
- * -1 when there is none. Both are binary searches: a schema may have many. */
+/* Appends a dictionary-encoded field (in pre-order). */
+zcp_status_t zcp__ipc_dict_add(struct zcp__ipc_dict_fields *d, int64_t id,
+                               const struct ArrowSchema *node);
+/* Indexes the fields once they are all added: slots of the distinct ids and of every
+ * node. Fields that share an id must lay out their values alike, and no dictionary may be
+ * used inside its own values; anything else fails with `code` (corrupt input for a
+ * decoded schema, invalid argument for a caller's) naming the fields. */
+zcp_status_t zcp__ipc_dict_index(struct zcp__ipc_dict_fields *d, zcp_status_t code,
+                                 struct zcp_error *err);
+/* The slot of dictionary `id` / of the dictionary of `node`; -1 when there is none. Both
+ * are binary searches: a schema may have many. */
 int64_t zcp__ipc_dict_find(const struct zcp__ipc_dict_fields *d, int64_t id);
 int64_t zcp__ipc_dict_find_node(const struct zcp__ipc_dict_fields *d,
                                 const struct ArrowSchema *node);
@@ -108,11 +127,6 @@ enum {
   ZCP_FB_FIELD_CHILDREN = 5,
   ZCP_FB_FIELD_METADATA = 6
 };
-
-/* Appends a dictionary field; the encoder appends ids in ascending order, the decoder
- * sorts its list once the schema is read, so that zcp__ipc_dict_find can search. */
-zcp_status_t zcp__ipc_dict_add(struct zcp__ipc_dict_fields *d, int64_t id,
-                               const struct ArrowSchema *node);
 
 /* Schema table -> a "+s" ArrowSchema (schema custom_metadata on the root) and its
  * dictionary fields. out is released on error. */
@@ -212,7 +226,7 @@ struct zcp__ipc_body {
   struct zcp_allocator *alloc;
   struct zcp__ipc_keep *mapping; /* zero copy: the bytes' owner, NULL for caller bytes */
   const struct zcp__ipc_dict_fields *dicts;
-  struct zcp__ipc_dict_value *const *dict_values; /* parallel to dicts->items */
+  struct zcp__ipc_dict_value *const *dict_values; /* one per slot of dicts->ids */
   enum zcp_validate_level validation;
 };
 

@@ -203,7 +203,7 @@ static zcp_status_t attach_dictionary(struct decoder *d, const struct ArrowSchem
     struct zcp__ipc_dict_value *v = d->body->dict_values[i];
     if (v == NULL) {
       return CORRUPT("field '%s': dictionary %lld was not sent before its first use",
-                     schema->name ? schema->name : "", (long long)dicts->items[i].id);
+                     schema->name ? schema->name : "", (long long)dicts->ids[i].id);
     }
     if (zcp__array_alloc_dictionary(out) != ZCP_OK) return ZCP_OUT_OF_MEMORY;
     __atomic_fetch_add(&v->refs, 1, __ATOMIC_RELAXED);

@@ -72,7 +72,7 @@ static struct zcp_ipc_reader *reader_new(const struct zcp_ipc_read_options *opts
 
 void zcp_ipc_reader_close(struct zcp_ipc_reader *r) {
   if (r == NULL) return;
-  for (int64_t i = 0; r->dict_values != NULL && i < r->dicts.n; i++) {
+  for (int64_t i = 0; r->dict_values != NULL && i < r->dicts.n_ids; i++) {
     zcp__ipc_dict_value_release(r->dict_values[i]);
   }
   free(r->dict_values);
@@ -243,7 +243,16 @@ static zcp_status_t read_dictionary(struct zcp_ipc_reader *r, const struct messa
   int64_t k = zcp__ipc_dict_find(&r->dicts, id);
   if (k < 0)
     return CORRUPT("DictionaryBatch id %lld is not in the schema", (long long)id);
-  const struct ArrowSchema *value_schema = r->dicts.items[k].node->dictionary;
+  if (r->is_file && !delta && r->dict_values[k] != NULL) {
+    /* Columnar.rst: "The IPC File format does not support dictionary replacement" */
+    return CORRUPT("dictionary %lld is sent twice without isDelta: an IPC file cannot "
+                   "replace a dictionary",
+                   (long long)id);
+  }
+  /* fields that share the id share this one dictionary: the first one's values say how
+   * it is laid out (the others were checked to agree when the schema was read) */
+  const struct ArrowSchema *value_schema =
+      r->dicts.items[r->dicts.ids[k].first].node->dictionary;
   struct zcp__ipc_body b;
   memset(&b, 0, sizeof b);
   body_setup(r, &b, zero_copy, m);
@@ -288,7 +297,7 @@ static zcp_status_t read_schema(struct zcp_ipc_reader *r,
                                 const struct zcp_fb_table *schema,
                                 struct zcp_error *err) {
   ZCP_RETURN_NOT_OK(zcp__ipc_schema_decode(schema, &r->schema, &r->dicts, err));
-  r->dict_values = calloc((size_t)(r->dicts.n + 1), sizeof *r->dict_values);
+  r->dict_values = calloc((size_t)(r->dicts.n_ids + 1), sizeof *r->dict_values);
   if (r->dict_values == NULL) return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory");
   return ZCP_OK;
 }

@@ -14,85 +14,6 @@
 
 #define CORRUPT(...) zcp_error_set(err, ZCP_CORRUPT_INPUT, __VA_ARGS__)
 
-void zcp__ipc_dict_fields_reset(struct zcp__ipc_dict_fields *d) {
-  free(d->items);
-  free(d->by_node);
-  memset(d, 0, sizeof *d);
-}
-
-int64_t zcp__ipc_dict_find(const struct zcp__ipc_dict_fields *d, int64_t id) {
-  int64_t lo = 0, hi = d->n;
-  while (lo < hi) {
-    int64_t mid = lo + (hi - lo) / 2;
-    if (d->items[mid].id < id)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  return lo < d->n && d->items[lo].id == id ? lo : -1;
-}
-
-int64_t zcp__ipc_dict_find_node(const struct zcp__ipc_dict_fields *d,
-                                const struct ArrowSchema *node) {
-  int64_t lo = 0, hi = d->by_node != NULL ? d->n : 0;
-  uintptr_t key = (uintptr_t)node;
-  while (lo < hi) {
-    int64_t mid = lo + (hi - lo) / 2;
-    if (d->by_node[mid].node < key)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  if (d->by_node == NULL || lo >= d->n || d->by_node[lo].node != key) return -1;
-  return d->by_node[lo].index;
-}
-
-static int by_id(const void *a, const void *b) {
-  int64_t x = ((const struct zcp__ipc_dict_field *)a)->id;
-  int64_t y = ((const struct zcp__ipc_dict_field *)b)->id;
-  return (x > y) - (x < y);
-}
-
-static int by_node(const void *a, const void *b) {
-  uintptr_t x = ((const struct zcp__ipc_dict_node *)a)->node;
-  uintptr_t y = ((const struct zcp__ipc_dict_node *)b)->node;
-  return (x > y) - (x < y);
-}
-
-/* Sorts a decoded schema's dictionary fields by id (rejecting an id used twice) and
- * indexes them by node. */
-static zcp_status_t dict_index(struct zcp__ipc_dict_fields *d, struct zcp_error *err) {
-  if (d->n == 0) return ZCP_OK;
-  qsort(d->items, (size_t)d->n, sizeof *d->items, by_id);
-  for (int64_t i = 1; i < d->n; i++) {
-    if (d->items[i].id == d->items[i - 1].id) {
-      return zcp_error_set(err, ZCP_CORRUPT_INPUT,
-                           "dictionary id %lld is used by two fields",
-                           (long long)d->items[i].id);
-    }
-  }
-  d->by_node = malloc((size_t)d->n * sizeof *d->by_node);
-  if (d->by_node == NULL) return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory");
-  for (int64_t i = 0; i < d->n; i++) {
-    d->by_node[i] = (struct zcp__ipc_dict_node){(uintptr_t)d->items[i].node, i};
-  }
-  qsort(d->by_node, (size_t)d->n, sizeof *d->by_node, by_node);
-  return ZCP_OK;
-}
-
-zcp_status_t zcp__ipc_dict_add(struct zcp__ipc_dict_fields *d, int64_t id,
-                               const struct ArrowSchema *node) {
-  if (d->n == d->cap) {
-    int64_t cap = d->cap ? d->cap * 2 : 8;
-    void *p = realloc(d->items, (size_t)cap * sizeof *d->items);
-    if (p == NULL) return ZCP_OUT_OF_MEMORY;
-    d->items = p;
-    d->cap = cap;
-  }
-  d->items[d->n++] = (struct zcp__ipc_dict_field){id, node};
-  return ZCP_OK;
-}
-
 /* ---- metadata -----------------------------------------------------------------------
  */
 
@@ -562,7 +483,7 @@ zcp_status_t zcp__ipc_schema_decode(const struct zcp_fb_table *schema,
     st = zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory for schema metadata");
   }
   free(metadata);
-  if (st == ZCP_OK) st = dict_index(dicts, err);
+  if (st == ZCP_OK) st = zcp__ipc_dict_index(dicts, ZCP_CORRUPT_INPUT, err);
   if (st == ZCP_OK) st = zcp_schema_validate(out, err);
   if (st != ZCP_OK) {
     zcp_schema_release(out);

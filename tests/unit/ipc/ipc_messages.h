@@ -72,6 +72,14 @@ static inline zcp_fb_ref msg_field(struct zcp_fb_builder *fb, const char *name,
   return zcp__fb_table_end(fb);
 }
 
+/* When set, every message appended is recorded here (for a file footer's blocks). */
+struct msg_blocks {
+  int64_t offset[32], meta_len[32], body_len[32];
+  uint8_t type[32];
+  int n;
+};
+static struct msg_blocks *msg_log;
+
 /* Appends one framed message around `header` (already in fb), then its body (NULL:
  * body_len zero bytes), and resets fb. `metadata` is Message.custom_metadata (or 0). */
 static inline void msg_finish(struct zcp_ipc_buffer *out, struct zcp_fb_builder *fb,
@@ -91,6 +99,12 @@ static inline void msg_finish(struct zcp_ipc_buffer *out, struct zcp_fb_builder 
   uint8_t prefix[8] = {0xff, 0xff, 0xff, 0xff};
   int32_t len = (int32_t)((size + 7) / 8 * 8);
   memcpy(prefix + 4, &len, 4);
+  if (msg_log != NULL && msg_log->n < 32) {
+    msg_log->offset[msg_log->n] = out->size;
+    msg_log->meta_len[msg_log->n] = 8 + len;
+    msg_log->body_len[msg_log->n] = body_len;
+    msg_log->type[msg_log->n++] = header_type;
+  }
   msg_append(out, prefix, 8);
   msg_append(out, meta, size);
   static const uint8_t zeros[64];
@@ -103,11 +117,10 @@ static inline void msg_finish(struct zcp_ipc_buffer *out, struct zcp_fb_builder 
   zcp__fb_builder_init(fb);
 }
 
-/* A Schema message of the given fields (features: a Schema.features vector of n longs,
+/* A Schema table of the given fields (features: a Schema.features vector of n longs,
  * or NULL). */
-static inline void msg_schema(struct zcp_ipc_buffer *out, struct zcp_fb_builder *fb,
-                              const zcp_fb_ref *fields, int n, const int64_t *features,
-                              int n_features) {
+static inline zcp_fb_ref msg_schema_table(struct zcp_fb_builder *fb, const zcp_fb_ref *fields,
+                                          int n, const int64_t *features, int n_features) {
   zcp_fb_ref fv = zcp__fb_refs_create(fb, fields, n), feat = 0;
   if (features != NULL) {
     uint8_t raw[8 * 8];
@@ -119,8 +132,52 @@ static inline void msg_schema(struct zcp_ipc_buffer *out, struct zcp_fb_builder 
   zcp__fb_table_start(fb);
   zcp__fb_add_ref(fb, 1, fv);
   if (feat) zcp__fb_add_ref(fb, 3, feat);
-  zcp_fb_ref schema = zcp__fb_table_end(fb);
+  return zcp__fb_table_end(fb);
+}
+
+/* A Schema message of the given fields. */
+static inline void msg_schema(struct zcp_ipc_buffer *out, struct zcp_fb_builder *fb,
+                              const zcp_fb_ref *fields, int n, const int64_t *features,
+                              int n_features) {
+  zcp_fb_ref schema = msg_schema_table(fb, fields, n, features, n_features);
   msg_finish(out, fb, ZCP_FB_HEADER_SCHEMA, schema, NULL, 0, 0);
+}
+
+/* The footer of a file whose messages were recorded in `log` (the first one the schema
+ * message), around a Schema table already in fb, then its length and the magic. */
+static inline void msg_footer(struct zcp_ipc_buffer *out, struct zcp_fb_builder *fb,
+                              zcp_fb_ref schema, const struct msg_blocks *log) {
+  uint8_t raw[2][32 * 24];
+  int n[2] = {0, 0};
+  memset(raw, 0, sizeof raw);
+  for (int i = 0; i < log->n; i++) {
+    int which = log->type[i] == ZCP_FB_HEADER_DICTIONARY ? 0
+                : log->type[i] == ZCP_FB_HEADER_BATCH    ? 1
+                                                         : -1;
+    if (which < 0) continue;
+    uint8_t *p = raw[which] + 24 * n[which]++;
+    int32_t meta = (int32_t)log->meta_len[i];
+    memcpy(p, &log->offset[i], 8);
+    memcpy(p + 8, &meta, 4);
+    memcpy(p + 16, &log->body_len[i], 8);
+  }
+  zcp_fb_ref dicts = zcp__fb_vector_create(fb, raw[0], n[0], 24, 8);
+  zcp_fb_ref batches = zcp__fb_vector_create(fb, raw[1], n[1], 24, 8);
+  zcp__fb_table_start(fb);
+  zcp__fb_add_scalar(fb, ZCP_FB_FOOTER_VERSION, 2, ZCP_FB_VERSION_V5);
+  zcp__fb_add_ref(fb, ZCP_FB_FOOTER_SCHEMA, schema);
+  zcp__fb_add_ref(fb, ZCP_FB_FOOTER_DICTIONARIES, dicts);
+  zcp__fb_add_ref(fb, ZCP_FB_FOOTER_BATCHES, batches);
+  zcp_fb_ref footer = zcp__fb_table_end(fb);
+  const uint8_t *data;
+  int64_t size;
+  OK(zcp__fb_finish(fb, footer, &data, &size, NULL));
+  msg_append(out, data, size);
+  int32_t len = (int32_t)size;
+  msg_append(out, &len, 4);
+  msg_append(out, "ARROW1", 6);
+  zcp__fb_builder_reset(fb);
+  zcp__fb_builder_init(fb);
 }
 
 /* A RecordBatch (dict_id < 0) or DictionaryBatch message: nodes as (length, nulls)
