@@ -184,7 +184,7 @@ static inline void zcp__ipc_store_offset(uint8_t *p, int64_t width, int64_t k, i
   }
 }
 
-#endif /* ZCP_IPC_INTERNAL_H */
+
 
 /* ---- reading batches (read_batch.c) -------------------------------------------------
  */
@@ -246,3 +246,36 @@ zcp_status_t zcp__ipc_concat(const struct ArrowArray *a, const struct ArrowArray
                              const struct ArrowSchema *schema,
                              struct zcp_allocator *alloc, struct ArrowArray *dst,
                              struct zcp_error *err);
+
+/* ---- writing bodies (write_body.c) ---------------------------------------------------
+ */
+
+/* One body buffer: borrowed from the caller's array, or owned (freed with the body). */
+struct zcp__ipc_wbuffer {
+  const uint8_t *data;
+  int64_t size;
+  uint8_t *owned;
+  int64_t bits; /* a bitmap: the bits in use (the rest of its last byte means nothing);
+                   -1 for every other buffer */
+};
+struct zcp__ipc_wbody {
+  struct zcp__ipc_wbuffer *bufs;
+  int64_t n_bufs, cap_bufs;
+  uint8_t *nodes; /* FieldNode structs, little-endian */
+  int64_t n_nodes, cap_nodes;
+  int64_t *variadic;
+  int64_t n_variadic, cap_variadic;
+  bool failed; /* out of memory somewhere: the body is unusable */
+};
+void zcp__ipc_wbody_reset(struct zcp__ipc_wbody *b);
+/* Appends elements [start, start + n) (logical indices) of v and its children. */
+zcp_status_t zcp__ipc_wbody_node(struct zcp__ipc_wbody *b, const struct zcp_array_view *v,
+                                 int64_t start, int64_t n);
+/* Grows *p (of *cap elements of elem bytes) to hold need elements; false on no memory. */
+bool zcp__ipc_grow(void **p, int64_t *cap, int64_t need, size_t elem);
+/* Feeds the canonical bytes of a body to fn until it returns false (then returns false):
+ * equal bytes exactly when two bodies decode to the same values. */
+typedef bool (*zcp__ipc_canon_fn)(void *ctx, const void *data, int64_t n);
+bool zcp__ipc_wbody_canon(const struct zcp__ipc_wbody *b, zcp__ipc_canon_fn fn, void *ctx);
+
+#endif /* ZCP_IPC_INTERNAL_H */
