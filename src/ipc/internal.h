@@ -135,10 +135,12 @@ zcp_status_t zcp__ipc_schema_decode(const struct zcp_fb_table *schema,
                                     struct zcp__ipc_dict_fields *dicts,
                                     struct zcp_error *err);
 /* A "+s" ArrowSchema -> a Schema table (extra_metadata added to the schema's own), and
- * the dictionary fields with the ids it assigned. */
+ * the dictionary fields with their ids: dict_ids[k] for the k-th dictionary-encoded field
+ * in pre-order (n_dict_ids of them, exactly), or 0, 1, 2, ... when dict_ids is NULL. */
 zcp_status_t zcp__ipc_schema_encode(struct zcp_fb_builder *b,
                                     const struct ArrowSchema *schema,
-                                    const char *extra_metadata,
+                                    const char *extra_metadata, const int64_t *dict_ids,
+                                    int64_t n_dict_ids,
                                     struct zcp__ipc_dict_fields *dicts, zcp_fb_ref *out,
                                     struct zcp_error *err);
 /* A metadata blob -> a vector of KeyValue tables (0 when the blob is empty). */
@@ -273,9 +275,12 @@ zcp_status_t zcp__ipc_wbody_node(struct zcp__ipc_wbody *b, const struct zcp_arra
                                  int64_t start, int64_t n);
 /* Grows *p (of *cap elements of elem bytes) to hold need elements; false on no memory. */
 bool zcp__ipc_grow(void **p, int64_t *cap, int64_t need, size_t elem);
-/* Feeds the canonical bytes of a body to fn until it returns false (then returns false):
- * equal bytes exactly when two bodies decode to the same values. */
-typedef bool (*zcp__ipc_canon_fn)(void *ctx, const void *data, int64_t n);
-bool zcp__ipc_wbody_canon(const struct zcp__ipc_wbody *b, zcp__ipc_canon_fn fn, void *ctx);
+/* The canonical bytes of a body: equal exactly when two bodies decode to the same
+ * values. Into a malloc'd *out (false: no memory, or the body itself failed)... */
+bool zcp__ipc_wbody_canon_bytes(const struct zcp__ipc_wbody *b, uint8_t **out,
+                                int64_t *size);
+/* ... or compared with bytes[0, size) kept from before. */
+bool zcp__ipc_wbody_canon_is(const struct zcp__ipc_wbody *b, const uint8_t *bytes,
+                             int64_t size);
 
 #endif /* ZCP_IPC_INTERNAL_H */

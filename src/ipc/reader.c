@@ -49,6 +49,8 @@ struct zcp_ipc_reader {
   struct file_block *batches;
   int64_t n_batches, next_batch;
   char *footer_metadata; /* Footer.custom_metadata, for files whose schema has none */
+  char *batch_metadata;  /* Message.custom_metadata of the batch last returned */
+  int64_t *dict_ids;     /* ids of the dictionary-encoded fields, pre-order */
 };
 
 void zcp_ipc_read_options_init(struct zcp_ipc_read_options *opts) {
@@ -80,6 +82,8 @@ void zcp_ipc_reader_close(struct zcp_ipc_reader *r) {
   zcp_schema_release(&r->schema);
   free(r->batches);
   free(r->footer_metadata);
+  free(r->batch_metadata);
+  free(r->dict_ids);
   free(r->meta_buf.data);
   free(r->body_buf.data);
   zcp__ipc_keep_release(r->mapping);
@@ -99,6 +103,15 @@ const char *zcp_ipc_reader_metadata(const struct zcp_ipc_reader *r) {
   return r->schema.metadata != NULL ? r->schema.metadata : r->footer_metadata;
 }
 
+const char *zcp_ipc_reader_batch_metadata(const struct zcp_ipc_reader *r) {
+  return r != NULL ? r->batch_metadata : NULL;
+}
+
+const int64_t *zcp_ipc_reader_dictionary_ids(const struct zcp_ipc_reader *r, int64_t *n) {
+  if (n != NULL) *n = r != NULL ? r->dicts.n : 0;
+  return r != NULL && r->dicts.n > 0 ? r->dict_ids : NULL;
+}
+
 /* ---- messages -----------------------------------------------------------------------
  */
 
@@ -107,6 +120,7 @@ struct message {
   uint8_t type;
   struct zcp_fb_table header;
   int64_t body_len;
+  struct zcp_fb_vector metadata; /* Message.custom_metadata */
 };
 
 static zcp_status_t parse_message(const struct zcp_ipc_reader *r, const uint8_t *meta,
@@ -134,6 +148,9 @@ static zcp_status_t parse_message(const struct zcp_ipc_reader *r, const uint8_t 
   if (st == ZCP_OK)
     st = zcp__fb_i64(&msg, ZCP_FB_MSG_BODY_LENGTH, 0, &m->body_len, "Message.bodyLength",
                      err);
+  if (st == ZCP_OK)
+    st = zcp__fb_vector(&msg, ZCP_FB_MSG_METADATA, 4, &m->metadata,
+                        "Message.custom_metadata", err);
   if (st == ZCP_OK && !present) st = CORRUPT("Message.header is missing");
   if (st == ZCP_OK && (m->body_len < 0 || m->body_len > r->max_body)) {
     st = CORRUPT("Message.bodyLength %lld is not within [0, %lld]",
@@ -261,9 +278,11 @@ static zcp_status_t read_dictionary(struct zcp_ipc_reader *r, const struct messa
   if (v == NULL)
     return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory for a dictionary");
   v->refs = 1;
+  const char *field = r->dicts.items[r->dicts.ids[k].first].node->name;
   zcp_status_t st = zcp__ipc_decode_dictionary(&b, value_schema, &v->array, err);
   if (st != ZCP_OK) {
-    zcp_error_prefix(err, st, "dictionary %lld: ", (long long)id);
+    zcp_error_prefix(err, st, "dictionary %lld (field '%s'): ", (long long)id,
+                     field != NULL ? field : "");
     free(v);
     return st;
   }
@@ -273,6 +292,8 @@ static zcp_status_t read_dictionary(struct zcp_ipc_reader *r, const struct messa
                          r->opts.alloc, &joined, err);
     zcp_array_release(&v->array);
     if (st != ZCP_OK) {
+      zcp_error_prefix(err, st, "dictionary %lld (field '%s'): ", (long long)id,
+                       field != NULL ? field : "");
       free(v);
       return st;
     }
@@ -289,8 +310,18 @@ static zcp_status_t read_record_batch(struct zcp_ipc_reader *r, const struct mes
   struct zcp__ipc_body b;
   memset(&b, 0, sizeof b);
   body_setup(r, &b, zero_copy, m);
-  ZCP_RETURN_NOT_OK(zcp__ipc_body_init(&b, &m->header, body, m->body_len, err));
-  return zcp__ipc_decode_batch(&b, &r->schema, out, err);
+  char *metadata = NULL;
+  ZCP_RETURN_NOT_OK(
+      zcp__ipc_metadata_decode(&m->metadata, &metadata, "Message.custom_metadata", err));
+  zcp_status_t st = zcp__ipc_body_init(&b, &m->header, body, m->body_len, err);
+  if (st == ZCP_OK) st = zcp__ipc_decode_batch(&b, &r->schema, out, err);
+  if (st != ZCP_OK) {
+    free(metadata);
+    return st;
+  }
+  free(r->batch_metadata);
+  r->batch_metadata = metadata;
+  return ZCP_OK;
 }
 
 static zcp_status_t read_schema(struct zcp_ipc_reader *r,
@@ -298,7 +329,11 @@ static zcp_status_t read_schema(struct zcp_ipc_reader *r,
                                 struct zcp_error *err) {
   ZCP_RETURN_NOT_OK(zcp__ipc_schema_decode(schema, &r->schema, &r->dicts, err));
   r->dict_values = calloc((size_t)(r->dicts.n_ids + 1), sizeof *r->dict_values);
-  if (r->dict_values == NULL) return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory");
+  r->dict_ids = malloc((size_t)(r->dicts.n + 1) * sizeof *r->dict_ids);
+  if (r->dict_values == NULL || r->dict_ids == NULL) {
+    return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory");
+  }
+  for (int64_t k = 0; k < r->dicts.n; k++) r->dict_ids[k] = r->dicts.items[k].id;
   return ZCP_OK;
 }
 
@@ -569,6 +604,8 @@ zcp_status_t zcp_ipc_reader_read_batch(struct zcp_ipc_reader *r, int64_t i,
   if (r == NULL || out == NULL)
     return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "NULL argument");
   memset(out, 0, sizeof *out);
+  free(r->batch_metadata);
+  r->batch_metadata = NULL;
   if (!r->is_file) {
     return zcp_error_set(err, ZCP_INVALID_ARGUMENT,
                          "random access needs the IPC file format");
@@ -600,6 +637,8 @@ zcp_status_t zcp_ipc_reader_next(struct zcp_ipc_reader *r, struct ArrowArray *ou
   if (r == NULL || out == NULL)
     return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "NULL argument");
   memset(out, 0, sizeof *out);
+  free(r->batch_metadata);
+  r->batch_metadata = NULL;
   if (!r->is_file) return stream_next(r, out, err);
   if (r->next_batch >= r->n_batches) return ZCP_OK;
   return zcp_ipc_reader_read_batch(r, r->next_batch++, out, err);

@@ -239,7 +239,9 @@ zcp_status_t zcp__ipc_wbody_node(struct zcp__ipc_wbody *b, const struct zcp_arra
 /* Feeds fn the body as bytes that are equal exactly when two bodies decode to the same
  * values: nodes, buffer sizes and contents, and variadic counts, where the bits of a
  * bitmap's last byte past its length (which carry nothing) are cleared. */
-bool zcp__ipc_wbody_canon(const struct zcp__ipc_wbody *b, zcp__ipc_canon_fn fn, void *ctx) {
+typedef bool (*canon_fn)(void *ctx, const void *data, int64_t n);
+
+static bool canon(const struct zcp__ipc_wbody *b, canon_fn fn, void *ctx) {
   uint8_t word[8];
   zcp__store_le64(word, (uint64_t)b->n_nodes);
   if (!fn(ctx, word, 8) || !fn(ctx, b->nodes, b->n_nodes * ZCP_FB_FIELD_NODE_SIZE)) return false;
@@ -264,4 +266,47 @@ bool zcp__ipc_wbody_canon(const struct zcp__ipc_wbody *b, zcp__ipc_canon_fn fn, 
     if (!fn(ctx, word, 8)) return false;
   }
   return true;
+}
+
+/* Canonical bytes collected into a growing buffer, or compared with stored ones. */
+struct canon_buf {
+  uint8_t *data;
+  int64_t size, cap;
+};
+
+static bool canon_append(void *ctx, const void *data, int64_t n) {
+  struct canon_buf *c = ctx;
+  if (n == 0) return true;
+  if (!zcp__ipc_grow((void **)&c->data, &c->cap, c->size + n, 1)) return false;
+  memcpy(c->data + c->size, data, (size_t)n);
+  c->size += n;
+  return true;
+}
+
+static bool canon_compare(void *ctx, const void *data, int64_t n) {
+  struct canon_buf *c = ctx; /* size is the read position here, cap the length */
+  if (n == 0) return true;
+  if (n > c->cap - c->size || memcmp(c->data + c->size, data, (size_t)n) != 0) return false;
+  c->size += n;
+  return true;
+}
+
+bool zcp__ipc_wbody_canon_bytes(const struct zcp__ipc_wbody *b, uint8_t **out,
+                                int64_t *size) {
+  struct canon_buf c = {0};
+  *out = NULL;
+  *size = 0;
+  if (b->failed || !canon(b, canon_append, &c)) {
+    free(c.data);
+    return false;
+  }
+  *out = c.data;
+  *size = c.size;
+  return true;
+}
+
+bool zcp__ipc_wbody_canon_is(const struct zcp__ipc_wbody *b, const uint8_t *bytes,
+                             int64_t size) {
+  struct canon_buf c = {(uint8_t *)(uintptr_t)bytes, 0, size};
+  return !b->failed && canon(b, canon_compare, &c) && c.size == size;
 }

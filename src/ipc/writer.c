@@ -1,8 +1,9 @@
 /* Arrow IPC writer: stream and file formats. A record batch becomes a Message with a
  * RecordBatch header (FieldNodes in pre-order, Buffers with body offsets) followed by its
- * body; dictionaries go first as DictionaryBatch messages. Arrays with offsets are
- * written as what they show, not what they hold: buffers are sliced, bitmaps re-packed
- * when their offset is not a multiple of 8, offsets rebased to 0 and run ends cut.
+ * body (write_body.c), and Message.custom_metadata when the caller gives some;
+ * dictionaries go first as DictionaryBatch messages, once per id however many fields
+ * share it, and only when they changed: whole, or as a delta of the new values when the
+ * caller allows deltas and the dictionary only grew.
  * Every message starts at a multiple of 64 bytes from the start of the output and every
  * body buffer at a multiple of 64 within its body, so that a reader mapping the output
  * can point into it. The writer never modifies the caller's arrays. */
@@ -25,6 +26,18 @@ struct blocks {
   int64_t n, cap;
 };
 
+/* What the writer knows of one dictionary (one slot of dicts): the canonical bytes and
+ * length of the values last sent, so that the next batch's dictionary can be told
+ * unchanged (nothing to send), grown (a delta of the new values) or different (a
+ * replacement). The bytes are kept, not a hash of them: a collision would silently keep
+ * a stale dictionary. Memory: one copy of every dictionary's values. */
+struct dict_state {
+  bool written;
+  int64_t length;
+  uint8_t *canon;
+  int64_t canon_size;
+};
+
 struct zcp_ipc_writer {
   enum zcp_ipc_format format;
   struct zcp_ipc_sink sink;
@@ -32,10 +45,16 @@ struct zcp_ipc_writer {
   char *extra_metadata;
   struct ArrowSchema schema;
   struct zcp__ipc_dict_fields dicts;
-  uint64_t *dict_hash;
-  bool *dict_written;
+  int64_t *dict_ids; /* the caller's ids (our copy), or NULL */
+  struct dict_state *dict_state; /* one per slot */
   int64_t pos;
   struct blocks dict_blocks, batch_blocks;
+};
+
+/* A DictionaryBatch to write around a body. */
+struct dict_msg {
+  int64_t id;
+  bool delta;
 };
 
 void zcp_ipc_write_options_init(struct zcp_ipc_write_options *opts) {
@@ -84,9 +103,10 @@ static zcp_status_t emit_message(struct zcp_ipc_writer *w, const uint8_t *meta,
   return ZCP_OK;
 }
 
-/* Message table around a header already in the builder. */
+/* Message table around a header already in the builder; kv is a vector of KeyValue
+ * (Message.custom_metadata) or 0. */
 static zcp_status_t finish_message(struct zcp_fb_builder *fb, uint8_t type,
-                                   zcp_fb_ref header, int64_t body_len,
+                                   zcp_fb_ref header, int64_t body_len, zcp_fb_ref kv,
                                    const uint8_t **meta, int64_t *size,
                                    struct zcp_error *err) {
   zcp__fb_table_start(fb);
@@ -94,6 +114,7 @@ static zcp_status_t finish_message(struct zcp_fb_builder *fb, uint8_t type,
   zcp__fb_add_scalar(fb, ZCP_FB_MSG_HEADER_TYPE, 1, type);
   zcp__fb_add_ref(fb, ZCP_FB_MSG_HEADER, header);
   zcp__fb_add_scalar(fb, ZCP_FB_MSG_BODY_LENGTH, 8, (uint64_t)body_len);
+  if (kv) zcp__fb_add_ref(fb, ZCP_FB_MSG_METADATA, kv);
   zcp_fb_ref msg = zcp__fb_table_end(fb);
   return zcp__fb_finish(fb, msg, meta, size, err);
 }
@@ -108,10 +129,11 @@ static zcp_status_t push_block(struct blocks *bl, struct block blk,
 }
 
 /* Compresses the body buffers if asked, lays them out, and writes a RecordBatch (or a
- * DictionaryBatch around it when dict_id >= 0) message. */
+ * DictionaryBatch around it when dict is not NULL) message, with Message.custom_metadata
+ * when metadata is not NULL. */
 static zcp_status_t write_batch_message(struct zcp_ipc_writer *w, struct zcp__ipc_wbody *b,
-                                        int64_t length, int64_t dict_id,
-                                        struct zcp_error *err) {
+                                        int64_t length, const struct dict_msg *dict,
+                                        const char *metadata, struct zcp_error *err) {
   if (b->failed)
     return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory for a batch body");
   int codec = w->opts.compression;
@@ -164,21 +186,22 @@ static zcp_status_t write_batch_message(struct zcp_ipc_writer *w, struct zcp__ip
     if (vcounts) zcp__fb_add_ref(&fb, ZCP_FB_RB_VARIADIC, vcounts);
     zcp_fb_ref header = zcp__fb_table_end(&fb);
     uint8_t type = ZCP_FB_HEADER_BATCH;
-    if (dict_id >= 0) {
+    if (dict != NULL) {
       zcp__fb_table_start(&fb);
-      zcp__fb_add_scalar(&fb, ZCP_FB_DB_ID, 8, (uint64_t)dict_id);
+      zcp__fb_add_scalar(&fb, ZCP_FB_DB_ID, 8, (uint64_t)dict->id);
       zcp__fb_add_ref(&fb, ZCP_FB_DB_DATA, header);
-      zcp__fb_add_scalar(&fb, ZCP_FB_DB_DELTA, 1, 0);
+      zcp__fb_add_scalar(&fb, ZCP_FB_DB_DELTA, 1, dict->delta);
       header = zcp__fb_table_end(&fb);
       type = ZCP_FB_HEADER_DICTIONARY;
     }
+    zcp_fb_ref kv = zcp__ipc_metadata_encode(&fb, metadata, NULL);
     const uint8_t *meta;
     int64_t meta_size;
     struct block blk;
-    st = finish_message(&fb, type, header, body_len, &meta, &meta_size, err);
+    st = finish_message(&fb, type, header, body_len, kv, &meta, &meta_size, err);
     if (st == ZCP_OK) st = emit_message(w, meta, meta_size, b, offs, body_len, &blk, err);
     if (st == ZCP_OK && w->format == ZCP_IPC_FILE) {
-      st = push_block(dict_id >= 0 ? &w->dict_blocks : &w->batch_blocks, blk, err);
+      st = push_block(dict != NULL ? &w->dict_blocks : &w->batch_blocks, blk, err);
     }
   }
   zcp__fb_builder_reset(&fb);
@@ -191,19 +214,119 @@ static zcp_status_t write_batch_message(struct zcp_ipc_writer *w, struct zcp__ip
 /* ---- dictionaries -------------------------------------------------------------------
  */
 
-/* Dictionary value views in the pre-order the schema encoder gave ids in. */
-static void collect_dicts(const struct zcp_array_view *v,
-                          const struct zcp_array_view **out, int64_t *n, int64_t max) {
-  const struct zcp_array_view *value = v->dictionary ? v->dictionary : v;
-  if (v->dictionary != NULL && *n < max) out[(*n)++] = v->dictionary;
-  for (int64_t i = 0; i < value->n_children; i++)
-    collect_dicts(&value->children[i], out, n, max);
+/* Whether a body's canonical bytes are exactly canon[0, size). */
+static bool body_is(const struct zcp__ipc_wbody *b, const uint8_t *canon, int64_t size) {
+  return zcp__ipc_wbody_canon_is(b, canon, size);
 }
 
-static uint64_t fnv(uint64_t h, const void *data, int64_t size) {
-  const uint8_t *p = data;
-  for (int64_t i = 0; i < size; i++) h = (h ^ p[i]) * 0x100000001b3ull;
-  return h;
+/* A dictionary-encoded field of the batch being written: its dictionary values, and the
+ * dictionary-encoded fields nested in those values (items k + 1 .. end - 1). */
+struct dict_item {
+  const struct zcp_array_view *values;
+  int64_t end;
+};
+
+/* Items in the pre-order the schema encoder gave ids in. */
+static void collect_dicts(const struct zcp_array_view *v, struct dict_item *out,
+                          int64_t *n, int64_t max) {
+  const struct zcp_array_view *value = v->dictionary ? v->dictionary : v;
+  int64_t me = -1;
+  if (v->dictionary != NULL && *n < max) {
+    me = (*n)++;
+    out[me].values = v->dictionary;
+  }
+  for (int64_t i = 0; i < value->n_children; i++)
+    collect_dicts(&value->children[i], out, n, max);
+  if (me >= 0) out[me].end = *n;
+}
+
+static const char *field_name(const struct zcp_ipc_writer *w, int64_t k) {
+  const char *name = w->dicts.items[k].node->name;
+  return name != NULL ? name : "";
+}
+
+/* Sends the dictionary of item k (for every field of its slot) if it is not what the
+ * reader holds already: nothing when unchanged, a delta when it only grew and deltas are
+ * on, else the whole dictionary (a replacement, which a file cannot have). replaced[]
+ * marks slots replaced in this batch. */
+static zcp_status_t write_dictionary(struct zcp_ipc_writer *w, const struct dict_item *items,
+                                     int64_t n, int64_t k, bool *replaced,
+                                     struct zcp_error *err) {
+  const struct zcp__ipc_dict_field *f = &w->dicts.items[k];
+  struct dict_state *ds = &w->dict_state[f->slot];
+  const struct zcp_array_view *v = items[k].values;
+  struct zcp__ipc_wbody whole, part;
+  struct {
+    uint8_t *data;
+    int64_t size;
+  } cur = {NULL, 0};
+  memset(&whole, 0, sizeof whole);
+  memset(&part, 0, sizeof part);
+  zcp_status_t st = zcp__ipc_wbody_node(&whole, v, 0, v->length);
+  if (st != ZCP_OK) {
+    return zcp_error_set(err, st, "ipc: cannot write dictionary %lld (%s values)",
+                         (long long)f->id, zcp_type_name(v->format.type));
+  }
+  if (!zcp__ipc_wbody_canon_bytes(&whole, &cur.data, &cur.size)) {
+    st = zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory for dictionary %lld",
+                       (long long)f->id);
+  }
+  /* fields that share the dictionary must bring the same one */
+  for (int64_t j = 0; st == ZCP_OK && j < n; j++) {
+    if (j == k || w->dicts.items[j].slot != f->slot) continue;
+    st = zcp__ipc_wbody_node(&part, items[j].values, 0, items[j].values->length);
+    if (st == ZCP_OK && part.failed) st = ZCP_OUT_OF_MEMORY;
+    if (st == ZCP_OK && !body_is(&part, cur.data, cur.size)) {
+      st = zcp_error_set(err, ZCP_INVALID_ARGUMENT,
+                         "fields '%s' and '%s' share dictionary %lld, but this batch gives "
+                         "them different dictionaries",
+                         field_name(w, j < k ? j : k), field_name(w, j < k ? k : j),
+                         (long long)f->id);
+    } else if (st != ZCP_OK) {
+      zcp_error_set(err, st, "ipc: cannot write dictionary %lld", (long long)f->id);
+    }
+    zcp__ipc_wbody_reset(&part);
+  }
+  /* a dictionary nested in these values that was replaced leaves these indices pointing
+   * at other values: this one must be sent again whole */
+  bool stale = false;
+  for (int64_t j = k + 1; j < items[k].end; j++) stale |= replaced[w->dicts.items[j].slot];
+  bool unchanged =
+      st == ZCP_OK && ds->written && !stale && body_is(&whole, ds->canon, ds->canon_size);
+  bool delta = false;
+  if (st == ZCP_OK && !unchanged && ds->written && !stale && w->opts.dictionary_deltas &&
+      v->length > ds->length) {
+    st = zcp__ipc_wbody_node(&part, v, 0, ds->length);
+    delta = st == ZCP_OK && !part.failed && body_is(&part, ds->canon, ds->canon_size);
+    zcp__ipc_wbody_reset(&part);
+  }
+  if (st == ZCP_OK && !unchanged && ds->written && !delta && w->format == ZCP_IPC_FILE) {
+    st = zcp_error_set(err, ZCP_INVALID_ARGUMENT,
+                       "dictionary %lld (field '%s') changed: the IPC file format cannot "
+                       "replace a dictionary, only extend it (dictionary_deltas, when the "
+                       "new one starts with the old values)",
+                       (long long)f->id, field_name(w, k));
+  }
+  if (st == ZCP_OK && !unchanged) {
+    if (delta) {
+      st = zcp__ipc_wbody_node(&part, v, ds->length, v->length - ds->length);
+      struct dict_msg m = {f->id, true};
+      if (st == ZCP_OK) st = write_batch_message(w, &part, v->length - ds->length, &m, NULL, err);
+    } else {
+      struct dict_msg m = {f->id, false};
+      st = write_batch_message(w, &whole, v->length, &m, NULL, err);
+      replaced[f->slot] = ds->written;
+    }
+    if (st == ZCP_OK) {
+      free(ds->canon);
+      *ds = (struct dict_state){true, v->length, cur.data, cur.size};
+      cur.data = NULL;
+    }
+  }
+  free(cur.data);
+  zcp__ipc_wbody_reset(&whole);
+  zcp__ipc_wbody_reset(&part);
+  return st;
 }
 
 static zcp_status_t write_dictionaries(struct zcp_ipc_writer *w,
@@ -211,41 +334,26 @@ static zcp_status_t write_dictionaries(struct zcp_ipc_writer *w,
                                        struct zcp_error *err) {
   int64_t n = 0, max = w->dicts.n;
   if (max == 0) return ZCP_OK;
-  const struct zcp_array_view **views = calloc((size_t)max, sizeof *views);
-  if (views == NULL)
-    return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory for dictionaries");
-  for (int64_t i = 0; i < root->n_children; i++)
-    collect_dicts(&root->children[i], views, &n, max);
+  struct dict_item *items = calloc((size_t)max, sizeof *items);
+  bool *done = calloc((size_t)w->dicts.n_ids, sizeof *done);
+  bool *replaced = calloc((size_t)w->dicts.n_ids, sizeof *replaced);
   zcp_status_t st = ZCP_OK;
-  /* Reverse pre-order: a dictionary nested in another's values is written first. */
-  for (int64_t k = n - 1; st == ZCP_OK && k >= 0; k--) {
-    struct zcp__ipc_wbody b;
-    memset(&b, 0, sizeof b);
-    st = zcp__ipc_wbody_node(&b, views[k], 0, views[k]->length);
-    if (st != ZCP_OK) {
-      zcp_error_set(err, st, "ipc: cannot write dictionary %lld (%s values)",
-                    (long long)w->dicts.items[k].id, zcp_type_name(views[k]->format.type));
-    }
-    uint64_t h = fnv(0xcbf29ce484222325ull, b.nodes, b.n_nodes * ZCP_FB_FIELD_NODE_SIZE);
-    for (int64_t i = 0; i < b.n_bufs; i++) {
-      h = fnv(h, &b.bufs[i].size, 8);
-      h = fnv(h, b.bufs[i].data, b.bufs[i].size);
-    }
-    if (st == ZCP_OK && !(w->dict_written[k] && w->dict_hash[k] == h)) {
-      if (w->dict_written[k] && w->format == ZCP_IPC_FILE) {
-        st = zcp_error_set(err, ZCP_INVALID_ARGUMENT,
-                           "dictionary %lld changed: the IPC file format cannot replace "
-                           "a dictionary",
-                           (long long)w->dicts.items[k].id);
-      } else {
-        st = write_batch_message(w, &b, views[k]->length, w->dicts.items[k].id, err);
-        w->dict_written[k] = true;
-        w->dict_hash[k] = h;
-      }
-    }
-    zcp__ipc_wbody_reset(&b);
+  if (items == NULL || done == NULL || replaced == NULL) {
+    st = zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory for dictionaries");
   }
-  free(views);
+  for (int64_t i = 0; st == ZCP_OK && i < root->n_children; i++)
+    collect_dicts(&root->children[i], items, &n, max);
+  /* Reverse pre-order: a dictionary nested in another's values is written first; a
+   * shared one once, where it is met first. */
+  for (int64_t k = n - 1; st == ZCP_OK && k >= 0; k--) {
+    int64_t slot = w->dicts.items[k].slot;
+    if (done[slot]) continue;
+    done[slot] = true;
+    st = write_dictionary(w, items, n, k, replaced, err);
+  }
+  free(items);
+  free(done);
+  free(replaced);
   return st;
 }
 
@@ -254,9 +362,12 @@ static zcp_status_t write_dictionaries(struct zcp_ipc_writer *w,
 
 static void writer_free(struct zcp_ipc_writer *w) {
   zcp_schema_release(&w->schema);
+  for (int64_t i = 0; w->dict_state != NULL && i < w->dicts.n_ids; i++) {
+    free(w->dict_state[i].canon);
+  }
+  free(w->dict_state);
   zcp__ipc_dict_fields_reset(&w->dicts);
-  free(w->dict_hash);
-  free(w->dict_written);
+  free(w->dict_ids);
   free(w->extra_metadata);
   free(w->dict_blocks.items);
   free(w->batch_blocks.items);
@@ -271,9 +382,11 @@ static zcp_status_t write_schema_message(struct zcp_ipc_writer *w,
   const uint8_t *meta;
   int64_t size;
   zcp_status_t st =
-      zcp__ipc_schema_encode(&fb, &w->schema, w->extra_metadata, &w->dicts, &schema, err);
+      zcp__ipc_schema_encode(&fb, &w->schema, w->extra_metadata, w->dict_ids,
+                             w->opts.n_dictionary_ids, &w->dicts, &schema, err);
+  if (st == ZCP_OK) st = zcp__ipc_dict_index(&w->dicts, ZCP_INVALID_ARGUMENT, err);
   if (st == ZCP_OK)
-    st = finish_message(&fb, ZCP_FB_HEADER_SCHEMA, schema, 0, &meta, &size, err);
+    st = finish_message(&fb, ZCP_FB_HEADER_SCHEMA, schema, 0, 0, &meta, &size, err);
   if (st == ZCP_OK) st = emit_message(w, meta, size, NULL, NULL, 0, NULL, err);
   zcp__fb_builder_reset(&fb);
   return st;
@@ -312,13 +425,25 @@ zcp_status_t zcp_ipc_writer_open(enum zcp_ipc_format format,
       memcpy(w->extra_metadata, w->opts.custom_metadata, (size_t)n);
   }
   w->opts.custom_metadata = NULL;
+  if (st == ZCP_OK && w->opts.dictionary_ids != NULL) {
+    int64_t n = w->opts.n_dictionary_ids;
+    w->dict_ids = n >= 0 ? malloc((size_t)(n + 1) * sizeof *w->dict_ids) : NULL;
+    if (n < 0) {
+      st = zcp_error_set(err, ZCP_INVALID_ARGUMENT, "n_dictionary_ids %lld is negative",
+                         (long long)n);
+    } else if (w->dict_ids == NULL) {
+      st = zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory for a writer");
+    } else if (n > 0) {
+      memcpy(w->dict_ids, w->opts.dictionary_ids, (size_t)n * sizeof *w->dict_ids);
+    }
+  }
+  w->opts.dictionary_ids = NULL;
   if (st == ZCP_OK) st = zcp_schema_copy(schema, &w->schema, err);
   if (st == ZCP_OK && format == ZCP_IPC_FILE) st = emit(w, "ARROW1\0\0", 8, err);
   if (st == ZCP_OK) st = write_schema_message(w, err);
   if (st == ZCP_OK) {
-    w->dict_hash = calloc((size_t)(w->dicts.n + 1), sizeof *w->dict_hash);
-    w->dict_written = calloc((size_t)(w->dicts.n + 1), sizeof *w->dict_written);
-    if (w->dict_hash == NULL || w->dict_written == NULL) {
+    w->dict_state = calloc((size_t)(w->dicts.n_ids + 1), sizeof *w->dict_state);
+    if (w->dict_state == NULL) {
       st = zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory for a writer");
     }
   }
@@ -332,8 +457,18 @@ zcp_status_t zcp_ipc_writer_open(enum zcp_ipc_format format,
 
 zcp_status_t zcp_ipc_writer_write(struct zcp_ipc_writer *w,
                                   const struct ArrowArray *batch, struct zcp_error *err) {
+  return zcp_ipc_writer_write_with_metadata(w, batch, NULL, err);
+}
+
+zcp_status_t zcp_ipc_writer_write_with_metadata(struct zcp_ipc_writer *w,
+                                                const struct ArrowArray *batch,
+                                                const char *metadata,
+                                                struct zcp_error *err) {
   if (w == NULL || batch == NULL) {
     return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "IPC writer: NULL argument");
+  }
+  if (zcp_metadata_size(metadata) < 0) {
+    return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "IPC writer: batch metadata is malformed");
   }
   ZCP_RETURN_NOT_OK(zcp_array_validate(batch, &w->schema, ZCP_VALIDATE_DEFAULT, err));
   struct zcp_array_view v;
@@ -349,7 +484,7 @@ zcp_status_t zcp_ipc_writer_write(struct zcp_ipc_writer *w,
                     zcp_type_name(v.children[i].format.type));
     }
   }
-  if (st == ZCP_OK) st = write_batch_message(w, &b, v.length, -1, err);
+  if (st == ZCP_OK) st = write_batch_message(w, &b, v.length, NULL, metadata, err);
   zcp__ipc_wbody_reset(&b);
   zcp_array_view_reset(&v);
   return st;
@@ -393,7 +528,8 @@ static zcp_status_t write_footer(struct zcp_ipc_writer *w, struct zcp_error *err
   const uint8_t *data;
   int64_t size;
   zcp_status_t st =
-      zcp__ipc_schema_encode(&fb, &w->schema, w->extra_metadata, &dicts, &schema, err);
+      zcp__ipc_schema_encode(&fb, &w->schema, w->extra_metadata, w->dict_ids,
+                             w->opts.n_dictionary_ids, &dicts, &schema, err);
   if (st == ZCP_OK) {
     zcp_fb_ref dblocks = blocks_vector(&fb, &w->dict_blocks);
     zcp_fb_ref rblocks = blocks_vector(&fb, &w->batch_blocks);

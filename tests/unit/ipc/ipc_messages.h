@@ -219,6 +219,32 @@ static inline void msg_eos(struct zcp_ipc_buffer *out) {
   msg_append(out, eos, 8);
 }
 
+/* Walks the messages of a stream (or of a file's embedded stream, start 8): how many
+ * have header type `type`, and, for dictionary batches, how many are deltas. */
+static inline int msg_count(const struct zcp_ipc_buffer *b, int64_t start, uint8_t type,
+                            int *deltas) {
+  int n = 0;
+  if (deltas) *deltas = 0;
+  for (int64_t pos = start; pos + 8 <= b->size;) {
+    uint32_t len;
+    memcpy(&len, b->data + pos + 4, 4);
+    if (len == 0) break;
+    struct zcp_fb_table m, h;
+    uint8_t t, delta = 0;
+    int64_t body;
+    bool present;
+    OK(zcp__fb_root(b->data + pos + 8, len, &m, "Message", NULL));
+    OK(zcp__fb_u8(&m, ZCP_FB_MSG_HEADER_TYPE, 0, &t, "", NULL));
+    OK(zcp__fb_i64(&m, ZCP_FB_MSG_BODY_LENGTH, 0, &body, "", NULL));
+    OK(zcp__fb_table(&m, ZCP_FB_MSG_HEADER, &h, &present, "", NULL));
+    if (t == ZCP_FB_HEADER_DICTIONARY) OK(zcp__fb_u8(&h, ZCP_FB_DB_DELTA, 0, &delta, "", NULL));
+    if (t == type) n++;
+    if (t == type && delta && deltas) ++*deltas;
+    pos += 8 + len + body;
+  }
+  return n;
+}
+
 /* Opens a stream reader over bytes; returns its status (and the reader on success). */
 static inline zcp_status_t msg_open(const struct zcp_ipc_buffer *b,
                                     struct zcp_ipc_memory *mem,
