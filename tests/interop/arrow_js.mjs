@@ -176,7 +176,9 @@ function diff(want, got, path = '') {
 
 // "name:type", decimals with their bit width (Arrow JS prints only precision and scale).
 function typeText(f) {
-  return `${f.name}:${f.type}${A.DataType.isDecimal(f.type) ? `/${f.type.bitWidth}` : ''}`;
+  const t = f.type;
+  const extra = A.DataType.isDecimal(t) ? `/${t.bitWidth}` : A.DataType.isDictionary(t) ? `#${t.id}` : '';
+  return `${f.name}:${t}${extra}`;
 }
 
 function check(dir) {
@@ -208,6 +210,12 @@ function check(dir) {
         d = `${name}: ${e.message}`;
       }
       if (d) bad.push(d);
+    }
+    // Dictionary ids our writer gave: fields that share one must arrive sharing it.
+    for (const [name, id] of Object.entries(spec.dictionary_ids ?? {})) {
+      const f = table.schema.fields.find((x) => x.name === name);
+      if (!f || !A.DataType.isDictionary(f.type)) bad.push(`${name}: not a dictionary`);
+      else if (f.type.id !== id) bad.push(`${name}: dictionary id ${f.type.id}, expected ${id}`);
     }
     const types = table.schema.fields.map(typeText).join(' ');
     if (bad.length) {
@@ -243,7 +251,26 @@ function jsTable(first, n) {
     color: col(new A.Dictionary(new A.Utf8(), new A.Int32()), (r) => ['red', 'green', 'blue'][r % 3]),
     dec32: decimalColumn(rows, nul, 32, 9, 2, (r) => (r % 4 === 1 ? 999999999n : BigInt(r * 1237 - 5000))),
     dec64: decimalColumn(rows, nul, 64, 18, 3, (r) => (r % 4 === 1 ? -999999999999999999n : BigInt(r) * -4000000007n)),
+    ...sharedDictionaryColumns(rows, nul),
   });
+}
+
+// Two columns over one dictionary vector, with one dictionary id (1000): Arrow JS writes
+// the dictionary once and both fields name it.
+function sharedDictionaryColumns(rows, nul) {
+  const type = new A.Dictionary(new A.Utf8(), new A.Int32(), 1000);
+  const dict = A.vectorFromArray(['north', 'east', 'south', 'west'], new A.Utf8());
+  const column = (f) => {
+    const valid = new Uint8Array((rows.length + 7) >> 3);
+    let nulls = 0;
+    const idx = Int32Array.from(rows, (r, i) => {
+      if (nul(r)) { nulls++; return 0; }
+      valid[i >> 3] |= 1 << (i & 7);
+      return f(r);
+    });
+    return A.makeVector(A.makeData({ type, length: rows.length, nullCount: nulls, nullBitmap: valid, data: idx, dictionary: dict }));
+  };
+  return { from: column((r) => r % 4), to: column((r) => (r * 3 + 1) % 4) };
 }
 
 // A decimal column of `bits` (32 or 64) from unscaled BigInt values: Arrow JS has no

@@ -146,7 +146,8 @@ function centsText(c) {
 }
 
 // The frame Polars writes: several types, nulls every 4th row, values from the row. Its
-// decimal(9, 2) column is written as decimal128: Polars has no narrower decimals.
+// decimal(9, 2) column is written as decimal128: Polars has no narrower decimals. Its two
+// categorical columns get a dictionary id each, even where they hold the same words.
 function write(dir) {
   const n = 1500;
   const rows = [...Array(n).keys()];
@@ -164,7 +165,9 @@ function write(dir) {
     pl.Series('ints', opt((r) => [...Array(r % 3).keys()].map((k) => r * 10 + k)), pl.List(pl.Int64)),
     pl.Series('color', opt((r) => ['red', 'green', 'blue', 'cyan'][r % 4]), pl.Utf8),
     pl.Series('dec', opt((r) => centsText(r * 37 - 500)), pl.Utf8),
+    pl.Series('shade', opt((r) => ['light', 'dark', 'red'][r % 3]), pl.Utf8),
   ].map((s) => s.slice(lo, hi - lo))).withColumns(pl.col('color').cast(pl.Categorical),
+                                                  pl.col('shade').cast(pl.Categorical),
                                                   pl.col('dec').cast(pl.Decimal(9, 2)));
   // Two chunks, so that the stream and file hold two record batches.
   const df = frame(0, 900).vstack(frame(900, n));
@@ -180,6 +183,7 @@ function write(dir) {
     ints: opt((r) => [...Array(r % 3).keys()].map((k) => String(r * 10 + k))),
     color: opt((r) => ['red', 'green', 'blue', 'cyan'][r % 4]),
     dec: opt((r) => String(r * 37 - 500)),
+    shade: opt((r) => ['light', 'dark', 'red'][r % 3]),
   };
   writeFileSync(join(dir, 'pl.arrows'), df.writeIPCStream());
   writeFileSync(join(dir, 'pl.arrow'), df.writeIPC());

@@ -72,5 +72,12 @@ static inline int64_t fx_dec64(int64_t r) {
                       : 3 - (r % 1000000) * 1000000007LL;
 }
 zcp_status_t zcp_fixture_exotic_schema(struct ArrowSchema *out, struct zcp_error *err);
+/* Two dictionary-encoded columns meant to share one dictionary (write them with the same
+ * dictionary id): `paint`, int32 indices fx_dict_index(r), and `trim`, int8 indices
+ * (r + 2) % 5, null where zcp_fixture_null(r); both over zcp_fixture_colors; and `r`, the
+ * row as int64. */
+zcp_status_t zcp_fixture_shared_dict_schema(struct ArrowSchema *out, struct zcp_error *err);
+zcp_status_t zcp_fixture_shared_dict_batch(int64_t first, int64_t n, struct ArrowArray *out,
+                                           struct zcp_error *err);
 zcp_status_t zcp_fixture_exotic_batch(int64_t n, struct zcp_allocator *alloc,
                                       struct ArrowArray *out, struct zcp_error *err);

@@ -162,3 +162,48 @@ zcp_status_t zcp_fixture_exotic_batch(int64_t n, struct zcp_allocator *alloc,
   zcp_builder_release(b);
   return st;
 }
+
+zcp_status_t zcp_fixture_shared_dict_schema(struct ArrowSchema *out, struct zcp_error *err) {
+  ZCP_RETURN_NOT_OK(zcp_schema_init("+s", "", 0, 3, out, err));
+  const char *fmt[3] = {"l", "i", "c"}, *name[3] = {"r", "paint", "trim"};
+  zcp_status_t st = ZCP_OK;
+  for (int c = 0; c < 3 && st == ZCP_OK; c++) {
+    st = zcp_schema_set_child(out, c, fmt[c], name[c], c ? ARROW_FLAG_NULLABLE : 0, 0, err);
+    if (st == ZCP_OK && c > 0) st = zcp_schema_alloc_dictionary(out->children[c]);
+    if (st == ZCP_OK && c > 0) {
+      st = zcp_schema_init("u", NULL, ARROW_FLAG_NULLABLE, 0, out->children[c]->dictionary, err);
+    }
+  }
+  if (st != ZCP_OK) zcp_schema_release(out);
+  return st;
+}
+
+zcp_status_t zcp_fixture_shared_dict_batch(int64_t first, int64_t n, struct ArrowArray *out,
+                                           struct zcp_error *err) {
+  struct ArrowSchema schema;
+  ZCP_RETURN_NOT_OK(zcp_fixture_shared_dict_schema(&schema, err));
+  struct zcp_builder *b = NULL;
+  zcp_status_t st = zcp_builder_init(&schema, NULL, &b, err);
+  zcp_schema_release(&schema);
+  if (st != ZCP_OK) return st;
+  for (int c = 1; c < 3 && st == ZCP_OK; c++) {
+    struct zcp_builder *d = zcp_builder_dictionary(zcp_builder_child(b, c));
+    for (int k = 0; k < 5 && st == ZCP_OK; k++) st = zcp_builder_append_string(d, zcp_fixture_colors[k]);
+  }
+  for (int64_t r = first; r < first + n && st == ZCP_OK; r++) {
+    st = zcp_builder_append_int(zcp_builder_child(b, 0), r);
+    if (st == ZCP_OK) st = zcp_builder_append_int(zcp_builder_child(b, 1), fx_dict_index(r));
+    if (st == ZCP_OK) {
+      st = zcp_fixture_null(r) ? zcp_builder_append_null(zcp_builder_child(b, 2), 1)
+                               : zcp_builder_append_int(zcp_builder_child(b, 2), (r + 2) % 5);
+    }
+    if (st == ZCP_OK) st = zcp_builder_finish_element(b);
+  }
+  if (st != ZCP_OK) {
+    zcp_error_set(err, st, "fixture: %s", zcp_builder_last_error(b));
+  } else {
+    st = zcp_builder_finish(b, out, NULL, err);
+  }
+  zcp_builder_release(b);
+  return st;
+}
