@@ -101,6 +101,36 @@ Test(arrow_js, reads_the_dictionary_we_share_between_two_fields) {
   cr_expect_eq(rc, 0, "Arrow JS disagrees with our shared dictionary (exit %d):\n%s", rc, out);
 }
 
+Test(arrow_js, reads_our_delta_dictionaries) {
+  struct zcp_error err = {0};
+  struct ArrowSchema s;
+  struct ArrowArray batches[3];
+  const struct ArrowArray *ptrs[3];
+  cr_assert_eq(zcp_fixture_growing_dict_schema(&s, &err), ZCP_OK, "%s", err.message);
+  for (int k = 0; k < 3; k++) {
+    cr_assert_eq(zcp_fixture_growing_dict_batch(k, &batches[k], &err), ZCP_OK, "%s", err.message);
+    ptrs[k] = &batches[k];
+  }
+  struct zcp_ipc_write_options o;
+  zcp_ipc_write_options_init(&o);
+  o.dictionary_deltas = true;
+  json_t *expected = json_object();
+  cr_assert_eq(zcp_interop_write_opts(dir, "deltas.arrows", ZCP_IPC_STREAM, &o, &s, ptrs, 3, NULL,
+                                      expected, &err),
+               ZCP_OK, "%s", err.message);
+  cr_assert_eq(zcp_interop_write_opts(dir, "deltas.arrow", ZCP_IPC_FILE, &o, &s, ptrs, 3, NULL,
+                                      expected, &err),
+               ZCP_OK, "%s", err.message);
+  cr_assert_eq(zcp_interop_save(dir, expected, &err), ZCP_OK, "%s", err.message);
+  json_decref(expected);
+  for (int k = 0; k < 3; k++) zcp_array_release(&batches[k]);
+  zcp_schema_release(&s);
+  const char *args[] = {"check", dir, NULL};
+  int rc = zcp_node_run("arrow_js.mjs", args, out, sizeof out, 60000);
+  cr_log_info("Arrow JS:\n%s", out);
+  cr_expect_eq(rc, 0, "Arrow JS disagrees with our delta dictionaries (exit %d):\n%s", rc, out);
+}
+
 /* Reads one of Arrow JS's files and compares it with what Arrow JS held. */
 static void expect_same_as_js(const char *file, bool is_file, json_t *want) {
   char path[4200];

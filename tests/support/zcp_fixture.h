@@ -79,5 +79,11 @@ zcp_status_t zcp_fixture_exotic_schema(struct ArrowSchema *out, struct zcp_error
 zcp_status_t zcp_fixture_shared_dict_schema(struct ArrowSchema *out, struct zcp_error *err);
 zcp_status_t zcp_fixture_shared_dict_batch(int64_t first, int64_t n, struct ArrowArray *out,
                                            struct zcp_error *err);
+/* A dictionary that grows from batch to batch (for delta dictionaries): schema
+ * struct<word: dictionary<int32, utf8>>; batch k has the dictionary "w0" .. "w<2k+1>"
+ * and rows r = 0 .. 9 with index (r * 7 + k) % (2k + 2), null where zcp_fixture_null(r). */
+zcp_status_t zcp_fixture_growing_dict_schema(struct ArrowSchema *out, struct zcp_error *err);
+zcp_status_t zcp_fixture_growing_dict_batch(int k, struct ArrowArray *out,
+                                            struct zcp_error *err);
 zcp_status_t zcp_fixture_exotic_batch(int64_t n, struct zcp_allocator *alloc,
                                       struct ArrowArray *out, struct zcp_error *err);

@@ -207,3 +207,38 @@ zcp_status_t zcp_fixture_shared_dict_batch(int64_t first, int64_t n, struct Arro
   zcp_builder_release(b);
   return st;
 }
+
+zcp_status_t zcp_fixture_growing_dict_schema(struct ArrowSchema *out, struct zcp_error *err) {
+  ZCP_RETURN_NOT_OK(zcp_schema_init("+s", "", 0, 1, out, err));
+  zcp_status_t st = zcp_schema_set_child(out, 0, "i", "word", ARROW_FLAG_NULLABLE, 0, err);
+  if (st == ZCP_OK) st = zcp_schema_alloc_dictionary(out->children[0]);
+  if (st == ZCP_OK) {
+    st = zcp_schema_init("u", NULL, ARROW_FLAG_NULLABLE, 0, out->children[0]->dictionary, err);
+  }
+  if (st != ZCP_OK) zcp_schema_release(out);
+  return st;
+}
+
+zcp_status_t zcp_fixture_growing_dict_batch(int k, struct ArrowArray *out,
+                                            struct zcp_error *err) {
+  struct ArrowSchema schema;
+  ZCP_RETURN_NOT_OK(zcp_fixture_growing_dict_schema(&schema, err));
+  struct zcp_builder *b = NULL;
+  zcp_status_t st = zcp_builder_init(&schema, NULL, &b, err);
+  zcp_schema_release(&schema);
+  if (st != ZCP_OK) return st;
+  struct zcp_builder *col = zcp_builder_child(b, 0);
+  char w[16];
+  for (int i = 0; i < 2 * k + 2 && st == ZCP_OK; i++) {
+    snprintf(w, sizeof w, "w%d", i);
+    st = zcp_builder_append_string(zcp_builder_dictionary(col), w);
+  }
+  for (int64_t r = 0; r < 10 && st == ZCP_OK; r++) {
+    st = zcp_fixture_null(r) ? zcp_builder_append_null(col, 1)
+                             : zcp_builder_append_int(col, (r * 7 + k) % (2 * k + 2));
+    if (st == ZCP_OK) st = zcp_builder_finish_element(b);
+  }
+  if (st == ZCP_OK) st = zcp_builder_finish(b, out, NULL, err);
+  zcp_builder_release(b);
+  return st;
+}
