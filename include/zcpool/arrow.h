@@ -163,8 +163,9 @@ struct zcp_format {
 
 /* Parses a C Data Interface format string ("i", "tsu:UTC", "d:38,10", "+us:0,1", ...).
  * Decimals take 32, 64, 128 (the default) or 256 bits with a precision of at most 9, 18,
- * 38 or 76 digits.
- * Errors are ZCP_INVALID_ARGUMENT with a message quoting the format. */
+ * 38 or 76 digits. Errors quote the format: ZCP_INVALID_ARGUMENT for what the
+ * specification does not have, ZCP_UNSUPPORTED for what it has but this library does not
+ * take (fixed-size binary wider than 268435455 bytes). */
 ZCP_CHECK_RESULT zcp_status_t zcp_format_parse(const char *format, struct zcp_format *out,
                                                struct zcp_error *err);
 

@@ -115,6 +115,26 @@ const int64_t *zcp_ipc_reader_dictionary_ids(const struct zcp_ipc_reader *r, int
 /* ---- messages -----------------------------------------------------------------------
  */
 
+/* A message of type `type` where `expected` was: tensors are valid Arrow messages this
+ * reader does not implement, a type past those Message.fbs has may be a newer format's,
+ * anything else is out of place. */
+static zcp_status_t unexpected_message(uint8_t type, int64_t at, const char *expected,
+                                       struct zcp_error *err) {
+  if (type == 4 || type == 5) {
+    return zcp_error_set(err, ZCP_UNSUPPORTED,
+                         "message at byte %lld is a %s message: tensors are not supported",
+                         (long long)at, type == 4 ? "Tensor" : "SparseTensor");
+  }
+  if (type > 5) {
+    return zcp_error_set(err, ZCP_UNSUPPORTED,
+                         "message at byte %lld has MessageHeader type %u, which this reader "
+                         "does not know (it knows 1..5)",
+                         (long long)at, type);
+  }
+  return CORRUPT("message at byte %lld has type %u where %s was expected", (long long)at,
+                 type, expected);
+}
+
 struct message {
   int16_t version;
   uint8_t type;
@@ -152,11 +172,17 @@ static zcp_status_t parse_message(const struct zcp_ipc_reader *r, const uint8_t 
     st = zcp__fb_vector(&msg, ZCP_FB_MSG_METADATA, 4, &m->metadata,
                         "Message.custom_metadata", err);
   if (st == ZCP_OK && !present) st = CORRUPT("Message.header is missing");
-  if (st == ZCP_OK && (m->body_len < 0 || m->body_len > r->max_body)) {
-    st = CORRUPT("Message.bodyLength %lld is not within [0, %lld]",
-                 (long long)m->body_len, (long long)r->max_body);
+  if (st == ZCP_OK && m->body_len < 0) {
+    st = CORRUPT("Message.bodyLength %lld is negative", (long long)m->body_len);
   }
-  if (st != ZCP_OK && err != NULL && st == ZCP_CORRUPT_INPUT) {
+  if (st == ZCP_OK && m->body_len > r->max_body) {
+    /* valid, but more than this reader was told to take */
+    st = zcp_error_set(err, ZCP_UNSUPPORTED,
+                       "Message.bodyLength %lld is more than the %lld this reader takes "
+                       "(max_message_size)",
+                       (long long)m->body_len, (long long)r->max_body);
+  }
+  if (st != ZCP_OK && err != NULL) {
     zcp_error_prefix(err, st, "message at byte %lld: ", (long long)at);
   }
   return st;
@@ -208,6 +234,10 @@ static zcp_status_t stream_message(struct zcp_ipc_reader *r, uint8_t **meta,
   if (got == 0) return ZCP_OK; /* end of input without a marker: also the end */
   if (got < 4)
     return CORRUPT("stream truncated at byte %lld in a message prefix", (long long)at);
+  if (at == 0 && memcmp(word, ZCP_IPC_MAGIC, 4) == 0) {
+    return CORRUPT("not an Arrow IPC stream: it starts with the file format's magic "
+                   "(read it with the file reader)");
+  }
   r->pos += 4;
   uint32_t len = zcp__load_le32(word);
   if (len == ZCP_IPC_CONTINUATION) {
@@ -218,9 +248,15 @@ static zcp_status_t stream_message(struct zcp_ipc_reader *r, uint8_t **meta,
     len = zcp__load_le32(word);
   }
   if (len == 0) return ZCP_OK;
-  if ((int32_t)len < 0 || (int64_t)len > r->max_meta) {
-    return CORRUPT("message at byte %lld: metadata length %lld is not within [0, %lld]",
-                   (long long)at, (long long)(int32_t)len, (long long)r->max_meta);
+  if ((int32_t)len < 0) {
+    return CORRUPT("message at byte %lld: metadata length %lld is negative", (long long)at,
+                   (long long)(int32_t)len);
+  }
+  if ((int64_t)len > r->max_meta) {
+    return zcp_error_set(err, ZCP_UNSUPPORTED,
+                         "message at byte %lld: metadata of %lld bytes is more than the %lld "
+                         "this reader takes (max_message_size)",
+                         (long long)at, (long long)len, (long long)r->max_meta);
   }
   ZCP_RETURN_NOT_OK(read_exact(r, len, &r->meta_buf, meta, err));
   *meta_len = len;
@@ -357,7 +393,7 @@ zcp_status_t zcp_ipc_stream_reader_open(const struct zcp_ipc_source *src,
   zcp_status_t st = stream_message(r, &meta, &meta_len, &m, &body, err);
   if (st == ZCP_OK && meta == NULL) st = CORRUPT("stream ends before its schema message");
   if (st == ZCP_OK && m.type != ZCP_FB_HEADER_SCHEMA) {
-    st = CORRUPT("stream starts with a message of type %u, not a schema", m.type);
+    st = unexpected_message(m.type, 0, "a schema", err);
   }
   if (st == ZCP_OK) st = read_schema(r, &m.header, err);
   if (st != ZCP_OK) {
@@ -390,8 +426,7 @@ static zcp_status_t stream_next(struct zcp_ipc_reader *r, struct ArrowArray *out
         got_batch = st == ZCP_OK;
         break;
       default:
-        st = CORRUPT("message at byte %lld has type %u where a batch was expected",
-                     (long long)at, m.type);
+        st = unexpected_message(m.type, at, "a batch or a dictionary", err);
         break;
     }
     if (st != ZCP_OK) {
@@ -511,8 +546,7 @@ static zcp_status_t file_open(struct zcp_ipc_reader *r, struct zcp_error *err) {
     const uint8_t *body;
     st = file_message(r, &dicts[i], &m, &body, err);
     if (st == ZCP_OK && m.type != ZCP_FB_HEADER_DICTIONARY) {
-      st = CORRUPT("dictionary block %lld holds a message of type %u", (long long)i,
-                   m.type);
+      st = unexpected_message(m.type, dicts[i].offset, "a dictionary", err);
     }
     if (st == ZCP_OK) st = read_dictionary(r, &m, body, r->zero_copy, err);
   }
@@ -618,8 +652,7 @@ zcp_status_t zcp_ipc_reader_read_batch(struct zcp_ipc_reader *r, int64_t i,
   const uint8_t *body;
   ZCP_RETURN_NOT_OK(file_message(r, &r->batches[i], &m, &body, err));
   if (m.type != ZCP_FB_HEADER_BATCH) {
-    return CORRUPT("record batch block %lld holds a message of type %u", (long long)i,
-                   m.type);
+    return unexpected_message(m.type, r->batches[i].offset, "a record batch", err);
   }
   zcp_status_t st = read_record_batch(r, &m, body, r->zero_copy, out, err);
   if (st != ZCP_OK) {

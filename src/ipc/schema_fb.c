@@ -2,8 +2,9 @@
  * Every type of the columnar core maps both ways; a dictionary-encoded field becomes a
  * node whose format is the index type and whose `dictionary` holds the value type (and
  * the value type's children), as the C Data Interface has it. Extension types travel as
- * the field metadata they already are. Decoding trusts nothing: unknown type tables,
- * impossible parameters and child counts that do not fit the type are corrupt input. */
+ * the field metadata they already are. Decoding trusts nothing: impossible parameters
+ * and child counts that do not fit the type are corrupt input; valid types and features
+ * this reader does not implement are unsupported (see the rule below). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,24 @@
 #include "ipc/internal.h"
 
 #define CORRUPT(...) zcp_error_set(err, ZCP_CORRUPT_INPUT, __VA_ARGS__)
+
+/* The refusals of this file follow one rule. Values the specification rules out (a
+ * negative enum value, a decimal width it does not list, a time width that contradicts
+ * its unit) are corrupt input. Values it may define later (an enum member past the ones
+ * this reader knows: Type, TimeUnit, IntervalUnit, Precision, UnionMode, DateUnit,
+ * DictionaryKind, Feature) and valid values beyond this library's limits (Int widths
+ * other than 8 to 64 bits, long time zones, very wide fixed-size binary, deep nesting)
+ * are ZCP_UNSUPPORTED, naming the field and the value. */
+#define UNSUPPORTED(...) zcp_error_set(err, ZCP_UNSUPPORTED, __VA_ARGS__)
+
+/* An enum value past the last one this reader knows (`last`): unsupported; below 0:
+ * corrupt. */
+static zcp_status_t unknown_enum(int64_t v, int64_t last, const char *what,
+                                 struct zcp_error *err) {
+  if (v < 0) return CORRUPT("%s %lld is negative", what, (long long)v);
+  return UNSUPPORTED("%s %lld is not supported (this reader knows 0..%lld)", what,
+                     (long long)v, (long long)last);
+}
 
 /* ---- metadata -----------------------------------------------------------------------
  */
@@ -123,14 +142,15 @@ static zcp_status_t int_type(const struct zcp_fb_table *t, bool present,
       f->type = sign ? ZCP_TYPE_INT64 : ZCP_TYPE_UINT64;
       break;
     default:
-      return CORRUPT("Int.bitWidth %d is not 8, 16, 32 or 64", (int)bits);
+      if (bits <= 0) return CORRUPT("Int.bitWidth %d is not positive", (int)bits);
+      return UNSUPPORTED("Int.bitWidth %d is not supported (8, 16, 32 or 64)", (int)bits);
   }
   return ZCP_OK;
 }
 
 static zcp_status_t time_unit(int16_t u, struct zcp_format *f, const char *what,
                               struct zcp_error *err) {
-  if (u < 0 || u > 3) return CORRUPT("%s: time unit %d", what, (int)u);
+  if (u < 0 || u > 3) return unknown_enum(u, 3, what, err);
   f->unit = (enum zcp_time_unit)u;
   return ZCP_OK;
 }
@@ -161,7 +181,7 @@ static zcp_status_t field_type(const struct zcp_fb_table *field, int64_t n_child
       return int_type(&t, present, f, err);
     case ZCP_FB_T_FLOAT:
       ZCP_RETURN_NOT_OK(zcp__fb_i16(&t, 0, 0, &s16, "FloatingPoint.precision", err));
-      if (s16 < 0 || s16 > 2) return CORRUPT("FloatingPoint.precision %d", (int)s16);
+      if (s16 < 0 || s16 > 2) return unknown_enum(s16, 2, "FloatingPoint.precision", err);
       f->type = s16 == 0   ? ZCP_TYPE_HALF_FLOAT
                 : s16 == 1 ? ZCP_TYPE_FLOAT
                            : ZCP_TYPE_DOUBLE;
@@ -210,7 +230,7 @@ static zcp_status_t field_type(const struct zcp_fb_table *field, int64_t n_child
       break;
     case ZCP_FB_T_DATE:
       ZCP_RETURN_NOT_OK(zcp__fb_i16(&t, 0, 1, &s16, "Date.unit", err));
-      if (s16 != 0 && s16 != 1) return CORRUPT("Date.unit %d", (int)s16);
+      if (s16 != 0 && s16 != 1) return unknown_enum(s16, 1, "Date.unit", err);
       f->type = s16 == 0 ? ZCP_TYPE_DATE32 : ZCP_TYPE_DATE64;
       break;
     case ZCP_FB_T_TIME:
@@ -228,7 +248,11 @@ static zcp_status_t field_type(const struct zcp_fb_table *field, int64_t n_child
       ZCP_RETURN_NOT_OK(time_unit(s16, f, "Timestamp.unit", err));
       ZCP_RETURN_NOT_OK(
           zcp__fb_string(&t, 1, &f->timezone, &n, "Timestamp.timezone", err));
-      if (n > 256) return CORRUPT("Timestamp.timezone of %lld bytes", (long long)n);
+      if (n > 256) {
+        return UNSUPPORTED("Timestamp.timezone of %lld bytes is longer than the 256 "
+                           "supported",
+                           (long long)n);
+      }
       if (f->timezone != NULL && memchr(f->timezone, 0, (size_t)n) != NULL) {
         return CORRUPT("Timestamp.timezone contains a NUL byte");
       }
@@ -243,7 +267,7 @@ static zcp_status_t field_type(const struct zcp_fb_table *field, int64_t n_child
       break;
     case ZCP_FB_T_INTERVAL:
       ZCP_RETURN_NOT_OK(zcp__fb_i16(&t, 0, 0, &s16, "Interval.unit", err));
-      if (s16 < 0 || s16 > 2) return CORRUPT("Interval.unit %d", (int)s16);
+      if (s16 < 0 || s16 > 2) return unknown_enum(s16, 2, "Interval.unit", err);
       f->type = s16 == 0   ? ZCP_TYPE_INTERVAL_MONTHS
                 : s16 == 1 ? ZCP_TYPE_INTERVAL_DAY_TIME
                            : ZCP_TYPE_INTERVAL_MONTH_DAY_NANO;
@@ -253,6 +277,10 @@ static zcp_status_t field_type(const struct zcp_fb_table *field, int64_t n_child
           zcp__fb_i32(&t, 0, 0, &f->fixed_size, "FixedSizeBinary.byteWidth", err));
       if (f->fixed_size < 0)
         return CORRUPT("FixedSizeBinary.byteWidth %d", (int)f->fixed_size);
+      if (f->fixed_size > INT32_MAX / 8) {
+        return UNSUPPORTED("FixedSizeBinary.byteWidth %d is wider than the %d supported",
+                           (int)f->fixed_size, INT32_MAX / 8);
+      }
       f->type = ZCP_TYPE_FIXED_SIZE_BINARY;
       break;
     case ZCP_FB_T_LIST:
@@ -286,7 +314,7 @@ static zcp_status_t field_type(const struct zcp_fb_table *field, int64_t n_child
     case ZCP_FB_T_UNION: {
       struct zcp_fb_vector ids;
       ZCP_RETURN_NOT_OK(zcp__fb_i16(&t, 0, 0, &s16, "Union.mode", err));
-      if (s16 != 0 && s16 != 1) return CORRUPT("Union.mode %d", (int)s16);
+      if (s16 != 0 && s16 != 1) return unknown_enum(s16, 1, "Union.mode", err);
       f->type = s16 == 0 ? ZCP_TYPE_SPARSE_UNION : ZCP_TYPE_DENSE_UNION;
       ZCP_RETURN_NOT_OK(zcp__fb_vector(&t, 1, 4, &ids, "Union.typeIds", err));
       if (n_children > ZCP_MAX_UNION_TYPES || (ids.n != 0 && ids.n != n_children)) {
@@ -304,7 +332,11 @@ static zcp_status_t field_type(const struct zcp_fb_table *field, int64_t n_child
       break;
     }
     default:
-      return CORRUPT("Field.type_type %u is not a type this reader knows", (unsigned)tt);
+      if (tt == 0) return CORRUPT("Field.type_type is NONE");
+      /* a type of a newer format than this reader's */
+      return UNSUPPORTED("Field.type_type %u is a type this reader does not know (it knows "
+                         "1..%d)",
+                         (unsigned)tt, ZCP_FB_T_LARGE_LIST_VIEW);
   }
   return ZCP_OK;
 }
@@ -393,10 +425,7 @@ static zcp_status_t decode_field_as(struct decoder *d, const struct zcp_fb_table
       st = zcp__fb_i16(&enc, 3, 0, &kind, "DictionaryEncoding.dictionaryKind", err);
     if (st == ZCP_OK && kind != 0) {
       /* DenseArray (0) is the only kind Schema.fbs defines so far */
-      st = zcp_error_set(err, ZCP_UNSUPPORTED,
-                         "DictionaryEncoding.dictionaryKind %d is not supported (only "
-                         "DenseArray, 0)",
-                         (int)kind);
+      st = unknown_enum(kind, 0, "DictionaryEncoding.dictionaryKind", err);
     }
     if (st == ZCP_OK) st = int_type(&index, has_index, &fi, err);
     if (ordered) flags |= ARROW_FLAG_DICTIONARY_ORDERED;
@@ -461,11 +490,22 @@ zcp_status_t zcp__ipc_schema_decode(const struct zcp_fb_table *schema,
   struct zcp_fb_vector fields, kv;
   char *metadata = NULL;
   ZCP_RETURN_NOT_OK(zcp__fb_i16(schema, 0, 0, &endian, "Schema.endianness", err));
-  if (endian != 0) {
-    return zcp_error_set(err, ZCP_UNSUPPORTED, "big-endian IPC data is not supported");
+  if (endian == 1) {
+    return UNSUPPORTED("Schema.endianness is Big: big-endian IPC data is not supported");
   }
+  if (endian != 0) return unknown_enum(endian, 1, "Schema.endianness", err);
   ZCP_RETURN_NOT_OK(zcp__fb_vector(schema, 1, 4, &fields, "Schema.fields", err));
   ZCP_RETURN_NOT_OK(zcp__fb_vector(schema, 2, 4, &kv, "Schema.custom_metadata", err));
+  /* Features the stream uses: dictionary replacement (1) and compressed bodies (2) are
+   * read; one this reader does not know cannot be read right. */
+  struct zcp_fb_vector features;
+  ZCP_RETURN_NOT_OK(zcp__fb_vector(schema, 3, 8, &features, "Schema.features", err));
+  for (int64_t i = 0; i < features.n; i++) {
+    int64_t feature = (int64_t)zcp__load_le64(zcp__fb_elem(&features, i, 8));
+    if (feature < 0 || feature > 2) {
+      return unknown_enum(feature, 2, "Schema.features lists feature", err);
+    }
+  }
   ZCP_RETURN_NOT_OK(zcp_schema_init("+s", "", 0, fields.n, out, err));
   struct decoder d = {.dicts = dicts, .err = err};
   zcp__path_init(&d.path, NULL);

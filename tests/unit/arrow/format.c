@@ -206,7 +206,7 @@ static const struct {
     {"w:", "expected a size"},
     {"w:-1", "outside"},
     {"w:+1", "expected a size"},
-    {"w:268435456", "outside"},
+    {"w:2147483648", "outside 0..2147483647"},
     {"w:99999999999999999999", "expected a size"},
     {"w:4x", "unexpected characters"},
     {"d", "expected ':'"},
@@ -287,6 +287,19 @@ Test(format, rejects_malformed_formats) {
     cr_assert_eq(zcp_format_parse(rejected[i].format, &f, NULL), ZCP_INVALID_ARGUMENT,
                  "NULL error struct changes the outcome");
   }
+}
+
+Test(format, valid_formats_beyond_the_library_s_limits_are_unsupported_not_invalid) {
+  struct zcp_format f;
+  struct zcp_error e = {0};
+  /* 8 * 268435456 bits no longer fit an int32 bit width */
+  cr_assert_eq(zcp_format_parse("w:268435456", &f, &e), ZCP_UNSUPPORTED, "%s", e.message);
+  cr_assert(strstr(e.message, "format string \"w:268435456\": size 268435456 is larger than "
+                              "the 268435455 this library supports") != NULL,
+            "%s", e.message);
+  cr_assert_eq(zcp_format_parse("w:2147483647", &f, &e), ZCP_UNSUPPORTED);
+  cr_assert_eq(zcp_format_parse("w:268435455", &f, &e), ZCP_OK, "%s", e.message);
+  cr_assert_eq(zcp_format_parse("+w:2147483647", &f, &e), ZCP_OK, "%s", e.message);
 }
 
 Test(format, rejects_more_than_128_type_ids) {
