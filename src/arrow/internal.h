@@ -79,6 +79,27 @@ int32_t zcp__decimal_max_precision_of_width(int64_t width);
 int zcp__decimal_limbs(const uint8_t *bytes, int64_t width, uint64_t limbs[4]);
 /* Replaces a negative value by its magnitude; returns whether it was negative. */
 bool zcp__decimal_negate_if_negative(uint64_t *limbs, int n);
+/* Extension types (extension.c): what the printer needs to show Arrow's canonical ones
+ * (CanonicalExtensions.rst) readably. */
+enum zcp__ext_kind {
+  ZCP_EXT_OTHER = 0, /* any other name, or a canonical one on a storage it does not allow */
+  ZCP_EXT_UUID,      /* arrow.uuid on fixed_size_binary[16] */
+  ZCP_EXT_JSON,      /* arrow.json on utf8, large_utf8 or utf8_view */
+  ZCP_EXT_BOOL8,     /* arrow.bool8 on int8 */
+  ZCP_EXT_TENSOR,    /* arrow.fixed_shape_tensor on a fixed-size list */
+  ZCP_EXT_OPAQUE,    /* arrow.opaque on anything */
+};
+struct zcp__extension {
+  enum zcp__ext_kind kind;
+  struct zcp_string_view name;   /* ARROW:extension:name */
+  struct zcp_string_view params; /* ARROW:extension:metadata ("" when absent) */
+};
+/* Whether schema node s is an extension type (its metadata names one); fills out. */
+bool zcp__extension_of(const struct ArrowSchema *s, struct zcp__extension *out);
+/* The "shape" array of fixed_shape_tensor parameters into dims (at most max); returns
+ * the number of dimensions, or -1 when there is no readable shape. */
+int zcp__extension_shape(struct zcp_string_view params, int64_t *dims, int max);
+
 /* Bytes needed for n values of `bits` bits each; -1 when negative or overflowing. */
 int64_t zcp__bytes_for_bits(int64_t n, int64_t bits);
 

@@ -79,6 +79,18 @@ zcp_status_t zcp_fixture_exotic_schema(struct ArrowSchema *out, struct zcp_error
 zcp_status_t zcp_fixture_shared_dict_schema(struct ArrowSchema *out, struct zcp_error *err);
 zcp_status_t zcp_fixture_shared_dict_batch(int64_t first, int64_t n, struct ArrowArray *out,
                                            struct zcp_error *err);
+/* Arrow's canonical extension types (field metadata on their storage), nulls where
+ * zcp_fixture_null(r): `id` arrow.uuid (fixed_size_binary[16], byte k = r * 16 + k),
+ * `doc` arrow.json on utf8 ({"row": r}), `docv` arrow.json on utf8_view, `ok` arrow.bool8
+ * (int8 r % 3), `tensor` arrow.fixed_shape_tensor of shape [2, 3] (fixed_size_list[6] of
+ * float r * 10 + k, never null), `blob` arrow.opaque on binary, `gone` arrow.opaque on
+ * null. */
+zcp_status_t zcp_fixture_extension_schema(struct ArrowSchema *out, struct zcp_error *err);
+zcp_status_t zcp_fixture_extension_batch(int64_t n, struct zcp_allocator *alloc,
+                                         struct ArrowArray *out, struct zcp_error *err);
+/* The metadata blob the fixture gives column c (for comparisons). */
+const char *zcp_fixture_extension_metadata(int c);
+
 /* A dictionary that grows from batch to batch (for delta dictionaries): schema
  * struct<word: dictionary<int32, utf8>>; batch k has the dictionary "w0" .. "w<2k+1>"
  * and rows r = 0 .. 9 with index (r * 7 + k) % (2k + 2), null where zcp_fixture_null(r). */

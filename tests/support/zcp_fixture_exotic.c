@@ -242,3 +242,96 @@ zcp_status_t zcp_fixture_growing_dict_batch(int k, struct ArrowArray *out,
   zcp_builder_release(b);
   return st;
 }
+
+/* ---- canonical extension types -------------------------------------------------------- */
+
+static const struct {
+  const char *name, *format, *ext, *params;
+} kExtensions[] = {
+    {"id", "w:16", "arrow.uuid", ""},
+    {"doc", "u", "arrow.json", "{}"},
+    {"docv", "vu", "arrow.json", ""},
+    {"ok", "c", "arrow.bool8", ""},
+    {"tensor", "+w:6", "arrow.fixed_shape_tensor", "{\"shape\":[2,3],\"dim_names\":[\"y\",\"x\"]}"},
+    {"blob", "z", "arrow.opaque", "{\"type_name\":\"geometry\",\"vendor_name\":\"PostGIS\"}"},
+    {"gone", "n", "arrow.opaque", "{\"type_name\":\"varray\",\"vendor_name\":\"Oracle\"}"},
+};
+#define N_EXT (int)(sizeof kExtensions / sizeof kExtensions[0])
+static char *ext_metadata[N_EXT];
+
+const char *zcp_fixture_extension_metadata(int c) {
+  if (c < 0 || c >= N_EXT) return NULL;
+  if (ext_metadata[c] == NULL) {
+    const char *keys[] = {"ARROW:extension:name", "ARROW:extension:metadata"};
+    const char *values[] = {kExtensions[c].ext, kExtensions[c].params};
+    if (zcp_metadata_build(2, keys, values, &ext_metadata[c]) != ZCP_OK) return NULL;
+  }
+  return ext_metadata[c];
+}
+
+zcp_status_t zcp_fixture_extension_schema(struct ArrowSchema *out, struct zcp_error *err) {
+  ZCP_RETURN_NOT_OK(zcp_schema_init("+s", "", 0, N_EXT, out, err));
+  zcp_status_t st = ZCP_OK;
+  for (int c = 0; c < N_EXT && st == ZCP_OK; c++) {
+    bool tensor = strcmp(kExtensions[c].format, "+w:6") == 0;
+    st = zcp_schema_set_child(out, c, kExtensions[c].format, kExtensions[c].name,
+                              tensor ? 0 : ARROW_FLAG_NULLABLE, tensor ? 1 : 0, err);
+    if (st == ZCP_OK && tensor) {
+      st = zcp_schema_set_child(out->children[c], 0, "f", "item", 0, 0, err);
+    }
+    const char *md = zcp_fixture_extension_metadata(c);
+    if (st == ZCP_OK) st = md != NULL ? zcp_schema_set_metadata(out->children[c], md) : ZCP_OUT_OF_MEMORY;
+  }
+  if (st != ZCP_OK) zcp_schema_release(out);
+  return st;
+}
+
+static zcp_status_t append_extension(struct zcp_builder *b, int c, int64_t r) {
+  const char *name = kExtensions[c].name;
+  char s[96];
+  if (strcmp(name, "tensor") == 0) {
+    for (int k = 0; k < 6; k++) {
+      ZCP_RETURN_NOT_OK(zcp_builder_append_double(zcp_builder_child(b, 0), (double)(r * 10 + k)));
+    }
+    return zcp_builder_finish_element(b);
+  }
+  if (zcp_fixture_null(r) || strcmp(name, "gone") == 0) return zcp_builder_append_null(b, 1);
+  if (strcmp(name, "id") == 0) {
+    uint8_t u[16];
+    for (int k = 0; k < 16; k++) u[k] = (uint8_t)(r * 16 + k);
+    return zcp_builder_append_bytes(b, u, 16);
+  }
+  if (strcmp(name, "doc") == 0) {
+    return zcp_builder_append_bytes(b, s, snprintf(s, sizeof s, "{\"row\": %lld}", (long long)r));
+  }
+  if (strcmp(name, "docv") == 0) {
+    return zcp_builder_append_bytes(
+        b, s, snprintf(s, sizeof s, "{\"row\": %lld, \"note\": \"a\\nb\"}", (long long)r));
+  }
+  if (strcmp(name, "ok") == 0) return zcp_builder_append_int(b, r % 3);
+  if (strcmp(name, "blob") == 0) {
+    uint8_t g[3] = {0x01, (uint8_t)r, 0xff};
+    return zcp_builder_append_bytes(b, g, 3);
+  }
+  return ZCP_INVALID_ARGUMENT;
+}
+
+zcp_status_t zcp_fixture_extension_batch(int64_t n, struct zcp_allocator *alloc,
+                                         struct ArrowArray *out, struct zcp_error *err) {
+  struct ArrowSchema schema;
+  ZCP_RETURN_NOT_OK(zcp_fixture_extension_schema(&schema, err));
+  struct zcp_builder *b = NULL;
+  zcp_status_t st = zcp_builder_init(&schema, alloc, &b, err);
+  zcp_schema_release(&schema);
+  if (st != ZCP_OK) return st;
+  for (int64_t r = 0; r < n && st == ZCP_OK; r++) {
+    for (int c = 0; c < N_EXT && st == ZCP_OK; c++) {
+      st = append_extension(zcp_builder_child(b, c), c, r);
+      if (st != ZCP_OK) zcp_error_set(err, st, "fixture: %s", zcp_builder_last_error(b));
+    }
+    if (st == ZCP_OK) st = zcp_builder_finish_element(b);
+  }
+  if (st == ZCP_OK) st = zcp_builder_finish(b, out, NULL, err);
+  zcp_builder_release(b);
+  return st;
+}
