@@ -341,6 +341,59 @@ Test(roundtrip, message_metadata_of_each_batch_is_kept_through_a_round_trip) {
   zcp_schema_release(&schema);
 }
 
+Test(roundtrip, canonical_extension_types_keep_their_metadata_and_values) {
+  struct ArrowSchema schema;
+  struct ArrowArray batch;
+  struct zcp_error err = {0};
+  cr_assert_eq(zcp_fixture_extension_schema(&schema, &err), ZCP_OK, "%s", err.message);
+  cr_assert_eq(zcp_fixture_extension_batch(150, NULL, &batch, &err), ZCP_OK, "%s", err.message);
+  json_t *want = NULL;
+  cr_assert_eq(zcp_json_batch_values(&batch, &schema, &want, &err), ZCP_OK, "%s", err.message);
+  const struct ArrowArray *one[1] = {&batch};
+  for (int format = 0; format < 2; format++) {
+    for (int comp = 0; comp < 3; comp++) {
+      struct zcp_ipc_buffer buf = {0};
+      write_batches(&buf, (enum zcp_ipc_format)format, (enum zcp_ipc_compression)comp, &schema,
+                    one, 1, NULL);
+      struct zcp_ipc_memory mem;
+      struct zcp_ipc_reader *r = open_reader(&buf, (enum zcp_ipc_format)format, &mem);
+      const struct ArrowSchema *s = zcp_ipc_reader_schema(r);
+      for (int64_t c = 0; c < s->n_children; c++) {
+        const char *md = zcp_fixture_extension_metadata((int)c);
+        int64_t n = zcp_metadata_size(md);
+        cr_assert_eq(zcp_metadata_size(s->children[c]->metadata), n, "column %s",
+                     s->children[c]->name);
+        cr_expect_eq(memcmp(s->children[c]->metadata, md, (size_t)n), 0, "column %s",
+                     s->children[c]->name);
+        cr_expect_str_eq(s->children[c]->format, schema.children[c]->format);
+      }
+      struct ArrowArray back;
+      cr_assert_eq(zcp_ipc_reader_next(r, &back, &err), ZCP_OK, "%s", err.message);
+      json_t *got = NULL;
+      cr_assert_eq(zcp_json_batch_values(&back, s, &got, &err), ZCP_OK, "%s", err.message);
+      char where[256] = "";
+      cr_expect(zcp_json_same(want, got, where, sizeof where), "format %d codec %d: %s", format,
+                comp, where);
+      /* the reader's schema prints the extensions as the writer's does */
+      struct zcp_array_view v;
+      cr_assert_eq(zcp_array_view_init(&back, s, &v, &err), ZCP_OK, "%s", err.message);
+      char text[128];
+      zcp_array_view_format(&v.children[4], 1, text, sizeof text);
+      cr_expect_str_eq(text, "[[10, 11, 12], [13, 14, 15]]");
+      zcp_array_view_format(&v.children[3], 2, text, sizeof text);
+      cr_expect_str_eq(text, "true");
+      zcp_array_view_reset(&v);
+      json_decref(got);
+      zcp_array_release(&back);
+      zcp_ipc_reader_close(r);
+      zcp_ipc_buffer_reset(&buf);
+    }
+  }
+  json_decref(want);
+  zcp_array_release(&batch);
+  zcp_schema_release(&schema);
+}
+
 Test(roundtrip, a_file_at_an_unaligned_address_reads_back_equal_in_both_modes) {
   struct ArrowSchema schema;
   struct ArrowArray batch;
