@@ -1,5 +1,6 @@
 /* Descriptors that should work: every type of the columnar core (the 22-column fixture
- * and the 21 rarer types), slices, nulls, dictionaries, views with variadic buffers and
+ * and the 23 rarer types), Arrow's canonical extension types (metadata byte for byte),
+ * slices, nulls, dictionaries, views with variadic buffers and
  * metadata, encoded over fake regions and decoded in place. Values are compared through
  * the plain JSON form of both sides, and every decoded buffer must be the very address
  * the producer wrote (zero copy). Also: descriptor size does not depend on rows, refs
