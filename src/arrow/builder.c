@@ -451,7 +451,8 @@ static bool is_decimal(enum zcp_type t) {
  * holds an int32, a decimal64 an int64), or nothing is appended. The precision is not
  * enforced, here or by validation: Arrow's own integration files hold decimal(3, 2)
  * columns with five-digit values, and a reader that refused them would refuse Arrow. */
-static zcp_status_t append_decimal_int(struct zcp_builder *b, uint64_t raw, bool negative) {
+static zcp_status_t append_decimal_int(struct zcp_builder *b, uint64_t raw,
+                                       bool negative) {
   bool fits = true;
   if (b->width == 4) {
     fits = negative ? (int64_t)raw >= INT32_MIN : raw <= INT32_MAX;
@@ -465,10 +466,11 @@ static zcp_status_t append_decimal_int(struct zcp_builder *b, uint64_t raw, bool
     } else {
       snprintf(text, sizeof text, "%llu", (unsigned long long)raw);
     }
-    return zcp__builder_error(b, ZCP_INVALID_ARGUMENT,
-                              "unscaled value %s does not fit the %lld bytes of %s(%d, %d)",
-                              text, (long long)b->width, zcp_type_name(b->format.type),
-                              b->format.precision, b->format.scale);
+    return zcp__builder_error(
+        b, ZCP_INVALID_ARGUMENT,
+        "unscaled value %s does not fit the %lld bytes of %s(%d, %d)", text,
+        (long long)b->width, zcp_type_name(b->format.type), b->format.precision,
+        b->format.scale);
   }
   return append_checked_int(b, raw, negative);
 }

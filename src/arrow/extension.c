@@ -18,7 +18,8 @@ static bool is(struct zcp_string_view s, const char *lit) {
 
 bool zcp__extension_of(const struct ArrowSchema *s, struct zcp__extension *out) {
   memset(out, 0, sizeof *out);
-  if (s == NULL || s->metadata == NULL || zcp_metadata_size(s->metadata) < 0) return false;
+  if (s == NULL || s->metadata == NULL || zcp_metadata_size(s->metadata) < 0)
+    return false;
   if (!zcp_metadata_get(s->metadata, NAME_KEY, &out->name)) return false;
   if (!zcp_metadata_get(s->metadata, META_KEY, &out->params)) {
     out->params = (struct zcp_string_view){"", 0};

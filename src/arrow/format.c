@@ -209,7 +209,8 @@ static bool parse_decimal(const char **p, struct zcp_format *f, struct why *why)
 
 /* ":N" of "w:N" and "+w:N"; N in 0..INT32_MAX (the IPC format's int32), and at most
  * `max`, this library's own limit (a larger N is valid but unsupported). */
-static bool parse_size(const char **p, int64_t max, struct zcp_format *f, struct why *why) {
+static bool parse_size(const char **p, int64_t max, struct zcp_format *f,
+                       struct why *why) {
   int64_t n;
   if (!expect(p, ':')) return fail(why, "expected ':' before the size");
   if (!parse_number(p, &n)) return fail(why, "expected a size");
@@ -218,8 +219,8 @@ static bool parse_size(const char **p, int64_t max, struct zcp_format *f, struct
   }
   if (n > max) {
     why->unsupported = true;
-    return fail(why, "size %lld is larger than the %lld this library supports", (long long)n,
-                (long long)max);
+    return fail(why, "size %lld is larger than the %lld this library supports",
+                (long long)n, (long long)max);
   }
   f->fixed_size = (int32_t)n;
   return true;
@@ -359,9 +360,9 @@ static bool parse(const char *format, struct zcp_format *f, struct why *why) {
       ok = fail(why, "empty");
       break;
     default:
-      ok = fail(why,
-                strchr("nbcCsSiIlLefgzZuU", c) ? "unexpected characters after the type"
-                                               : "unknown type");
+      ok = fail(why, strchr("nbcCsSiIlLefgzZuU", c)
+                         ? "unexpected characters after the type"
+                         : "unknown type");
       break;
   }
   if (ok && *p != '\0') {
@@ -428,13 +429,16 @@ static const char *check_format(const struct zcp_format *f) {
       if (f->precision < 1 || f->precision > 9) return "decimal32 precision outside 1..9";
       return NULL;
     case ZCP_TYPE_DECIMAL64:
-      if (f->precision < 1 || f->precision > 18) return "decimal64 precision outside 1..18";
+      if (f->precision < 1 || f->precision > 18)
+        return "decimal64 precision outside 1..18";
       return NULL;
     case ZCP_TYPE_DECIMAL128:
-      if (f->precision < 1 || f->precision > 38) return "decimal128 precision outside 1..38";
+      if (f->precision < 1 || f->precision > 38)
+        return "decimal128 precision outside 1..38";
       return NULL;
     case ZCP_TYPE_DECIMAL256:
-      if (f->precision < 1 || f->precision > 76) return "decimal256 precision outside 1..76";
+      if (f->precision < 1 || f->precision > 76)
+        return "decimal256 precision outside 1..76";
       return NULL;
     case ZCP_TYPE_TIME32:
       if (f->unit != ZCP_TIME_SECOND && f->unit != ZCP_TIME_MILLI) {

@@ -82,12 +82,12 @@ bool zcp__decimal_negate_if_negative(uint64_t *limbs, int n);
 /* Extension types (extension.c): what the printer needs to show Arrow's canonical ones
  * (CanonicalExtensions.rst) readably. */
 enum zcp__ext_kind {
-  ZCP_EXT_OTHER = 0, /* any other name, or a canonical one on a storage it does not allow */
-  ZCP_EXT_UUID,      /* arrow.uuid on fixed_size_binary[16] */
-  ZCP_EXT_JSON,      /* arrow.json on utf8, large_utf8 or utf8_view */
-  ZCP_EXT_BOOL8,     /* arrow.bool8 on int8 */
-  ZCP_EXT_TENSOR,    /* arrow.fixed_shape_tensor on a fixed-size list */
-  ZCP_EXT_OPAQUE,    /* arrow.opaque on anything */
+  ZCP_EXT_OTHER,  /* any other name, or a canonical one on a storage it disallows */
+  ZCP_EXT_UUID,   /* arrow.uuid on fixed_size_binary[16] */
+  ZCP_EXT_JSON,   /* arrow.json on utf8, large_utf8 or utf8_view */
+  ZCP_EXT_BOOL8,  /* arrow.bool8 on int8 */
+  ZCP_EXT_TENSOR, /* arrow.fixed_shape_tensor on a fixed-size list */
+  ZCP_EXT_OPAQUE, /* arrow.opaque on anything */
 };
 struct zcp__extension {
   enum zcp__ext_kind kind;

@@ -33,8 +33,8 @@ struct dec {
   int64_t n_variadic; /* variadic sizes, all view columns together */
 };
 
-static zcp_status_t fail(struct dec *d, zcp_status_t code, enum zcp_type t, const char *fmt,
-                         va_list ap) {
+static zcp_status_t fail(struct dec *d, zcp_status_t code, enum zcp_type t,
+                         const char *fmt, va_list ap) {
   char msg[ZCP_ERROR_MESSAGE_MAX];
   vsnprintf(msg, sizeof msg, fmt, ap);
   return zcp_error_set(d->err, code, "descriptor column %s (%s): %s",
@@ -187,8 +187,8 @@ static zcp_status_t check_tree(struct dec *d, const zcp__pb_field *fl,
       (!fl->has_name || memchr(fl->name.data, 0, fl->name.len) != NULL)) {
     return corrupt(d, t, "name holds NUL or is given without has_name");
   }
-  int64_t known = ARROW_FLAG_DICTIONARY_ORDERED | ARROW_FLAG_NULLABLE |
-                  ARROW_FLAG_MAP_KEYS_SORTED;
+  int64_t known =
+      ARROW_FLAG_DICTIONARY_ORDERED | ARROW_FLAG_NULLABLE | ARROW_FLAG_MAP_KEYS_SORTED;
   if (fl->flags < 0) {
     return corrupt(d, t, "flags 0x%llx are negative", (unsigned long long)fl->flags);
   }

@@ -127,13 +127,15 @@ static zcp_status_t check_nested_prefixes(const struct zcp_array_view *va,
                                           struct zcp_error *err) {
   if (depth > ZCP_MAX_DEPTH) return ZCP_OK; /* views are bounded already */
   for (int64_t i = 0; i < va->n_children && i < vb->n_children; i++) {
-    ZCP_RETURN_NOT_OK(check_nested_prefixes(&va->children[i], &vb->children[i], depth + 1, err));
+    ZCP_RETURN_NOT_OK(
+        check_nested_prefixes(&va->children[i], &vb->children[i], depth + 1, err));
   }
   if (va->dictionary == NULL || vb->dictionary == NULL) return ZCP_OK;
   zcp_status_t st = ZCP_OK;
   if (!same_prefix(va->dictionary, vb->dictionary, &st)) {
     if (st != ZCP_OK) {
-      return zcp_error_set(err, st, "delta dictionary: cannot compare nested dictionaries");
+      return zcp_error_set(err, st,
+                           "delta dictionary: cannot compare nested dictionaries");
     }
     const char *name = va->schema->name;
     return zcp_error_set(err, ZCP_UNSUPPORTED,
@@ -147,11 +149,12 @@ static zcp_status_t check_nested_prefixes(const struct zcp_array_view *va,
 
 /* Gives every dictionary builder below bld the values of the matching dictionary of v
  * (today's: the delta's), at every depth. */
-static zcp_status_t fill_dictionaries(struct zcp_builder *bld, const struct zcp_array_view *v,
-                                      int depth) {
+static zcp_status_t fill_dictionaries(struct zcp_builder *bld,
+                                      const struct zcp_array_view *v, int depth) {
   if (depth > ZCP_MAX_DEPTH) return ZCP_OK;
   for (int64_t i = 0; i < v->n_children; i++) {
-    ZCP_RETURN_NOT_OK(fill_dictionaries(zcp_builder_child(bld, i), &v->children[i], depth + 1));
+    ZCP_RETURN_NOT_OK(
+        fill_dictionaries(zcp_builder_child(bld, i), &v->children[i], depth + 1));
   }
   struct zcp_builder *dict = zcp_builder_dictionary(bld);
   if (v->dictionary == NULL || dict == NULL) return ZCP_OK;
@@ -175,7 +178,8 @@ static zcp_status_t concat_rebuild(const struct ArrowArray *a, const struct Arro
   /* nested dictionary-encoded fields: indices of both parts, today's dictionaries */
   if (st == ZCP_OK) st = fill_dictionaries(bld, &v[1], 0);
   for (int p = 0; p < 2 && st == ZCP_OK; p++) {
-    for (int64_t i = 0; st == ZCP_OK && i < v[p].length; i++) st = append_value(bld, &v[p], i);
+    for (int64_t i = 0; st == ZCP_OK && i < v[p].length; i++)
+      st = append_value(bld, &v[p], i);
   }
   if (st != ZCP_OK && bld != NULL && err != NULL && err->code == ZCP_OK) {
     zcp_error_set(err, st, "delta dictionary: %s", zcp_builder_last_error(bld));

@@ -79,7 +79,8 @@ static const char *name_of(const struct ArrowSchema *s) {
 static bool same_layout(const struct zcp__ipc_dict_fields *d, const struct ArrowSchema *a,
                         const struct ArrowSchema *b, int depth) {
   if (depth > ZCP_MAX_DEPTH || strcmp(a->format, b->format) != 0 ||
-      a->n_children != b->n_children || (a->dictionary == NULL) != (b->dictionary == NULL)) {
+      a->n_children != b->n_children ||
+      (a->dictionary == NULL) != (b->dictionary == NULL)) {
     return false;
   }
   if (a->dictionary != NULL &&
@@ -121,7 +122,8 @@ zcp_status_t zcp__ipc_dict_index(struct zcp__ipc_dict_fields *d, zcp_status_t co
     return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory for dictionary ids");
   }
   /* distinct ids, each with the first field (in pre-order) that uses it */
-  for (int64_t k = 0; k < d->n; k++) d->ids[k] = (struct zcp__ipc_dict_id){d->items[k].id, k};
+  for (int64_t k = 0; k < d->n; k++)
+    d->ids[k] = (struct zcp__ipc_dict_id){d->items[k].id, k};
   qsort(d->ids, (size_t)d->n, sizeof *d->ids, by_id);
   int64_t n_ids = 0;
   for (int64_t k = 0; k < d->n; k++) {
@@ -131,7 +133,8 @@ zcp_status_t zcp__ipc_dict_index(struct zcp__ipc_dict_fields *d, zcp_status_t co
   d->n_ids = n_ids;
   for (int64_t k = 0; k < d->n; k++) {
     d->items[k].slot = zcp__ipc_dict_find(d, d->items[k].id);
-    d->by_node[k] = (struct zcp__ipc_dict_node){(uintptr_t)d->items[k].node, d->items[k].slot};
+    d->by_node[k] =
+        (struct zcp__ipc_dict_node){(uintptr_t)d->items[k].node, d->items[k].slot};
   }
   qsort(d->by_node, (size_t)d->n, sizeof *d->by_node, by_node);
   for (int64_t k = 0; k < d->n; k++) {

@@ -186,8 +186,6 @@ static inline void zcp__ipc_store_offset(uint8_t *p, int64_t width, int64_t k, i
   }
 }
 
-
-
 /* ---- reading batches (read_batch.c) -------------------------------------------------
  */
 

@@ -68,13 +68,14 @@ zcp_status_t zcp__ipc_body_init(struct zcp__ipc_body *body, const struct zcp_fb_
     ZCP_RETURN_NOT_OK(zcp__fb_u8(&comp, 1, 0, &method, "BodyCompression.method", err));
     /* codecs and methods past the ones Message.fbs has today: a newer format's */
     if (codec > 1) {
-      return zcp_error_set(err, ZCP_UNSUPPORTED,
-                           "BodyCompression.codec %u is not supported (LZ4_FRAME 0, ZSTD 1)",
-                           codec);
+      return zcp_error_set(
+          err, ZCP_UNSUPPORTED,
+          "BodyCompression.codec %u is not supported (LZ4_FRAME 0, ZSTD 1)", codec);
     }
     if (method != 0) {
       return zcp_error_set(err, ZCP_UNSUPPORTED,
-                           "BodyCompression.method %u is not supported (BUFFER 0)", method);
+                           "BodyCompression.method %u is not supported (BUFFER 0)",
+                           method);
     }
     body->codec = codec == 0 ? ZCP_IPC_COMPRESSION_LZ4_FRAME : ZCP_IPC_COMPRESSION_ZSTD;
   }

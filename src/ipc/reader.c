@@ -121,15 +121,17 @@ const int64_t *zcp_ipc_reader_dictionary_ids(const struct zcp_ipc_reader *r, int
 static zcp_status_t unexpected_message(uint8_t type, int64_t at, const char *expected,
                                        struct zcp_error *err) {
   if (type == 4 || type == 5) {
-    return zcp_error_set(err, ZCP_UNSUPPORTED,
-                         "message at byte %lld is a %s message: tensors are not supported",
-                         (long long)at, type == 4 ? "Tensor" : "SparseTensor");
+    return zcp_error_set(
+        err, ZCP_UNSUPPORTED,
+        "message at byte %lld is a %s message: tensors are not supported", (long long)at,
+        type == 4 ? "Tensor" : "SparseTensor");
   }
   if (type > 5) {
-    return zcp_error_set(err, ZCP_UNSUPPORTED,
-                         "message at byte %lld has MessageHeader type %u, which this reader "
-                         "does not know (it knows 1..5)",
-                         (long long)at, type);
+    return zcp_error_set(
+        err, ZCP_UNSUPPORTED,
+        "message at byte %lld has MessageHeader type %u, which this reader "
+        "does not know (it knows 1..5)",
+        (long long)at, type);
   }
   return CORRUPT("message at byte %lld has type %u where %s was expected", (long long)at,
                  type, expected);
@@ -235,8 +237,9 @@ static zcp_status_t stream_message(struct zcp_ipc_reader *r, uint8_t **meta,
   if (got < 4)
     return CORRUPT("stream truncated at byte %lld in a message prefix", (long long)at);
   if (at == 0 && memcmp(word, ZCP_IPC_MAGIC, 4) == 0) {
-    return CORRUPT("not an Arrow IPC stream: it starts with the file format's magic "
-                   "(read it with the file reader)");
+    return CORRUPT(
+        "not an Arrow IPC stream: it starts with the file format's magic "
+        "(read it with the file reader)");
   }
   r->pos += 4;
   uint32_t len = zcp__load_le32(word);
@@ -249,14 +252,15 @@ static zcp_status_t stream_message(struct zcp_ipc_reader *r, uint8_t **meta,
   }
   if (len == 0) return ZCP_OK;
   if ((int32_t)len < 0) {
-    return CORRUPT("message at byte %lld: metadata length %lld is negative", (long long)at,
-                   (long long)(int32_t)len);
+    return CORRUPT("message at byte %lld: metadata length %lld is negative",
+                   (long long)at, (long long)(int32_t)len);
   }
   if ((int64_t)len > r->max_meta) {
-    return zcp_error_set(err, ZCP_UNSUPPORTED,
-                         "message at byte %lld: metadata of %lld bytes is more than the %lld "
-                         "this reader takes (max_message_size)",
-                         (long long)at, (long long)len, (long long)r->max_meta);
+    return zcp_error_set(
+        err, ZCP_UNSUPPORTED,
+        "message at byte %lld: metadata of %lld bytes is more than the %lld "
+        "this reader takes (max_message_size)",
+        (long long)at, (long long)len, (long long)r->max_meta);
   }
   ZCP_RETURN_NOT_OK(read_exact(r, len, &r->meta_buf, meta, err));
   *meta_len = len;
@@ -298,9 +302,10 @@ static zcp_status_t read_dictionary(struct zcp_ipc_reader *r, const struct messa
     return CORRUPT("DictionaryBatch id %lld is not in the schema", (long long)id);
   if (r->is_file && !delta && r->dict_values[k] != NULL) {
     /* Columnar.rst: "The IPC File format does not support dictionary replacement" */
-    return CORRUPT("dictionary %lld is sent twice without isDelta: an IPC file cannot "
-                   "replace a dictionary",
-                   (long long)id);
+    return CORRUPT(
+        "dictionary %lld is sent twice without isDelta: an IPC file cannot "
+        "replace a dictionary",
+        (long long)id);
   }
   /* fields that share the id share this one dictionary: the first one's values say how
    * it is laid out (the others were checked to agree when the schema was read) */

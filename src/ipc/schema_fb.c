@@ -249,9 +249,10 @@ static zcp_status_t field_type(const struct zcp_fb_table *field, int64_t n_child
       ZCP_RETURN_NOT_OK(
           zcp__fb_string(&t, 1, &f->timezone, &n, "Timestamp.timezone", err));
       if (n > 256) {
-        return UNSUPPORTED("Timestamp.timezone of %lld bytes is longer than the 256 "
-                           "supported",
-                           (long long)n);
+        return UNSUPPORTED(
+            "Timestamp.timezone of %lld bytes is longer than the 256 "
+            "supported",
+            (long long)n);
       }
       if (f->timezone != NULL && memchr(f->timezone, 0, (size_t)n) != NULL) {
         return CORRUPT("Timestamp.timezone contains a NUL byte");
@@ -334,9 +335,10 @@ static zcp_status_t field_type(const struct zcp_fb_table *field, int64_t n_child
     default:
       if (tt == 0) return CORRUPT("Field.type_type is NONE");
       /* a type of a newer format than this reader's */
-      return UNSUPPORTED("Field.type_type %u is a type this reader does not know (it knows "
-                         "1..%d)",
-                         (unsigned)tt, ZCP_FB_T_LARGE_LIST_VIEW);
+      return UNSUPPORTED(
+          "Field.type_type %u is a type this reader does not know (it knows "
+          "1..%d)",
+          (unsigned)tt, ZCP_FB_T_LARGE_LIST_VIEW);
   }
   return ZCP_OK;
 }

@@ -187,10 +187,11 @@ static zcp_status_t encode_field(struct encoder *e, const struct ArrowSchema *no
                            node->name ? node->name : "");
     }
     if (e->ids != NULL && e->next >= e->n_ids) {
-      return zcp_error_set(err, ZCP_INVALID_ARGUMENT,
-                           "field '%s': dictionary_ids lists %lld ids, the schema has more "
-                           "dictionary-encoded fields",
-                           node->name ? node->name : "", (long long)e->n_ids);
+      return zcp_error_set(
+          err, ZCP_INVALID_ARGUMENT,
+          "field '%s': dictionary_ids lists %lld ids, the schema has more "
+          "dictionary-encoded fields",
+          node->name ? node->name : "", (long long)e->n_ids);
     }
     id = e->ids != NULL ? e->ids[e->next] : e->next;
     e->next++;

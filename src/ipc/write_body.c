@@ -30,7 +30,8 @@ bool zcp__ipc_grow(void **p, int64_t *cap, int64_t need, size_t elem) {
 }
 
 static void push_node(struct zcp__ipc_wbody *b, int64_t length, int64_t null_count) {
-  if (!zcp__ipc_grow((void **)&b->nodes, &b->cap_nodes, b->n_nodes + 1, ZCP_FB_FIELD_NODE_SIZE)) {
+  if (!zcp__ipc_grow((void **)&b->nodes, &b->cap_nodes, b->n_nodes + 1,
+                     ZCP_FB_FIELD_NODE_SIZE)) {
     b->failed = true;
     return;
   }
@@ -40,7 +41,8 @@ static void push_node(struct zcp__ipc_wbody *b, int64_t length, int64_t null_cou
 }
 
 /* Adds a buffer; owned (may be NULL) becomes the body's. */
-static void push_buffer(struct zcp__ipc_wbody *b, const void *data, int64_t size, uint8_t *owned) {
+static void push_buffer(struct zcp__ipc_wbody *b, const void *data, int64_t size,
+                        uint8_t *owned) {
   if (!zcp__ipc_grow((void **)&b->bufs, &b->cap_bufs, b->n_bufs + 1, sizeof *b->bufs)) {
     b->failed = true;
     free(owned);
@@ -85,8 +87,8 @@ static void push_bitmap(struct zcp__ipc_wbody *b, const uint8_t *bits, int64_t s
 
 /* Offsets [abs, abs + n] rebased to start at 0; first and last get the original bounds.
  */
-static void push_offsets(struct zcp__ipc_wbody *b, const uint8_t *offs, int64_t width, int64_t abs,
-                         int64_t n, int64_t *first, int64_t *last) {
+static void push_offsets(struct zcp__ipc_wbody *b, const uint8_t *offs, int64_t width,
+                         int64_t abs, int64_t n, int64_t *first, int64_t *last) {
   int64_t size = (n + 1) * width;
   /* An empty array may have no offsets buffer, or an offset past its child's end that
    * must not be read through: either way it is written as the single offset 0. */
@@ -104,14 +106,15 @@ static void push_offsets(struct zcp__ipc_wbody *b, const uint8_t *offs, int64_t 
   }
   uint8_t *p = owned_buffer(b, size);
   for (int64_t k = 0; p != NULL && k <= n; k++) {
-    zcp__ipc_store_offset(p, width, k, zcp__ipc_load_offset(offs, width, abs + k) - *first);
+    zcp__ipc_store_offset(p, width, k,
+                          zcp__ipc_load_offset(offs, width, abs + k) - *first);
   }
   push_buffer(b, p, size, p);
 }
 
-
-static zcp_status_t write_run_end(struct zcp__ipc_wbody *b, const struct zcp_array_view *v,
-                                  int64_t abs, int64_t n) {
+static zcp_status_t write_run_end(struct zcp__ipc_wbody *b,
+                                  const struct zcp_array_view *v, int64_t abs,
+                                  int64_t n) {
   const struct zcp_array_view *re = &v->children[0];
   int64_t k0 = 0, k1 = -1;
   if (n > 0) {
@@ -139,7 +142,7 @@ static zcp_status_t write_run_end(struct zcp__ipc_wbody *b, const struct zcp_arr
 
 /* Writes elements [start, start + n) of v (logical indices) and its children. */
 zcp_status_t zcp__ipc_wbody_node(struct zcp__ipc_wbody *b, const struct zcp_array_view *v,
-                               int64_t start, int64_t n) {
+                                 int64_t start, int64_t n) {
   int64_t abs = v->offset + start;
   enum zcp_type t = v->format.type;
   if (t == ZCP_TYPE_RUN_END_ENCODED) return write_run_end(b, v, abs, n);
@@ -177,7 +180,7 @@ zcp_status_t zcp__ipc_wbody_node(struct zcp__ipc_wbody *b, const struct zcp_arra
         push_buffer(b, v->variadic[k], v->variadic_size[k], NULL);
       }
       if (!zcp__ipc_grow((void **)&b->variadic, &b->cap_variadic, b->n_variadic + 1,
-                sizeof(int64_t))) {
+                         sizeof(int64_t))) {
         b->failed = true;
       } else {
         b->variadic[b->n_variadic++] = v->n_variadic;
@@ -198,7 +201,7 @@ zcp_status_t zcp__ipc_wbody_node(struct zcp__ipc_wbody *b, const struct zcp_arra
       return zcp__ipc_wbody_node(b, &v->children[0], 0, v->children[0].length);
     case ZCP_TYPE_FIXED_SIZE_LIST:
       return zcp__ipc_wbody_node(b, &v->children[0], abs * v->format.fixed_size,
-                        n * v->format.fixed_size);
+                                 n * v->format.fixed_size);
     case ZCP_TYPE_STRUCT:
       for (int64_t i = 0; i < v->n_children; i++) {
         ZCP_RETURN_NOT_OK(zcp__ipc_wbody_node(b, &v->children[i], abs, n));
@@ -212,8 +215,9 @@ zcp_status_t zcp__ipc_wbody_node(struct zcp__ipc_wbody *b, const struct zcp_arra
       }
       for (int64_t i = 0; i < v->n_children; i++) {
         const struct zcp_array_view *c = &v->children[i];
-        ZCP_RETURN_NOT_OK(t == ZCP_TYPE_SPARSE_UNION ? zcp__ipc_wbody_node(b, c, abs, n)
-                                                     : zcp__ipc_wbody_node(b, c, 0, c->length));
+        ZCP_RETURN_NOT_OK(t == ZCP_TYPE_SPARSE_UNION
+                              ? zcp__ipc_wbody_node(b, c, abs, n)
+                              : zcp__ipc_wbody_node(b, c, 0, c->length));
       }
       return ZCP_OK;
     case ZCP_TYPE_BOOL:
@@ -244,7 +248,8 @@ typedef bool (*canon_fn)(void *ctx, const void *data, int64_t n);
 static bool canon(const struct zcp__ipc_wbody *b, canon_fn fn, void *ctx) {
   uint8_t word[8];
   zcp__store_le64(word, (uint64_t)b->n_nodes);
-  if (!fn(ctx, word, 8) || !fn(ctx, b->nodes, b->n_nodes * ZCP_FB_FIELD_NODE_SIZE)) return false;
+  if (!fn(ctx, word, 8) || !fn(ctx, b->nodes, b->n_nodes * ZCP_FB_FIELD_NODE_SIZE))
+    return false;
   zcp__store_le64(word, (uint64_t)b->n_bufs);
   if (!fn(ctx, word, 8)) return false;
   for (int64_t i = 0; i < b->n_bufs; i++) {
@@ -286,7 +291,8 @@ static bool canon_append(void *ctx, const void *data, int64_t n) {
 static bool canon_compare(void *ctx, const void *data, int64_t n) {
   struct canon_buf *c = ctx; /* size is the read position here, cap the length */
   if (n == 0) return true;
-  if (n > c->cap - c->size || memcmp(c->data + c->size, data, (size_t)n) != 0) return false;
+  if (n > c->cap - c->size || memcmp(c->data + c->size, data, (size_t)n) != 0)
+    return false;
   c->size += n;
   return true;
 }

@@ -45,7 +45,7 @@ struct zcp_ipc_writer {
   char *extra_metadata;
   struct ArrowSchema schema;
   struct zcp__ipc_dict_fields dicts;
-  int64_t *dict_ids; /* the caller's ids (our copy), or NULL */
+  int64_t *dict_ids;             /* the caller's ids (our copy), or NULL */
   struct dict_state *dict_state; /* one per slot */
   int64_t pos;
   struct blocks dict_blocks, batch_blocks;
@@ -131,9 +131,10 @@ static zcp_status_t push_block(struct blocks *bl, struct block blk,
 /* Compresses the body buffers if asked, lays them out, and writes a RecordBatch (or a
  * DictionaryBatch around it when dict is not NULL) message, with Message.custom_metadata
  * when metadata is not NULL. */
-static zcp_status_t write_batch_message(struct zcp_ipc_writer *w, struct zcp__ipc_wbody *b,
-                                        int64_t length, const struct dict_msg *dict,
-                                        const char *metadata, struct zcp_error *err) {
+static zcp_status_t write_batch_message(struct zcp_ipc_writer *w,
+                                        struct zcp__ipc_wbody *b, int64_t length,
+                                        const struct dict_msg *dict, const char *metadata,
+                                        struct zcp_error *err) {
   if (b->failed)
     return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory for a batch body");
   int codec = w->opts.compression;
@@ -249,9 +250,9 @@ static const char *field_name(const struct zcp_ipc_writer *w, int64_t k) {
  * reader holds already: nothing when unchanged, a delta when it only grew and deltas are
  * on, else the whole dictionary (a replacement, which a file cannot have). replaced[]
  * marks slots replaced in this batch. */
-static zcp_status_t write_dictionary(struct zcp_ipc_writer *w, const struct dict_item *items,
-                                     int64_t n, int64_t k, bool *replaced,
-                                     struct zcp_error *err) {
+static zcp_status_t write_dictionary(struct zcp_ipc_writer *w,
+                                     const struct dict_item *items, int64_t n, int64_t k,
+                                     bool *replaced, struct zcp_error *err) {
   const struct zcp__ipc_dict_field *f = &w->dicts.items[k];
   struct dict_state *ds = &w->dict_state[f->slot];
   const struct zcp_array_view *v = items[k].values;
@@ -277,11 +278,11 @@ static zcp_status_t write_dictionary(struct zcp_ipc_writer *w, const struct dict
     st = zcp__ipc_wbody_node(&part, items[j].values, 0, items[j].values->length);
     if (st == ZCP_OK && part.failed) st = ZCP_OUT_OF_MEMORY;
     if (st == ZCP_OK && !body_is(&part, cur.data, cur.size)) {
-      st = zcp_error_set(err, ZCP_INVALID_ARGUMENT,
-                         "fields '%s' and '%s' share dictionary %lld, but this batch gives "
-                         "them different dictionaries",
-                         field_name(w, j < k ? j : k), field_name(w, j < k ? k : j),
-                         (long long)f->id);
+      st = zcp_error_set(
+          err, ZCP_INVALID_ARGUMENT,
+          "fields '%s' and '%s' share dictionary %lld, but this batch gives "
+          "them different dictionaries",
+          field_name(w, j < k ? j : k), field_name(w, j < k ? k : j), (long long)f->id);
     } else if (st != ZCP_OK) {
       zcp_error_set(err, st, "ipc: cannot write dictionary %lld", (long long)f->id);
     }
@@ -290,7 +291,8 @@ static zcp_status_t write_dictionary(struct zcp_ipc_writer *w, const struct dict
   /* a dictionary nested in these values that was replaced leaves these indices pointing
    * at other values: this one must be sent again whole */
   bool stale = false;
-  for (int64_t j = k + 1; j < items[k].end; j++) stale |= replaced[w->dicts.items[j].slot];
+  for (int64_t j = k + 1; j < items[k].end; j++)
+    stale |= replaced[w->dicts.items[j].slot];
   bool unchanged =
       st == ZCP_OK && ds->written && !stale && body_is(&whole, ds->canon, ds->canon_size);
   bool delta = false;
@@ -301,17 +303,19 @@ static zcp_status_t write_dictionary(struct zcp_ipc_writer *w, const struct dict
     zcp__ipc_wbody_reset(&part);
   }
   if (st == ZCP_OK && !unchanged && ds->written && !delta && w->format == ZCP_IPC_FILE) {
-    st = zcp_error_set(err, ZCP_INVALID_ARGUMENT,
-                       "dictionary %lld (field '%s') changed: the IPC file format cannot "
-                       "replace a dictionary, only extend it (dictionary_deltas, when the "
-                       "new one starts with the old values)",
-                       (long long)f->id, field_name(w, k));
+    st =
+        zcp_error_set(err, ZCP_INVALID_ARGUMENT,
+                      "dictionary %lld (field '%s') changed: the IPC file format cannot "
+                      "replace a dictionary, only extend it (dictionary_deltas, when the "
+                      "new one starts with the old values)",
+                      (long long)f->id, field_name(w, k));
   }
   if (st == ZCP_OK && !unchanged) {
     if (delta) {
       st = zcp__ipc_wbody_node(&part, v, ds->length, v->length - ds->length);
       struct dict_msg m = {f->id, true};
-      if (st == ZCP_OK) st = write_batch_message(w, &part, v->length - ds->length, &m, NULL, err);
+      if (st == ZCP_OK)
+        st = write_batch_message(w, &part, v->length - ds->length, &m, NULL, err);
     } else {
       struct dict_msg m = {f->id, false};
       st = write_batch_message(w, &whole, v->length, &m, NULL, err);
@@ -468,7 +472,8 @@ zcp_status_t zcp_ipc_writer_write_with_metadata(struct zcp_ipc_writer *w,
     return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "IPC writer: NULL argument");
   }
   if (zcp_metadata_size(metadata) < 0) {
-    return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "IPC writer: batch metadata is malformed");
+    return zcp_error_set(err, ZCP_INVALID_ARGUMENT,
+                         "IPC writer: batch metadata is malformed");
   }
   ZCP_RETURN_NOT_OK(zcp_array_validate(batch, &w->schema, ZCP_VALIDATE_DEFAULT, err));
   struct zcp_array_view v;
