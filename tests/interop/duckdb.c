@@ -2,8 +2,8 @@
  * Interface and answers SQL over it; every answer is checked against values computed
  * from the fixture's formulas. Afterwards every data buffer must be freed: DuckDB
  * releases the batches it read; the schemas it keeps are counted and reclaimed by
- * zcp_sql (see sql.h), so a real leak of ours still shows. A second suite hands DuckDB
- * decimal32 and decimal64 columns and records what it makes of them. */
+ * zcp_sql (see sql.h), so a real leak of ours still shows. The decimal tests (their own
+ * init) hand DuckDB decimal32 and decimal64 columns and record what it makes of them. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
@@ -303,7 +303,6 @@ static void decimal_setup(void) {
   cr_assert_eq(zcp_sql_register(sql, "d", table, &err), ZCP_OK, "%s", err.message);
 }
 
-TestSuite(duckdb_decimals, .init = decimal_setup, .fini = teardown, .timeout = 120);
 
 /* Scaled decimal text of an unscaled value. */
 static void scaled_text(int64_t v, int scale, char *buf, size_t cap) {
@@ -314,7 +313,8 @@ static void scaled_text(int64_t v, int scale, char *buf, size_t cap) {
            (unsigned long long)(a % p));
 }
 
-Test(duckdb_decimals, decimal32_and_decimal64_read_as_duckdb_decimals_of_the_same_precision) {
+Test(duckdb, decimal32_and_decimal64_read_as_duckdb_decimals_of_the_same_precision,
+     .init = decimal_setup) {
   /* DuckDB keeps precision and scale; it stores DECIMAL(9, s) in 32 and DECIMAL(18, s) in
    * 64 bits itself, so neither width is refused or widened to a double. */
   struct zcp_sql_result *res = one_row("SELECT typeof(d32), typeof(d64), typeof(d128) FROM d LIMIT 1");
@@ -338,7 +338,7 @@ Test(duckdb_decimals, decimal32_and_decimal64_read_as_duckdb_decimals_of_the_sam
   }
 }
 
-Test(duckdb_decimals, aggregates_over_decimal32_and_decimal64_match) {
+Test(duckdb, aggregates_over_decimal32_and_decimal64_match, .init = decimal_setup) {
   __int128 s32 = 0, s64 = 0;
   int64_t n = 0, lo32 = INT64_MAX, hi64 = INT64_MIN;
   for (int64_t r = 0; r < DEC_ROWS; r++) {
@@ -362,7 +362,7 @@ Test(duckdb_decimals, aggregates_over_decimal32_and_decimal64_match) {
   zcp_sql_result_free(res);
 }
 
-Test(duckdb_decimals, decimal_columns_are_released_after_close) {
+Test(duckdb, decimal_columns_are_released_after_close, .init = decimal_setup) {
   struct zcp_sql_result *res = one_row("SELECT sum(d32), sum(d64) FROM d");
   zcp_sql_result_free(res);
   zcp_sql_close(sql, NULL);

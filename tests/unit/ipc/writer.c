@@ -328,10 +328,10 @@ Test(ipc_writer, fields_given_one_id_share_one_dictionary_written_once) {
     cr_expect_eq(msg_count(&buf, f == ZCP_IPC_FILE ? 8 : 0, ZCP_FB_HEADER_DICTIONARY, NULL), 1,
                  "one dictionary message for two fields and two batches");
     struct zcp_ipc_reader *r;
+    struct zcp_ipc_memory mem = {buf.data, buf.size, 0}; /* outlives the reader */
     if (f == ZCP_IPC_FILE) {
       OKE(zcp_ipc_file_reader_open(buf.data, buf.size, ZCP_IPC_COPY, NULL, &r, &err), &err);
     } else {
-      struct zcp_ipc_memory mem = {buf.data, buf.size, 0};
       struct zcp_ipc_source src = zcp_ipc_source_memory(&mem);
       OKE(zcp_ipc_stream_reader_open(&src, NULL, &r, &err), &err);
     }
