@@ -154,7 +154,9 @@ struct zcp_ipc_reader;
 
 /* Reads the IPC stream format from source, batch by batch. Reads the schema message at
  * once; ZCP_CORRUPT_INPUT / ZCP_VERSION_MISMATCH / ZCP_IO_ERROR with a message naming the
- * byte offset when the input is not a valid stream. */
+ * byte offset or field when the input is not a valid stream, ZCP_UNSUPPORTED naming the
+ * feature when it is valid but uses one this reader does not implement (a newer type or
+ * enum member, tensors, big-endian data, a message over max_message_size, ...). */
 ZCP_CHECK_RESULT zcp_status_t zcp_ipc_stream_reader_open(
     const struct zcp_ipc_source *src, const struct zcp_ipc_read_options *opts,
     struct zcp_ipc_reader **out, struct zcp_error *err);
