@@ -106,6 +106,8 @@ enum zcp_type {
   ZCP_TYPE_HALF_FLOAT,
   ZCP_TYPE_FLOAT,
   ZCP_TYPE_DOUBLE,
+  ZCP_TYPE_DECIMAL32,
+  ZCP_TYPE_DECIMAL64,
   ZCP_TYPE_DECIMAL128,
   ZCP_TYPE_DECIMAL256,
   ZCP_TYPE_DATE32,
@@ -160,10 +162,12 @@ struct zcp_format {
 };
 
 /* Parses a C Data Interface format string ("i", "tsu:UTC", "d:38,10", "+us:0,1", ...).
- * Errors are ZCP_INVALID_ARGUMENT with a message quoting the format. */
-ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_format_parse(const char *format,
-                                                       struct zcp_format *out,
-                                                       struct zcp_error *err);
+ * Decimals take 32, 64, 128 (the default) or 256 bits with a precision of at most 9, 18,
+ * 38 or 76 digits. Errors quote the format: ZCP_INVALID_ARGUMENT for what the
+ * specification does not have, ZCP_UNSUPPORTED for what it has but this library does not
+ * take (fixed-size binary wider than 268435455 bytes). */
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_format_parse(const char *format, struct zcp_format *out,
+                                               struct zcp_error *err);
 
 /* Writes the format string for f into buf (NUL-terminated). ZCP_NO_SPACE if cap is too
  * small; ZCP_INVALID_ARGUMENT for an impossible f. */
@@ -174,9 +178,9 @@ ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_format_write(const struct zcp_format *
 /* "int32", "timestamp", "large_utf8", ... Never NULL. */
 ZCP_API const char *zcp_type_name(enum zcp_type type);
 
-/* Bits per value of a fixed-width type (1 for bool, 128 for decimal128, 64 for
- * interval-day-time as two int32, ...); fixed-size binary needs the format: use
- * zcp_format_bit_width. 0 for variable-width and nested types. */
+/* Bits per value of a fixed-width type (1 for bool, 32 for decimal32, 128 for
+ * decimal128, 64 for interval-day-time as two int32, ...); fixed-size binary needs the
+ * format: use zcp_format_bit_width. 0 for variable-width and nested types. */
 ZCP_API int32_t zcp_type_bit_width(enum zcp_type type);
 ZCP_API int32_t zcp_format_bit_width(const struct zcp_format *f);
 
@@ -283,8 +287,11 @@ ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_metadata_build(int32_t n,
  *   timestamp, duration,     zcp_builder_append_values (native-endian values; for bool one
  *   interval months          byte per value, nonzero = true)
  *   half float, float,double zcp_builder_append_double (half float is rounded), or bulk
- *   decimal128/256           zcp_builder_append_int (sign-extended) or _append_bytes
- *                            (16 / 32 little-endian two's-complement bytes)
+ *   decimal32/64/128/256     the unscaled value: zcp_builder_append_int / _uint (sign-
+ *                            extended; must fit the width: int32 for decimal32) or
+ *                            _append_bytes (4 / 8 / 16 / 32 little-endian two's-
+ *                            complement bytes). Precision is not enforced on values
+ *                            (Arrow's own files exceed it), only on the type
  *   interval day-time        zcp_builder_append_interval(b, 0, days, ms)
  *   interval month-day-nano  zcp_builder_append_interval(b, months, days, nanos)
  *   binary/string (all       zcp_builder_append_bytes / _append_string; strings are not
@@ -446,10 +453,9 @@ ZCP_API int64_t zcp_array_view_get_int(const struct zcp_array_view *v, int64_t i
 ZCP_API uint64_t zcp_array_view_get_uint(const struct zcp_array_view *v, int64_t i);
 /* Floats (half float widened), and integers converted. */
 ZCP_API double zcp_array_view_get_double(const struct zcp_array_view *v, int64_t i);
-/* Binary, string (every offset width and views), fixed-size binary, decimals (16/32
- * raw bytes). */
-ZCP_API struct zcp_string_view zcp_array_view_get_bytes(const struct zcp_array_view *v,
-                                                        int64_t i);
+/* Binary, string (every offset width and views), fixed-size binary, decimals (4, 8,
+ * 16 or 32 raw bytes: the unscaled value, little-endian two's complement). */
+ZCP_API struct zcp_string_view zcp_array_view_get_bytes(const struct zcp_array_view *v, int64_t i);
 /* interval day-time (months = 0, sub_day = ms) and month-day-nano. */
 ZCP_API void zcp_array_view_get_interval(const struct zcp_array_view *v, int64_t i,
                                          int32_t *months, int32_t *days,

@@ -73,7 +73,9 @@ ZCP_API void zcp_descriptor_free(uint8_t *buf);
  *   FULL     + UTF-8 and everything zcp_array_validate FULL checks.
  * Depth is bounded by ZCP_MAX_DEPTH. Bad descriptors are ZCP_CORRUPT_INPUT (or
  * ZCP_VERSION_MISMATCH for another format version) with a message naming the column
- * ("descriptor column 3 (utf8): ..."); resolve's errors come back as it gave them.
+ * ("descriptor column 3 (utf8): ..."); a valid schema this build does not take (a
+ * format beyond its limits, ArrowSchema flags it does not know) is ZCP_UNSUPPORTED,
+ * naming the column too; resolve's errors come back as it gave them.
  * On success the caller owns *schema_out and *array_out; their release frees only what
  * decode allocated (struct trees, names, the variadic sizes), never region memory. On
  * failure both are left released. */

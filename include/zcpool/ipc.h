@@ -2,9 +2,11 @@
  *
  * The full-copy path: tables serialized with Arrow's own IPC format (the thesis's
  * "SendTableFull" baseline), and the way data gets in and out of zcpool. Reader and
- * writer cover every type of the columnar core, dictionaries (delta dictionaries on
- * read), custom metadata, zero-length batches, streams without batches, and LZ4-frame /
- * ZSTD body compression.
+ * writer cover every type of the columnar core, dictionaries (replacements, deltas, ids
+ * shared by several fields, dictionaries nested in dictionaries), custom metadata of
+ * schemas, fields and batch messages, zero-length batches, streams without batches, and
+ * LZ4-frame / ZSTD body compression. A valid stream or file using something this reader
+ * does not implement is refused with ZCP_UNSUPPORTED naming it, never as corrupt.
  *
  * A reader never trusts its input: every flatbuffer offset and length is checked against
  * the bytes before it is read, and every array is validated (ZCP_VALIDATE_FULL unless the
@@ -87,8 +89,22 @@ struct zcp_ipc_write_options {
   const char *custom_metadata;
   zcp_ipc_progress_fn progress;
   void *progress_ctx;
+  /* The dictionary id of each dictionary-encoded field of the schema, in pre-order (a
+   * field before the fields of its dictionary's values, before its later siblings), as
+   * zcp_ipc_reader_dictionary_ids gives them; exactly n_dictionary_ids of them. NULL: 0,
+   * 1, 2, ... in that order. Fields given the same id share one dictionary, written once:
+   * their values must be laid out alike (formats, nested dictionaries at the same places
+   * with the same ids), and every batch must bring them equal dictionaries. */
+  const int64_t *dictionary_ids;
+  int64_t n_dictionary_ids;
+  /* When a dictionary already written has grown (the new one starts with every value of
+   * the old one), write only the new values, as a delta DictionaryBatch, instead of the
+   * whole dictionary. Streams and files alike: a file may extend a dictionary by deltas,
+   * never replace it. Readers before Arrow 1.0 may not know deltas. */
+  bool dictionary_deltas;
 };
-/* Defaults: no compression, no extra metadata, no progress. */
+/* Defaults: no compression, no extra metadata, no progress, ids 0, 1, 2, ..., whole
+ * dictionaries. */
 ZCP_API void zcp_ipc_write_options_init(struct zcp_ipc_write_options *opts);
 
 struct zcp_ipc_writer;
@@ -101,12 +117,18 @@ ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_ipc_writer_open(
     const struct zcp_ipc_sink *sink, const struct zcp_ipc_write_options *opts,
     struct zcp_ipc_writer **out, struct zcp_error *err);
 /* Writes one record batch (dictionary batches first when a dictionary-encoded column has
- * a dictionary not yet written: a new dictionary replaces the old one in a stream; in a
- * file a changed dictionary is an error, as the format requires). The batch stays the
- * caller's. */
+ * a dictionary not yet written: a new dictionary replaces the old one in a stream, or
+ * extends it by a delta when the options allow; in a file a dictionary that is not an
+ * extension is an error, as the format requires). The batch stays the caller's. */
 ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_ipc_writer_write(struct zcp_ipc_writer *w,
-                                                           const struct ArrowArray *batch,
-                                                           struct zcp_error *err);
+                                                   const struct ArrowArray *batch,
+                                                   struct zcp_error *err);
+/* Same, with a metadata blob (C Data Interface encoding; NULL for none) as the custom
+ * metadata of the batch's message (Message.custom_metadata, which readers give back with
+ * zcp_ipc_reader_batch_metadata). */
+ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_ipc_writer_write_with_metadata(
+    struct zcp_ipc_writer *w, const struct ArrowArray *batch, const char *metadata,
+    struct zcp_error *err);
 /* Writes every batch of a table. */
 ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_ipc_writer_write_table(
     struct zcp_ipc_writer *w, const struct zcp_table *t, struct zcp_error *err);
@@ -131,7 +153,9 @@ struct zcp_ipc_reader;
 
 /* Reads the IPC stream format from source, batch by batch. Reads the schema message at
  * once; ZCP_CORRUPT_INPUT / ZCP_VERSION_MISMATCH / ZCP_IO_ERROR with a message naming the
- * byte offset when the input is not a valid stream. */
+ * byte offset or field when the input is not a valid stream, ZCP_UNSUPPORTED naming the
+ * feature when it is valid but uses one this reader does not implement (a newer type or
+ * enum member, tensors, big-endian data, a message over max_message_size, ...). */
 ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_ipc_stream_reader_open(
     const struct zcp_ipc_source *src, const struct zcp_ipc_read_options *opts,
     struct zcp_ipc_reader **out, struct zcp_error *err);
@@ -161,6 +185,16 @@ ZCP_API const struct ArrowSchema *zcp_ipc_reader_schema(const struct zcp_ipc_rea
 ZCP_API int64_t zcp_ipc_reader_num_batches(const struct zcp_ipc_reader *r);
 /* Custom metadata of the schema message / footer (NULL if none; owned by the reader). */
 ZCP_API const char *zcp_ipc_reader_metadata(const struct zcp_ipc_reader *r);
+/* Custom metadata of the message that carried the record batch last returned by
+ * zcp_ipc_reader_next / zcp_ipc_reader_read_batch (Message.custom_metadata, apart from
+ * the schema's): NULL when it had none; owned by the reader, valid until the next read
+ * or close. */
+ZCP_API const char *zcp_ipc_reader_batch_metadata(const struct zcp_ipc_reader *r);
+/* The dictionary id of each dictionary-encoded field of the schema, in the pre-order of
+ * zcp_ipc_write_options.dictionary_ids (fields that share a dictionary share an id), so
+ * that a copy written with them keeps the sharing; *n receives the count. Owned by the
+ * reader; NULL when there are none. */
+ZCP_API const int64_t *zcp_ipc_reader_dictionary_ids(const struct zcp_ipc_reader *r, int64_t *n);
 /* Next record batch in order; at the end *out is left released (out->release == NULL). */
 ZCP_API ZCP_CHECK_RESULT zcp_status_t zcp_ipc_reader_next(struct zcp_ipc_reader *r,
                                                           struct ArrowArray *out,

@@ -4,7 +4,9 @@
  *
  * The parser accepts exactly the spelling of the specification and nothing else: no
  * whitespace, no trailing characters, no signs on sizes, numbers checked for overflow.
- * It never reads past the terminating NUL and never allocates. */
+ * What the specification has but this library does not take (a fixed-size binary too
+ * wide for its bit width to fit an int32) is ZCP_UNSUPPORTED, never "invalid". It never
+ * reads past the terminating NUL and never allocates. */
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,8 +16,6 @@
 
 /* Fixed-size binary widths are limited so that the bit width (8 * bytes) fits int32. */
 #define MAX_FIXED_BINARY (INT32_MAX / 8)
-#define MAX_DECIMAL128_PRECISION 38
-#define MAX_DECIMAL256_PRECISION 76
 
 /* The format of every type whose format has no parameters (NULL for the others), and
  * the name of every type. Indexed by enum zcp_type. */
@@ -67,6 +67,8 @@ static const char *const type_names[ZCP_TYPE_COUNT_] = {
     [ZCP_TYPE_HALF_FLOAT] = "half_float",
     [ZCP_TYPE_FLOAT] = "float",
     [ZCP_TYPE_DOUBLE] = "double",
+    [ZCP_TYPE_DECIMAL32] = "decimal32",
+    [ZCP_TYPE_DECIMAL64] = "decimal64",
     [ZCP_TYPE_DECIMAL128] = "decimal128",
     [ZCP_TYPE_DECIMAL256] = "decimal256",
     [ZCP_TYPE_DATE32] = "date32",
@@ -125,12 +127,19 @@ static bool parse_number(const char **p, int64_t *out) {
   return true;
 }
 
+/* Why parsing failed: a format the specification does not have (the default), or one
+ * it has but this library does not take (`unsupported`). */
+struct why {
+  char text[160];
+  bool unsupported;
+};
+
 /* Records why parsing failed; returns false so that `return fail(...)` reads well. */
-static bool fail(char *why, size_t cap, const char *fmt, ...) ZCP_PRINTF(3, 4);
-static bool fail(char *why, size_t cap, const char *fmt, ...) {
+static bool fail(struct why *why, const char *fmt, ...) ZCP_PRINTF(2, 3);
+static bool fail(struct why *why, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(why, cap, fmt, ap);
+  vsnprintf(why->text, sizeof why->text, fmt, ap);
   va_end(ap);
   return false;
 }
@@ -153,69 +162,83 @@ static bool unit_of(char c, enum zcp_time_unit *unit) {
   return true;
 }
 
-/* "d:P,S" or "d:P,S,BITS" after the 'd'. */
-static bool parse_decimal(const char **p, struct zcp_format *f, char *why, size_t cap) {
+/* "d:P,S" or "d:P,S,BITS" after the 'd'. The specification knows four widths (32, 64,
+ * 128 and 256 bits); a width without a bit count is 128, as it always was. */
+static bool parse_decimal(const char **p, struct zcp_format *f, struct why *why) {
   int64_t precision, scale, bits = 128;
-  if (!expect(p, ':')) return fail(why, cap, "expected ':' after 'd'");
+  if (!expect(p, ':')) return fail(why, "expected ':' after 'd'");
   if (!parse_number(p, &precision)) {
-    return fail(why, cap, "expected a decimal precision");
+    return fail(why, "expected a decimal precision");
   }
-  if (!expect(p, ',')) return fail(why, cap, "expected ',' after the precision");
+  if (!expect(p, ',')) return fail(why, "expected ',' after the precision");
   if (!parse_number(p, &scale) || scale < INT32_MIN || scale > INT32_MAX) {
-    return fail(why, cap, "expected a decimal scale in int32 range");
+    return fail(why, "expected a decimal scale in int32 range");
   }
   if (**p == ',') {
     (*p)++;
     if (!parse_number(p, &bits)) {
-      return fail(why, cap, "expected a decimal bit width");
+      return fail(why, "expected a decimal bit width");
     }
   }
-  int64_t max_precision;
-  if (bits == 128) {
-    f->type = ZCP_TYPE_DECIMAL128;
-    max_precision = MAX_DECIMAL128_PRECISION;
-  } else if (bits == 256) {
-    f->type = ZCP_TYPE_DECIMAL256;
-    max_precision = MAX_DECIMAL256_PRECISION;
-  } else {
-    return fail(why, cap, "decimal bit width %lld is not supported (expected 128 or 256)",
-                (long long)bits);
+  switch (bits) {
+    case 32:
+      f->type = ZCP_TYPE_DECIMAL32;
+      break;
+    case 64:
+      f->type = ZCP_TYPE_DECIMAL64;
+      break;
+    case 128:
+      f->type = ZCP_TYPE_DECIMAL128;
+      break;
+    case 256:
+      f->type = ZCP_TYPE_DECIMAL256;
+      break;
+    default:
+      return fail(why, "decimal bit width %lld is not one of 32, 64, 128 and 256",
+                  (long long)bits);
   }
+  int32_t max_precision = zcp__decimal_max_precision(f->type);
   if (precision < 1 || precision > max_precision) {
-    return fail(why, cap, "decimal%lld precision %lld is outside 1..%lld",
-                (long long)bits, (long long)precision, (long long)max_precision);
+    return fail(why, "decimal%lld precision %lld is outside 1..%d", (long long)bits,
+                (long long)precision, (int)max_precision);
   }
   f->precision = (int32_t)precision;
   f->scale = (int32_t)scale;
   return true;
 }
 
-/* ":N" of "w:N" and "+w:N"; N in 0..max. */
-static bool parse_size(const char **p, int64_t max, struct zcp_format *f, char *why,
-                       size_t cap) {
+/* ":N" of "w:N" and "+w:N"; N in 0..INT32_MAX (the IPC format's int32), and at most
+ * `max`, this library's own limit (a larger N is valid but unsupported). */
+static bool parse_size(const char **p, int64_t max, struct zcp_format *f,
+                       struct why *why) {
   int64_t n;
-  if (!expect(p, ':')) return fail(why, cap, "expected ':' before the size");
-  if (!parse_number(p, &n)) return fail(why, cap, "expected a size");
-  if (n < 0 || n > max) {
-    return fail(why, cap, "size %lld is outside 0..%lld", (long long)n, (long long)max);
+  if (!expect(p, ':')) return fail(why, "expected ':' before the size");
+  if (!parse_number(p, &n)) return fail(why, "expected a size");
+  if (n < 0 || n > INT32_MAX) {
+    return fail(why, "size %lld is outside 0..%d", (long long)n, INT32_MAX);
+  }
+  if (n > max) {
+    why->unsupported = true;
+    return fail(why, "size %lld is larger than the %lld this library supports",
+                (long long)n, (long long)max);
   }
   f->fixed_size = (int32_t)n;
   return true;
 }
 
 /* The type id list after "+ud:" / "+us:" (may be empty: a union without children). */
-static bool parse_type_ids(const char **p, struct zcp_format *f, char *why, size_t cap) {
+static bool parse_type_ids(const char **p, struct zcp_format *f, struct why *why) {
   bool seen[ZCP_MAX_UNION_TYPES] = {false};
   if (**p == '\0') return true;
   for (;;) {
     int64_t id;
-    if (!parse_number(p, &id)) return fail(why, cap, "expected a union type id");
+    if (!parse_number(p, &id)) return fail(why, "expected a union type id");
     if (id < 0 || id >= ZCP_MAX_UNION_TYPES) {
-      return fail(why, cap, "union type id %lld is outside 0..%d", (long long)id,
+      return fail(why, "union type id %lld is outside 0..%d", (long long)id,
                   ZCP_MAX_UNION_TYPES - 1);
     }
     if (seen[id]) {
-      return fail(why, cap, "union type id %lld appears twice", (long long)id);
+      return fail(why, "union type id %lld appears twice", (long long)id);
     }
     /* Distinct ids in 0..127 cannot exceed 128 entries, so the array cannot overflow. */
     seen[id] = true;
@@ -225,7 +248,7 @@ static bool parse_type_ids(const char **p, struct zcp_format *f, char *why, size
   }
 }
 
-static bool parse_temporal(const char **p, struct zcp_format *f, char *why, size_t cap) {
+static bool parse_temporal(const char **p, struct zcp_format *f, struct why *why) {
   char kind = **p;
   if (kind != '\0') (*p)++;
   char sub = **p;
@@ -243,10 +266,10 @@ static bool parse_temporal(const char **p, struct zcp_format *f, char *why, size
       if (!unit_of(sub, &f->unit)) break;
       f->type = ZCP_TYPE_TIMESTAMP;
       if (!expect(p, ':')) {
-        return fail(why, cap, "expected ':' and a (possibly empty) time zone");
+        return fail(why, "expected ':' and a (possibly empty) time zone");
       }
       size_t len = strlen(*p);
-      if (len > (size_t)INT32_MAX) return fail(why, cap, "time zone too long");
+      if (len > (size_t)INT32_MAX) return fail(why, "time zone too long");
       f->timezone = len > 0 ? *p : NULL;
       f->timezone_len = (int32_t)len;
       *p += len;
@@ -264,10 +287,10 @@ static bool parse_temporal(const char **p, struct zcp_format *f, char *why, size
     default:
       break;
   }
-  return fail(why, cap, "unknown temporal type");
+  return fail(why, "unknown temporal type");
 }
 
-static bool parse_nested(const char **p, struct zcp_format *f, char *why, size_t cap) {
+static bool parse_nested(const char **p, struct zcp_format *f, struct why *why) {
   char c = **p;
   if (c != '\0') (*p)++;
   switch (c) {
@@ -287,7 +310,7 @@ static bool parse_nested(const char **p, struct zcp_format *f, char *why, size_t
       break;
     case 'w':
       f->type = ZCP_TYPE_FIXED_SIZE_LIST;
-      return parse_size(p, INT32_MAX, f, why, cap);
+      return parse_size(p, INT32_MAX, f, why);
     case 'u':
       if (expect(p, 'd')) {
         f->type = ZCP_TYPE_DENSE_UNION;
@@ -296,15 +319,15 @@ static bool parse_nested(const char **p, struct zcp_format *f, char *why, size_t
       } else {
         break;
       }
-      if (!expect(p, ':')) return fail(why, cap, "expected ':' and type ids");
-      return parse_type_ids(p, f, why, cap);
+      if (!expect(p, ':')) return fail(why, "expected ':' and type ids");
+      return parse_type_ids(p, f, why);
     default:
       break;
   }
-  return fail(why, cap, "unknown nested type");
+  return fail(why, "unknown nested type");
 }
 
-static bool parse(const char *format, struct zcp_format *f, char *why, size_t cap) {
+static bool parse(const char *format, struct zcp_format *f, struct why *why) {
   /* Parameterless formats are matched whole; the rest are parsed piece by piece, so
    * that a near miss ("tdx", "w:-1") gets a message saying what was wrong. */
   for (int t = 0; t < ZCP_TYPE_COUNT_; t++) {
@@ -319,31 +342,31 @@ static bool parse(const char *format, struct zcp_format *f, char *why, size_t ca
   switch (c) {
     case 'w':
       f->type = ZCP_TYPE_FIXED_SIZE_BINARY;
-      ok = parse_size(&p, MAX_FIXED_BINARY, f, why, cap);
+      ok = parse_size(&p, MAX_FIXED_BINARY, f, why);
       break;
     case 'd':
-      ok = parse_decimal(&p, f, why, cap);
+      ok = parse_decimal(&p, f, why);
       break;
     case 't':
-      ok = parse_temporal(&p, f, why, cap);
+      ok = parse_temporal(&p, f, why);
       break;
     case '+':
-      ok = parse_nested(&p, f, why, cap);
+      ok = parse_nested(&p, f, why);
       break;
     case 'v':
-      ok = fail(why, cap, "unknown view type");
+      ok = fail(why, "unknown view type");
       break;
     case '\0':
-      ok = fail(why, cap, "empty");
+      ok = fail(why, "empty");
       break;
     default:
-      ok = fail(why, cap,
-                strchr("nbcCsSiIlLefgzZuU", c) ? "unexpected characters after the type"
-                                               : "unknown type");
+      ok = fail(why, strchr("nbcCsSiIlLefgzZuU", c)
+                         ? "unexpected characters after the type"
+                         : "unknown type");
       break;
   }
   if (ok && *p != '\0') {
-    ok = fail(why, cap, "unexpected characters after the type at offset %lld",
+    ok = fail(why, "unexpected characters after the type at offset %lld",
               (long long)(p - format));
   }
   return ok;
@@ -359,13 +382,17 @@ zcp_status_t zcp_format_parse(const char *format, struct zcp_format *out,
                          format);
   }
   memset(out, 0, sizeof *out);
-  char why[160];
-  if (parse(format, out, why, sizeof why)) return ZCP_OK;
+  struct why why = {{0}, false};
+  if (parse(format, out, &why)) return ZCP_OK;
   /* Leave nothing half-parsed behind: callers may look at out after an error. */
   memset(out, 0, sizeof *out);
+  if (why.unsupported) {
+    return zcp_error_set(err, ZCP_UNSUPPORTED, "format string \"%.100s%s\": %s", format,
+                         strlen(format) > 100 ? "..." : "", why.text);
+  }
   return zcp_error_set(err, ZCP_INVALID_ARGUMENT,
                        "invalid format string \"%.100s%s\": %s", format,
-                       strlen(format) > 100 ? "..." : "", why);
+                       strlen(format) > 100 ? "..." : "", why.text);
 }
 
 /* ---- Writing -------------------------------------------------------------------- */
@@ -398,15 +425,20 @@ static void put_int(struct writer *w, int64_t v) {
 /* Checks the fields of f that the type uses; NULL when f can be written. */
 static const char *check_format(const struct zcp_format *f) {
   switch (f->type) {
+    case ZCP_TYPE_DECIMAL32:
+      if (f->precision < 1 || f->precision > 9) return "decimal32 precision outside 1..9";
+      return NULL;
+    case ZCP_TYPE_DECIMAL64:
+      if (f->precision < 1 || f->precision > 18)
+        return "decimal64 precision outside 1..18";
+      return NULL;
     case ZCP_TYPE_DECIMAL128:
-      if (f->precision < 1 || f->precision > MAX_DECIMAL128_PRECISION) {
+      if (f->precision < 1 || f->precision > 38)
         return "decimal128 precision outside 1..38";
-      }
       return NULL;
     case ZCP_TYPE_DECIMAL256:
-      if (f->precision < 1 || f->precision > MAX_DECIMAL256_PRECISION) {
+      if (f->precision < 1 || f->precision > 76)
         return "decimal256 precision outside 1..76";
-      }
       return NULL;
     case ZCP_TYPE_TIME32:
       if (f->unit != ZCP_TIME_SECOND && f->unit != ZCP_TIME_MILLI) {
@@ -470,6 +502,8 @@ zcp_status_t zcp_format_write(const struct zcp_format *f, char *buf, size_t cap,
   }
   struct writer w = {buf, cap, 0};
   switch (f->type) {
+    case ZCP_TYPE_DECIMAL32:
+    case ZCP_TYPE_DECIMAL64:
     case ZCP_TYPE_DECIMAL128:
     case ZCP_TYPE_DECIMAL256:
       put_str(&w, "d:");
@@ -477,7 +511,10 @@ zcp_status_t zcp_format_write(const struct zcp_format *f, char *buf, size_t cap,
       put_str(&w, ",");
       put_int(&w, f->scale);
       /* decimal128 is written without its (default) bit width, as most producers do */
-      if (f->type == ZCP_TYPE_DECIMAL256) put_str(&w, ",256");
+      if (f->type != ZCP_TYPE_DECIMAL128) {
+        put_str(&w, ",");
+        put_int(&w, zcp_type_bit_width(f->type));
+      }
       break;
     case ZCP_TYPE_TIME32:
     case ZCP_TYPE_TIME64:
@@ -546,6 +583,7 @@ int32_t zcp_type_bit_width(enum zcp_type type) {
     case ZCP_TYPE_INT32:
     case ZCP_TYPE_UINT32:
     case ZCP_TYPE_FLOAT:
+    case ZCP_TYPE_DECIMAL32:
     case ZCP_TYPE_DATE32:
     case ZCP_TYPE_TIME32:
     case ZCP_TYPE_INTERVAL_MONTHS:
@@ -553,6 +591,7 @@ int32_t zcp_type_bit_width(enum zcp_type type) {
     case ZCP_TYPE_INT64:
     case ZCP_TYPE_UINT64:
     case ZCP_TYPE_DOUBLE:
+    case ZCP_TYPE_DECIMAL64:
     case ZCP_TYPE_DATE64:
     case ZCP_TYPE_TIME64:
     case ZCP_TYPE_TIMESTAMP:
@@ -566,6 +605,22 @@ int32_t zcp_type_bit_width(enum zcp_type type) {
       return 256;
     default:
       return 0; /* null, variable-width, fixed-size binary (needs the format), nested */
+  }
+}
+
+int32_t zcp__decimal_max_precision(enum zcp_type type) {
+  /* the most decimal digits every value of the width can hold: 10^p - 1 < 2^(bits-1) */
+  switch (type) {
+    case ZCP_TYPE_DECIMAL32:
+      return 9;
+    case ZCP_TYPE_DECIMAL64:
+      return 18;
+    case ZCP_TYPE_DECIMAL128:
+      return 38;
+    case ZCP_TYPE_DECIMAL256:
+      return 76;
+    default:
+      return 0;
   }
 }
 

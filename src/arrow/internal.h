@@ -69,6 +69,37 @@ zcp_status_t zcp__metadata_check(const char *md, int64_t max_size, int64_t *size
  * run-end encoded, the number of type ids for unions, -1 for structs (any), else 0. */
 int64_t zcp__format_n_children(const struct zcp_format *f);
 
+/* Largest precision of a decimal type (9, 18, 38, 76); 0 for any other type. */
+int32_t zcp__decimal_max_precision(enum zcp_type type);
+/* Same by value width in bytes (4, 8, 16, 32); 0 for any other width. */
+int32_t zcp__decimal_max_precision_of_width(int64_t width);
+
+/* Decimal values (decimal.c). A value of `width` bytes widened to 64-bit limbs
+ * (sign-extended to at least one limb); returns the number of limbs (1, 1, 2, 4). */
+int zcp__decimal_limbs(const uint8_t *bytes, int64_t width, uint64_t limbs[4]);
+/* Replaces a negative value by its magnitude; returns whether it was negative. */
+bool zcp__decimal_negate_if_negative(uint64_t *limbs, int n);
+/* Extension types (extension.c): what the printer needs to show Arrow's canonical ones
+ * (CanonicalExtensions.rst) readably. */
+enum zcp__ext_kind {
+  ZCP_EXT_OTHER,  /* any other name, or a canonical one on a storage it disallows */
+  ZCP_EXT_UUID,   /* arrow.uuid on fixed_size_binary[16] */
+  ZCP_EXT_JSON,   /* arrow.json on utf8, large_utf8 or utf8_view */
+  ZCP_EXT_BOOL8,  /* arrow.bool8 on int8 */
+  ZCP_EXT_TENSOR, /* arrow.fixed_shape_tensor on a fixed-size list */
+  ZCP_EXT_OPAQUE, /* arrow.opaque on anything */
+};
+struct zcp__extension {
+  enum zcp__ext_kind kind;
+  struct zcp_string_view name;   /* ARROW:extension:name */
+  struct zcp_string_view params; /* ARROW:extension:metadata ("" when absent) */
+};
+/* Whether schema node s is an extension type (its metadata names one); fills out. */
+bool zcp__extension_of(const struct ArrowSchema *s, struct zcp__extension *out);
+/* The "shape" array of fixed_shape_tensor parameters into dims (at most max); returns
+ * the number of dimensions, or -1 when there is no readable shape. */
+int zcp__extension_shape(struct zcp_string_view params, int64_t *dims, int max);
+
 /* Bytes needed for n values of `bits` bits each; -1 when negative or overflowing. */
 int64_t zcp__bytes_for_bits(int64_t n, int64_t bits);
 

@@ -1,6 +1,7 @@
 /* Human-readable printing of schemas, values and record batches (the CLI's `show` and
  * `head`, test failure messages, the demo). Reads arrays only through array views, so it
- * prints foreign arrays as well as ours. Never allocates on the value path except the
+ * prints foreign arrays as well as ours. Arrow's canonical extension types print as what
+ * they mean (UUIDs, JSON text, 8-bit booleans, tensors in their shape). Never allocates on the value path except the
  * child views a nested value needs. Output is for people, not for parsing. */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -87,18 +88,16 @@ static void put_timestamp(struct out *o, int64_t v, enum zcp_time_unit unit, boo
 
 /* ---- decimals ------------------------------------------------------------------------ */
 
-/* Two's-complement little-endian integer of n 64-bit limbs to decimal text with scale. */
-static void put_decimal(struct out *o, const uint8_t *bytes, int limbs, int32_t scale) {
+/* A decimal's unscaled value (two's-complement little-endian, `width` bytes) as decimal
+ * text with `scale` digits after the point. */
+static void put_decimal(struct out *o, const uint8_t *bytes, int64_t width, int32_t scale) {
   uint64_t w[4];
-  for (int i = 0; i < limbs; i++) w[i] = zcp__load_le64(bytes + 8 * i);
-  bool neg = (w[limbs - 1] >> 63) != 0;
-  if (neg) { /* negate: invert and add one */
-    unsigned carry = 1;
-    for (int i = 0; i < limbs; i++) {
-      w[i] = ~w[i] + carry;
-      carry = carry && w[i] == 0;
-    }
+  if (zcp__decimal_max_precision_of_width(width) == 0) {
+    puts_(o, "?"); /* no values buffer to read from */
+    return;
   }
+  int limbs = zcp__decimal_limbs(bytes, width, w);
+  bool neg = zcp__decimal_negate_if_negative(w, limbs);
   char digits[80];
   int n = 0;
   for (;;) {
@@ -175,8 +174,92 @@ static void put_list(struct out *o, const struct zcp_array_view *v, int64_t i, b
   puts_(o, map ? "}" : "]");
 }
 
+/* ---- canonical extension types --------------------------------------------------------- */
+
+/* Bytes as text without quotes (JSON documents), control characters escaped. */
+static void put_raw(struct out *o, struct zcp_string_view s) {
+  for (int64_t i = 0; i < s.size; i++) {
+    unsigned char c = (unsigned char)s.data[i];
+    if (c == '\n') {
+      puts_(o, "\\n");
+    } else if (c < 0x20 || c == 0x7f) {
+      putf(o, "\\x%02x", c);
+    } else {
+      put(o, (const char *)&c, 1);
+    }
+  }
+}
+
+/* Elements [start, start + product of dims) of items as nested lists, row-major. */
+static void put_dims(struct out *o, const struct zcp_array_view *items, int64_t start,
+                     const int64_t *dims, int n) {
+  if (n == 0) {
+    put_value(o, items, start);
+    return;
+  }
+  int64_t stride = 1;
+  for (int k = 1; k < n; k++) stride *= dims[k]; /* checked not to overflow by the caller */
+  puts_(o, "[");
+  for (int64_t k = 0; k < dims[0]; k++) {
+    if (k > 0) puts_(o, ", ");
+    if (k == MAX_ITEMS) {
+      putf(o, "... %" PRId64 " more", dims[0] - k);
+      break;
+    }
+    put_dims(o, items, start + k * stride, dims + 1, n - 1);
+  }
+  puts_(o, "]");
+}
+
+/* A fixed_shape_tensor element shaped by its "shape" parameter; false (nothing written)
+ * when the shape is missing or does not match the list size. */
+static bool put_tensor(struct out *o, const struct zcp_array_view *v, int64_t i,
+                       struct zcp_string_view params) {
+  int64_t dims[16], product = 1;
+  int n = zcp__extension_shape(params, dims, 16);
+  if (n <= 0) return false;
+  for (int k = 0; k < n; k++) {
+    if (dims[k] > 0 && product > INT64_MAX / dims[k]) return false;
+    product *= dims[k];
+  }
+  int64_t start, size;
+  zcp_array_view_get_list(v, i, &start, &size);
+  if (product != size) return false;
+  put_dims(o, &v->children[0], start, dims, n);
+  return true;
+}
+
+/* Element i of a canonical extension column as what it means; false when the storage
+ * should be printed instead (nulls, other extensions, unreadable parameters). */
+static bool put_extension(struct out *o, const struct zcp_array_view *v, int64_t i) {
+  struct zcp__extension ext;
+  if (!zcp__extension_of(v->schema, &ext) || zcp_array_view_is_null(v, i)) return false;
+  switch (ext.kind) {
+    case ZCP_EXT_UUID: {
+      struct zcp_string_view b = zcp_array_view_get_bytes(v, i);
+      if (b.size != 16) return false;
+      for (int k = 0; k < 16; k++) {
+        if (k == 4 || k == 6 || k == 8 || k == 10) puts_(o, "-");
+        putf(o, "%02x", (unsigned char)b.data[k]);
+      }
+      return true;
+    }
+    case ZCP_EXT_JSON:
+      put_raw(o, zcp_array_view_get_bytes(v, i));
+      return true;
+    case ZCP_EXT_BOOL8:
+      puts_(o, zcp_array_view_get_int(v, i) != 0 ? "true" : "false");
+      return true;
+    case ZCP_EXT_TENSOR:
+      return put_tensor(o, v, i, ext.params);
+    default:
+      return false; /* opaque and unknown extensions: their storage says it all */
+  }
+}
+
 static void put_value(struct out *o, const struct zcp_array_view *v, int64_t i) {
   const struct zcp_format *f = &v->format;
+  if (put_extension(o, v, i)) return;
   if (v->dictionary != NULL) {
     if (zcp_array_view_is_null(v, i)) {
       puts_(o, "null");
@@ -212,9 +295,10 @@ static void put_value(struct out *o, const struct zcp_array_view *v, int64_t i) 
       putf(o, "%.7g", zcp_array_view_get_double(v, i));
       break;
     case ZCP_TYPE_DOUBLE: putf(o, "%.15g", zcp_array_view_get_double(v, i)); break;
+    case ZCP_TYPE_DECIMAL32: case ZCP_TYPE_DECIMAL64:
     case ZCP_TYPE_DECIMAL128: case ZCP_TYPE_DECIMAL256: {
       struct zcp_string_view b = zcp_array_view_get_bytes(v, i);
-      put_decimal(o, (const uint8_t *)b.data, f->type == ZCP_TYPE_DECIMAL128 ? 2 : 4, f->scale);
+      put_decimal(o, (const uint8_t *)b.data, b.size, f->scale);
       break;
     }
     case ZCP_TYPE_DATE32: put_date(o, zcp_array_view_get_int(v, i)); break;
@@ -289,7 +373,23 @@ static void put_field(struct out *o, const struct ArrowSchema *s, int depth) {
   if (!(s->flags & ARROW_FLAG_NULLABLE)) puts_(o, " not null");
 }
 
+static void put_storage(struct out *o, const struct ArrowSchema *s, int depth);
+
+/* An extension type as its name, its parameters (for the types that have some), then
+ * "on" and its storage: "arrow.uuid on fixed_size_binary[16]". */
 static void put_type(struct out *o, const struct ArrowSchema *s, int depth) {
+  struct zcp__extension ext;
+  if (zcp__extension_of(s, &ext)) {
+    put(o, ext.name.data, ext.name.size);
+    bool plain = ext.kind == ZCP_EXT_UUID || ext.kind == ZCP_EXT_JSON ||
+                 ext.kind == ZCP_EXT_BOOL8;
+    if (!plain && ext.params.size > 0) put_raw(o, ext.params);
+    puts_(o, " on ");
+  }
+  put_storage(o, s, depth);
+}
+
+static void put_storage(struct out *o, const struct ArrowSchema *s, int depth) {
   struct zcp_format f;
   if (depth > ZCP_MAX_DEPTH || zcp_format_parse(s->format, &f, NULL) != ZCP_OK) {
     putf(o, "<bad format '%s'>", s->format ? s->format : "");
@@ -304,6 +404,7 @@ static void put_type(struct out *o, const struct ArrowSchema *s, int depth) {
   }
   puts_(o, zcp_type_name(f.type));
   switch (f.type) {
+    case ZCP_TYPE_DECIMAL32: case ZCP_TYPE_DECIMAL64:
     case ZCP_TYPE_DECIMAL128: case ZCP_TYPE_DECIMAL256:
       putf(o, "(%d, %d)", f.precision, f.scale);
       break;
@@ -337,6 +438,8 @@ static void print_metadata(FILE *f, const char *md, int indent) {
   struct zcp_string_view k, v;
   zcp_metadata_reader_init(md, &r);
   while (zcp_metadata_reader_next(&r, &k, &v)) {
+    /* the extension keys are shown in the type itself */
+    if (k.size >= 16 && memcmp(k.data, "ARROW:extension:", 16) == 0) continue;
     fprintf(f, "%*s  %.*s = %.*s\n", indent, "", (int)k.size, k.data, (int)v.size, v.data);
   }
 }

@@ -35,17 +35,34 @@ struct dec {
   int64_t n_variadic; /* variadic sizes, all view columns together */
 };
 
+static zcp_status_t fail(struct dec *d, zcp_status_t code, enum zcp_type t,
+                         const char *fmt, va_list ap) {
+  char msg[ZCP_ERROR_MESSAGE_MAX];
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  return zcp_error_set(d->err, code, "descriptor column %s (%s): %s",
+                       zcp__path_str(&d->path),
+                       t == ZCP_TYPE_COUNT_ ? "?" : zcp_type_name(t), msg);
+}
+
 static zcp_status_t corrupt(struct dec *d, enum zcp_type t, const char *fmt, ...)
     ZCP_PRINTF(3, 4);
 static zcp_status_t corrupt(struct dec *d, enum zcp_type t, const char *fmt, ...) {
-  char msg[ZCP_ERROR_MESSAGE_MAX];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
+  zcp_status_t st = fail(d, ZCP_CORRUPT_INPUT, t, fmt, ap);
   va_end(ap);
-  return zcp_error_set(d->err, ZCP_CORRUPT_INPUT, "descriptor column %s (%s): %s",
-                       zcp__path_str(&d->path),
-                       t == ZCP_TYPE_COUNT_ ? "?" : zcp_type_name(t), msg);
+  return st;
+}
+
+/* Valid Arrow this build does not take (a producer's newer or wider schema). */
+static zcp_status_t unsupported(struct dec *d, enum zcp_type t, const char *fmt, ...)
+    ZCP_PRINTF(3, 4);
+static zcp_status_t unsupported(struct dec *d, enum zcp_type t, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  zcp_status_t st = fail(d, ZCP_UNSUPPORTED, t, fmt, ap);
+  va_end(ap);
+  return st;
 }
 
 /* A NUL-terminated copy of bytes that must not contain NUL into buf. */
@@ -157,9 +174,13 @@ static zcp_status_t check_tree(struct dec *d, const zcp__pb_field *fl,
     return corrupt(d, ZCP_TYPE_COUNT_,
                    "format of %zu bytes is empty, too long or holds NUL", fl->format.len);
   }
-  if (zcp_format_parse(format, &f, NULL) != ZCP_OK) {
-    return corrupt(d, ZCP_TYPE_COUNT_, "unknown format \"%s\"", format);
+  struct zcp_error ferr;
+  zcp_error_clear(&ferr);
+  zcp_status_t fst = zcp_format_parse(format, &f, &ferr);
+  if (fst == ZCP_UNSUPPORTED) {
+    return unsupported(d, ZCP_TYPE_COUNT_, "%s", ferr.message);
   }
+  if (fst != ZCP_OK) return corrupt(d, ZCP_TYPE_COUNT_, "unknown format \"%s\"", format);
   enum zcp_type t = f.type;
   if (depth == 0 && t != ZCP_TYPE_STRUCT) {
     return corrupt(d, t, "a batch is a struct (\"+s\"), not \"%s\"", format);
@@ -168,9 +189,16 @@ static zcp_status_t check_tree(struct dec *d, const zcp__pb_field *fl,
       (!fl->has_name || memchr(fl->name.data, 0, fl->name.len) != NULL)) {
     return corrupt(d, t, "name holds NUL or is given without has_name");
   }
-  if ((fl->flags & ~(int64_t)(ARROW_FLAG_DICTIONARY_ORDERED | ARROW_FLAG_NULLABLE |
-                              ARROW_FLAG_MAP_KEYS_SORTED)) != 0) {
-    return corrupt(d, t, "unknown flags 0x%llx", (unsigned long long)fl->flags);
+  int64_t known =
+      ARROW_FLAG_DICTIONARY_ORDERED | ARROW_FLAG_NULLABLE | ARROW_FLAG_MAP_KEYS_SORTED;
+  if (fl->flags < 0) {
+    return corrupt(d, t, "flags 0x%llx are negative", (unsigned long long)fl->flags);
+  }
+  if ((fl->flags & ~known) != 0) {
+    /* the C Data Interface may define more flags: a newer producer's schema */
+    return unsupported(d, t, "flags 0x%llx hold bits this build does not know (0x%llx)",
+                       (unsigned long long)fl->flags,
+                       (unsigned long long)(fl->flags & ~known));
   }
   if (fl->n_metadata > INT32_MAX) return corrupt(d, t, "too many metadata pairs");
   for (size_t k = 0; k < fl->n_metadata; k++) {

@@ -1,7 +1,9 @@
 /* Dictionary deltas: the values of a delta DictionaryBatch appended to the dictionary
  * read so far. Flat types are joined buffer by buffer; nested types are rebuilt element
  * by element through a builder (deltas are small and rare, so clarity wins over speed).
- * Both inputs were validated when they were read. */
+ * Values with dictionary-encoded fields of their own keep the indices of both parts and
+ * today's nested dictionaries, after checking that the old ones were only extended
+ * since. Both inputs were validated when they were read. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,6 +52,8 @@ static zcp_status_t append_value(struct zcp_builder *b, const struct zcp_array_v
     case ZCP_TYPE_FLOAT:
     case ZCP_TYPE_DOUBLE:
       return zcp_builder_append_double(b, zcp_array_view_get_double(v, i));
+    case ZCP_TYPE_DECIMAL32:
+    case ZCP_TYPE_DECIMAL64:
     case ZCP_TYPE_DECIMAL128:
     case ZCP_TYPE_DECIMAL256:
     case ZCP_TYPE_BINARY:
@@ -88,38 +92,102 @@ static zcp_status_t append_value(struct zcp_builder *b, const struct zcp_array_v
   }
 }
 
-static bool has_dictionary(const struct ArrowSchema *s) {
-  if (s->dictionary != NULL) return true;
-  for (int64_t i = 0; i < s->n_children; i++) {
-    if (has_dictionary(s->children[i])) return true;
+/* Whether the first values of `longer` are exactly the values of `shorter` (compared in
+ * the canonical form of IPC bodies, write_body.c). */
+static bool same_prefix(const struct zcp_array_view *shorter,
+                        const struct zcp_array_view *longer, zcp_status_t *st) {
+  if (shorter->length > longer->length) return false;
+  struct zcp__ipc_wbody x, y;
+  memset(&x, 0, sizeof x);
+  memset(&y, 0, sizeof y);
+  uint8_t *bytes = NULL;
+  int64_t size = 0;
+  bool same = false;
+  *st = zcp__ipc_wbody_node(&x, shorter, 0, shorter->length);
+  if (*st == ZCP_OK) *st = zcp__ipc_wbody_node(&y, longer, 0, shorter->length);
+  if (*st == ZCP_OK && !zcp__ipc_wbody_canon_bytes(&x, &bytes, &size)) {
+    *st = ZCP_OUT_OF_MEMORY;
   }
-  return false;
+  if (*st == ZCP_OK) {
+    same = zcp__ipc_wbody_canon_is(&y, bytes, size);
+    if (!same && y.failed) *st = ZCP_OUT_OF_MEMORY;
+  }
+  free(bytes);
+  zcp__ipc_wbody_reset(&x);
+  zcp__ipc_wbody_reset(&y);
+  return same;
+}
+
+/* The old values (va) were decoded against the dictionaries nested in them at the time,
+ * the delta (vb) against today's. Joined, they keep today's: that is right only when each
+ * old nested dictionary is a prefix of today's (it was extended by deltas, not
+ * replaced). Checked for every nested dictionary, at every depth. */
+static zcp_status_t check_nested_prefixes(const struct zcp_array_view *va,
+                                          const struct zcp_array_view *vb, int depth,
+                                          struct zcp_error *err) {
+  if (depth > ZCP_MAX_DEPTH) return ZCP_OK; /* views are bounded already */
+  for (int64_t i = 0; i < va->n_children && i < vb->n_children; i++) {
+    ZCP_RETURN_NOT_OK(
+        check_nested_prefixes(&va->children[i], &vb->children[i], depth + 1, err));
+  }
+  if (va->dictionary == NULL || vb->dictionary == NULL) return ZCP_OK;
+  zcp_status_t st = ZCP_OK;
+  if (!same_prefix(va->dictionary, vb->dictionary, &st)) {
+    if (st != ZCP_OK) {
+      return zcp_error_set(err, st,
+                           "delta dictionary: cannot compare nested dictionaries");
+    }
+    const char *name = va->schema->name;
+    return zcp_error_set(err, ZCP_UNSUPPORTED,
+                         "delta dictionary: the dictionary of its nested field '%s' was "
+                         "replaced, not extended, since the values before it were sent; "
+                         "joining them is not supported",
+                         name != NULL ? name : "");
+  }
+  return check_nested_prefixes(va->dictionary, vb->dictionary, depth + 1, err);
+}
+
+/* Gives every dictionary builder below bld the values of the matching dictionary of v
+ * (today's: the delta's), at every depth. */
+static zcp_status_t fill_dictionaries(struct zcp_builder *bld,
+                                      const struct zcp_array_view *v, int depth) {
+  if (depth > ZCP_MAX_DEPTH) return ZCP_OK;
+  for (int64_t i = 0; i < v->n_children; i++) {
+    ZCP_RETURN_NOT_OK(
+        fill_dictionaries(zcp_builder_child(bld, i), &v->children[i], depth + 1));
+  }
+  struct zcp_builder *dict = zcp_builder_dictionary(bld);
+  if (v->dictionary == NULL || dict == NULL) return ZCP_OK;
+  for (int64_t i = 0; i < v->dictionary->length; i++) {
+    ZCP_RETURN_NOT_OK(append_value(dict, v->dictionary, i));
+  }
+  return fill_dictionaries(dict, v->dictionary, depth + 1);
 }
 
 static zcp_status_t concat_rebuild(const struct ArrowArray *a, const struct ArrowArray *b,
                                    const struct ArrowSchema *schema,
                                    struct zcp_allocator *alloc, struct ArrowArray *dst,
                                    struct zcp_error *err) {
-  if (has_dictionary(schema)) {
-    return zcp_error_set(err, ZCP_UNSUPPORTED,
-                         "delta dictionaries whose values are dictionary-encoded are not "
-                         "supported");
-  }
-  struct zcp_builder *bld;
-  ZCP_RETURN_NOT_OK(zcp_builder_init(schema, alloc, &bld, err));
-  const struct ArrowArray *parts[2] = {a, b};
-  zcp_status_t st = ZCP_OK;
+  struct zcp_array_view v[2];
+  memset(v, 0, sizeof v);
+  zcp_status_t st = zcp_array_view_init(a, schema, &v[0], err);
+  if (st == ZCP_OK) st = zcp_array_view_init(b, schema, &v[1], err);
+  if (st == ZCP_OK) st = check_nested_prefixes(&v[0], &v[1], 0, err);
+  struct zcp_builder *bld = NULL;
+  if (st == ZCP_OK) st = zcp_builder_init(schema, alloc, &bld, err);
+  /* nested dictionary-encoded fields: indices of both parts, today's dictionaries */
+  if (st == ZCP_OK) st = fill_dictionaries(bld, &v[1], 0);
   for (int p = 0; p < 2 && st == ZCP_OK; p++) {
-    struct zcp_array_view v;
-    st = zcp_array_view_init(parts[p], schema, &v, err);
-    for (int64_t i = 0; st == ZCP_OK && i < v.length; i++) st = append_value(bld, &v, i);
-    if (st != ZCP_OK && err != NULL && err->code == ZCP_OK) {
-      zcp_error_set(err, st, "delta dictionary: %s", zcp_builder_last_error(bld));
-    }
-    zcp_array_view_reset(&v);
+    for (int64_t i = 0; st == ZCP_OK && i < v[p].length; i++)
+      st = append_value(bld, &v[p], i);
+  }
+  if (st != ZCP_OK && bld != NULL && err != NULL && err->code == ZCP_OK) {
+    zcp_error_set(err, st, "delta dictionary: %s", zcp_builder_last_error(bld));
   }
   if (st == ZCP_OK) st = zcp_builder_finish(bld, dst, NULL, err);
   zcp_builder_release(bld);
+  zcp_array_view_reset(&v[0]);
+  zcp_array_view_reset(&v[1]);
   return st;
 }
 

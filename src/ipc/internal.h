@@ -47,24 +47,43 @@ enum { ZCP_FB_FIELD_NODE_SIZE = 16, ZCP_FB_BUFFER_SIZE = 16, ZCP_FB_BLOCK_SIZE =
 #define ZCP_IPC_MAX_METADATA ((int64_t)1 << 30)
 #define ZCP_IPC_MAX_BODY ((int64_t)1 << 36)
 
-/* A dictionary-encoded schema node and its id; ids are given in pre-order (the node
- * before its dictionary's own fields, before its later siblings). */
+/* The dictionary-encoded fields of a schema (dict_fields.c). Every such field in
+ * pre-order (a field before its dictionary's own fields, before its later siblings), with
+ * the id of its dictionary. Ids may repeat: fields that share an id share one dictionary.
+ * Once indexed, each distinct id has a slot (its position in `ids`, ascending), which is
+ * what readers and writers keep one dictionary per. */
 struct zcp__ipc_dict_field {
   int64_t id;
   const struct ArrowSchema *node; /* node->dictionary is the value schema */
+  int64_t slot;                   /* index into ids; -1 until indexed */
+};
+struct zcp__ipc_dict_id {
+  int64_t id;
+  int64_t first; /* the first field with this id: its value schema reads and writes it */
 };
 struct zcp__ipc_dict_fields {
-  struct zcp__ipc_dict_field *items; /* ascending ids */
+  struct zcp__ipc_dict_field *items; /* pre-order */
   int64_t n, cap;
-  /* decoded schemas: (node, index into items) sorted by node address */
+  struct zcp__ipc_dict_id *ids; /* distinct, ascending */
+  int64_t n_ids;
+  /* (node, slot) of every item, sorted by node address */
   struct zcp__ipc_dict_node {
     uintptr_t node;
-    int64_t index;
+    int64_t slot;
   } * by_node;
 };
 void zcp__ipc_dict_fields_reset(struct zcp__ipc_dict_fields *d);
-/* Index of the dictionary field with id / whose node is `node` (decoded schemas only);
- * -1 when there is none. Both are binary searches: a schema may have many. */
+/* Appends a dictionary-encoded field (in pre-order). */
+zcp_status_t zcp__ipc_dict_add(struct zcp__ipc_dict_fields *d, int64_t id,
+                               const struct ArrowSchema *node);
+/* Indexes the fields once they are all added: slots of the distinct ids and of every
+ * node. Fields that share an id must lay out their values alike, and no dictionary may be
+ * used inside its own values; anything else fails with `code` (corrupt input for a
+ * decoded schema, invalid argument for a caller's) naming the fields. */
+zcp_status_t zcp__ipc_dict_index(struct zcp__ipc_dict_fields *d, zcp_status_t code,
+                                 struct zcp_error *err);
+/* The slot of dictionary `id` / of the dictionary of `node`; -1 when there is none. Both
+ * are binary searches: a schema may have many. */
 int64_t zcp__ipc_dict_find(const struct zcp__ipc_dict_fields *d, int64_t id);
 int64_t zcp__ipc_dict_find_node(const struct zcp__ipc_dict_fields *d,
                                 const struct ArrowSchema *node);
@@ -109,11 +128,6 @@ enum {
   ZCP_FB_FIELD_METADATA = 6
 };
 
-/* Appends a dictionary field; the encoder appends ids in ascending order, the decoder
- * sorts its list once the schema is read, so that zcp__ipc_dict_find can search. */
-zcp_status_t zcp__ipc_dict_add(struct zcp__ipc_dict_fields *d, int64_t id,
-                               const struct ArrowSchema *node);
-
 /* Schema table -> a "+s" ArrowSchema (schema custom_metadata on the root) and its
  * dictionary fields. out is released on error. */
 zcp_status_t zcp__ipc_schema_decode(const struct zcp_fb_table *schema,
@@ -121,10 +135,12 @@ zcp_status_t zcp__ipc_schema_decode(const struct zcp_fb_table *schema,
                                     struct zcp__ipc_dict_fields *dicts,
                                     struct zcp_error *err);
 /* A "+s" ArrowSchema -> a Schema table (extra_metadata added to the schema's own), and
- * the dictionary fields with the ids it assigned. */
+ * the dictionary fields with their ids: dict_ids[k] for the k-th dictionary-encoded field
+ * in pre-order (n_dict_ids of them, exactly), or 0, 1, 2, ... when dict_ids is NULL. */
 zcp_status_t zcp__ipc_schema_encode(struct zcp_fb_builder *b,
                                     const struct ArrowSchema *schema,
-                                    const char *extra_metadata,
+                                    const char *extra_metadata, const int64_t *dict_ids,
+                                    int64_t n_dict_ids,
                                     struct zcp__ipc_dict_fields *dicts, zcp_fb_ref *out,
                                     struct zcp_error *err);
 /* A metadata blob -> a vector of KeyValue tables (0 when the blob is empty). */
@@ -170,8 +186,6 @@ static inline void zcp__ipc_store_offset(uint8_t *p, int64_t width, int64_t k, i
   }
 }
 
-#endif /* ZCP_IPC_INTERNAL_H */
-
 /* ---- reading batches (read_batch.c) -------------------------------------------------
  */
 
@@ -212,7 +226,7 @@ struct zcp__ipc_body {
   struct zcp_allocator *alloc;
   struct zcp__ipc_keep *mapping; /* zero copy: the bytes' owner, NULL for caller bytes */
   const struct zcp__ipc_dict_fields *dicts;
-  struct zcp__ipc_dict_value *const *dict_values; /* parallel to dicts->items */
+  struct zcp__ipc_dict_value *const *dict_values; /* one per slot of dicts->ids */
   enum zcp_validate_level validation;
 };
 
@@ -232,3 +246,39 @@ zcp_status_t zcp__ipc_concat(const struct ArrowArray *a, const struct ArrowArray
                              const struct ArrowSchema *schema,
                              struct zcp_allocator *alloc, struct ArrowArray *dst,
                              struct zcp_error *err);
+
+/* ---- writing bodies (write_body.c) ---------------------------------------------------
+ */
+
+/* One body buffer: borrowed from the caller's array, or owned (freed with the body). */
+struct zcp__ipc_wbuffer {
+  const uint8_t *data;
+  int64_t size;
+  uint8_t *owned;
+  int64_t bits; /* a bitmap: the bits in use (the rest of its last byte means nothing);
+                   -1 for every other buffer */
+};
+struct zcp__ipc_wbody {
+  struct zcp__ipc_wbuffer *bufs;
+  int64_t n_bufs, cap_bufs;
+  uint8_t *nodes; /* FieldNode structs, little-endian */
+  int64_t n_nodes, cap_nodes;
+  int64_t *variadic;
+  int64_t n_variadic, cap_variadic;
+  bool failed; /* out of memory somewhere: the body is unusable */
+};
+void zcp__ipc_wbody_reset(struct zcp__ipc_wbody *b);
+/* Appends elements [start, start + n) (logical indices) of v and its children. */
+zcp_status_t zcp__ipc_wbody_node(struct zcp__ipc_wbody *b, const struct zcp_array_view *v,
+                                 int64_t start, int64_t n);
+/* Grows *p (of *cap elements of elem bytes) to hold need elements; false on no memory. */
+bool zcp__ipc_grow(void **p, int64_t *cap, int64_t need, size_t elem);
+/* The canonical bytes of a body: equal exactly when two bodies decode to the same
+ * values. Into a malloc'd *out (false: no memory, or the body itself failed)... */
+bool zcp__ipc_wbody_canon_bytes(const struct zcp__ipc_wbody *b, uint8_t **out,
+                                int64_t *size);
+/* ... or compared with bytes[0, size) kept from before. */
+bool zcp__ipc_wbody_canon_is(const struct zcp__ipc_wbody *b, const uint8_t *bytes,
+                             int64_t size);
+
+#endif /* ZCP_IPC_INTERNAL_H */

@@ -66,8 +66,16 @@ zcp_status_t zcp__ipc_body_init(struct zcp__ipc_body *body, const struct zcp_fb_
     uint8_t codec, method;
     ZCP_RETURN_NOT_OK(zcp__fb_u8(&comp, 0, 0, &codec, "BodyCompression.codec", err));
     ZCP_RETURN_NOT_OK(zcp__fb_u8(&comp, 1, 0, &method, "BodyCompression.method", err));
-    if (codec > 1 || method != 0) {
-      return CORRUPT("BodyCompression codec %u method %u is unknown", codec, method);
+    /* codecs and methods past the ones Message.fbs has today: a newer format's */
+    if (codec > 1) {
+      return zcp_error_set(
+          err, ZCP_UNSUPPORTED,
+          "BodyCompression.codec %u is not supported (LZ4_FRAME 0, ZSTD 1)", codec);
+    }
+    if (method != 0) {
+      return zcp_error_set(err, ZCP_UNSUPPORTED,
+                           "BodyCompression.method %u is not supported (BUFFER 0)",
+                           method);
     }
     body->codec = codec == 0 ? ZCP_IPC_COMPRESSION_LZ4_FRAME : ZCP_IPC_COMPRESSION_ZSTD;
   }
@@ -201,12 +209,31 @@ static zcp_status_t attach_dictionary(struct decoder *d, const struct ArrowSchem
   int64_t i = dicts != NULL ? zcp__ipc_dict_find_node(dicts, schema) : -1;
   if (i >= 0) {
     struct zcp__ipc_dict_value *v = d->body->dict_values[i];
-    if (v == NULL) {
+    if (v == NULL && out->null_count != out->length) {
       return CORRUPT("field '%s': dictionary %lld was not sent before its first use",
-                     schema->name ? schema->name : "", (long long)dicts->items[i].id);
+                     schema->name ? schema->name : "", (long long)dicts->ids[i].id);
     }
-    if (zcp__array_alloc_dictionary(out) != ZCP_OK) return ZCP_OUT_OF_MEMORY;
-    __atomic_fetch_add(&v->refs, 1, __ATOMIC_RELAXED);
+    if (v == NULL) {
+      /* Columnar.rst: a column that is all null may come before its dictionary. It gets
+       * an empty one of its value type, which no index can reach. */
+      v = calloc(1, sizeof *v);
+      if (v == NULL) return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory");
+      v->refs = 1; /* the array's, handed over below */
+      struct zcp_builder *empty = NULL;
+      zcp_status_t st = zcp_builder_init(schema->dictionary, d->body->alloc, &empty, err);
+      if (st == ZCP_OK) st = zcp_builder_finish(empty, &v->array, NULL, err);
+      zcp_builder_release(empty);
+      if (st != ZCP_OK) {
+        free(v);
+        return st;
+      }
+    } else {
+      __atomic_fetch_add(&v->refs, 1, __ATOMIC_RELAXED);
+    }
+    if (zcp__array_alloc_dictionary(out) != ZCP_OK) {
+      zcp__ipc_dict_value_release(v);
+      return ZCP_OUT_OF_MEMORY;
+    }
     zcp_status_t st =
         zcp__array_share(&v->array, out->dictionary, zcp__ipc_dict_value_release, v);
     if (st != ZCP_OK) zcp__ipc_dict_value_release(v);

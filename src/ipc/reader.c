@@ -49,6 +49,8 @@ struct zcp_ipc_reader {
   struct file_block *batches;
   int64_t n_batches, next_batch;
   char *footer_metadata; /* Footer.custom_metadata, for files whose schema has none */
+  char *batch_metadata;  /* Message.custom_metadata of the batch last returned */
+  int64_t *dict_ids;     /* ids of the dictionary-encoded fields, pre-order */
 };
 
 void zcp_ipc_read_options_init(struct zcp_ipc_read_options *opts) {
@@ -72,7 +74,7 @@ static struct zcp_ipc_reader *reader_new(const struct zcp_ipc_read_options *opts
 
 void zcp_ipc_reader_close(struct zcp_ipc_reader *r) {
   if (r == NULL) return;
-  for (int64_t i = 0; r->dict_values != NULL && i < r->dicts.n; i++) {
+  for (int64_t i = 0; r->dict_values != NULL && i < r->dicts.n_ids; i++) {
     zcp__ipc_dict_value_release(r->dict_values[i]);
   }
   free(r->dict_values);
@@ -80,6 +82,8 @@ void zcp_ipc_reader_close(struct zcp_ipc_reader *r) {
   zcp_schema_release(&r->schema);
   free(r->batches);
   free(r->footer_metadata);
+  free(r->batch_metadata);
+  free(r->dict_ids);
   free(r->meta_buf.data);
   free(r->body_buf.data);
   zcp__ipc_keep_release(r->mapping);
@@ -99,14 +103,46 @@ const char *zcp_ipc_reader_metadata(const struct zcp_ipc_reader *r) {
   return r->schema.metadata != NULL ? r->schema.metadata : r->footer_metadata;
 }
 
+const char *zcp_ipc_reader_batch_metadata(const struct zcp_ipc_reader *r) {
+  return r != NULL ? r->batch_metadata : NULL;
+}
+
+const int64_t *zcp_ipc_reader_dictionary_ids(const struct zcp_ipc_reader *r, int64_t *n) {
+  if (n != NULL) *n = r != NULL ? r->dicts.n : 0;
+  return r != NULL && r->dicts.n > 0 ? r->dict_ids : NULL;
+}
+
 /* ---- messages -----------------------------------------------------------------------
  */
+
+/* A message of type `type` where `expected` was: tensors are valid Arrow messages this
+ * reader does not implement, a type past those Message.fbs has may be a newer format's,
+ * anything else is out of place. */
+static zcp_status_t unexpected_message(uint8_t type, int64_t at, const char *expected,
+                                       struct zcp_error *err) {
+  if (type == 4 || type == 5) {
+    return zcp_error_set(
+        err, ZCP_UNSUPPORTED,
+        "message at byte %lld is a %s message: tensors are not supported", (long long)at,
+        type == 4 ? "Tensor" : "SparseTensor");
+  }
+  if (type > 5) {
+    return zcp_error_set(
+        err, ZCP_UNSUPPORTED,
+        "message at byte %lld has MessageHeader type %u, which this reader "
+        "does not know (it knows 1..5)",
+        (long long)at, type);
+  }
+  return CORRUPT("message at byte %lld has type %u where %s was expected", (long long)at,
+                 type, expected);
+}
 
 struct message {
   int16_t version;
   uint8_t type;
   struct zcp_fb_table header;
   int64_t body_len;
+  struct zcp_fb_vector metadata; /* Message.custom_metadata */
 };
 
 static zcp_status_t parse_message(const struct zcp_ipc_reader *r, const uint8_t *meta,
@@ -134,12 +170,21 @@ static zcp_status_t parse_message(const struct zcp_ipc_reader *r, const uint8_t 
   if (st == ZCP_OK)
     st = zcp__fb_i64(&msg, ZCP_FB_MSG_BODY_LENGTH, 0, &m->body_len, "Message.bodyLength",
                      err);
+  if (st == ZCP_OK)
+    st = zcp__fb_vector(&msg, ZCP_FB_MSG_METADATA, 4, &m->metadata,
+                        "Message.custom_metadata", err);
   if (st == ZCP_OK && !present) st = CORRUPT("Message.header is missing");
-  if (st == ZCP_OK && (m->body_len < 0 || m->body_len > r->max_body)) {
-    st = CORRUPT("Message.bodyLength %lld is not within [0, %lld]",
-                 (long long)m->body_len, (long long)r->max_body);
+  if (st == ZCP_OK && m->body_len < 0) {
+    st = CORRUPT("Message.bodyLength %lld is negative", (long long)m->body_len);
   }
-  if (st != ZCP_OK && err != NULL && st == ZCP_CORRUPT_INPUT) {
+  if (st == ZCP_OK && m->body_len > r->max_body) {
+    /* valid, but more than this reader was told to take */
+    st = zcp_error_set(err, ZCP_UNSUPPORTED,
+                       "Message.bodyLength %lld is more than the %lld this reader takes "
+                       "(max_message_size)",
+                       (long long)m->body_len, (long long)r->max_body);
+  }
+  if (st != ZCP_OK && err != NULL) {
     zcp_error_prefix(err, st, "message at byte %lld: ", (long long)at);
   }
   return st;
@@ -191,6 +236,11 @@ static zcp_status_t stream_message(struct zcp_ipc_reader *r, uint8_t **meta,
   if (got == 0) return ZCP_OK; /* end of input without a marker: also the end */
   if (got < 4)
     return CORRUPT("stream truncated at byte %lld in a message prefix", (long long)at);
+  if (at == 0 && memcmp(word, ZCP_IPC_MAGIC, 4) == 0) {
+    return CORRUPT(
+        "not an Arrow IPC stream: it starts with the file format's magic "
+        "(read it with the file reader)");
+  }
   r->pos += 4;
   uint32_t len = zcp__load_le32(word);
   if (len == ZCP_IPC_CONTINUATION) {
@@ -201,9 +251,16 @@ static zcp_status_t stream_message(struct zcp_ipc_reader *r, uint8_t **meta,
     len = zcp__load_le32(word);
   }
   if (len == 0) return ZCP_OK;
-  if ((int32_t)len < 0 || (int64_t)len > r->max_meta) {
-    return CORRUPT("message at byte %lld: metadata length %lld is not within [0, %lld]",
-                   (long long)at, (long long)(int32_t)len, (long long)r->max_meta);
+  if ((int32_t)len < 0) {
+    return CORRUPT("message at byte %lld: metadata length %lld is negative",
+                   (long long)at, (long long)(int32_t)len);
+  }
+  if ((int64_t)len > r->max_meta) {
+    return zcp_error_set(
+        err, ZCP_UNSUPPORTED,
+        "message at byte %lld: metadata of %lld bytes is more than the %lld "
+        "this reader takes (max_message_size)",
+        (long long)at, (long long)len, (long long)r->max_meta);
   }
   ZCP_RETURN_NOT_OK(read_exact(r, len, &r->meta_buf, meta, err));
   *meta_len = len;
@@ -243,7 +300,17 @@ static zcp_status_t read_dictionary(struct zcp_ipc_reader *r, const struct messa
   int64_t k = zcp__ipc_dict_find(&r->dicts, id);
   if (k < 0)
     return CORRUPT("DictionaryBatch id %lld is not in the schema", (long long)id);
-  const struct ArrowSchema *value_schema = r->dicts.items[k].node->dictionary;
+  if (r->is_file && !delta && r->dict_values[k] != NULL) {
+    /* Columnar.rst: "The IPC File format does not support dictionary replacement" */
+    return CORRUPT(
+        "dictionary %lld is sent twice without isDelta: an IPC file cannot "
+        "replace a dictionary",
+        (long long)id);
+  }
+  /* fields that share the id share this one dictionary: the first one's values say how
+   * it is laid out (the others were checked to agree when the schema was read) */
+  const struct ArrowSchema *value_schema =
+      r->dicts.items[r->dicts.ids[k].first].node->dictionary;
   struct zcp__ipc_body b;
   memset(&b, 0, sizeof b);
   body_setup(r, &b, zero_copy, m);
@@ -252,9 +319,11 @@ static zcp_status_t read_dictionary(struct zcp_ipc_reader *r, const struct messa
   if (v == NULL)
     return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory for a dictionary");
   v->refs = 1;
+  const char *field = r->dicts.items[r->dicts.ids[k].first].node->name;
   zcp_status_t st = zcp__ipc_decode_dictionary(&b, value_schema, &v->array, err);
   if (st != ZCP_OK) {
-    zcp_error_prefix(err, st, "dictionary %lld: ", (long long)id);
+    zcp_error_prefix(err, st, "dictionary %lld (field '%s'): ", (long long)id,
+                     field != NULL ? field : "");
     free(v);
     return st;
   }
@@ -264,6 +333,8 @@ static zcp_status_t read_dictionary(struct zcp_ipc_reader *r, const struct messa
                          r->opts.alloc, &joined, err);
     zcp_array_release(&v->array);
     if (st != ZCP_OK) {
+      zcp_error_prefix(err, st, "dictionary %lld (field '%s'): ", (long long)id,
+                       field != NULL ? field : "");
       free(v);
       return st;
     }
@@ -280,16 +351,30 @@ static zcp_status_t read_record_batch(struct zcp_ipc_reader *r, const struct mes
   struct zcp__ipc_body b;
   memset(&b, 0, sizeof b);
   body_setup(r, &b, zero_copy, m);
-  ZCP_RETURN_NOT_OK(zcp__ipc_body_init(&b, &m->header, body, m->body_len, err));
-  return zcp__ipc_decode_batch(&b, &r->schema, out, err);
+  char *metadata = NULL;
+  ZCP_RETURN_NOT_OK(
+      zcp__ipc_metadata_decode(&m->metadata, &metadata, "Message.custom_metadata", err));
+  zcp_status_t st = zcp__ipc_body_init(&b, &m->header, body, m->body_len, err);
+  if (st == ZCP_OK) st = zcp__ipc_decode_batch(&b, &r->schema, out, err);
+  if (st != ZCP_OK) {
+    free(metadata);
+    return st;
+  }
+  free(r->batch_metadata);
+  r->batch_metadata = metadata;
+  return ZCP_OK;
 }
 
 static zcp_status_t read_schema(struct zcp_ipc_reader *r,
                                 const struct zcp_fb_table *schema,
                                 struct zcp_error *err) {
   ZCP_RETURN_NOT_OK(zcp__ipc_schema_decode(schema, &r->schema, &r->dicts, err));
-  r->dict_values = calloc((size_t)(r->dicts.n + 1), sizeof *r->dict_values);
-  if (r->dict_values == NULL) return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory");
+  r->dict_values = calloc((size_t)(r->dicts.n_ids + 1), sizeof *r->dict_values);
+  r->dict_ids = malloc((size_t)(r->dicts.n + 1) * sizeof *r->dict_ids);
+  if (r->dict_values == NULL || r->dict_ids == NULL) {
+    return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory");
+  }
+  for (int64_t k = 0; k < r->dicts.n; k++) r->dict_ids[k] = r->dicts.items[k].id;
   return ZCP_OK;
 }
 
@@ -313,7 +398,7 @@ zcp_status_t zcp_ipc_stream_reader_open(const struct zcp_ipc_source *src,
   zcp_status_t st = stream_message(r, &meta, &meta_len, &m, &body, err);
   if (st == ZCP_OK && meta == NULL) st = CORRUPT("stream ends before its schema message");
   if (st == ZCP_OK && m.type != ZCP_FB_HEADER_SCHEMA) {
-    st = CORRUPT("stream starts with a message of type %u, not a schema", m.type);
+    st = unexpected_message(m.type, 0, "a schema", err);
   }
   if (st == ZCP_OK) st = read_schema(r, &m.header, err);
   if (st != ZCP_OK) {
@@ -346,8 +431,7 @@ static zcp_status_t stream_next(struct zcp_ipc_reader *r, struct ArrowArray *out
         got_batch = st == ZCP_OK;
         break;
       default:
-        st = CORRUPT("message at byte %lld has type %u where a batch was expected",
-                     (long long)at, m.type);
+        st = unexpected_message(m.type, at, "a batch or a dictionary", err);
         break;
     }
     if (st != ZCP_OK) {
@@ -467,8 +551,7 @@ static zcp_status_t file_open(struct zcp_ipc_reader *r, struct zcp_error *err) {
     const uint8_t *body;
     st = file_message(r, &dicts[i], &m, &body, err);
     if (st == ZCP_OK && m.type != ZCP_FB_HEADER_DICTIONARY) {
-      st = CORRUPT("dictionary block %lld holds a message of type %u", (long long)i,
-                   m.type);
+      st = unexpected_message(m.type, dicts[i].offset, "a dictionary", err);
     }
     if (st == ZCP_OK) st = read_dictionary(r, &m, body, r->zero_copy, err);
   }
@@ -560,6 +643,8 @@ zcp_status_t zcp_ipc_reader_read_batch(struct zcp_ipc_reader *r, int64_t i,
   if (r == NULL || out == NULL)
     return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "NULL argument");
   memset(out, 0, sizeof *out);
+  free(r->batch_metadata);
+  r->batch_metadata = NULL;
   if (!r->is_file) {
     return zcp_error_set(err, ZCP_INVALID_ARGUMENT,
                          "random access needs the IPC file format");
@@ -572,8 +657,7 @@ zcp_status_t zcp_ipc_reader_read_batch(struct zcp_ipc_reader *r, int64_t i,
   const uint8_t *body;
   ZCP_RETURN_NOT_OK(file_message(r, &r->batches[i], &m, &body, err));
   if (m.type != ZCP_FB_HEADER_BATCH) {
-    return CORRUPT("record batch block %lld holds a message of type %u", (long long)i,
-                   m.type);
+    return unexpected_message(m.type, r->batches[i].offset, "a record batch", err);
   }
   zcp_status_t st = read_record_batch(r, &m, body, r->zero_copy, out, err);
   if (st != ZCP_OK) {
@@ -591,6 +675,8 @@ zcp_status_t zcp_ipc_reader_next(struct zcp_ipc_reader *r, struct ArrowArray *ou
   if (r == NULL || out == NULL)
     return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "NULL argument");
   memset(out, 0, sizeof *out);
+  free(r->batch_metadata);
+  r->batch_metadata = NULL;
   if (!r->is_file) return stream_next(r, out, err);
   if (r->next_batch >= r->n_batches) return ZCP_OK;
   return zcp_ipc_reader_read_batch(r, r->next_batch++, out, err);

@@ -2,94 +2,35 @@
  * Every type of the columnar core maps both ways; a dictionary-encoded field becomes a
  * node whose format is the index type and whose `dictionary` holds the value type (and
  * the value type's children), as the C Data Interface has it. Extension types travel as
- * the field metadata they already are. Decoding trusts nothing: unknown type tables,
- * impossible parameters and child counts that do not fit the type are corrupt input. */
+ * the field metadata they already are. Decoding trusts nothing: impossible parameters
+ * and child counts that do not fit the type are corrupt input; valid types and features
+ * this reader does not implement are unsupported (see the rule below). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "arrow/internal.h"
+#include "arrow/view_internal.h"
 #include "common/util.h"
 #include "ipc/internal.h"
 
 #define CORRUPT(...) zcp_error_set(err, ZCP_CORRUPT_INPUT, __VA_ARGS__)
 
-void zcp__ipc_dict_fields_reset(struct zcp__ipc_dict_fields *d) {
-  free(d->items);
-  free(d->by_node);
-  memset(d, 0, sizeof *d);
-}
+/* The refusals of this file follow one rule. Values the specification rules out (a
+ * negative enum value, a decimal width it does not list, a time width that contradicts
+ * its unit) are corrupt input. Values it may define later (an enum member past the ones
+ * this reader knows: Type, TimeUnit, IntervalUnit, Precision, UnionMode, DateUnit,
+ * DictionaryKind, Feature) and valid values beyond this library's limits (Int widths
+ * other than 8 to 64 bits, long time zones, very wide fixed-size binary, deep nesting)
+ * are ZCP_UNSUPPORTED, naming the field and the value. */
+#define UNSUPPORTED(...) zcp_error_set(err, ZCP_UNSUPPORTED, __VA_ARGS__)
 
-int64_t zcp__ipc_dict_find(const struct zcp__ipc_dict_fields *d, int64_t id) {
-  int64_t lo = 0, hi = d->n;
-  while (lo < hi) {
-    int64_t mid = lo + (hi - lo) / 2;
-    if (d->items[mid].id < id)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  return lo < d->n && d->items[lo].id == id ? lo : -1;
-}
-
-int64_t zcp__ipc_dict_find_node(const struct zcp__ipc_dict_fields *d,
-                                const struct ArrowSchema *node) {
-  int64_t lo = 0, hi = d->by_node != NULL ? d->n : 0;
-  uintptr_t key = (uintptr_t)node;
-  while (lo < hi) {
-    int64_t mid = lo + (hi - lo) / 2;
-    if (d->by_node[mid].node < key)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  if (d->by_node == NULL || lo >= d->n || d->by_node[lo].node != key) return -1;
-  return d->by_node[lo].index;
-}
-
-static int by_id(const void *a, const void *b) {
-  int64_t x = ((const struct zcp__ipc_dict_field *)a)->id;
-  int64_t y = ((const struct zcp__ipc_dict_field *)b)->id;
-  return (x > y) - (x < y);
-}
-
-static int by_node(const void *a, const void *b) {
-  uintptr_t x = ((const struct zcp__ipc_dict_node *)a)->node;
-  uintptr_t y = ((const struct zcp__ipc_dict_node *)b)->node;
-  return (x > y) - (x < y);
-}
-
-/* Sorts a decoded schema's dictionary fields by id (rejecting an id used twice) and
- * indexes them by node. */
-static zcp_status_t dict_index(struct zcp__ipc_dict_fields *d, struct zcp_error *err) {
-  if (d->n == 0) return ZCP_OK;
-  qsort(d->items, (size_t)d->n, sizeof *d->items, by_id);
-  for (int64_t i = 1; i < d->n; i++) {
-    if (d->items[i].id == d->items[i - 1].id) {
-      return zcp_error_set(err, ZCP_CORRUPT_INPUT,
-                           "dictionary id %lld is used by two fields",
-                           (long long)d->items[i].id);
-    }
-  }
-  d->by_node = malloc((size_t)d->n * sizeof *d->by_node);
-  if (d->by_node == NULL) return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory");
-  for (int64_t i = 0; i < d->n; i++) {
-    d->by_node[i] = (struct zcp__ipc_dict_node){(uintptr_t)d->items[i].node, i};
-  }
-  qsort(d->by_node, (size_t)d->n, sizeof *d->by_node, by_node);
-  return ZCP_OK;
-}
-
-zcp_status_t zcp__ipc_dict_add(struct zcp__ipc_dict_fields *d, int64_t id,
-                               const struct ArrowSchema *node) {
-  if (d->n == d->cap) {
-    int64_t cap = d->cap ? d->cap * 2 : 8;
-    void *p = realloc(d->items, (size_t)cap * sizeof *d->items);
-    if (p == NULL) return ZCP_OUT_OF_MEMORY;
-    d->items = p;
-    d->cap = cap;
-  }
-  d->items[d->n++] = (struct zcp__ipc_dict_field){id, node};
-  return ZCP_OK;
+/* An enum value past the last one this reader knows (`last`): unsupported; below 0:
+ * corrupt. */
+static zcp_status_t unknown_enum(int64_t v, int64_t last, const char *what,
+                                 struct zcp_error *err) {
+  if (v < 0) return CORRUPT("%s %lld is negative", what, (long long)v);
+  return UNSUPPORTED("%s %lld is not supported (this reader knows 0..%lld)", what,
+                     (long long)v, (long long)last);
 }
 
 /* ---- metadata -----------------------------------------------------------------------
@@ -174,6 +115,8 @@ zcp_status_t zcp__ipc_metadata_decode(const struct zcp_fb_vector *kv, char **out
 struct decoder {
   struct zcp__ipc_dict_fields *dicts;
   struct zcp_error *err;
+  struct zcp__path path; /* of the field being decoded, for messages */
+  bool named;            /* the error message already names its field */
 };
 
 /* Fills f from an Int table (dictionary index types too). */
@@ -199,14 +142,15 @@ static zcp_status_t int_type(const struct zcp_fb_table *t, bool present,
       f->type = sign ? ZCP_TYPE_INT64 : ZCP_TYPE_UINT64;
       break;
     default:
-      return CORRUPT("Int.bitWidth %d is not 8, 16, 32 or 64", (int)bits);
+      if (bits <= 0) return CORRUPT("Int.bitWidth %d is not positive", (int)bits);
+      return UNSUPPORTED("Int.bitWidth %d is not supported (8, 16, 32 or 64)", (int)bits);
   }
   return ZCP_OK;
 }
 
 static zcp_status_t time_unit(int16_t u, struct zcp_format *f, const char *what,
                               struct zcp_error *err) {
-  if (u < 0 || u > 3) return CORRUPT("%s: time unit %d", what, (int)u);
+  if (u < 0 || u > 3) return unknown_enum(u, 3, what, err);
   f->unit = (enum zcp_time_unit)u;
   return ZCP_OK;
 }
@@ -237,7 +181,7 @@ static zcp_status_t field_type(const struct zcp_fb_table *field, int64_t n_child
       return int_type(&t, present, f, err);
     case ZCP_FB_T_FLOAT:
       ZCP_RETURN_NOT_OK(zcp__fb_i16(&t, 0, 0, &s16, "FloatingPoint.precision", err));
-      if (s16 < 0 || s16 > 2) return CORRUPT("FloatingPoint.precision %d", (int)s16);
+      if (s16 < 0 || s16 > 2) return unknown_enum(s16, 2, "FloatingPoint.precision", err);
       f->type = s16 == 0   ? ZCP_TYPE_HALF_FLOAT
                 : s16 == 1 ? ZCP_TYPE_FLOAT
                            : ZCP_TYPE_DOUBLE;
@@ -267,12 +211,26 @@ static zcp_status_t field_type(const struct zcp_fb_table *field, int64_t n_child
       ZCP_RETURN_NOT_OK(zcp__fb_i32(&t, 0, 0, &f->precision, "Decimal.precision", err));
       ZCP_RETURN_NOT_OK(zcp__fb_i32(&t, 1, 0, &f->scale, "Decimal.scale", err));
       ZCP_RETURN_NOT_OK(zcp__fb_i32(&t, 2, 128, &i32, "Decimal.bitWidth", err));
-      if (i32 != 128 && i32 != 256) return CORRUPT("Decimal.bitWidth %d", (int)i32);
-      f->type = i32 == 128 ? ZCP_TYPE_DECIMAL128 : ZCP_TYPE_DECIMAL256;
+      switch (i32) {
+        case 32:
+          f->type = ZCP_TYPE_DECIMAL32;
+          break;
+        case 64:
+          f->type = ZCP_TYPE_DECIMAL64;
+          break;
+        case 128:
+          f->type = ZCP_TYPE_DECIMAL128;
+          break;
+        case 256:
+          f->type = ZCP_TYPE_DECIMAL256;
+          break;
+        default: /* Schema.fbs: "The accepted widths are 32, 64, 128 and 256" */
+          return CORRUPT("Decimal.bitWidth %d is not 32, 64, 128 or 256", (int)i32);
+      }
       break;
     case ZCP_FB_T_DATE:
       ZCP_RETURN_NOT_OK(zcp__fb_i16(&t, 0, 1, &s16, "Date.unit", err));
-      if (s16 != 0 && s16 != 1) return CORRUPT("Date.unit %d", (int)s16);
+      if (s16 != 0 && s16 != 1) return unknown_enum(s16, 1, "Date.unit", err);
       f->type = s16 == 0 ? ZCP_TYPE_DATE32 : ZCP_TYPE_DATE64;
       break;
     case ZCP_FB_T_TIME:
@@ -290,7 +248,12 @@ static zcp_status_t field_type(const struct zcp_fb_table *field, int64_t n_child
       ZCP_RETURN_NOT_OK(time_unit(s16, f, "Timestamp.unit", err));
       ZCP_RETURN_NOT_OK(
           zcp__fb_string(&t, 1, &f->timezone, &n, "Timestamp.timezone", err));
-      if (n > 256) return CORRUPT("Timestamp.timezone of %lld bytes", (long long)n);
+      if (n > 256) {
+        return UNSUPPORTED(
+            "Timestamp.timezone of %lld bytes is longer than the 256 "
+            "supported",
+            (long long)n);
+      }
       if (f->timezone != NULL && memchr(f->timezone, 0, (size_t)n) != NULL) {
         return CORRUPT("Timestamp.timezone contains a NUL byte");
       }
@@ -305,7 +268,7 @@ static zcp_status_t field_type(const struct zcp_fb_table *field, int64_t n_child
       break;
     case ZCP_FB_T_INTERVAL:
       ZCP_RETURN_NOT_OK(zcp__fb_i16(&t, 0, 0, &s16, "Interval.unit", err));
-      if (s16 < 0 || s16 > 2) return CORRUPT("Interval.unit %d", (int)s16);
+      if (s16 < 0 || s16 > 2) return unknown_enum(s16, 2, "Interval.unit", err);
       f->type = s16 == 0   ? ZCP_TYPE_INTERVAL_MONTHS
                 : s16 == 1 ? ZCP_TYPE_INTERVAL_DAY_TIME
                            : ZCP_TYPE_INTERVAL_MONTH_DAY_NANO;
@@ -315,6 +278,10 @@ static zcp_status_t field_type(const struct zcp_fb_table *field, int64_t n_child
           zcp__fb_i32(&t, 0, 0, &f->fixed_size, "FixedSizeBinary.byteWidth", err));
       if (f->fixed_size < 0)
         return CORRUPT("FixedSizeBinary.byteWidth %d", (int)f->fixed_size);
+      if (f->fixed_size > INT32_MAX / 8) {
+        return UNSUPPORTED("FixedSizeBinary.byteWidth %d is wider than the %d supported",
+                           (int)f->fixed_size, INT32_MAX / 8);
+      }
       f->type = ZCP_TYPE_FIXED_SIZE_BINARY;
       break;
     case ZCP_FB_T_LIST:
@@ -348,7 +315,7 @@ static zcp_status_t field_type(const struct zcp_fb_table *field, int64_t n_child
     case ZCP_FB_T_UNION: {
       struct zcp_fb_vector ids;
       ZCP_RETURN_NOT_OK(zcp__fb_i16(&t, 0, 0, &s16, "Union.mode", err));
-      if (s16 != 0 && s16 != 1) return CORRUPT("Union.mode %d", (int)s16);
+      if (s16 != 0 && s16 != 1) return unknown_enum(s16, 1, "Union.mode", err);
       f->type = s16 == 0 ? ZCP_TYPE_SPARSE_UNION : ZCP_TYPE_DENSE_UNION;
       ZCP_RETURN_NOT_OK(zcp__fb_vector(&t, 1, 4, &ids, "Union.typeIds", err));
       if (n_children > ZCP_MAX_UNION_TYPES || (ids.n != 0 && ids.n != n_children)) {
@@ -366,13 +333,18 @@ static zcp_status_t field_type(const struct zcp_fb_table *field, int64_t n_child
       break;
     }
     default:
-      return CORRUPT("Field.type_type %u is not a type this reader knows", (unsigned)tt);
+      if (tt == 0) return CORRUPT("Field.type_type is NONE");
+      /* a type of a newer format than this reader's */
+      return UNSUPPORTED(
+          "Field.type_type %u is a type this reader does not know (it knows "
+          "1..%d)",
+          (unsigned)tt, ZCP_FB_T_LARGE_LIST_VIEW);
   }
   return ZCP_OK;
 }
 
 static zcp_status_t decode_field(struct decoder *d, const struct zcp_fb_table *field,
-                                 struct ArrowSchema *node, int depth);
+                                 struct ArrowSchema *node, int64_t index, int depth);
 
 /* Makes node a schema node with format f, the field's name and metadata, and decodes
  * the field's children into it. */
@@ -383,8 +355,7 @@ static zcp_status_t decode_node(struct decoder *d, const struct zcp_fb_table *fi
   struct zcp_error *err = d->err;
   char format[1024];
   if (zcp_format_write(f, format, sizeof format, NULL) != ZCP_OK) {
-    return CORRUPT("field '%s': type %s has impossible parameters", name ? name : "",
-                   zcp_type_name(f->type));
+    return CORRUPT("type %s has impossible parameters", zcp_type_name(f->type));
   }
   struct zcp_fb_vector children;
   ZCP_RETURN_NOT_OK(
@@ -392,29 +363,24 @@ static zcp_status_t decode_node(struct decoder *d, const struct zcp_fb_table *fi
   int64_t n = with_children ? children.n : 0;
   zcp_status_t st = zcp_schema_init(format, name, flags, n, node, NULL);
   if (st != ZCP_OK) {
-    return zcp_error_set(err, st, "field '%s': cannot make its schema node: %s",
-                         name ? name : "", zcp_status_str(st));
+    return zcp_error_set(err, st, "cannot make its schema node: %s", zcp_status_str(st));
   }
   for (int64_t i = 0; i < n; i++) {
     struct zcp_fb_table child;
     ZCP_RETURN_NOT_OK(zcp__fb_vector_table(&children, i, &child, "Field.children", err));
     zcp_schema_release(node->children[i]);
-    ZCP_RETURN_NOT_OK(decode_field(d, &child, node->children[i], depth + 1));
+    ZCP_RETURN_NOT_OK(decode_field(d, &child, node->children[i], i, depth + 1));
   }
   return ZCP_OK;
 }
 
-static zcp_status_t decode_field(struct decoder *d, const struct zcp_fb_table *field,
-                                 struct ArrowSchema *node, int depth) {
+/* The field's type, dictionary encoding, children and metadata into node; name is its
+ * own (NUL-terminated) copy of Field.name. */
+static zcp_status_t decode_field_as(struct decoder *d, const struct zcp_fb_table *field,
+                                    struct ArrowSchema *node, const char *name,
+                                    int depth) {
   struct zcp_error *err = d->err;
-  memset(node, 0, sizeof *node);
-  if (depth > ZCP_MAX_DEPTH)
-    return CORRUPT("fields nested deeper than %d", ZCP_MAX_DEPTH);
-  const char *name_data;
-  int64_t name_len;
   uint8_t nullable;
-  ZCP_RETURN_NOT_OK(
-      zcp__fb_string(field, ZCP_FB_FIELD_NAME, &name_data, &name_len, "Field.name", err));
   ZCP_RETURN_NOT_OK(
       zcp__fb_u8(field, ZCP_FB_FIELD_NULLABLE, 0, &nullable, "Field.nullable", err));
   struct zcp_fb_vector children, kv;
@@ -432,12 +398,7 @@ static zcp_status_t decode_field(struct decoder *d, const struct zcp_fb_table *f
         zcp__fb_table(field, ZCP_FB_FIELD_TYPE, &t, &present, "Field.type", err));
     if (present) ZCP_RETURN_NOT_OK(zcp__fb_u8(&t, 0, 0, &sorted, "Map.keysSorted", err));
   }
-  char *name = malloc((size_t)name_len + 1);
   char *metadata = NULL;
-  if (name == NULL)
-    return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory for a field name");
-  if (name_len) memcpy(name, name_data, (size_t)name_len);
-  name[name_len] = '\0';
   int64_t flags =
       (nullable ? ARROW_FLAG_NULLABLE : 0) | (sorted ? ARROW_FLAG_MAP_KEYS_SORTED : 0);
   struct zcp_fb_table enc;
@@ -451,6 +412,7 @@ static zcp_status_t decode_field(struct decoder *d, const struct zcp_fb_table *f
   } else if (st == ZCP_OK) {
     int64_t id;
     uint8_t ordered;
+    int16_t kind;
     struct zcp_fb_table index;
     bool has_index;
     struct zcp_format fi;
@@ -461,6 +423,12 @@ static zcp_status_t decode_field(struct decoder *d, const struct zcp_fb_table *f
           zcp__fb_table(&enc, 1, &index, &has_index, "DictionaryEncoding.indexType", err);
     if (st == ZCP_OK)
       st = zcp__fb_u8(&enc, 2, 0, &ordered, "DictionaryEncoding.isOrdered", err);
+    if (st == ZCP_OK)
+      st = zcp__fb_i16(&enc, 3, 0, &kind, "DictionaryEncoding.dictionaryKind", err);
+    if (st == ZCP_OK && kind != 0) {
+      /* DenseArray (0) is the only kind Schema.fbs defines so far */
+      st = unknown_enum(kind, 0, "DictionaryEncoding.dictionaryKind", err);
+    }
     if (st == ZCP_OK) st = int_type(&index, has_index, &fi, err);
     if (ordered) flags |= ARROW_FLAG_DICTIONARY_ORDERED;
     if (st == ZCP_OK) st = decode_node(d, field, node, &fi, name, flags, false, depth);
@@ -468,8 +436,10 @@ static zcp_status_t decode_field(struct decoder *d, const struct zcp_fb_table *f
       st = ZCP_OUT_OF_MEMORY;
     if (st == ZCP_OK) st = zcp__ipc_dict_add(d->dicts, id, node);
     if (st == ZCP_OK) {
+      size_t saved = zcp__path_push_dictionary(&d->path);
       st = decode_node(d, field, node->dictionary, &f, NULL, ARROW_FLAG_NULLABLE, true,
                        depth + 1);
+      if (st == ZCP_OK) zcp__path_pop(&d->path, saved);
     }
   }
   if (st == ZCP_OK && metadata != NULL &&
@@ -477,10 +447,39 @@ static zcp_status_t decode_field(struct decoder *d, const struct zcp_fb_table *f
     st = zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory for field metadata");
   }
   if (st != ZCP_OK && (err == NULL || err->code == ZCP_OK)) {
-    st = zcp_error_set(err, st, "field '%s': %s", name, zcp_status_str(st));
+    st = zcp_error_set(err, st, "%s", zcp_status_str(st));
   }
-  free(name);
   free(metadata);
+  return st;
+}
+
+static zcp_status_t decode_field(struct decoder *d, const struct zcp_fb_table *field,
+                                 struct ArrowSchema *node, int64_t index, int depth) {
+  struct zcp_error *err = d->err;
+  memset(node, 0, sizeof *node);
+  if (depth > ZCP_MAX_DEPTH) {
+    return zcp_error_set(err, ZCP_UNSUPPORTED,
+                         "fields nested deeper than %d levels are not supported",
+                         ZCP_MAX_DEPTH);
+  }
+  const char *name_data;
+  int64_t name_len;
+  ZCP_RETURN_NOT_OK(
+      zcp__fb_string(field, ZCP_FB_FIELD_NAME, &name_data, &name_len, "Field.name", err));
+  char *name = malloc((size_t)name_len + 1);
+  if (name == NULL)
+    return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory for a field name");
+  if (name_len) memcpy(name, name_data, (size_t)name_len);
+  name[name_len] = '\0';
+  size_t saved = zcp__path_push(&d->path, name, index);
+  zcp_status_t st = decode_field_as(d, field, node, name, depth);
+  if (st != ZCP_OK && !d->named) {
+    /* the innermost field names the whole path, once */
+    zcp_error_prefix(err, st, "field '%s': ", zcp__path_str(&d->path));
+    d->named = true;
+  }
+  zcp__path_pop(&d->path, saved);
+  free(name);
   return st;
 }
 
@@ -493,13 +492,25 @@ zcp_status_t zcp__ipc_schema_decode(const struct zcp_fb_table *schema,
   struct zcp_fb_vector fields, kv;
   char *metadata = NULL;
   ZCP_RETURN_NOT_OK(zcp__fb_i16(schema, 0, 0, &endian, "Schema.endianness", err));
-  if (endian != 0) {
-    return zcp_error_set(err, ZCP_UNSUPPORTED, "big-endian IPC data is not supported");
+  if (endian == 1) {
+    return UNSUPPORTED("Schema.endianness is Big: big-endian IPC data is not supported");
   }
+  if (endian != 0) return unknown_enum(endian, 1, "Schema.endianness", err);
   ZCP_RETURN_NOT_OK(zcp__fb_vector(schema, 1, 4, &fields, "Schema.fields", err));
   ZCP_RETURN_NOT_OK(zcp__fb_vector(schema, 2, 4, &kv, "Schema.custom_metadata", err));
+  /* Features the stream uses: dictionary replacement (1) and compressed bodies (2) are
+   * read; one this reader does not know cannot be read right. */
+  struct zcp_fb_vector features;
+  ZCP_RETURN_NOT_OK(zcp__fb_vector(schema, 3, 8, &features, "Schema.features", err));
+  for (int64_t i = 0; i < features.n; i++) {
+    int64_t feature = (int64_t)zcp__load_le64(zcp__fb_elem(&features, i, 8));
+    if (feature < 0 || feature > 2) {
+      return unknown_enum(feature, 2, "Schema.features lists feature", err);
+    }
+  }
   ZCP_RETURN_NOT_OK(zcp_schema_init("+s", "", 0, fields.n, out, err));
-  struct decoder d = {dicts, err};
+  struct decoder d = {.dicts = dicts, .err = err};
+  zcp__path_init(&d.path, NULL);
   zcp_status_t st =
       zcp__ipc_metadata_decode(&kv, &metadata, "Schema.custom_metadata", err);
   for (int64_t i = 0; st == ZCP_OK && i < fields.n; i++) {
@@ -507,14 +518,14 @@ zcp_status_t zcp__ipc_schema_decode(const struct zcp_fb_table *schema,
     st = zcp__fb_vector_table(&fields, i, &field, "Schema.fields", err);
     if (st != ZCP_OK) break;
     zcp_schema_release(out->children[i]);
-    st = decode_field(&d, &field, out->children[i], 1);
+    st = decode_field(&d, &field, out->children[i], i, 1);
   }
   if (st == ZCP_OK && metadata != NULL &&
       zcp_schema_set_metadata(out, metadata) != ZCP_OK) {
     st = zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory for schema metadata");
   }
   free(metadata);
-  if (st == ZCP_OK) st = dict_index(dicts, err);
+  if (st == ZCP_OK) st = zcp__ipc_dict_index(dicts, ZCP_CORRUPT_INPUT, err);
   if (st == ZCP_OK) st = zcp_schema_validate(out, err);
   if (st != ZCP_OK) {
     zcp_schema_release(out);

@@ -1,6 +1,7 @@
 /* Encoding ArrowSchema trees as Arrow IPC Schema / Field tables, the other half of
  * schema_fb.c: every type of the columnar core, dictionary encodings with ids given in
- * pre-order, nullability, map key order and metadata. Refuses (ZCP_INVALID_ARGUMENT)
+ * pre-order (0, 1, 2, ... or the caller's, which may share), nullability, map key order
+ * and metadata. Refuses (ZCP_INVALID_ARGUMENT)
  * schemas that are not record batch schemas or nest deeper than ZCP_MAX_DEPTH. */
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,9 @@
 struct encoder {
   struct zcp_fb_builder *b;
   struct zcp__ipc_dict_fields *dicts;
-  int64_t next_id;
+  const int64_t *ids; /* the caller's ids in pre-order, or NULL: 0, 1, 2, ... */
+  int64_t n_ids;
+  int64_t next; /* dictionary-encoded fields seen so far */
   struct zcp_error *err;
 };
 
@@ -65,12 +68,14 @@ static zcp_status_t encode_type(struct zcp_fb_builder *b, const struct zcp_forma
       *tt = ZCP_FB_T_FLOAT;
       zcp__fb_add_scalar(b, 0, 2, (uint32_t)(f->type - ZCP_TYPE_HALF_FLOAT));
       break;
+    case ZCP_TYPE_DECIMAL32:
+    case ZCP_TYPE_DECIMAL64:
     case ZCP_TYPE_DECIMAL128:
     case ZCP_TYPE_DECIMAL256:
       *tt = ZCP_FB_T_DECIMAL;
       zcp__fb_add_scalar(b, 0, 4, (uint32_t)f->precision);
       zcp__fb_add_scalar(b, 1, 4, (uint32_t)f->scale);
-      zcp__fb_add_scalar(b, 2, 4, f->type == ZCP_TYPE_DECIMAL128 ? 128 : 256);
+      zcp__fb_add_scalar(b, 2, 4, (uint32_t)zcp_type_bit_width(f->type));
       break;
     case ZCP_TYPE_DATE32:
     case ZCP_TYPE_DATE64:
@@ -172,9 +177,24 @@ static zcp_status_t encode_field(struct encoder *e, const struct ArrowSchema *no
   struct zcp_format f, fi;
   ZCP_RETURN_NOT_OK(zcp_format_parse(value->format, &f, err));
   int64_t id = -1;
-  if (node->dictionary != NULL) {
+  bool is_dict = node->dictionary != NULL;
+  if (is_dict) {
     ZCP_RETURN_NOT_OK(zcp_format_parse(node->format, &fi, err));
-    id = e->next_id++;
+    if (value->dictionary != NULL) {
+      return zcp_error_set(err, ZCP_INVALID_ARGUMENT,
+                           "field '%s': a dictionary whose values are dictionary-encoded "
+                           "themselves (not their children) has no IPC form",
+                           node->name ? node->name : "");
+    }
+    if (e->ids != NULL && e->next >= e->n_ids) {
+      return zcp_error_set(
+          err, ZCP_INVALID_ARGUMENT,
+          "field '%s': dictionary_ids lists %lld ids, the schema has more "
+          "dictionary-encoded fields",
+          node->name ? node->name : "", (long long)e->n_ids);
+    }
+    id = e->ids != NULL ? e->ids[e->next] : e->next;
+    e->next++;
     if (zcp__ipc_dict_add(e->dicts, id, node) != ZCP_OK) {
       return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory for dictionary ids");
     }
@@ -200,7 +220,7 @@ static zcp_status_t encode_field(struct encoder *e, const struct ArrowSchema *no
   } else {
     ZCP_RETURN_NOT_OK(encode_type(b, &f, &tt, &type, err));
   }
-  if (id >= 0) {
+  if (is_dict) {
     if (fi.type < ZCP_TYPE_INT8 || fi.type > ZCP_TYPE_UINT64) {
       return zcp_error_set(err, ZCP_INVALID_ARGUMENT,
                            "field '%s': dictionary index "
@@ -231,7 +251,8 @@ static zcp_status_t encode_field(struct encoder *e, const struct ArrowSchema *no
 
 zcp_status_t zcp__ipc_schema_encode(struct zcp_fb_builder *b,
                                     const struct ArrowSchema *schema,
-                                    const char *extra_metadata,
+                                    const char *extra_metadata, const int64_t *dict_ids,
+                                    int64_t n_dict_ids,
                                     struct zcp__ipc_dict_fields *dicts, zcp_fb_ref *out,
                                     struct zcp_error *err) {
   struct zcp_format f;
@@ -242,7 +263,7 @@ zcp_status_t zcp__ipc_schema_encode(struct zcp_fb_builder *b,
                          "a record batch schema must be a struct (\"+s\"), found \"%s\"",
                          schema->format);
   }
-  struct encoder e = {b, dicts, 0, err};
+  struct encoder e = {b, dicts, dict_ids, n_dict_ids, 0, err};
   zcp_fb_ref *refs = calloc((size_t)(schema->n_children + 1), sizeof *refs);
   if (refs == NULL) return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory for fields");
   zcp_status_t st = ZCP_OK;
@@ -252,6 +273,12 @@ zcp_status_t zcp__ipc_schema_encode(struct zcp_fb_builder *b,
   zcp_fb_ref fields = st == ZCP_OK ? zcp__fb_refs_create(b, refs, schema->n_children) : 0;
   free(refs);
   ZCP_RETURN_NOT_OK(st);
+  if (dict_ids != NULL && e.next != n_dict_ids) {
+    return zcp_error_set(err, ZCP_INVALID_ARGUMENT,
+                         "dictionary_ids lists %lld ids, the schema has %lld "
+                         "dictionary-encoded fields",
+                         (long long)n_dict_ids, (long long)e.next);
+  }
   zcp_fb_ref kv = zcp__ipc_metadata_encode(b, schema->metadata, extra_metadata);
   zcp__fb_table_start(b);
   zcp__fb_add_scalar(b, 0, 2, 0); /* little-endian */

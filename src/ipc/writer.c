@@ -1,8 +1,9 @@
 /* Arrow IPC writer: stream and file formats. A record batch becomes a Message with a
  * RecordBatch header (FieldNodes in pre-order, Buffers with body offsets) followed by its
- * body; dictionaries go first as DictionaryBatch messages. Arrays with offsets are
- * written as what they show, not what they hold: buffers are sliced, bitmaps re-packed
- * when their offset is not a multiple of 8, offsets rebased to 0 and run ends cut.
+ * body (write_body.c), and Message.custom_metadata when the caller gives some;
+ * dictionaries go first as DictionaryBatch messages, once per id however many fields
+ * share it, and only when they changed: whole, or as a delta of the new values when the
+ * caller allows deltas and the dictionary only grew.
  * Every message starts at a multiple of 64 bytes from the start of the output and every
  * body buffer at a multiple of 64 within its body, so that a reader mapping the output
  * can point into it. The writer never modifies the caller's arrays. */
@@ -13,22 +14,6 @@
 #include "ipc/internal.h"
 
 #define PAD 64
-
-struct body_buffer {
-  const uint8_t *data;
-  int64_t size;
-  uint8_t *owned; /* freed with the body */
-};
-
-struct body {
-  struct body_buffer *bufs;
-  int64_t n_bufs, cap_bufs;
-  uint8_t *nodes; /* FieldNode structs, little-endian */
-  int64_t n_nodes, cap_nodes;
-  int64_t *variadic;
-  int64_t n_variadic, cap_variadic;
-  bool failed;
-};
 
 struct block {
   int64_t offset;
@@ -41,6 +26,18 @@ struct blocks {
   int64_t n, cap;
 };
 
+/* What the writer knows of one dictionary (one slot of dicts): the canonical bytes and
+ * length of the values last sent, so that the next batch's dictionary can be told
+ * unchanged (nothing to send), grown (a delta of the new values) or different (a
+ * replacement). The bytes are kept, not a hash of them: a collision would silently keep
+ * a stale dictionary. Memory: one copy of every dictionary's values. */
+struct dict_state {
+  bool written;
+  int64_t length;
+  uint8_t *canon;
+  int64_t canon_size;
+};
+
 struct zcp_ipc_writer {
   enum zcp_ipc_format format;
   struct zcp_ipc_sink sink;
@@ -48,238 +45,20 @@ struct zcp_ipc_writer {
   char *extra_metadata;
   struct ArrowSchema schema;
   struct zcp__ipc_dict_fields dicts;
-  uint64_t *dict_hash;
-  bool *dict_written;
+  int64_t *dict_ids;             /* the caller's ids (our copy), or NULL */
+  struct dict_state *dict_state; /* one per slot */
   int64_t pos;
   struct blocks dict_blocks, batch_blocks;
 };
 
+/* A DictionaryBatch to write around a body. */
+struct dict_msg {
+  int64_t id;
+  bool delta;
+};
+
 void zcp_ipc_write_options_init(struct zcp_ipc_write_options *opts) {
   memset(opts, 0, sizeof *opts);
-}
-
-/* ---- body assembly ------------------------------------------------------------------
- */
-
-static void body_reset(struct body *b) {
-  for (int64_t i = 0; i < b->n_bufs; i++) free(b->bufs[i].owned);
-  free(b->bufs);
-  free(b->nodes);
-  free(b->variadic);
-  memset(b, 0, sizeof *b);
-}
-
-static bool grow(void **p, int64_t *cap, int64_t need, size_t elem) {
-  if (need <= *cap) return true;
-  int64_t c = *cap ? *cap * 2 : 16;
-  while (c < need) c *= 2;
-  void *q = realloc(*p, (size_t)c * elem);
-  if (q == NULL) return false;
-  *p = q;
-  *cap = c;
-  return true;
-}
-
-static void push_node(struct body *b, int64_t length, int64_t null_count) {
-  if (!grow((void **)&b->nodes, &b->cap_nodes, b->n_nodes + 1, ZCP_FB_FIELD_NODE_SIZE)) {
-    b->failed = true;
-    return;
-  }
-  uint8_t *p = b->nodes + b->n_nodes++ * ZCP_FB_FIELD_NODE_SIZE;
-  zcp__store_le64(p, (uint64_t)length);
-  zcp__store_le64(p + 8, (uint64_t)null_count);
-}
-
-/* Adds a buffer; owned (may be NULL) becomes the body's. */
-static void push_buffer(struct body *b, const void *data, int64_t size, uint8_t *owned) {
-  if (!grow((void **)&b->bufs, &b->cap_bufs, b->n_bufs + 1, sizeof *b->bufs)) {
-    b->failed = true;
-    free(owned);
-    return;
-  }
-  b->bufs[b->n_bufs++] = (struct body_buffer){data, data ? size : 0, owned};
-}
-
-static uint8_t *owned_buffer(struct body *b, int64_t size) {
-  uint8_t *p = calloc(1, (size_t)(size ? size : 1));
-  if (p == NULL) b->failed = true;
-  return p;
-}
-
-static int64_t count_nulls(const uint8_t *bits, int64_t start, int64_t n) {
-  if (bits == NULL) return 0;
-  int64_t set = 0, i = start, end = start + n;
-  for (; i < end && (i & 7) != 0; i++) set += zcp__bit_get(bits, i);
-  for (; end - i >= 8; i += 8) set += __builtin_popcount(bits[i >> 3]);
-  for (; i < end; i++) set += zcp__bit_get(bits, i);
-  return n - set;
-}
-
-/* Bits [start, start + n) of a bitmap as a buffer starting at bit 0. */
-static void push_bitmap(struct body *b, const uint8_t *bits, int64_t start, int64_t n) {
-  int64_t bytes = zcp__bitmap_bytes(n);
-  if (bits == NULL || n == 0) {
-    push_buffer(b, NULL, 0, NULL);
-  } else if (start % 8 == 0) {
-    push_buffer(b, bits + start / 8, bytes, NULL);
-  } else {
-    uint8_t *p = owned_buffer(b, bytes);
-    for (int64_t i = 0; p != NULL && i < n; i++)
-      zcp__bit_set(p, i, zcp__bit_get(bits, start + i));
-    push_buffer(b, p, bytes, p);
-  }
-}
-
-/* Offsets [abs, abs + n] rebased to start at 0; first and last get the original bounds.
- */
-static void push_offsets(struct body *b, const uint8_t *offs, int64_t width, int64_t abs,
-                         int64_t n, int64_t *first, int64_t *last) {
-  int64_t size = (n + 1) * width;
-  /* An empty array may have no offsets buffer, or an offset past its child's end that
-   * must not be read through: either way it is written as the single offset 0. */
-  if (offs == NULL || n == 0) {
-    uint8_t *p = owned_buffer(b, size);
-    *first = *last = 0;
-    push_buffer(b, p, size, p);
-    return;
-  }
-  *first = zcp__ipc_load_offset(offs, width, abs);
-  *last = zcp__ipc_load_offset(offs, width, abs + n);
-  if (*first == 0) {
-    push_buffer(b, offs + abs * width, size, NULL);
-    return;
-  }
-  uint8_t *p = owned_buffer(b, size);
-  for (int64_t k = 0; p != NULL && k <= n; k++) {
-    zcp__ipc_store_offset(p, width, k, zcp__ipc_load_offset(offs, width, abs + k) - *first);
-  }
-  push_buffer(b, p, size, p);
-}
-
-static zcp_status_t write_node(struct body *b, const struct zcp_array_view *v,
-                               int64_t start, int64_t n);
-
-static zcp_status_t write_run_end(struct body *b, const struct zcp_array_view *v,
-                                  int64_t abs, int64_t n) {
-  const struct zcp_array_view *re = &v->children[0];
-  int64_t k0 = 0, k1 = -1;
-  if (n > 0) {
-    k0 = zcp_array_view_run_index(v, abs - v->offset);
-    k1 = zcp_array_view_run_index(v, abs - v->offset + n - 1);
-  }
-  int64_t runs = k1 - k0 + 1, width = zcp_type_bit_width(re->format.type) / 8;
-  push_node(b, n, 0);
-  push_node(b, runs, 0);
-  push_buffer(b, NULL, 0, NULL);
-  uint8_t *p = owned_buffer(b, runs * width);
-  for (int64_t k = 0; p != NULL && k < runs; k++) {
-    int64_t end = zcp_array_view_get_int(re, k0 + k) - abs;
-    end = ZCP_MIN(end, n);
-    if (width == 2) {
-      int16_t x = (int16_t)end;
-      memcpy(p + 2 * k, &x, 2);
-    } else {
-      zcp__ipc_store_offset(p, width, k, end);
-    }
-  }
-  push_buffer(b, p, runs * width, p);
-  return write_node(b, &v->children[1], k0, runs);
-}
-
-/* Writes elements [start, start + n) of v (logical indices) and its children. */
-static zcp_status_t write_node(struct body *b, const struct zcp_array_view *v,
-                               int64_t start, int64_t n) {
-  int64_t abs = v->offset + start;
-  enum zcp_type t = v->format.type;
-  if (t == ZCP_TYPE_RUN_END_ENCODED) return write_run_end(b, v, abs, n);
-  if (t == ZCP_TYPE_NA) {
-    push_node(b, n, n);
-    return ZCP_OK;
-  }
-  const uint8_t *validity = v->buffers[0];
-  int64_t nulls = 0;
-  bool has_validity = t != ZCP_TYPE_SPARSE_UNION && t != ZCP_TYPE_DENSE_UNION;
-  if (has_validity) {
-    nulls = (start == 0 && n == v->length && v->null_count >= 0)
-                ? v->null_count
-                : count_nulls(validity, abs, n);
-    if (validity != NULL && v->null_count == 0 && start == 0 && n == v->length)
-      validity = NULL;
-  }
-  push_node(b, n, nulls);
-  if (has_validity) push_bitmap(b, nulls ? validity : NULL, abs, n);
-  int64_t first, last, width = 4;
-  switch (t) {
-    case ZCP_TYPE_LARGE_BINARY:
-    case ZCP_TYPE_LARGE_STRING:
-      width = 8;
-      /* fallthrough */
-    case ZCP_TYPE_BINARY:
-    case ZCP_TYPE_STRING:
-      push_offsets(b, v->buffers[1], width, abs, n, &first, &last);
-      push_buffer(b, v->buffers[2] ? v->buffers[2] + first : NULL, last - first, NULL);
-      return ZCP_OK;
-    case ZCP_TYPE_BINARY_VIEW:
-    case ZCP_TYPE_STRING_VIEW:
-      push_buffer(b, v->buffers[1] ? v->buffers[1] + abs * 16 : NULL, n * 16, NULL);
-      for (int64_t k = 0; k < v->n_variadic; k++) {
-        push_buffer(b, v->variadic[k], v->variadic_size[k], NULL);
-      }
-      if (!grow((void **)&b->variadic, &b->cap_variadic, b->n_variadic + 1,
-                sizeof(int64_t))) {
-        b->failed = true;
-      } else {
-        b->variadic[b->n_variadic++] = v->n_variadic;
-      }
-      return ZCP_OK;
-    case ZCP_TYPE_LARGE_LIST:
-    case ZCP_TYPE_MAP:
-    case ZCP_TYPE_LIST:
-      width = t == ZCP_TYPE_LARGE_LIST ? 8 : 4;
-      push_offsets(b, v->buffers[1], width, abs, n, &first, &last);
-      return write_node(b, &v->children[0], first, last - first);
-    case ZCP_TYPE_LARGE_LIST_VIEW:
-      width = 8;
-      /* fallthrough */
-    case ZCP_TYPE_LIST_VIEW:
-      push_buffer(b, v->buffers[1] ? v->buffers[1] + abs * width : NULL, n * width, NULL);
-      push_buffer(b, v->buffers[2] ? v->buffers[2] + abs * width : NULL, n * width, NULL);
-      return write_node(b, &v->children[0], 0, v->children[0].length);
-    case ZCP_TYPE_FIXED_SIZE_LIST:
-      return write_node(b, &v->children[0], abs * v->format.fixed_size,
-                        n * v->format.fixed_size);
-    case ZCP_TYPE_STRUCT:
-      for (int64_t i = 0; i < v->n_children; i++) {
-        ZCP_RETURN_NOT_OK(write_node(b, &v->children[i], abs, n));
-      }
-      return ZCP_OK;
-    case ZCP_TYPE_SPARSE_UNION:
-    case ZCP_TYPE_DENSE_UNION:
-      push_buffer(b, v->buffers[1] ? v->buffers[1] + abs : NULL, n, NULL);
-      if (t == ZCP_TYPE_DENSE_UNION) {
-        push_buffer(b, v->buffers[2] ? v->buffers[2] + abs * 4 : NULL, n * 4, NULL);
-      }
-      for (int64_t i = 0; i < v->n_children; i++) {
-        const struct zcp_array_view *c = &v->children[i];
-        ZCP_RETURN_NOT_OK(t == ZCP_TYPE_SPARSE_UNION ? write_node(b, c, abs, n)
-                                                     : write_node(b, c, 0, c->length));
-      }
-      return ZCP_OK;
-    case ZCP_TYPE_BOOL:
-      push_bitmap(b, v->buffers[1], abs, n);
-      return ZCP_OK;
-    default: {
-      int64_t bits = zcp_format_bit_width(&v->format);
-      /* fixed_size_binary[0] is a valid type whose values buffer is empty. */
-      bool empty_ok = t == ZCP_TYPE_FIXED_SIZE_BINARY && bits == 0;
-      if ((bits <= 0 && !empty_ok) || bits % 8 != 0) {
-        return zcp_error_set(NULL, ZCP_INVALID_ARGUMENT, "type %s", zcp_type_name(t));
-      }
-      push_buffer(b, v->buffers[1] ? v->buffers[1] + abs * (bits / 8) : NULL,
-                  n * (bits / 8), NULL);
-      return ZCP_OK;
-    }
-  }
 }
 
 /* ---- messages -----------------------------------------------------------------------
@@ -302,7 +81,7 @@ static zcp_status_t emit_zeros(struct zcp_ipc_writer *w, int64_t n,
 /* Writes one framed message: marker, metadata length, metadata padded so that the body
  * starts at a multiple of PAD, then the body buffers (each at a multiple of PAD). */
 static zcp_status_t emit_message(struct zcp_ipc_writer *w, const uint8_t *meta,
-                                 int64_t meta_size, const struct body *b,
+                                 int64_t meta_size, const struct zcp__ipc_wbody *b,
                                  const int64_t *offs, int64_t body_len, struct block *blk,
                                  struct zcp_error *err) {
   int64_t start = w->pos;
@@ -324,9 +103,10 @@ static zcp_status_t emit_message(struct zcp_ipc_writer *w, const uint8_t *meta,
   return ZCP_OK;
 }
 
-/* Message table around a header already in the builder. */
+/* Message table around a header already in the builder; kv is a vector of KeyValue
+ * (Message.custom_metadata) or 0. */
 static zcp_status_t finish_message(struct zcp_fb_builder *fb, uint8_t type,
-                                   zcp_fb_ref header, int64_t body_len,
+                                   zcp_fb_ref header, int64_t body_len, zcp_fb_ref kv,
                                    const uint8_t **meta, int64_t *size,
                                    struct zcp_error *err) {
   zcp__fb_table_start(fb);
@@ -334,13 +114,14 @@ static zcp_status_t finish_message(struct zcp_fb_builder *fb, uint8_t type,
   zcp__fb_add_scalar(fb, ZCP_FB_MSG_HEADER_TYPE, 1, type);
   zcp__fb_add_ref(fb, ZCP_FB_MSG_HEADER, header);
   zcp__fb_add_scalar(fb, ZCP_FB_MSG_BODY_LENGTH, 8, (uint64_t)body_len);
+  if (kv) zcp__fb_add_ref(fb, ZCP_FB_MSG_METADATA, kv);
   zcp_fb_ref msg = zcp__fb_table_end(fb);
   return zcp__fb_finish(fb, msg, meta, size, err);
 }
 
 static zcp_status_t push_block(struct blocks *bl, struct block blk,
                                struct zcp_error *err) {
-  if (!grow((void **)&bl->items, &bl->cap, bl->n + 1, sizeof *bl->items)) {
+  if (!zcp__ipc_grow((void **)&bl->items, &bl->cap, bl->n + 1, sizeof *bl->items)) {
     return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory for the file index");
   }
   bl->items[bl->n++] = blk;
@@ -348,9 +129,11 @@ static zcp_status_t push_block(struct blocks *bl, struct block blk,
 }
 
 /* Compresses the body buffers if asked, lays them out, and writes a RecordBatch (or a
- * DictionaryBatch around it when dict_id >= 0) message. */
-static zcp_status_t write_batch_message(struct zcp_ipc_writer *w, struct body *b,
-                                        int64_t length, int64_t dict_id,
+ * DictionaryBatch around it when dict is not NULL) message, with Message.custom_metadata
+ * when metadata is not NULL. */
+static zcp_status_t write_batch_message(struct zcp_ipc_writer *w,
+                                        struct zcp__ipc_wbody *b, int64_t length,
+                                        const struct dict_msg *dict, const char *metadata,
                                         struct zcp_error *err) {
   if (b->failed)
     return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory for a batch body");
@@ -362,7 +145,7 @@ static zcp_status_t write_batch_message(struct zcp_ipc_writer *w, struct body *b
     ZCP_RETURN_NOT_OK(
         zcp__ipc_compress(codec, b->bufs[i].data, b->bufs[i].size, &c, &csize, err));
     free(b->bufs[i].owned);
-    b->bufs[i] = (struct body_buffer){c, csize, c};
+    b->bufs[i] = (struct zcp__ipc_wbuffer){c, csize, c, -1};
   }
   int64_t *offs = malloc((size_t)(b->n_bufs + 1) * sizeof *offs);
   uint8_t *descr = malloc((size_t)(b->n_bufs + 1) * ZCP_FB_BUFFER_SIZE);
@@ -404,21 +187,22 @@ static zcp_status_t write_batch_message(struct zcp_ipc_writer *w, struct body *b
     if (vcounts) zcp__fb_add_ref(&fb, ZCP_FB_RB_VARIADIC, vcounts);
     zcp_fb_ref header = zcp__fb_table_end(&fb);
     uint8_t type = ZCP_FB_HEADER_BATCH;
-    if (dict_id >= 0) {
+    if (dict != NULL) {
       zcp__fb_table_start(&fb);
-      zcp__fb_add_scalar(&fb, ZCP_FB_DB_ID, 8, (uint64_t)dict_id);
+      zcp__fb_add_scalar(&fb, ZCP_FB_DB_ID, 8, (uint64_t)dict->id);
       zcp__fb_add_ref(&fb, ZCP_FB_DB_DATA, header);
-      zcp__fb_add_scalar(&fb, ZCP_FB_DB_DELTA, 1, 0);
+      zcp__fb_add_scalar(&fb, ZCP_FB_DB_DELTA, 1, dict->delta);
       header = zcp__fb_table_end(&fb);
       type = ZCP_FB_HEADER_DICTIONARY;
     }
+    zcp_fb_ref kv = zcp__ipc_metadata_encode(&fb, metadata, NULL);
     const uint8_t *meta;
     int64_t meta_size;
     struct block blk;
-    st = finish_message(&fb, type, header, body_len, &meta, &meta_size, err);
+    st = finish_message(&fb, type, header, body_len, kv, &meta, &meta_size, err);
     if (st == ZCP_OK) st = emit_message(w, meta, meta_size, b, offs, body_len, &blk, err);
     if (st == ZCP_OK && w->format == ZCP_IPC_FILE) {
-      st = push_block(dict_id >= 0 ? &w->dict_blocks : &w->batch_blocks, blk, err);
+      st = push_block(dict != NULL ? &w->dict_blocks : &w->batch_blocks, blk, err);
     }
   }
   zcp__fb_builder_reset(&fb);
@@ -431,19 +215,122 @@ static zcp_status_t write_batch_message(struct zcp_ipc_writer *w, struct body *b
 /* ---- dictionaries -------------------------------------------------------------------
  */
 
-/* Dictionary value views in the pre-order the schema encoder gave ids in. */
-static void collect_dicts(const struct zcp_array_view *v,
-                          const struct zcp_array_view **out, int64_t *n, int64_t max) {
-  const struct zcp_array_view *value = v->dictionary ? v->dictionary : v;
-  if (v->dictionary != NULL && *n < max) out[(*n)++] = v->dictionary;
-  for (int64_t i = 0; i < value->n_children; i++)
-    collect_dicts(&value->children[i], out, n, max);
+/* Whether a body's canonical bytes are exactly canon[0, size). */
+static bool body_is(const struct zcp__ipc_wbody *b, const uint8_t *canon, int64_t size) {
+  return zcp__ipc_wbody_canon_is(b, canon, size);
 }
 
-static uint64_t fnv(uint64_t h, const void *data, int64_t size) {
-  const uint8_t *p = data;
-  for (int64_t i = 0; i < size; i++) h = (h ^ p[i]) * 0x100000001b3ull;
-  return h;
+/* A dictionary-encoded field of the batch being written: its dictionary values, and the
+ * dictionary-encoded fields nested in those values (items k + 1 .. end - 1). */
+struct dict_item {
+  const struct zcp_array_view *values;
+  int64_t end;
+};
+
+/* Items in the pre-order the schema encoder gave ids in. */
+static void collect_dicts(const struct zcp_array_view *v, struct dict_item *out,
+                          int64_t *n, int64_t max) {
+  const struct zcp_array_view *value = v->dictionary ? v->dictionary : v;
+  int64_t me = -1;
+  if (v->dictionary != NULL && *n < max) {
+    me = (*n)++;
+    out[me].values = v->dictionary;
+  }
+  for (int64_t i = 0; i < value->n_children; i++)
+    collect_dicts(&value->children[i], out, n, max);
+  if (me >= 0) out[me].end = *n;
+}
+
+static const char *field_name(const struct zcp_ipc_writer *w, int64_t k) {
+  const char *name = w->dicts.items[k].node->name;
+  return name != NULL ? name : "";
+}
+
+/* Sends the dictionary of item k (for every field of its slot) if it is not what the
+ * reader holds already: nothing when unchanged, a delta when it only grew and deltas are
+ * on, else the whole dictionary (a replacement, which a file cannot have). replaced[]
+ * marks slots replaced in this batch. */
+static zcp_status_t write_dictionary(struct zcp_ipc_writer *w,
+                                     const struct dict_item *items, int64_t n, int64_t k,
+                                     bool *replaced, struct zcp_error *err) {
+  const struct zcp__ipc_dict_field *f = &w->dicts.items[k];
+  struct dict_state *ds = &w->dict_state[f->slot];
+  const struct zcp_array_view *v = items[k].values;
+  struct zcp__ipc_wbody whole, part;
+  struct {
+    uint8_t *data;
+    int64_t size;
+  } cur = {NULL, 0};
+  memset(&whole, 0, sizeof whole);
+  memset(&part, 0, sizeof part);
+  zcp_status_t st = zcp__ipc_wbody_node(&whole, v, 0, v->length);
+  if (st != ZCP_OK) {
+    return zcp_error_set(err, st, "ipc: cannot write dictionary %lld (%s values)",
+                         (long long)f->id, zcp_type_name(v->format.type));
+  }
+  if (!zcp__ipc_wbody_canon_bytes(&whole, &cur.data, &cur.size)) {
+    st = zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory for dictionary %lld",
+                       (long long)f->id);
+  }
+  /* fields that share the dictionary must bring the same one */
+  for (int64_t j = 0; st == ZCP_OK && j < n; j++) {
+    if (j == k || w->dicts.items[j].slot != f->slot) continue;
+    st = zcp__ipc_wbody_node(&part, items[j].values, 0, items[j].values->length);
+    if (st == ZCP_OK && part.failed) st = ZCP_OUT_OF_MEMORY;
+    if (st == ZCP_OK && !body_is(&part, cur.data, cur.size)) {
+      st = zcp_error_set(
+          err, ZCP_INVALID_ARGUMENT,
+          "fields '%s' and '%s' share dictionary %lld, but this batch gives "
+          "them different dictionaries",
+          field_name(w, j < k ? j : k), field_name(w, j < k ? k : j), (long long)f->id);
+    } else if (st != ZCP_OK) {
+      zcp_error_set(err, st, "ipc: cannot write dictionary %lld", (long long)f->id);
+    }
+    zcp__ipc_wbody_reset(&part);
+  }
+  /* a dictionary nested in these values that was replaced leaves these indices pointing
+   * at other values: this one must be sent again whole */
+  bool stale = false;
+  for (int64_t j = k + 1; j < items[k].end; j++)
+    stale |= replaced[w->dicts.items[j].slot];
+  bool unchanged =
+      st == ZCP_OK && ds->written && !stale && body_is(&whole, ds->canon, ds->canon_size);
+  bool delta = false;
+  if (st == ZCP_OK && !unchanged && ds->written && !stale && w->opts.dictionary_deltas &&
+      v->length > ds->length) {
+    st = zcp__ipc_wbody_node(&part, v, 0, ds->length);
+    delta = st == ZCP_OK && !part.failed && body_is(&part, ds->canon, ds->canon_size);
+    zcp__ipc_wbody_reset(&part);
+  }
+  if (st == ZCP_OK && !unchanged && ds->written && !delta && w->format == ZCP_IPC_FILE) {
+    st =
+        zcp_error_set(err, ZCP_INVALID_ARGUMENT,
+                      "dictionary %lld (field '%s') changed: the IPC file format cannot "
+                      "replace a dictionary, only extend it (dictionary_deltas, when the "
+                      "new one starts with the old values)",
+                      (long long)f->id, field_name(w, k));
+  }
+  if (st == ZCP_OK && !unchanged) {
+    if (delta) {
+      st = zcp__ipc_wbody_node(&part, v, ds->length, v->length - ds->length);
+      struct dict_msg m = {f->id, true};
+      if (st == ZCP_OK)
+        st = write_batch_message(w, &part, v->length - ds->length, &m, NULL, err);
+    } else {
+      struct dict_msg m = {f->id, false};
+      st = write_batch_message(w, &whole, v->length, &m, NULL, err);
+      replaced[f->slot] = ds->written;
+    }
+    if (st == ZCP_OK) {
+      free(ds->canon);
+      *ds = (struct dict_state){true, v->length, cur.data, cur.size};
+      cur.data = NULL;
+    }
+  }
+  free(cur.data);
+  zcp__ipc_wbody_reset(&whole);
+  zcp__ipc_wbody_reset(&part);
+  return st;
 }
 
 static zcp_status_t write_dictionaries(struct zcp_ipc_writer *w,
@@ -451,41 +338,26 @@ static zcp_status_t write_dictionaries(struct zcp_ipc_writer *w,
                                        struct zcp_error *err) {
   int64_t n = 0, max = w->dicts.n;
   if (max == 0) return ZCP_OK;
-  const struct zcp_array_view **views = calloc((size_t)max, sizeof *views);
-  if (views == NULL)
-    return zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory for dictionaries");
-  for (int64_t i = 0; i < root->n_children; i++)
-    collect_dicts(&root->children[i], views, &n, max);
+  struct dict_item *items = calloc((size_t)max, sizeof *items);
+  bool *done = calloc((size_t)w->dicts.n_ids, sizeof *done);
+  bool *replaced = calloc((size_t)w->dicts.n_ids, sizeof *replaced);
   zcp_status_t st = ZCP_OK;
-  /* Reverse pre-order: a dictionary nested in another's values is written first. */
-  for (int64_t k = n - 1; st == ZCP_OK && k >= 0; k--) {
-    struct body b;
-    memset(&b, 0, sizeof b);
-    st = write_node(&b, views[k], 0, views[k]->length);
-    if (st != ZCP_OK) {
-      zcp_error_set(err, st, "ipc: cannot write dictionary %lld (%s values)",
-                    (long long)w->dicts.items[k].id, zcp_type_name(views[k]->format.type));
-    }
-    uint64_t h = fnv(0xcbf29ce484222325ull, b.nodes, b.n_nodes * ZCP_FB_FIELD_NODE_SIZE);
-    for (int64_t i = 0; i < b.n_bufs; i++) {
-      h = fnv(h, &b.bufs[i].size, 8);
-      h = fnv(h, b.bufs[i].data, b.bufs[i].size);
-    }
-    if (st == ZCP_OK && !(w->dict_written[k] && w->dict_hash[k] == h)) {
-      if (w->dict_written[k] && w->format == ZCP_IPC_FILE) {
-        st = zcp_error_set(err, ZCP_INVALID_ARGUMENT,
-                           "dictionary %lld changed: the IPC file format cannot replace "
-                           "a dictionary",
-                           (long long)w->dicts.items[k].id);
-      } else {
-        st = write_batch_message(w, &b, views[k]->length, w->dicts.items[k].id, err);
-        w->dict_written[k] = true;
-        w->dict_hash[k] = h;
-      }
-    }
-    body_reset(&b);
+  if (items == NULL || done == NULL || replaced == NULL) {
+    st = zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory for dictionaries");
   }
-  free(views);
+  for (int64_t i = 0; st == ZCP_OK && i < root->n_children; i++)
+    collect_dicts(&root->children[i], items, &n, max);
+  /* Reverse pre-order: a dictionary nested in another's values is written first; a
+   * shared one once, where it is met first. */
+  for (int64_t k = n - 1; st == ZCP_OK && k >= 0; k--) {
+    int64_t slot = w->dicts.items[k].slot;
+    if (done[slot]) continue;
+    done[slot] = true;
+    st = write_dictionary(w, items, n, k, replaced, err);
+  }
+  free(items);
+  free(done);
+  free(replaced);
   return st;
 }
 
@@ -494,9 +366,12 @@ static zcp_status_t write_dictionaries(struct zcp_ipc_writer *w,
 
 static void writer_free(struct zcp_ipc_writer *w) {
   zcp_schema_release(&w->schema);
+  for (int64_t i = 0; w->dict_state != NULL && i < w->dicts.n_ids; i++) {
+    free(w->dict_state[i].canon);
+  }
+  free(w->dict_state);
   zcp__ipc_dict_fields_reset(&w->dicts);
-  free(w->dict_hash);
-  free(w->dict_written);
+  free(w->dict_ids);
   free(w->extra_metadata);
   free(w->dict_blocks.items);
   free(w->batch_blocks.items);
@@ -511,9 +386,11 @@ static zcp_status_t write_schema_message(struct zcp_ipc_writer *w,
   const uint8_t *meta;
   int64_t size;
   zcp_status_t st =
-      zcp__ipc_schema_encode(&fb, &w->schema, w->extra_metadata, &w->dicts, &schema, err);
+      zcp__ipc_schema_encode(&fb, &w->schema, w->extra_metadata, w->dict_ids,
+                             w->opts.n_dictionary_ids, &w->dicts, &schema, err);
+  if (st == ZCP_OK) st = zcp__ipc_dict_index(&w->dicts, ZCP_INVALID_ARGUMENT, err);
   if (st == ZCP_OK)
-    st = finish_message(&fb, ZCP_FB_HEADER_SCHEMA, schema, 0, &meta, &size, err);
+    st = finish_message(&fb, ZCP_FB_HEADER_SCHEMA, schema, 0, 0, &meta, &size, err);
   if (st == ZCP_OK) st = emit_message(w, meta, size, NULL, NULL, 0, NULL, err);
   zcp__fb_builder_reset(&fb);
   return st;
@@ -552,13 +429,25 @@ zcp_status_t zcp_ipc_writer_open(enum zcp_ipc_format format,
       memcpy(w->extra_metadata, w->opts.custom_metadata, (size_t)n);
   }
   w->opts.custom_metadata = NULL;
+  if (st == ZCP_OK && w->opts.dictionary_ids != NULL) {
+    int64_t n = w->opts.n_dictionary_ids;
+    w->dict_ids = n >= 0 ? malloc((size_t)(n + 1) * sizeof *w->dict_ids) : NULL;
+    if (n < 0) {
+      st = zcp_error_set(err, ZCP_INVALID_ARGUMENT, "n_dictionary_ids %lld is negative",
+                         (long long)n);
+    } else if (w->dict_ids == NULL) {
+      st = zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory for a writer");
+    } else if (n > 0) {
+      memcpy(w->dict_ids, w->opts.dictionary_ids, (size_t)n * sizeof *w->dict_ids);
+    }
+  }
+  w->opts.dictionary_ids = NULL;
   if (st == ZCP_OK) st = zcp_schema_copy(schema, &w->schema, err);
   if (st == ZCP_OK && format == ZCP_IPC_FILE) st = emit(w, "ARROW1\0\0", 8, err);
   if (st == ZCP_OK) st = write_schema_message(w, err);
   if (st == ZCP_OK) {
-    w->dict_hash = calloc((size_t)(w->dicts.n + 1), sizeof *w->dict_hash);
-    w->dict_written = calloc((size_t)(w->dicts.n + 1), sizeof *w->dict_written);
-    if (w->dict_hash == NULL || w->dict_written == NULL) {
+    w->dict_state = calloc((size_t)(w->dicts.n_ids + 1), sizeof *w->dict_state);
+    if (w->dict_state == NULL) {
       st = zcp_error_set(err, ZCP_OUT_OF_MEMORY, "no memory for a writer");
     }
   }
@@ -572,25 +461,36 @@ zcp_status_t zcp_ipc_writer_open(enum zcp_ipc_format format,
 
 zcp_status_t zcp_ipc_writer_write(struct zcp_ipc_writer *w,
                                   const struct ArrowArray *batch, struct zcp_error *err) {
+  return zcp_ipc_writer_write_with_metadata(w, batch, NULL, err);
+}
+
+zcp_status_t zcp_ipc_writer_write_with_metadata(struct zcp_ipc_writer *w,
+                                                const struct ArrowArray *batch,
+                                                const char *metadata,
+                                                struct zcp_error *err) {
   if (w == NULL || batch == NULL) {
     return zcp_error_set(err, ZCP_INVALID_ARGUMENT, "IPC writer: NULL argument");
+  }
+  if (zcp_metadata_size(metadata) < 0) {
+    return zcp_error_set(err, ZCP_INVALID_ARGUMENT,
+                         "IPC writer: batch metadata is malformed");
   }
   ZCP_RETURN_NOT_OK(zcp_array_validate(batch, &w->schema, ZCP_VALIDATE_DEFAULT, err));
   struct zcp_array_view v;
   ZCP_RETURN_NOT_OK(zcp_array_view_init(batch, &w->schema, &v, err));
   zcp_status_t st = write_dictionaries(w, &v, err);
-  struct body b;
+  struct zcp__ipc_wbody b;
   memset(&b, 0, sizeof b);
   for (int64_t i = 0; st == ZCP_OK && i < v.n_children; i++) {
-    st = write_node(&b, &v.children[i], v.offset, v.length);
+    st = zcp__ipc_wbody_node(&b, &v.children[i], v.offset, v.length);
     if (st != ZCP_OK) {
       const char *name = v.children[i].schema->name;
       zcp_error_set(err, st, "ipc: cannot write column '%s' (%s)", name ? name : "",
                     zcp_type_name(v.children[i].format.type));
     }
   }
-  if (st == ZCP_OK) st = write_batch_message(w, &b, v.length, -1, err);
-  body_reset(&b);
+  if (st == ZCP_OK) st = write_batch_message(w, &b, v.length, NULL, metadata, err);
+  zcp__ipc_wbody_reset(&b);
   zcp_array_view_reset(&v);
   return st;
 }
@@ -633,7 +533,8 @@ static zcp_status_t write_footer(struct zcp_ipc_writer *w, struct zcp_error *err
   const uint8_t *data;
   int64_t size;
   zcp_status_t st =
-      zcp__ipc_schema_encode(&fb, &w->schema, w->extra_metadata, &dicts, &schema, err);
+      zcp__ipc_schema_encode(&fb, &w->schema, w->extra_metadata, w->dict_ids,
+                             w->opts.n_dictionary_ids, &dicts, &schema, err);
   if (st == ZCP_OK) {
     zcp_fb_ref dblocks = blocks_vector(&fb, &w->dict_blocks);
     zcp_fb_ref rblocks = blocks_vector(&fb, &w->batch_blocks);

@@ -76,12 +76,12 @@ int main(int argc, char **argv) {
 
   struct zcp_error err = {0};
   struct files f = {0};
-  struct zcp_config cfg;
+  struct zcp_config *cfg = NULL;
   struct zcp_node *node = NULL;
   int rc = 2;
   if (write_config(&f, &err) != 0) goto out;
   if (zcp_config_load(f.config, &cfg, &err) != ZCP_OK ||
-      zcp_node_open(&cfg, 0, &node, &err) != ZCP_OK) {
+      zcp_node_open(cfg, 0, &node, &err) != ZCP_OK) {
     fprintf(stderr, "hooks: %s\n", err.message);
     goto out;
   }
@@ -114,6 +114,7 @@ int main(int argc, char **argv) {
   }
 out:
   zcp_node_close(node);
+  zcp_config_free(cfg);
   remove_files(&f);
   return rc;
 }

@@ -1,6 +1,6 @@
 /* The fixed world of the descriptor fuzz target and of its corpus generator: fake
- * regions (guard pages around each) holding the fixture batch and the rare-type batch,
- * built in the same order in both programs, so that the pool offsets in a corpus
+ * regions (guard pages around each) holding the fixture batch, the rare-type batch and
+ * the canonical extension types, built in the same order in both programs, so that the pool offsets in a corpus
  * descriptor name the same buffers when the target replays it. */
 #ifndef ZCP_DESCRIPTOR_WORLD_H
 #define ZCP_DESCRIPTOR_WORLD_H
@@ -11,11 +11,13 @@
 
 #define DWORLD_ROWS_FIXTURE 64
 #define DWORLD_ROWS_EXOTIC 40
+#define DWORLD_ROWS_EXTENSIONS 16
+#define DWORLD_BATCHES 3
 
 struct dworld {
   struct zcp_fake_memory *fm;
-  struct ArrowSchema schema[2];
-  struct ArrowArray batch[2];
+  struct ArrowSchema schema[DWORLD_BATCHES];
+  struct ArrowArray batch[DWORLD_BATCHES];
 };
 
 /* 0 on success. The fuzz target keeps its world for the life of the process. */
@@ -37,11 +39,17 @@ static inline int dworld_init(struct dworld *w) {
       zcp_pool_free(zcp_fake_memory_pool(w->fm, 1), p, &err) != ZCP_OK) {
     return 1;
   }
+  /* after the blocks above, so that older corpus offsets keep naming what they named */
+  if (zcp_fixture_extension_schema(&w->schema[2], &err) != ZCP_OK ||
+      zcp_fixture_extension_batch(DWORLD_ROWS_EXTENSIONS, a, &w->batch[2], &err) != ZCP_OK ||
+      zcp_fake_memory_seal_all(w->fm, &err) != ZCP_OK) {
+    return 1;
+  }
   return 0;
 }
 
 static inline void dworld_free(struct dworld *w) {
-  for (int i = 0; i < 2; i++) {
+  for (int i = 0; i < DWORLD_BATCHES; i++) {
     zcp_array_release(&w->batch[i]);
     zcp_schema_release(&w->schema[i]);
   }

@@ -56,8 +56,8 @@ int main(int argc, char **argv) {
     return 1;
   }
   const struct zcp_descriptor_memory *mem = zcp_fake_memory_descriptor(w.fm);
-  const char *names[2] = {"fixture", "exotic"};
-  for (int b = 0; b < 2; b++) {
+  const char *names[DWORLD_BATCHES] = {"fixture", "exotic", "extensions"};
+  for (int b = 0; b < DWORLD_BATCHES; b++) {
     char name[128];
     snprintf(name, sizeof name, "%s_all", names[b]);
     save(name, &w.schema[b], &w.batch[b], mem);

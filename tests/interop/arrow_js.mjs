@@ -174,6 +174,13 @@ function diff(want, got, path = '') {
   return want === got ? null : `${path}: ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`;
 }
 
+// "name:type", decimals with their bit width (Arrow JS prints only precision and scale).
+function typeText(f) {
+  const t = f.type;
+  const extra = A.DataType.isDecimal(t) ? `/${t.bitWidth}` : A.DataType.isDictionary(t) ? `#${t.id}` : '';
+  return `${f.name}:${t}${extra}`;
+}
+
 function check(dir) {
   const expected = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8'));
   let failures = 0;
@@ -204,7 +211,13 @@ function check(dir) {
       }
       if (d) bad.push(d);
     }
-    const types = table.schema.fields.map((f) => `${f.name}:${f.type}`).join(' ');
+    // Dictionary ids our writer gave: fields that share one must arrive sharing it.
+    for (const [name, id] of Object.entries(spec.dictionary_ids ?? {})) {
+      const f = table.schema.fields.find((x) => x.name === name);
+      if (!f || !A.DataType.isDictionary(f.type)) bad.push(`${name}: not a dictionary`);
+      else if (f.type.id !== id) bad.push(`${name}: dictionary id ${f.type.id}, expected ${id}`);
+    }
+    const types = table.schema.fields.map(typeText).join(' ');
     if (bad.length) {
       failures++;
       console.log(`FAIL ${file}: ${bad.length} columns differ\n  ${bad.join('\n  ')}`);
@@ -236,7 +249,45 @@ function jsTable(first, n) {
     pair: col(new A.Struct([new A.Field('a', new A.Int32(), true), new A.Field('b', new A.Utf8(), true)]),
               (r) => ({ a: r, b: `b${r}` })),
     color: col(new A.Dictionary(new A.Utf8(), new A.Int32()), (r) => ['red', 'green', 'blue'][r % 3]),
+    dec32: decimalColumn(rows, nul, 32, 9, 2, (r) => (r % 4 === 1 ? 999999999n : BigInt(r * 1237 - 5000))),
+    dec64: decimalColumn(rows, nul, 64, 18, 3, (r) => (r % 4 === 1 ? -999999999999999999n : BigInt(r) * -4000000007n)),
+    ...sharedDictionaryColumns(rows, nul),
   });
+}
+
+// Two columns over one dictionary vector, with one dictionary id (1000): Arrow JS writes
+// the dictionary once and both fields name it.
+function sharedDictionaryColumns(rows, nul) {
+  const type = new A.Dictionary(new A.Utf8(), new A.Int32(), 1000);
+  const dict = A.vectorFromArray(['north', 'east', 'south', 'west'], new A.Utf8());
+  const column = (f) => {
+    const valid = new Uint8Array((rows.length + 7) >> 3);
+    let nulls = 0;
+    const idx = Int32Array.from(rows, (r, i) => {
+      if (nul(r)) { nulls++; return 0; }
+      valid[i >> 3] |= 1 << (i & 7);
+      return f(r);
+    });
+    return A.makeVector(A.makeData({ type, length: rows.length, nullCount: nulls, nullBitmap: valid, data: idx, dictionary: dict }));
+  };
+  return { from: column((r) => r % 4), to: column((r) => (r * 3 + 1) % 4) };
+}
+
+// A decimal column of `bits` (32 or 64) from unscaled BigInt values: Arrow JS has no
+// builder from numbers for decimals, so the words are laid out by hand.
+function decimalColumn(rows, nul, bits, precision, scale, f) {
+  const words = bits / 32;
+  const values = new Uint32Array(rows.length * words);
+  const valid = new Uint8Array((rows.length + 7) >> 3);
+  let nulls = 0;
+  rows.forEach((r, i) => {
+    if (nul(r)) { nulls++; return; }
+    valid[i >> 3] |= 1 << (i & 7);
+    let x = BigInt.asUintN(bits, f(r));
+    for (let k = 0; k < words; k++) { values[i * words + k] = Number(x & 0xffffffffn); x >>= 32n; }
+  });
+  const type = new A.Decimal(scale, precision, bits);
+  return A.makeVector(A.makeData({ type, length: rows.length, nullCount: nulls, nullBitmap: valid, data: values }));
 }
 
 function write(dir) {
@@ -252,7 +303,7 @@ function write(dir) {
   writeFileSync(join(dir, 'js.arrows'), A.tableToIPC(table, 'stream'));
   writeFileSync(join(dir, 'js.arrow'), A.tableToIPC(sliced, 'file'));
   writeFileSync(join(dir, 'js.expected.json'), JSON.stringify({ rows: table.numRows, batches: table.batches.length, columns }));
-  console.log(`ok wrote ${table.numRows} rows in ${table.batches.length} batches: ${table.schema.fields.map((f) => `${f.name}:${f.type}`).join(' ')}`);
+  console.log(`ok wrote ${table.numRows} rows in ${table.batches.length} batches: ${table.schema.fields.map(typeText).join(' ')}`);
   return 0;
 }
 

@@ -2,7 +2,8 @@
  * Interface and answers SQL over it; every answer is checked against values computed
  * from the fixture's formulas. Afterwards every data buffer must be freed: DuckDB
  * releases the batches it read; the schemas it keeps are counted and reclaimed by
- * zcp_sql (see sql.h), so a real leak of ours still shows. */
+ * zcp_sql (see sql.h), so a real leak of ours still shows. The decimal tests (their own
+ * init) hand DuckDB decimal32 and decimal64 columns and record what it makes of them. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
@@ -251,4 +252,123 @@ Test(duckdb, everything_is_released_after_close) {
   cr_log_info("DuckDB asked for %lld schemas, released %lld itself; %lld reclaimed",
               (long long)stats.schemas_exported, (long long)stats.schemas_released,
               (long long)stats.schemas_reclaimed);
+}
+
+/* ---- decimal32 and decimal64 ---------------------------------------------------------- */
+
+#define DEC_ROWS 1000
+
+/* struct<r: int64, d32: decimal32(9, 2), d64: decimal64(18, 4), d128: decimal128(18, 4)>,
+ * d32 = fx_dec32(r), d64 and d128 = fx_dec64(r), nulls where zcp_fixture_null(r). */
+static struct zcp_table *decimal_table(void) {
+  struct zcp_error err = {0};
+  struct ArrowSchema s;
+  cr_assert_eq(zcp_schema_init("+s", "", 0, 4, &s, &err), ZCP_OK, "%s", err.message);
+  const char *fmt[4] = {"l", "d:9,2,32", "d:18,4,64", "d:18,4"};
+  const char *name[4] = {"r", "d32", "d64", "d128"};
+  for (int c = 0; c < 4; c++) {
+    cr_assert_eq(zcp_schema_set_child(&s, c, fmt[c], name[c], ARROW_FLAG_NULLABLE, 0, &err),
+                 ZCP_OK, "%s", err.message);
+  }
+  struct zcp_builder *b;
+  cr_assert_eq(zcp_builder_init(&s, NULL, &b, &err), ZCP_OK, "%s", err.message);
+  for (int64_t r = 0; r < DEC_ROWS; r++) {
+    bool null = zcp_fixture_null(r);
+    cr_assert_eq(zcp_builder_append_int(zcp_builder_child(b, 0), r), ZCP_OK);
+    for (int c = 1; c < 4; c++) {
+      struct zcp_builder *cb = zcp_builder_child(b, c);
+      zcp_status_t st = null ? zcp_builder_append_null(cb, 1)
+                             : zcp_builder_append_int(cb, c == 1 ? fx_dec32(r) : fx_dec64(r));
+      cr_assert_eq(st, ZCP_OK, "%s", zcp_builder_last_error(b));
+    }
+    cr_assert_eq(zcp_builder_finish_element(b), ZCP_OK);
+  }
+  struct ArrowArray batch;
+  cr_assert_eq(zcp_builder_finish(b, &batch, NULL, &err), ZCP_OK, "%s", err.message);
+  zcp_builder_release(b);
+  struct zcp_table *t;
+  cr_assert_eq(zcp_table_init(&s, &t, &err), ZCP_OK, "%s", err.message);
+  cr_assert_eq(zcp_table_append(t, &batch, ZCP_VALIDATE_FULL, &err), ZCP_OK, "%s", err.message);
+  zcp_schema_release(&s);
+  return t;
+}
+
+static void decimal_setup(void) {
+  const char *lib = zcp_test_duckdb_lib();
+  if (lib == NULL) cr_skip_test("libduckdb.so not installed (run scripts/setup.sh)");
+  struct zcp_error err = {0};
+  live_before = zcp_allocator_default_live_bytes();
+  table = decimal_table();
+  cr_assert_eq(zcp_sql_open(lib, &sql, &err), ZCP_OK, "%s", err.message);
+  cr_assert_eq(zcp_sql_register(sql, "d", table, &err), ZCP_OK, "%s", err.message);
+}
+
+
+/* Scaled decimal text of an unscaled value. */
+static void scaled_text(int64_t v, int scale, char *buf, size_t cap) {
+  uint64_t a = v < 0 ? -(uint64_t)v : (uint64_t)v;
+  uint64_t p = 1;
+  for (int k = 0; k < scale; k++) p *= 10;
+  snprintf(buf, cap, "%s%llu.%0*llu", v < 0 ? "-" : "", (unsigned long long)(a / p), scale,
+           (unsigned long long)(a % p));
+}
+
+Test(duckdb, decimal32_and_decimal64_read_as_duckdb_decimals_of_the_same_precision,
+     .init = decimal_setup) {
+  /* DuckDB keeps precision and scale; it stores DECIMAL(9, s) in 32 and DECIMAL(18, s) in
+   * 64 bits itself, so neither width is refused or widened to a double. */
+  struct zcp_sql_result *res = one_row("SELECT typeof(d32), typeof(d64), typeof(d128) FROM d LIMIT 1");
+  expect_text(res, 0, "DECIMAL(9,2)");
+  expect_text(res, 1, "DECIMAL(18,4)");
+  expect_text(res, 2, "DECIMAL(18,4)");
+  zcp_sql_result_free(res);
+  char q[256], want[64];
+  for (int64_t r = 0; r < 6; r++) {
+    snprintf(q, sizeof q, "SELECT d32::VARCHAR, d64::VARCHAR, d128::VARCHAR FROM d WHERE r = %lld",
+             (long long)r);
+    res = one_row(q);
+    if (zcp_fixture_null(r)) {
+      for (int c = 0; c < 3; c++) cr_expect(zcp_sql_result_is_null(res, 0, c), "row %lld", (long long)r);
+    } else {
+      scaled_text(fx_dec32(r), 2, want, sizeof want), expect_text(res, 0, want);
+      scaled_text(fx_dec64(r), 4, want, sizeof want), expect_text(res, 1, want);
+      expect_text(res, 2, want);
+    }
+    zcp_sql_result_free(res);
+  }
+}
+
+Test(duckdb, aggregates_over_decimal32_and_decimal64_match, .init = decimal_setup) {
+  __int128 s32 = 0, s64 = 0;
+  int64_t n = 0, lo32 = INT64_MAX, hi64 = INT64_MIN;
+  for (int64_t r = 0; r < DEC_ROWS; r++) {
+    if (zcp_fixture_null(r)) continue;
+    n++;
+    s32 += fx_dec32(r);
+    s64 += fx_dec64(r);
+    if (fx_dec32(r) < lo32) lo32 = fx_dec32(r);
+    if (fx_dec64(r) > hi64) hi64 = fx_dec64(r);
+  }
+  struct zcp_sql_result *res = one_row(
+      "SELECT count(d32), (sum(d32) * 100)::HUGEINT::VARCHAR, (sum(d64) * 10000)::HUGEINT::VARCHAR, "
+      "min(d32)::VARCHAR, max(d64)::VARCHAR, (sum(d64) = sum(d128))::VARCHAR FROM d");
+  char want[64];
+  cr_expect_eq(zcp_sql_result_int(res, 0, 0), n);
+  i128_text(s32, want), expect_text(res, 1, want);
+  i128_text(s64, want), expect_text(res, 2, want);
+  scaled_text(lo32, 2, want, sizeof want), expect_text(res, 3, want);
+  scaled_text(hi64, 4, want, sizeof want), expect_text(res, 4, want);
+  expect_text(res, 5, "true");
+  zcp_sql_result_free(res);
+}
+
+Test(duckdb, decimal_columns_are_released_after_close, .init = decimal_setup) {
+  struct zcp_sql_result *res = one_row("SELECT sum(d32), sum(d64) FROM d");
+  zcp_sql_result_free(res);
+  zcp_sql_close(sql, NULL);
+  sql = NULL;
+  zcp_table_release(table);
+  table = NULL;
+  cr_expect_eq(zcp_allocator_default_live_bytes(), live_before,
+               "decimal buffers still allocated after DuckDB and the table were released");
 }

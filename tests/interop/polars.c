@@ -30,12 +30,15 @@ static void teardown(void) {
 TestSuite(polars, .init = setup, .fini = teardown, .timeout = 120);
 
 /* nodejs-polars 0.26 cannot hand binary columns to JS; Polars has no unions, intervals,
- * decimal256, half floats, list views nor run-end encoding. Everything else is here. */
+ * decimal256, half floats, list views nor run-end encoding. Everything else is here,
+ * decimal32 and decimal64 included (Polars reads them into its 128-bit decimal), and two
+ * fields sharing one dictionary id (Polars reads them; it never writes one). */
 static const char *const kFixtureForPolars[] = {
     "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "f32", "f64", "flag", "s",
     "ls", "sv", "day", "ts", "tod", "amount", "lst", "st", "color", NULL};
-static const char *const kExoticForPolars[] = {"nothing", "dur", "llist", "pair", "attrs",
-                                               "d64",     "t32", "tsn",  "dict8", NULL};
+static const char *const kExoticForPolars[] = {"nothing", "dur",  "llist", "pair",
+                                               "attrs",   "d64",  "t32",   "tsn",
+                                               "dict8",   "dec32", "dec64", NULL};
 
 Test(polars, reads_every_value_of_the_fixture_streams_and_files_we_write) {
   struct zcp_error err = {0};
@@ -81,6 +84,82 @@ Test(polars, reads_every_value_of_the_fixture_streams_and_files_we_write) {
   cr_expect_eq(rc, 0, "Polars disagrees with what we wrote (exit %d):\n%s", rc, out);
 }
 
+Test(polars, reads_the_dictionary_we_share_between_two_fields) {
+  struct zcp_error err = {0};
+  struct ArrowSchema s;
+  struct ArrowArray a, b;
+  cr_assert_eq(zcp_fixture_shared_dict_schema(&s, &err), ZCP_OK, "%s", err.message);
+  cr_assert_eq(zcp_fixture_shared_dict_batch(0, 700, &a, &err), ZCP_OK, "%s", err.message);
+  cr_assert_eq(zcp_fixture_shared_dict_batch(700, 77, &b, &err), ZCP_OK, "%s", err.message);
+  const struct ArrowArray *batches[2] = {&a, &b};
+  const int64_t ids[2] = {4, 4};
+  struct zcp_ipc_write_options o;
+  zcp_ipc_write_options_init(&o);
+  o.dictionary_ids = ids;
+  o.n_dictionary_ids = 2;
+  json_t *expected = json_object();
+  cr_assert_eq(zcp_interop_write_opts(dir, "shared.arrows", ZCP_IPC_STREAM, &o, &s, batches, 2,
+                                      NULL, expected, &err),
+               ZCP_OK, "%s", err.message);
+  o.compression = ZCP_IPC_COMPRESSION_ZSTD;
+  cr_assert_eq(zcp_interop_write_opts(dir, "shared.zstd.arrow", ZCP_IPC_FILE, &o, &s, batches, 2,
+                                      NULL, expected, &err),
+               ZCP_OK, "%s", err.message);
+  cr_assert_eq(zcp_interop_save(dir, expected, &err), ZCP_OK, "%s", err.message);
+  json_decref(expected);
+  zcp_array_release(&a);
+  zcp_array_release(&b);
+  zcp_schema_release(&s);
+  const char *args[] = {"check", dir, NULL};
+  int rc = zcp_node_run("polars.mjs", args, out, sizeof out, 90000);
+  cr_log_info("Polars:\n%s", out);
+  cr_expect_eq(rc, 0, "Polars disagrees with our shared dictionary (exit %d):\n%s", rc, out);
+}
+
+/* Writes the growing-dictionary batches as a stream and a file, with or without deltas,
+ * and runs the Polars check over them; returns its exit code. */
+static int polars_on_growing_dictionaries(bool deltas) {
+  struct zcp_error err = {0};
+  struct ArrowSchema s;
+  struct ArrowArray batches[3];
+  const struct ArrowArray *ptrs[3];
+  cr_assert_eq(zcp_fixture_growing_dict_schema(&s, &err), ZCP_OK, "%s", err.message);
+  for (int k = 0; k < 3; k++) {
+    cr_assert_eq(zcp_fixture_growing_dict_batch(k, &batches[k], &err), ZCP_OK, "%s", err.message);
+    ptrs[k] = &batches[k];
+  }
+  struct zcp_ipc_write_options o;
+  zcp_ipc_write_options_init(&o);
+  o.dictionary_deltas = deltas;
+  json_t *expected = json_object();
+  cr_assert_eq(zcp_interop_write_opts(dir, "growing.arrows", ZCP_IPC_STREAM, &o, &s, ptrs, 3,
+                                      NULL, expected, &err),
+               ZCP_OK, "%s", err.message);
+  if (deltas) { /* without deltas a file cannot hold a growing dictionary at all */
+    cr_assert_eq(zcp_interop_write_opts(dir, "growing.arrow", ZCP_IPC_FILE, &o, &s, ptrs, 3,
+                                        NULL, expected, &err),
+                 ZCP_OK, "%s", err.message);
+  }
+  cr_assert_eq(zcp_interop_save(dir, expected, &err), ZCP_OK, "%s", err.message);
+  json_decref(expected);
+  for (int k = 0; k < 3; k++) zcp_array_release(&batches[k]);
+  zcp_schema_release(&s);
+  const char *args[] = {"check", dir, NULL};
+  int rc = zcp_node_run("polars.mjs", args, out, sizeof out, 90000);
+  cr_log_info("Polars (deltas %d):\n%s", deltas, out);
+  return rc;
+}
+
+Test(polars, reads_growing_dictionaries_as_replacements_but_not_as_deltas) {
+  /* nodejs-polars 0.26 refuses every delta DictionaryBatch ("delta dictionary batches not
+   * supported"): a stream for Polars is written without dictionary_deltas. */
+  int rc = polars_on_growing_dictionaries(false);
+  cr_expect_eq(rc, 0, "Polars disagrees with our replaced dictionaries (exit %d):\n%s", rc, out);
+  rc = polars_on_growing_dictionaries(true);
+  cr_expect_neq(rc, 0, "Polars now reads delta dictionaries: test them both ways");
+  cr_expect(strstr(out, "delta dictionary batches not supported") != NULL, "%s", out);
+}
+
 static void expect_same_as_polars(const char *file, bool is_file, json_t *want) {
   char path[4200];
   snprintf(path, sizeof path, "%s/%s", dir, file);
@@ -110,6 +189,27 @@ Test(polars, we_read_every_value_polars_writes_plain_and_compressed) {
   json_error_t jerr;
   json_t *want = json_load_file(path, 0, &jerr);
   cr_assert_not_null(want, "%s", jerr.text);
+  /* Polars keeps every decimal in 128 bits: its decimal(9, 2) arrives as decimal128, so
+   * decimal32 and decimal64 can be tested only from our side to Polars. */
+  snprintf(path, sizeof path, "%s/pl.arrow", dir);
+  struct zcp_ipc_reader *r = NULL;
+  struct zcp_error err = {0};
+  cr_assert_eq(zcp_ipc_file_reader_open_path(path, ZCP_IPC_COPY, NULL, &r, &err), ZCP_OK,
+               "%s", err.message);
+  const struct ArrowSchema *s = zcp_ipc_reader_schema(r);
+  bool seen = false;
+  for (int64_t c = 0; c < s->n_children; c++) {
+    if (strcmp(s->children[c]->name, "dec") != 0) continue;
+    cr_expect_str_eq(s->children[c]->format, "d:9,2", "Polars' decimal(9, 2)");
+    seen = true;
+  }
+  cr_expect(seen, "Polars wrote no column 'dec'");
+  /* Polars gives each categorical column its own dictionary: it never shares an id */
+  int64_t n_ids;
+  const int64_t *ids = zcp_ipc_reader_dictionary_ids(r, &n_ids);
+  for (int64_t k = 0; k < n_ids; k++) cr_log_info("polars: dictionary field %lld has id %lld",
+                                                 (long long)k, (long long)ids[k]);
+  zcp_ipc_reader_close(r);
   expect_same_as_polars("pl.arrows", false, want);
   expect_same_as_polars("pl.arrow", true, want);
   expect_same_as_polars("pl.lz4.arrow", true, want);

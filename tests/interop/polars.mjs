@@ -139,7 +139,15 @@ function check(dir) {
   return failures === 0 ? 0 : 1;
 }
 
-// The frame Polars writes: several types, nulls every 4th row, values from the row.
+// Cents as decimal text with two digits after the point ("-4.63").
+function centsText(c) {
+  const a = Math.abs(c);
+  return `${c < 0 ? '-' : ''}${Math.floor(a / 100)}.${String(a % 100).padStart(2, '0')}`;
+}
+
+// The frame Polars writes: several types, nulls every 4th row, values from the row. Its
+// decimal(9, 2) column is written as decimal128: Polars has no narrower decimals. Its two
+// categorical columns get a dictionary id each, even where they hold the same words.
 function write(dir) {
   const n = 1500;
   const rows = [...Array(n).keys()];
@@ -156,7 +164,11 @@ function write(dir) {
     pl.Series('ts', opt((r) => new Date(1600000000000 + r * 1234)), pl.Datetime('ms')),
     pl.Series('ints', opt((r) => [...Array(r % 3).keys()].map((k) => r * 10 + k)), pl.List(pl.Int64)),
     pl.Series('color', opt((r) => ['red', 'green', 'blue', 'cyan'][r % 4]), pl.Utf8),
-  ].map((s) => s.slice(lo, hi - lo))).withColumns(pl.col('color').cast(pl.Categorical));
+    pl.Series('dec', opt((r) => centsText(r * 37 - 500)), pl.Utf8),
+    pl.Series('shade', opt((r) => ['light', 'dark', 'red'][r % 3]), pl.Utf8),
+  ].map((s) => s.slice(lo, hi - lo))).withColumns(pl.col('color').cast(pl.Categorical),
+                                                  pl.col('shade').cast(pl.Categorical),
+                                                  pl.col('dec').cast(pl.Decimal(9, 2)));
   // Two chunks, so that the stream and file hold two record batches.
   const df = frame(0, 900).vstack(frame(900, n));
   const expected = {
@@ -170,6 +182,8 @@ function write(dir) {
     ts: opt((r) => String(1600000000000 + r * 1234)),
     ints: opt((r) => [...Array(r % 3).keys()].map((k) => String(r * 10 + k))),
     color: opt((r) => ['red', 'green', 'blue', 'cyan'][r % 4]),
+    dec: opt((r) => String(r * 37 - 500)),
+    shade: opt((r) => ['light', 'dark', 'red'][r % 3]),
   };
   writeFileSync(join(dir, 'pl.arrows'), df.writeIPCStream());
   writeFileSync(join(dir, 'pl.arrow'), df.writeIPC());

@@ -674,9 +674,10 @@ static bool cmp_elem(struct cmp *c, const struct zcp_array_view *v, int64_t i, j
     }
     case ZCP_TYPE_HALF_FLOAT: case ZCP_TYPE_FLOAT: case ZCP_TYPE_DOUBLE:
       return cmp_number(c, v, i, col, j);
+    case ZCP_TYPE_DECIMAL32: case ZCP_TYPE_DECIMAL64:
     case ZCP_TYPE_DECIMAL128: case ZCP_TYPE_DECIMAL256: {
       uint8_t want[32];
-      int width = v->format.type == ZCP_TYPE_DECIMAL128 ? 16 : 32;
+      int width = zcp_type_bit_width(v->format.type) / 8;
       const char *text = json_string_value(json_array_get(json_object_get(col, "DATA"), (size_t)j));
       if (text == NULL || !zcp__json_decimal(text, want, width)) return fail(c, "JSON decimal not understood");
       struct zcp_string_view got = zcp_array_view_get_bytes(v, i);

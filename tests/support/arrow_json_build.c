@@ -98,9 +98,10 @@ static zcp_status_t build_elem(struct build *b, struct zcp_builder *bl, json_t *
     case ZCP_TYPE_HALF_FLOAT: case ZCP_TYPE_FLOAT: case ZCP_TYPE_DOUBLE:
       return zcp_builder_append_double(
           bl, json_number_value(json_array_get(json_object_get(col, "DATA"), (size_t)j)));
+    case ZCP_TYPE_DECIMAL32: case ZCP_TYPE_DECIMAL64:
     case ZCP_TYPE_DECIMAL128: case ZCP_TYPE_DECIMAL256: {
       uint8_t bytes[32];
-      int width = f->type == ZCP_TYPE_DECIMAL128 ? 16 : 32;
+      int width = zcp_type_bit_width(f->type) / 8;
       const char *text = json_string_value(json_array_get(json_object_get(col, "DATA"), (size_t)j));
       if (text == NULL || !zcp__json_decimal(text, bytes, width)) return bad(b, field, j, "decimal");
       return zcp_builder_append_bytes(bl, bytes, width);

@@ -83,6 +83,7 @@ json_t *zcp_json_value(const struct zcp_array_view *v, int64_t i) {
       return int_text(zcp_array_view_get_int(v, i));
     case ZCP_TYPE_HALF_FLOAT: case ZCP_TYPE_FLOAT: case ZCP_TYPE_DOUBLE:
       return json_real(zcp_array_view_get_double(v, i));
+    case ZCP_TYPE_DECIMAL32: case ZCP_TYPE_DECIMAL64:
     case ZCP_TYPE_DECIMAL128: case ZCP_TYPE_DECIMAL256:
       return decimal_text(zcp_array_view_get_bytes(v, i));
     case ZCP_TYPE_INTERVAL_DAY_TIME: case ZCP_TYPE_INTERVAL_MONTH_DAY_NANO: {

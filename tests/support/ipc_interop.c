@@ -25,6 +25,20 @@ zcp_status_t zcp_interop_write(const char *dir, const char *file, enum zcp_ipc_f
                                const struct ArrowArray *const *batches, int n_batches,
                                const char *const *columns, json_t *expected,
                                struct zcp_error *err) {
+  struct zcp_ipc_write_options opts;
+  zcp_ipc_write_options_init(&opts);
+  opts.compression = compression;
+  return zcp_interop_write_opts(dir, file, format, &opts, schema, batches, n_batches, columns,
+                                expected, err);
+}
+
+zcp_status_t zcp_interop_write_opts(const char *dir, const char *file,
+                                    enum zcp_ipc_format format,
+                                    const struct zcp_ipc_write_options *opts,
+                                    const struct ArrowSchema *schema,
+                                    const struct ArrowArray *const *batches, int n_batches,
+                                    const char *const *columns, json_t *expected,
+                                    struct zcp_error *err) {
   /* The projection: a schema of the chosen children and per batch a struct array that
    * borrows the chosen child arrays. */
   int64_t pick[256], n = 0;
@@ -44,11 +58,8 @@ zcp_status_t zcp_interop_write(const char *dir, const char *file, enum zcp_ipc_f
   if (st == ZCP_OK && f == NULL) st = zcp_error_set(err, ZCP_IO_ERROR, "cannot create %s", path);
   struct zcp_ipc_buffer buf = {0};
   struct zcp_ipc_sink sink = zcp_ipc_sink_buffer(&buf);
-  struct zcp_ipc_write_options opts;
-  zcp_ipc_write_options_init(&opts);
-  opts.compression = compression;
   struct zcp_ipc_writer *w = NULL;
-  if (st == ZCP_OK) st = zcp_ipc_writer_open(format, &proj, &sink, &opts, &w, err);
+  if (st == ZCP_OK) st = zcp_ipc_writer_open(format, &proj, &sink, opts, &w, err);
   json_t *values = NULL;
   int64_t rows = 0;
   for (int b = 0; b < n_batches && st == ZCP_OK; b++) {
@@ -79,11 +90,22 @@ zcp_status_t zcp_interop_write(const char *dir, const char *file, enum zcp_ipc_f
       json_object_set_new(formats, schema->children[pick[k]]->name,
                           json_string(schema->children[pick[k]]->format));
     }
-    json_object_set_new(files, file,
-                        json_pack("{s:s, s:I, s:o, s:o}", "format",
-                                  format == ZCP_IPC_FILE ? "file" : "stream", "rows",
-                                  (json_int_t)rows, "columns", values ? values : json_object(),
-                                  "formats", formats));
+    json_t *spec = json_pack("{s:s, s:I, s:o, s:o}", "format",
+                             format == ZCP_IPC_FILE ? "file" : "stream", "rows",
+                             (json_int_t)rows, "columns", values ? values : json_object(),
+                             "formats", formats);
+    if (opts != NULL && opts->dictionary_ids != NULL) {
+      /* the ids of dictionary-encoded top-level columns (nested ones are not named) */
+      json_t *ids = json_object();
+      int64_t k = 0;
+      for (int64_t c = 0; c < n && k < opts->n_dictionary_ids; c++) {
+        const struct ArrowSchema *col = schema->children[pick[c]];
+        if (col->dictionary == NULL) continue;
+        json_object_set_new(ids, col->name, json_integer(opts->dictionary_ids[k++]));
+      }
+      json_object_set_new(spec, "dictionary_ids", ids);
+    }
+    json_object_set_new(files, file, spec);
   } else {
     json_decref(values);
   }

@@ -18,6 +18,16 @@ zcp_status_t zcp_interop_write(const char *dir, const char *file, enum zcp_ipc_f
                                const struct ArrowArray *const *batches, int n_batches,
                                const char *const *columns, json_t *expected,
                                struct zcp_error *err);
+/* Same with every write option (NULL: the defaults); when the options give dictionary
+ * ids, the file's record also lists {"dictionary_ids": {column: id}} for the
+ * dictionary-encoded top-level columns (which must then have no nested ones). */
+zcp_status_t zcp_interop_write_opts(const char *dir, const char *file,
+                                    enum zcp_ipc_format format,
+                                    const struct zcp_ipc_write_options *opts,
+                                    const struct ArrowSchema *schema,
+                                    const struct ArrowArray *const *batches, int n_batches,
+                                    const char *const *columns, json_t *expected,
+                                    struct zcp_error *err);
 /* Writes expected to dir/expected.json. */
 zcp_status_t zcp_interop_save(const char *dir, json_t *expected, struct zcp_error *err);
 

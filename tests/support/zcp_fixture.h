@@ -60,7 +60,42 @@ zcp_status_t zcp_fixture_table(int64_t rows, int64_t batch_rows, struct zcp_allo
  * day-time, month-day-nano, fixed-size binary(3), binary view, large binary, large list,
  * list view, fixed-size list[2], map<utf8,int32>, sparse union<int32,utf8>, dense
  * union<int64,utf8>, run-end encoded<int32 run ends, utf8>, date64, time32[ms],
- * timestamp[ns] without time zone, dictionary<large_utf8> with int8 indices. */
+ * timestamp[ns] without time zone, dictionary<large_utf8> with int8 indices,
+ * decimal32(9,2) and decimal64(18,4) (fx_dec32 / fx_dec64: the widest values of their
+ * precision at rows 1 and 2). */
+static inline int64_t fx_dec32(int64_t r) {
+  return r % 5 == 1 ? 999999999 : r % 5 == 2 ? -999999999 : (r % 80000) * 12345 - 99999;
+}
+static inline int64_t fx_dec64(int64_t r) {
+  return r % 5 == 1   ? 999999999999999999LL
+         : r % 5 == 2 ? -999999999999999999LL
+                      : 3 - (r % 1000000) * 1000000007LL;
+}
 zcp_status_t zcp_fixture_exotic_schema(struct ArrowSchema *out, struct zcp_error *err);
+/* Two dictionary-encoded columns meant to share one dictionary (write them with the same
+ * dictionary id): `paint`, int32 indices fx_dict_index(r), and `trim`, int8 indices
+ * (r + 2) % 5, null where zcp_fixture_null(r); both over zcp_fixture_colors; and `r`, the
+ * row as int64. */
+zcp_status_t zcp_fixture_shared_dict_schema(struct ArrowSchema *out, struct zcp_error *err);
+zcp_status_t zcp_fixture_shared_dict_batch(int64_t first, int64_t n, struct ArrowArray *out,
+                                           struct zcp_error *err);
+/* Arrow's canonical extension types (field metadata on their storage), nulls where
+ * zcp_fixture_null(r): `id` arrow.uuid (fixed_size_binary[16], byte k = r * 16 + k),
+ * `doc` arrow.json on utf8 ({"row": r}), `docv` arrow.json on utf8_view, `ok` arrow.bool8
+ * (int8 r % 3), `tensor` arrow.fixed_shape_tensor of shape [2, 3] (fixed_size_list[6] of
+ * float r * 10 + k, never null), `blob` arrow.opaque on binary, `gone` arrow.opaque on
+ * null. */
+zcp_status_t zcp_fixture_extension_schema(struct ArrowSchema *out, struct zcp_error *err);
+zcp_status_t zcp_fixture_extension_batch(int64_t n, struct zcp_allocator *alloc,
+                                         struct ArrowArray *out, struct zcp_error *err);
+/* The metadata blob the fixture gives column c (for comparisons). */
+const char *zcp_fixture_extension_metadata(int c);
+
+/* A dictionary that grows from batch to batch (for delta dictionaries): schema
+ * struct<word: dictionary<int32, utf8>>; batch k has the dictionary "w0" .. "w<2k+1>"
+ * and rows r = 0 .. 9 with index (r * 7 + k) % (2k + 2), null where zcp_fixture_null(r). */
+zcp_status_t zcp_fixture_growing_dict_schema(struct ArrowSchema *out, struct zcp_error *err);
+zcp_status_t zcp_fixture_growing_dict_batch(int k, struct ArrowArray *out,
+                                            struct zcp_error *err);
 zcp_status_t zcp_fixture_exotic_batch(int64_t n, struct zcp_allocator *alloc,
                                       struct ArrowArray *out, struct zcp_error *err);

@@ -285,6 +285,67 @@ Test(builder, decimals_sign_extend_and_take_raw_bytes) {
   zcp_builder_release(b);
 }
 
+Test(builder, decimal32_and_decimal64_hold_int32_and_int64_unscaled_values) {
+  struct zcp_builder *b = simple_builder("d:9,2,32", "d32", NULL);
+  BOK(b, zcp_builder_append_int(b, -1));
+  BOK(b, zcp_builder_append_int(b, INT32_MAX));
+  BOK(b, zcp_builder_append_int(b, INT32_MIN));
+  BOK(b, zcp_builder_append_uint(b, 999999999));
+  int32_t raw32 = -123456789;
+  BOK(b, zcp_builder_append_bytes(b, &raw32, 4));
+  cr_assert_eq(zcp_builder_append_bytes(b, &raw32, 8), ZCP_INVALID_ARGUMENT);
+  cr_assert(strstr(zcp_builder_last_error(b), "exactly 4 bytes") != NULL, "%s",
+            zcp_builder_last_error(b));
+  /* an int64 the 4 bytes cannot hold is refused, never truncated */
+  cr_assert_eq(zcp_builder_append_int(b, (int64_t)INT32_MAX + 1), ZCP_INVALID_ARGUMENT);
+  cr_assert(strstr(zcp_builder_last_error(b),
+                   "column 'd32' (decimal32): unscaled value 2147483648 does not fit the 4 "
+                   "bytes of decimal32(9, 2)") != NULL,
+            "%s", zcp_builder_last_error(b));
+  cr_assert_eq(zcp_builder_append_int(b, (int64_t)INT32_MIN - 1), ZCP_INVALID_ARGUMENT);
+  cr_assert_eq(zcp_builder_append_uint(b, UINT64_MAX), ZCP_INVALID_ARGUMENT);
+  BOK(b, zcp_builder_append_null(b, 1));
+  cr_assert_eq(zcp_builder_length(b), 6, "refused values were not appended");
+  struct ArrowArray a;
+  struct ArrowSchema s;
+  struct zcp_array_view v;
+  finish(b, &a, &s, &v);
+  cr_assert_str_eq(s.format, "d:9,2,32");
+  const int32_t want32[] = {-1, INT32_MAX, INT32_MIN, 999999999, -123456789};
+  for (int i = 0; i < 5; i++) {
+    cr_assert_eq(i32_at(&a, 1, i), want32[i], "row %d", i);
+    struct zcp_string_view sv = zcp_array_view_get_bytes(&v, i);
+    cr_assert_eq(sv.size, 4);
+    cr_assert_eq(sv.data, (const char *)a.buffers[1] + 4 * i);
+  }
+  cr_assert(zcp_array_view_is_null(&v, 5));
+  check_padding(&a, 1, 24);
+  cr_assert_eq(zcp_array_validate(&a, &s, ZCP_VALIDATE_FULL, NULL), ZCP_OK);
+  done(&a, &s, &v);
+  zcp_builder_release(b);
+
+  b = simple_builder("d:18,4,64", "d64", NULL);
+  BOK(b, zcp_builder_append_int(b, INT64_MIN));
+  BOK(b, zcp_builder_append_int(b, -2));
+  BOK(b, zcp_builder_append_uint(b, (uint64_t)INT64_MAX));
+  cr_assert_eq(zcp_builder_append_uint(b, (uint64_t)INT64_MAX + 1), ZCP_INVALID_ARGUMENT);
+  cr_assert(strstr(zcp_builder_last_error(b), "9223372036854775808 does not fit") != NULL,
+            "%s", zcp_builder_last_error(b));
+  int64_t raw64 = 999999999999999999LL;
+  BOK(b, zcp_builder_append_bytes(b, &raw64, 8));
+  cr_assert_eq(zcp_builder_append_bytes(b, &raw64, 16), ZCP_INVALID_ARGUMENT);
+  finish(b, &a, &s, &v);
+  cr_assert_str_eq(s.format, "d:18,4,64");
+  const int64_t want64[] = {INT64_MIN, -2, INT64_MAX, 999999999999999999LL};
+  for (int i = 0; i < 4; i++) {
+    cr_assert_eq(i64_at(&a, 1, i), want64[i], "row %d", i);
+    cr_assert_eq(zcp_array_view_get_bytes(&v, i).size, 8);
+  }
+  check_padding(&a, 1, 32);
+  done(&a, &s, &v);
+  zcp_builder_release(b);
+}
+
 Test(builder, intervals) {
   struct zcp_builder *b = simple_builder("tiD", "dt", NULL);
   BOK(b, zcp_builder_append_interval(b, 0, 3, 4000));

@@ -35,6 +35,10 @@ static const struct case_ canonical[] = {
     {"vu", ZCP_TYPE_STRING_VIEW},
     {"w:0", ZCP_TYPE_FIXED_SIZE_BINARY},
     {"w:16", ZCP_TYPE_FIXED_SIZE_BINARY},
+    {"d:9,2,32", ZCP_TYPE_DECIMAL32},
+    {"d:1,-2,32", ZCP_TYPE_DECIMAL32},
+    {"d:18,4,64", ZCP_TYPE_DECIMAL64},
+    {"d:1,0,64", ZCP_TYPE_DECIMAL64},
     {"d:1,0", ZCP_TYPE_DECIMAL128},
     {"d:38,10", ZCP_TYPE_DECIMAL128},
     {"d:19,-3", ZCP_TYPE_DECIMAL128},
@@ -143,6 +147,31 @@ Test(format, accepts_decimal128_with_explicit_width) {
   cr_assert_str_eq(buf, "d:10,2");
 }
 
+Test(format, decimal32_and_decimal64_keep_width_precision_and_scale) {
+  struct zcp_format f;
+  struct zcp_error e = {0};
+  cr_assert_eq(zcp_format_parse("d:7,3,32", &f, &e), ZCP_OK, "%s", e.message);
+  cr_assert_eq(f.type, ZCP_TYPE_DECIMAL32);
+  cr_assert_eq(f.precision, 7);
+  cr_assert_eq(f.scale, 3);
+  cr_assert_eq(zcp_format_bit_width(&f), 32);
+  cr_assert_str_eq(zcp_type_name(f.type), "decimal32");
+  cr_assert_eq(zcp_format_parse("d:18,-5,64", &f, &e), ZCP_OK, "%s", e.message);
+  cr_assert_eq(f.type, ZCP_TYPE_DECIMAL64);
+  cr_assert_eq(f.precision, 18);
+  cr_assert_eq(f.scale, -5);
+  cr_assert_eq(zcp_format_bit_width(&f), 64);
+  cr_assert_str_eq(zcp_type_name(f.type), "decimal64");
+  /* The widest precision of each width is accepted, one more is not. */
+  const char *edge[][2] = {{"d:9,0,32", "d:10,0,32"}, {"d:18,0,64", "d:19,0,64"},
+                           {"d:38,0,128", "d:39,0,128"}, {"d:76,0,256", "d:77,0,256"}};
+  for (int k = 0; k < 4; k++) {
+    cr_assert_eq(zcp_format_parse(edge[k][0], &f, &e), ZCP_OK, "%s: %s", edge[k][0], e.message);
+    cr_assert_eq(zcp_format_parse(edge[k][1], &f, &e), ZCP_INVALID_ARGUMENT, "%s", edge[k][1]);
+    cr_assert(strstr(e.message, "precision") != NULL, "%s", e.message);
+  }
+}
+
 Test(format, union_with_all_128_type_ids) {
   char fmt[1024] = "+ud:";
   for (int i = 127; i >= 0; i--) {
@@ -177,7 +206,7 @@ static const struct {
     {"w:", "expected a size"},
     {"w:-1", "outside"},
     {"w:+1", "expected a size"},
-    {"w:268435456", "outside"},
+    {"w:2147483648", "outside 0..2147483647"},
     {"w:99999999999999999999", "expected a size"},
     {"w:4x", "unexpected characters"},
     {"d", "expected ':'"},
@@ -185,9 +214,14 @@ static const struct {
     {"d:10", "expected ','"},
     {"d:10,", "scale"},
     {"d:10,2,", "bit width"},
-    {"d:10,2,64", "bit width 64"},
-    {"d:10,2,32", "bit width 32"},
-    {"d:10,2,512", "bit width 512"},
+    {"d:10,2,32", "decimal32 precision 10 is outside 1..9"},
+    {"d:0,2,32", "decimal32 precision 0"},
+    {"d:19,2,64", "decimal64 precision 19 is outside 1..18"},
+    {"d:10,2,512", "bit width 512 is not one of 32, 64, 128 and 256"},
+    {"d:10,2,16", "bit width 16"},
+    {"d:10,2,0", "bit width 0"},
+    {"d:10,2,-32", "bit width -32"},
+    {"d:9,2,32x", "unexpected characters"},
     {"d:0,0", "precision 0"},
     {"d:-1,0", "precision -1"},
     {"d:39,0", "precision 39"},
@@ -255,6 +289,19 @@ Test(format, rejects_malformed_formats) {
   }
 }
 
+Test(format, valid_formats_beyond_the_library_s_limits_are_unsupported_not_invalid) {
+  struct zcp_format f;
+  struct zcp_error e = {0};
+  /* 8 * 268435456 bits no longer fit an int32 bit width */
+  cr_assert_eq(zcp_format_parse("w:268435456", &f, &e), ZCP_UNSUPPORTED, "%s", e.message);
+  cr_assert(strstr(e.message, "format string \"w:268435456\": size 268435456 is larger than "
+                              "the 268435455 this library supports") != NULL,
+            "%s", e.message);
+  cr_assert_eq(zcp_format_parse("w:2147483647", &f, &e), ZCP_UNSUPPORTED);
+  cr_assert_eq(zcp_format_parse("w:268435455", &f, &e), ZCP_OK, "%s", e.message);
+  cr_assert_eq(zcp_format_parse("+w:2147483647", &f, &e), ZCP_OK, "%s", e.message);
+}
+
 Test(format, rejects_more_than_128_type_ids) {
   /* 129 ids must repeat one: the duplicate is what is caught. */
   char fmt[1024] = "+us:0";
@@ -319,6 +366,18 @@ Test(format, write_rejects_impossible_formats) {
   cr_assert_eq(zcp_format_write(&f, buf, sizeof buf, &e), ZCP_INVALID_ARGUMENT);
 
   memset(&f, 0, sizeof f);
+  f.type = ZCP_TYPE_DECIMAL32;
+  f.precision = 10;
+  cr_assert_eq(zcp_format_write(&f, buf, sizeof buf, &e), ZCP_INVALID_ARGUMENT);
+  cr_assert(strstr(e.message, "decimal32 precision outside 1..9") != NULL, "%s", e.message);
+  f.type = ZCP_TYPE_DECIMAL64;
+  f.precision = 19;
+  cr_assert_eq(zcp_format_write(&f, buf, sizeof buf, &e), ZCP_INVALID_ARGUMENT);
+  cr_assert(strstr(e.message, "decimal64 precision outside 1..18") != NULL, "%s", e.message);
+  f.precision = 18;
+  f.scale = -3;
+  cr_assert_eq(zcp_format_write(&f, buf, sizeof buf, &e), ZCP_OK, "%s", e.message);
+  cr_assert_str_eq(buf, "d:18,-3,64");
   f.type = ZCP_TYPE_DECIMAL128;
   f.precision = 39;
   cr_assert_eq(zcp_format_write(&f, buf, sizeof buf, &e), ZCP_INVALID_ARGUMENT);
@@ -406,6 +465,8 @@ Test(format, bit_widths) {
       {ZCP_TYPE_INT64, 64},
       {ZCP_TYPE_UINT64, 64},
       {ZCP_TYPE_DOUBLE, 64},
+      {ZCP_TYPE_DECIMAL32, 32},
+      {ZCP_TYPE_DECIMAL64, 64},
       {ZCP_TYPE_DECIMAL128, 128},
       {ZCP_TYPE_DECIMAL256, 256},
       {ZCP_TYPE_DATE32, 32},
@@ -459,6 +520,8 @@ Test(format, buffer_counts) {
       {ZCP_TYPE_UINT64, 2},
       {ZCP_TYPE_HALF_FLOAT, 2},
       {ZCP_TYPE_DOUBLE, 2},
+      {ZCP_TYPE_DECIMAL32, 2},
+      {ZCP_TYPE_DECIMAL64, 2},
       {ZCP_TYPE_DECIMAL128, 2},
       {ZCP_TYPE_DECIMAL256, 2},
       {ZCP_TYPE_DATE32, 2},

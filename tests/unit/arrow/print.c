@@ -101,6 +101,13 @@ Test(print, formats_rare_types_exactly) {
       {"t32", 1, "00:00:01.005"},
       {"tsn", 2, "1970-01-01T00:00:02.000000001"},
       {"dict8", 2, "\"gamma\""},
+      {"dec32", 1, "9999999.99"},
+      {"dec32", 2, "-9999999.99"},
+      {"dec32", 4, "-506.19"}, /* 4 * 12345 - 99999 */
+      {"dec32", 3, "null"},
+      {"dec64", 1, "99999999999999.9999"},
+      {"dec64", 2, "-99999999999999.9999"},
+      {"dec64", 5, "-500000.0032"}, /* 3 - 5 * 1000000007 */
   };
   expect_cells(&b, &s, cases, sizeof cases / sizeof cases[0]);
   b.release(&b);
@@ -203,6 +210,94 @@ Test(print, schema_and_batch_tables) {
   cr_expect(strstr(text, "\"row-5\"") == NULL, "printed past max_rows: %s", text);
   cr_expect(strstr(text, "(10 rows, first ones shown)") != NULL, "%s", text);
   free(text);
+  b.release(&b);
+  s.release(&s);
+}
+
+Test(print, schema_names_every_decimal_width) {
+  struct ArrowSchema s;
+  struct ArrowArray b;
+  struct zcp_error err = {0};
+  cr_assert_eq(zcp_fixture_exotic_schema(&s, &err), ZCP_OK, "%s", err.message);
+  cr_assert_eq(zcp_fixture_exotic_batch(3, NULL, &b, &err), ZCP_OK, "%s", err.message);
+  struct pair p = {&s, &b};
+  char *text = capture(print_schema, &p);
+  cr_expect(strstr(text, "dec32: decimal32(9, 2)\n") != NULL, "%s", text);
+  cr_expect(strstr(text, "dec64: decimal64(18, 4)\n") != NULL, "%s", text);
+  cr_expect(strstr(text, "big: decimal256(40, 3)\n") != NULL, "%s", text);
+  free(text);
+  b.release(&b);
+  s.release(&s);
+}
+
+Test(print, canonical_extension_types_print_as_what_they_mean) {
+  struct ArrowSchema s;
+  struct ArrowArray b;
+  struct zcp_error err = {0};
+  cr_assert_eq(zcp_fixture_extension_schema(&s, &err), ZCP_OK, "%s", err.message);
+  cr_assert_eq(zcp_fixture_extension_batch(12, NULL, &b, &err), ZCP_OK, "%s", err.message);
+  const struct expect cases[] = {
+      {"id", 1, "10111213-1415-1617-1819-1a1b1c1d1e1f"},
+      {"id", 3, "null"},
+      {"doc", 2, "{\"row\": 2}"},
+      {"docv", 4, "{\"row\": 4, \"note\": \"a\\nb\"}"},
+      {"ok", 0, "false"},
+      {"ok", 2, "true"}, /* any nonzero int8 */
+      {"ok", 11, "true"},
+      {"tensor", 1, "[[10, 11, 12], [13, 14, 15]]"},
+      {"blob", 5, "b\"\\x01\\x05\\xff\""}, /* opaque: its storage */
+      {"gone", 0, "null"},
+  };
+  expect_cells(&b, &s, cases, sizeof cases / sizeof cases[0]);
+  struct pair p = {&s, &b};
+  char *text = capture(print_schema, &p);
+  cr_expect(strstr(text, "id: arrow.uuid on fixed_size_binary[16]\n") != NULL, "%s", text);
+  cr_expect(strstr(text, "doc: arrow.json on utf8\n") != NULL, "%s", text);
+  cr_expect(strstr(text, "docv: arrow.json on utf8_view\n") != NULL, "%s", text);
+  cr_expect(strstr(text, "ok: arrow.bool8 on int8\n") != NULL, "%s", text);
+  cr_expect(strstr(text, "tensor: arrow.fixed_shape_tensor{\"shape\":[2,3],\"dim_names\":[\"y\",\"x\"]} "
+                         "on fixed_size_list[6]<item: float not null> not null\n") != NULL,
+            "%s", text);
+  cr_expect(strstr(text, "blob: arrow.opaque{\"type_name\":\"geometry\",\"vendor_name\":\"PostGIS\"} "
+                         "on binary\n") != NULL,
+            "%s", text);
+  cr_expect(strstr(text, "ARROW:extension") == NULL, "the keys are in the types: %s", text);
+  free(text);
+  b.release(&b);
+  s.release(&s);
+}
+
+Test(print, a_canonical_name_on_the_wrong_storage_prints_the_storage) {
+  struct ArrowSchema s;
+  struct zcp_error err = {0};
+  cr_assert_eq(zcp_schema_init("+s", "", 0, 2, &s, &err), ZCP_OK);
+  cr_assert_eq(zcp_schema_set_child(&s, 0, "w:4", "short", ARROW_FLAG_NULLABLE, 0, &err), ZCP_OK);
+  cr_assert_eq(zcp_schema_set_child(&s, 1, "+w:4", "badshape", ARROW_FLAG_NULLABLE, 1, &err),
+               ZCP_OK);
+  cr_assert_eq(zcp_schema_set_child(s.children[1], 0, "i", "item", 0, 0, &err), ZCP_OK);
+  const char *keys[] = {"ARROW:extension:name", "ARROW:extension:metadata"};
+  const char *uuid[] = {"arrow.uuid", ""}, *tensor[] = {"arrow.fixed_shape_tensor", "{\"shape\":[3]}"};
+  char *m1, *m2;
+  cr_assert_eq(zcp_metadata_build(2, keys, uuid, &m1), ZCP_OK);
+  cr_assert_eq(zcp_metadata_build(2, keys, tensor, &m2), ZCP_OK);
+  cr_assert_eq(zcp_schema_set_metadata(s.children[0], m1), ZCP_OK);
+  cr_assert_eq(zcp_schema_set_metadata(s.children[1], m2), ZCP_OK);
+  free(m1);
+  free(m2);
+  struct zcp_builder *bld;
+  cr_assert_eq(zcp_builder_init(&s, NULL, &bld, &err), ZCP_OK, "%s", err.message);
+  cr_assert_eq(zcp_builder_append_bytes(zcp_builder_child(bld, 0), "abcd", 4), ZCP_OK);
+  for (int k = 0; k < 4; k++) cr_assert_eq(zcp_builder_append_int(zcp_builder_child(zcp_builder_child(bld, 1), 0), k), ZCP_OK);
+  cr_assert_eq(zcp_builder_finish_element(zcp_builder_child(bld, 1)), ZCP_OK);
+  cr_assert_eq(zcp_builder_finish_element(bld), ZCP_OK);
+  struct ArrowArray b;
+  cr_assert_eq(zcp_builder_finish(bld, &b, NULL, &err), ZCP_OK, "%s", err.message);
+  zcp_builder_release(bld);
+  const struct expect cases[] = {
+      {"short", 0, "b\"abcd\""},          /* a uuid must be 16 bytes */
+      {"badshape", 0, "[0, 1, 2, 3]"}, /* shape [3] does not make 4 items */
+  };
+  expect_cells(&b, &s, cases, sizeof cases / sizeof cases[0]);
   b.release(&b);
   s.release(&s);
 }

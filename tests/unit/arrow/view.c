@@ -146,6 +146,22 @@ Test(view, decimals_and_fixed_size_binary_as_raw_bytes) {
   cr_assert_eq((const uint8_t *)s.data, dec256 + 32);
   zcp_array_view_reset(&v);
 
+  static const int32_t dec32[] = {7, -8, 9};
+  hand_slice(hand_init(&h, "d:9,2,32", NULL, 3, 2, NULL, dec32), 1, 2, 0);
+  v = view_of(&h);
+  s = zcp_array_view_get_bytes(&v, 1);
+  cr_assert_eq(s.size, 4);
+  cr_assert_eq((const void *)s.data, (const void *)(dec32 + 2));
+  zcp_array_view_reset(&v);
+
+  static const int64_t dec64[] = {-1, 5};
+  hand_init(&h, "d:18,0,64", NULL, 2, 2, NULL, dec64);
+  v = view_of(&h);
+  s = zcp_array_view_get_bytes(&v, 0);
+  cr_assert_eq(s.size, 8);
+  cr_assert_eq((const void *)s.data, (const void *)dec64);
+  zcp_array_view_reset(&v);
+
   hand_slice(hand_init(&h, "w:3", NULL, 3, 2, NULL, fsb), 1, 2, 0);
   v = view_of(&h);
   cr_assert(bytes_eq(zcp_array_view_get_bytes(&v, 0), "def"));

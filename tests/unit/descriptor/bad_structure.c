@@ -63,6 +63,12 @@ static void m_name_with_nul(pb_desc *d, struct world *w) {
 static void m_unknown_flags(pb_desc *d, struct world *w) {
   colf(d, I32)->flags = 64;
 }
+static void m_negative_flags(pb_desc *d, struct world *w) {
+  colf(d, I32)->flags = -2;
+}
+static void m_format_beyond_limits(pb_desc *d, struct world *w) {
+  set_bytes(&colf(d, I32)->format, "w:268435456", 11);
+}
 static void m_negative_length(pb_desc *d, struct world *w) {
   col(d, I32)->length = -1;
 }
@@ -169,7 +175,13 @@ Test(descriptor_bad_structure, fixture_mutations) {
       {"empty format", m_empty_format, ZCP_CORRUPT_INPUT, "column 2", M},
       {"format with NUL", m_format_with_nul, ZCP_CORRUPT_INPUT, "holds NUL", M},
       {"name with NUL", m_name_with_nul, ZCP_CORRUPT_INPUT, "column 2 (int32): name", M},
-      {"unknown flags", m_unknown_flags, ZCP_CORRUPT_INPUT, "unknown flags", M},
+      {"flags this build does not know", m_unknown_flags, ZCP_UNSUPPORTED,
+       "column 2 (int32): flags 0x40 hold bits this build does not know (0x40)", M},
+      {"negative flags", m_negative_flags, ZCP_CORRUPT_INPUT, "are negative", M},
+      {"a format beyond this build's limits", m_format_beyond_limits, ZCP_UNSUPPORTED,
+       "column 2 (?): format string \"w:268435456\": size 268435456 is larger than the "
+       "268435455 this library supports",
+       M},
       {"negative length", m_negative_length, ZCP_CORRUPT_INPUT,
        "column 2 (int32): length", M},
       {"negative offset", m_negative_offset, ZCP_CORRUPT_INPUT, "offset -3", M},

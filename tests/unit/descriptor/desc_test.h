@@ -21,7 +21,7 @@ struct world {
   int64_t desc_size;
 };
 
-enum world_kind { WORLD_FIXTURE, WORLD_EXOTIC };
+enum world_kind { WORLD_FIXTURE, WORLD_EXOTIC, WORLD_EXTENSIONS };
 
 static inline void world_build(struct world *w, enum world_kind kind, int64_t rows,
                                int n_regions, int64_t region_size) {
@@ -34,6 +34,10 @@ static inline void world_build(struct world *w, enum world_kind kind, int64_t ro
   if (kind == WORLD_FIXTURE) {
     cr_assert_eq(zcp_fixture_schema(&w->schema, &err), ZCP_OK, "%s", err.message);
     cr_assert_eq(zcp_fixture_batch(0, rows, a, &w->batch, &err), ZCP_OK, "%s",
+                 err.message);
+  } else if (kind == WORLD_EXTENSIONS) {
+    cr_assert_eq(zcp_fixture_extension_schema(&w->schema, &err), ZCP_OK, "%s", err.message);
+    cr_assert_eq(zcp_fixture_extension_batch(rows, a, &w->batch, &err), ZCP_OK, "%s",
                  err.message);
   } else {
     cr_assert_eq(zcp_fixture_exotic_schema(&w->schema, &err), ZCP_OK, "%s", err.message);

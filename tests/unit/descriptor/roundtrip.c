@@ -1,5 +1,6 @@
 /* Descriptors that should work: every type of the columnar core (the 22-column fixture
- * and the 21 rarer types), slices, nulls, dictionaries, views with variadic buffers and
+ * and the 23 rarer types), Arrow's canonical extension types (metadata byte for byte),
+ * slices, nulls, dictionaries, views with variadic buffers and
  * metadata, encoded over fake regions and decoded in place. Values are compared through
  * the plain JSON form of both sides, and every decoded buffer must be the very address
  * the producer wrote (zero copy). Also: descriptor size does not depend on rows, refs
@@ -105,6 +106,43 @@ Test(descriptor_roundtrip, rare_types) {
   for (int level = ZCP_VALIDATE_MINIMAL; level <= ZCP_VALIDATE_FULL; level++) {
     expect_round_trip(&w, &w.schema, &w.batch, (enum zcp_validate_level)level);
   }
+  world_free(&w);
+}
+
+Test(descriptor_roundtrip, canonical_extension_types_keep_their_metadata) {
+  struct world w;
+  world_build(&w, WORLD_EXTENSIONS, 300, 2, 32 << 20);
+  for (int level = ZCP_VALIDATE_MINIMAL; level <= ZCP_VALIDATE_FULL; level++) {
+    expect_round_trip(&w, &w.schema, &w.batch, (enum zcp_validate_level)level);
+  }
+  /* byte for byte, and each printed as its extension reads */
+  struct zcp_error err = {0};
+  uint8_t *desc = NULL;
+  int64_t size = 0;
+  cr_assert_eq(zcp_descriptor_encode(&w.schema, &w.batch, w.mem, &desc, &size, &err), ZCP_OK,
+               "%s", err.message);
+  struct ArrowSchema s2;
+  struct ArrowArray a2;
+  cr_assert_eq(zcp_descriptor_decode(desc, size, w.mem, ZCP_VALIDATE_FULL, &s2, &a2, &err),
+               ZCP_OK, "%s", err.message);
+  for (int64_t c = 0; c < s2.n_children; c++) {
+    const char *want = zcp_fixture_extension_metadata((int)c);
+    int64_t n = zcp_metadata_size(want);
+    cr_assert_eq(zcp_metadata_size(s2.children[c]->metadata), n, "column %lld", (long long)c);
+    cr_expect_eq(memcmp(s2.children[c]->metadata, want, (size_t)n), 0, "column %lld",
+                 (long long)c);
+  }
+  struct zcp_array_view v;
+  cr_assert_eq(zcp_array_view_init(&a2, &s2, &v, &err), ZCP_OK, "%s", err.message);
+  char got[128];
+  zcp_array_view_format(&v.children[0], 1, got, sizeof got);
+  cr_expect_str_eq(got, "10111213-1415-1617-1819-1a1b1c1d1e1f");
+  zcp_array_view_format(&v.children[4], 2, got, sizeof got);
+  cr_expect_str_eq(got, "[[20, 21, 22], [23, 24, 25]]");
+  zcp_array_view_reset(&v);
+  zcp_array_release(&a2);
+  zcp_schema_release(&s2);
+  zcp_descriptor_free(desc);
   world_free(&w);
 }
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "arrow_json.h"
+#include "ipc_messages.h"
 #include "zcpool/ipc.h"
 
 static char **names;
@@ -243,6 +244,88 @@ static zcp_status_t rt_lz4(const char *n, struct zcp_json_file *f, struct zcp_er
 }
 static zcp_status_t rt_zstd(const char *n, struct zcp_json_file *f, struct zcp_error *e) {
   return round_trip(n, f, ZCP_IPC_FILE, ZCP_IPC_COMPRESSION_ZSTD, e);
+}
+
+/* The dictionary ids of the JSON schema, pre-order (a field before its children). */
+static void json_dict_ids(json_t *fields, int64_t *ids, int64_t *n, int64_t max) {
+  size_t k;
+  json_t *field;
+  json_array_foreach(fields, k, field) {
+    json_t *dict = json_object_get(field, "dictionary");
+    if (dict != NULL && *n < max) ids[(*n)++] = json_integer_value(json_object_get(dict, "id"));
+    json_dict_ids(json_object_get(field, "children"), ids, n, max);
+  }
+}
+
+/* Arrow C++ 1.0 gave every field its own dictionary id in the binary files, where the
+ * JSON of the nested-dictionary case shares one id among three fields. Written again
+ * with the JSON's ids, each shared dictionary must go once, and read back the same. */
+static zcp_status_t rt_json_ids(const char *name, struct zcp_json_file *f,
+                                struct zcp_error *err) {
+  canonical_map_names(f->fields);
+  int64_t ids[64], n_ids = 0;
+  json_dict_ids(f->fields, ids, &n_ids, 64);
+  int64_t size;
+  uint8_t *data = slurp(name, ".stream", &size);
+  struct zcp_ipc_memory mem = {data, size, 0};
+  struct zcp_ipc_source src = zcp_ipc_source_memory(&mem);
+  struct zcp_ipc_reader *r = NULL;
+  struct zcp_table *t = NULL;
+  zcp_status_t st = zcp_ipc_stream_reader_open(&src, NULL, &r, err);
+  if (st == ZCP_OK) st = zcp_ipc_reader_read_table(r, &t, err);
+  free(data);
+  if (st != ZCP_OK) return st;
+  struct zcp_ipc_buffer buf = {0};
+  struct zcp_ipc_sink sink = zcp_ipc_sink_buffer(&buf);
+  struct zcp_ipc_write_options opts;
+  zcp_ipc_write_options_init(&opts);
+  opts.dictionary_ids = ids;
+  opts.n_dictionary_ids = n_ids;
+  struct zcp_ipc_writer *w = NULL;
+  st = zcp_ipc_writer_open(ZCP_IPC_STREAM, zcp_table_schema(t), &sink, &opts, &w, err);
+  if (st == ZCP_OK) {
+    st = zcp_ipc_writer_write_table(w, t, err);
+    zcp_status_t cst = zcp_ipc_writer_close(w, st == ZCP_OK ? err : NULL);
+    if (st == ZCP_OK) st = cst;
+  }
+  zcp_table_release(t);
+  if (st == ZCP_OK) st = check_stream_bytes(buf.data, buf.size, f, err);
+  if (st == ZCP_OK) { /* the reader gives the ids back */
+    struct zcp_ipc_memory again = {buf.data, buf.size, 0};
+    struct zcp_ipc_source src2 = zcp_ipc_source_memory(&again);
+    st = zcp_ipc_stream_reader_open(&src2, NULL, &r, err);
+    int64_t n_got = 0;
+    const int64_t *got = st == ZCP_OK ? zcp_ipc_reader_dictionary_ids(r, &n_got) : NULL;
+    for (int64_t i = 0; st == ZCP_OK && i < n_ids; i++) {
+      if (n_got != n_ids || got[i] != ids[i]) {
+        st = zcp_error_set(err, ZCP_CORRUPT_INPUT, "dictionary id %lld read back differs",
+                           (long long)i);
+      }
+    }
+    if (r != NULL) zcp_ipc_reader_close(r);
+  }
+  /* as many dictionary messages per batch as distinct ids, at most */
+  int64_t distinct = 0;
+  for (int64_t i = 0; i < n_ids; i++) {
+    bool seen = false;
+    for (int64_t j = 0; j < i; j++) seen |= ids[j] == ids[i];
+    distinct += !seen;
+  }
+  int n_dict = msg_count(&buf, 0, ZCP_FB_HEADER_DICTIONARY, NULL);
+  if (st == ZCP_OK && n_dict > distinct * zcp_json_file_num_batches(f)) {
+    st = zcp_error_set(err, ZCP_CORRUPT_INPUT, "%d dictionary messages for %lld ids", n_dict,
+                       (long long)distinct);
+  }
+  if (st == ZCP_OK && strcmp(name, "generated_nested_dictionary") == 0 && n_dict != 3) {
+    st = zcp_error_set(err, ZCP_CORRUPT_INPUT,
+                       "%d dictionary messages, the JSON shares 5 fields among 3", n_dict);
+  }
+  zcp_ipc_buffer_reset(&buf);
+  return st;
+}
+
+Test(gold, written_with_the_json_dictionary_ids_shared_dictionaries_go_once) {
+  for_every_case("rewrite-json-ids", rt_json_ids);
 }
 
 Test(gold, every_case_has_a_stream_a_file_and_json) {

@@ -188,7 +188,10 @@ Test(ipc_read_batch, rejects_absurd_sizes) {
   append(&b, huge, 8);
   struct zcp_error err = {0};
   int64_t n;
-  cr_assert_eq(read_stream(&b, &err, &n), ZCP_CORRUPT_INPUT);
+  /* a stream cannot tell a 2 GiB message it was not given from one it will not take: it
+   * is refused before anything is read or allocated for it, naming the limit */
+  cr_assert_eq(read_stream(&b, &err, &n), ZCP_UNSUPPORTED);
+  cr_assert(strstr(err.message, "(max_message_size)") != NULL, "%s", err.message);
   zcp_ipc_buffer_reset(&b);
   schema_message(&s, &b);
   batch_message(&b, 3, nodes2, 1, bufs2, 2, NULL, 64, -1, false, -1);
@@ -308,6 +311,42 @@ Test(ipc_read_batch, rejects_indices_before_their_dictionary) {
   utf8_dict_message(&b, ab, 2, false);
   index_batch_message(&b, 0, 2);
   cr_assert_eq(read_stream(&b, &err, &n), ZCP_CORRUPT_INPUT);
+  zcp_ipc_buffer_reset(&b);
+  zcp_schema_release(&s);
+}
+
+Test(ipc_read_batch, an_all_null_column_may_come_before_its_dictionary) {
+  /* Columnar.rst, IPC streaming format: "the dictionary for the encoded column might
+   * appear after the first record batch" when that batch's column is all null. */
+  struct ArrowSchema s;
+  OK(zcp_schema_init("+s", "", 0, 1, &s, NULL));
+  OK(zcp_schema_set_child(&s, 0, "i", "d", ARROW_FLAG_NULLABLE, 0, NULL));
+  OK(zcp_schema_alloc_dictionary(s.children[0]));
+  OK(zcp_schema_init("u", NULL, ARROW_FLAG_NULLABLE, 0, s.children[0]->dictionary, NULL));
+  struct zcp_ipc_buffer b;
+  schema_message(&s, &b);
+  uint8_t body[64] = {0}; /* validity 0b00: both null; indices 0 */
+  int64_t nodes[] = {2, 2}, bufs[] = {0, 1, 8, 8};
+  batch_message(&b, 2, nodes, 1, bufs, 2, body, 64, -1, false, -1);
+  const char *ab[] = {"a", "b"};
+  utf8_dict_message(&b, ab, 2, false);
+  index_batch_message(&b, 1, 0);
+  struct zcp_error err = {0};
+  struct zcp_table *t;
+  OKE(ipc_read_bytes(b.data, b.size, ZCP_IPC_STREAM, ZCP_IPC_COPY, &t, &err), &err);
+  cr_assert_eq(zcp_table_num_batches(t), 2);
+  struct zcp_array_view v;
+  OKE(zcp_array_view_init(zcp_table_batch(t, 0), zcp_table_schema(t), &v, &err), &err);
+  char got[32];
+  zcp_array_view_format(&v.children[0], 1, got, sizeof got);
+  cr_expect_str_eq(got, "null");
+  cr_expect_eq(zcp_table_batch(t, 0)->children[0]->dictionary->length, 0);
+  zcp_array_view_reset(&v);
+  OKE(zcp_array_view_init(zcp_table_batch(t, 1), zcp_table_schema(t), &v, &err), &err);
+  zcp_array_view_format(&v.children[0], 0, got, sizeof got);
+  cr_expect_str_eq(got, "\"b\"");
+  zcp_array_view_reset(&v);
+  zcp_table_release(t);
   zcp_ipc_buffer_reset(&b);
   zcp_schema_release(&s);
 }

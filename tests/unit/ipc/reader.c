@@ -2,13 +2,15 @@
  * with full validation), zero-copy buffers pointing into the input, hand-made delta
  * dictionaries, and malformed inputs — truncations at every byte, bad magic, offsets
  * past the end, negative lengths, wrong buffer counts, absurd sizes — each of which
- * must give a typed error without crashing or leaking. */
+ * must give a typed error without crashing or leaking; and valid messages this reader
+ * does not implement (tensors, newer message types and codecs, messages over the
+ * caller's limit), which are unsupported, not corrupt. */
 #define _GNU_SOURCE 1
 #include <dirent.h>
 #include <stdio.h>
 #include <unistd.h>
 
-#include "ipc_test.h"
+#include "ipc_messages.h"
 
 static const char *gold_dir(char *buf, size_t cap) {
   const char *env = getenv("ZCP_ARROW_TESTING");
@@ -429,4 +431,109 @@ Test(ipc_reader, file_descriptor_sink_and_source) {
   zcp_table_release(back);
   zcp_table_release(t);
   fclose(tmp);
+}
+
+/* ---- what this reader refuses, and how ------------------------------------------------ */
+
+/* A stream: a schema of one int32 column "x", then `after` (a message type) with an
+ * empty header table, then the end. */
+static zcp_status_t read_with_message(uint8_t first, uint8_t after, struct zcp_error *err) {
+  struct zcp_fb_builder fb;
+  zcp__fb_builder_init(&fb);
+  struct zcp_ipc_buffer b = {0};
+  if (first != ZCP_FB_HEADER_SCHEMA) {
+    msg_finish(&b, &fb, first, msg_empty(&fb), NULL, 0, 0);
+  } else {
+    zcp_fb_ref field = msg_field(&fb, "x", ZCP_FB_T_INT, msg_int(&fb, 32, true), 0, NULL, 0);
+    msg_schema(&b, &fb, &field, 1, NULL, 0);
+    msg_finish(&b, &fb, after, msg_empty(&fb), NULL, 0, 0);
+  }
+  msg_eos(&b);
+  zcp__fb_builder_reset(&fb);
+  struct zcp_ipc_memory mem;
+  struct zcp_ipc_reader *r = NULL;
+  zcp_status_t st = msg_open(&b, &mem, &r, err);
+  if (st == ZCP_OK) {
+    struct ArrowArray a;
+    st = zcp_ipc_reader_next(r, &a, err);
+    if (st == ZCP_OK) zcp_array_release(&a);
+  }
+  zcp_ipc_reader_close(r);
+  zcp_ipc_buffer_reset(&b);
+  return st;
+}
+
+Test(ipc_reader, tensor_and_newer_messages_are_unsupported_misplaced_ones_corrupt) {
+  struct zcp_error err = {0};
+  cr_expect_eq(read_with_message(4, 0, &err), ZCP_UNSUPPORTED);
+  cr_expect(strstr(err.message, "message at byte 0 is a Tensor message: tensors are not "
+                                "supported") != NULL,
+            "%s", err.message);
+  cr_expect_eq(read_with_message(ZCP_FB_HEADER_SCHEMA, 5, &err), ZCP_UNSUPPORTED);
+  cr_expect(strstr(err.message, "is a SparseTensor message") != NULL, "%s", err.message);
+  cr_expect_eq(read_with_message(ZCP_FB_HEADER_SCHEMA, 9, &err), ZCP_UNSUPPORTED);
+  cr_expect(strstr(err.message, "MessageHeader type 9, which this reader does not know") != NULL,
+            "%s", err.message);
+  /* a second schema is not something a newer format could mean: out of place */
+  cr_expect_eq(read_with_message(ZCP_FB_HEADER_SCHEMA, ZCP_FB_HEADER_SCHEMA, &err),
+               ZCP_CORRUPT_INPUT);
+  cr_expect(strstr(err.message, "has type 1 where a batch or a dictionary was expected") != NULL,
+            "%s", err.message);
+  cr_expect_eq(read_with_message(ZCP_FB_HEADER_BATCH, 0, &err), ZCP_CORRUPT_INPUT);
+  cr_expect(strstr(err.message, "where a schema was expected") != NULL, "%s", err.message);
+}
+
+Test(ipc_reader, compression_codecs_and_sizes_beyond_the_reader_are_unsupported) {
+  struct zcp_error err = {0};
+  for (int k = 0; k < 2; k++) {
+    struct zcp_fb_builder fb;
+    zcp__fb_builder_init(&fb);
+    struct zcp_ipc_buffer b = {0};
+    zcp_fb_ref field = msg_field(&fb, "x", ZCP_FB_T_INT, msg_int(&fb, 32, true), 0, NULL, 0);
+    msg_schema(&b, &fb, &field, 1, NULL, 0);
+    uint8_t raw[32] = {0};
+    raw[0] = 1; /* FieldNode length 1 */
+    zcp_fb_ref nodes = zcp__fb_vector_create(&fb, raw, 1, 16, 8);
+    zcp_fb_ref bufs = zcp__fb_vector_create(&fb, raw + 16, 0, 16, 8);
+    zcp__fb_table_start(&fb);
+    zcp__fb_add_scalar(&fb, 0, 1, k == 0 ? 2 : 0); /* codec: a third one */
+    zcp__fb_add_scalar(&fb, 1, 1, k == 0 ? 0 : 1); /* method: a second one */
+    zcp_fb_ref comp = zcp__fb_table_end(&fb);
+    zcp__fb_table_start(&fb);
+    zcp__fb_add_scalar(&fb, ZCP_FB_RB_LENGTH, 8, 1);
+    zcp__fb_add_ref(&fb, ZCP_FB_RB_NODES, nodes);
+    zcp__fb_add_ref(&fb, ZCP_FB_RB_BUFFERS, bufs);
+    zcp__fb_add_ref(&fb, ZCP_FB_RB_COMPRESSION, comp);
+    msg_finish(&b, &fb, ZCP_FB_HEADER_BATCH, zcp__fb_table_end(&fb), NULL, 0, 0);
+    msg_eos(&b);
+    zcp__fb_builder_reset(&fb);
+    struct zcp_ipc_memory mem;
+    struct zcp_ipc_reader *r = NULL;
+    OKE(msg_open(&b, &mem, &r, &err), &err);
+    struct ArrowArray a;
+    cr_expect_eq(zcp_ipc_reader_next(r, &a, &err), ZCP_UNSUPPORTED);
+    cr_expect(strstr(err.message, k == 0 ? "BodyCompression.codec 2 is not supported"
+                                         : "BodyCompression.method 1 is not supported") != NULL,
+              "%s", err.message);
+    zcp_ipc_reader_close(r);
+    zcp_ipc_buffer_reset(&b);
+  }
+  /* a message larger than the caller's limit: valid, but not taken */
+  struct zcp_ipc_buffer b = small(ZCP_IPC_STREAM, ZCP_IPC_COMPRESSION_NONE);
+  struct zcp_ipc_read_options o;
+  zcp_ipc_read_options_init(&o);
+  o.max_message_size = 100;
+  struct zcp_ipc_memory mem = {b.data, b.size, 0};
+  struct zcp_ipc_source src = zcp_ipc_source_memory(&mem);
+  struct zcp_ipc_reader *r = NULL;
+  zcp_status_t st = zcp_ipc_stream_reader_open(&src, &o, &r, &err);
+  if (st == ZCP_OK) {
+    struct ArrowArray a;
+    st = zcp_ipc_reader_next(r, &a, &err);
+    zcp_ipc_reader_close(r);
+  }
+  cr_expect_eq(st, ZCP_UNSUPPORTED, "%s", err.message);
+  cr_expect(strstr(err.message, "this reader takes (max_message_size)") != NULL, "%s",
+            err.message);
+  zcp_ipc_buffer_reset(&b);
 }

@@ -1,8 +1,8 @@
 /* Our writer then our reader, on what the gold files cannot show: batches that are slices
  * (an offset on the record batch, validity bits not starting on a byte, offsets not
  * starting at zero) of every fixture type, plain and compressed; a stream whose
- * dictionary changes between batches; custom metadata. Every value is compared through
- * the plain JSON form of both sides. */
+ * dictionary changes between batches; custom metadata of schemas and of each batch's
+ * message. Every value is compared through the plain JSON form of both sides. */
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
@@ -230,6 +230,166 @@ Test(roundtrip, custom_metadata_reaches_the_reader_in_streams_and_files) {
     zcp_ipc_buffer_reset(&buf);
   }
   free(md);
+  zcp_array_release(&batch);
+  zcp_schema_release(&schema);
+}
+
+/* The value of key in a metadata blob, or "" when absent ("<none>" for no blob). */
+static const char *md_value(const char *md, const char *key, char *buf, size_t cap) {
+  struct zcp_string_view v;
+  if (md == NULL) return "<none>";
+  if (!zcp_metadata_get(md, key, &v)) return "";
+  snprintf(buf, cap, "%.*s", (int)v.size, v.data);
+  return buf;
+}
+
+/* Batch k of a reader (next in order, or by index), checking its message metadata. */
+static void expect_batch_metadata(struct zcp_ipc_reader *r, int64_t k, bool by_index,
+                                  const char *want) {
+  struct zcp_error err = {0};
+  struct ArrowArray a;
+  if (by_index) {
+    cr_assert_eq(zcp_ipc_reader_read_batch(r, k, &a, &err), ZCP_OK, "%s", err.message);
+  } else {
+    cr_assert_eq(zcp_ipc_reader_next(r, &a, &err), ZCP_OK, "%s", err.message);
+  }
+  cr_assert_not_null(a.release);
+  char buf[64];
+  cr_expect_str_eq(md_value(zcp_ipc_reader_batch_metadata(r), "batch", buf, sizeof buf), want,
+                   "batch %lld", (long long)k);
+  zcp_array_release(&a);
+}
+
+Test(roundtrip, message_metadata_of_each_batch_is_kept_through_a_round_trip) {
+  struct ArrowSchema schema;
+  struct ArrowArray batch;
+  struct zcp_error err = {0};
+  cr_assert_eq(zcp_fixture_schema(&schema, &err), ZCP_OK);
+  cr_assert_eq(zcp_fixture_batch(0, 5, NULL, &batch, &err), ZCP_OK);
+  char *md0, *md2;
+  const char *k0[] = {"batch"}, *v0[] = {"zero"}, *k2[] = {"other", "batch"},
+             *v2[] = {"x", "two \xe2\x82\xac"};
+  cr_assert_eq(zcp_metadata_build(1, k0, v0, &md0), ZCP_OK);
+  cr_assert_eq(zcp_metadata_build(2, k2, v2, &md2), ZCP_OK);
+  const char *mds[3] = {md0, NULL, md2}, *want[3] = {"zero", "<none>", "two \xe2\x82\xac"};
+  for (int format = 0; format < 2; format++) {
+    struct zcp_ipc_buffer buf = {0};
+    struct zcp_ipc_sink sink = zcp_ipc_sink_buffer(&buf);
+    struct zcp_ipc_writer *w = NULL;
+    cr_assert_eq(zcp_ipc_writer_open((enum zcp_ipc_format)format, &schema, &sink, NULL, &w, &err),
+                 ZCP_OK, "%s", err.message);
+    for (int k = 0; k < 3; k++) {
+      cr_assert_eq(zcp_ipc_writer_write_with_metadata(w, &batch, mds[k], &err), ZCP_OK, "%s",
+                   err.message);
+    }
+    cr_assert_eq(zcp_ipc_writer_close(w, &err), ZCP_OK, "%s", err.message);
+    struct zcp_ipc_memory mem;
+    struct zcp_ipc_reader *r = open_reader(&buf, (enum zcp_ipc_format)format, &mem);
+    cr_expect_null(zcp_ipc_reader_batch_metadata(r), "before the first batch");
+    char got[64];
+    cr_expect_str_eq(md_value(zcp_ipc_reader_metadata(r), "batch", got, sizeof got), "",
+                     "the schema has none of the batches' metadata");
+    for (int k = 0; k < 3; k++) expect_batch_metadata(r, k, false, want[k]);
+    if (format == ZCP_IPC_FILE) { /* random access: each batch its own */
+      for (int k = 2; k >= 0; k--) expect_batch_metadata(r, k, true, want[k]);
+    }
+    zcp_ipc_reader_close(r);
+
+    /* read, written again with what was read, read again: still there */
+    r = open_reader(&buf, (enum zcp_ipc_format)format, &mem);
+    struct zcp_ipc_buffer again = {0};
+    struct zcp_ipc_sink sink2 = zcp_ipc_sink_buffer(&again);
+    cr_assert_eq(zcp_ipc_writer_open((enum zcp_ipc_format)format, zcp_ipc_reader_schema(r),
+                                     &sink2, NULL, &w, &err),
+                 ZCP_OK, "%s", err.message);
+    for (;;) {
+      struct ArrowArray a;
+      cr_assert_eq(zcp_ipc_reader_next(r, &a, &err), ZCP_OK, "%s", err.message);
+      if (a.release == NULL) break;
+      cr_assert_eq(zcp_ipc_writer_write_with_metadata(w, &a, zcp_ipc_reader_batch_metadata(r),
+                                                      &err),
+                   ZCP_OK, "%s", err.message);
+      zcp_array_release(&a);
+    }
+    cr_assert_eq(zcp_ipc_writer_close(w, &err), ZCP_OK, "%s", err.message);
+    zcp_ipc_reader_close(r);
+    struct zcp_ipc_memory mem2;
+    r = open_reader(&again, (enum zcp_ipc_format)format, &mem2);
+    for (int k = 0; k < 3; k++) expect_batch_metadata(r, k, false, want[k]);
+    struct ArrowArray end;
+    cr_assert_eq(zcp_ipc_reader_next(r, &end, &err), ZCP_OK);
+    cr_assert_null(end.release);
+    cr_expect_null(zcp_ipc_reader_batch_metadata(r), "the end has no batch and no metadata");
+    zcp_ipc_reader_close(r);
+    zcp_ipc_buffer_reset(&again);
+    zcp_ipc_buffer_reset(&buf);
+  }
+  /* malformed metadata is the caller's mistake */
+  struct zcp_ipc_buffer buf = {0};
+  struct zcp_ipc_sink sink = zcp_ipc_sink_buffer(&buf);
+  struct zcp_ipc_writer *w = NULL;
+  cr_assert_eq(zcp_ipc_writer_open(ZCP_IPC_STREAM, &schema, &sink, NULL, &w, &err), ZCP_OK);
+  int32_t bad[2] = {-1, 0};
+  cr_assert_eq(zcp_ipc_writer_write_with_metadata(w, &batch, (const char *)bad, &err),
+               ZCP_INVALID_ARGUMENT);
+  cr_expect(strstr(err.message, "batch metadata is malformed") != NULL, "%s", err.message);
+  cr_assert_eq(zcp_ipc_writer_close(w, &err), ZCP_OK);
+  zcp_ipc_buffer_reset(&buf);
+  free(md0);
+  free(md2);
+  zcp_array_release(&batch);
+  zcp_schema_release(&schema);
+}
+
+Test(roundtrip, canonical_extension_types_keep_their_metadata_and_values) {
+  struct ArrowSchema schema;
+  struct ArrowArray batch;
+  struct zcp_error err = {0};
+  cr_assert_eq(zcp_fixture_extension_schema(&schema, &err), ZCP_OK, "%s", err.message);
+  cr_assert_eq(zcp_fixture_extension_batch(150, NULL, &batch, &err), ZCP_OK, "%s", err.message);
+  json_t *want = NULL;
+  cr_assert_eq(zcp_json_batch_values(&batch, &schema, &want, &err), ZCP_OK, "%s", err.message);
+  const struct ArrowArray *one[1] = {&batch};
+  for (int format = 0; format < 2; format++) {
+    for (int comp = 0; comp < 3; comp++) {
+      struct zcp_ipc_buffer buf = {0};
+      write_batches(&buf, (enum zcp_ipc_format)format, (enum zcp_ipc_compression)comp, &schema,
+                    one, 1, NULL);
+      struct zcp_ipc_memory mem;
+      struct zcp_ipc_reader *r = open_reader(&buf, (enum zcp_ipc_format)format, &mem);
+      const struct ArrowSchema *s = zcp_ipc_reader_schema(r);
+      for (int64_t c = 0; c < s->n_children; c++) {
+        const char *md = zcp_fixture_extension_metadata((int)c);
+        int64_t n = zcp_metadata_size(md);
+        cr_assert_eq(zcp_metadata_size(s->children[c]->metadata), n, "column %s",
+                     s->children[c]->name);
+        cr_expect_eq(memcmp(s->children[c]->metadata, md, (size_t)n), 0, "column %s",
+                     s->children[c]->name);
+        cr_expect_str_eq(s->children[c]->format, schema.children[c]->format);
+      }
+      struct ArrowArray back;
+      cr_assert_eq(zcp_ipc_reader_next(r, &back, &err), ZCP_OK, "%s", err.message);
+      json_t *got = NULL;
+      cr_assert_eq(zcp_json_batch_values(&back, s, &got, &err), ZCP_OK, "%s", err.message);
+      char where[256] = "";
+      cr_expect(zcp_json_same(want, got, where, sizeof where), "format %d codec %d: %s", format,
+                comp, where);
+      /* the reader's schema prints the extensions as the writer's does */
+      struct zcp_array_view v;
+      cr_assert_eq(zcp_array_view_init(&back, s, &v, &err), ZCP_OK, "%s", err.message);
+      char text[128];
+      zcp_array_view_format(&v.children[4], 1, text, sizeof text);
+      cr_expect_str_eq(text, "[[10, 11, 12], [13, 14, 15]]");
+      zcp_array_view_format(&v.children[3], 2, text, sizeof text);
+      cr_expect_str_eq(text, "true");
+      zcp_array_view_reset(&v);
+      json_decref(got);
+      zcp_array_release(&back);
+      zcp_ipc_reader_close(r);
+      zcp_ipc_buffer_reset(&buf);
+    }
+  }
+  json_decref(want);
   zcp_array_release(&batch);
   zcp_schema_release(&schema);
 }

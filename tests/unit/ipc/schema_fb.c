@@ -1,7 +1,7 @@
 /* Schema <-> flatbuffer: every type of the columnar core, nullability, map key order,
  * union type ids, dictionary encodings (index type, ordering) and metadata survive a
  * trip through a schema message. */
-#include "ipc_test.h"
+#include "ipc_messages.h"
 
 static const char *const flat[] = {"n",
                                    "b",
@@ -24,6 +24,8 @@ static const char *const flat[] = {"n",
                                    "vu",
                                    "d:38,10",
                                    "d:40,3,256",
+                                   "d:9,2,32",
+                                   "d:18,-3,64",
                                    "w:5",
                                    "tdD",
                                    "tdm",
@@ -159,4 +161,232 @@ Test(ipc_schema_fb, rejects_non_struct_schemas) {
                ZCP_INVALID_ARGUMENT);
   zcp_ipc_buffer_reset(&b);
   zcp_schema_release(&s);
+}
+
+/* A schema whose one field is a Decimal table of the given width (0: absent, which
+ * Schema.fbs makes 128). */
+static zcp_status_t read_decimal_schema(int32_t bits, struct zcp_ipc_reader **r,
+                                        struct zcp_ipc_buffer *b, struct zcp_error *err) {
+  struct zcp_fb_builder fb;
+  zcp__fb_builder_init(&fb);
+  zcp__fb_table_start(&fb);
+  zcp__fb_add_scalar(&fb, 0, 4, 7);
+  zcp__fb_add_scalar(&fb, 1, 4, 3);
+  if (bits != 0) zcp__fb_add_scalar(&fb, 2, 4, (uint64_t)(uint32_t)bits);
+  zcp_fb_ref dec = zcp__fb_table_end(&fb);
+  zcp_fb_ref field = msg_field(&fb, "amount", ZCP_FB_T_DECIMAL, dec, 0, NULL, 0);
+  memset(b, 0, sizeof *b);
+  msg_schema(b, &fb, &field, 1, NULL, 0);
+  msg_eos(b);
+  zcp__fb_builder_reset(&fb);
+  static struct zcp_ipc_memory mem;
+  return msg_open(b, &mem, r, err);
+}
+
+Test(ipc_schema_fb, decimal_bit_widths_32_64_128_256_are_read) {
+  const struct {
+    int32_t bits;
+    const char *format;
+  } cases[] = {{32, "d:7,3,32"}, {64, "d:7,3,64"}, {0, "d:7,3"}, {128, "d:7,3"},
+               {256, "d:7,3,256"}};
+  for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+    struct zcp_ipc_reader *r;
+    struct zcp_ipc_buffer b;
+    struct zcp_error err = {0};
+    OKE(read_decimal_schema(cases[k].bits, &r, &b, &err), &err);
+    cr_assert_str_eq(zcp_ipc_reader_schema(r)->children[0]->format, cases[k].format);
+    zcp_ipc_reader_close(r);
+    zcp_ipc_buffer_reset(&b);
+  }
+}
+
+Test(ipc_schema_fb, decimal_bit_widths_the_format_does_not_define_are_corrupt) {
+  const int32_t bad[] = {16, 96, 512, -32, 1};
+  for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+    struct zcp_ipc_reader *r = NULL;
+    struct zcp_ipc_buffer b;
+    struct zcp_error err = {0};
+    cr_assert_eq(read_decimal_schema(bad[k], &r, &b, &err), ZCP_CORRUPT_INPUT, "%d: %s",
+                 (int)bad[k], err.message);
+    cr_assert_null(r);
+    char want[64];
+    snprintf(want, sizeof want, "Decimal.bitWidth %d is not 32, 64, 128 or 256", (int)bad[k]);
+    cr_assert(strstr(err.message, want) != NULL, "%s", err.message);
+    cr_assert(strstr(err.message, "amount") != NULL, "the field is named: %s", err.message);
+    zcp_ipc_buffer_reset(&b);
+  }
+}
+
+/* ---- what this reader refuses, and how ------------------------------------------------ */
+
+/* A one-field schema message, the field's type built by `type` (or the schema altered by
+ * the features / endianness given), read by the stream reader. */
+struct refusal {
+  const char *what;
+  uint8_t type_type;
+  zcp_fb_ref (*type)(struct zcp_fb_builder *fb, int64_t arg);
+  int64_t arg;
+  zcp_status_t want;
+  const char *needle;
+};
+
+static zcp_fb_ref t_int(struct zcp_fb_builder *fb, int64_t bits) {
+  return msg_int(fb, (int)bits, true);
+}
+static zcp_fb_ref t_short0(struct zcp_fb_builder *fb, int64_t v) { /* field 0 as a short */
+  zcp__fb_table_start(fb);
+  zcp__fb_add_scalar(fb, 0, 2, (uint64_t)(uint16_t)(int16_t)v);
+  return zcp__fb_table_end(fb);
+}
+static zcp_fb_ref t_time(struct zcp_fb_builder *fb, int64_t unit) {
+  zcp__fb_table_start(fb);
+  zcp__fb_add_scalar(fb, 0, 2, (uint64_t)unit);
+  zcp__fb_add_scalar(fb, 1, 4, 64);
+  return zcp__fb_table_end(fb);
+}
+static zcp_fb_ref t_timezone(struct zcp_fb_builder *fb, int64_t len) {
+  char tz[400];
+  memset(tz, 'z', sizeof tz);
+  zcp_fb_ref s = zcp__fb_string_create(fb, tz, len);
+  zcp__fb_table_start(fb);
+  zcp__fb_add_scalar(fb, 0, 2, 1);
+  zcp__fb_add_ref(fb, 1, s);
+  return zcp__fb_table_end(fb);
+}
+static zcp_fb_ref t_int0(struct zcp_fb_builder *fb, int64_t v) { /* field 0 as an int */
+  zcp__fb_table_start(fb);
+  zcp__fb_add_scalar(fb, 0, 4, (uint64_t)(uint32_t)(int32_t)v);
+  return zcp__fb_table_end(fb);
+}
+static zcp_fb_ref t_empty(struct zcp_fb_builder *fb, int64_t unused) {
+  (void)unused;
+  return msg_empty(fb);
+}
+
+static zcp_status_t read_one_field(const struct refusal *c, struct zcp_error *err) {
+  struct zcp_fb_builder fb;
+  zcp__fb_builder_init(&fb);
+  zcp_fb_ref type = c->type(&fb, c->arg);
+  zcp_fb_ref field = msg_field(&fb, "col", c->type_type, type, 0, NULL, 0);
+  struct zcp_ipc_buffer b = {0};
+  msg_schema(&b, &fb, &field, 1, NULL, 0);
+  msg_eos(&b);
+  zcp__fb_builder_reset(&fb);
+  struct zcp_ipc_memory mem;
+  struct zcp_ipc_reader *r = NULL;
+  zcp_status_t st = msg_open(&b, &mem, &r, err);
+  zcp_ipc_reader_close(r);
+  zcp_ipc_buffer_reset(&b);
+  return st;
+}
+
+Test(ipc_schema_fb, valid_types_this_reader_lacks_are_unsupported_impossible_ones_corrupt) {
+  const zcp_status_t U = ZCP_UNSUPPORTED, C = ZCP_CORRUPT_INPUT;
+  const struct refusal cases[] = {
+      {"a type newer than the reader", 27, t_empty, 0, U,
+       "Field.type_type 27 is a type this reader does not know (it knows 1..26)"},
+      {"Int of 128 bits", ZCP_FB_T_INT, t_int, 128, U,
+       "Int.bitWidth 128 is not supported (8, 16, 32 or 64)"},
+      {"Int of 12 bits", ZCP_FB_T_INT, t_int, 12, U, "Int.bitWidth 12 is not supported"},
+      {"Int of 0 bits", ZCP_FB_T_INT, t_int, 0, C, "Int.bitWidth 0 is not positive"},
+      {"a fourth float precision", ZCP_FB_T_FLOAT, t_short0, 3, U,
+       "FloatingPoint.precision 3 is not supported (this reader knows 0..2)"},
+      {"a negative float precision", ZCP_FB_T_FLOAT, t_short0, -1, C,
+       "FloatingPoint.precision -1 is negative"},
+      {"a third date unit", ZCP_FB_T_DATE, t_short0, 2, U, "Date.unit 2 is not supported"},
+      {"a fifth time unit", ZCP_FB_T_TIME, t_time, 4, U, "Time.unit 4 is not supported"},
+      {"a fifth timestamp unit", ZCP_FB_T_TIMESTAMP, t_short0, 4, U,
+       "Timestamp.unit 4 is not supported"},
+      {"a fifth duration unit", ZCP_FB_T_DURATION, t_short0, 9, U,
+       "Duration.unit 9 is not supported"},
+      {"a fourth interval unit", ZCP_FB_T_INTERVAL, t_short0, 3, U,
+       "Interval.unit 3 is not supported (this reader knows 0..2)"},
+      {"a third union mode", ZCP_FB_T_UNION, t_short0, 2, U, "Union.mode 2 is not supported"},
+      {"a 300-byte time zone", ZCP_FB_T_TIMESTAMP, t_timezone, 300, U,
+       "Timestamp.timezone of 300 bytes is longer than the 256 supported"},
+      {"fixed-size binary of 2^28 bytes", ZCP_FB_T_FIXED_BINARY, t_int0, 268435456, U,
+       "FixedSizeBinary.byteWidth 268435456 is wider than the 268435455 supported"},
+      {"fixed-size binary of -1 bytes", ZCP_FB_T_FIXED_BINARY, t_int0, -1, C,
+       "FixedSizeBinary.byteWidth -1"},
+      {"a decimal of precision 0", ZCP_FB_T_DECIMAL, t_int0, 0, C, "impossible parameters"},
+  };
+  for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+    struct zcp_error err = {0};
+    zcp_status_t st = read_one_field(&cases[k], &err);
+    cr_expect_eq(st, cases[k].want, "%s: %s (%s)", cases[k].what, zcp_status_str(st), err.message);
+    cr_expect(strstr(err.message, cases[k].needle) != NULL, "%s: '%s' lacks '%s'", cases[k].what,
+              err.message, cases[k].needle);
+    cr_expect(strstr(err.message, "field 'col'") != NULL, "%s: the field is not named: %s",
+              cases[k].what, err.message);
+  }
+}
+
+/* A schema of one utf8 field with the given features, endianness and dictionary kind. */
+static zcp_status_t read_schema_with(const int64_t *features, int n_features, int16_t endian,
+                                     int16_t kind, struct zcp_error *err) {
+  struct zcp_fb_builder fb;
+  zcp__fb_builder_init(&fb);
+  zcp_fb_ref field = msg_field(&fb, "col", ZCP_FB_T_UTF8, msg_empty(&fb),
+                               kind >= 0 ? msg_dict(&fb, 0, 32, kind) : 0, NULL, 0);
+  zcp_fb_ref fv = zcp__fb_refs_create(&fb, &field, 1), feat = 0;
+  if (features != NULL) {
+    uint8_t raw[64];
+    for (int i = 0; i < n_features; i++) {
+      for (int j = 0; j < 8; j++) raw[8 * i + j] = (uint8_t)((uint64_t)features[i] >> (8 * j));
+    }
+    feat = zcp__fb_vector_create(&fb, raw, n_features, 8, 8);
+  }
+  zcp__fb_table_start(&fb);
+  if (endian != 0) zcp__fb_add_scalar(&fb, 0, 2, (uint64_t)(uint16_t)endian);
+  zcp__fb_add_ref(&fb, 1, fv);
+  if (feat) zcp__fb_add_ref(&fb, 3, feat);
+  zcp_fb_ref schema = zcp__fb_table_end(&fb);
+  struct zcp_ipc_buffer b = {0};
+  msg_finish(&b, &fb, ZCP_FB_HEADER_SCHEMA, schema, NULL, 0, 0);
+  msg_eos(&b);
+  zcp__fb_builder_reset(&fb);
+  struct zcp_ipc_memory mem;
+  struct zcp_ipc_reader *r = NULL;
+  zcp_status_t st = msg_open(&b, &mem, &r, err);
+  zcp_ipc_reader_close(r);
+  zcp_ipc_buffer_reset(&b);
+  return st;
+}
+
+Test(ipc_schema_fb, features_endianness_and_dictionary_kinds_this_reader_lacks) {
+  struct zcp_error err = {0};
+  const int64_t known[] = {1, 2}, newer[] = {1, 3};
+  OKE(read_schema_with(known, 2, 0, -1, &err), &err);
+  cr_expect_eq(read_schema_with(newer, 2, 0, -1, &err), ZCP_UNSUPPORTED);
+  cr_expect(strstr(err.message, "Schema.features lists feature 3 is not supported") != NULL, "%s",
+            err.message);
+  cr_expect_eq(read_schema_with(NULL, 0, 1, -1, &err), ZCP_UNSUPPORTED);
+  cr_expect(strstr(err.message, "big-endian IPC data is not supported") != NULL, "%s", err.message);
+  cr_expect_eq(read_schema_with(NULL, 0, 2, -1, &err), ZCP_UNSUPPORTED);
+  cr_expect(strstr(err.message, "Schema.endianness 2") != NULL, "%s", err.message);
+  OKE(read_schema_with(NULL, 0, 0, 0, &err), &err);
+  cr_expect_eq(read_schema_with(NULL, 0, 0, 1, &err), ZCP_UNSUPPORTED);
+  cr_expect(strstr(err.message, "field 'col': DictionaryEncoding.dictionaryKind 1 is not "
+                                "supported") != NULL,
+            "%s", err.message);
+}
+
+Test(ipc_schema_fb, fields_nested_deeper_than_the_library_takes_are_unsupported) {
+  struct zcp_fb_builder fb;
+  zcp__fb_builder_init(&fb);
+  zcp_fb_ref f = msg_field(&fb, "leaf", ZCP_FB_T_INT, msg_int(&fb, 32, true), 0, NULL, 0);
+  for (int d = 0; d < ZCP_MAX_DEPTH; d++) {
+    f = msg_field(&fb, "s", ZCP_FB_T_STRUCT, msg_empty(&fb), 0, &f, 1);
+  }
+  struct zcp_ipc_buffer b = {0};
+  msg_schema(&b, &fb, &f, 1, NULL, 0);
+  msg_eos(&b);
+  zcp__fb_builder_reset(&fb);
+  struct zcp_ipc_memory mem;
+  struct zcp_ipc_reader *r = NULL;
+  struct zcp_error err = {0};
+  cr_assert_eq(msg_open(&b, &mem, &r, &err), ZCP_UNSUPPORTED, "%s", err.message);
+  cr_expect(strstr(err.message, "nested deeper than 64 levels are not supported") != NULL, "%s",
+            err.message);
+  zcp_ipc_buffer_reset(&b);
 }
