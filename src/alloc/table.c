@@ -14,9 +14,15 @@
  *     consistently both ways; its byte and block counters are their sums;
  *  T3 the clients' bytes add up to the allocator's used lines;
  *  T4 no line at or above zero_mark has ever been handed out (when the range started
- * zero).
+ * zero);
+ *  T5 a tier block (entry state TIERED) has a non-zero word at its start line naming its
+ *     size; its entry names the node of the pool's local calls.
+ * Tier blocks that are CACHED stay allocated and count as the local node's (quota,
+ * T2, T3); the pool reports them as free in its statistics.
  *
- * One mutex protects everything; it is never held while memory is cleared or copied. */
+ * One mutex protects everything but the tier words of live or cached tier blocks,
+ * which the pool's fast path changes with atomics (see table.h); it is never held while
+ * memory is cleared or copied. */
 #include "common/platform.h"
 
 #include "alloc/table.h"
@@ -30,6 +36,7 @@
 #include "common/util.h"
 
 enum { STATE_MOVING = 3 }; /* old half of a realloc whose copy is under way */
+enum { STATE_TIERED = 4 }; /* a tier block: the real state is in its tier word */
 enum { OP_ALLOC = 1, OP_REALLOC = 2, OP_FREE = 3 };
 #define NIL ZCP__TLSF_NIL
 #define FREED_RING 64
@@ -75,6 +82,7 @@ struct zcp__table {
   } freed[FREED_RING]; /* recent frees, to explain a double free */
   unsigned freed_pos;
   uint64_t changes; /* for the periodic self-check of debug builds */
+  struct zcp__tier_map tier;
 };
 
 static void unlock_changed(struct zcp__table *t);
@@ -224,6 +232,50 @@ static void grant_of(struct zcp__table *t, uint32_t id, struct zcp__grant *g) {
   g->replayed = false;
 }
 
+/* ---- tier blocks ------------------------------------------------------------------- */
+
+static _Atomic uint32_t *tier_at(const struct zcp__table *t, uint32_t id) {
+  return zcp__tier_word(&t->tier, zcp__tlsf_offset(t->tlsf, id));
+}
+
+/* The block's state as callers see it: 0 for a cached tier block (not live). */
+static uint8_t state_of(const struct zcp__table *t, uint32_t id) {
+  if (t->e[id].state != STATE_TIERED) return t->e[id].state;
+  uint32_t w = atomic_load_explicit(tier_at(t, id), memory_order_acquire);
+  switch (w & ZCP__TIER_STATE) {
+    case ZCP__TIER_GRANTED:
+      return ZCP_BLOCK_GRANTED;
+    case ZCP__TIER_SEALED:
+      return ZCP_BLOCK_SEALED;
+    default:
+      return 0;
+  }
+}
+
+/* Turns a live tier block into an ordinary one (state: what it was). False when a fast
+ * free got there first (the block is cached now). */
+static bool untier(struct zcp__table *t, uint32_t id) {
+  _Atomic uint32_t *w = tier_at(t, id);
+  uint32_t v = atomic_load_explicit(w, memory_order_acquire);
+  do {
+    if ((v & ZCP__TIER_STATE) == ZCP__TIER_CACHED) return false;
+  } while (!atomic_compare_exchange_weak_explicit(w, &v, 0, memory_order_acq_rel,
+                                                  memory_order_acquire));
+  t->e[id].state =
+      (v & ZCP__TIER_STATE) == ZCP__TIER_SEALED ? ZCP_BLOCK_SEALED : ZCP_BLOCK_GRANTED;
+  return true;
+}
+
+/* Makes sure the chunk of words around line exists. */
+static bool tier_chunk(struct zcp__table *t, uint64_t line) {
+  uint64_t c = line >> ZCP__TIER_CHUNK_BITS;
+  if (atomic_load_explicit(&t->tier.dir[c], memory_order_relaxed) != NULL) return true;
+  _Atomic uint32_t *w = calloc((size_t)1 << ZCP__TIER_CHUNK_BITS, sizeof *w);
+  if (w == NULL) return false;
+  atomic_store_explicit(&t->tier.dir[c], w, memory_order_release);
+  return true;
+}
+
 /* The live block of rq->node that starts at offset, or a typed error that says what is
  * there instead (interior, foreign, freed, never allocated). */
 static zcp_status_t find_owned(struct zcp__table *t, const struct zcp_request *rq,
@@ -260,6 +312,12 @@ static zcp_status_t find_owned(struct zcp__table *t, const struct zcp_request *r
     return zcp_error_set(err, ZCP_NOT_FOUND,
                          "%s of 0x%llx by node %d: no live block starts there", verb,
                          (ull)offset, rq->node);
+  }
+  if (state_of(t, id) == 0) {
+    return zcp_error_set(err, ZCP_NOT_FOUND,
+                         "%s of 0x%llx by node %d: no live block there (already freed, "
+                         "last by node %d)",
+                         verb, (ull)offset, rq->node, t->e[id].node);
   }
   if (t->e[id].node != rq->node) {
     return zcp_error_set(err, ZCP_INVALID_ARGUMENT,
@@ -352,20 +410,24 @@ zcp_status_t zcp__table_init(struct zcp__table **out, int64_t size,
   t->max_nodes = opt->max_nodes;
   t->zero_mark = opt->range_is_zero ? 0 : t->size >> t->shift;
   t->clients = calloc((size_t)opt->max_nodes, sizeof *t->clients);
+  t->tier.chunks = ((uint64_t)(t->size >> t->shift) >> ZCP__TIER_CHUNK_BITS) + 1;
+  t->tier.dir = calloc((size_t)t->tier.chunks, sizeof *t->tier.dir);
   zcp_status_t st = zcp__tlsf_init(&t->tlsf, (uint64_t)(t->size >> t->shift), err);
-  if (st == ZCP_OK && t->clients == NULL) {
+  if (st == ZCP_OK && (t->clients == NULL || t->tier.dir == NULL)) {
     st = zcp_error_set(err, ZCP_OUT_OF_MEMORY, "pool table: heap exhausted");
   }
   if (st == ZCP_OK && pthread_mutex_init(&t->lock, NULL) != 0) {
     st = zcp_error_set(err, ZCP_OUT_OF_MEMORY, "pool table: cannot create its mutex");
     zcp__tlsf_release(t->tlsf);
     free(t->clients);
+    free(t->tier.dir);
     free(t);
     return st;
   }
   if (st != ZCP_OK) {
     zcp__tlsf_release(t->tlsf);
     free(t->clients);
+    free(t->tier.dir);
     free(t);
     return st;
   }
@@ -378,6 +440,8 @@ void zcp__table_release(struct zcp__table *t) {
   for (int32_t i = 0; i < t->max_nodes; i++) free(t->clients[i]);
   free(t->clients);
   free(t->e);
+  for (uint64_t c = 0; c < t->tier.chunks; c++) free(t->tier.dir[c]);
+  free(t->tier.dir);
   zcp__tlsf_release(t->tlsf);
   pthread_mutex_destroy(&t->lock);
   free(t);
@@ -458,7 +522,7 @@ zcp_status_t zcp__table_realloc(struct zcp__table *t, const struct zcp_request *
   if (replay(t, c, rq, OP_REALLOC, g, &st, err)) goto out;
   if ((st = check_size(t, rq, "realloc", new_size, err)) != ZCP_OK) goto out;
   if ((st = find_owned(t, rq, "realloc", offset, &id, err)) != ZCP_OK) goto out;
-  if (t->e[id].state == ZCP_BLOCK_SEALED) {
+  if (state_of(t, id) == ZCP_BLOCK_SEALED) {
     st = zcp_error_set(err, ZCP_INVALID_ARGUMENT,
                        "realloc of 0x%llx by node %d: block is sealed (its contents are "
                        "final)",
@@ -472,6 +536,12 @@ zcp_status_t zcp__table_realloc(struct zcp__table *t, const struct zcp_request *
     goto out;
   }
   if ((st = ensure(t, new_size, rq->node, err)) != ZCP_OK) goto out;
+  if (t->e[id].state == STATE_TIERED && !untier(t, id)) {
+    st = zcp_error_set(err, ZCP_NOT_FOUND,
+                       "realloc of 0x%llx by node %d: freed while being reallocated",
+                       (ull)offset, rq->node);
+    goto out;
+  }
   if (zcp__tlsf_resize(t->tlsf, id, lines)) {
     c->used += grow;
     int64_t old_end = offset + ((int64_t)old_lines << t->shift);
@@ -522,6 +592,12 @@ zcp_status_t zcp__table_free(struct zcp__table *t, const struct zcp_request *rq,
     goto out; /* the same free again: already done */
   }
   if ((st = find_owned(t, rq, "free", offset, &id, err)) != ZCP_OK) goto out;
+  if (t->e[id].state == STATE_TIERED && !untier(t, id)) {
+    st = zcp_error_set(err, ZCP_NOT_FOUND,
+                       "free of 0x%llx by node %d: no live block there (already freed)",
+                       (ull)offset, rq->node);
+    goto out;
+  }
   release_block(t, c, id);
   history_put(c, rq, OP_FREE, offset);
 out:
@@ -536,7 +612,23 @@ zcp_status_t zcp__table_seal(struct zcp__table *t, const struct zcp_request *rq,
   uint32_t id;
   zcp_status_t st = client_enter(t, rq, &c, err);
   if (st == ZCP_OK) st = find_owned(t, rq, "seal", offset, &id, err);
-  if (st == ZCP_OK) t->e[id].state = ZCP_BLOCK_SEALED;
+  if (st == ZCP_OK && t->e[id].state == STATE_TIERED) {
+    _Atomic uint32_t *w = tier_at(t, id);
+    uint32_t v = atomic_load_explicit(w, memory_order_acquire);
+    do {
+      if ((v & ZCP__TIER_STATE) == ZCP__TIER_CACHED) {
+        st = zcp_error_set(err, ZCP_NOT_FOUND,
+                           "seal of 0x%llx by node %d: no live block there (already "
+                           "freed)",
+                           (ull)offset, rq->node);
+        break;
+      }
+    } while (!atomic_compare_exchange_weak_explicit(
+        w, &v, (v & ~(uint32_t)ZCP__TIER_STATE) | ZCP__TIER_SEALED, memory_order_acq_rel,
+        memory_order_acquire));
+  } else if (st == ZCP_OK) {
+    t->e[id].state = ZCP_BLOCK_SEALED;
+  }
   unlock_changed(t);
   return st;
 }
@@ -553,7 +645,8 @@ zcp_status_t zcp__table_find_block(struct zcp__table *t, int64_t offset, int64_t
   pthread_mutex_lock(&t->lock);
   zcp_status_t st = ZCP_OK;
   uint32_t id = zcp__tlsf_find_containing(t->tlsf, (uint64_t)offset >> t->shift);
-  if (id == NIL) {
+  uint8_t state = id == NIL ? 0 : state_of(t, id);
+  if (state == 0) {
     st = zcp_error_set(err, ZCP_NOT_FOUND,
                        "range [0x%llx, 0x%llx) is not inside any live block", (ull)offset,
                        (ull)end);
@@ -565,7 +658,7 @@ zcp_status_t zcp__table_find_block(struct zcp__table *t, int64_t offset, int64_t
                                 .node = t->e[id].node,
                                 .epoch = t->e[id].epoch,
                                 .request_id = t->e[id].request_id,
-                                .state = (enum zcp_block_state)t->e[id].state};
+                                .state = (enum zcp_block_state)state};
   /* Filled on the errors below too: the importer tells "not sealed yet" (try later)
    * from "runs past its block" (a bad descriptor) by it. */
   if (out != NULL) *out = info;
@@ -576,7 +669,7 @@ zcp_status_t zcp__table_find_block(struct zcp__table *t, int64_t offset, int64_t
         "of node %d",
         (ull)offset, (ull)end, (ull)info.offset, (ull)(info.offset + info.size),
         info.node);
-  } else if (t->e[id].state != ZCP_BLOCK_SEALED) {
+  } else if (state != ZCP_BLOCK_SEALED) {
     st = zcp_error_set(err, ZCP_INVALID_ARGUMENT,
                        "range [0x%llx, 0x%llx) lies in block 0x%llx of node %d, which is "
                        "not sealed",
@@ -599,7 +692,8 @@ zcp_status_t zcp__table_reclaim(struct zcp__table *t, int32_t node, uint64_t epo
   struct client *c = t->clients[node];
   for (uint32_t id = c ? c->head : NIL, next; id != NIL; id = next) {
     next = t->e[id].next;
-    if (t->e[id].state == ZCP_BLOCK_GRANTED && t->e[id].epoch == epoch) {
+    if (state_of(t, id) == ZCP_BLOCK_GRANTED && t->e[id].epoch == epoch &&
+        (t->e[id].state != STATE_TIERED || untier(t, id))) {
       nb++;
       nbytes += (int64_t)zcp__tlsf_size(t->tlsf, id) << t->shift;
       release_block(t, c, id);
@@ -623,6 +717,68 @@ zcp_status_t zcp__table_set_quota(struct zcp__table *t, int32_t node, int64_t by
   if (st == ZCP_OK) c->quota = bytes;
   pthread_mutex_unlock(&t->lock);
   return st;
+}
+
+const struct zcp__tier_map *zcp__table_tier_map(const struct zcp__table *t) {
+  return &t->tier;
+}
+
+zcp_status_t zcp__table_tier_take(struct zcp__table *t, const struct zcp_request *rq,
+                                  uint64_t lines, int n, int64_t *offs, int *got,
+                                  struct zcp_error *err) {
+  int k = 0;
+  *got = 0;
+  pthread_mutex_lock(&t->lock);
+  struct client *c;
+  zcp_status_t st = client_enter(t, rq, &c, err);
+  int64_t bytes = (int64_t)lines << t->shift;
+  while (st == ZCP_OK && k < n) {
+    uint32_t id;
+    if (bytes > c->quota - c->used) {
+      if (k == 0) st = over_quota(c, rq, "alloc", bytes, err);
+      break;
+    }
+    if ((st = ensure(t, bytes, rq->node, err)) != ZCP_OK) break;
+    if (zcp__tlsf_alloc(t->tlsf, lines, &id) != ZCP_OK) {
+      if (k == 0) st = no_room(t, rq, "alloc", bytes, err);
+      break;
+    }
+    if (!tier_chunk(t, zcp__tlsf_offset(t->tlsf, id))) {
+      zcp__tlsf_free(t->tlsf, id);
+      st = zcp_error_set(err, ZCP_OUT_OF_MEMORY,
+                         "alloc of %lld bytes by node %d: no memory for allocator "
+                         "metadata",
+                         (ll)bytes, rq->node);
+      break;
+    }
+    t->e[id] = (struct entry){.node = rq->node, .state = STATE_TIERED, .epoch = rq->epoch};
+    link_block(t, c, id);
+    struct zcp__grant g;
+    grant_of(t, id, &g);
+    zero_plan(t, id, g.offset, &g);
+    bool zero = g.zero_length == 0;
+    atomic_store_explicit(tier_at(t, id),
+                          ZCP__TIER_CACHED | (zero ? ZCP__TIER_ZERO : 0) |
+                              (uint32_t)lines << ZCP__TIER_LINES_SHIFT,
+                          memory_order_release);
+    offs[k++] = g.offset | (zero ? 1 : 0);
+  }
+  if (k > 0) st = ZCP_OK;
+  unlock_changed(t);
+  *got = k;
+  return st;
+}
+
+void zcp__table_tier_give(struct zcp__table *t, const int64_t *offs, int n) {
+  pthread_mutex_lock(&t->lock);
+  for (int i = 0; i < n; i++) {
+    uint32_t id = zcp__tlsf_find(t->tlsf, (uint64_t)(offs[i] & ~(int64_t)1) >> t->shift);
+    ZCP_ASSERT(id != NIL && t->e[id].state == STATE_TIERED);
+    if (id == NIL) continue;
+    atomic_store_explicit(tier_at(t, id), 0, memory_order_release);
+    release_block(t, t->clients[t->e[id].node], id);
+  }
+  unlock_changed(t);
 }
 
 int64_t zcp__table_node_used(struct zcp__table *t, int32_t node) {
@@ -671,8 +827,15 @@ static zcp_status_t check_locked(struct zcp__table *t, struct zcp_error *err) {
           "block 0x%llx: entry names node %d, which has no client record",
           (ull)(off << t->shift), e->node);
     CHECK(e->state == ZCP_BLOCK_GRANTED || e->state == ZCP_BLOCK_SEALED ||
-              e->state == STATE_MOVING,
+              e->state == STATE_MOVING || e->state == STATE_TIERED,
           "block 0x%llx: state %u", (ull)(off << t->shift), e->state);
+    if (e->state == STATE_TIERED) {
+      _Atomic uint32_t *w = tier_at(t, id);
+      uint32_t v = w ? atomic_load_explicit(w, memory_order_acquire) : 0;
+      CHECK(v != 0 && (v >> ZCP__TIER_LINES_SHIFT) == size,
+            "tier block 0x%llx of %llu lines: its word is 0x%x", (ull)(off << t->shift),
+            (ull)size, v);
+    }
     CHECK(off + size <= (uint64_t)t->zero_mark,
           "block 0x%llx ends above the never-used mark 0x%llx", (ull)(off << t->shift),
           (ull)((uint64_t)t->zero_mark << t->shift));
