@@ -302,7 +302,8 @@ static zcp_status_t offset_of(const struct zcp_pool *p, const char *verb, const 
 
 /* ---- thread caches ----------------------------------------------------------------- */
 
-static _Thread_local struct {
+/* initial-exec: no __tls_get_addr call on the fast path of the shared library. */
+static _Thread_local __attribute__((tls_model("initial-exec"))) struct {
   struct zcp_pool *pool;
   struct cache *c;
 } mine[THREAD_POOLS];
@@ -404,7 +405,12 @@ static inline struct cache *cache_of(struct zcp_pool *p) {
 /* Clears a block taken from a cache; the hook hears of it as of any local clearing. */
 static void clear(struct zcp_pool *p, uint8_t *ptr, int64_t len) {
   if (p->touch == NULL) {
-    memset(ptr, 0, (size_t)len);
+    if (len <= 256) {
+      /* One or two lines: inline stores, no call (len is a multiple of 64). */
+      for (int64_t i = 0; i < len; i += 64) __builtin_memset(ptr + i, 0, 64);
+    } else {
+      memset(ptr, 0, (size_t)len);
+    }
     return;
   }
   struct zcp_pool_touch t = {.local = true, .to = ptr, .to_len = len};
