@@ -16,7 +16,8 @@
  *  T4 no line at or above zero_mark has ever been handed out (when the range started
  * zero);
  *  T5 a tier block (entry state TIERED) has a non-zero word at its start line naming its
- *     size; its entry names the node of the pool's local calls.
+ *     size (a word goes back to zero only under the lock, so this holds while the fast
+ *     path runs).
  * Tier blocks that are CACHED stay allocated and count as the local node's (quota,
  * T2, T3); the pool reports them as free in its statistics.
  *
