@@ -721,3 +721,38 @@ Test(pool, blocks_may_be_freed_by_another_thread) {
   cr_assert_eq(s.free_bytes, s.size);
   destroy(&r);
 }
+
+Test(pool, cached_blocks_leave_the_fast_path_through_realloc_and_free_for) {
+  struct range r = make(1 << 20, false);
+  uint8_t *a, *b, *c;
+  OK(zcp_pool_alloc(r.pool, 100, (void **)&a, &err));
+  memset(a, 0x42, 100);
+  OK(zcp_pool_realloc(r.pool, a, 1000, (void **)&b, &err));
+  cr_assert(all(b, 100, 0x42) && all(b + 100, 1000 - 100, 0), "contents kept, rest clear");
+  check(r.pool);
+  OK(zcp_pool_free(r.pool, b, &err));
+  OK(zcp_pool_alloc(r.pool, 100, (void **)&c, &err));
+  struct zcp_request me = {.node = 0, .epoch = 1};
+  OK(zcp_pool_free_for(r.pool, &me, c - r.mem, &err));
+  FAILS(zcp_pool_free(r.pool, c, &err), ZCP_NOT_FOUND, "already freed");
+  check(r.pool);
+  struct zcp_pool_stats s;
+  zcp_pool_stats(r.pool, &s);
+  cr_assert_eq(s.live_blocks, 0);
+  cr_assert_eq(s.used_bytes + s.free_bytes, s.size);
+  destroy(&r);
+}
+
+Test(pool, cached_blocks_count_against_the_local_quota) {
+  struct range r = make(1 << 20, false);
+  OK(zcp_pool_set_quota(r.pool, 0, 4 * LINE, &err));
+  void *p[4], *q;
+  for (int i = 0; i < 4; i++) OK(zcp_pool_alloc(r.pool, 1, &p[i], &err));
+  FAILS(zcp_pool_alloc(r.pool, 1, &q, &err), ZCP_NO_SPACE, "quota");
+  OK(zcp_pool_free(r.pool, p[0], &err));
+  OK(zcp_pool_free(r.pool, p[1], &err));
+  /* Two lines sit in this thread's cache and still count: they are given back. */
+  OK(zcp_pool_alloc(r.pool, 2 * LINE, &q, &err));
+  check(r.pool);
+  destroy(&r);
+}
