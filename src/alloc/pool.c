@@ -45,8 +45,8 @@ struct cache {
   bool listed;
   struct {
     _Atomic int32_t n;
-    int64_t off[CACHE_DEPTH]; /* bit 0: known zero */
-  } cls[ZCP__TIER_MAX_LINES + 1];  /* by size in lines */
+    int64_t off[CACHE_DEPTH];     /* bit 0: known zero */
+  } cls[ZCP__TIER_MAX_LINES + 1]; /* by size in lines */
 };
 
 struct zcp_pool {
@@ -121,7 +121,8 @@ zcp_status_t zcp_pool_init(void *base, int64_t size, const struct zcp_pool_optio
   {
     int64_t max = opt->max_request ? ZCP_MIN(opt->max_request, p->size) : p->size;
     int64_t tier = ZCP_MIN(max, 4096) >> p->shift;
-    p->tier_lines = opt->no_thread_cache ? 0 : (uint64_t)ZCP_MIN(tier, ZCP__TIER_MAX_LINES);
+    p->tier_lines =
+        opt->no_thread_cache ? 0 : (uint64_t)ZCP_MIN(tier, ZCP__TIER_MAX_LINES);
   }
   p->local = (struct zcp_request){.node = opt->local_node, .epoch = opt->local_epoch};
   p->touch = opt->touch;
@@ -145,8 +146,10 @@ static void cache_unref(struct cache *c) {
 /* Takes c out of its pool's list; true when it was still in it. Under caches_lock. */
 static bool cache_unlist(struct zcp_pool *p, struct cache *c) {
   if (!c->listed) return false;
-  if (c->prev) c->prev->next = c->next;
-  else p->caches = c->next;
+  if (c->prev)
+    c->prev->next = c->next;
+  else
+    p->caches = c->next;
   if (c->next) c->next->prev = c->prev;
   c->listed = false;
   return true;
@@ -395,7 +398,8 @@ static inline struct cache *cache_of(struct zcp_pool *p) {
   for (int i = 0; i < THREAD_POOLS; i++) {
     if (mine[i].pool != p) continue;
     /* Same address: still the same pool, or a new one where a released one was. */
-    if (atomic_load_explicit(&mine[i].c->pool, memory_order_acquire) == p) return mine[i].c;
+    if (atomic_load_explicit(&mine[i].c->pool, memory_order_acquire) == p)
+      return mine[i].c;
     slot_drop(i);
     break;
   }
@@ -427,8 +431,8 @@ static bool cache_alloc(struct zcp_pool *p, uint64_t k, void **out) {
   int32_t n = atomic_load_explicit(&c->cls[k].n, memory_order_relaxed);
   if (n == 0) {
     int got = 0;
-    if (zcp__table_tier_take(p->table, &p->local, k, depth_of(k) / 2, c->cls[k].off,
-                             &got, NULL) != ZCP_OK) {
+    if (zcp__table_tier_take(p->table, &p->local, k, depth_of(k) / 2, c->cls[k].off, &got,
+                             NULL) != ZCP_OK) {
       return false;
     }
     n = got;
@@ -462,7 +466,8 @@ static bool cache_free(struct zcp_pool *p, int64_t off) {
   if (state != ZCP__TIER_GRANTED && state != ZCP__TIER_SEALED) return false;
   struct cache *c = cache_of(p);
   if (c == NULL) return false;
-  uint32_t cached = (v & ~(uint32_t)(ZCP__TIER_STATE | ZCP__TIER_ZERO)) | ZCP__TIER_CACHED;
+  uint32_t cached =
+      (v & ~(uint32_t)(ZCP__TIER_STATE | ZCP__TIER_ZERO)) | ZCP__TIER_CACHED;
   if (!atomic_compare_exchange_strong_explicit(w, &v, cached, memory_order_acq_rel,
                                                memory_order_relaxed)) {
     return false; /* freed by someone else meanwhile: the slow path says so */

@@ -33,58 +33,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc/tlsf.h"
+#include "alloc/table_private.h"
 #include "common/util.h"
-
-enum { STATE_MOVING = 3 }; /* old half of a realloc whose copy is under way */
-enum { STATE_TIERED = 4 }; /* a tier block: the real state is in its tier word */
-enum { OP_ALLOC = 1, OP_REALLOC = 2, OP_FREE = 3 };
-#define NIL ZCP__TLSF_NIL
-#define FREED_RING 64
-
-typedef unsigned long long ull;
-typedef long long ll;
-
-struct entry {
-  int32_t node;
-  uint8_t state;
-  uint64_t epoch, request_id;
-  uint32_t prev, next; /* the owning client's list */
-};
-
-/* A remembered answer: slot (request id % HISTORY) of a client. */
-struct answer {
-  uint64_t epoch, id;
-  int64_t offset;
-  uint8_t op;
-};
-
-struct client {
-  uint64_t epoch; /* the newest epoch seen */
-  int64_t quota, used, blocks;
-  uint32_t head;
-  struct answer history[ZCP_POOL_REQUEST_HISTORY];
-};
-
-struct zcp__table {
-  pthread_mutex_t lock;
-  struct zcp__tlsf *tlsf;
-  int64_t size, line;
-  int shift; /* log2(line) */
-  int64_t max_request, default_quota;
-  int32_t max_nodes;
-  int64_t zero_mark; /* lines from here on were never handed out (range_is_zero) */
-  struct entry *e;
-  uint32_t e_cap;
-  struct client **clients;
-  struct {
-    int64_t offset;
-    int32_t node;
-  } freed[FREED_RING]; /* recent frees, to explain a double free */
-  unsigned freed_pos;
-  uint64_t changes; /* for the periodic self-check of debug builds */
-  struct zcp__tier_map tier;
-};
 
 static void unlock_changed(struct zcp__table *t);
 
@@ -234,10 +184,6 @@ static void grant_of(struct zcp__table *t, uint32_t id, struct zcp__grant *g) {
 }
 
 /* ---- tier blocks ------------------------------------------------------------------- */
-
-static _Atomic uint32_t *tier_at(const struct zcp__table *t, uint32_t id) {
-  return zcp__tier_word(&t->tier, zcp__tlsf_offset(t->tlsf, id));
-}
 
 /* The block's state as callers see it: 0 for a cached tier block (not live). */
 static uint8_t state_of(const struct zcp__table *t, uint32_t id) {
@@ -752,7 +698,8 @@ zcp_status_t zcp__table_tier_take(struct zcp__table *t, const struct zcp_request
                          (ll)bytes, rq->node);
       break;
     }
-    t->e[id] = (struct entry){.node = rq->node, .state = STATE_TIERED, .epoch = rq->epoch};
+    t->e[id] =
+        (struct entry){.node = rq->node, .state = STATE_TIERED, .epoch = rq->epoch};
     link_block(t, c, id);
     struct zcp__grant g;
     grant_of(t, id, &g);
@@ -804,91 +751,13 @@ void zcp__table_stats(struct zcp__table *t, struct zcp_pool_stats *out) {
   out->free_blocks = (int64_t)s.free_blocks;
 }
 
-#define CHECK(cond, ...)                                       \
-  do {                                                         \
-    if (!(cond)) {                                             \
-      st = zcp_error_set(err, ZCP_CORRUPT_INPUT, __VA_ARGS__); \
-      goto out;                                                \
-    }                                                          \
-  } while (0)
-
-static zcp_status_t check_locked(struct zcp__table *t, struct zcp_error *err) {
-  int64_t *bytes = calloc((size_t)t->max_nodes * 2, sizeof *bytes);
-  zcp_status_t st = zcp__tlsf_check(t->tlsf, err);
-  if (st != ZCP_OK) goto out;
-  CHECK(bytes != NULL, "table check: heap exhausted");
-  int64_t *count = bytes + t->max_nodes;
-  /* T1, T4 and the per-node sums, in address order. */
-  for (uint32_t id = zcp__tlsf_first_allocated(t->tlsf); id != NIL;
-       id = zcp__tlsf_next_allocated(t->tlsf, id)) {
-    const struct entry *e = &t->e[id];
-    uint64_t off = zcp__tlsf_offset(t->tlsf, id), size = zcp__tlsf_size(t->tlsf, id);
-    CHECK(id < t->e_cap, "block %u has no table entry", id);
-    CHECK(e->node >= 0 && e->node < t->max_nodes && t->clients[e->node] != NULL,
-          "block 0x%llx: entry names node %d, which has no client record",
-          (ull)(off << t->shift), e->node);
-    CHECK(e->state == ZCP_BLOCK_GRANTED || e->state == ZCP_BLOCK_SEALED ||
-              e->state == STATE_MOVING || e->state == STATE_TIERED,
-          "block 0x%llx: state %u", (ull)(off << t->shift), e->state);
-    if (e->state == STATE_TIERED) {
-      _Atomic uint32_t *w = tier_at(t, id);
-      uint32_t v = w ? atomic_load_explicit(w, memory_order_acquire) : 0;
-      CHECK(v != 0 && (v >> ZCP__TIER_LINES_SHIFT) == size,
-            "tier block 0x%llx of %llu lines: its word is 0x%x", (ull)(off << t->shift),
-            (ull)size, v);
-    }
-    CHECK(off + size <= (uint64_t)t->zero_mark,
-          "block 0x%llx ends above the never-used mark 0x%llx", (ull)(off << t->shift),
-          (ull)((uint64_t)t->zero_mark << t->shift));
-    bytes[e->node] += (int64_t)size << t->shift;
-    count[e->node]++;
-  }
-  /* T2, T3: each client's list and counters. */
-  int64_t total = 0;
-  for (int32_t n = 0; n < t->max_nodes; n++) {
-    struct client *c = t->clients[n];
-    if (c == NULL) continue;
-    int64_t listed = 0;
-    uint32_t prev = NIL;
-    for (uint32_t id = c->head; id != NIL; id = t->e[id].next) {
-      CHECK(++listed <= count[n], "node %d: block list longer than its %lld blocks", n,
-            (ll)count[n]);
-      CHECK(zcp__tlsf_is_allocated(t->tlsf, id) && t->e[id].node == n,
-            "node %d: list holds a block that is not its own", n);
-      CHECK(t->e[id].prev == prev, "node %d: block list back link broken", n);
-      prev = id;
-    }
-    CHECK(listed == count[n] && c->blocks == count[n],
-          "node %d: %lld blocks listed, %lld counted, %lld in the table", n, (ll)listed,
-          (ll)c->blocks, (ll)count[n]);
-    CHECK(c->used == bytes[n], "node %d: holds %lld bytes, counter says %lld", n,
-          (ll)bytes[n], (ll)c->used);
-    total += c->used;
-  }
-  struct zcp__tlsf_stats s;
-  zcp__tlsf_stats(t->tlsf, &s);
-  CHECK(total == (int64_t)s.used_lines << t->shift,
-        "nodes hold %lld bytes, the allocator %lld", (ll)total,
-        (ll)(s.used_lines << t->shift));
-out:
-  free(bytes);
-  return st;
-}
-
-zcp_status_t zcp__table_check(struct zcp__table *t, struct zcp_error *err) {
-  pthread_mutex_lock(&t->lock);
-  zcp_status_t st = check_locked(t, err);
-  pthread_mutex_unlock(&t->lock);
-  return st;
-}
-
 /* Unlocks after a change. At ZCP_DEBUG >= 2 every 256th change first runs the whole
  * self-check: a broken invariant stops the program where it happened, not later. */
 static void unlock_changed(struct zcp__table *t) {
 #if defined(ZCP_DEBUG) && ZCP_DEBUG >= 2
   if ((++t->changes & 255) == 0) {
     struct zcp_error e = {0};
-    if (check_locked(t, &e) != ZCP_OK) {
+    if (zcp__table_check_locked(t, &e) != ZCP_OK) {
       fprintf(stderr, "zcpool: allocation table invariant broken: %s\n", e.message);
       abort();
     }

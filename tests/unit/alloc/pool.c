@@ -728,7 +728,8 @@ Test(pool, cached_blocks_leave_the_fast_path_through_realloc_and_free_for) {
   OK(zcp_pool_alloc(r.pool, 100, (void **)&a, &err));
   memset(a, 0x42, 100);
   OK(zcp_pool_realloc(r.pool, a, 1000, (void **)&b, &err));
-  cr_assert(all(b, 100, 0x42) && all(b + 100, 1000 - 100, 0), "contents kept, rest clear");
+  cr_assert(all(b, 100, 0x42) && all(b + 100, 1000 - 100, 0),
+            "contents kept, rest clear");
   check(r.pool);
   OK(zcp_pool_free(r.pool, b, &err));
   OK(zcp_pool_alloc(r.pool, 100, (void **)&c, &err));
