@@ -17,8 +17,11 @@
  * ending in _for act on behalf of another node (the owner serving its requests) and
  * speak in offsets from base, which mean the same on every node.
  *
- * All functions are thread-safe. The local path (zcp_pool_alloc / free) takes a mutex,
- * makes no system call and costs well under a microsecond for small blocks. */
+ * All functions are thread-safe. The local path (zcp_pool_alloc / free) of small blocks
+ * (up to 4 KiB) goes through a per-thread cache of freed blocks without taking the
+ * pool's lock; the rest takes a mutex. Neither makes a system call in the common case.
+ * A thread's cache is given back to the pool when the thread exits; releasing a pool
+ * while other threads still hold caches of it is fine (they notice and drop them). */
 #ifndef ZCPOOL_POOL_H
 #define ZCPOOL_POOL_H
 
@@ -61,6 +64,9 @@ struct zcp_pool_options {
   /* The range is all zeros now (a fresh mapping): lines never handed out are not cleared
    * again. Only say so if no one can have written to the range before. */
   bool range_is_zero;
+  /* Local small blocks go through the pool's lock too, never through per-thread caches
+   * (placement is then exactly that of remote requests; slower). */
+  bool no_thread_cache;
   zcp_pool_touch_fn touch; /* optional (NULL: none), see struct zcp_pool_touch */
   void *touch_ctx;
 };
@@ -96,7 +102,11 @@ struct zcp_pool_stats {
   int64_t free_bytes;   /* used + free == size */
   int64_t largest_free; /* the largest block one request could get now */
   int64_t live_blocks;
-  int64_t free_blocks; /* free fragments after coalescing */
+  int64_t free_blocks; /* free fragments after coalescing, plus cached blocks */
+  /* Of free_bytes / free_blocks: small blocks of the local node that threads' caches
+   * keep for its next allocations (still counted against the local node's quota). */
+  int64_t cached_bytes;
+  int64_t cached_blocks;
 };
 
 struct zcp_pool;

@@ -14,9 +14,16 @@
  *     consistently both ways; its byte and block counters are their sums;
  *  T3 the clients' bytes add up to the allocator's used lines;
  *  T4 no line at or above zero_mark has ever been handed out (when the range started
- * zero).
+ * zero);
+ *  T5 a tier block (entry state TIERED) has a non-zero word at its start line naming its
+ *     size (a word goes back to zero only under the lock, so this holds while the fast
+ *     path runs).
+ * Tier blocks that are CACHED stay allocated and count as the local node's (quota,
+ * T2, T3); the pool reports them as free in its statistics.
  *
- * One mutex protects everything; it is never held while memory is cleared or copied. */
+ * One mutex protects everything but the tier words of live or cached tier blocks,
+ * which the pool's fast path changes with atomics (see table.h); it is never held while
+ * memory is cleared or copied. */
 #include "common/platform.h"
 
 #include "alloc/table.h"
@@ -26,56 +33,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc/tlsf.h"
+#include "alloc/table_private.h"
 #include "common/util.h"
-
-enum { STATE_MOVING = 3 }; /* old half of a realloc whose copy is under way */
-enum { OP_ALLOC = 1, OP_REALLOC = 2, OP_FREE = 3 };
-#define NIL ZCP__TLSF_NIL
-#define FREED_RING 64
-
-typedef unsigned long long ull;
-typedef long long ll;
-
-struct entry {
-  int32_t node;
-  uint8_t state;
-  uint64_t epoch, request_id;
-  uint32_t prev, next; /* the owning client's list */
-};
-
-/* A remembered answer: slot (request id % HISTORY) of a client. */
-struct answer {
-  uint64_t epoch, id;
-  int64_t offset;
-  uint8_t op;
-};
-
-struct client {
-  uint64_t epoch; /* the newest epoch seen */
-  int64_t quota, used, blocks;
-  uint32_t head;
-  struct answer history[ZCP_POOL_REQUEST_HISTORY];
-};
-
-struct zcp__table {
-  pthread_mutex_t lock;
-  struct zcp__tlsf *tlsf;
-  int64_t size, line;
-  int shift; /* log2(line) */
-  int64_t max_request, default_quota;
-  int32_t max_nodes;
-  int64_t zero_mark; /* lines from here on were never handed out (range_is_zero) */
-  struct entry *e;
-  uint32_t e_cap;
-  struct client **clients;
-  struct {
-    int64_t offset;
-    int32_t node;
-  } freed[FREED_RING]; /* recent frees, to explain a double free */
-  unsigned freed_pos;
-  uint64_t changes; /* for the periodic self-check of debug builds */
-};
 
 static void unlock_changed(struct zcp__table *t);
 
@@ -224,6 +183,46 @@ static void grant_of(struct zcp__table *t, uint32_t id, struct zcp__grant *g) {
   g->replayed = false;
 }
 
+/* ---- tier blocks ------------------------------------------------------------------- */
+
+/* The block's state as callers see it: 0 for a cached tier block (not live). */
+static uint8_t state_of(const struct zcp__table *t, uint32_t id) {
+  if (t->e[id].state != STATE_TIERED) return t->e[id].state;
+  uint32_t w = atomic_load_explicit(tier_at(t, id), memory_order_acquire);
+  switch (w & ZCP__TIER_STATE) {
+    case ZCP__TIER_GRANTED:
+      return ZCP_BLOCK_GRANTED;
+    case ZCP__TIER_SEALED:
+      return ZCP_BLOCK_SEALED;
+    default:
+      return 0;
+  }
+}
+
+/* Turns a live tier block into an ordinary one (state: what it was). False when a fast
+ * free got there first (the block is cached now). */
+static bool untier(struct zcp__table *t, uint32_t id) {
+  _Atomic uint32_t *w = tier_at(t, id);
+  uint32_t v = atomic_load_explicit(w, memory_order_acquire);
+  do {
+    if ((v & ZCP__TIER_STATE) == ZCP__TIER_CACHED) return false;
+  } while (!atomic_compare_exchange_weak_explicit(w, &v, 0, memory_order_acq_rel,
+                                                  memory_order_acquire));
+  t->e[id].state =
+      (v & ZCP__TIER_STATE) == ZCP__TIER_SEALED ? ZCP_BLOCK_SEALED : ZCP_BLOCK_GRANTED;
+  return true;
+}
+
+/* Makes sure the chunk of words around line exists. */
+static bool tier_chunk(struct zcp__table *t, uint64_t line) {
+  uint64_t c = line >> ZCP__TIER_CHUNK_BITS;
+  if (atomic_load_explicit(&t->tier.dir[c], memory_order_relaxed) != NULL) return true;
+  _Atomic uint32_t *w = calloc((size_t)1 << ZCP__TIER_CHUNK_BITS, sizeof *w);
+  if (w == NULL) return false;
+  atomic_store_explicit(&t->tier.dir[c], w, memory_order_release);
+  return true;
+}
+
 /* The live block of rq->node that starts at offset, or a typed error that says what is
  * there instead (interior, foreign, freed, never allocated). */
 static zcp_status_t find_owned(struct zcp__table *t, const struct zcp_request *rq,
@@ -260,6 +259,12 @@ static zcp_status_t find_owned(struct zcp__table *t, const struct zcp_request *r
     return zcp_error_set(err, ZCP_NOT_FOUND,
                          "%s of 0x%llx by node %d: no live block starts there", verb,
                          (ull)offset, rq->node);
+  }
+  if (state_of(t, id) == 0) {
+    return zcp_error_set(err, ZCP_NOT_FOUND,
+                         "%s of 0x%llx by node %d: no live block there (already freed, "
+                         "last by node %d)",
+                         verb, (ull)offset, rq->node, t->e[id].node);
   }
   if (t->e[id].node != rq->node) {
     return zcp_error_set(err, ZCP_INVALID_ARGUMENT,
@@ -352,20 +357,24 @@ zcp_status_t zcp__table_init(struct zcp__table **out, int64_t size,
   t->max_nodes = opt->max_nodes;
   t->zero_mark = opt->range_is_zero ? 0 : t->size >> t->shift;
   t->clients = calloc((size_t)opt->max_nodes, sizeof *t->clients);
+  t->tier.chunks = ((uint64_t)(t->size >> t->shift) >> ZCP__TIER_CHUNK_BITS) + 1;
+  t->tier.dir = calloc((size_t)t->tier.chunks, sizeof *t->tier.dir);
   zcp_status_t st = zcp__tlsf_init(&t->tlsf, (uint64_t)(t->size >> t->shift), err);
-  if (st == ZCP_OK && t->clients == NULL) {
+  if (st == ZCP_OK && (t->clients == NULL || t->tier.dir == NULL)) {
     st = zcp_error_set(err, ZCP_OUT_OF_MEMORY, "pool table: heap exhausted");
   }
   if (st == ZCP_OK && pthread_mutex_init(&t->lock, NULL) != 0) {
     st = zcp_error_set(err, ZCP_OUT_OF_MEMORY, "pool table: cannot create its mutex");
     zcp__tlsf_release(t->tlsf);
     free(t->clients);
+    free(t->tier.dir);
     free(t);
     return st;
   }
   if (st != ZCP_OK) {
     zcp__tlsf_release(t->tlsf);
     free(t->clients);
+    free(t->tier.dir);
     free(t);
     return st;
   }
@@ -378,6 +387,8 @@ void zcp__table_release(struct zcp__table *t) {
   for (int32_t i = 0; i < t->max_nodes; i++) free(t->clients[i]);
   free(t->clients);
   free(t->e);
+  for (uint64_t c = 0; c < t->tier.chunks; c++) free(t->tier.dir[c]);
+  free(t->tier.dir);
   zcp__tlsf_release(t->tlsf);
   pthread_mutex_destroy(&t->lock);
   free(t);
@@ -458,7 +469,7 @@ zcp_status_t zcp__table_realloc(struct zcp__table *t, const struct zcp_request *
   if (replay(t, c, rq, OP_REALLOC, g, &st, err)) goto out;
   if ((st = check_size(t, rq, "realloc", new_size, err)) != ZCP_OK) goto out;
   if ((st = find_owned(t, rq, "realloc", offset, &id, err)) != ZCP_OK) goto out;
-  if (t->e[id].state == ZCP_BLOCK_SEALED) {
+  if (state_of(t, id) == ZCP_BLOCK_SEALED) {
     st = zcp_error_set(err, ZCP_INVALID_ARGUMENT,
                        "realloc of 0x%llx by node %d: block is sealed (its contents are "
                        "final)",
@@ -472,6 +483,12 @@ zcp_status_t zcp__table_realloc(struct zcp__table *t, const struct zcp_request *
     goto out;
   }
   if ((st = ensure(t, new_size, rq->node, err)) != ZCP_OK) goto out;
+  if (t->e[id].state == STATE_TIERED && !untier(t, id)) {
+    st = zcp_error_set(err, ZCP_NOT_FOUND,
+                       "realloc of 0x%llx by node %d: freed while being reallocated",
+                       (ull)offset, rq->node);
+    goto out;
+  }
   if (zcp__tlsf_resize(t->tlsf, id, lines)) {
     c->used += grow;
     int64_t old_end = offset + ((int64_t)old_lines << t->shift);
@@ -522,6 +539,12 @@ zcp_status_t zcp__table_free(struct zcp__table *t, const struct zcp_request *rq,
     goto out; /* the same free again: already done */
   }
   if ((st = find_owned(t, rq, "free", offset, &id, err)) != ZCP_OK) goto out;
+  if (t->e[id].state == STATE_TIERED && !untier(t, id)) {
+    st = zcp_error_set(err, ZCP_NOT_FOUND,
+                       "free of 0x%llx by node %d: no live block there (already freed)",
+                       (ull)offset, rq->node);
+    goto out;
+  }
   release_block(t, c, id);
   history_put(c, rq, OP_FREE, offset);
 out:
@@ -536,7 +559,23 @@ zcp_status_t zcp__table_seal(struct zcp__table *t, const struct zcp_request *rq,
   uint32_t id;
   zcp_status_t st = client_enter(t, rq, &c, err);
   if (st == ZCP_OK) st = find_owned(t, rq, "seal", offset, &id, err);
-  if (st == ZCP_OK) t->e[id].state = ZCP_BLOCK_SEALED;
+  if (st == ZCP_OK && t->e[id].state == STATE_TIERED) {
+    _Atomic uint32_t *w = tier_at(t, id);
+    uint32_t v = atomic_load_explicit(w, memory_order_acquire);
+    do {
+      if ((v & ZCP__TIER_STATE) == ZCP__TIER_CACHED) {
+        st = zcp_error_set(err, ZCP_NOT_FOUND,
+                           "seal of 0x%llx by node %d: no live block there (already "
+                           "freed)",
+                           (ull)offset, rq->node);
+        break;
+      }
+    } while (!atomic_compare_exchange_weak_explicit(
+        w, &v, (v & ~(uint32_t)ZCP__TIER_STATE) | ZCP__TIER_SEALED, memory_order_acq_rel,
+        memory_order_acquire));
+  } else if (st == ZCP_OK) {
+    t->e[id].state = ZCP_BLOCK_SEALED;
+  }
   unlock_changed(t);
   return st;
 }
@@ -553,7 +592,8 @@ zcp_status_t zcp__table_find_block(struct zcp__table *t, int64_t offset, int64_t
   pthread_mutex_lock(&t->lock);
   zcp_status_t st = ZCP_OK;
   uint32_t id = zcp__tlsf_find_containing(t->tlsf, (uint64_t)offset >> t->shift);
-  if (id == NIL) {
+  uint8_t state = id == NIL ? 0 : state_of(t, id);
+  if (state == 0) {
     st = zcp_error_set(err, ZCP_NOT_FOUND,
                        "range [0x%llx, 0x%llx) is not inside any live block", (ull)offset,
                        (ull)end);
@@ -565,7 +605,7 @@ zcp_status_t zcp__table_find_block(struct zcp__table *t, int64_t offset, int64_t
                                 .node = t->e[id].node,
                                 .epoch = t->e[id].epoch,
                                 .request_id = t->e[id].request_id,
-                                .state = (enum zcp_block_state)t->e[id].state};
+                                .state = (enum zcp_block_state)state};
   /* Filled on the errors below too: the importer tells "not sealed yet" (try later)
    * from "runs past its block" (a bad descriptor) by it. */
   if (out != NULL) *out = info;
@@ -576,7 +616,7 @@ zcp_status_t zcp__table_find_block(struct zcp__table *t, int64_t offset, int64_t
         "of node %d",
         (ull)offset, (ull)end, (ull)info.offset, (ull)(info.offset + info.size),
         info.node);
-  } else if (t->e[id].state != ZCP_BLOCK_SEALED) {
+  } else if (state != ZCP_BLOCK_SEALED) {
     st = zcp_error_set(err, ZCP_INVALID_ARGUMENT,
                        "range [0x%llx, 0x%llx) lies in block 0x%llx of node %d, which is "
                        "not sealed",
@@ -599,7 +639,8 @@ zcp_status_t zcp__table_reclaim(struct zcp__table *t, int32_t node, uint64_t epo
   struct client *c = t->clients[node];
   for (uint32_t id = c ? c->head : NIL, next; id != NIL; id = next) {
     next = t->e[id].next;
-    if (t->e[id].state == ZCP_BLOCK_GRANTED && t->e[id].epoch == epoch) {
+    if (state_of(t, id) == ZCP_BLOCK_GRANTED && t->e[id].epoch == epoch &&
+        (t->e[id].state != STATE_TIERED || untier(t, id))) {
       nb++;
       nbytes += (int64_t)zcp__tlsf_size(t->tlsf, id) << t->shift;
       release_block(t, c, id);
@@ -625,6 +666,69 @@ zcp_status_t zcp__table_set_quota(struct zcp__table *t, int32_t node, int64_t by
   return st;
 }
 
+const struct zcp__tier_map *zcp__table_tier_map(const struct zcp__table *t) {
+  return &t->tier;
+}
+
+zcp_status_t zcp__table_tier_take(struct zcp__table *t, const struct zcp_request *rq,
+                                  uint64_t lines, int n, int64_t *offs, int *got,
+                                  struct zcp_error *err) {
+  int k = 0;
+  *got = 0;
+  pthread_mutex_lock(&t->lock);
+  struct client *c;
+  zcp_status_t st = client_enter(t, rq, &c, err);
+  int64_t bytes = (int64_t)lines << t->shift;
+  while (st == ZCP_OK && k < n) {
+    uint32_t id;
+    if (bytes > c->quota - c->used) {
+      if (k == 0) st = over_quota(c, rq, "alloc", bytes, err);
+      break;
+    }
+    if ((st = ensure(t, bytes, rq->node, err)) != ZCP_OK) break;
+    if (zcp__tlsf_alloc(t->tlsf, lines, &id) != ZCP_OK) {
+      if (k == 0) st = no_room(t, rq, "alloc", bytes, err);
+      break;
+    }
+    if (!tier_chunk(t, zcp__tlsf_offset(t->tlsf, id))) {
+      zcp__tlsf_free(t->tlsf, id);
+      st = zcp_error_set(err, ZCP_OUT_OF_MEMORY,
+                         "alloc of %lld bytes by node %d: no memory for allocator "
+                         "metadata",
+                         (ll)bytes, rq->node);
+      break;
+    }
+    t->e[id] =
+        (struct entry){.node = rq->node, .state = STATE_TIERED, .epoch = rq->epoch};
+    link_block(t, c, id);
+    struct zcp__grant g;
+    grant_of(t, id, &g);
+    zero_plan(t, id, g.offset, &g);
+    bool zero = g.zero_length == 0;
+    atomic_store_explicit(tier_at(t, id),
+                          ZCP__TIER_CACHED | (zero ? ZCP__TIER_ZERO : 0) |
+                              (uint32_t)lines << ZCP__TIER_LINES_SHIFT,
+                          memory_order_release);
+    offs[k++] = g.offset | (zero ? 1 : 0);
+  }
+  if (k > 0) st = ZCP_OK;
+  unlock_changed(t);
+  *got = k;
+  return st;
+}
+
+void zcp__table_tier_give(struct zcp__table *t, const int64_t *offs, int n) {
+  pthread_mutex_lock(&t->lock);
+  for (int i = 0; i < n; i++) {
+    uint32_t id = zcp__tlsf_find(t->tlsf, (uint64_t)(offs[i] & ~(int64_t)1) >> t->shift);
+    ZCP_ASSERT(id != NIL && t->e[id].state == STATE_TIERED);
+    if (id == NIL) continue;
+    atomic_store_explicit(tier_at(t, id), 0, memory_order_release);
+    release_block(t, t->clients[t->e[id].node], id);
+  }
+  unlock_changed(t);
+}
+
 int64_t zcp__table_node_used(struct zcp__table *t, int32_t node) {
   if (node < 0 || node >= t->max_nodes) return 0;
   pthread_mutex_lock(&t->lock);
@@ -647,84 +751,13 @@ void zcp__table_stats(struct zcp__table *t, struct zcp_pool_stats *out) {
   out->free_blocks = (int64_t)s.free_blocks;
 }
 
-#define CHECK(cond, ...)                                       \
-  do {                                                         \
-    if (!(cond)) {                                             \
-      st = zcp_error_set(err, ZCP_CORRUPT_INPUT, __VA_ARGS__); \
-      goto out;                                                \
-    }                                                          \
-  } while (0)
-
-static zcp_status_t check_locked(struct zcp__table *t, struct zcp_error *err) {
-  int64_t *bytes = calloc((size_t)t->max_nodes * 2, sizeof *bytes);
-  zcp_status_t st = zcp__tlsf_check(t->tlsf, err);
-  if (st != ZCP_OK) goto out;
-  CHECK(bytes != NULL, "table check: heap exhausted");
-  int64_t *count = bytes + t->max_nodes;
-  /* T1, T4 and the per-node sums, in address order. */
-  for (uint32_t id = zcp__tlsf_first_allocated(t->tlsf); id != NIL;
-       id = zcp__tlsf_next_allocated(t->tlsf, id)) {
-    const struct entry *e = &t->e[id];
-    uint64_t off = zcp__tlsf_offset(t->tlsf, id), size = zcp__tlsf_size(t->tlsf, id);
-    CHECK(id < t->e_cap, "block %u has no table entry", id);
-    CHECK(e->node >= 0 && e->node < t->max_nodes && t->clients[e->node] != NULL,
-          "block 0x%llx: entry names node %d, which has no client record",
-          (ull)(off << t->shift), e->node);
-    CHECK(e->state == ZCP_BLOCK_GRANTED || e->state == ZCP_BLOCK_SEALED ||
-              e->state == STATE_MOVING,
-          "block 0x%llx: state %u", (ull)(off << t->shift), e->state);
-    CHECK(off + size <= (uint64_t)t->zero_mark,
-          "block 0x%llx ends above the never-used mark 0x%llx", (ull)(off << t->shift),
-          (ull)((uint64_t)t->zero_mark << t->shift));
-    bytes[e->node] += (int64_t)size << t->shift;
-    count[e->node]++;
-  }
-  /* T2, T3: each client's list and counters. */
-  int64_t total = 0;
-  for (int32_t n = 0; n < t->max_nodes; n++) {
-    struct client *c = t->clients[n];
-    if (c == NULL) continue;
-    int64_t listed = 0;
-    uint32_t prev = NIL;
-    for (uint32_t id = c->head; id != NIL; id = t->e[id].next) {
-      CHECK(++listed <= count[n], "node %d: block list longer than its %lld blocks", n,
-            (ll)count[n]);
-      CHECK(zcp__tlsf_is_allocated(t->tlsf, id) && t->e[id].node == n,
-            "node %d: list holds a block that is not its own", n);
-      CHECK(t->e[id].prev == prev, "node %d: block list back link broken", n);
-      prev = id;
-    }
-    CHECK(listed == count[n] && c->blocks == count[n],
-          "node %d: %lld blocks listed, %lld counted, %lld in the table", n, (ll)listed,
-          (ll)c->blocks, (ll)count[n]);
-    CHECK(c->used == bytes[n], "node %d: holds %lld bytes, counter says %lld", n,
-          (ll)bytes[n], (ll)c->used);
-    total += c->used;
-  }
-  struct zcp__tlsf_stats s;
-  zcp__tlsf_stats(t->tlsf, &s);
-  CHECK(total == (int64_t)s.used_lines << t->shift,
-        "nodes hold %lld bytes, the allocator %lld", (ll)total,
-        (ll)(s.used_lines << t->shift));
-out:
-  free(bytes);
-  return st;
-}
-
-zcp_status_t zcp__table_check(struct zcp__table *t, struct zcp_error *err) {
-  pthread_mutex_lock(&t->lock);
-  zcp_status_t st = check_locked(t, err);
-  pthread_mutex_unlock(&t->lock);
-  return st;
-}
-
 /* Unlocks after a change. At ZCP_DEBUG >= 2 every 256th change first runs the whole
  * self-check: a broken invariant stops the program where it happened, not later. */
 static void unlock_changed(struct zcp__table *t) {
 #if defined(ZCP_DEBUG) && ZCP_DEBUG >= 2
   if ((++t->changes & 255) == 0) {
     struct zcp_error e = {0};
-    if (check_locked(t, &e) != ZCP_OK) {
+    if (zcp__table_check_locked(t, &e) != ZCP_OK) {
       fprintf(stderr, "zcpool: allocation table invariant broken: %s\n", e.message);
       abort();
     }

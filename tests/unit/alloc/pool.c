@@ -3,6 +3,7 @@
  * pointers, the zcp_allocator face, a randomized stress that fills every block with a
  * pattern (an overlap would show), threads, and Arrow columns built straight into the
  * range with the builder API and validated. */
+#define _GNU_SOURCE 1 /* pthread barriers */
 #include <criterion/criterion.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -35,7 +36,7 @@ struct range {
   struct zcp_pool *pool;
 };
 
-static struct range make(int64_t size, bool zero) {
+static struct range make_with(int64_t size, bool zero, bool cache) {
   struct range r = {.size = size};
   r.mem = aligned_alloc(4096, (size_t)size);
   cr_assert_not_null(r.mem);
@@ -43,8 +44,13 @@ static struct range make(int64_t size, bool zero) {
   struct zcp_pool_options o;
   zcp_pool_options_init(&o);
   o.range_is_zero = zero;
+  o.no_thread_cache = !cache;
   OK(zcp_pool_init(r.mem, size, &o, &r.pool, &err));
   return r;
+}
+
+static struct range make(int64_t size, bool zero) {
+  return make_with(size, zero, true);
 }
 
 static void destroy(struct range *r) {
@@ -93,7 +99,8 @@ Test(pool, blocks_start_on_lines_and_never_share_one) {
 }
 
 Test(pool, reused_memory_is_cleared_on_alloc_and_realloc) {
-  struct range r = make(64 * LINE, false);
+  /* Without thread caches: the placement asserted below is the allocator's first fit. */
+  struct range r = make_with(64 * LINE, false, false);
   uint8_t *a;
   OK(zcp_pool_alloc(r.pool, 10 * LINE, (void **)&a, &err));
   cr_assert(all(a, 10 * LINE, 0), "the range held 0xee: a fresh block must be cleared");
@@ -496,4 +503,257 @@ Test(pool, rounds_the_range_down_to_whole_lines) {
   FAILS(zcp_pool_init(mem, 1000, &o, &p, &err), ZCP_INVALID_ARGUMENT, "local node 300");
   zcp_pool_release(NULL);
   free(mem);
+}
+
+/* ---- per-thread caches of small local blocks ------------------------------------- */
+
+static int touches;
+static bool touch_local;
+static int64_t touch_len;
+static void count_touch(void *ctx, bool after, const struct zcp_pool_touch *t) {
+  (void)ctx;
+  (void)after;
+  touches++;
+  touch_local = t->local;
+  touch_len = t->to_len;
+}
+
+Test(pool, cached_blocks_are_free_to_everyone_but_the_cache) {
+  struct range r = make(1 << 20, false);
+  uint8_t *a, *b;
+  OK(zcp_pool_alloc(r.pool, 100, (void **)&a, &err));
+  OK(zcp_pool_alloc(r.pool, 100, (void **)&b, &err));
+  struct zcp_block_info info;
+  FAILS(zcp_pool_find_block(r.pool, a - r.mem, 100, &info, &err), ZCP_INVALID_ARGUMENT,
+        "not sealed");
+  cr_assert_eq(info.state, ZCP_BLOCK_GRANTED);
+  cr_assert_eq(info.size, LINE);
+  OK(zcp_pool_seal(r.pool, a, &err));
+  OK(zcp_pool_find_block(r.pool, a - r.mem, 100, &info, &err));
+  cr_assert_eq(info.state, ZCP_BLOCK_SEALED);
+  struct zcp_pool_stats s;
+  zcp_pool_stats(r.pool, &s);
+  cr_assert_eq(s.live_blocks, 2);
+  cr_assert_eq(s.used_bytes, 2 * LINE);
+  cr_assert_gt(s.cached_blocks, 0, "a refill leaves blocks in the cache");
+  cr_assert_eq(s.used_bytes + s.free_bytes, s.size);
+  check(r.pool);
+
+  /* Misuse is refused the same way as on the locked path. */
+  struct zcp_request other = {.node = 1, .epoch = 1};
+  FAILS(zcp_pool_free_for(r.pool, &other, b - r.mem, &err), ZCP_INVALID_ARGUMENT,
+        "belongs to node 0");
+  FAILS(zcp_pool_free(r.pool, b + 64, &err), ZCP_INVALID_ARGUMENT, "not at its start");
+  OK(zcp_pool_free(r.pool, a, &err)); /* sealed blocks may be freed by their node */
+  OK(zcp_pool_free(r.pool, b, &err));
+  FAILS(zcp_pool_free(r.pool, b, &err), ZCP_NOT_FOUND, "already freed");
+  FAILS(zcp_pool_seal(r.pool, a, &err), ZCP_NOT_FOUND, "already freed");
+  FAILS(zcp_pool_find_block(r.pool, a - r.mem, 1, NULL, &err), ZCP_NOT_FOUND,
+        "not inside any live block");
+  void *c;
+  FAILS(zcp_pool_realloc(r.pool, b, 300, &c, &err), ZCP_NOT_FOUND, "already freed");
+  zcp_pool_stats(r.pool, &s);
+  cr_assert_eq(s.live_blocks, 0);
+  cr_assert_eq(s.used_bytes, 0);
+  cr_assert_eq(s.free_bytes, s.size);
+  cr_assert_eq(s.free_bytes - s.cached_bytes, s.largest_free, "one fragment and caches");
+  check(r.pool);
+  destroy(&r);
+}
+
+Test(pool, cached_blocks_are_cleared_and_the_hook_hears_of_it) {
+  struct range r = {.size = 1 << 20};
+  r.mem = aligned_alloc(4096, (size_t)r.size);
+  memset(r.mem, 0, (size_t)r.size);
+  struct zcp_pool_options o;
+  zcp_pool_options_init(&o);
+  o.range_is_zero = true;
+  o.touch = count_touch;
+  o.touch_ctx = NULL;
+  OK(zcp_pool_init(r.mem, r.size, &o, &r.pool, &err));
+  touches = 0;
+  uint8_t *a;
+  OK(zcp_pool_alloc(r.pool, 200, (void **)&a, &err));
+  cr_assert_eq(touches, 0, "fresh lines of a zero range are not cleared again");
+  memset(a, 0xab, 2 * LINE);
+  OK(zcp_pool_free(r.pool, a, &err));
+  uint8_t *b;
+  OK(zcp_pool_alloc(r.pool, 200, (void **)&b, &err));
+  cr_assert_eq(b, a, "the cache hands back the block it was given");
+  cr_assert(all(b, 2 * LINE, 0), "a cached block came back uncleared");
+  cr_assert_eq(touches, 2, "before and after the clearing");
+  cr_assert(touch_local);
+  cr_assert_eq(touch_len, 2 * LINE);
+  OK(zcp_pool_free(r.pool, b, &err));
+  check(r.pool);
+  destroy(&r);
+}
+
+Test(pool, reclaim_frees_granted_cached_blocks_of_the_local_node) {
+  struct range r = make(1 << 20, false);
+  void *a, *b, *c;
+  OK(zcp_pool_alloc(r.pool, 1, &a, &err));
+  OK(zcp_pool_alloc(r.pool, 1, &b, &err));
+  OK(zcp_pool_alloc(r.pool, 1, &c, &err));
+  OK(zcp_pool_seal(r.pool, c, &err));
+  int64_t blocks = 0, bytes = 0;
+  OK(zcp_pool_reclaim(r.pool, 0, 1, &blocks, &bytes, &err));
+  cr_assert_eq(blocks, 2, "granted ones only, not the sealed one nor the cached ones");
+  cr_assert_eq(bytes, 2 * LINE);
+  FAILS(zcp_pool_free(r.pool, a, &err), ZCP_NOT_FOUND, "already freed");
+  OK(zcp_pool_free(r.pool, c, &err));
+  check(r.pool);
+  struct zcp_pool_stats s;
+  zcp_pool_stats(r.pool, &s);
+  cr_assert_eq(s.live_blocks, 0);
+  cr_assert_eq(s.free_bytes, s.size);
+  destroy(&r);
+}
+
+Test(pool, a_full_pool_uses_the_callers_cached_blocks) {
+  struct range r = make(64 * LINE, false);
+  void *a, *big;
+  OK(zcp_pool_alloc(r.pool, 1, &a, &err));
+  OK(zcp_pool_free(r.pool, a, &err));
+  OK(zcp_pool_alloc(r.pool, 64 * LINE, &big, &err));
+  OK(zcp_pool_free(r.pool, big, &err));
+  check(r.pool);
+  destroy(&r);
+}
+
+struct cache_thread {
+  struct zcp_pool *pool;
+  pthread_barrier_t *bar;
+  int bad;
+};
+
+static void *alloc_then_exit(void *arg) {
+  struct cache_thread *t = arg;
+  void *p[40];
+  for (int i = 0; i < 40; i++) {
+    if (zcp_pool_alloc(t->pool, 1 + i * 50, &p[i], NULL) != ZCP_OK) t->bad++;
+  }
+  for (int i = 0; i < 40; i++) {
+    if (zcp_pool_free(t->pool, p[i], NULL) != ZCP_OK) t->bad++;
+  }
+  return NULL;
+}
+
+Test(pool, an_exiting_thread_gives_its_cache_back) {
+  struct range r = make(1 << 20, false);
+  struct cache_thread t = {.pool = r.pool};
+  pthread_t th;
+  pthread_create(&th, NULL, alloc_then_exit, &t);
+  pthread_join(th, NULL);
+  cr_assert_eq(t.bad, 0);
+  struct zcp_pool_stats s;
+  zcp_pool_stats(r.pool, &s);
+  cr_assert_eq(s.cached_blocks, 0);
+  cr_assert_eq(s.largest_free, s.size, "everything back in one fragment");
+  check(r.pool);
+  destroy(&r);
+}
+
+static void *use_two_pools(void *arg) {
+  struct cache_thread *t = arg;
+  void *p;
+  for (int round = 0; round < 2; round++) {
+    pthread_barrier_wait(t->bar); /* the pool of this round exists */
+    for (int i = 0; i < 100; i++) {
+      if (zcp_pool_alloc(t->pool, 64, &p, NULL) != ZCP_OK ||
+          zcp_pool_free(t->pool, p, NULL) != ZCP_OK) {
+        t->bad++;
+      }
+    }
+    pthread_barrier_wait(t->bar); /* done with it: the test releases it */
+  }
+  return NULL;
+}
+
+Test(pool, a_released_pool_leaves_no_stale_cache_behind) {
+  pthread_barrier_t bar;
+  pthread_barrier_init(&bar, NULL, 2);
+  struct cache_thread t = {.bar = &bar};
+  pthread_t th;
+  pthread_create(&th, NULL, use_two_pools, &t);
+  uint8_t *mem = aligned_alloc(4096, 1 << 20);
+  memset(mem, 0, 1 << 20);
+  for (int round = 0; round < 2; round++) {
+    /* The same range and probably the same pool address: the thread must not take
+     * its cached blocks of the first pool for blocks of the second. */
+    OK(zcp_pool_init(mem, 1 << 20, NULL, &t.pool, &err));
+    pthread_barrier_wait(&bar);
+    pthread_barrier_wait(&bar);
+    check(t.pool);
+    struct zcp_pool_stats s;
+    zcp_pool_stats(t.pool, &s);
+    cr_assert_eq(s.live_blocks, 0);
+    cr_assert_eq(s.used_bytes + s.free_bytes, s.size);
+    zcp_pool_release(t.pool);
+  }
+  pthread_join(th, NULL);
+  cr_assert_eq(t.bad, 0);
+  pthread_barrier_destroy(&bar);
+  free(mem);
+}
+
+static void *free_others_blocks(void *arg) {
+  void **blocks = arg;
+  struct zcp_pool *pool = blocks[0];
+  for (int i = 1; i < 65; i++) {
+    if (zcp_pool_free(pool, blocks[i], NULL) != ZCP_OK) blocks[i] = NULL;
+  }
+  return NULL;
+}
+
+Test(pool, blocks_may_be_freed_by_another_thread) {
+  struct range r = make(1 << 20, false);
+  void *blocks[65] = {r.pool};
+  for (int i = 1; i < 65; i++) OK(zcp_pool_alloc(r.pool, 100, &blocks[i], &err));
+  pthread_t th;
+  pthread_create(&th, NULL, free_others_blocks, blocks);
+  pthread_join(th, NULL);
+  for (int i = 1; i < 65; i++) cr_assert_not_null(blocks[i], "free %d refused", i);
+  check(r.pool);
+  struct zcp_pool_stats s;
+  zcp_pool_stats(r.pool, &s);
+  cr_assert_eq(s.live_blocks, 0);
+  cr_assert_eq(s.free_bytes, s.size);
+  destroy(&r);
+}
+
+Test(pool, cached_blocks_leave_the_fast_path_through_realloc_and_free_for) {
+  struct range r = make(1 << 20, false);
+  uint8_t *a, *b, *c;
+  OK(zcp_pool_alloc(r.pool, 100, (void **)&a, &err));
+  memset(a, 0x42, 100);
+  OK(zcp_pool_realloc(r.pool, a, 1000, (void **)&b, &err));
+  cr_assert(all(b, 100, 0x42) && all(b + 100, 1000 - 100, 0),
+            "contents kept, rest clear");
+  check(r.pool);
+  OK(zcp_pool_free(r.pool, b, &err));
+  OK(zcp_pool_alloc(r.pool, 100, (void **)&c, &err));
+  struct zcp_request me = {.node = 0, .epoch = 1};
+  OK(zcp_pool_free_for(r.pool, &me, c - r.mem, &err));
+  FAILS(zcp_pool_free(r.pool, c, &err), ZCP_NOT_FOUND, "already freed");
+  check(r.pool);
+  struct zcp_pool_stats s;
+  zcp_pool_stats(r.pool, &s);
+  cr_assert_eq(s.live_blocks, 0);
+  cr_assert_eq(s.used_bytes + s.free_bytes, s.size);
+  destroy(&r);
+}
+
+Test(pool, cached_blocks_count_against_the_local_quota) {
+  struct range r = make(1 << 20, false);
+  OK(zcp_pool_set_quota(r.pool, 0, 4 * LINE, &err));
+  void *p[4], *q;
+  for (int i = 0; i < 4; i++) OK(zcp_pool_alloc(r.pool, 1, &p[i], &err));
+  FAILS(zcp_pool_alloc(r.pool, 1, &q, &err), ZCP_NO_SPACE, "quota");
+  OK(zcp_pool_free(r.pool, p[0], &err));
+  OK(zcp_pool_free(r.pool, p[1], &err));
+  /* Two lines sit in this thread's cache and still count: they are given back. */
+  OK(zcp_pool_alloc(r.pool, 2 * LINE, &q, &err));
+  check(r.pool);
+  destroy(&r);
 }
