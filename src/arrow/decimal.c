@@ -29,6 +29,25 @@ bool zcp__decimal_negate_if_negative(uint64_t *limbs, int n) {
   return true;
 }
 
+bool zcp__decimal_type_of_bits(int64_t bits, enum zcp_type *out) {
+  switch (bits) {
+    case 32:
+      *out = ZCP_TYPE_DECIMAL32;
+      return true;
+    case 64:
+      *out = ZCP_TYPE_DECIMAL64;
+      return true;
+    case 128:
+      *out = ZCP_TYPE_DECIMAL128;
+      return true;
+    case 256:
+      *out = ZCP_TYPE_DECIMAL256;
+      return true;
+    default:
+      return false;
+  }
+}
+
 int32_t zcp__decimal_max_precision_of_width(int64_t width) {
   switch (width) {
     case 4:

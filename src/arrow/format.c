@@ -180,22 +180,9 @@ static bool parse_decimal(const char **p, struct zcp_format *f, struct why *why)
       return fail(why, "expected a decimal bit width");
     }
   }
-  switch (bits) {
-    case 32:
-      f->type = ZCP_TYPE_DECIMAL32;
-      break;
-    case 64:
-      f->type = ZCP_TYPE_DECIMAL64;
-      break;
-    case 128:
-      f->type = ZCP_TYPE_DECIMAL128;
-      break;
-    case 256:
-      f->type = ZCP_TYPE_DECIMAL256;
-      break;
-    default:
-      return fail(why, "decimal bit width %lld is not one of 32, 64, 128 and 256",
-                  (long long)bits);
+  if (!zcp__decimal_type_of_bits(bits, &f->type)) {
+    return fail(why, "decimal bit width %lld is not one of 32, 64, 128 and 256",
+                (long long)bits);
   }
   int32_t max_precision = zcp__decimal_max_precision(f->type);
   if (precision < 1 || precision > max_precision) {

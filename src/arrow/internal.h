@@ -73,6 +73,9 @@ int64_t zcp__format_n_children(const struct zcp_format *f);
 int32_t zcp__decimal_max_precision(enum zcp_type type);
 /* Same by value width in bytes (4, 8, 16, 32); 0 for any other width. */
 int32_t zcp__decimal_max_precision_of_width(int64_t width);
+/* The decimal type of a bit width (32, 64, 128, 256), as format strings and IPC's
+ * Decimal.bitWidth give it; false for any other width. */
+bool zcp__decimal_type_of_bits(int64_t bits, enum zcp_type *out);
 
 /* Decimal values (decimal.c). A value of `width` bytes widened to 64-bit limbs
  * (sign-extended to at least one limb); returns the number of limbs (1, 1, 2, 4). */

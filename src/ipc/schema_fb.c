@@ -211,22 +211,9 @@ static zcp_status_t field_type(const struct zcp_fb_table *field, int64_t n_child
       ZCP_RETURN_NOT_OK(zcp__fb_i32(&t, 0, 0, &f->precision, "Decimal.precision", err));
       ZCP_RETURN_NOT_OK(zcp__fb_i32(&t, 1, 0, &f->scale, "Decimal.scale", err));
       ZCP_RETURN_NOT_OK(zcp__fb_i32(&t, 2, 128, &i32, "Decimal.bitWidth", err));
-      switch (i32) {
-        case 32:
-          f->type = ZCP_TYPE_DECIMAL32;
-          break;
-        case 64:
-          f->type = ZCP_TYPE_DECIMAL64;
-          break;
-        case 128:
-          f->type = ZCP_TYPE_DECIMAL128;
-          break;
-        case 256:
-          f->type = ZCP_TYPE_DECIMAL256;
-          break;
-        default: /* Schema.fbs: "The accepted widths are 32, 64, 128 and 256" */
-          return CORRUPT("Decimal.bitWidth %d is not 32, 64, 128 or 256", (int)i32);
-      }
+      /* Schema.fbs: "The accepted widths are 32, 64, 128 and 256" */
+      if (!zcp__decimal_type_of_bits(i32, &f->type))
+        return CORRUPT("Decimal.bitWidth %d is not 32, 64, 128 or 256", (int)i32);
       break;
     case ZCP_FB_T_DATE:
       ZCP_RETURN_NOT_OK(zcp__fb_i16(&t, 0, 1, &s16, "Date.unit", err));
