@@ -11,32 +11,22 @@ TestSuite(ipc_concat, .timeout = 60);
 static void nested_schema(struct zcp_ipc_buffer *b) {
   struct zcp_fb_builder fb;
   zcp__fb_builder_init(&fb);
-  zcp_fb_ref item = msg_field(&fb, "item", ZCP_FB_T_UTF8, msg_empty(&fb), msg_dict(&fb, 0, 8, 0),
-                              NULL, 0);
+  zcp_fb_ref item = msg_field(&fb, "item", ZCP_FB_T_UTF8, msg_empty(&fb),
+                              msg_dict(&fb, 0, 8, 0), NULL, 0);
   zcp_fb_ref outer = msg_field(&fb, "outer", ZCP_FB_T_LIST, msg_empty(&fb),
                                msg_dict(&fb, 1, 8, 0), &item, 1);
   msg_schema(b, &fb, &outer, 1, NULL, 0);
   zcp__fb_builder_reset(&fb);
 }
 
+/* Dictionary 0's utf8 values. */
 static void words(struct zcp_ipc_buffer *b, const char *const *v, int n, bool delta) {
-  uint8_t body[128] = {0};
-  int32_t off = 0;
-  for (int i = 0; i < n; i++) {
-    memcpy(body + 64 + off, v[i], strlen(v[i]));
-    off += (int32_t)strlen(v[i]);
-    memcpy(body + 4 * (i + 1), &off, 4);
-  }
-  int64_t nodes[] = {n, 0}, bufs[] = {0, 0, 0, 4 * (n + 1), 64, off};
-  struct zcp_fb_builder fb;
-  zcp__fb_builder_init(&fb);
-  msg_batch(b, n, nodes, 1, bufs, 3, body, 128, 0, delta, 0, &fb);
-  zcp__fb_builder_reset(&fb);
+  msg_utf8_dictionary(b, 0, v, n, delta);
 }
 
 /* Dictionary 1: lists given as int8 indices into dictionary 0 (offsets per list). */
-static void lists(struct zcp_ipc_buffer *b, const int32_t *offs, int n, const int8_t *items,
-                  bool delta) {
+static void lists(struct zcp_ipc_buffer *b, const int32_t *offs, int n,
+                  const int8_t *items, bool delta) {
   uint8_t body[128] = {0};
   memcpy(body, offs, 4 * (size_t)(n + 1));
   memcpy(body + 64, items, (size_t)offs[n]);
@@ -91,7 +81,8 @@ Test(ipc_concat, a_delta_of_values_with_their_own_dictionary_keeps_both_indices)
       cr_expect_str_eq(got, want[k][r], "batch %d row %d", k, r);
     }
     zcp_array_view_reset(&v);
-    OKE(zcp_array_validate(zcp_table_batch(t, k), zcp_table_schema(t), ZCP_VALIDATE_FULL, &err),
+    OKE(zcp_array_validate(zcp_table_batch(t, k), zcp_table_schema(t), ZCP_VALIDATE_FULL,
+                           &err),
         &err);
   }
   /* the joined dictionary holds today's words, all three */
@@ -124,9 +115,10 @@ Test(ipc_concat, a_delta_after_its_nested_dictionary_was_replaced_is_unsupported
   OKE(zcp_ipc_reader_next(r, &a, &err), &err);
   zcp_array_release(&a);
   cr_assert_eq(zcp_ipc_reader_next(r, &a, &err), ZCP_UNSUPPORTED, "%s", err.message);
-  cr_expect(strstr(err.message, "dictionary 1 (field 'outer'): delta dictionary: the "
-                                "dictionary of its nested field 'item' was replaced, not "
-                                "extended") != NULL,
+  cr_expect(strstr(err.message,
+                   "dictionary 1 (field 'outer'): delta dictionary: the "
+                   "dictionary of its nested field 'item' was replaced, not "
+                   "extended") != NULL,
             "%s", err.message);
   zcp_ipc_reader_close(r);
   zcp_ipc_buffer_reset(&b);

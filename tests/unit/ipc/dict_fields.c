@@ -16,23 +16,6 @@ static zcp_fb_ref utf8_dict_field(struct zcp_fb_builder *fb, const char *name, i
   return msg_field(fb, name, ZCP_FB_T_UTF8, msg_empty(fb), dict, NULL, 0);
 }
 
-/* A DictionaryBatch of utf8 values: offsets at 0, data at 64. */
-static void utf8_dictionary(struct zcp_ipc_buffer *b, int64_t id, const char *const *v,
-                            int n, bool delta) {
-  uint8_t body[128] = {0};
-  int32_t off = 0;
-  for (int i = 0; i < n; i++) {
-    memcpy(body + 64 + off, v[i], strlen(v[i]));
-    off += (int32_t)strlen(v[i]);
-    memcpy(body + 4 * (i + 1), &off, 4);
-  }
-  int64_t nodes[] = {n, 0}, bufs[] = {0, 0, 0, 4 * (n + 1), 64, off};
-  struct zcp_fb_builder fb;
-  zcp__fb_builder_init(&fb);
-  msg_batch(b, n, nodes, 1, bufs, 3, body, 128, id, delta, 0, &fb);
-  zcp__fb_builder_reset(&fb);
-}
-
 /* A RecordBatch of two rows of two index columns: a as int32, b as int8. */
 static void two_index_columns(struct zcp_ipc_buffer *b, int32_t a0, int32_t a1, int8_t b0,
                               int8_t b1) {
@@ -76,11 +59,11 @@ Test(ipc_dict_fields, one_dictionary_feeds_every_field_that_shares_its_id) {
   struct zcp_ipc_buffer b = {0};
   shared_schema(&b);
   const char *abc[] = {"x", "y", "z"}, *more[] = {"w"}, *fresh[] = {"p", "q"};
-  utf8_dictionary(&b, 7, abc, 3, false);
+  msg_utf8_dictionary(&b, 7, abc, 3, false);
   two_index_columns(&b, 0, 2, 1, 1);
-  utf8_dictionary(&b, 7, more, 1, true); /* a delta: both columns see "w" */
+  msg_utf8_dictionary(&b, 7, more, 1, true); /* a delta: both columns see "w" */
   two_index_columns(&b, 3, 0, 3, 2);
-  utf8_dictionary(&b, 7, fresh, 2, false); /* a replacement: both columns see it */
+  msg_utf8_dictionary(&b, 7, fresh, 2, false); /* a replacement: both columns see it */
   two_index_columns(&b, 1, 0, 0, 1);
   msg_eos(&b);
 
@@ -99,10 +82,12 @@ Test(ipc_dict_fields, one_dictionary_feeds_every_field_that_shares_its_id) {
     OKE(zcp_ipc_reader_next(r, &a, &err), &err);
     cr_assert_not_null(a.release, "batch %d", k);
     /* one dictionary, not two copies of it */
-    cr_expect_eq(a.children[0]->dictionary->buffers[2], a.children[1]->dictionary->buffers[2],
+    cr_expect_eq(a.children[0]->dictionary->buffers[2],
+                 a.children[1]->dictionary->buffers[2],
                  "batch %d: the columns hold different dictionaries", k);
     cr_expect_eq(a.children[0]->dictionary->length, k == 0 ? 3 : k == 1 ? 4 : 2);
-    for (int row = 0; row < 2; row++) expect_row(&a, s, row, want[k][row][0], want[k][row][1]);
+    for (int row = 0; row < 2; row++)
+      expect_row(&a, s, row, want[k][row][0], want[k][row][1]);
     OKE(zcp_array_validate(&a, s, ZCP_VALIDATE_FULL, &err), &err);
     zcp_array_release(&a);
   }
@@ -117,7 +102,7 @@ Test(ipc_dict_fields, an_index_past_the_shared_dictionary_is_caught_in_every_fie
   struct zcp_ipc_buffer b = {0};
   shared_schema(&b);
   const char *two[] = {"x", "y"};
-  utf8_dictionary(&b, 7, two, 2, false);
+  msg_utf8_dictionary(&b, 7, two, 2, false);
   two_index_columns(&b, 0, 1, 1, 2); /* b's second index is past the end */
   msg_eos(&b);
   struct zcp_ipc_memory mem;
@@ -155,7 +140,7 @@ Test(ipc_dict_fields, nested_fields_share_with_each_other_across_dictionaries) {
   struct zcp_fb_builder fb;
   zcp__fb_builder_init(&fb);
   const char *words[] = {"alpha", "beta"};
-  utf8_dictionary(&b, 0, words, 2, false);
+  msg_utf8_dictionary(&b, 0, words, 2, false);
   { /* dictionary 1: two lists [1, 0] and [1] of int8 indices into dictionary 0 */
     uint8_t body[128] = {0};
     int32_t offs[] = {0, 2, 3};
@@ -183,9 +168,9 @@ Test(ipc_dict_fields, nested_fields_share_with_each_other_across_dictionaries) {
   OKE(ipc_read_bytes(b.data, b.size, ZCP_IPC_STREAM, ZCP_IPC_COPY, &t, &err), &err);
   struct zcp_array_view v;
   OKE(zcp_array_view_init(zcp_table_batch(t, 0), zcp_table_schema(t), &v, &err), &err);
-  const char *want[2][2] = {{"[\"beta\"]", "{str_dict_a: \"alpha\", str_dict_b: \"beta\"}"},
-                            {"[\"beta\", \"alpha\"]",
-                             "{str_dict_a: \"beta\", str_dict_b: \"beta\"}"}};
+  const char *want[2][2] = {
+      {"[\"beta\"]", "{str_dict_a: \"alpha\", str_dict_b: \"beta\"}"},
+      {"[\"beta\", \"alpha\"]", "{str_dict_a: \"beta\", str_dict_b: \"beta\"}"}};
   for (int row = 0; row < 2; row++) {
     for (int c = 0; c < 2; c++) {
       char got[128];
@@ -210,8 +195,8 @@ Test(ipc_dict_fields, fields_sharing_an_id_with_different_value_types_are_corrup
   zcp__fb_builder_init(&fb);
   zcp_fb_ref f[2];
   f[0] = utf8_dict_field(&fb, "words", 3, 32);
-  f[1] = msg_field(&fb, "numbers", ZCP_FB_T_INT, msg_int(&fb, 64, true), msg_dict(&fb, 3, 32, 0),
-                   NULL, 0);
+  f[1] = msg_field(&fb, "numbers", ZCP_FB_T_INT, msg_int(&fb, 64, true),
+                   msg_dict(&fb, 3, 32, 0), NULL, 0);
   msg_schema(&b, &fb, f, 2, NULL, 0);
   msg_eos(&b);
   zcp__fb_builder_reset(&fb);
@@ -220,8 +205,9 @@ Test(ipc_dict_fields, fields_sharing_an_id_with_different_value_types_are_corrup
   struct zcp_error err = {0};
   cr_assert_eq(msg_open(&b, &mem, &r, &err), ZCP_CORRUPT_INPUT, "%s", err.message);
   cr_assert_null(r);
-  cr_expect(strstr(err.message, "fields 'words' and 'numbers' share dictionary 3 but their "
-                                "values differ in type (u and l)") != NULL,
+  cr_expect(strstr(err.message,
+                   "fields 'words' and 'numbers' share dictionary 3 but their "
+                   "values differ in type (u and l)") != NULL,
             "%s", err.message);
   zcp_ipc_buffer_reset(&b);
 
@@ -229,8 +215,9 @@ Test(ipc_dict_fields, fields_sharing_an_id_with_different_value_types_are_corrup
   nested_schema(&b, 1);
   msg_eos(&b);
   cr_assert_eq(msg_open(&b, &mem, &r, &err), ZCP_CORRUPT_INPUT, "%s", err.message);
-  cr_expect(strstr(err.message, "fields 'list_dict' and 'str_dict_b' share dictionary 1 but "
-                                "their values differ in type (+l and u)") != NULL,
+  cr_expect(strstr(err.message,
+                   "fields 'list_dict' and 'str_dict_b' share dictionary 1 but "
+                   "their values differ in type (+l and u)") != NULL,
             "%s", err.message);
   zcp_ipc_buffer_reset(&b);
 }
@@ -249,8 +236,9 @@ Test(ipc_dict_fields, a_dictionary_used_inside_its_own_values_is_corrupt) {
   struct zcp_ipc_reader *r = NULL;
   struct zcp_error err = {0};
   cr_assert_eq(msg_open(&b, &mem, &r, &err), ZCP_CORRUPT_INPUT, "%s", err.message);
-  cr_expect(strstr(err.message, "'outer': dictionary 5 is used inside its own values") != NULL,
-            "%s", err.message);
+  cr_expect(
+      strstr(err.message, "'outer': dictionary 5 is used inside its own values") != NULL,
+      "%s", err.message);
   zcp_ipc_buffer_reset(&b);
 }
 
@@ -263,8 +251,8 @@ static void shared_file(struct zcp_ipc_buffer *b, bool second_is_delta) {
   msg_log = &log;
   shared_schema(b);
   const char *xy[] = {"x", "y"}, *z[] = {"z"};
-  utf8_dictionary(b, 7, xy, 2, false);
-  utf8_dictionary(b, 7, z, 1, second_is_delta);
+  msg_utf8_dictionary(b, 7, xy, 2, false);
+  msg_utf8_dictionary(b, 7, z, 1, second_is_delta);
   two_index_columns(b, 2, 0, 1, 2);
   msg_eos(b);
   msg_log = NULL;
@@ -283,7 +271,8 @@ Test(ipc_dict_fields, a_file_applies_shared_deltas_and_refuses_replacements) {
   struct zcp_error err = {0};
   struct zcp_ipc_reader *r;
   for (int mode = 0; mode < 2; mode++) {
-    OKE(zcp_ipc_file_reader_open(b.data, b.size, (enum zcp_ipc_file_mode)mode, NULL, &r, &err),
+    OKE(zcp_ipc_file_reader_open(b.data, b.size, (enum zcp_ipc_file_mode)mode, NULL, &r,
+                                 &err),
         &err);
     struct ArrowArray a;
     OKE(zcp_ipc_reader_read_batch(r, 0, &a, &err), &err);
@@ -299,8 +288,9 @@ Test(ipc_dict_fields, a_file_applies_shared_deltas_and_refuses_replacements) {
   cr_assert_eq(zcp_ipc_file_reader_open(b.data, b.size, ZCP_IPC_COPY, NULL, &r, &err),
                ZCP_CORRUPT_INPUT, "%s", err.message);
   cr_assert_null(r);
-  cr_expect(strstr(err.message, "dictionary 7 is sent twice without isDelta: an IPC file "
-                                "cannot replace a dictionary") != NULL,
+  cr_expect(strstr(err.message,
+                   "dictionary 7 is sent twice without isDelta: an IPC file "
+                   "cannot replace a dictionary") != NULL,
             "%s", err.message);
   zcp_ipc_buffer_reset(&b);
 }

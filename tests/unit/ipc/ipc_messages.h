@@ -214,6 +214,24 @@ static inline void msg_batch(struct zcp_ipc_buffer *out, int64_t length,
 }
 
 /* The end-of-stream marker. */
+/* A DictionaryBatch (id, delta or not) of n utf8 values: offsets at 0, data at 64. The
+ * values must fit 64 bytes. */
+static inline void msg_utf8_dictionary(struct zcp_ipc_buffer *out, int64_t id,
+                                       const char *const *v, int n, bool delta) {
+  uint8_t body[128] = {0};
+  int32_t off = 0;
+  for (int i = 0; i < n; i++) {
+    memcpy(body + 64 + off, v[i], strlen(v[i]));
+    off += (int32_t)strlen(v[i]);
+    memcpy(body + 4 * (i + 1), &off, 4);
+  }
+  int64_t nodes[] = {n, 0}, bufs[] = {0, 0, 0, 4 * (n + 1), 64, off};
+  struct zcp_fb_builder fb;
+  zcp__fb_builder_init(&fb);
+  msg_batch(out, n, nodes, 1, bufs, 3, body, 128, id, delta, 0, &fb);
+  zcp__fb_builder_reset(&fb);
+}
+
 static inline void msg_eos(struct zcp_ipc_buffer *out) {
   static const uint8_t eos[8] = {0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0};
   msg_append(out, eos, 8);
