@@ -195,20 +195,27 @@ static zcp_status_t file_path_case(const char *name, struct zcp_json_file *f,
   return st;
 }
 
-/* Reads the gold stream into a table, writes it with our writer, checks the bytes. */
-static zcp_status_t round_trip(const char *name, struct zcp_json_file *f,
-                               enum zcp_ipc_format format, enum zcp_ipc_compression comp,
-                               struct zcp_error *err) {
-  canonical_map_names(f->fields);
+/* The gold stream of case `name`, read whole into *out. */
+static zcp_status_t read_gold_stream(const char *name, struct zcp_table **out,
+                                     struct zcp_error *err) {
   int64_t size;
   uint8_t *data = slurp(name, ".stream", &size);
   struct zcp_ipc_memory mem = {data, size, 0};
   struct zcp_ipc_source src = zcp_ipc_source_memory(&mem);
   struct zcp_ipc_reader *r = NULL;
-  struct zcp_table *t = NULL;
   zcp_status_t st = zcp_ipc_stream_reader_open(&src, NULL, &r, err);
-  if (st == ZCP_OK) st = zcp_ipc_reader_read_table(r, &t, err);
+  if (st == ZCP_OK) st = zcp_ipc_reader_read_table(r, out, err);
   free(data);
+  return st;
+}
+
+/* Reads the gold stream into a table, writes it with our writer, checks the bytes. */
+static zcp_status_t round_trip(const char *name, struct zcp_json_file *f,
+                               enum zcp_ipc_format format, enum zcp_ipc_compression comp,
+                               struct zcp_error *err) {
+  canonical_map_names(f->fields);
+  struct zcp_table *t = NULL;
+  zcp_status_t st = read_gold_stream(name, &t, err);
   if (st != ZCP_OK) return zcp_error_prefix(err, st, "reading the gold stream: ");
   struct zcp_ipc_buffer buf = {0};
   struct zcp_ipc_sink sink = zcp_ipc_sink_buffer(&buf);
@@ -265,15 +272,8 @@ static zcp_status_t rt_json_ids(const char *name, struct zcp_json_file *f,
   canonical_map_names(f->fields);
   int64_t ids[64], n_ids = 0;
   json_dict_ids(f->fields, ids, &n_ids, 64);
-  int64_t size;
-  uint8_t *data = slurp(name, ".stream", &size);
-  struct zcp_ipc_memory mem = {data, size, 0};
-  struct zcp_ipc_source src = zcp_ipc_source_memory(&mem);
-  struct zcp_ipc_reader *r = NULL;
   struct zcp_table *t = NULL;
-  zcp_status_t st = zcp_ipc_stream_reader_open(&src, NULL, &r, err);
-  if (st == ZCP_OK) st = zcp_ipc_reader_read_table(r, &t, err);
-  free(data);
+  zcp_status_t st = read_gold_stream(name, &t, err);
   if (st != ZCP_OK) return st;
   struct zcp_ipc_buffer buf = {0};
   struct zcp_ipc_sink sink = zcp_ipc_sink_buffer(&buf);
@@ -293,6 +293,7 @@ static zcp_status_t rt_json_ids(const char *name, struct zcp_json_file *f,
   if (st == ZCP_OK) { /* the reader gives the ids back */
     struct zcp_ipc_memory again = {buf.data, buf.size, 0};
     struct zcp_ipc_source src2 = zcp_ipc_source_memory(&again);
+    struct zcp_ipc_reader *r = NULL;
     st = zcp_ipc_stream_reader_open(&src2, NULL, &r, err);
     int64_t n_got = 0;
     const int64_t *got = st == ZCP_OK ? zcp_ipc_reader_dictionary_ids(r, &n_got) : NULL;
