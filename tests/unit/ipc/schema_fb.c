@@ -165,6 +165,16 @@ Test(ipc_schema_fb, rejects_non_struct_schemas) {
 
 /* A schema whose one field is a Decimal table of the given width (0: absent, which
  * Schema.fbs makes 128). */
+/* Whether a reader opens over b's messages (b is reset after). */
+static zcp_status_t opens(struct zcp_ipc_buffer *b, struct zcp_error *err) {
+  struct zcp_ipc_memory mem;
+  struct zcp_ipc_reader *r = NULL;
+  zcp_status_t st = msg_open(b, &mem, &r, err);
+  zcp_ipc_reader_close(r);
+  zcp_ipc_buffer_reset(b);
+  return st;
+}
+
 static zcp_status_t read_decimal_schema(int32_t bits, struct zcp_ipc_reader **r,
                                         struct zcp_ipc_buffer *b, struct zcp_error *err) {
   struct zcp_fb_builder fb;
@@ -272,12 +282,7 @@ static zcp_status_t read_one_field(const struct refusal *c, struct zcp_error *er
   msg_schema(&b, &fb, &field, 1, NULL, 0);
   msg_eos(&b);
   zcp__fb_builder_reset(&fb);
-  struct zcp_ipc_memory mem;
-  struct zcp_ipc_reader *r = NULL;
-  zcp_status_t st = msg_open(&b, &mem, &r, err);
-  zcp_ipc_reader_close(r);
-  zcp_ipc_buffer_reset(&b);
-  return st;
+  return opens(&b, err);
 }
 
 Test(ipc_schema_fb, valid_types_this_reader_lacks_are_unsupported_impossible_ones_corrupt) {
@@ -345,12 +350,7 @@ static zcp_status_t read_schema_with(const int64_t *features, int n_features, in
   msg_finish(&b, &fb, ZCP_FB_HEADER_SCHEMA, schema, NULL, 0, 0);
   msg_eos(&b);
   zcp__fb_builder_reset(&fb);
-  struct zcp_ipc_memory mem;
-  struct zcp_ipc_reader *r = NULL;
-  zcp_status_t st = msg_open(&b, &mem, &r, err);
-  zcp_ipc_reader_close(r);
-  zcp_ipc_buffer_reset(&b);
-  return st;
+  return opens(&b, err);
 }
 
 Test(ipc_schema_fb, features_endianness_and_dictionary_kinds_this_reader_lacks) {
