@@ -163,8 +163,6 @@ Test(ipc_schema_fb, rejects_non_struct_schemas) {
   zcp_schema_release(&s);
 }
 
-/* A schema whose one field is a Decimal table of the given width (0: absent, which
- * Schema.fbs makes 128). */
 /* Whether a reader opens over b's messages (b is reset after). */
 static zcp_status_t opens(struct zcp_ipc_buffer *b, struct zcp_error *err) {
   struct zcp_ipc_memory mem;
@@ -175,6 +173,8 @@ static zcp_status_t opens(struct zcp_ipc_buffer *b, struct zcp_error *err) {
   return st;
 }
 
+/* A schema whose one field is a Decimal table of the given width (0: absent, which
+ * Schema.fbs makes 128). */
 static zcp_status_t read_decimal_schema(int32_t bits, struct zcp_ipc_reader **r,
                                         struct zcp_ipc_buffer *b, struct zcp_error *err) {
   struct zcp_fb_builder fb;
